@@ -1,0 +1,240 @@
+//! Linux netfilter `LOG` target lines: `[UPTIME] PREFIX IN=… OUT=… SRC=… DST=… PROTO=… SPT=… DPT=…`.
+//!
+//! The LOG target states no verdict: the action comes from the rule's prefix (DROP, REJECT,
+//! DENY, BLOCK → acl-denied; ACCEPT, ALLOW → acl-permitted). An ICMP error quotes the packet
+//! it answers in brackets (`[SRC=… DST=…]`); those fields are not the flow's and are not read.
+
+use super::Family;
+use crate::event::{Action, Dataset, Details, Transport};
+use crate::header::Header;
+use crate::lex::{find, skip_spaces, to_ip, to_port, trim_end, value_of};
+
+/// Registry entry.
+pub const FAMILY: Family = Family {
+    dataset: Dataset::Iptables,
+    tags: &[b"kernel"],
+    owns_tag: false,
+    parse,
+};
+
+/// Strips a kernel uptime stamp (`[ 8123.456789]`).
+fn strip_uptime(m: &[u8]) -> &[u8] {
+    let Some(inner) = m.strip_prefix(b"[") else {
+        return m;
+    };
+    match memchr::memchr(b']', inner) {
+        Some(end)
+            if inner[..end]
+                .iter()
+                .all(|b| b.is_ascii_digit() || *b == b'.' || *b == b' ') =>
+        {
+            skip_spaces(&inner[end + 1..])
+        }
+        _ => m,
+    }
+}
+
+fn contains_word(haystack: &[u8], word: &[u8]) -> bool {
+    haystack
+        .windows(word.len())
+        .any(|w| w.eq_ignore_ascii_case(word))
+}
+
+/// The verdict a log prefix names, if any.
+fn verdict(prefix: &[u8]) -> Option<Action> {
+    const DENY: [&[u8]; 4] = [b"drop", b"reject", b"deny", b"block"];
+    const ALLOW: [&[u8]; 2] = [b"accept", b"allow"];
+    if DENY.iter().any(|w| contains_word(prefix, w)) {
+        Some(Action::AclDenied)
+    } else if ALLOW.iter().any(|w| contains_word(prefix, w)) {
+        Some(Action::AclPermitted)
+    } else {
+        None
+    }
+}
+
+/// Parses a netfilter LOG message.
+pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
+    let m = h.message;
+    let m = m.strip_prefix(b"kernel: ").unwrap_or(m);
+    let m = strip_uptime(m);
+    // `IN=` starts the packet fields; the prefix is what comes before it.
+    let mut at = 0;
+    let start = loop {
+        let n = find(m.get(at..)?, b"IN=")?;
+        let pos = at + n;
+        if pos == 0
+            || m.get(pos - 1)
+                .is_some_and(|b| *b == b' ' || *b == b']' || *b == b':')
+        {
+            break pos;
+        }
+        at = pos + 3;
+    };
+    let prefix = trim_end(m.get(..start)?);
+    // Only the flow's own fields: stop at the quoted packet of an ICMP error.
+    let fields = m.get(start..)?;
+    let fields = match memchr::memchr(b'[', fields) {
+        Some(q) => fields.get(..q)?,
+        None => fields,
+    };
+    let src = value_of(fields, b"SRC=")?;
+    let dst = value_of(fields, b"DST=")?;
+    let mut d = Details::default();
+    d.source.ip = Some(to_ip(src)?);
+    d.destination.ip = to_ip(dst);
+    d.transport = value_of(fields, b"PROTO=").and_then(Transport::from_token);
+    d.source.port = value_of(fields, b"SPT=").and_then(to_port);
+    d.destination.port = value_of(fields, b"DPT=").and_then(to_port);
+    if !prefix.is_empty() {
+        d.rule.name = Some(prefix);
+    }
+    d.action = verdict(prefix);
+    Some(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::families::testing::{Expect, check, run};
+
+    fn nf(
+        action: Option<&'static str>,
+        t: &'static str,
+        sport: Option<u16>,
+        dport: Option<u16>,
+    ) -> Expect {
+        Expect {
+            dataset: Some("iptables"),
+            action,
+            src: Some("198.51.100.7"),
+            dst: Some("192.0.2.10"),
+            sport,
+            dport,
+            transport: Some(t),
+            host: Some("fw"),
+            program: Some("kernel"),
+            ..Expect::default()
+        }
+    }
+
+    #[test]
+    fn variants() {
+        let l = |m: &str| format!("Nov  8 15:26:31 fw kernel: {m}");
+        let tcp = "SRC=198.51.100.7 DST=192.0.2.10 LEN=60 TOS=0x00 PREC=0x00 TTL=50 ID=0 DF PROTO=TCP SPT=3527 DPT=23 WINDOW=5840 RES=0x00 SYN URGP=0";
+        let denied = Some("acl-denied");
+        let rows = [
+            (
+                l(&format!(
+                    "[8123.456] DROP IN=eth0 OUT= MAC=00:11:22:33:44:55:66:77:88:99:aa:bb:08:00 {tcp}"
+                )),
+                nf(denied, "tcp", Some(3527), Some(23)),
+            ),
+            (
+                l(&format!(
+                    "[ 8123.456789] [UFW BLOCK] IN=eth0 OUT= MAC=00:11 {tcp}"
+                )),
+                nf(denied, "tcp", Some(3527), Some(23)),
+            ),
+            (
+                l(&format!("IPTABLES-REJECT: IN=eth0 OUT= {tcp}")),
+                nf(denied, "tcp", Some(3527), Some(23)),
+            ),
+            (
+                l(&format!("Shorewall:net2fw:DROP:IN=eth0 OUT= {tcp}")),
+                nf(denied, "tcp", Some(3527), Some(23)),
+            ),
+            (
+                l(&format!("DENY IN=eth0 OUT= {tcp}")),
+                nf(denied, "tcp", Some(3527), Some(23)),
+            ),
+            (
+                l(&format!("ACCEPT IN=eth0 OUT= {tcp}")),
+                nf(Some("acl-permitted"), "tcp", Some(3527), Some(23)),
+            ),
+            (
+                l(&format!("[UFW ALLOW] IN=eth0 OUT= {tcp}")),
+                nf(Some("acl-permitted"), "tcp", Some(3527), Some(23)),
+            ),
+            (
+                l(&format!("[UFW AUDIT] IN=eth0 OUT= {tcp}")),
+                nf(None, "tcp", Some(3527), Some(23)),
+            ),
+            (
+                l(&format!("IN=eth0 OUT= {tcp}")),
+                nf(None, "tcp", Some(3527), Some(23)),
+            ),
+            (
+                l(
+                    "DROP IN=eth0 OUT= SRC=198.51.100.7 DST=192.0.2.10 LEN=84 PROTO=ICMP TYPE=8 CODE=0 ID=1 SEQ=1",
+                ),
+                nf(denied, "icmp", None, None),
+            ),
+            (
+                l(
+                    "DROP IN=eth0 OUT= SRC=198.51.100.7 DST=192.0.2.10 LEN=96 PROTO=ICMP TYPE=3 CODE=3 [SRC=192.0.2.10 DST=198.51.100.7 LEN=68 PROTO=UDP SPT=53 DPT=40000 LEN=48 ]",
+                ),
+                nf(denied, "icmp", None, None),
+            ),
+            (
+                l(
+                    "dropped: IN=eth0 OUT= SRC=198.51.100.7 DST=192.0.2.10 LEN=40 PROTO=UDP SPT=5353 DPT=161 LEN=20",
+                ),
+                nf(denied, "udp", Some(5353), Some(161)),
+            ),
+            (
+                l("BLOCK IN=eth0 OUT= SRC=198.51.100.7 DST=192.0.2.10 LEN=40 PROTO=47"),
+                nf(denied, "gre", None, None),
+            ),
+            (
+                l(&format!("DROP  IN=eth0  OUT=  {}", tcp.replace(' ', "  "))),
+                nf(denied, "tcp", Some(3527), Some(23)),
+            ),
+            (
+                l(&format!("FINAL_REJECT: IN=ppp0 OUT= MAC= {tcp}")),
+                nf(denied, "tcp", Some(3527), Some(23)),
+            ),
+            (
+                l(&format!("[1.0] INPUT:DROP:IN=eth0 OUT= {tcp}")),
+                nf(denied, "tcp", Some(3527), Some(23)),
+            ),
+        ];
+        let table: Vec<(&str, Expect)> = rows.iter().map(|(l, e)| (l.as_str(), *e)).collect();
+        run(&table, 15);
+        let v6 = "Nov  8 15:26:31 fw kernel: [1.0] DROP IN=eth0 OUT= MAC=aa SRC=2001:0db8:0000:0000:0000:0000:0000:0007 DST=2001:db8::10 LEN=80 TC=0 HOPLIMIT=57 FLOWLBL=0 PROTO=TCP SPT=4000 DPT=22 WINDOW=1 RES=0x00 SYN URGP=0";
+        check(
+            v6,
+            &Expect {
+                src: Some("2001:db8::7"),
+                dst: Some("2001:db8::10"),
+                ..nf(denied, "tcp", Some(4000), Some(22))
+            },
+        );
+        let v6icmp = "Nov  8 15:26:31 fw kernel: DROP IN=eth0 OUT= SRC=2001:db8::7 DST=2001:db8::10 LEN=80 PROTO=ICMPv6 TYPE=128 CODE=0";
+        check(
+            v6icmp,
+            &Expect {
+                src: Some("2001:db8::7"),
+                dst: Some("2001:db8::10"),
+                ..nf(denied, "ipv6-icmp", None, None)
+            },
+        );
+    }
+
+    #[test]
+    fn kernel_chatter_is_not_netfilter() {
+        let k = Expect {
+            host: Some("fw"),
+            program: Some("kernel"),
+            ..Expect::default()
+        };
+        check(
+            "Nov  8 15:26:31 fw kernel: [ 1.0] e1000e: eth0 NIC Link is Up 1000 Mbps Full Duplex",
+            &k,
+        );
+        check(
+            "Nov  8 15:26:31 fw kernel: [ 1.0] audit: type=1400 audit(1.2:3): apparmor=\"DENIED\" operation=\"open\"",
+            &k,
+        );
+        check("Nov  8 15:26:31 fw kernel: DROP IN=eth0 OUT= SRC=", &k);
+    }
+}

@@ -1,0 +1,179 @@
+//! FreeBSD `log_in_vain` (net.inet.tcp.log_in_vain, net.inet.udp.log_in_vain), logged by the
+//! kernel: `Connection attempt to TCP DST:PORT from SRC:PORT [flags:0x02] [tos:… len:…]`.
+//! IPv6 addresses are bracketed (`[2001:db8::1]:23`); older kernels omit `flags:`.
+
+use super::Family;
+use crate::event::{Action, Dataset, Details, Endpoint, Transport};
+use crate::header::Header;
+use crate::lex::{addr_colon_port, skip_spaces, split_word};
+
+/// Registry entry.
+pub const FAMILY: Family = Family {
+    dataset: Dataset::LogInVain,
+    tags: &[b"kernel"],
+    owns_tag: false,
+    parse,
+};
+
+fn endpoint(tok: &[u8]) -> Option<Endpoint<'static>> {
+    let (ip, port) = addr_colon_port(tok, true)?;
+    Some(Endpoint {
+        ip: Some(ip),
+        port,
+        domain: None,
+    })
+}
+
+/// Parses a `log_in_vain` kernel message.
+pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
+    let m = h.message;
+    let m = m.strip_prefix(b"kernel: ").unwrap_or(m);
+    let r = m.strip_prefix(b"Connection attempt to ")?;
+    let (proto, r) = split_word(skip_spaces(r));
+    let (dst, r) = split_word(skip_spaces(r));
+    let r = skip_spaces(r).strip_prefix(b"from")?;
+    let (src, _) = split_word(skip_spaces(r));
+    Some(Details {
+        action: Some(Action::ConnectionAttempt),
+        transport: Transport::from_token(proto),
+        destination: endpoint(dst)?,
+        source: endpoint(src)?,
+        ..Details::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::families::testing::{Expect, check, run};
+
+    fn liv(
+        src: &'static str,
+        sport: u16,
+        dst: &'static str,
+        dport: u16,
+        t: &'static str,
+    ) -> Expect {
+        Expect {
+            dataset: Some("log_in_vain"),
+            action: Some("connection-attempt"),
+            src: Some(src),
+            sport: Some(sport),
+            dst: Some(dst),
+            dport: Some(dport),
+            transport: Some(t),
+            host: Some("bsd"),
+            program: Some("kernel"),
+            ..Expect::default()
+        }
+    }
+
+    #[test]
+    fn variants() {
+        let l = |m: &str| format!("Nov  8 15:26:31 bsd kernel: {m}");
+        let a = "198.51.100.7";
+        let b = "192.0.2.10";
+        let rows = [
+            (
+                l("Connection attempt to TCP 192.0.2.10:23 from 198.51.100.7:3527 flags:0x02"),
+                liv(a, 3527, b, 23, "tcp"),
+            ),
+            (
+                l("Connection attempt to UDP 192.0.2.10:137 from 198.51.100.7:137"),
+                liv(a, 137, b, 137, "udp"),
+            ),
+            (
+                l("Connection attempt to TCP 192.0.2.10:23 from 198.51.100.7:3527"),
+                liv(a, 3527, b, 23, "tcp"),
+            ),
+            (
+                l(
+                    "Connection attempt to TCP 192.0.2.10:23 from 198.51.100.7:3527 flags:0x02 tos:0x10 len:60",
+                ),
+                liv(a, 3527, b, 23, "tcp"),
+            ),
+            (
+                l("Connection attempt to TCP 192.0.2.10:23 from 198.51.100.7:3527 tos:0x10 len:60"),
+                liv(a, 3527, b, 23, "tcp"),
+            ),
+            (
+                l(
+                    "Connection attempt to TCP [2001:db8::10]:22 from [2001:db8::7]:50022 flags:0x02",
+                ),
+                liv("2001:db8::7", 50022, "2001:db8::10", 22, "tcp"),
+            ),
+            (
+                l("Connection attempt to UDP [2001:db8::10]:53 from [2001:db8::7]:5353"),
+                liv("2001:db8::7", 5353, "2001:db8::10", 53, "udp"),
+            ),
+            (
+                l("Connection attempt to TCP 2001:db8::10:22 from 2001:db8::7:50022 flags:0x02"),
+                liv("2001:db8::7", 50022, "2001:db8::10", 22, "tcp"),
+            ),
+            (
+                l("Connection attempt to TCP  192.0.2.10:23  from  198.51.100.7:3527  flags:0x12"),
+                liv(a, 3527, b, 23, "tcp"),
+            ),
+            (
+                l("Connection attempt to TCP 192.0.2.10:65535 from 198.51.100.7:1 flags:0x02"),
+                liv(a, 1, b, 65535, "tcp"),
+            ),
+            (
+                l("Connection attempt to UDP 192.0.2.255:138 from 198.51.100.7:138"),
+                liv(a, 138, "192.0.2.255", 138, "udp"),
+            ),
+            (
+                l(
+                    "Connection attempt to TCP 192.0.2.10:445 from 198.51.100.7:61000 flags:0x02 (a trailing note)",
+                ),
+                liv(a, 61000, b, 445, "tcp"),
+            ),
+            (
+                l("Connection attempt to UDP 192.0.2.10:1434 from 198.51.100.7:1025"),
+                liv(a, 1025, b, 1434, "udp"),
+            ),
+            (
+                l("Connection attempt to TCP 127.0.0.1:25 from 127.0.0.1:51000 flags:0x02"),
+                liv("127.0.0.1", 51000, "127.0.0.1", 25, "tcp"),
+            ),
+            (
+                l("Connection attempt to TCP 192.0.2.10:3389 from 198.51.100.8:4000 flags:0x02"),
+                liv("198.51.100.8", 4000, b, 3389, "tcp"),
+            ),
+        ];
+        let table: Vec<(&str, Expect)> = rows.iter().map(|(l, e)| (l.as_str(), *e)).collect();
+        run(&table, 15);
+        // RFC 5424 and no-host variants.
+        check(
+            "<4>1 2026-11-08T15:26:31Z bsd kernel - - - Connection attempt to TCP 192.0.2.10:23 from 198.51.100.7:3527 flags:0x02",
+            &liv(a, 3527, b, 23, "tcp"),
+        );
+        check(
+            "<4>Nov  8 15:26:31 kernel: Connection attempt to TCP 192.0.2.10:23 from 198.51.100.7:3527 flags:0x02",
+            &Expect {
+                host: None,
+                ..liv(a, 3527, b, 23, "tcp")
+            },
+        );
+    }
+
+    #[test]
+    fn truncated_and_other_kernel_lines() {
+        let k = Expect {
+            host: Some("bsd"),
+            program: Some("kernel"),
+            ..Expect::default()
+        };
+        check(
+            "Nov  8 15:26:31 bsd kernel: Connection attempt to TCP 192.0.2.10:23 from",
+            &k,
+        );
+        check(
+            "Nov  8 15:26:31 bsd kernel: em0: link state changed to UP",
+            &k,
+        );
+        check(
+            "Nov  8 15:26:31 bsd kernel: Limiting open port RST response from 312 to 200 packets/sec",
+            &k,
+        );
+    }
+}

@@ -1,0 +1,193 @@
+//! xinetd: `START: SERVICE [pid=N] from=ADDR`, `EXIT: SERVICE status=N pid=N duration=N(sec)`,
+//! `FAIL: SERVICE REASON from=ADDR`, `libwrap refused connection to SERVICE (libwrap=DAEMON)
+//! from ADDR`, and the lines that name no peer (`USERID:`, `Deactivating service …`).
+
+use super::Family;
+use crate::event::{Action, Dataset, Details, Endpoint};
+use crate::header::Header;
+use crate::lex::{Peer, after, skip_spaces, split_word, to_peer, value_of};
+
+/// Registry entry.
+pub const FAMILY: Family = Family {
+    dataset: Dataset::Xinetd,
+    tags: &[b"xinetd"],
+    owns_tag: true,
+    parse,
+};
+
+fn peer(tok: &[u8]) -> Endpoint<'_> {
+    let mut ep = Endpoint::default();
+    match to_peer(tok) {
+        Some(Peer::Ip(a)) => ep.ip = Some(a),
+        Some(Peer::Name(n)) => ep.domain = Some(n),
+        None => {}
+    }
+    ep
+}
+
+/// Parses an xinetd message.
+pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
+    let m = h.message;
+    let mut d = Details::default();
+    let body = if let Some(r) = m.strip_prefix(b"START:") {
+        d.action = Some(Action::ServiceStart);
+        r
+    } else if let Some(r) = m.strip_prefix(b"EXIT:") {
+        d.action = Some(Action::ServiceExit);
+        r
+    } else if let Some(r) = m.strip_prefix(b"FAIL:") {
+        d.action = Some(Action::ServiceFail);
+        r
+    } else if let Some(r) = m.strip_prefix(b"libwrap refused connection to ") {
+        d.action = Some(Action::ConnectionRefused);
+        let (svc, rest) = split_word(skip_spaces(r));
+        d.service = Some(svc).filter(|s| !s.is_empty());
+        let from = after(rest, b" from ")?;
+        let (tok, _) = split_word(skip_spaces(from));
+        d.source = peer(tok);
+        return Some(d);
+    } else if let Some(r) = m.strip_prefix(b"USERID:") {
+        let (svc, _) = split_word(skip_spaces(r));
+        d.service = Some(svc).filter(|s| !s.is_empty());
+        return Some(d);
+    } else if let Some(r) = m.strip_prefix(b"Deactivating service ") {
+        let (svc, _) = split_word(skip_spaces(r));
+        d.service = Some(svc).filter(|s| !s.is_empty());
+        return Some(d);
+    } else {
+        return None;
+    };
+    // The body must look like xinetd's: a service word, then key=value pairs or a reason.
+    let (svc, rest) = split_word(skip_spaces(body));
+    if svc.is_empty() || svc.contains(&b'=') {
+        return None;
+    }
+    d.service = Some(svc);
+    let from = value_of(rest, b"from=");
+    if let Some(v) = from {
+        d.source = peer(v);
+    }
+    // Under another tag, only xinetd's own key=value shape claims the line.
+    let tagged = h
+        .program()
+        .is_some_and(|p| p.eq_ignore_ascii_case(b"xinetd"));
+    let shaped = from.is_some()
+        || [&b"pid="[..], b"status=", b"duration="]
+            .iter()
+            .any(|k| value_of(rest, k).is_some());
+    (tagged || shaped).then_some(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::families::testing::{Expect, check, run};
+
+    fn x(action: Option<&'static str>, src: Option<&'static str>) -> Expect {
+        Expect {
+            dataset: Some("xinetd"),
+            action,
+            src,
+            host: Some("srv"),
+            program: Some("xinetd"),
+            pid: Some(4),
+            ..Expect::default()
+        }
+    }
+
+    #[test]
+    fn variants() {
+        let l = |m: &str| format!("Nov  8 15:26:31 srv xinetd[4]: {m}");
+        let ip = Some("198.51.100.7");
+        let rows = [
+            (
+                l("START: ftp pid=1234 from=198.51.100.7"),
+                x(Some("service-start"), ip),
+            ),
+            (
+                l("START: ftp from=::ffff:198.51.100.7"),
+                x(Some("service-start"), ip),
+            ),
+            (
+                l("START: telnet pid=1 from=2001:db8::7"),
+                x(Some("service-start"), Some("2001:db8::7")),
+            ),
+            (
+                l("START: ftp pid=1234 from=<no address>"),
+                x(Some("service-start"), None),
+            ),
+            (
+                l("START: ftp pid=1234 from=dial.example.net"),
+                Expect {
+                    sdomain: Some("dial.example.net"),
+                    ..x(Some("service-start"), None)
+                },
+            ),
+            (
+                l("EXIT: ftp status=0 pid=1234 duration=30(sec)"),
+                x(Some("service-exit"), None),
+            ),
+            (
+                l("EXIT: ftp pid=1234 duration=30(sec)"),
+                x(Some("service-exit"), None),
+            ),
+            (
+                l("FAIL: telnet address from=198.51.100.7"),
+                x(Some("service-fail"), ip),
+            ),
+            (
+                l("FAIL: telnet time from=198.51.100.7"),
+                x(Some("service-fail"), ip),
+            ),
+            (
+                l("FAIL: ftp service_limit from=198.51.100.7"),
+                x(Some("service-fail"), ip),
+            ),
+            (
+                l("FAIL: ftp per_source_limit from=198.51.100.7"),
+                x(Some("service-fail"), ip),
+            ),
+            (
+                l("FAIL: ftp process_limit from=198.51.100.7"),
+                x(Some("service-fail"), ip),
+            ),
+            (
+                l("FAIL: telnet libwrap from=198.51.100.7"),
+                x(Some("service-fail"), ip),
+            ),
+            (
+                l("libwrap refused connection to telnet (libwrap=in.telnetd) from 198.51.100.7"),
+                x(Some("connection-refused"), ip),
+            ),
+            (l("USERID: ftp OTHER :root"), x(None, None)),
+            (
+                l(
+                    "Deactivating service ftp due to excessive incoming connections.  Restarting in 30 seconds.",
+                ),
+                x(None, None),
+            ),
+            (
+                l("START:  ftp  pid=1234  from=198.51.100.7"),
+                x(Some("service-start"), ip),
+            ),
+        ];
+        let table: Vec<(&str, Expect)> = rows.iter().map(|(l, e)| (l.as_str(), *e)).collect();
+        run(&table, 15);
+    }
+
+    #[test]
+    fn xinetd_chatter_belongs_to_xinetd() {
+        check(
+            "Nov  8 15:26:31 srv xinetd[4]: Started working: 3 available services",
+            &x(None, None),
+        );
+        check(
+            "Nov  8 15:26:31 srv other[4]: START: the engines",
+            &Expect {
+                host: Some("srv"),
+                program: Some("other"),
+                pid: Some(4),
+                ..Expect::default()
+            },
+        );
+    }
+}

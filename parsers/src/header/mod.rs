@@ -1,0 +1,472 @@
+//! Syslog headers: PRI, then RFC 5424 or RFC 3164 in all the variants senders produce, then
+//! the repeat wrappers (`last message repeated N times`, `message repeated N times: [ … ]`).
+//!
+//! Header parsing never fails: whatever cannot be read as header stays in the message, so a
+//! line of garbage is still a [`Header`] whose message is the whole line.
+
+pub mod rfc3164;
+pub mod rfc5424;
+pub mod timestamp;
+
+use nom::bytes::complete::{tag, take_while_m_n};
+use nom::{IResult, Parser};
+
+use crate::lex::{Input, skip_spaces, to_u32, trim_end};
+use crate::line::ParseContext;
+use crate::time::Timestamp;
+
+/// The syslog header fields of one line, borrowed from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Header<'a> {
+    /// PRI value (facility * 8 + severity), if the line had `<N>`.
+    pub pri: Option<u8>,
+    /// RFC 5424 version, if the line was RFC 5424.
+    pub version: Option<u8>,
+    /// The sender's stamp, with year and zone settled.
+    pub timestamp: Option<Timestamp>,
+    /// The reporting host (HOSTNAME).
+    pub hostname: Option<&'a [u8]>,
+    /// The program (TAG or APP-NAME).
+    pub appname: Option<&'a [u8]>,
+    /// The process id as written (`[pid]` or PROCID).
+    pub procid: Option<&'a [u8]>,
+    /// RFC 5424 MSGID.
+    pub msgid: Option<&'a [u8]>,
+    /// RFC 5424 structured data, brackets included.
+    pub structured_data: Option<&'a [u8]>,
+    /// Cisco sequence number.
+    pub sequence: Option<u32>,
+    /// How many times the message was repeated, from a repeat wrapper.
+    pub repeat: Option<u32>,
+    /// The message after the header (for a repeat wrapper, the repeated message).
+    pub message: &'a [u8],
+}
+
+impl<'a> Header<'a> {
+    /// A header with nothing but a message.
+    pub fn bare(message: &'a [u8]) -> Header<'a> {
+        Header {
+            pri: None,
+            version: None,
+            timestamp: None,
+            hostname: None,
+            appname: None,
+            procid: None,
+            msgid: None,
+            structured_data: None,
+            sequence: None,
+            repeat: None,
+            message,
+        }
+    }
+
+    /// Syslog facility code (PRI / 8).
+    pub fn facility(&self) -> Option<u8> {
+        self.pri.map(|p| p >> 3)
+    }
+
+    /// Syslog severity code (PRI % 8).
+    pub fn severity(&self) -> Option<u8> {
+        self.pri.map(|p| p & 7)
+    }
+
+    /// The process id, when PROCID is numeric.
+    pub fn pid(&self) -> Option<u32> {
+        self.procid.and_then(to_u32)
+    }
+
+    /// The program name without a leading path (`/usr/sbin/sshd` → `sshd`).
+    pub fn program(&self) -> Option<&'a [u8]> {
+        let app = self.appname?;
+        match memchr::memrchr(b'/', app) {
+            Some(n) => app.get(n + 1..).filter(|p| !p.is_empty()),
+            None => Some(app),
+        }
+    }
+}
+
+/// `<N>` with N in 0..=191.
+pub fn pri(i: Input<'_>) -> IResult<Input<'_>, u8> {
+    let (rest, (_, d, _)) = (
+        tag(&b"<"[..]),
+        take_while_m_n(1, 3, |b: u8| b.is_ascii_digit()),
+        tag(&b">"[..]),
+    )
+        .parse(i)?;
+    match to_u32(d) {
+        Some(n) if n <= 191 => Ok((rest, n as u8)),
+        _ => Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::Verify,
+        ))),
+    }
+}
+
+/// Unwraps `last message repeated N times` and `message repeated N times: [ inner ]`.
+fn unwrap_repeat(h: &mut Header<'_>) {
+    let m = h.message;
+    if let Some(rest) = m.strip_prefix(b"last message repeated ") {
+        if let Some(n) = count_times(rest).map(|(n, _)| n) {
+            h.repeat = Some(n);
+        }
+    } else if let Some(rest) = m.strip_prefix(b"message repeated ") {
+        if let Some((n, rest)) = count_times(rest) {
+            h.repeat = Some(n);
+            if let Some(inner) = rest.strip_prefix(b": [") {
+                let inner = skip_spaces(inner);
+                let inner = trim_end(inner);
+                h.message = inner.strip_suffix(b"]").unwrap_or(inner);
+            }
+        }
+    }
+}
+
+fn count_times(i: &[u8]) -> Option<(u32, &[u8])> {
+    let end = i.iter().position(|b| !b.is_ascii_digit())?;
+    let n = to_u32(i.get(..end)?)?;
+    let rest = i.get(end..)?.strip_prefix(b" time")?;
+    let rest = rest.strip_prefix(b"s").unwrap_or(rest);
+    Some((n, rest))
+}
+
+/// Parses the header of one line (without its line terminator; trailing CR, LF, NUL and spaces
+/// are ignored).
+pub fn parse<'a>(line: &'a [u8], ctx: &ParseContext) -> Header<'a> {
+    let line = trim_end(line);
+    let (rest, pri) = match pri(line) {
+        Ok((rest, p)) => (rest, Some(p)),
+        Err(_) => (line, None),
+    };
+    let mut h = match rfc5424::parse(rest, pri, ctx) {
+        Some(h) => h,
+        None => rfc3164::parse(rest, pri, ctx),
+    };
+    h.message = trim_end(h.message);
+    unwrap_repeat(&mut h);
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> ParseContext {
+        // 2026-11-23T00:00:00Z
+        ParseContext::new(1_795_392_000)
+    }
+
+    fn s(b: Option<&[u8]>) -> Option<&str> {
+        b.map(|b| std::str::from_utf8(b).unwrap())
+    }
+
+    struct Want<'w> {
+        line: &'w str,
+        pri: Option<u8>,
+        host: Option<&'w str>,
+        app: Option<&'w str>,
+        pid: Option<&'w str>,
+        msg: &'w str,
+        stamp: Option<&'w str>,
+    }
+
+    fn check(w: Want<'_>) {
+        let h = parse(w.line.as_bytes(), &ctx());
+        assert_eq!(h.pri, w.pri, "pri of {:?}", w.line);
+        assert_eq!(s(h.hostname), w.host, "host of {:?}", w.line);
+        assert_eq!(s(h.appname), w.app, "app of {:?}", w.line);
+        assert_eq!(s(h.procid), w.pid, "pid of {:?}", w.line);
+        assert_eq!(
+            std::str::from_utf8(h.message).unwrap(),
+            w.msg,
+            "msg of {:?}",
+            w.line
+        );
+        let stamp = h.timestamp.map(|t| {
+            let mut out = Vec::new();
+            t.write_rfc3339(&mut out);
+            String::from_utf8(out).unwrap()
+        });
+        assert_eq!(stamp.as_deref(), w.stamp, "stamp of {:?}", w.line);
+    }
+
+    #[test]
+    fn rfc3164_variants() {
+        let cases = [
+            Want {
+                line: "<38>Nov  8 15:26:31 linux ftpd[3689]: refused connect from x.example",
+                pri: Some(38),
+                host: Some("linux"),
+                app: Some("ftpd"),
+                pid: Some("3689"),
+                msg: "refused connect from x.example",
+                stamp: Some("2026-11-08T15:26:31Z"),
+            },
+            Want {
+                line: "Nov  8 15:26:31 linux ftpd[3689]: hello",
+                pri: None,
+                host: Some("linux"),
+                app: Some("ftpd"),
+                pid: Some("3689"),
+                msg: "hello",
+                stamp: Some("2026-11-08T15:26:31Z"),
+            },
+            Want {
+                line: "<38>Nov  8 15:26:31 ftpd[3689]: hello",
+                pri: Some(38),
+                host: None,
+                app: Some("ftpd"),
+                pid: Some("3689"),
+                msg: "hello",
+                stamp: Some("2026-11-08T15:26:31Z"),
+            },
+            Want {
+                line: "<38>Nov  8 15:26:31 linux ftpd: hello",
+                pri: Some(38),
+                host: Some("linux"),
+                app: Some("ftpd"),
+                pid: None,
+                msg: "hello",
+                stamp: Some("2026-11-08T15:26:31Z"),
+            },
+            Want {
+                line: "<38>Nov  8 15:26:31 linux ftpd hello there",
+                pri: Some(38),
+                host: Some("linux"),
+                app: Some("ftpd"),
+                pid: None,
+                msg: "hello there",
+                stamp: Some("2026-11-08T15:26:31Z"),
+            },
+            Want {
+                line: "<38>Nov  8 15:26:31 linux ftpd[12] hello",
+                pri: Some(38),
+                host: Some("linux"),
+                app: Some("ftpd"),
+                pid: Some("12"),
+                msg: "hello",
+                stamp: Some("2026-11-08T15:26:31Z"),
+            },
+            Want {
+                line: "<38>Nov 08 15:26:31   linux   ftpd[12]:   hello  ",
+                pri: Some(38),
+                host: Some("linux"),
+                app: Some("ftpd"),
+                pid: Some("12"),
+                msg: "hello",
+                stamp: Some("2026-11-08T15:26:31Z"),
+            },
+            Want {
+                line: "Dec 31 23:59:59 gw kernel: x",
+                pri: None,
+                host: Some("gw"),
+                app: Some("kernel"),
+                pid: None,
+                msg: "x",
+                stamp: Some("2025-12-31T23:59:59Z"),
+            },
+            Want {
+                line: "<13>Nov  8 2001 15:26:31 host prog: m",
+                pri: Some(13),
+                host: Some("host"),
+                app: Some("prog"),
+                pid: None,
+                msg: "m",
+                stamp: Some("2001-11-08T15:26:31Z"),
+            },
+            Want {
+                line: "2001-11-08T15:26:31.123456+01:00 host prog[1]: msg",
+                pri: None,
+                host: Some("host"),
+                app: Some("prog"),
+                pid: Some("1"),
+                msg: "msg",
+                stamp: Some("2001-11-08T14:26:31.123456Z"),
+            },
+            Want {
+                line: "<189>123: *Mar  1 00:01:02.345 UTC: %SEC-6-IPACCESSLOGP: list 101",
+                pri: Some(189),
+                host: None,
+                app: None,
+                pid: None,
+                msg: "%SEC-6-IPACCESSLOGP: list 101",
+                stamp: Some("2026-03-01T00:01:02.345Z"),
+            },
+            Want {
+                line: "<189>Mar  1 00:01:02 10.0.0.1 123: 000120: *Mar  1 00:01:02.345: %SEC-6-X: y",
+                pri: Some(189),
+                host: Some("10.0.0.1"),
+                app: None,
+                pid: None,
+                msg: "%SEC-6-X: y",
+                stamp: Some("2026-03-01T00:01:02Z"),
+            },
+            Want {
+                line: "<166>Jan 01 2020 10:00:00: %ASA-4-106023: Deny",
+                pri: Some(166),
+                host: None,
+                app: None,
+                pid: None,
+                msg: "%ASA-4-106023: Deny",
+                stamp: Some("2020-01-01T10:00:00Z"),
+            },
+            Want {
+                line: "<166>Jan 01 2020 10:00:00 fw01 : %ASA-4-106023: Deny",
+                pri: Some(166),
+                host: Some("fw01"),
+                app: None,
+                pid: None,
+                msg: "%ASA-4-106023: Deny",
+                stamp: Some("2020-01-01T10:00:00Z"),
+            },
+            Want {
+                line: "<166>Jan 01 10:00:00 fw01 %ASA-4-106023: Deny",
+                pri: Some(166),
+                host: Some("fw01"),
+                app: None,
+                pid: None,
+                msg: "%ASA-4-106023: Deny",
+                stamp: Some("2026-01-01T10:00:00Z"),
+            },
+            Want {
+                line: "refused connect from x",
+                pri: None,
+                host: None,
+                app: None,
+                pid: None,
+                msg: "refused connect from x",
+                stamp: None,
+            },
+            Want {
+                line: "<38>ftpd[3689]: refused",
+                pri: Some(38),
+                host: None,
+                app: Some("ftpd"),
+                pid: Some("3689"),
+                msg: "refused",
+                stamp: None,
+            },
+            Want {
+                line: "<999>junk",
+                pri: None,
+                host: None,
+                app: None,
+                pid: None,
+                msg: "<999>junk",
+                stamp: None,
+            },
+            Want {
+                line: "Nov  8 15:26:31 host last message repeated 3 times",
+                pri: None,
+                host: Some("host"),
+                app: None,
+                pid: None,
+                msg: "last message repeated 3 times",
+                stamp: Some("2026-11-08T15:26:31Z"),
+            },
+            Want {
+                line: "Nov  8 15:26:31 host sshd[5]: message repeated 2 times: [ Failed password for root from 1.2.3.4 port 5 ssh2]",
+                pri: None,
+                host: Some("host"),
+                app: Some("sshd"),
+                pid: Some("5"),
+                msg: "Failed password for root from 1.2.3.4 port 5 ssh2",
+                stamp: Some("2026-11-08T15:26:31Z"),
+            },
+            Want {
+                line: "Nov  8 15:26:31 2001:db8::1 sshd[5]: x",
+                pri: None,
+                host: Some("2001:db8::1"),
+                app: Some("sshd"),
+                pid: Some("5"),
+                msg: "x",
+                stamp: Some("2026-11-08T15:26:31Z"),
+            },
+            Want {
+                line: "<4>Nov  8 15:26:31 host postfix/smtpd[77]: connect from unknown[1.2.3.4]",
+                pri: Some(4),
+                host: Some("host"),
+                app: Some("postfix/smtpd"),
+                pid: Some("77"),
+                msg: "connect from unknown[1.2.3.4]",
+                stamp: Some("2026-11-08T15:26:31Z"),
+            },
+        ];
+        for c in cases {
+            check(c);
+        }
+    }
+
+    #[test]
+    fn rfc5424_variants() {
+        let cases = [
+            Want {
+                line: "<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su - ID47 - 'su root' failed",
+                pri: Some(34),
+                host: Some("mymachine.example.com"),
+                app: Some("su"),
+                pid: None,
+                msg: "'su root' failed",
+                stamp: Some("2003-10-11T22:14:15.003Z"),
+            },
+            Want {
+                line: "<165>1 2003-10-11T22:14:15.003Z host evntslog 42 ID47 [exampleSDID@32473 iut=\"3\" eventSource=\"App\\]\"] \u{feff}An application event",
+                pri: Some(165),
+                host: Some("host"),
+                app: Some("evntslog"),
+                pid: Some("42"),
+                msg: "An application event",
+                stamp: Some("2003-10-11T22:14:15.003Z"),
+            },
+            Want {
+                line: "<13>1 - - - - - -",
+                pri: Some(13),
+                host: None,
+                app: None,
+                pid: None,
+                msg: "",
+                stamp: None,
+            },
+            Want {
+                line: "<13>1 2003-10-11T22:14:15Z h a p m",
+                pri: Some(13),
+                host: Some("h"),
+                app: Some("a"),
+                pid: Some("p"),
+                msg: "",
+                stamp: Some("2003-10-11T22:14:15Z"),
+            },
+            Want {
+                line: "<86>1 2026-11-23T10:00:00+01:00 gw sshd 411 - - Failed password for root from 2001:db8::7 port 50022 ssh2",
+                pri: Some(86),
+                host: Some("gw"),
+                app: Some("sshd"),
+                pid: Some("411"),
+                msg: "Failed password for root from 2001:db8::7 port 50022 ssh2",
+                stamp: Some("2026-11-23T09:00:00Z"),
+            },
+        ];
+        for c in cases {
+            check(c);
+        }
+        let h = parse(
+            b"<165>1 2003-10-11T22:14:15.003Z h a - - [x@1 k=\"v\"][y@2] m",
+            &ctx(),
+        );
+        assert_eq!(h.structured_data, Some(&b"[x@1 k=\"v\"][y@2]"[..]));
+        assert_eq!(h.version, Some(1));
+    }
+
+    #[test]
+    fn repeat_counts() {
+        let h = parse(
+            b"Nov  8 15:26:31 host last message repeated 3 times",
+            &ctx(),
+        );
+        assert_eq!(h.repeat, Some(3));
+        let h = parse(
+            b"Nov  8 15:26:31 host sshd[5]: message repeated 2 times: [ x]",
+            &ctx(),
+        );
+        assert_eq!((h.repeat, h.message), (Some(2), &b"x"[..]));
+    }
+}

@@ -1,0 +1,177 @@
+//! RFC 3164 ("BSD") headers as real senders write them: `[SEQ: ][STAMP][:] [HOST] [TAG[[PID]][:]] MSG`.
+//!
+//! The stamp may be BSD or ISO, the host and the tag may each be missing, the tag may lack its
+//! pid or its colon, and Cisco devices put sequence numbers (`123:`) and a second stamp before
+//! a `%FAC-SEV-MNEMONIC:` message. A token is taken for a host only after a stamp, because
+//! without one a host cannot be told from the first word of the message.
+
+use super::{Header, timestamp};
+use crate::lex::{skip_spaces, split_word, to_u32};
+use crate::line::ParseContext;
+
+/// What one header token turned out to be.
+enum Token<'a> {
+    /// `%SEC-6-IPACCESSLOGP:`: the message starts here.
+    Mnemonic,
+    /// `123:`: a Cisco sequence number.
+    Sequence(u32),
+    /// `prog[pid]:`, `prog:` or `prog[pid]`.
+    Tag(&'a [u8], Option<&'a [u8]>),
+    /// A lone `:` between host and message.
+    Colon,
+    /// Anything else.
+    Word,
+}
+
+fn is_mnemonic(tok: &[u8]) -> bool {
+    tok.len() > 3
+        && tok.first() == Some(&b'%')
+        && tok.get(1).is_some_and(u8::is_ascii_uppercase)
+        && tok.contains(&b'-')
+}
+
+fn classify(tok: &[u8]) -> Token<'_> {
+    if tok.is_empty() {
+        return Token::Word;
+    }
+    if tok == b":" {
+        return Token::Colon;
+    }
+    if is_mnemonic(tok) {
+        return Token::Mnemonic;
+    }
+    let (body, had_colon) = match tok.strip_suffix(b":") {
+        Some(b) => (b, true),
+        None => (tok, false),
+    };
+    if had_colon {
+        if let Some(n) = to_u32(body) {
+            return Token::Sequence(n);
+        }
+    }
+    if let Some(inner) = body.strip_suffix(b"]") {
+        if let Some(open) = memchr::memchr(b'[', inner) {
+            let app = &inner[..open];
+            let pid = &inner[open + 1..];
+            if !app.is_empty() && !pid.contains(&b'[') {
+                return Token::Tag(app, (!pid.is_empty()).then_some(pid));
+            }
+        }
+        return Token::Word;
+    }
+    if had_colon && !body.is_empty() && !body.contains(&b':') && !body.contains(&b'[') {
+        return Token::Tag(body, None);
+    }
+    Token::Word
+}
+
+/// A tag written without pid or colon (`linux ftpd refused connect …`): accepted only for a
+/// lower-case program-like word, so that a message's first word is not taken for a program.
+fn is_bare_tag(tok: &[u8]) -> bool {
+    tok.first().is_some_and(u8::is_ascii_lowercase)
+        && tok.len() <= 48
+        && tok
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/'))
+        && tok != b"last"
+        && tok != b"message"
+}
+
+/// Skips a `:` and the spaces that follow a stamp.
+fn after_stamp(i: &[u8]) -> &[u8] {
+    let i = i.strip_prefix(b":").unwrap_or(i);
+    skip_spaces(i)
+}
+
+/// Cisco sequence numbers and an in-message stamp (`000123: *Mar  1 00:01:02.345 UTC:`)
+/// that some devices put between the syslog header and the `%` mnemonic.
+fn cisco_prefix<'a>(mut i: &'a [u8], h: &mut Header<'a>, ctx: &ParseContext) -> &'a [u8] {
+    loop {
+        let (tok, rest) = split_word(i);
+        match classify(tok) {
+            Token::Sequence(n) => {
+                h.sequence.get_or_insert(n);
+                i = skip_spaces(rest);
+            }
+            _ => break,
+        }
+    }
+    if let Ok((rest, t)) = timestamp::bsd(i) {
+        if h.timestamp.is_none() {
+            h.timestamp = Some(t.resolve(ctx.reference, ctx.default_offset));
+        }
+        i = after_stamp(rest);
+    }
+    i
+}
+
+/// Parses the part after PRI as an RFC 3164 header; never fails (what is not header is message).
+pub fn parse<'a>(i: &'a [u8], pri: Option<u8>, ctx: &ParseContext) -> Header<'a> {
+    let mut h = Header::bare(i);
+    h.pri = pri;
+    let mut rest = skip_spaces(i);
+    let (tok, after) = split_word(rest);
+    if let Token::Sequence(n) = classify(tok) {
+        h.sequence = Some(n);
+        rest = skip_spaces(after);
+    }
+    let had_stamp = match timestamp::any(rest) {
+        Ok((r, t)) => {
+            h.timestamp = Some(t.resolve(ctx.reference, ctx.default_offset));
+            rest = after_stamp(r);
+            true
+        }
+        Err(_) => false,
+    };
+    if rest.starts_with(b"last message repeated ") {
+        h.message = rest;
+        return h;
+    }
+    let (tok, after) = split_word(rest);
+    match classify(tok) {
+        Token::Mnemonic => {
+            h.message = rest;
+            return h;
+        }
+        Token::Sequence(_) => {
+            h.message = cisco_prefix(rest, &mut h, ctx);
+            return h;
+        }
+        Token::Tag(app, pid) => {
+            h.appname = Some(app);
+            h.procid = pid;
+            h.message = skip_spaces(after);
+            return h;
+        }
+        Token::Colon => {
+            h.message = skip_spaces(after);
+            return h;
+        }
+        Token::Word if had_stamp && !tok.is_empty() => {
+            h.hostname = Some(tok);
+        }
+        Token::Word => {
+            h.message = rest;
+            return h;
+        }
+    }
+    // After the host: the tag, a Cisco prefix, or the message.
+    let rest = skip_spaces(after);
+    let (tok, after) = split_word(rest);
+    match classify(tok) {
+        Token::Mnemonic => h.message = rest,
+        Token::Sequence(_) => h.message = cisco_prefix(rest, &mut h, ctx),
+        Token::Tag(app, pid) => {
+            h.appname = Some(app);
+            h.procid = pid;
+            h.message = skip_spaces(after);
+        }
+        Token::Colon => h.message = skip_spaces(after),
+        Token::Word if is_bare_tag(tok) && !after.is_empty() => {
+            h.appname = Some(tok);
+            h.message = skip_spaces(after);
+        }
+        Token::Word => h.message = rest,
+    }
+    h
+}

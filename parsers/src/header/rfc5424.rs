@@ -1,0 +1,118 @@
+//! RFC 5424 headers: `VERSION SP TIMESTAMP SP HOSTNAME SP APP-NAME SP PROCID SP MSGID SP SD [SP MSG]`,
+//! with `-` as NILVALUE for any field, structured data with `\"`, `\\` and `\]` escapes, and an
+//! optional UTF-8 BOM before the message. Runs of spaces between fields are tolerated.
+
+use nom::bytes::complete::take_while_m_n;
+use nom::character::complete::space1;
+use nom::{IResult, Parser};
+
+use super::{Header, timestamp};
+use crate::lex::{Input, skip_spaces, split_word};
+use crate::line::ParseContext;
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+fn version(i: Input<'_>) -> IResult<Input<'_>, u8> {
+    let (rest, (v, _)) = (take_while_m_n(1, 2, |b: u8| b.is_ascii_digit()), space1).parse(i)?;
+    let n = v.iter().fold(0u8, |acc, &b| acc * 10 + (b - b'0'));
+    if n == 0 {
+        return Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::Verify,
+        )));
+    }
+    Ok((rest, n))
+}
+
+/// Takes one header field; `-` becomes `None`.
+fn field(i: &[u8]) -> (Option<&[u8]>, &[u8]) {
+    let (w, rest) = split_word(skip_spaces(i));
+    let value = if w == b"-" || w.is_empty() {
+        None
+    } else {
+        Some(w)
+    };
+    (value, rest)
+}
+
+/// The length of the structured-data part at the start of `i` (one or more `[...]` elements).
+/// An unterminated element runs to the end of the input.
+fn structured_data_len(i: &[u8]) -> usize {
+    let mut pos = 0;
+    while i.get(pos) == Some(&b'[') {
+        let mut in_quote = false;
+        let mut escaped = false;
+        let mut end = None;
+        for (k, &b) in i.iter().enumerate().skip(pos + 1) {
+            if escaped {
+                escaped = false;
+            } else if in_quote && b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_quote = !in_quote;
+            } else if b == b']' && !in_quote {
+                end = Some(k);
+                break;
+            }
+        }
+        match end {
+            Some(k) => pos = k + 1,
+            None => return i.len(),
+        }
+    }
+    pos
+}
+
+/// Parses the part after PRI if it is an RFC 5424 header; `None` leaves the line to RFC 3164.
+pub fn parse<'a>(i: &'a [u8], pri: Option<u8>, ctx: &ParseContext) -> Option<Header<'a>> {
+    let (rest, ver) = version(i).ok()?;
+    let mut h = Header::bare(&[]);
+    h.pri = pri;
+    h.version = Some(ver);
+    let rest = if let Some(r) = rest.strip_prefix(b"-") {
+        r
+    } else {
+        let (r, t) = timestamp::iso(rest).ok()?;
+        h.timestamp = Some(t.resolve(ctx.reference, ctx.default_offset));
+        r
+    };
+    if !(rest.is_empty() || rest.starts_with(b" ")) {
+        return None;
+    }
+    let (hostname, rest) = field(rest);
+    let (appname, rest) = field(rest);
+    let (procid, rest) = field(rest);
+    let (msgid, rest) = field(rest);
+    h.hostname = hostname;
+    h.appname = appname;
+    h.procid = procid;
+    h.msgid = msgid;
+    let rest = skip_spaces(rest);
+    let rest = if let Some(r) = rest.strip_prefix(b"-") {
+        r
+    } else if rest.starts_with(b"[") {
+        let n = structured_data_len(rest);
+        h.structured_data = rest.get(..n);
+        rest.get(n..).unwrap_or_default()
+    } else {
+        rest
+    };
+    let msg = rest.strip_prefix(b" ").unwrap_or(rest);
+    let msg = msg.strip_prefix(BOM).unwrap_or(msg);
+    h.message = msg;
+    Some(h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn structured_data_with_escapes() {
+        let sd = br#"[a@1 x="q\"]" y="\\"][b@2] msg"#;
+        let n = structured_data_len(sd);
+        assert_eq!(&sd[n..], b" msg");
+        assert_eq!(structured_data_len(b"[unterminated x=\"]"), 18);
+        assert_eq!(structured_data_len(b"no"), 0);
+    }
+}

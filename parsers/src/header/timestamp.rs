@@ -1,0 +1,230 @@
+//! The stamps syslog senders write: BSD `Mmm dd hh:mm:ss` (space- or zero-padded day, optional
+//! year, optional fraction, Cisco's `*`/`.` sync markers and `UTC:` zone) and ISO 8601 /
+//! RFC 3339 (`2001-11-08T15:26:31.123456+01:00`).
+
+use nom::branch::alt;
+use nom::bytes::complete::{tag, take_while_m_n};
+use nom::character::complete::{one_of, space1};
+use nom::combinator::{map_opt, opt, verify};
+use nom::{IResult, Parser};
+
+use crate::lex::Input;
+use crate::time::CivilTime;
+
+const MONTHS: [&[u8; 3]; 12] = [
+    b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov", b"dec",
+];
+
+fn month(i: Input<'_>) -> IResult<Input<'_>, u32> {
+    map_opt(
+        take_while_m_n(3, 3, |b: u8| b.is_ascii_alphabetic()),
+        |m: &[u8]| {
+            MONTHS
+                .iter()
+                .position(|name| m.eq_ignore_ascii_case(&name[..]))
+                .map(|p| p as u32 + 1)
+        },
+    )
+    .parse(i)
+}
+
+fn digits(min: usize, max: usize) -> impl Fn(Input<'_>) -> IResult<Input<'_>, u32> {
+    move |i| {
+        map_opt(
+            take_while_m_n(min, max, |b: u8| b.is_ascii_digit()),
+            |d: &[u8]| {
+                Some(
+                    d.iter()
+                        .fold(0u32, |acc, &b| acc * 10 + u32::from(b - b'0')),
+                )
+            },
+        )
+        .parse(i)
+    }
+}
+
+fn not_followed_by_digit(i: Input<'_>) -> bool {
+    !i.first().is_some_and(u8::is_ascii_digit)
+}
+
+/// `.123456` → nanoseconds (digits past the ninth are read and dropped).
+fn fraction(i: Input<'_>) -> IResult<Input<'_>, u32> {
+    let (i, _) = one_of(".,").parse(i)?;
+    let (i, d) = take_while_m_n(1, 32, |b: u8| b.is_ascii_digit()).parse(i)?;
+    let mut nanos = 0u32;
+    for k in 0..9 {
+        nanos = nanos * 10 + d.get(k).map_or(0, |b| u32::from(b - b'0'));
+    }
+    Ok((i, nanos))
+}
+
+/// `hh:mm:ss[.frac]`.
+fn clock(i: Input<'_>) -> IResult<Input<'_>, (u32, u32, u32, u32)> {
+    let (i, (h, _, m, _, s)) = (
+        verify(digits(1, 2), |h| *h < 24),
+        tag(&b":"[..]),
+        verify(digits(2, 2), |m| *m < 60),
+        tag(&b":"[..]),
+        verify(digits(2, 2), |s| *s <= 60),
+    )
+        .parse(i)?;
+    let (i, nanos) = opt(fraction).parse(i)?;
+    if !not_followed_by_digit(i) {
+        return Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::Verify,
+        )));
+    }
+    Ok((i, (h, m, s, nanos.unwrap_or(0))))
+}
+
+/// A zone word Cisco prints after the clock, followed by a colon (`UTC:`); consumed only then,
+/// so an upper-case host name is never taken for a zone.
+fn cisco_zone(i: Input<'_>) -> IResult<Input<'_>, Option<i32>> {
+    let (rest, (_, zone)) =
+        (space1, take_while_m_n(2, 5, |b: u8| b.is_ascii_uppercase())).parse(i)?;
+    if !rest.starts_with(b":") {
+        return Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::Tag,
+        )));
+    }
+    let offset = match zone {
+        b"UTC" | b"GMT" | b"Z" | b"UT" => Some(0),
+        _ => None,
+    };
+    Ok((rest, offset))
+}
+
+/// BSD stamp: `[*|.]Mmm dd [yyyy] hh:mm:ss[.frac][ ZONE:]`.
+pub fn bsd(i: Input<'_>) -> IResult<Input<'_>, CivilTime> {
+    let (i, _) = opt(one_of("*.")).parse(i)?;
+    let (i, month) = month(i)?;
+    let (i, _) = space1(i)?;
+    let (i, day) = verify(digits(1, 2), |d| (1..=31).contains(d)).parse(i)?;
+    let (i, _) = space1(i)?;
+    let (i, year) = opt((digits(4, 4), space1).map(|(y, _)| y)).parse(i)?;
+    let (i, (hour, minute, second, nanos)) = clock(i)?;
+    let (i, zone) = opt(cisco_zone).parse(i)?;
+    Ok((
+        i,
+        CivilTime {
+            year: year.map(i64::from),
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            nanos,
+            offset: zone.flatten(),
+        },
+    ))
+}
+
+/// `Z`, `+hh:mm`, `+hhmm` or `+hh` → seconds east of UTC.
+fn offset(i: Input<'_>) -> IResult<Input<'_>, i32> {
+    alt((
+        one_of("Zz").map(|_| 0),
+        (
+            one_of("+-"),
+            verify(digits(2, 2), |h| *h < 24),
+            opt((opt(tag(&b":"[..])), verify(digits(2, 2), |m| *m < 60)).map(|(_, m)| m)),
+        )
+            .map(|(sign, h, m)| {
+                let secs = (h * 3600 + m.unwrap_or(0) * 60) as i32;
+                if sign == '-' { -secs } else { secs }
+            }),
+    ))
+    .parse(i)
+}
+
+/// ISO 8601 / RFC 3339: `yyyy-mm-dd(T| )hh:mm:ss[.frac][zone]`.
+pub fn iso(i: Input<'_>) -> IResult<Input<'_>, CivilTime> {
+    let (i, (year, _, month, _, day)) = (
+        digits(4, 4),
+        tag(&b"-"[..]),
+        verify(digits(2, 2), |m| (1..=12).contains(m)),
+        tag(&b"-"[..]),
+        verify(digits(2, 2), |d| (1..=31).contains(d)),
+    )
+        .parse(i)?;
+    let (i, _) = one_of("Tt ").parse(i)?;
+    let (i, (hour, minute, second, nanos)) = clock(i)?;
+    let (i, offset) = opt(offset).parse(i)?;
+    Ok((
+        i,
+        CivilTime {
+            year: Some(i64::from(year)),
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            nanos,
+            offset,
+        },
+    ))
+}
+
+/// Any stamp a syslog header may start with.
+pub fn any(i: Input<'_>) -> IResult<Input<'_>, CivilTime> {
+    alt((bsd, iso)).parse(i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(s: &str) -> (CivilTime, String) {
+        let (rest, t) = any(s.as_bytes()).unwrap_or_else(|e| panic!("{s}: {e:?}"));
+        (t, String::from_utf8(rest.to_vec()).unwrap())
+    }
+
+    #[test]
+    fn bsd_variants() {
+        let (t, rest) = ok("Nov  8 15:26:31 linux");
+        assert_eq!((t.month, t.day, t.hour, t.year), (11, 8, 15, None));
+        assert_eq!(rest, " linux");
+        let (t, _) = ok("Nov 08 15:26:31 x");
+        assert_eq!(t.day, 8);
+        let (t, _) = ok("nov 8 2001 15:26:31 x");
+        assert_eq!(t.year, Some(2001));
+        let (t, rest) = ok("*Mar  1 00:01:02.345 UTC: %SEC");
+        assert_eq!((t.month, t.nanos, t.offset), (3, 345_000_000, Some(0)));
+        assert_eq!(rest, ": %SEC");
+        let (t, rest) = ok(".Mar  1 00:01:02.345 CET: x");
+        assert_eq!(t.offset, None);
+        assert_eq!(rest, ": x");
+        let (_, rest) = ok("Mar  1 00:01:02 ROUTER x");
+        assert_eq!(rest, " ROUTER x");
+    }
+
+    #[test]
+    fn iso_variants() {
+        let (t, _) = ok("2001-11-08T15:26:31.123456+01:00 host");
+        assert_eq!(
+            (t.year, t.nanos, t.offset),
+            (Some(2001), 123_456_000, Some(3600))
+        );
+        let (t, _) = ok("2003-10-11T22:14:15.003Z mymachine");
+        assert_eq!(t.offset, Some(0));
+        let (t, _) = ok("2003-10-11T22:14:15-0700 x");
+        assert_eq!(t.offset, Some(-7 * 3600));
+        let (t, _) = ok("2003-10-11 22:14:15 x");
+        assert_eq!(t.offset, None);
+    }
+
+    #[test]
+    fn rejects_non_stamps() {
+        for s in [
+            "Nov 32 15:26:31",
+            "Foo  8 15:26:31",
+            "Nov  8 25:26:31",
+            "2001-13-08T15:26:31",
+            "Nov  8 15:26:311",
+            "",
+        ] {
+            assert!(any(s.as_bytes()).is_err(), "{s}");
+        }
+    }
+}

@@ -1,0 +1,268 @@
+//! The JSON form of an [`Event`] (Elastic Common Schema names), written straight into a byte
+//! buffer. This is for the edges (CLI output, query socket), never for the write path.
+//!
+//! Strings are escaped so that no control character reaches a terminal: C0, DEL and C1 controls
+//! become `\u00XX`. Bytes that are not UTF-8 are kept as the four characters `\xNN`, so the
+//! original line can be told byte for byte from the output.
+
+use std::net::IpAddr;
+
+use crate::event::{Action, Event};
+use crate::time::Timestamp;
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Writes `s` as a JSON string (with quotes), escaping as described in the module docs.
+pub fn write_str(out: &mut Vec<u8>, s: &[u8]) {
+    out.push(b'"');
+    for chunk in s.utf8_chunks() {
+        escape_valid(out, chunk.valid().as_bytes());
+        for &b in chunk.invalid() {
+            out.extend_from_slice(b"\\\\x");
+            out.push(HEX[usize::from(b >> 4)]);
+            out.push(HEX[usize::from(b & 15)]);
+        }
+    }
+    out.push(b'"');
+}
+
+fn push_u_escape(out: &mut Vec<u8>, c: u8) {
+    out.extend_from_slice(b"\\u00");
+    out.push(HEX[usize::from(c >> 4)]);
+    out.push(HEX[usize::from(c & 15)]);
+}
+
+fn escape_valid(out: &mut Vec<u8>, s: &[u8]) {
+    let mut start = 0;
+    let mut i = 0;
+    while let Some(&b) = s.get(i) {
+        let c1 = b == 0xC2 && s.get(i + 1).is_some_and(|n| (0x80..=0x9F).contains(n));
+        let needs = c1 || b < 0x20 || b == b'"' || b == b'\\' || b == 0x7F;
+        if !needs {
+            i += 1;
+            continue;
+        }
+        out.extend_from_slice(s.get(start..i).unwrap_or_default());
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            _ if c1 => {
+                push_u_escape(out, s.get(i + 1).copied().unwrap_or(0));
+                i += 1;
+            }
+            _ => push_u_escape(out, b),
+        }
+        i += 1;
+        start = i;
+    }
+    out.extend_from_slice(s.get(start..).unwrap_or_default());
+}
+
+/// Appends a decimal number.
+pub fn push_u64(out: &mut Vec<u8>, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut pos = buf.len();
+    loop {
+        pos -= 1;
+        buf[pos] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[pos..]);
+}
+
+fn push_ip(out: &mut Vec<u8>, ip: IpAddr) {
+    match ip {
+        IpAddr::V4(v4) => {
+            for (k, o) in v4.octets().into_iter().enumerate() {
+                if k > 0 {
+                    out.push(b'.');
+                }
+                push_u64(out, u64::from(o));
+            }
+        }
+        IpAddr::V6(v6) => {
+            use std::io::Write;
+            let _ = write!(out, "{v6}");
+        }
+    }
+}
+
+/// A JSON object being written; nested objects that end up empty are removed again.
+struct Obj<'o> {
+    out: &'o mut Vec<u8>,
+    empty: bool,
+}
+
+impl Obj<'_> {
+    fn key(&mut self, k: &str) {
+        if !self.empty {
+            self.out.push(b',');
+        }
+        self.empty = false;
+        self.out.push(b'"');
+        self.out.extend_from_slice(k.as_bytes());
+        self.out.extend_from_slice(b"\":");
+    }
+
+    fn str(&mut self, k: &str, v: Option<&[u8]>) {
+        if let Some(v) = v {
+            self.key(k);
+            write_str(self.out, v);
+        }
+    }
+
+    fn num(&mut self, k: &str, v: Option<u64>) {
+        if let Some(v) = v {
+            self.key(k);
+            push_u64(self.out, v);
+        }
+    }
+
+    fn ip(&mut self, k: &str, v: Option<IpAddr>) {
+        if let Some(v) = v {
+            self.key(k);
+            self.out.push(b'"');
+            push_ip(self.out, v);
+            self.out.push(b'"');
+        }
+    }
+
+    fn time(&mut self, k: &str, v: Option<Timestamp>) {
+        if let Some(v) = v {
+            self.key(k);
+            self.out.push(b'"');
+            v.write_rfc3339(self.out);
+            self.out.push(b'"');
+        }
+    }
+
+    fn object(&mut self, k: &str, f: impl FnOnce(&mut Obj<'_>)) {
+        let mark = self.out.len();
+        let was_empty = self.empty;
+        self.key(k);
+        self.out.push(b'{');
+        let mut inner = Obj {
+            out: self.out,
+            empty: true,
+        };
+        f(&mut inner);
+        if inner.empty {
+            self.out.truncate(mark);
+            self.empty = was_empty;
+        } else {
+            self.out.push(b'}');
+        }
+    }
+}
+
+/// Appends the event as one JSON object (no trailing newline).
+pub fn write_event(out: &mut Vec<u8>, ev: &Event<'_>) {
+    let h = &ev.header;
+    let d = &ev.details;
+    out.push(b'{');
+    let mut o = Obj { out, empty: true };
+    o.time("@timestamp", h.timestamp.or(ev.received));
+    o.object("event", |e| {
+        e.time("received", ev.received);
+        e.str("dataset", Some(ev.dataset.as_str().as_bytes()));
+        e.str("action", d.action.map(|a| a.as_str().as_bytes()));
+        let kind: &[u8] = if matches!(d.action, Some(Action::IdsAlert | Action::PortScan)) {
+            b"alert"
+        } else {
+            b"event"
+        };
+        e.str("kind", Some(kind));
+        e.str(
+            "outcome",
+            d.action.and_then(Action::outcome).map(str::as_bytes),
+        );
+        e.num(
+            "severity",
+            d.priority.map(u64::from).or(h.severity().map(u64::from)),
+        );
+        e.str("code", d.code);
+        e.num("repeat_count", h.repeat.map(u64::from));
+        e.str("original", Some(ev.original));
+    });
+    o.str("message", Some(h.message));
+    o.object("host", |x| x.str("hostname", h.hostname));
+    o.object("process", |x| {
+        x.str("name", h.appname);
+        x.num("pid", h.pid().map(u64::from));
+    });
+    for (key, ep) in [("source", &d.source), ("destination", &d.destination)] {
+        o.object(key, |x| {
+            x.ip("ip", ep.ip);
+            x.num("port", ep.port.map(u64::from));
+            x.str("domain", ep.domain);
+        });
+    }
+    o.object("network", |x| {
+        x.str("transport", d.transport.map(|t| t.name()))
+    });
+    o.object("rule", |x| {
+        x.str("id", d.rule.id);
+        x.str("name", d.rule.name);
+        x.str("category", d.rule.category);
+    });
+    o.object("user", |x| x.str("name", d.user));
+    o.object("service", |x| x.str("name", d.service));
+    o.object("log", |x| {
+        x.object("syslog", |s| {
+            s.object("facility", |f| f.num("code", h.facility().map(u64::from)));
+            s.object("severity", |f| f.num("code", h.severity().map(u64::from)));
+            s.num("version", h.version.map(u64::from));
+            s.str("appname", h.appname);
+            s.str("procid", h.procid);
+            s.str("msgid", h.msgid);
+            s.str("structured_data", h.structured_data);
+            s.num("sequence", h.sequence.map(u64::from));
+        });
+    });
+    out.push(b'}');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::line::{ParseContext, parse_line};
+
+    fn json(line: &[u8]) -> String {
+        let ev = parse_line(line, &ParseContext::new(1_005_300_000));
+        let mut out = Vec::new();
+        write_event(&mut out, &ev);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn design_example() {
+        let j = json(
+            b"<38>Nov  8 15:26:31 linux ftpd[3689]: refused connect from 7dyn94.ztm.casema.net",
+        );
+        assert_eq!(
+            j,
+            concat!(
+                r#"{"@timestamp":"2001-11-08T15:26:31Z","event":{"dataset":"tcpd","action":"connection-refused","kind":"event","outcome":"failure","severity":6,"#,
+                r#""original":"<38>Nov  8 15:26:31 linux ftpd[3689]: refused connect from 7dyn94.ztm.casema.net"},"#,
+                r#""message":"refused connect from 7dyn94.ztm.casema.net","host":{"hostname":"linux"},"process":{"name":"ftpd","pid":3689},"#,
+                r#""source":{"domain":"7dyn94.ztm.casema.net"},"log":{"syslog":{"facility":{"code":4},"severity":{"code":6},"appname":"ftpd","procid":"3689"}}}"#
+            )
+        );
+    }
+
+    #[test]
+    fn escapes_controls_and_keeps_bad_bytes() {
+        let mut out = Vec::new();
+        write_str(&mut out, b"a\"b\\c\n\x1b[31m\x7f\xc2\x9b\xe9z\xc3\xa9");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#""a\"b\\c\n\u001b[31m\u007f\u009b\\xe9zé""#
+        );
+    }
+}

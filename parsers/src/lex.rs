@@ -1,0 +1,334 @@
+//! Small nom parsers shared by the header and the families: numbers, addresses, ports, words.
+//!
+//! All take `&[u8]` and allocate nothing. Addresses come back as `std::net` values; an
+//! IPv4-mapped IPv6 address (`::ffff:198.51.100.7`) is folded to its IPv4 form so that one peer
+//! has one key whatever the logger printed.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use memchr::memmem;
+use nom::bytes::complete::{tag, take_while, take_while1};
+use nom::character::complete::{digit1, space0};
+use nom::combinator::{map_opt, opt};
+use nom::{IResult, Parser};
+
+/// Bytes of input; every parser here works on these.
+pub type Input<'a> = &'a [u8];
+
+/// Parses an unsigned decimal of at most `u32` range.
+pub fn u32_dec(i: Input<'_>) -> IResult<Input<'_>, u32> {
+    map_opt(digit1, |d: &[u8]| {
+        if d.len() > 10 {
+            return None;
+        }
+        d.iter().try_fold(0u32, |acc, &b| {
+            acc.checked_mul(10)?.checked_add(u32::from(b - b'0'))
+        })
+    })
+    .parse(i)
+}
+
+/// Parses a port number (0..=65535).
+pub fn port(i: Input<'_>) -> IResult<Input<'_>, u16> {
+    map_opt(u32_dec, |n| u16::try_from(n).ok()).parse(i)
+}
+
+/// Decodes a whole slice as a decimal `u32`, or `None`.
+pub fn to_u32(s: &[u8]) -> Option<u32> {
+    match u32_dec(s) {
+        Ok((rest, n)) if rest.is_empty() => Some(n),
+        _ => None,
+    }
+}
+
+/// Decodes a whole slice as a port, or `None`.
+pub fn to_port(s: &[u8]) -> Option<u16> {
+    to_u32(s).and_then(|n| u16::try_from(n).ok())
+}
+
+fn octet(i: Input<'_>) -> IResult<Input<'_>, u8> {
+    map_opt(digit1, |d: &[u8]| {
+        if d.len() > 3 {
+            return None;
+        }
+        let n = d
+            .iter()
+            .fold(0u16, |acc, &b| acc * 10 + u16::from(b - b'0'));
+        u8::try_from(n).ok()
+    })
+    .parse(i)
+}
+
+/// Parses a dotted-quad IPv4 address.
+pub fn ipv4(i: Input<'_>) -> IResult<Input<'_>, Ipv4Addr> {
+    let (i, (a, _, b, _, c, _, d)) = (
+        octet,
+        tag(&b"."[..]),
+        octet,
+        tag(&b"."[..]),
+        octet,
+        tag(&b"."[..]),
+        octet,
+    )
+        .parse(i)?;
+    Ok((i, Ipv4Addr::new(a, b, c, d)))
+}
+
+fn is_v6_char(b: u8) -> bool {
+    b.is_ascii_hexdigit() || b == b':' || b == b'.'
+}
+
+/// Decodes a whole slice as an IPv6 address (any case, embedded IPv4 allowed).
+pub fn to_ipv6(s: &[u8]) -> Option<Ipv6Addr> {
+    if s.len() < 2 || s.len() > 45 || !s.contains(&b':') {
+        return None;
+    }
+    std::str::from_utf8(s).ok()?.parse().ok()
+}
+
+/// Decodes a whole slice as an IP address, folding IPv4-mapped IPv6 to IPv4.
+pub fn to_ip(s: &[u8]) -> Option<IpAddr> {
+    if let Ok((rest, v4)) = ipv4(s) {
+        if rest.is_empty() {
+            return Some(IpAddr::V4(v4));
+        }
+        return None;
+    }
+    to_ipv6(s).map(|v6| IpAddr::V6(v6).to_canonical())
+}
+
+/// Parses an IP address: IPv4, or IPv6 (the longest run of hex digits, colons and dots that
+/// reads as one), folding IPv4-mapped IPv6 to IPv4.
+pub fn ip(i: Input<'_>) -> IResult<Input<'_>, IpAddr> {
+    let (rest, run) = take_while1(is_v6_char).parse(i)?;
+    if run.contains(&b':') {
+        if let Some(a) = to_ipv6(run) {
+            return Ok((rest, IpAddr::V6(a).to_canonical()));
+        }
+    }
+    let (rest, v4) = ipv4(i)?;
+    Ok((rest, IpAddr::V4(v4)))
+}
+
+/// Parses `[IPv6]` or a bare address.
+pub fn ip_maybe_bracketed(i: Input<'_>) -> IResult<Input<'_>, IpAddr> {
+    if let Some(inner) = i.strip_prefix(b"[") {
+        let (rest, a) = ip(inner)?;
+        let (rest, _) = tag(&b"]"[..]).parse(rest)?;
+        return Ok((rest, a));
+    }
+    ip(i)
+}
+
+/// True for bytes that may appear in a host name as logs print them.
+pub fn is_host_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_'
+}
+
+/// Parses a host name token (letters, digits, dot, hyphen, underscore).
+pub fn host_name(i: Input<'_>) -> IResult<Input<'_>, Input<'_>> {
+    take_while1(is_host_char).parse(i)
+}
+
+/// Parses one space-free word.
+pub fn word(i: Input<'_>) -> IResult<Input<'_>, Input<'_>> {
+    take_while1(|b: u8| b != b' ').parse(i)
+}
+
+/// Skips spaces and tabs.
+pub fn spaces(i: Input<'_>) -> IResult<Input<'_>, Input<'_>> {
+    space0(i)
+}
+
+/// Returns the slice with leading spaces and tabs removed.
+pub fn skip_spaces(i: &[u8]) -> &[u8] {
+    let n = i.iter().take_while(|b| **b == b' ' || **b == b'\t').count();
+    i.get(n..).unwrap_or_default()
+}
+
+/// Returns the slice with trailing spaces, tabs, CR, LF and NUL removed.
+pub fn trim_end(i: &[u8]) -> &[u8] {
+    let n = i
+        .iter()
+        .rev()
+        .take_while(|b| matches!(**b, b' ' | b'\t' | b'\r' | b'\n' | 0))
+        .count();
+    i.get(..i.len() - n).unwrap_or_default()
+}
+
+/// A peer as a host-name-or-address token: the address if it reads as one, else the name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Peer<'a> {
+    /// An IP address.
+    Ip(IpAddr),
+    /// A host name.
+    Name(&'a [u8]),
+}
+
+/// Reads a whole token as an address, or as a host name if it is made of host-name bytes
+/// and is not `unknown`.
+pub fn to_peer(token: &[u8]) -> Option<Peer<'_>> {
+    if let Some(a) = to_ip(token) {
+        return Some(Peer::Ip(a));
+    }
+    let bracketed = token.strip_prefix(b"[").and_then(|t| t.strip_suffix(b"]"));
+    if let Some(a) = bracketed.and_then(to_ip) {
+        return Some(Peer::Ip(a));
+    }
+    if !token.is_empty()
+        && token.iter().all(|b| is_host_char(*b))
+        && token.iter().any(u8::is_ascii_alphabetic)
+        && !token.eq_ignore_ascii_case(b"unknown")
+    {
+        return Some(Peer::Name(token));
+    }
+    None
+}
+
+/// Splits `ADDR:PORT`, `[ADDR]:PORT`, `ADDR.PORT`-free forms at the last colon when the part
+/// before it is an address; with `want_port` false a bare address is returned as it is.
+pub fn addr_colon_port(token: &[u8], want_port: bool) -> Option<(IpAddr, Option<u16>)> {
+    if let Some(inner) = token.strip_prefix(b"[") {
+        let close = memchr::memchr(b']', inner)?;
+        let addr = to_ip(inner.get(..close)?)?;
+        let after = inner.get(close + 1..)?;
+        if after.is_empty() {
+            return Some((addr, None));
+        }
+        return Some((addr, Some(to_port(after.strip_prefix(b":")?)?)));
+    }
+    let colons = memchr::memchr_iter(b':', token).count();
+    if colons == 0 {
+        return to_ip(token).map(|a| (a, None));
+    }
+    if colons == 1 || want_port {
+        let last = memchr::memrchr(b':', token)?;
+        if let (Some(a), Some(p)) = (
+            token.get(..last).and_then(to_ip),
+            token.get(last + 1..).and_then(to_port),
+        ) {
+            return Some((a, Some(p)));
+        }
+    }
+    to_ip(token).map(|a| (a, None))
+}
+
+/// Finds `needle` in `haystack`.
+pub fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    memmem::find(haystack, needle)
+}
+
+/// Finds the last `needle` in `haystack`.
+pub fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    memmem::rfind(haystack, needle)
+}
+
+/// The text after the first `needle`, if any.
+pub fn after<'a>(haystack: &'a [u8], needle: &[u8]) -> Option<&'a [u8]> {
+    let at = find(haystack, needle)?;
+    haystack.get(at + needle.len()..)
+}
+
+/// The first space-delimited token of `i` and what follows it.
+pub fn split_word(i: &[u8]) -> (&[u8], &[u8]) {
+    match memchr::memchr(b' ', i) {
+        Some(n) => (&i[..n], &i[n..]),
+        None => (i, &[]),
+    }
+}
+
+/// Parses `key=value` where value runs to the next space; returns the value.
+pub fn value_of<'a>(i: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
+    let mut from = 0;
+    while let Some(at) = find(i.get(from..)?, key) {
+        let start = from + at;
+        let boundary = start == 0 || matches!(i.get(start - 1), Some(b' ' | b'\t' | b'('));
+        if boundary {
+            let rest = i.get(start + key.len()..)?;
+            let (v, _) = split_word(rest);
+            return Some(v);
+        }
+        from = start + key.len();
+    }
+    None
+}
+
+/// Parses an optional run of spaces then `t`.
+pub fn spaced<'a>(
+    t: &'static [u8],
+) -> impl Parser<Input<'a>, Output = Input<'a>, Error = nom::error::Error<Input<'a>>> {
+    (space0, tag(t)).map(|(_, t)| t)
+}
+
+/// Parses an optional `(digits)` suffix.
+pub fn paren_port(i: Input<'_>) -> IResult<Input<'_>, Option<u16>> {
+    opt((tag(&b"("[..]), port, tag(&b")"[..])).map(|(_, p, _)| p)).parse(i)
+}
+
+/// Takes bytes up to (not including) the next space, or all.
+pub fn till_space(i: Input<'_>) -> IResult<Input<'_>, Input<'_>> {
+    take_while(|b: u8| b != b' ').parse(i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses() {
+        assert_eq!(
+            to_ip(b"198.51.100.7"),
+            Some("198.51.100.7".parse().unwrap())
+        );
+        assert_eq!(
+            to_ip(b"::ffff:198.51.100.7"),
+            Some("198.51.100.7".parse().unwrap())
+        );
+        assert_eq!(to_ip(b"2001:DB8::3"), Some("2001:db8::3".parse().unwrap()));
+        assert_eq!(to_ip(b"256.1.1.1"), None);
+        assert_eq!(to_ip(b"1.2.3"), None);
+        assert_eq!(to_ip(b"1.2.3.4.5"), None);
+        let (rest, a) = ip(b"198.51.100.7:3527").unwrap();
+        assert_eq!(a, "198.51.100.7".parse::<IpAddr>().unwrap());
+        assert_eq!(rest, b":3527");
+    }
+
+    #[test]
+    fn address_and_port_tokens() {
+        let v4 = "198.51.100.7".parse::<IpAddr>().unwrap();
+        let v6 = "2001:db8::1".parse::<IpAddr>().unwrap();
+        assert_eq!(
+            addr_colon_port(b"198.51.100.7:3527", true),
+            Some((v4, Some(3527)))
+        );
+        assert_eq!(addr_colon_port(b"198.51.100.7", true), Some((v4, None)));
+        assert_eq!(
+            addr_colon_port(b"[2001:db8::1]:80", true),
+            Some((v6, Some(80)))
+        );
+        assert_eq!(addr_colon_port(b"[2001:db8::1]", true), Some((v6, None)));
+        assert_eq!(addr_colon_port(b"2001:db8::1", false), Some((v6, None)));
+        assert_eq!(addr_colon_port(b"1.2.3.4:99999", true), None);
+    }
+
+    #[test]
+    fn numbers_do_not_overflow() {
+        assert_eq!(to_u32(b"4294967295"), Some(u32::MAX));
+        assert_eq!(to_u32(b"4294967296"), None);
+        assert_eq!(to_u32(b"99999999999999999999"), None);
+        assert_eq!(to_port(b"65536"), None);
+    }
+
+    #[test]
+    fn keyed_values_need_a_boundary() {
+        assert_eq!(
+            value_of(b"IN=eth0 SRC=1.2.3.4 DST=5.6.7.8", b"SRC="),
+            Some(&b"1.2.3.4"[..])
+        );
+        assert_eq!(
+            value_of(b"XSRC=9 SRC=1.2.3.4", b"SRC="),
+            Some(&b"1.2.3.4"[..])
+        );
+        assert_eq!(value_of(b"nothing here", b"SRC="), None);
+    }
+}

@@ -1,0 +1,29 @@
+//! picket-parsers: zero-copy parsers for syslog headers and the security log families picket
+//! reads (TCP wrappers, Snort/Suricata, PortSentry, xinetd, FreeBSD log_in_vain, Cisco ACLs,
+//! netfilter LOG, sshd).
+//!
+//! Input is `&[u8]`, never `&str`: senders emit Latin-1 and garbage, and no input panics.
+//! A parsed [`Event`] borrows from the line; the success path allocates nothing.
+//! This crate does no I/O and knows nothing of tokio or sled.
+//!
+//! ```
+//! use picket_parsers::{parse_line, ParseContext, Dataset, Action};
+//! let ev = parse_line(b"<38>Nov  8 15:26:31 linux in.telnetd[812]: refused connect from 198.51.100.7",
+//!                     &ParseContext::new(1_005_000_000));
+//! assert_eq!(ev.dataset, Dataset::Tcpd);
+//! assert_eq!(ev.details.action, Some(Action::ConnectionRefused));
+//! assert_eq!(ev.details.source.ip, Some("198.51.100.7".parse().unwrap()));
+//! ```
+
+pub mod event;
+pub mod families;
+pub mod header;
+pub mod json;
+pub mod lex;
+pub mod line;
+pub mod time;
+
+pub use event::{Action, Dataset, Details, Endpoint, Event, Rule, Transport};
+pub use header::Header;
+pub use line::{ParseContext, parse_line};
+pub use time::Timestamp;
