@@ -36,7 +36,7 @@ pub fn port(i: Input<'_>) -> IResult<Input<'_>, u16> {
 /// Decodes a whole slice as a decimal `u32`, or `None`.
 pub fn to_u32(s: &[u8]) -> Option<u32> {
     match u32_dec(s) {
-        Ok((rest, n)) if rest.is_empty() => Some(n),
+        Ok((b"", n)) => Some(n),
         _ => None,
     }
 }
@@ -101,10 +101,10 @@ pub fn to_ip(s: &[u8]) -> Option<IpAddr> {
 /// reads as one), folding IPv4-mapped IPv6 to IPv4.
 pub fn ip(i: Input<'_>) -> IResult<Input<'_>, IpAddr> {
     let (rest, run) = take_while1(is_v6_char).parse(i)?;
-    if run.contains(&b':') {
-        if let Some(a) = to_ipv6(run) {
-            return Ok((rest, IpAddr::V6(a).to_canonical()));
-        }
+    if run.contains(&b':')
+        && let Some(a) = to_ipv6(run)
+    {
+        return Ok((rest, IpAddr::V6(a).to_canonical()));
     }
     let (rest, v4) = ipv4(i)?;
     Ok((rest, IpAddr::V4(v4)))

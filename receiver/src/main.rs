@@ -1,1 +1,5 @@
-fn main() {}
+//! The `picket` binary: hands the command line to [`picket::cli`].
+
+fn main() -> std::process::ExitCode {
+    picket::cli::main()
+}

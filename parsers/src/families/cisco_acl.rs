@@ -29,9 +29,7 @@ struct Mnemonic<'a> {
 fn mnemonic(m: &[u8]) -> Option<Mnemonic<'_>> {
     for pct in memchr::memchr_iter(b'%', m) {
         let rest = m.get(pct + 1..)?;
-        let Some(colon) = memchr::memchr(b':', rest) else {
-            return None;
-        };
+        let colon = memchr::memchr(b':', rest)?;
         let tag = &rest[..colon];
         let mut parts = tag.splitn(3, |b| *b == b'-');
         let (Some(fac), Some(sev), Some(mn)) = (parts.next(), parts.next(), parts.next()) else {
@@ -42,7 +40,7 @@ fn mnemonic(m: &[u8]) -> Option<Mnemonic<'_>> {
                 .iter()
                 .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_')
             && sev.len() == 1
-            && sev[0].is_ascii_digit()
+            && sev.first().is_some_and(u8::is_ascii_digit)
             && !mn.is_empty()
             && mn.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_');
         if ok {
@@ -442,9 +440,7 @@ mod tests {
         );
         check(&format!("Mar  1 00:01:02 rtr {body}"), &want);
         check(
-            &format!(
-                "<166>Jan 01 2020 10:00:00 rtr : %ASA-4-106023: Deny tcp src outside:198.51.100.7/3527 dst inside:192.0.2.10/23 by access-group \"outside_in\" [0x0, 0x0]"
-            ),
+            "<166>Jan 01 2020 10:00:00 rtr : %ASA-4-106023: Deny tcp src outside:198.51.100.7/3527 dst inside:192.0.2.10/23 by access-group \"outside_in\" [0x0, 0x0]",
             &want,
         );
     }

@@ -49,13 +49,13 @@ fn rule_part<'a>(text: &'a [u8], d: &mut Details<'a>) {
     while let Some(r) = t.strip_prefix(b"[**]") {
         t = skip_spaces(r);
     }
-    if let Some(r) = t.strip_prefix(b"[") {
-        if let Some(end) = memchr::memchr(b']', r) {
-            let id = &r[..end];
-            if !id.is_empty() && id.iter().all(|b| b.is_ascii_digit() || *b == b':') {
-                d.rule.id = Some(id);
-                t = skip_spaces(&r[end + 1..]);
-            }
+    if let Some(r) = t.strip_prefix(b"[")
+        && let Some(end) = memchr::memchr(b']', r)
+    {
+        let id = &r[..end];
+        if !id.is_empty() && id.iter().all(|b| b.is_ascii_digit() || *b == b':') {
+            d.rule.id = Some(id);
+            t = skip_spaces(&r[end + 1..]);
         }
     }
     let name_end = [&b" [Classification:"[..], b" [Priority:", b" [**]"]

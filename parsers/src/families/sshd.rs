@@ -110,10 +110,8 @@ fn peer(m: &[u8]) -> Option<(Endpoint<'_>, usize)> {
     let mut end = m.len();
     while let Some(at) = rfind(m.get(..end)?, b"from ") {
         let boundary = at == 0 || m.get(at - 1) == Some(&b' ');
-        if boundary {
-            if let Some((ep, _)) = addr_port(m.get(at + 5..)?) {
-                return Some((ep, at));
-            }
+        if boundary && let Some((ep, _)) = addr_port(m.get(at + 5..)?) {
+            return Some((ep, at));
         }
         end = at;
     }
@@ -225,10 +223,10 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
         // `Connection from ADDR port N on ADDR port N` (LogLevel VERBOSE)
         let (src, r) = addr_port(r)?;
         d.source = src;
-        if let Some(r) = skip_spaces(r).strip_prefix(b"on ") {
-            if let Some((dst, _)) = addr_port(r) {
-                d.destination = dst;
-            }
+        if let Some(r) = skip_spaces(r).strip_prefix(b"on ")
+            && let Some((dst, _)) = addr_port(r)
+        {
+            d.destination = dst;
         }
         return Some(d);
     }

@@ -109,14 +109,14 @@ fn unwrap_repeat(h: &mut Header<'_>) {
         if let Some(n) = count_times(rest).map(|(n, _)| n) {
             h.repeat = Some(n);
         }
-    } else if let Some(rest) = m.strip_prefix(b"message repeated ") {
-        if let Some((n, rest)) = count_times(rest) {
-            h.repeat = Some(n);
-            if let Some(inner) = rest.strip_prefix(b": [") {
-                let inner = skip_spaces(inner);
-                let inner = trim_end(inner);
-                h.message = inner.strip_suffix(b"]").unwrap_or(inner);
-            }
+    } else if let Some(rest) = m.strip_prefix(b"message repeated ")
+        && let Some((n, rest)) = count_times(rest)
+    {
+        h.repeat = Some(n);
+        if let Some(inner) = rest.strip_prefix(b": [") {
+            let inner = skip_spaces(inner);
+            let inner = trim_end(inner);
+            h.message = inner.strip_suffix(b"]").unwrap_or(inner);
         }
     }
 }

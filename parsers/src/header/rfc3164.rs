@@ -44,10 +44,8 @@ fn classify(tok: &[u8]) -> Token<'_> {
         Some(b) => (b, true),
         None => (tok, false),
     };
-    if had_colon {
-        if let Some(n) = to_u32(body) {
-            return Token::Sequence(n);
-        }
+    if had_colon && let Some(n) = to_u32(body) {
+        return Token::Sequence(n);
     }
     if let Some(inner) = body.strip_suffix(b"]") {
         if let Some(open) = memchr::memchr(b'[', inner) {

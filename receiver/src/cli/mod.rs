@@ -1,0 +1,54 @@
+//! The command line: one binary, one subcommand per job (see DESIGN.md, "The command line").
+
+mod parse;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// picket: a syslog receiver and security sensor.
+///
+/// It reads the log lines that matter for intrusion handling (TCP wrappers, Snort/Suricata,
+/// PortSentry, xinetd, FreeBSD log_in_vain, Cisco ACLs, netfilter, sshd) and turns each into
+/// one normalised event with Elastic Common Schema field names.
+#[derive(Debug, Parser)]
+#[command(name = "picket", version, about, long_about)]
+pub struct Cli {
+    /// Data directory (store, query socket).
+    #[arg(long, global = true, value_name = "DIR", default_value = "picket-data")]
+    pub data: PathBuf,
+    /// Configuration file (TOML).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Parse log lines and print one JSON event per input line, in input order.
+    ///
+    /// Reads the FILEs in turn, or standard input without FILE. Every line gives one event:
+    /// a line no family recognises comes out with dataset "syslog", its header fields and
+    /// event.original. Bytes that are not UTF-8 appear in strings as the text \xNN.
+    /// Exits 0 however many lines were unparsable; non-zero only on an I/O error.
+    Parse(parse::ParseArgs),
+}
+
+/// Runs the command line and turns errors into a message and an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Parse(args) => parse::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("picket: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

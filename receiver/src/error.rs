@@ -1,0 +1,49 @@
+//! Errors the command line reports: what failed, on which path, and why.
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+/// An error with the operation and path it concerns.
+#[derive(Debug)]
+pub enum Error {
+    /// An I/O operation on a named file failed.
+    File {
+        /// What we were doing (`open`, `read`).
+        op: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: io::Error,
+    },
+    /// Reading standard input failed.
+    Stdin(io::Error),
+    /// Writing standard output failed (other than a closed pipe).
+    Stdout(io::Error),
+    /// A command-line value was not usable.
+    Usage(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::File { op, path, source } => {
+                write!(f, "cannot {op} {}: {source}", path.display())
+            }
+            Error::Stdin(e) => write!(f, "cannot read standard input: {e}"),
+            Error::Stdout(e) => write!(f, "cannot write standard output: {e}"),
+            Error::Usage(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::File { source, .. } | Error::Stdin(source) | Error::Stdout(source) => {
+                Some(source)
+            }
+            Error::Usage(_) => None,
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! picket: the syslog receiver and security sensor (listeners, pipeline, query socket, CLI).
+//!
+//! The parsing lives in `picket-parsers`; this crate wires it to files, sockets and the store.
+
+pub mod cli;
+pub mod error;
+pub mod lines;
