@@ -1,0 +1,116 @@
+//! The evidence chain: one entry per write batch with its key range, event count and a
+//! BLAKE3 hash over its records, chained to the previous batch's hash. Retention leaves an
+//! anchor (the last removed batch's number and hash) so the chain still verifies afterwards.
+
+use crate::key::{EVENT_KEY_LEN, EventKey};
+
+/// Chain entry format version.
+const ENTRY_VERSION: u8 = 1;
+/// Encoded entry length.
+const ENTRY_LEN: usize = 1 + 2 * EVENT_KEY_LEN + 4 + 8 + 32 + 32;
+
+/// A 32-byte BLAKE3 digest.
+pub type Hash = [u8; 32];
+
+/// One batch's entry in the chain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChainEntry {
+    /// The batch's first event key.
+    pub first: EventKey,
+    /// The batch's last event key.
+    pub last: EventKey,
+    /// Events in the batch.
+    pub count: u32,
+    /// Bytes the batch's records and index entries take (for size-based retention).
+    pub bytes: u64,
+    /// The previous batch's hash (or the anchor's).
+    pub prev: Hash,
+    /// This batch's hash.
+    pub hash: Hash,
+}
+
+impl ChainEntry {
+    /// Encodes the entry.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(ENTRY_LEN);
+        v.push(ENTRY_VERSION);
+        v.extend_from_slice(&self.first.to_bytes());
+        v.extend_from_slice(&self.last.to_bytes());
+        v.extend_from_slice(&self.count.to_le_bytes());
+        v.extend_from_slice(&self.bytes.to_le_bytes());
+        v.extend_from_slice(&self.prev);
+        v.extend_from_slice(&self.hash);
+        v
+    }
+
+    /// Decodes an entry; `None` if it is not one this build wrote.
+    pub fn from_bytes(b: &[u8]) -> Option<ChainEntry> {
+        if b.len() != ENTRY_LEN || b.first() != Some(&ENTRY_VERSION) {
+            return None;
+        }
+        let key = |at: usize| EventKey::from_bytes(b.get(at..at + EVENT_KEY_LEN)?);
+        Some(ChainEntry {
+            first: key(1)?,
+            last: key(13)?,
+            count: u32::from_le_bytes(b.get(25..29)?.try_into().ok()?),
+            bytes: u64::from_le_bytes(b.get(29..37)?.try_into().ok()?),
+            prev: b.get(37..69)?.try_into().ok()?,
+            hash: b.get(69..101)?.try_into().ok()?,
+        })
+    }
+}
+
+/// Hashes a batch: its number, the previous hash, then every (key, record) in key order.
+pub struct BatchHasher(blake3::Hasher);
+
+impl BatchHasher {
+    /// Starts the hash of batch `number` following `prev`.
+    pub fn new(number: u64, prev: &Hash) -> BatchHasher {
+        let mut h = blake3::Hasher::new();
+        h.update(b"picket-chain-v1");
+        h.update(&number.to_be_bytes());
+        h.update(prev);
+        BatchHasher(h)
+    }
+
+    /// Adds one stored event.
+    pub fn add(&mut self, key: &[u8], record: &[u8]) {
+        self.0.update(key);
+        self.0.update(&(record.len() as u64).to_le_bytes());
+        self.0.update(record);
+    }
+
+    /// The batch hash.
+    pub fn finish(&self) -> Hash {
+        *self.0.finalize().as_bytes()
+    }
+}
+
+/// Batch numbers as chain-tree keys.
+pub fn batch_key(n: u64) -> [u8; 8] {
+    n.to_be_bytes()
+}
+
+/// Reads a chain-tree key.
+pub fn batch_number(k: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(k.try_into().ok()?))
+}
+
+/// The anchor retention leaves: the last removed batch's number and hash.
+pub fn anchor_to_bytes(number: u64, hash: &Hash) -> Vec<u8> {
+    let mut v = number.to_be_bytes().to_vec();
+    v.extend_from_slice(hash);
+    v
+}
+
+/// Reads an anchor.
+pub fn anchor_from_bytes(b: &[u8]) -> Option<(u64, Hash)> {
+    let n = u64::from_be_bytes(b.get(..8)?.try_into().ok()?);
+    let h = b.get(8..40)?.try_into().ok()?;
+    Some((n, h))
+}
+
+/// Lower-case hex of a digest.
+pub fn hex(h: &Hash) -> String {
+    h.iter().map(|b| format!("{b:02x}")).collect()
+}

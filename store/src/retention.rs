@@ -1,0 +1,105 @@
+//! Retention: delete whole batches, oldest first, from every tree in one transaction each,
+//! and move the chain anchor so that `verify` still passes afterwards.
+
+use std::time::Duration;
+
+use sled::Transactional;
+use sled::transaction::ConflictableTransactionError;
+
+use crate::chain::{self, ChainEntry};
+use crate::error::StoreError;
+use crate::key::{EVENT_KEY_LEN, addr16};
+use crate::{Store, encode_counts, meta_key, record, tx_err};
+
+/// What to keep.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Retention {
+    /// Delete batches whose newest event is older than this.
+    pub max_age: Option<Duration>,
+    /// Delete oldest batches while stored record and index bytes exceed this.
+    pub max_bytes: Option<u64>,
+}
+
+/// What retention removed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RetentionReport {
+    /// Batches removed.
+    pub batches: u64,
+    /// Events removed.
+    pub events: u64,
+}
+
+impl Store {
+    /// Applies `policy` as of `now_ns` (Unix nanoseconds).
+    pub fn apply_retention(
+        &self,
+        policy: &Retention,
+        now_ns: u64,
+    ) -> Result<RetentionReport, StoreError> {
+        let mut report = RetentionReport::default();
+        if policy.max_age.is_none() && policy.max_bytes.is_none() {
+            return Ok(report);
+        }
+        let cutoff = policy
+            .max_age
+            .map(|a| now_ns.saturating_sub(u64::try_from(a.as_nanos()).unwrap_or(u64::MAX)));
+        loop {
+            let mut w = self.lock();
+            let Some((k, v)) = self.chain.first()? else {
+                break;
+            };
+            let number =
+                chain::batch_number(&k).ok_or_else(|| StoreError::Meta("bad chain key".into()))?;
+            let entry = ChainEntry::from_bytes(&v)
+                .ok_or_else(|| StoreError::Meta(format!("bad chain entry {number}")))?;
+            let too_old = cutoff.is_some_and(|c| entry.last.time_ns < c);
+            let too_big = policy.max_bytes.is_some_and(|m| w.live_bytes > m);
+            if !too_old && !too_big {
+                break;
+            }
+            // Collect the batch's keys and index keys, and the counts to take off.
+            let mut ev_del = sled::Batch::default();
+            let mut idx_del = sled::Batch::default();
+            let mut counts = w.counts;
+            let mut n = 0u64;
+            for item in self
+                .events
+                .range(entry.first.to_bytes()..=entry.last.to_bytes())
+            {
+                let (ek, rec) = item?;
+                ev_del.remove(ek.clone());
+                n += 1;
+                if let Ok(ev) = record::decode(&rec) {
+                    if let Some(c) = counts.get_mut(ev.dataset as usize) {
+                        *c = c.saturating_sub(1);
+                    }
+                    if let Some(ip) = ev.details.source.ip {
+                        let mut ik = [0u8; 16 + EVENT_KEY_LEN];
+                        ik[..16].copy_from_slice(&addr16(ip));
+                        ik[16..].copy_from_slice(&ek);
+                        idx_del.remove(&ik[..]);
+                    }
+                }
+            }
+            let live = w.live_bytes.saturating_sub(entry.bytes);
+            let anchor = chain::anchor_to_bytes(number, &entry.hash);
+            let counts_bytes = encode_counts(&counts);
+            (&self.events, &self.by_source, &self.chain, &self.meta)
+                .transaction(|(ev, idx, ch, me)| {
+                    ev.apply_batch(&ev_del)?;
+                    idx.apply_batch(&idx_del)?;
+                    ch.remove(&k)?;
+                    me.insert(meta_key::ANCHOR, &anchor[..])?;
+                    me.insert(meta_key::COUNTS, &counts_bytes[..])?;
+                    me.insert(meta_key::LIVE_BYTES, &live.to_le_bytes()[..])?;
+                    Ok::<_, ConflictableTransactionError<StoreError>>(())
+                })
+                .map_err(tx_err)?;
+            w.counts = counts;
+            w.live_bytes = live;
+            report.batches += 1;
+            report.events += n;
+        }
+        Ok(report)
+    }
+}
