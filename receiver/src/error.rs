@@ -22,6 +22,13 @@ pub enum Error {
     Stdout(io::Error),
     /// A command-line value was not usable.
     Usage(String),
+    /// The store in a data directory failed.
+    Store {
+        /// The data directory.
+        dir: PathBuf,
+        /// The store's error.
+        source: picket_store::StoreError,
+    },
 }
 
 impl fmt::Display for Error {
@@ -33,6 +40,11 @@ impl fmt::Display for Error {
             Error::Stdin(e) => write!(f, "cannot read standard input: {e}"),
             Error::Stdout(e) => write!(f, "cannot write standard output: {e}"),
             Error::Usage(m) => f.write_str(m),
+            Error::Store {
+                source: source @ picket_store::StoreError::Open { .. },
+                ..
+            } => write!(f, "{source}"),
+            Error::Store { dir, source } => write!(f, "{source} (store in {})", dir.display()),
         }
     }
 }
@@ -44,6 +56,7 @@ impl std::error::Error for Error {
                 Some(source)
             }
             Error::Usage(_) => None,
+            Error::Store { source, .. } => Some(source),
         }
     }
 }

@@ -16,6 +16,8 @@ pub enum DecodeError {
     BadVarint,
     /// A text field pointing outside the raw line.
     BadSlice,
+    /// Compressed data that does not decompress.
+    Corrupt,
 }
 
 impl fmt::Display for DecodeError {
@@ -28,6 +30,7 @@ impl fmt::Display for DecodeError {
             DecodeError::BadTag(what, v) => write!(f, "record has an invalid {what} code {v}"),
             DecodeError::BadVarint => f.write_str("record has an overlong varint"),
             DecodeError::BadSlice => f.write_str("record has a field outside its raw line"),
+            DecodeError::Corrupt => f.write_str("block does not decompress"),
         }
     }
 }

@@ -1,15 +1,20 @@
 //! picket-store: the event log on sled.
 //!
-//! Trees: `events` (event key → record), `by_source` (16-byte address + event key → empty),
-//! `chain` (batch number → [`ChainEntry`]), `meta` (format, counters, retention anchor) and
-//! `incidents` (kept for the sensor). A batch of events is written to every tree in one sled
-//! transaction, so a crash leaves either all of a batch or none of it.
+//! Trees: `events` (block key → a block of up to 64 records, see [`block`]), `by_source`
+//! (16-byte address + the batch's first event key → the (event key, block key, ordinal)
+//! of every event of that source in the batch), `chain` (batch number → [`ChainEntry`]),
+//! `meta` (format, counters, retention anchor) and `incidents` (kept for the sensor). A batch
+//! of events is written to every tree in one sled transaction, so a crash leaves either all
+//! of a batch or none of it. sled's cost is per key: blocks and per-batch index entries keep
+//! the number of keys far below the number of events.
 //!
 //! sled stays behind this API: callers see [`Store`], [`Batch`], [`Query`] and plain types.
 
 mod batch;
+pub mod block;
 pub mod chain;
 mod error;
+mod index;
 pub mod key;
 mod query;
 pub mod record;
@@ -220,38 +225,72 @@ impl Store {
         let mut w = self.lock();
         let number = w.next_batch;
         let mut hasher = chain::BatchHasher::new(number, &w.prev_hash);
-        let mut ev_batch = sled::Batch::default();
-        let mut idx_batch = sled::Batch::default();
         let mut counts = w.counts;
         let mut last = w.last_key;
-        let mut first = None;
-        let mut bytes = 0u64;
+        // Keys first: strictly increasing whatever the clock did.
+        let mut keys = Vec::with_capacity(batch.len());
         for e in &batch.entries {
             let key = match last {
                 Some(prev) if e.received_ns <= prev.time_ns => prev.next(),
                 _ => EventKey::at(e.received_ns),
             };
-            first.get_or_insert(key);
             last = Some(key);
-            let kb = key.to_bytes();
-            let rec = batch.record(e);
-            hasher.add(&kb, rec);
-            ev_batch.insert(&kb[..], rec);
-            bytes += (kb.len() + rec.len()) as u64;
-            if let Some(src) = e.source {
-                let mut ik = [0u8; 16 + key::EVENT_KEY_LEN];
-                ik[..16].copy_from_slice(&src);
-                ik[16..].copy_from_slice(&kb);
-                idx_batch.insert(&ik[..], &[][..]);
-                bytes += ik.len() as u64;
-            }
+            keys.push(key);
             if let Some(c) = counts.get_mut(usize::from(e.dataset)) {
                 *c += 1;
             }
         }
-        let (Some(first), Some(last)) = (first, last) else {
+        let (Some(&first), Some(last)) = (keys.first(), last) else {
             return Ok(None);
         };
+        // Blocks of consecutive records; remember where each event went for the index.
+        let mut ev_batch = sled::Batch::default();
+        let mut bytes = 0u64;
+        let mut placed: Vec<(EventKey, u8)> = Vec::with_capacity(batch.len());
+        let mut i = 0;
+        while i < batch.entries.len() {
+            let mut j = i;
+            let mut size = 0;
+            while j < batch.entries.len()
+                && j - i < block::BLOCK_RECORDS
+                && (j == i || size < block::BLOCK_BYTES)
+            {
+                size += batch.entries[j].end - batch.entries[j].start;
+                j += 1;
+            }
+            let entries: Vec<(EventKey, &[u8])> = (i..j)
+                .map(|k| (keys[k], batch.record(&batch.entries[k])))
+                .collect();
+            let block_key = keys[i];
+            for ordinal in 0..(j - i) {
+                placed.push((block_key, ordinal as u8));
+            }
+            let layout = block::encode(&entries);
+            hasher.add(&layout);
+            let encoded = block::pack(&layout);
+            bytes += (key::EVENT_KEY_LEN + encoded.len()) as u64;
+            ev_batch.insert(&block_key.to_bytes()[..], encoded);
+            i = j;
+        }
+        // One index entry per source in this batch: (event key, block key, ordinal) each.
+        let mut by_src: Vec<(usize, [u8; 16])> = batch
+            .entries
+            .iter()
+            .enumerate()
+            .filter_map(|(k, e)| e.source.map(|s| (k, s)))
+            .collect();
+        by_src.sort_unstable_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
+        let mut idx_batch = sled::Batch::default();
+        for group in by_src.chunk_by(|a, b| a.1 == b.1) {
+            let mut value = Vec::with_capacity(group.len() * index::ENTRY_LEN);
+            for (k, _) in group {
+                let (block_key, ordinal) = placed[*k];
+                index::push(&mut value, keys[*k], block_key, ordinal);
+            }
+            let ik = index::key(&group[0].1, first);
+            bytes += (ik.len() + value.len()) as u64;
+            idx_batch.insert(&ik[..], value);
+        }
         let count = u32::try_from(batch.len()).unwrap_or(u32::MAX);
         let entry = ChainEntry {
             first,

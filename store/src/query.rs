@@ -1,11 +1,17 @@
-//! Scans: by receive-time range over `events`, or by source address or CIDR over
-//! `by_source`; filtered by dataset and action; oldest- or newest-first; resumable from a
-//! cursor. Results stream from sled's iterators, so memory stays bounded whatever matches.
+//! Scans: by receive-time range over the blocks of `events`, or by source address or CIDR
+//! over `by_source`; filtered by dataset and action; oldest- or newest-first; resumable from a
+//! cursor. Results stream from sled's iterators one block at a time, so memory stays bounded
+//! whatever matches.
+
+use std::ops::Range;
+use std::sync::Arc;
 
 use picket_parsers::{Action, Dataset, Event};
 
 use crate::Store;
+use crate::block::{self, BlockView};
 use crate::error::{DecodeError, StoreError};
+use crate::index;
 use crate::key::{Cidr, EVENT_KEY_LEN, EventKey};
 use crate::record;
 
@@ -19,17 +25,22 @@ pub enum Order {
     NewestFirst,
 }
 
-/// A position to resume a scan after: the key of the last event returned, in the tree the
-/// scan walks. Opaque to users; printed and read as text.
+/// A position to resume a scan after: the last event returned (with its source address for
+/// source scans). Opaque to users; printed and read as hex text.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Cursor(Vec<u8>);
+pub struct Cursor {
+    addr: Option<[u8; 16]>,
+    key: EventKey,
+}
 
 impl std::fmt::Display for Cursor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for b in &self.0 {
-            write!(f, "{b:02x}")?;
+        if let Some(a) = self.addr {
+            for b in a {
+                write!(f, "{b:02x}")?;
+            }
         }
-        Ok(())
+        write!(f, "{}", self.key)
     }
 }
 
@@ -37,14 +48,26 @@ impl std::str::FromStr for Cursor {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         let bad = || format!("{s:?} is not a cursor");
-        if !s.is_ascii() || !(s.len() == 24 || s.len() == 56) {
+        if !s.is_ascii() {
             return Err(bad());
         }
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).map_err(|_| bad()))
-            .collect::<Result<Vec<u8>, String>>()
-            .map(Cursor)
+        match s.len() {
+            24 => Ok(Cursor {
+                addr: None,
+                key: s.parse().map_err(|_| bad())?,
+            }),
+            56 => {
+                let mut addr = [0u8; 16];
+                for (i, slot) in addr.iter_mut().enumerate() {
+                    *slot = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
+                }
+                Ok(Cursor {
+                    addr: Some(addr),
+                    key: s[32..].parse().map_err(|_| bad())?,
+                })
+            }
+            _ => Err(bad()),
+        }
     }
 }
 
@@ -69,167 +92,354 @@ pub struct Query {
     pub after: Option<Cursor>,
 }
 
-/// One stored event: its key, where to resume after it, and its record.
+/// One stored event: its key, where to resume after it, and its record (shared with the
+/// block it came from, not copied).
 #[derive(Clone, Debug)]
 pub struct Stored {
     /// The event key.
     pub key: EventKey,
     /// Resume position after this event.
     pub cursor: Cursor,
-    /// The encoded record.
-    pub record: sled::IVec,
+    block: Arc<Vec<u8>>,
+    range: Range<usize>,
 }
 
 impl Stored {
+    /// The encoded record.
+    pub fn record(&self) -> &[u8] {
+        self.block.get(self.range.clone()).unwrap_or_default()
+    }
+
     /// Decodes the event (borrowing from the record).
     pub fn event(&self) -> Result<Event<'_>, DecodeError> {
-        record::decode(&self.record)
+        record::decode(self.record())
     }
 }
 
-type Inner = Box<dyn DoubleEndedIterator<Item = sled::Result<(sled::IVec, sled::IVec)>> + Send>;
+type KvIter = Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>> + Send>;
+
+/// Where the scan walks.
+enum Walk {
+    /// Blocks of `events` in key order (or reversed); the current block and the ordinals
+    /// still to visit in it.
+    Time {
+        blocks: KvIter,
+        current: Option<(Arc<Vec<u8>>, Vec<usize>)>,
+    },
+    /// Entries of `by_source`; the current entry's address, value and places still to visit,
+    /// and the last block fetched (consecutive places often share it).
+    Source {
+        entries: KvIter,
+        current: Option<([u8; 16], sled::IVec, Vec<usize>)>,
+        cached: Option<(EventKey, Arc<Vec<u8>>)>,
+    },
+    /// Nothing can match.
+    Empty,
+}
 
 /// A running scan; an iterator of stored events.
 pub struct Scan<'s> {
     store: &'s Store,
-    inner: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>> + Send>,
-    by_source: bool,
+    walk: Walk,
+    lo: EventKey,
+    hi: EventKey,
     query: Query,
     remaining: usize,
 }
 
-fn ns_bounds(q: &Query) -> (u64, u64) {
-    (q.since_ns.unwrap_or(0), q.until_ns.unwrap_or(u64::MAX))
+fn prev_key(k: EventKey) -> Option<EventKey> {
+    if k.seq > 0 {
+        Some(EventKey {
+            seq: k.seq - 1,
+            ..k
+        })
+    } else {
+        k.time_ns.checked_sub(1).map(|t| EventKey {
+            time_ns: t,
+            seq: u32::MAX,
+        })
+    }
 }
 
 impl Store {
     /// Starts a scan.
     pub fn scan(&self, q: &Query) -> Scan<'_> {
-        let (since, until) = ns_bounds(q);
-        let lo_key = EventKey::at(since).to_bytes();
-        // `until` is exclusive: the last key strictly before it.
-        let hi_key = if until == 0 {
-            [0u8; EVENT_KEY_LEN]
-        } else {
-            EventKey {
-                time_ns: until - 1,
+        let lo = EventKey::at(q.since_ns.unwrap_or(0));
+        let hi = match q.until_ns {
+            Some(0) => None,
+            Some(u) => Some(EventKey {
+                time_ns: u - 1,
                 seq: u32::MAX,
-            }
-            .to_bytes()
+            }),
+            None => Some(EventKey {
+                time_ns: u64::MAX,
+                seq: u32::MAX,
+            }),
         };
-        let (tree, mut lo, mut hi, by_source) = match q.source {
-            Some(c) => {
-                let (a, b) = c.range16();
-                let (ka, kb) = if c.is_single() {
-                    (lo_key, hi_key)
-                } else {
-                    ([0; EVENT_KEY_LEN], [0xff; EVENT_KEY_LEN])
-                };
-                let mut lo = a.to_vec();
-                lo.extend_from_slice(&ka);
-                let mut hi = b.to_vec();
-                hi.extend_from_slice(&kb);
-                (&self.by_source, lo, hi, true)
-            }
-            None => (&self.events, lo_key.to_vec(), hi_key.to_vec(), false),
-        };
-        let empty = (since >= until) || lo > hi;
-        if let Some(c) = &q.after {
-            match q.order {
-                Order::OldestFirst => {
-                    let mut next = c.0.clone();
-                    next.push(0);
-                    if next > lo {
-                        lo = next;
-                    }
-                }
-                Order::NewestFirst => {
-                    if c.0 <= hi {
-                        hi = c.0.clone();
-                        // exclusive: step below the cursor
-                        if let Some(pos) = hi.iter().rposition(|b| *b != 0) {
-                            hi[pos] -= 1;
-                            for b in hi.iter_mut().skip(pos + 1) {
-                                *b = 0xff;
-                            }
-                        } else {
-                            lo = vec![0xff; hi.len() + 1];
-                        }
-                    }
-                }
-            }
-        }
-        let inner: Inner = if empty || lo > hi {
-            Box::new(std::iter::empty())
-        } else {
-            Box::new(tree.range(lo..=hi))
-        };
-        let inner: Box<dyn Iterator<Item = _> + Send> = match q.order {
-            Order::OldestFirst => inner,
-            Order::NewestFirst => Box::new(inner.rev()),
-        };
-        Scan {
+        let mut scan = Scan {
             store: self,
-            inner,
-            by_source,
+            walk: Walk::Empty,
+            lo,
+            hi: hi.unwrap_or(lo),
             query: q.clone(),
             remaining: q.limit.unwrap_or(usize::MAX),
+        };
+        let Some(mut hi) = hi else { return scan };
+        let mut lo = lo;
+        // A time cursor narrows the range; a source cursor is applied per event.
+        if let Some(c) = q.after.as_ref().filter(|c| c.addr.is_none()) {
+            match q.order {
+                Order::OldestFirst => lo = lo.max(c.key.next()),
+                Order::NewestFirst => match prev_key(c.key) {
+                    Some(p) => hi = hi.min(p),
+                    None => return scan,
+                },
+            }
         }
+        if lo > hi {
+            return scan;
+        }
+        scan.lo = lo;
+        scan.hi = hi;
+        scan.walk = match q.source {
+            None => {
+                let blocks: KvIter = match q.order {
+                    Order::OldestFirst => {
+                        // Start at the block holding `lo`, which may begin before it.
+                        let start = match self.events.range(..=lo.to_bytes()).next_back() {
+                            Some(Ok((k, _))) => k.to_vec(),
+                            _ => lo.to_bytes().to_vec(),
+                        };
+                        Box::new(self.events.range(start..=hi.to_bytes().to_vec()))
+                    }
+                    Order::NewestFirst => Box::new(self.events.range(..=hi.to_bytes()).rev()),
+                };
+                Walk::Time {
+                    blocks,
+                    current: None,
+                }
+            }
+            Some(c) => {
+                let (a, b) = c.range16();
+                let cursor_addr = q.after.as_ref().and_then(|c| c.addr);
+                let entries: KvIter = match q.order {
+                    Order::OldestFirst => {
+                        let from = cursor_addr.filter(|ca| *ca > a).unwrap_or(a);
+                        let start = index::key(&from, EventKey::at(0));
+                        let end = index::key(&b, hi);
+                        Box::new(self.by_source.range(start..=end))
+                    }
+                    Order::NewestFirst => {
+                        let (to, to_key) = match (cursor_addr, q.after.as_ref()) {
+                            (Some(ca), Some(cur)) if ca < b => (ca, cur.key.min(hi)),
+                            _ => (b, hi),
+                        };
+                        let start = index::key(&a, EventKey::at(0));
+                        let end = index::key(&to, to_key);
+                        Box::new(self.by_source.range(start..=end).rev())
+                    }
+                };
+                Walk::Source {
+                    entries,
+                    current: None,
+                    cached: None,
+                }
+            }
+        };
+        scan
+    }
+}
+
+fn decode_err(key: EventKey) -> impl Fn(DecodeError) -> StoreError {
+    move |source| StoreError::Decode {
+        key: key.to_string(),
+        source,
     }
 }
 
 impl Scan<'_> {
-    fn accept(&self, key: EventKey, rec: &[u8]) -> Result<bool, StoreError> {
-        let q = &self.query;
-        let (since, until) = ns_bounds(q);
-        if key.time_ns < since || key.time_ns >= until {
-            return Ok(false);
+    fn in_range(&self, key: EventKey) -> bool {
+        self.lo <= key && key <= self.hi
+    }
+
+    /// A source-scan position is past the cursor in scan order.
+    fn past_cursor(&self, addr: &[u8; 16], key: EventKey) -> bool {
+        match self
+            .query
+            .after
+            .as_ref()
+            .and_then(|c| c.addr.map(|a| (a, c.key)))
+        {
+            None => true,
+            Some(cur) => match self.query.order {
+                Order::OldestFirst => (*addr, key) > cur,
+                Order::NewestFirst => (*addr, key) < cur,
+            },
         }
+    }
+
+    fn wanted(&self, key: EventKey, rec: &[u8]) -> Result<bool, StoreError> {
+        let q = &self.query;
         if q.dataset.is_none() && q.action.is_none() {
             return Ok(true);
         }
-        let s = record::summary(rec).map_err(|source| StoreError::Decode {
-            key: key.to_string(),
-            source,
-        })?;
+        let s = record::summary(rec).map_err(decode_err(key))?;
         Ok(
             q.dataset.is_none_or(|d| d == s.dataset)
                 && q.action.is_none_or(|a| Some(a) == s.action),
         )
     }
 
-    fn next_stored(&mut self) -> Result<Option<Stored>, StoreError> {
-        while self.remaining > 0 {
-            let Some(item) = self.inner.next() else {
+    fn ordinals(n: usize, order: Order) -> Vec<usize> {
+        // Stored reversed so that `pop` yields them in scan order.
+        match order {
+            Order::OldestFirst => (0..n).rev().collect(),
+            Order::NewestFirst => (0..n).collect(),
+        }
+    }
+
+    fn next_time(&mut self) -> Result<Option<Stored>, StoreError> {
+        let order = self.query.order;
+        loop {
+            let Walk::Time { blocks, current } = &mut self.walk else {
                 return Ok(None);
             };
-            let (k, v) = item?;
-            let (key, record) = if self.by_source {
-                let Some(key) = k.get(16..).and_then(EventKey::from_bytes) else {
-                    continue;
+            if current.as_ref().is_none_or(|(_, left)| left.is_empty()) {
+                let Some(item) = blocks.next() else {
+                    return Ok(None);
                 };
-                match self.store.events.get(key.to_bytes())? {
-                    Some(rec) => (key, rec),
-                    // An index entry whose event retention removed in the meantime.
-                    None => continue,
-                }
-            } else {
-                let Some(key) = EventKey::from_bytes(&k) else {
-                    continue;
-                };
-                (key, v)
-            };
-            if !self.accept(key, &record)? {
+                let (bk, stored) = item?;
+                let key = EventKey::from_bytes(&bk).unwrap_or(EventKey::at(0));
+                let block = Arc::new(block::unpack(&stored).map_err(decode_err(key))?);
+                let view = BlockView::new(&block).map_err(decode_err(key))?;
+                let n = view.len();
+                *current = Some((block, Self::ordinals(n, order)));
                 continue;
             }
-            self.remaining -= 1;
+            let Some((block, left)) = current.as_mut() else {
+                continue;
+            };
+            let Some(i) = left.pop() else { continue };
+            let block = block.clone();
+            let view = BlockView::new(&block).map_err(decode_err(EventKey::at(0)))?;
+            let (key, rec) = view.get(i).map_err(decode_err(EventKey::at(0)))?;
+            if !self.in_range(key) {
+                let beyond = match order {
+                    Order::OldestFirst => key > self.hi,
+                    Order::NewestFirst => key < self.lo,
+                };
+                if beyond {
+                    self.walk = Walk::Empty;
+                    return Ok(None);
+                }
+                continue;
+            }
+            if !self.wanted(key, rec)? {
+                continue;
+            }
+            let range = view.record_range(i).map_err(decode_err(key))?;
             return Ok(Some(Stored {
                 key,
-                cursor: Cursor(k.to_vec()),
-                record,
+                cursor: Cursor { addr: None, key },
+                block,
+                range,
             }));
         }
-        Ok(None)
+    }
+
+    fn next_source(&mut self) -> Result<Option<Stored>, StoreError> {
+        let order = self.query.order;
+        let source = self.query.source;
+        loop {
+            let Walk::Source {
+                entries, current, ..
+            } = &mut self.walk
+            else {
+                return Ok(None);
+            };
+            if current.as_ref().is_none_or(|(_, _, left)| left.is_empty()) {
+                let Some(item) = entries.next() else {
+                    return Ok(None);
+                };
+                let (ik, value) = item?;
+                let mut addr = [0u8; 16];
+                match ik.get(..16) {
+                    Some(a) => addr.copy_from_slice(a),
+                    None => continue,
+                }
+                if source.is_some_and(|c| !c.contains(crate::key::addr_of(addr))) {
+                    continue;
+                }
+                let n = index::len(&value);
+                *current = Some((addr, value, Self::ordinals(n, order)));
+                continue;
+            }
+            let Some((addr, value, left)) = current.as_mut() else {
+                continue;
+            };
+            let addr = *addr;
+            let Some(i) = left.pop() else { continue };
+            let place = index::place(value, i).map_err(decode_err(EventKey::at(0)))?;
+            if !self.in_range(place.event) || !self.past_cursor(&addr, place.event) {
+                continue;
+            }
+            let block = self.block(place.block)?;
+            let Some(block) = block else {
+                // Removed by retention between reading the index and the block.
+                continue;
+            };
+            let view = BlockView::new(&block).map_err(decode_err(place.block))?;
+            let ordinal = usize::from(place.ordinal);
+            let (key, rec) = view.get(ordinal).map_err(decode_err(place.event))?;
+            if key != place.event || !self.wanted(key, rec)? {
+                continue;
+            }
+            let range = view.record_range(ordinal).map_err(decode_err(key))?;
+            return Ok(Some(Stored {
+                key,
+                cursor: Cursor {
+                    addr: Some(addr),
+                    key,
+                },
+                block,
+                range,
+            }));
+        }
+    }
+
+    /// Fetches a block, reusing the last one fetched.
+    fn block(&mut self, key: EventKey) -> Result<Option<Arc<Vec<u8>>>, StoreError> {
+        if let Walk::Source {
+            cached: Some((k, b)),
+            ..
+        } = &self.walk
+            && *k == key
+        {
+            return Ok(Some(b.clone()));
+        }
+        let got = match self.store.events.get(key.to_bytes())? {
+            Some(stored) => Some(Arc::new(block::unpack(&stored).map_err(decode_err(key))?)),
+            None => None,
+        };
+        if let (Walk::Source { cached, .. }, Some(b)) = (&mut self.walk, &got) {
+            *cached = Some((key, b.clone()));
+        }
+        Ok(got)
+    }
+
+    fn next_stored(&mut self) -> Result<Option<Stored>, StoreError> {
+        if self.remaining == 0 {
+            return Ok(None);
+        }
+        let got = match self.walk {
+            Walk::Time { .. } => self.next_time()?,
+            Walk::Source { .. } => self.next_source()?,
+            Walk::Empty => None,
+        };
+        if got.is_some() {
+            self.remaining -= 1;
+        }
+        Ok(got)
     }
 }
 
@@ -239,3 +449,5 @@ impl Iterator for Scan<'_> {
         self.next_stored().transpose()
     }
 }
+
+const _: () = assert!(EVENT_KEY_LEN == 12);

@@ -6,10 +6,11 @@ use std::time::Duration;
 use sled::Transactional;
 use sled::transaction::ConflictableTransactionError;
 
+use crate::block::{self, BlockView};
 use crate::chain::{self, ChainEntry};
 use crate::error::StoreError;
-use crate::key::{EVENT_KEY_LEN, addr16};
-use crate::{Store, encode_counts, meta_key, record, tx_err};
+use crate::key::addr16;
+use crate::{Store, encode_counts, index, meta_key, record, tx_err};
 
 /// What to keep.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -57,29 +58,39 @@ impl Store {
             if !too_old && !too_big {
                 break;
             }
-            // Collect the batch's keys and index keys, and the counts to take off.
+            // Collect the batch's blocks, its sources' index keys, and the counts to take off.
             let mut ev_del = sled::Batch::default();
             let mut idx_del = sled::Batch::default();
+            let mut sources = std::collections::BTreeSet::new();
             let mut counts = w.counts;
             let mut n = 0u64;
             for item in self
                 .events
                 .range(entry.first.to_bytes()..=entry.last.to_bytes())
             {
-                let (ek, rec) = item?;
-                ev_del.remove(ek.clone());
-                n += 1;
-                if let Ok(ev) = record::decode(&rec) {
-                    if let Some(c) = counts.get_mut(ev.dataset as usize) {
-                        *c = c.saturating_sub(1);
-                    }
-                    if let Some(ip) = ev.details.source.ip {
-                        let mut ik = [0u8; 16 + EVENT_KEY_LEN];
-                        ik[..16].copy_from_slice(&addr16(ip));
-                        ik[16..].copy_from_slice(&ek);
-                        idx_del.remove(&ik[..]);
+                let (bk, block) = item?;
+                ev_del.remove(bk);
+                let Ok(layout) = block::unpack(&block) else {
+                    continue;
+                };
+                let Ok(view) = BlockView::new(&layout) else {
+                    continue;
+                };
+                for i in 0..view.len() {
+                    let Ok((_, rec)) = view.get(i) else { continue };
+                    n += 1;
+                    if let Ok(ev) = record::decode(rec) {
+                        if let Some(c) = counts.get_mut(ev.dataset as usize) {
+                            *c = c.saturating_sub(1);
+                        }
+                        if let Some(ip) = ev.details.source.ip {
+                            sources.insert(addr16(ip));
+                        }
                     }
                 }
+            }
+            for src in &sources {
+                idx_del.remove(&index::key(src, entry.first)[..]);
             }
             let live = w.live_bytes.saturating_sub(entry.bytes);
             let anchor = chain::anchor_to_bytes(number, &entry.hash);

@@ -2,10 +2,11 @@
 //! the first batch that was altered, removed or reordered; then check that every index entry
 //! points at an event with that source.
 
+use crate::block::{self, BlockView};
 use crate::chain::{self, BatchHasher, ChainEntry, Hash};
 use crate::error::StoreError;
 use crate::key::{EventKey, addr16};
-use crate::{Store, meta_key, record};
+use crate::{Store, index, meta_key, record};
 
 /// The first problem found.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -148,7 +149,7 @@ impl Store {
             head: prev,
             problem: None,
         };
-        let mut events = self.events.iter().peekable();
+        let mut blocks = self.events.iter().peekable();
         for item in self.chain.iter() {
             let (k, v) = item?;
             let number = chain::batch_number(&k).unwrap_or(u64::MAX);
@@ -156,60 +157,72 @@ impl Store {
                 report.problem = Some(Problem::BadEntry { batch: number });
                 return Ok(report);
             };
-            if let Some(want) = expect_batch
-                && number != want
-            {
-                report.problem = Some(if number > want {
-                    Problem::MissingBatches {
+            let linked = expect_batch.is_none_or(|want| number == want) && entry.prev == prev;
+            if !linked {
+                report.problem = Some(match expect_batch {
+                    Some(want) if number > want => Problem::MissingBatches {
                         expected: want,
                         found: number,
-                    }
-                } else {
-                    Problem::BrokenLink {
+                    },
+                    _ => Problem::BrokenLink {
                         batch: number,
                         first: entry.first,
                         last: entry.last,
-                    }
-                });
-                return Ok(report);
-            }
-            if entry.prev != prev {
-                report.problem = Some(Problem::BrokenLink {
-                    batch: number,
-                    first: entry.first,
-                    last: entry.last,
+                    },
                 });
                 return Ok(report);
             }
             let mut hasher = BatchHasher::new(number, &prev);
             let mut found = 0u32;
-            while let Some(peek) = events.peek() {
-                let (ek, _) = match peek {
-                    Ok(kv) => kv,
-                    Err(_) => {
-                        // Surface the sled error.
-                        if let Some(Err(e)) = events.next() {
-                            return Err(e.into());
-                        }
-                        continue;
-                    }
+            let mut damaged = false;
+            loop {
+                let bk = match blocks.peek() {
+                    None => break,
+                    Some(Ok((bk, _))) => EventKey::from_bytes(bk),
+                    Some(Err(_)) => match blocks.next() {
+                        Some(Err(e)) => return Err(e.into()),
+                        _ => continue,
+                    },
                 };
-                let key = EventKey::from_bytes(ek).unwrap_or(EventKey { time_ns: 0, seq: 0 });
-                if key > entry.last {
+                let Some(bk) = bk else {
+                    damaged = true;
+                    blocks.next();
+                    continue;
+                };
+                if bk > entry.last {
                     break;
                 }
-                if key < entry.first {
-                    report.problem = Some(Problem::Unchained { key });
+                if bk < entry.first {
+                    report.problem = Some(Problem::Unchained { key: bk });
                     return Ok(report);
                 }
-                if let Some(Ok((ek, ev))) = events.next() {
-                    hasher.add(&ek, &ev);
-                    found = found.saturating_add(1);
+                let Some(Ok((_, block))) = blocks.next() else {
+                    continue;
+                };
+                match block::unpack(&block) {
+                    Ok(layout) => {
+                        hasher.add(&layout);
+                        match BlockView::new(&layout) {
+                            Ok(view) => {
+                                for i in 0..view.len() {
+                                    match view.get(i) {
+                                        Ok((key, _)) => {
+                                            damaged |= key < entry.first || key > entry.last;
+                                            found = found.saturating_add(1);
+                                        }
+                                        Err(_) => damaged = true,
+                                    }
+                                }
+                            }
+                            Err(_) => damaged = true,
+                        }
+                    }
+                    Err(_) => damaged = true,
                 }
             }
             report.events += u64::from(found);
             report.batches += 1;
-            if found != entry.count || hasher.finish() != entry.hash {
+            if damaged || found != entry.count || hasher.finish() != entry.hash {
                 report.problem = Some(Problem::Altered {
                     batch: number,
                     first: entry.first,
@@ -223,33 +236,56 @@ impl Store {
             report.head = prev;
             expect_batch = number.checked_add(1);
         }
-        if let Some(item) = events.next() {
-            let (ek, _) = item?;
+        if let Some(item) = blocks.next() {
+            let (bk, _) = item?;
             report.problem = Some(Problem::Unchained {
-                key: EventKey::from_bytes(&ek).unwrap_or(EventKey { time_ns: 0, seq: 0 }),
+                key: EventKey::from_bytes(&bk).unwrap_or(EventKey::at(0)),
             });
             return Ok(report);
         }
-        for item in self.by_source.iter() {
-            let (k, _) = item?;
-            let key = k.get(16..).and_then(EventKey::from_bytes);
-            let ok = match (key, k.get(..16)) {
-                (Some(key), Some(src)) => match self.events.get(key.to_bytes())? {
-                    Some(rec) => record::decode(&rec)
-                        .ok()
-                        .and_then(|e| e.details.source.ip)
-                        .is_some_and(|ip| addr16(ip) == src),
-                    None => false,
-                },
-                _ => false,
-            };
-            if !ok {
-                report.problem = Some(Problem::DanglingIndex {
-                    key: key.unwrap_or(EventKey { time_ns: 0, seq: 0 }),
-                });
-                return Ok(report);
-            }
+        if let Some(key) = self.dangling_index()? {
+            report.problem = Some(Problem::DanglingIndex { key });
         }
         Ok(report)
+    }
+
+    /// The first index place that does not name an event with that source.
+    fn dangling_index(&self) -> Result<Option<EventKey>, StoreError> {
+        let mut cached: Option<(EventKey, std::sync::Arc<Vec<u8>>)> = None;
+        for item in self.by_source.iter() {
+            let (k, value) = item?;
+            let Some(src) = k.get(..16) else {
+                return Ok(Some(EventKey::at(0)));
+            };
+            for i in 0..index::len(&value) {
+                let Ok(place) = index::place(&value, i) else {
+                    return Ok(Some(EventKey::at(0)));
+                };
+                let block = match &cached {
+                    Some((bk, b)) if *bk == place.block => b.clone(),
+                    _ => match self.events.get(place.block.to_bytes())? {
+                        Some(stored) => {
+                            let Ok(b) = block::unpack(&stored) else {
+                                return Ok(Some(place.event));
+                            };
+                            let b = std::sync::Arc::new(b);
+                            cached = Some((place.block, b.clone()));
+                            b
+                        }
+                        None => return Ok(Some(place.event)),
+                    },
+                };
+                let ok = BlockView::new(&block)
+                    .and_then(|v| v.get(usize::from(place.ordinal)))
+                    .ok()
+                    .filter(|(key, _)| *key == place.event)
+                    .and_then(|(_, rec)| record::decode(rec).ok()?.details.source.ip)
+                    .is_some_and(|ip| addr16(ip) == src);
+                if !ok {
+                    return Ok(Some(place.event));
+                }
+            }
+        }
+        Ok(None)
     }
 }

@@ -221,7 +221,8 @@ fn verify_passes_then_names_the_altered_batch() {
     {
         let db = sled::open(dir.path()).unwrap();
         let events = db.open_tree("events").unwrap();
-        let (k, v) = events.iter().nth(150).unwrap().unwrap();
+        // Batches of 100 events are stored as blocks of 64 and 36: block 2 is in batch 1.
+        let (k, v) = events.iter().nth(2).unwrap().unwrap();
         let mut bad = v.to_vec();
         let last = bad.len() - 1;
         bad[last] ^= 0x20;
@@ -258,7 +259,8 @@ fn verify_detects_removed_events_and_batches() {
     {
         let db = sled::open(dir.path()).unwrap();
         let events = db.open_tree("events").unwrap();
-        let (k, _) = events.iter().nth(250).unwrap().unwrap();
+        // Block 5 holds the last 36 events of batch 2.
+        let (k, _) = events.iter().nth(5).unwrap().unwrap();
         events.remove(k).unwrap();
         db.flush().unwrap();
     }
@@ -271,7 +273,7 @@ fn verify_detects_removed_events_and_batches() {
                 Some(Problem::Altered {
                     batch: 2,
                     expected: 100,
-                    found: 99,
+                    found: 64,
                     ..
                 })
             ),

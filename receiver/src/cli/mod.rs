@@ -1,6 +1,9 @@
 //! The command line: one binary, one subcommand per job (see DESIGN.md, "The command line").
 
+mod import;
+mod input;
 mod parse;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,16 +39,30 @@ pub enum Command {
     /// event.original. Bytes that are not UTF-8 appear in strings as the text \xNN.
     /// Exits 0 however many lines were unparsable; non-zero only on an I/O error.
     Parse(parse::ParseArgs),
+    /// Load old log files (plain or gzip) into the store, with a summary per dataset.
+    ///
+    /// Each line is parsed like `picket parse` does and stored with the import time as its
+    /// receive time; the sender's stamp is kept as @timestamp. Shows progress on a terminal.
+    Import(import::ImportArgs),
+    /// Re-check the evidence chain of the whole store.
+    ///
+    /// Recomputes every batch hash and names the first batch that was altered, removed or
+    /// reordered (with its time range); exits 1 if the store does not verify. Run it while
+    /// `picket serve` is stopped: the store is locked by the process that has it open.
+    Verify,
 }
 
 /// Runs the command line and turns errors into a message and an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Parse(args) => parse::run(&args),
+        Command::Parse(args) => parse::run(&args).map(|()| true),
+        Command::Import(args) => import::run(&cli.data, &args).map(|()| true),
+        Command::Verify => verify::run(&cli.data),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
         Err(e) => {
             eprintln!("picket: {e}");
             ExitCode::FAILURE
