@@ -3,6 +3,7 @@
 mod import;
 mod input;
 mod parse;
+mod vacuum;
 mod verify;
 
 use std::path::PathBuf;
@@ -50,6 +51,11 @@ pub enum Command {
     /// reordered (with its time range); exits 1 if the store does not verify. Run it while
     /// `picket serve` is stopped: the store is locked by the process that has it open.
     Verify,
+    /// Apply retention now: remove the oldest events by age and/or size.
+    ///
+    /// Whole write batches are removed from every tree at once, and the evidence chain keeps
+    /// an anchor, so `picket verify` still passes afterwards.
+    Vacuum(vacuum::VacuumArgs),
 }
 
 /// Runs the command line and turns errors into a message and an exit code.
@@ -59,6 +65,7 @@ pub fn main() -> ExitCode {
         Command::Parse(args) => parse::run(&args).map(|()| true),
         Command::Import(args) => import::run(&cli.data, &args).map(|()| true),
         Command::Verify => verify::run(&cli.data),
+        Command::Vacuum(args) => vacuum::run(&cli.data, &args).map(|()| true),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
