@@ -1,33 +1,28 @@
-//! The `by_source` index: one entry per source address per batch, keyed by the 16-byte
-//! address and the batch's first event key, holding (event key, block key, ordinal) for each
-//! of that source's events in the batch, in key order.
+//! The source index, kept as sorted runs.
+//!
+//! sled's cost is per key, so one index key per event (or per source per batch) caps ingest
+//! far below what the parsers deliver. Instead, index entries — (address, event key, block
+//! key, ordinal) — collect in memory (the *pending run*) and are written, once there are
+//! enough of them, as one sorted run: chunks of ~4 KiB keyed by (run id, first address,
+//! first event key). A lookup is one short range read per run. The pending run is not
+//! persisted on its own: after a crash it is rebuilt from the blocks written after the last
+//! run (meta key `index`), so the index never disagrees with the events.
 
 use crate::error::DecodeError;
 use crate::key::{EVENT_KEY_LEN, EventKey};
 
-/// Bytes per event in an index value.
-pub const ENTRY_LEN: usize = 2 * EVENT_KEY_LEN + 1;
-/// Length of an index key.
-pub const KEY_LEN: usize = 16 + EVENT_KEY_LEN;
+/// Bytes of one entry in a chunk.
+pub const ENTRY_LEN: usize = 16 + 2 * EVENT_KEY_LEN + 1;
+/// Bytes of a chunk key: run id, address, event key.
+pub const CHUNK_KEY_LEN: usize = 8 + 16 + EVENT_KEY_LEN;
+/// Entries per chunk.
+pub const CHUNK_ENTRIES: usize = 100;
 
-/// The index key of a source in the batch starting at `first`.
-pub fn key(src: &[u8; 16], first: EventKey) -> [u8; KEY_LEN] {
-    let mut k = [0u8; KEY_LEN];
-    k[..16].copy_from_slice(src);
-    k[16..].copy_from_slice(&first.to_bytes());
-    k
-}
-
-/// Appends one event's place to an index value.
-pub fn push(value: &mut Vec<u8>, event: EventKey, block: EventKey, ordinal: u8) {
-    value.extend_from_slice(&event.to_bytes());
-    value.extend_from_slice(&block.to_bytes());
-    value.push(ordinal);
-}
-
-/// One event's place.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Place {
+/// Where one event of a source is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Entry {
+    /// The source address (16 bytes, IPv4 mapped).
+    pub addr: [u8; 16],
     /// The event's key.
     pub event: EventKey,
     /// The key of the block holding it.
@@ -36,20 +31,124 @@ pub struct Place {
     pub ordinal: u8,
 }
 
-/// Reads place `i` of an index value.
-pub fn place(value: &[u8], i: usize) -> Result<Place, DecodeError> {
-    let e = value
-        .get(i * ENTRY_LEN..(i + 1) * ENTRY_LEN)
-        .ok_or(DecodeError::Truncated)?;
-    Ok(Place {
-        event: EventKey::from_bytes(&e[..EVENT_KEY_LEN]).ok_or(DecodeError::Truncated)?,
-        block: EventKey::from_bytes(&e[EVENT_KEY_LEN..2 * EVENT_KEY_LEN])
-            .ok_or(DecodeError::Truncated)?,
-        ordinal: e[2 * EVENT_KEY_LEN],
-    })
+impl Entry {
+    fn write(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.addr);
+        out.extend_from_slice(&self.event.to_bytes());
+        out.extend_from_slice(&self.block.to_bytes());
+        out.push(self.ordinal);
+    }
+
+    fn read(b: &[u8]) -> Result<Entry, DecodeError> {
+        let get = |r: std::ops::Range<usize>| b.get(r).ok_or(DecodeError::Truncated);
+        let mut addr = [0u8; 16];
+        addr.copy_from_slice(get(0..16)?);
+        Ok(Entry {
+            addr,
+            event: EventKey::from_bytes(get(16..28)?).ok_or(DecodeError::Truncated)?,
+            block: EventKey::from_bytes(get(28..40)?).ok_or(DecodeError::Truncated)?,
+            ordinal: *get(40..41)?.first().ok_or(DecodeError::Truncated)?,
+        })
+    }
 }
 
-/// Number of places in an index value.
-pub fn len(value: &[u8]) -> usize {
-    value.len() / ENTRY_LEN
+/// The key of the chunk of run `run` starting at (`addr`, `event`).
+pub fn chunk_key(run: u64, addr: &[u8; 16], event: EventKey) -> [u8; CHUNK_KEY_LEN] {
+    let mut k = [0u8; CHUNK_KEY_LEN];
+    k[..8].copy_from_slice(&run.to_be_bytes());
+    k[8..24].copy_from_slice(addr);
+    k[24..].copy_from_slice(&event.to_bytes());
+    k
+}
+
+/// The run id of a chunk key.
+pub fn run_of(key: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(key.get(..8)?.try_into().ok()?))
+}
+
+/// Sorts entries and cuts them into (chunk key, chunk value) pairs for run `run`.
+pub fn chunks(run: u64, entries: &mut [Entry]) -> Vec<([u8; CHUNK_KEY_LEN], Vec<u8>)> {
+    entries.sort_unstable();
+    entries
+        .chunks(CHUNK_ENTRIES)
+        .map(|c| {
+            let mut v = Vec::with_capacity(c.len() * ENTRY_LEN);
+            for e in c {
+                e.write(&mut v);
+            }
+            (chunk_key(run, &c[0].addr, c[0].event), v)
+        })
+        .collect()
+}
+
+/// Decodes a chunk value.
+pub fn decode_chunk(value: &[u8]) -> Result<Vec<Entry>, DecodeError> {
+    if value.len() % ENTRY_LEN != 0 {
+        return Err(DecodeError::Truncated);
+    }
+    value.chunks_exact(ENTRY_LEN).map(Entry::read).collect()
+}
+
+/// A written run: its id and the last event key it covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Run {
+    /// Run id (chunk key prefix).
+    pub id: u64,
+    /// The last event key it covers.
+    pub last: EventKey,
+}
+
+/// Encodes the run list (meta key `index`).
+pub fn runs_to_bytes(runs: &[Run]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(runs.len() * 20);
+    for r in runs {
+        v.extend_from_slice(&r.id.to_be_bytes());
+        v.extend_from_slice(&r.last.to_bytes());
+    }
+    v
+}
+
+/// Decodes the run list.
+pub fn runs_from_bytes(b: &[u8]) -> Option<Vec<Run>> {
+    if b.len() % 20 != 0 {
+        return None;
+    }
+    b.chunks_exact(20)
+        .map(|c| {
+            Some(Run {
+                id: u64::from_be_bytes(c.get(..8)?.try_into().ok()?),
+                last: EventKey::from_bytes(c.get(8..)?)?,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_sort_and_round_trip() {
+        let k = |t| EventKey { time_ns: t, seq: 0 };
+        let mut entries: Vec<Entry> = (0..250u64)
+            .map(|i| Entry {
+                addr: [(i % 7) as u8; 16],
+                event: k(1000 - i),
+                block: k(1),
+                ordinal: (i % 64) as u8,
+            })
+            .collect();
+        let cs = chunks(3, &mut entries);
+        assert_eq!(cs.len(), 3);
+        let mut back = Vec::new();
+        for (key, v) in &cs {
+            assert_eq!(run_of(key), Some(3));
+            back.extend(decode_chunk(v).unwrap());
+        }
+        assert_eq!(back, entries);
+        assert!(back.windows(2).all(|w| w[0] <= w[1]));
+        assert!(decode_chunk(&[0; 7]).is_err());
+        let runs = [Run { id: 1, last: k(5) }, Run { id: 2, last: k(9) }];
+        assert_eq!(runs_from_bytes(&runs_to_bytes(&runs)).unwrap(), runs);
+    }
 }

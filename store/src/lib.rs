@@ -1,12 +1,11 @@
 //! picket-store: the event log on sled.
 //!
 //! Trees: `events` (block key → a block of up to 64 records, see [`block`]), `by_source`
-//! (16-byte address + the batch's first event key → the (event key, block key, ordinal)
-//! of every event of that source in the batch), `chain` (batch number → [`ChainEntry`]),
-//! `meta` (format, counters, retention anchor) and `incidents` (kept for the sensor). A batch
-//! of events is written to every tree in one sled transaction, so a crash leaves either all
-//! of a batch or none of it. sled's cost is per key: blocks and per-batch index entries keep
-//! the number of keys far below the number of events.
+//! (sorted runs of (address, event, block, ordinal) entries, see `index`), `chain` (batch
+//! number → [`ChainEntry`]), `meta` (format, counters, index runs, retention anchor) and
+//! `incidents` (kept for the sensor). A batch of events is written to every tree in one sled
+//! transaction, so a crash leaves either all of a batch or none of it. sled's cost is per
+//! key: blocks and index runs keep the number of keys ~50 times below the number of events.
 //!
 //! sled stays behind this API: callers see [`Store`], [`Batch`], [`Query`] and plain types.
 
@@ -46,6 +45,8 @@ pub struct StoreConfig {
     pub cache_bytes: u64,
     /// How often sled flushes on its own, in milliseconds (`None`: only on [`Store::flush`]).
     pub flush_every_ms: Option<u64>,
+    /// Index entries gathered in memory before they are written as one sorted run.
+    pub index_run_entries: usize,
 }
 
 impl Default for StoreConfig {
@@ -53,6 +54,7 @@ impl Default for StoreConfig {
         StoreConfig {
             cache_bytes: 64 << 20,
             flush_every_ms: Some(1000),
+            index_run_entries: 256 * 1024,
         }
     }
 }
@@ -65,6 +67,14 @@ struct WriterState {
     prev_hash: Hash,
     counts: [u64; Dataset::ALL.len()],
     live_bytes: u64,
+    /// Index entries not yet written as a run.
+    pending: Vec<index::Entry>,
+    /// Written index runs, oldest first.
+    runs: Vec<index::Run>,
+    /// The id the pending run will get.
+    next_run: u64,
+    /// Pending entries that trigger a run.
+    run_entries: usize,
 }
 
 /// Where a committed batch landed.
@@ -105,6 +115,8 @@ mod meta_key {
     pub const COUNTS: &[u8] = b"counts";
     pub const ANCHOR: &[u8] = b"anchor";
     pub const LIVE_BYTES: &[u8] = b"live_bytes";
+    pub const INDEX_RUNS: &[u8] = b"index_runs";
+    pub const INDEX_NEXT: &[u8] = b"index_next";
 }
 
 fn encode_counts(c: &[u64]) -> Vec<u8> {
@@ -187,7 +199,17 @@ impl Store {
             .get(meta_key::LIVE_BYTES)?
             .and_then(|v| Some(u64::from_le_bytes(v.as_ref().try_into().ok()?)))
             .unwrap_or(0);
-        Ok(Store {
+        let runs = meta
+            .get(meta_key::INDEX_RUNS)?
+            .map(|v| index::runs_from_bytes(&v))
+            .unwrap_or(Some(Vec::new()))
+            .ok_or_else(|| StoreError::Meta("bad index run list".into()))?;
+        let next_run = meta
+            .get(meta_key::INDEX_NEXT)?
+            .and_then(|v| Some(u64::from_be_bytes(v.as_ref().try_into().ok()?)))
+            .unwrap_or(0);
+        let indexed_through = runs.last().map(|r| r.last);
+        let store = Store {
             path: dir.to_path_buf(),
             db,
             events,
@@ -200,8 +222,79 @@ impl Store {
                 prev_hash,
                 counts,
                 live_bytes,
+                pending: Vec::new(),
+                runs,
+                next_run,
+                run_entries: cfg.index_run_entries.max(1),
             }),
-        })
+        };
+        store.rebuild_pending(indexed_through)?;
+        Ok(store)
+    }
+
+    /// Rebuilds the pending index run from the blocks written after the last run.
+    fn rebuild_pending(&self, indexed_through: Option<EventKey>) -> Result<(), StoreError> {
+        let start = indexed_through.map_or(EventKey::at(0), EventKey::next);
+        let mut pending = Vec::new();
+        for item in self.events.range(start.to_bytes()..) {
+            let (bk, stored) = item?;
+            let Some(block_key) = EventKey::from_bytes(&bk) else {
+                continue;
+            };
+            let Ok(layout) = block::unpack(&stored) else {
+                continue;
+            };
+            let Ok(view) = block::BlockView::new(&layout) else {
+                continue;
+            };
+            for i in 0..view.len() {
+                let Ok((event, rec)) = view.get(i) else {
+                    continue;
+                };
+                if let Some(ip) = record::decode(rec).ok().and_then(|e| e.details.source.ip) {
+                    pending.push(index::Entry {
+                        addr: key::addr16(ip),
+                        event,
+                        block: block_key,
+                        ordinal: i as u8,
+                    });
+                }
+            }
+        }
+        self.lock().pending = pending;
+        Ok(())
+    }
+
+    /// Writes the pending index entries as a run now (at shutdown, so that the next open does
+    /// not rebuild them from the blocks).
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        let mut w = self.lock();
+        if w.pending.is_empty() {
+            return Ok(());
+        }
+        let Some(last) = w.last_key else {
+            return Ok(());
+        };
+        let id = w.next_run;
+        let mut idx_batch = sled::Batch::default();
+        for (k, v) in index::chunks(id, &mut w.pending) {
+            idx_batch.insert(&k[..], v);
+        }
+        let mut runs = w.runs.clone();
+        runs.push(index::Run { id, last });
+        let runs_bytes = index::runs_to_bytes(&runs);
+        (&self.by_source, &self.meta)
+            .transaction(|(idx, me)| {
+                idx.apply_batch(&idx_batch)?;
+                me.insert(meta_key::INDEX_RUNS, &runs_bytes[..])?;
+                me.insert(meta_key::INDEX_NEXT, &(id + 1).to_be_bytes()[..])?;
+                Ok::<_, ConflictableTransactionError<StoreError>>(())
+            })
+            .map_err(tx_err)?;
+        w.pending.clear();
+        w.runs = runs;
+        w.next_run = id + 1;
+        Ok(())
     }
 
     /// The data directory.
@@ -272,24 +365,29 @@ impl Store {
             ev_batch.insert(&block_key.to_bytes()[..], encoded);
             i = j;
         }
-        // One index entry per source in this batch: (event key, block key, ordinal) each.
-        let mut by_src: Vec<(usize, [u8; 16])> = batch
-            .entries
-            .iter()
-            .enumerate()
-            .filter_map(|(k, e)| e.source.map(|s| (k, s)))
-            .collect();
-        by_src.sort_unstable_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
-        let mut idx_batch = sled::Batch::default();
-        for group in by_src.chunk_by(|a, b| a.1 == b.1) {
-            let mut value = Vec::with_capacity(group.len() * index::ENTRY_LEN);
-            for (k, _) in group {
-                let (block_key, ordinal) = placed[*k];
-                index::push(&mut value, keys[*k], block_key, ordinal);
+        // Index entries join the pending run; a full pending run is written with this batch.
+        let pending_before = w.pending.len();
+        for (k, e) in batch.entries.iter().enumerate() {
+            if let (Some(addr), Some(&(block, ordinal))) = (e.source, placed.get(k)) {
+                w.pending.push(index::Entry {
+                    addr,
+                    event: keys[k],
+                    block,
+                    ordinal,
+                });
+                bytes += index::ENTRY_LEN as u64;
             }
-            let ik = index::key(&group[0].1, first);
-            bytes += (ik.len() + value.len()) as u64;
-            idx_batch.insert(&ik[..], value);
+        }
+        let mut idx_batch = sled::Batch::default();
+        let mut new_runs = None;
+        if w.pending.len() >= w.run_entries {
+            let id = w.next_run;
+            for (k, v) in index::chunks(id, &mut w.pending) {
+                idx_batch.insert(&k[..], v);
+            }
+            let mut runs = w.runs.clone();
+            runs.push(index::Run { id, last });
+            new_runs = Some(runs);
         }
         let count = u32::try_from(batch.len()).unwrap_or(u32::MAX);
         let entry = ChainEntry {
@@ -303,6 +401,7 @@ impl Store {
         let entry_bytes = entry.to_bytes();
         let counts_bytes = encode_counts(&counts);
         let live = w.live_bytes + bytes;
+        let next_run = w.next_run;
         (&self.events, &self.by_source, &self.chain, &self.meta)
             .transaction(|(ev, idx, ch, me)| {
                 ev.apply_batch(&ev_batch)?;
@@ -310,9 +409,22 @@ impl Store {
                 ch.insert(&chain::batch_key(number)[..], &entry_bytes[..])?;
                 me.insert(meta_key::COUNTS, &counts_bytes[..])?;
                 me.insert(meta_key::LIVE_BYTES, &live.to_le_bytes()[..])?;
+                if let Some(runs) = &new_runs {
+                    me.insert(meta_key::INDEX_RUNS, index::runs_to_bytes(runs))?;
+                    me.insert(meta_key::INDEX_NEXT, &(next_run + 1).to_be_bytes()[..])?;
+                }
                 Ok::<_, ConflictableTransactionError<StoreError>>(())
             })
-            .map_err(tx_err)?;
+            .map_err(|e| {
+                // The batch is not stored: neither are its index entries.
+                w.pending.truncate(pending_before);
+                tx_err(e)
+            })?;
+        if let Some(runs) = new_runs {
+            w.pending.clear();
+            w.runs = runs;
+            w.next_run += 1;
+        }
         w.next_batch = number + 1;
         w.prev_hash = entry.hash;
         w.last_key = Some(last);

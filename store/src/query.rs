@@ -25,18 +25,19 @@ pub enum Order {
     NewestFirst,
 }
 
-/// A position to resume a scan after: the last event returned (with its source address for
-/// source scans). Opaque to users; printed and read as hex text.
+/// A position to resume a scan after: the last event returned (for source scans also its
+/// index run and address). Opaque to users; printed and read as hex text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Cursor {
-    addr: Option<[u8; 16]>,
+    source: Option<(u64, [u8; 16])>,
     key: EventKey,
 }
 
 impl std::fmt::Display for Cursor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if let Some(a) = self.addr {
-            for b in a {
+        if let Some((run, addr)) = self.source {
+            write!(f, "{run:016x}")?;
+            for b in addr {
                 write!(f, "{b:02x}")?;
             }
         }
@@ -53,17 +54,19 @@ impl std::str::FromStr for Cursor {
         }
         match s.len() {
             24 => Ok(Cursor {
-                addr: None,
+                source: None,
                 key: s.parse().map_err(|_| bad())?,
             }),
-            56 => {
+            72 => {
+                let run = u64::from_str_radix(&s[..16], 16).map_err(|_| bad())?;
                 let mut addr = [0u8; 16];
                 for (i, slot) in addr.iter_mut().enumerate() {
-                    *slot = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
+                    let at = 16 + 2 * i;
+                    *slot = u8::from_str_radix(&s[at..at + 2], 16).map_err(|_| bad())?;
                 }
                 Ok(Cursor {
-                    addr: Some(addr),
-                    key: s[32..].parse().map_err(|_| bad())?,
+                    source: Some((run, addr)),
+                    key: s[48..].parse().map_err(|_| bad())?,
                 })
             }
             _ => Err(bad()),
@@ -84,7 +87,8 @@ pub struct Query {
     pub dataset: Option<Dataset>,
     /// Only this action.
     pub action: Option<Action>,
-    /// Order of results (for a CIDR block: by address, then time).
+    /// Order of results. For one address: time. For a CIDR block: by index period (about a
+    /// quarter million sourced events each), then address, then time.
     pub order: Order,
     /// At most this many results.
     pub limit: Option<usize>,
@@ -126,11 +130,14 @@ enum Walk {
         blocks: KvIter,
         current: Option<(Arc<Vec<u8>>, Vec<usize>)>,
     },
-    /// Entries of `by_source`; the current entry's address, value and places still to visit,
-    /// and the last block fetched (consecutive places often share it).
+    /// Index runs in scan order (the pending run as `None`, its entries taken at the start);
+    /// the current run's chunks, the matching entries of the current chunk (reversed, so
+    /// `pop` yields them in order), and the last block fetched.
     Source {
-        entries: KvIter,
-        current: Option<([u8; 16], sled::IVec, Vec<usize>)>,
+        runs: std::collections::VecDeque<(u64, Option<Vec<index::Entry>>)>,
+        chunks: Option<(u64, KvIter)>,
+        entries: Vec<index::Entry>,
+        run: u64,
         cached: Option<(EventKey, Arc<Vec<u8>>)>,
     },
     /// Nothing can match.
@@ -187,7 +194,7 @@ impl Store {
         let Some(mut hi) = hi else { return scan };
         let mut lo = lo;
         // A time cursor narrows the range; a source cursor is applied per event.
-        if let Some(c) = q.after.as_ref().filter(|c| c.addr.is_none()) {
+        if let Some(c) = q.after.as_ref().filter(|c| c.source.is_none()) {
             match q.order {
                 Order::OldestFirst => lo = lo.max(c.key.next()),
                 Order::NewestFirst => match prev_key(c.key) {
@@ -221,27 +228,34 @@ impl Store {
             }
             Some(c) => {
                 let (a, b) = c.range16();
-                let cursor_addr = q.after.as_ref().and_then(|c| c.addr);
-                let entries: KvIter = match q.order {
-                    Order::OldestFirst => {
-                        let from = cursor_addr.filter(|ca| *ca > a).unwrap_or(a);
-                        let start = index::key(&from, EventKey::at(0));
-                        let end = index::key(&b, hi);
-                        Box::new(self.by_source.range(start..=end))
-                    }
-                    Order::NewestFirst => {
-                        let (to, to_key) = match (cursor_addr, q.after.as_ref()) {
-                            (Some(ca), Some(cur)) if ca < b => (ca, cur.key.min(hi)),
-                            _ => (b, hi),
-                        };
-                        let start = index::key(&a, EventKey::at(0));
-                        let end = index::key(&to, to_key);
-                        Box::new(self.by_source.range(start..=end).rev())
-                    }
-                };
+                let cursor_run = q.after.as_ref().and_then(|c| c.source).map(|(r, _)| r);
+                let w = self.lock();
+                let pending_id = w.next_run;
+                let mut runs: std::collections::VecDeque<(u64, Option<Vec<index::Entry>>)> =
+                    w.runs.iter().map(|r| (r.id, None)).collect();
+                // The pending run, copied under the lock (bounded by the run size).
+                let mut pending: Vec<index::Entry> = w
+                    .pending
+                    .iter()
+                    .filter(|e| a <= e.addr && e.addr <= b && lo <= e.event && e.event <= hi)
+                    .copied()
+                    .collect();
+                drop(w);
+                pending.sort_unstable();
+                runs.push_back((pending_id, Some(pending)));
+                runs.retain(|(id, _)| match (q.order, cursor_run) {
+                    (_, None) => true,
+                    (Order::OldestFirst, Some(r)) => *id >= r,
+                    (Order::NewestFirst, Some(r)) => *id <= r,
+                });
+                if q.order == Order::NewestFirst {
+                    runs = runs.into_iter().rev().collect();
+                }
                 Walk::Source {
-                    entries,
-                    current: None,
+                    runs,
+                    chunks: None,
+                    entries: Vec::new(),
+                    run: 0,
                     cached: None,
                 }
             }
@@ -263,17 +277,17 @@ impl Scan<'_> {
     }
 
     /// A source-scan position is past the cursor in scan order.
-    fn past_cursor(&self, addr: &[u8; 16], key: EventKey) -> bool {
-        match self
+    fn past_cursor(&self, run: u64, addr: &[u8; 16], key: EventKey) -> bool {
+        let cur = self
             .query
             .after
             .as_ref()
-            .and_then(|c| c.addr.map(|a| (a, c.key)))
-        {
+            .and_then(|c| c.source.map(|(r, a)| (r, a, c.key)));
+        match cur {
             None => true,
             Some(cur) => match self.query.order {
-                Order::OldestFirst => (*addr, key) > cur,
-                Order::NewestFirst => (*addr, key) < cur,
+                Order::OldestFirst => (run, *addr, key) > cur,
+                Order::NewestFirst => (run, *addr, key) < cur,
             },
         }
     }
@@ -340,7 +354,7 @@ impl Scan<'_> {
             let range = view.record_range(i).map_err(decode_err(key))?;
             return Ok(Some(Stored {
                 key,
-                cursor: Cursor { addr: None, key },
+                cursor: Cursor { source: None, key },
                 block,
                 range,
             }));
@@ -349,61 +363,107 @@ impl Scan<'_> {
 
     fn next_source(&mut self) -> Result<Option<Stored>, StoreError> {
         let order = self.query.order;
-        let source = self.query.source;
+        let (a, b) = self
+            .query
+            .source
+            .map_or(([0; 16], [0xff; 16]), |c| c.range16());
         loop {
             let Walk::Source {
-                entries, current, ..
+                runs,
+                chunks,
+                entries,
+                run,
+                ..
             } = &mut self.walk
             else {
                 return Ok(None);
             };
-            if current.as_ref().is_none_or(|(_, _, left)| left.is_empty()) {
-                let Some(item) = entries.next() else {
-                    return Ok(None);
-                };
-                let (ik, value) = item?;
-                let mut addr = [0u8; 16];
-                match ik.get(..16) {
-                    Some(a) => addr.copy_from_slice(a),
-                    None => continue,
-                }
-                if source.is_some_and(|c| !c.contains(crate::key::addr_of(addr))) {
+            let run = *run;
+            if let Some(e) = entries.pop() {
+                if !self.in_range(e.event) || !self.past_cursor(run, &e.addr, e.event) {
                     continue;
                 }
-                let n = index::len(&value);
-                *current = Some((addr, value, Self::ordinals(n, order)));
-                continue;
-            }
-            let Some((addr, value, left)) = current.as_mut() else {
-                continue;
-            };
-            let addr = *addr;
-            let Some(i) = left.pop() else { continue };
-            let place = index::place(value, i).map_err(decode_err(EventKey::at(0)))?;
-            if !self.in_range(place.event) || !self.past_cursor(&addr, place.event) {
-                continue;
-            }
-            let block = self.block(place.block)?;
-            let Some(block) = block else {
-                // Removed by retention between reading the index and the block.
-                continue;
-            };
-            let view = BlockView::new(&block).map_err(decode_err(place.block))?;
-            let ordinal = usize::from(place.ordinal);
-            let (key, rec) = view.get(ordinal).map_err(decode_err(place.event))?;
-            if key != place.event || !self.wanted(key, rec)? {
-                continue;
-            }
-            let range = view.record_range(ordinal).map_err(decode_err(key))?;
-            return Ok(Some(Stored {
-                key,
-                cursor: Cursor {
-                    addr: Some(addr),
+                let Some(block) = self.block(e.block)? else {
+                    // Removed by retention between reading the index and the block.
+                    continue;
+                };
+                let view = BlockView::new(&block).map_err(decode_err(e.block))?;
+                let ordinal = usize::from(e.ordinal);
+                let (key, rec) = view.get(ordinal).map_err(decode_err(e.event))?;
+                if key != e.event || !self.wanted(key, rec)? {
+                    continue;
+                }
+                let range = view.record_range(ordinal).map_err(decode_err(key))?;
+                return Ok(Some(Stored {
                     key,
-                },
-                block,
-                range,
-            }));
+                    cursor: Cursor {
+                        source: Some((run, e.addr)),
+                        key,
+                    },
+                    block,
+                    range,
+                }));
+            }
+            if let Some((id, it)) = chunks {
+                let id = *id;
+                match it.next() {
+                    Some(item) => {
+                        let (k, v) = item?;
+                        if index::run_of(&k) != Some(id) {
+                            *chunks = None;
+                            continue;
+                        }
+                        let mut got: Vec<index::Entry> = index::decode_chunk(&v)
+                            .map_err(decode_err(EventKey::at(0)))?
+                            .into_iter()
+                            .filter(|e| a <= e.addr && e.addr <= b)
+                            .collect();
+                        // `pop` takes from the end: oldest-first wants the smallest last.
+                        if order == Order::OldestFirst {
+                            got.reverse();
+                        }
+                        *entries = got;
+                    }
+                    None => *chunks = None,
+                }
+                continue;
+            }
+            let Some((id, pending)) = runs.pop_front() else {
+                return Ok(None);
+            };
+            if let Walk::Source { run, .. } = &mut self.walk {
+                *run = id;
+            }
+            match pending {
+                Some(mut p) => {
+                    if order == Order::OldestFirst {
+                        p.reverse();
+                    }
+                    if let Walk::Source { entries, .. } = &mut self.walk {
+                        *entries = p;
+                    }
+                }
+                None => {
+                    let first = index::chunk_key(id, &a, EventKey::at(0));
+                    let start = match self.store.by_source.range(..=first).next_back() {
+                        Some(Ok((k, _))) if index::run_of(&k) == Some(id) => k.to_vec(),
+                        _ => first.to_vec(),
+                    };
+                    let max = EventKey {
+                        time_ns: u64::MAX,
+                        seq: u32::MAX,
+                    };
+                    let end = index::chunk_key(id, &b, max).to_vec();
+                    let range = self.store.by_source.range(start..=end);
+                    let it: KvIter = match order {
+                        Order::OldestFirst => Box::new(range),
+                        Order::NewestFirst => Box::new(range.rev()),
+                    };
+                    if let Walk::Source { chunks, .. } = &mut self.walk {
+                        *chunks = Some((id, it));
+                    }
+                }
+            }
         }
     }
 

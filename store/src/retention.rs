@@ -9,7 +9,6 @@ use sled::transaction::ConflictableTransactionError;
 use crate::block::{self, BlockView};
 use crate::chain::{self, ChainEntry};
 use crate::error::StoreError;
-use crate::key::addr16;
 use crate::{Store, encode_counts, index, meta_key, record, tx_err};
 
 /// What to keep.
@@ -38,6 +37,7 @@ impl Store {
         now_ns: u64,
     ) -> Result<RetentionReport, StoreError> {
         let mut report = RetentionReport::default();
+        let mut removed_through = None;
         if policy.max_age.is_none() && policy.max_bytes.is_none() {
             return Ok(report);
         }
@@ -60,8 +60,6 @@ impl Store {
             }
             // Collect the batch's blocks, its sources' index keys, and the counts to take off.
             let mut ev_del = sled::Batch::default();
-            let mut idx_del = sled::Batch::default();
-            let mut sources = std::collections::BTreeSet::new();
             let mut counts = w.counts;
             let mut n = 0u64;
             for item in self
@@ -83,22 +81,15 @@ impl Store {
                         if let Some(c) = counts.get_mut(ev.dataset as usize) {
                             *c = c.saturating_sub(1);
                         }
-                        if let Some(ip) = ev.details.source.ip {
-                            sources.insert(addr16(ip));
-                        }
                     }
                 }
-            }
-            for src in &sources {
-                idx_del.remove(&index::key(src, entry.first)[..]);
             }
             let live = w.live_bytes.saturating_sub(entry.bytes);
             let anchor = chain::anchor_to_bytes(number, &entry.hash);
             let counts_bytes = encode_counts(&counts);
-            (&self.events, &self.by_source, &self.chain, &self.meta)
-                .transaction(|(ev, idx, ch, me)| {
+            (&self.events, &self.chain, &self.meta)
+                .transaction(|(ev, ch, me)| {
                     ev.apply_batch(&ev_del)?;
-                    idx.apply_batch(&idx_del)?;
                     ch.remove(&k)?;
                     me.insert(meta_key::ANCHOR, &anchor[..])?;
                     me.insert(meta_key::COUNTS, &counts_bytes[..])?;
@@ -110,7 +101,39 @@ impl Store {
             w.live_bytes = live;
             report.batches += 1;
             report.events += n;
+            removed_through = Some(entry.last);
+        }
+        if let Some(k) = removed_through {
+            self.drop_index_through(k)?;
         }
         Ok(report)
+    }
+
+    /// Removes index runs (and pending entries) that cover only removed events.
+    fn drop_index_through(&self, k: crate::key::EventKey) -> Result<(), StoreError> {
+        let mut w = self.lock();
+        w.pending.retain(|e| e.event > k);
+        let (gone, kept): (Vec<index::Run>, Vec<index::Run>) =
+            w.runs.iter().partition(|r| r.last <= k);
+        if gone.is_empty() {
+            return Ok(());
+        }
+        let mut del = sled::Batch::default();
+        for r in &gone {
+            for item in self.by_source.scan_prefix(r.id.to_be_bytes()) {
+                let (key, _) = item?;
+                del.remove(key);
+            }
+        }
+        let runs_bytes = index::runs_to_bytes(&kept);
+        (&self.by_source, &self.meta)
+            .transaction(|(idx, me)| {
+                idx.apply_batch(&del)?;
+                me.insert(meta_key::INDEX_RUNS, &runs_bytes[..])?;
+                Ok::<_, ConflictableTransactionError<StoreError>>(())
+            })
+            .map_err(tx_err)?;
+        w.runs = kept;
+        Ok(())
     }
 }

@@ -134,7 +134,8 @@ pub struct VerifyReport {
 impl Store {
     /// Re-checks the whole store.
     pub fn verify(&self) -> Result<VerifyReport, StoreError> {
-        let _w = self.lock();
+        // Appends wait while the chain is walked, so the walk sees whole batches only.
+        let guard = self.lock();
         let anchor = self
             .meta
             .get(meta_key::ANCHOR)?
@@ -243,47 +244,58 @@ impl Store {
             });
             return Ok(report);
         }
+        drop(guard);
         if let Some(key) = self.dangling_index()? {
             report.problem = Some(Problem::DanglingIndex { key });
         }
         Ok(report)
     }
 
-    /// The first index place that does not name an event with that source.
+    /// The first index entry that does not name an event with that source.
     fn dangling_index(&self) -> Result<Option<EventKey>, StoreError> {
+        let (runs, pending) = {
+            let w = self.lock();
+            (w.runs.clone(), w.pending.clone())
+        };
         let mut cached: Option<(EventKey, std::sync::Arc<Vec<u8>>)> = None;
-        for item in self.by_source.iter() {
-            let (k, value) = item?;
-            let Some(src) = k.get(..16) else {
-                return Ok(Some(EventKey::at(0)));
+        let mut check = |e: &index::Entry| -> Result<bool, StoreError> {
+            let block = match &cached {
+                Some((bk, b)) if *bk == e.block => b.clone(),
+                _ => match self.events.get(e.block.to_bytes())? {
+                    Some(stored) => {
+                        let Ok(b) = block::unpack(&stored) else {
+                            return Ok(false);
+                        };
+                        let b = std::sync::Arc::new(b);
+                        cached = Some((e.block, b.clone()));
+                        b
+                    }
+                    None => return Ok(false),
+                },
             };
-            for i in 0..index::len(&value) {
-                let Ok(place) = index::place(&value, i) else {
+            Ok(BlockView::new(&block)
+                .and_then(|v| v.get(usize::from(e.ordinal)))
+                .ok()
+                .filter(|(key, _)| *key == e.event)
+                .and_then(|(_, rec)| record::decode(rec).ok()?.details.source.ip)
+                .is_some_and(|ip| addr16(ip) == e.addr))
+        };
+        for r in &runs {
+            for item in self.by_source.scan_prefix(r.id.to_be_bytes()) {
+                let (_, v) = item?;
+                let Ok(entries) = index::decode_chunk(&v) else {
                     return Ok(Some(EventKey::at(0)));
                 };
-                let block = match &cached {
-                    Some((bk, b)) if *bk == place.block => b.clone(),
-                    _ => match self.events.get(place.block.to_bytes())? {
-                        Some(stored) => {
-                            let Ok(b) = block::unpack(&stored) else {
-                                return Ok(Some(place.event));
-                            };
-                            let b = std::sync::Arc::new(b);
-                            cached = Some((place.block, b.clone()));
-                            b
-                        }
-                        None => return Ok(Some(place.event)),
-                    },
-                };
-                let ok = BlockView::new(&block)
-                    .and_then(|v| v.get(usize::from(place.ordinal)))
-                    .ok()
-                    .filter(|(key, _)| *key == place.event)
-                    .and_then(|(_, rec)| record::decode(rec).ok()?.details.source.ip)
-                    .is_some_and(|ip| addr16(ip) == src);
-                if !ok {
-                    return Ok(Some(place.event));
+                for e in &entries {
+                    if !check(e)? {
+                        return Ok(Some(e.event));
+                    }
                 }
+            }
+        }
+        for e in &pending {
+            if !check(e)? {
+                return Ok(Some(e.event));
             }
         }
         Ok(None)

@@ -44,8 +44,13 @@ fn fill(store: &Store, n: usize, per: usize, start: u64) {
     store.append(&batch).unwrap();
 }
 
+/// Small index runs, so that tests cover written runs and the pending run together.
 fn open(dir: &std::path::Path) -> Store {
-    Store::open(dir, &StoreConfig::default()).unwrap()
+    let cfg = StoreConfig {
+        index_run_entries: 37,
+        ..StoreConfig::default()
+    };
+    Store::open(dir, &cfg).unwrap()
 }
 
 fn all(store: &Store, q: &Query) -> Vec<String> {

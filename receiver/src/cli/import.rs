@@ -146,6 +146,7 @@ pub fn run(data: &Path, args: &ImportArgs) -> Result<(), Error> {
         }
     }
     commit(&mut batch, &mut stored)?;
+    store.checkpoint().map_err(|e| store_err(data, e))?;
     store.flush().map_err(|e| store_err(data, e))?;
     progress.done();
     let secs = started.elapsed().as_secs_f64();
