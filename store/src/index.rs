@@ -83,7 +83,7 @@ pub fn chunks(run: u64, entries: &mut [Entry]) -> Vec<([u8; CHUNK_KEY_LEN], Vec<
 
 /// Decodes a chunk value.
 pub fn decode_chunk(value: &[u8]) -> Result<Vec<Entry>, DecodeError> {
-    if value.len() % ENTRY_LEN != 0 {
+    if !value.len().is_multiple_of(ENTRY_LEN) {
         return Err(DecodeError::Truncated);
     }
     value.chunks_exact(ENTRY_LEN).map(Entry::read).collect()
@@ -110,7 +110,7 @@ pub fn runs_to_bytes(runs: &[Run]) -> Vec<u8> {
 
 /// Decodes the run list.
 pub fn runs_from_bytes(b: &[u8]) -> Option<Vec<Run>> {
-    if b.len() % 20 != 0 {
+    if !b.len().is_multiple_of(20) {
         return None;
     }
     b.chunks_exact(20)

@@ -77,10 +77,10 @@ impl Store {
                 for i in 0..view.len() {
                     let Ok((_, rec)) = view.get(i) else { continue };
                     n += 1;
-                    if let Ok(ev) = record::decode(rec) {
-                        if let Some(c) = counts.get_mut(ev.dataset as usize) {
-                            *c = c.saturating_sub(1);
-                        }
+                    if let Ok(ev) = record::decode(rec)
+                        && let Some(c) = counts.get_mut(ev.dataset as usize)
+                    {
+                        *c = c.saturating_sub(1);
                     }
                 }
             }

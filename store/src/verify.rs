@@ -251,14 +251,29 @@ impl Store {
         Ok(report)
     }
 
-    /// The first index entry that does not name an event with that source.
+    /// The first index entry that does not name an event with that source. Entries for events
+    /// that retention removed (older than the first remaining batch) are expected: a run is
+    /// dropped only once all of its events are gone, and scans skip the missing ones.
     fn dangling_index(&self) -> Result<Option<EventKey>, StoreError> {
         let (runs, pending) = {
             let w = self.lock();
             (w.runs.clone(), w.pending.clone())
         };
+        let retained = self.meta.get(meta_key::ANCHOR)?.is_some();
+        let live_from = match self.chain.first()? {
+            Some((_, v)) if retained => ChainEntry::from_bytes(&v).map(|e| e.first),
+            Some(_) => None,
+            None if retained => Some(EventKey {
+                time_ns: u64::MAX,
+                seq: u32::MAX,
+            }),
+            None => None,
+        };
         let mut cached: Option<(EventKey, std::sync::Arc<Vec<u8>>)> = None;
         let mut check = |e: &index::Entry| -> Result<bool, StoreError> {
+            if live_from.is_some_and(|f| e.event < f) {
+                return Ok(true);
+            }
             let block = match &cached {
                 Some((bk, b)) if *bk == e.block => b.clone(),
                 _ => match self.events.get(e.block.to_bytes())? {
