@@ -68,7 +68,8 @@ pub fn run_of(key: &[u8]) -> Option<u64> {
 
 /// Sorts entries and cuts them into (chunk key, chunk value) pairs for run `run`.
 pub fn chunks(run: u64, entries: &mut [Entry]) -> Vec<([u8; CHUNK_KEY_LEN], Vec<u8>)> {
-    entries.sort_unstable();
+    // Integer keys compare far faster than the derived byte-array order (same result).
+    entries.sort_unstable_by_key(|e| (u128::from_be_bytes(e.addr), e.event));
     entries
         .chunks(CHUNK_ENTRIES)
         .map(|c| {

@@ -241,7 +241,7 @@ impl Store {
                     .copied()
                     .collect();
                 drop(w);
-                pending.sort_unstable();
+                pending.sort_unstable_by_key(|e| (u128::from_be_bytes(e.addr), e.event));
                 runs.push_back((pending_id, Some(pending)));
                 runs.retain(|(id, _)| match (q.order, cursor_run) {
                     (_, None) => true,
