@@ -33,10 +33,10 @@ fn check_invariants(line: &[u8], ev: &Event<'_>) -> Result<(), TestCaseError> {
         ))
     })?;
     let original = v["event"]["original"].as_str().unwrap_or_default();
-    if let Ok(s) = std::str::from_utf8(line) {
-        if !s.contains('\\') {
-            prop_assert_eq!(original, s);
-        }
+    if let Ok(s) = std::str::from_utf8(line)
+        && !s.contains('\\')
+    {
+        prop_assert_eq!(original, s);
     }
     Ok(())
 }

@@ -9,7 +9,8 @@
 use super::Family;
 use crate::event::{Action, Dataset, Details, Endpoint, Transport};
 use crate::header::Header;
-use crate::lex::{after, find, skip_spaces, split_word, to_ip, to_port, trim_end};
+use crate::lex::{after, find, is_host_char, skip_spaces, split_word, to_ip, to_port, trim_end};
+use memchr::memrchr;
 
 /// Registry entry.
 pub const FAMILY: Family = Family {
@@ -21,29 +22,53 @@ pub const FAMILY: Family = Family {
 
 /// A located `%FAC-SEV-MNEMONIC:` and the body after it.
 struct Mnemonic<'a> {
+    /// The first facility word (`SEC`, `ASA`, `FMANFP`, `ACL`).
     facility: &'a [u8],
     mnemonic: &'a [u8],
     body: &'a [u8],
 }
 
+fn is_facility_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// Finds `%FAC[-SUBFAC…]-SEV-MNEMONIC:` (ASA also writes `%ASA-session-5-106100:`, IOS-XR
+/// `%ACL-IPV4_ACL-6-IPACCESSLOGP :`).
 fn mnemonic(m: &[u8]) -> Option<Mnemonic<'_>> {
     for pct in memchr::memchr_iter(b'%', m) {
         let rest = m.get(pct + 1..)?;
-        let colon = memchr::memchr(b':', rest)?;
-        let tag = &rest[..colon];
-        let mut parts = tag.splitn(3, |b| *b == b'-');
-        let (Some(fac), Some(sev), Some(mn)) = (parts.next(), parts.next(), parts.next()) else {
+        let Some(colon) = memchr::memchr(b':', rest) else {
             continue;
         };
-        let ok = !fac.is_empty()
-            && fac
+        let tag = trim_end(rest.get(..colon)?);
+        let mut parts = tag.split(|b| *b == b'-');
+        let Some(fac) = parts.next() else {
+            continue;
+        };
+        if fac.is_empty()
+            || !fac
                 .iter()
                 .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_')
-            && sev.len() == 1
-            && sev.first().is_some_and(u8::is_ascii_digit)
-            && !mn.is_empty()
-            && mn.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_');
-        if ok {
+        {
+            continue;
+        }
+        // The severity is the first single-digit part after the facility.
+        let mut offset = fac.len() + 1;
+        let mut found = None;
+        for part in parts {
+            if part.is_empty() || !part.iter().all(|b| is_facility_char(*b)) {
+                break;
+            }
+            if part.len() == 1 && part.first().is_some_and(u8::is_ascii_digit) {
+                found = tag.get(offset + 2..);
+                break;
+            }
+            offset += part.len() + 1;
+        }
+        let Some(mn) = found else {
+            continue;
+        };
+        if !mn.is_empty() && mn.iter().all(|b| is_facility_char(*b)) {
             return Some(Mnemonic {
                 facility: fac,
                 mnemonic: mn,
@@ -52,6 +77,18 @@ fn mnemonic(m: &[u8]) -> Option<Mnemonic<'_>> {
         }
     }
     None
+}
+
+/// A MAC address as IOS prints it before the source (`00-00-5E-00-53-23`, `0011.2233.4455`).
+fn is_mac(tok: &[u8]) -> bool {
+    let groups = |sep: u8, n: usize, len: usize| {
+        let parts: usize = tok.split(|b| *b == sep).count();
+        parts == n
+            && tok
+                .split(|b| *b == sep)
+                .all(|g| g.len() == len && g.iter().all(u8::is_ascii_hexdigit))
+    };
+    groups(b'-', 6, 2) || groups(b':', 6, 2) || groups(b'.', 3, 4)
 }
 
 /// `ADDR(PORT)` or `ADDR`, optionally followed by `(…)` groups that are not ports (interface
@@ -85,72 +122,185 @@ fn ios_endpoint(i: &[u8]) -> Option<(Endpoint<'static>, &[u8])> {
     Some((ep, rest))
 }
 
-/// IOS: `list NAME denied|permitted [PROTO] SRC[(P)] [-> DST[(P)]][ (type/code)], N packets`.
+/// IOS: `list NAME denied|permitted [PROTO] SRC[(P)] [-> DST[(P)]][ (type/code)], N packets`;
+/// IOS-XE FMANFP puts `R0/0: fman_fp_image: ` before `list`, IOS-XR writes
+/// `access-list NAME deny|permit`.
 fn ios<'a>(body: &'a [u8], d: &mut Details<'a>) -> Option<()> {
-    let r = skip_spaces(body.strip_prefix(b"list ")?);
-    let (_name, r) = split_word(r);
+    let r = match body.strip_prefix(b"list ") {
+        Some(r) => r,
+        None => after(body, b" list ").or_else(|| after(body, b"access-list "))?,
+    };
+    let r = skip_spaces(r);
+    let (name, r) = split_word(r);
+    d.rule.name = Some(name).filter(|n| !n.is_empty());
     let (verb, r) = split_word(skip_spaces(r));
     d.action = match verb {
-        b"denied" => Some(Action::AclDenied),
-        b"permitted" => Some(Action::AclPermitted),
+        b"denied" | b"deny" => Some(Action::AclDenied),
+        b"permitted" | b"permit" => Some(Action::AclPermitted),
         _ => return None,
     };
     let r = skip_spaces(r);
     let (first, after_first) = split_word(r);
-    let r = if to_ip(first.split(|b| *b == b'(').next()?).is_some() {
+    let mut r = if to_ip(first.split(|b| *b == b'(').next()?).is_some() {
         r
     } else {
         d.transport = Transport::from_token(first);
         after_first
     };
+    let (tok, after_mac) = split_word(skip_spaces(r));
+    if is_mac(tok) {
+        r = after_mac;
+    }
     let (src, r) = ios_endpoint(r)?;
     d.source = src;
-    if let Some(r) = skip_spaces(r).strip_prefix(b"->") {
-        let (dst, _) = ios_endpoint(r)?;
+    // The arrow may be glued to an interface name (`TenGigabitEthernet0/1/1->`).
+    if let Some(at) = find(r, b"->") {
+        let (dst, _) = ios_endpoint(r.get(at + 2..)?)?;
         d.destination = dst;
     }
     Some(())
 }
 
-/// ASA `[IF:]ADDR[/PORT]` (also `IF/ADDR(PORT)` for 106100).
+/// Port names ASA prints instead of numbers (`outside:192.0.2.10/ssh`).
+fn service_port(name: &[u8]) -> Option<u16> {
+    const NAMES: [(&[u8], u16); 40] = [
+        (b"echo", 7),
+        (b"discard", 9),
+        (b"daytime", 13),
+        (b"chargen", 19),
+        (b"ftp-data", 20),
+        (b"ftp", 21),
+        (b"ssh", 22),
+        (b"telnet", 23),
+        (b"smtp", 25),
+        (b"time", 37),
+        (b"tacacs", 49),
+        (b"domain", 53),
+        (b"bootps", 67),
+        (b"bootpc", 68),
+        (b"tftp", 69),
+        (b"gopher", 70),
+        (b"finger", 79),
+        (b"www", 80),
+        (b"http", 80),
+        (b"kerberos", 88),
+        (b"pop2", 109),
+        (b"pop3", 110),
+        (b"sunrpc", 111),
+        (b"ident", 113),
+        (b"nntp", 119),
+        (b"ntp", 123),
+        (b"netbios-ns", 137),
+        (b"netbios-dgm", 138),
+        (b"netbios-ssn", 139),
+        (b"imap4", 143),
+        (b"snmp", 161),
+        (b"snmptrap", 162),
+        (b"bgp", 179),
+        (b"ldap", 389),
+        (b"https", 443),
+        (b"isakmp", 500),
+        (b"syslog", 514),
+        (b"ldaps", 636),
+        (b"sqlnet", 1521),
+        (b"sip", 5060),
+    ];
+    if let Some(p) = to_port(name) {
+        return Some(p);
+    }
+    NAMES
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, p)| *p)
+}
+
+/// The digits at the start of `(1234)…`.
+fn paren_port(inner: &[u8]) -> Option<u16> {
+    let end = inner.iter().position(|b| !b.is_ascii_digit())?;
+    if inner.get(end) != Some(&b')') {
+        return None;
+    }
+    to_port(inner.get(..end)?)
+}
+
+/// Sets the endpoint's address if `tok` is one.
+fn set_ip(tok: &[u8], ep: &mut Endpoint<'_>) -> bool {
+    if let Some(a) = to_ip(tok) {
+        ep.ip = Some(a);
+        return true;
+    }
+    false
+}
+
+/// ASA endpoints: `[IF:]ADDR[/PORT]`, `IF/ADDR(PORT)` (106100), each optionally followed by a
+/// `(LOCAL\user)` or `(type 8, code 0)` group; `(ADDR)` alone (106016).
 fn asa_endpoint(tok: &[u8]) -> Option<Endpoint<'_>> {
     let tok = trim_end(tok);
-    let tok = tok.strip_suffix(b",").unwrap_or(tok);
+    let tok = tok
+        .strip_suffix(b",")
+        .or_else(|| tok.strip_suffix(b":"))
+        .unwrap_or(tok);
+    let tok = match tok.strip_prefix(b"(").and_then(|t| t.strip_suffix(b")")) {
+        Some(inner) => inner,
+        None => tok,
+    };
+    let (main, paren) = match memchr::memchr(b'(', tok) {
+        Some(open) => (tok.get(..open)?, tok.get(open + 1..)),
+        None => (tok, None),
+    };
     let mut ep = Endpoint::default();
-    if let Some(open) = memchr::memchr(b'(', tok) {
-        // 106100: IF/ADDR(PORT)
-        let head = tok.get(..open)?;
-        let addr = match memchr::memrchr(b'/', head) {
-            Some(s) => head.get(s + 1..)?,
-            None => head,
-        };
-        ep.ip = Some(to_ip(addr)?);
-        let inner = tok.get(open + 1..)?;
-        ep.port = to_port(inner.strip_suffix(b")").unwrap_or(inner));
-        return Some(ep);
-    }
-    // IF:ADDR/PORT — the interface ends at the first colon only when the rest reads as an address.
-    let (addr_port, _) = match memchr::memchr(b':', tok) {
-        Some(c) if to_ip(tok.split(|b| *b == b'/').next()?).is_none() => (tok.get(c + 1..)?, ()),
-        _ => (tok, ()),
+    // `IF:` prefix, unless the colon belongs to an IPv6 address.
+    let main = match memchr::memchr(b':', main) {
+        Some(c) if to_ip(main.split(|b| *b == b'/').next()?).is_none() => main.get(c + 1..)?,
+        _ => main,
     };
-    let (addr, port) = match memchr::memrchr(b'/', addr_port) {
-        Some(s) => (addr_port.get(..s)?, to_port(addr_port.get(s + 1..)?)),
-        None => (addr_port, None),
-    };
-    match to_ip(addr) {
-        Some(a) => ep.ip = Some(a),
-        None if !addr.is_empty() && addr.iter().all(|b| crate::lex::is_host_char(*b)) => {
-            ep.domain = Some(addr)
+    let name_ok =
+        |n: &[u8]| n.iter().all(|b| is_host_char(*b)) && n.iter().any(u8::is_ascii_alphabetic);
+    match memrchr(b'/', main) {
+        Some(slash) => {
+            let (left, right) = (main.get(..slash)?, main.get(slash + 1..)?);
+            if set_ip(left, &mut ep) {
+                ep.port = service_port(right);
+            } else if set_ip(right, &mut ep) {
+                // 106100: IF/ADDR(PORT)
+                ep.port = paren.and_then(paren_port);
+            } else if service_port(right).is_some() && name_ok(left) {
+                ep.domain = Some(left);
+                ep.port = service_port(right);
+            } else if name_ok(right) {
+                ep.domain = Some(right);
+                ep.port = paren.and_then(paren_port);
+            } else {
+                return None;
+            }
         }
-        None => return None,
+        None => {
+            if !set_ip(main, &mut ep) {
+                if !name_ok(main) {
+                    return None;
+                }
+                ep.domain = Some(main);
+            }
+        }
     }
-    ep.port = port;
     Some(ep)
 }
 
 /// The first protocol word in an ASA body (`tcp`, `UDP`, `icmp`, `protocol 47`).
 fn asa_transport(body: &[u8]) -> Option<Transport<'_>> {
+    const NAMES: [&[u8]; 11] = [
+        b"tcp",
+        b"udp",
+        b"icmp",
+        b"icmp6",
+        b"icmpv6",
+        b"ipv6-icmp",
+        b"gre",
+        b"esp",
+        b"ah",
+        b"sctp",
+        b"igmp",
+    ];
     let mut words = body
         .split(|b| *b == b' ')
         .filter(|w| !w.is_empty())
@@ -158,40 +308,51 @@ fn asa_transport(body: &[u8]) -> Option<Transport<'_>> {
         .peekable();
     while let Some(w) = words.next() {
         if w.eq_ignore_ascii_case(b"protocol") {
-            return words.peek().and_then(|n| Transport::from_token(n));
+            let next = words.peek()?;
+            let known = next.iter().all(u8::is_ascii_digit)
+                || NAMES.iter().any(|n| n.eq_ignore_ascii_case(next));
+            return known.then(|| Transport::from_token(next)).flatten();
         }
-        for name in [
-            &b"tcp"[..],
-            b"udp",
-            b"icmp",
-            b"icmp6",
-            b"gre",
-            b"esp",
-            b"ah",
-            b"sctp",
-        ] {
-            if w.eq_ignore_ascii_case(name) {
-                return Transport::from_token(w);
-            }
+        if NAMES.iter().any(|n| n.eq_ignore_ascii_case(w)) {
+            return Transport::from_token(w);
         }
     }
     None
 }
 
-/// ASA/PIX/FWSM access messages.
+/// Reads the `from SRC … to DST` form (106001, 106006, 106015, 106021, 313001, 710003, …),
+/// skipping mapped-address groups and `laddr`/`on interface X` between the two.
+fn asa_from_to<'a>(r: &'a [u8], d: &mut Details<'a>) {
+    let (mut s, mut r) = split_word(skip_spaces(r));
+    if s == b"laddr" || s == b"faddr" {
+        (s, r) = split_word(skip_spaces(r));
+    }
+    if let Some(ep) = asa_endpoint(s) {
+        d.source = ep;
+    }
+    if let Some(to) = after(r, b" to ").or_else(|| skip_spaces(r).strip_prefix(b"to ")) {
+        let (t, _) = split_word(skip_spaces(to));
+        if let Some(ep) = asa_endpoint(t) {
+            d.destination = ep;
+        }
+    }
+}
+
+/// ASA/PIX/FWSM/FTD access messages.
 fn asa<'a>(id: &'a [u8], body: &'a [u8], d: &mut Details<'a>) -> Option<()> {
-    const READ: [&[u8]; 18] = [
+    const READ: [&[u8]; 30] = [
         b"106001", b"106002", b"106006", b"106007", b"106010", b"106011", b"106012", b"106013",
-        b"106014", b"106015", b"106016", b"106017", b"106020", b"106021", b"106022", b"106023",
-        b"106100", b"710003",
+        b"106014", b"106015", b"106016", b"106017", b"106018", b"106020", b"106021", b"106022",
+        b"106023", b"106025", b"106026", b"106027", b"106100", b"106102", b"106103", b"313001",
+        b"313004", b"313008", b"313009", b"710002", b"710003", b"106019",
     ];
-    if !READ.contains(&id) && id != b"313001" {
+    if !READ.contains(&id) {
         return None;
     }
     d.code = Some(id);
     d.transport = asa_transport(body);
     let lower_has = |w: &[u8]| body.windows(w.len()).any(|x| x.eq_ignore_ascii_case(w));
-    d.action = if lower_has(b"permitted") {
+    d.action = if lower_has(b"permitted") || lower_has(b"est-allowed") {
         Some(Action::AclPermitted)
     } else if lower_has(b"deny") || lower_has(b"denied") {
         Some(Action::AclDenied)
@@ -202,33 +363,48 @@ fn asa<'a>(id: &'a [u8], body: &'a [u8], d: &mut Details<'a>) -> Option<()> {
         let end = memchr::memchr2(b'"', b' ', r).unwrap_or(r.len());
         d.rule.name = r.get(..end).filter(|n| !n.is_empty());
     }
-    if let Some(r) = after(body, b" src ") {
-        let (s, r) = split_word(skip_spaces(r));
-        d.source = asa_endpoint(s)?;
-        if let Some(r) = after(r, b"dst ") {
-            let (t, _) = split_word(skip_spaces(r));
-            d.destination = asa_endpoint(t)?;
-        }
-        return Some(());
-    }
     if let Some(arrow) = find(body, b" -> ") {
         let left = trim_end(&body[..arrow]);
         let s = &left[memchr::memrchr(b' ', left).map_or(0, |n| n + 1)..];
         let (t, _) = split_word(skip_spaces(&body[arrow + 4..]));
-        d.source = asa_endpoint(s)?;
-        d.destination = asa_endpoint(t)?;
-        return Some(());
-    }
-    if let Some(r) = after(body, b" from ") {
-        let (s, r) = split_word(skip_spaces(r));
-        d.source = asa_endpoint(s)?;
-        if let Some(r) = skip_spaces(r).strip_prefix(b"to ") {
-            let (t, _) = split_word(skip_spaces(r));
-            d.destination = asa_endpoint(t)?;
+        if let Some(ep) = asa_endpoint(s) {
+            d.source = ep;
+        }
+        if let Some(ep) = asa_endpoint(t) {
+            d.destination = ep;
         }
         return Some(());
     }
-    None
+    if let Some(r) = after(body, b" src ") {
+        let (s, r) = split_word(skip_spaces(r));
+        // 106002: `src ADDR PORT dest ADDR PORT`
+        let (p, after_port) = split_word(skip_spaces(r));
+        if let (Some(a), Some(port)) = (to_ip(s), to_port(p)) {
+            d.source.ip = Some(a);
+            d.source.port = Some(port);
+            if let Some(r) = skip_spaces(after_port).strip_prefix(b"dest ") {
+                let (t, r) = split_word(skip_spaces(r));
+                let (p, _) = split_word(skip_spaces(r));
+                d.destination.ip = to_ip(t);
+                d.destination.port = d.destination.ip.and_then(|_| to_port(p));
+            }
+            return Some(());
+        }
+        if let Some(ep) = asa_endpoint(s) {
+            d.source = ep;
+        }
+        if let Some(r) = after(r, b"dst ") {
+            let (t, _) = split_word(skip_spaces(r));
+            if let Some(ep) = asa_endpoint(t) {
+                d.destination = ep;
+            }
+        }
+        return Some(());
+    }
+    if let Some(r) = after(body, b" from ").or_else(|| after(body, b" for ")) {
+        asa_from_to(r, d);
+    }
+    Some(())
 }
 
 /// Parses a Cisco ACL message.
@@ -239,21 +415,19 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
         ..Details::default()
     };
     match m.facility {
-        b"SEC" | b"IPV6_ACL" | b"IPV6" | b"SEC_LOGIN" | b"FMANFP" | b"IPACL" => {
-            let is_acl = m.mnemonic.starts_with(b"IPACCESSLOG")
-                || m.mnemonic.starts_with(b"ACCESSLOG")
-                || m.mnemonic.starts_with(b"ACL");
-            if !is_acl {
-                return None;
-            }
-            ios(m.body, &mut d)?;
-            if let Some(r) = after(m.body, b"list ") {
-                let (name, _) = split_word(r);
-                d.rule.name = Some(name).filter(|n| !n.is_empty());
+        b"ASA" | b"PIX" | b"FWSM" | b"FTD" => asa(m.mnemonic, m.body, &mut d)?,
+        _ => {
+            find(m.mnemonic, b"ACCESSLOG")?;
+            // A line the ACL logger wrote but that names no flow (`IPACCESSLOGRL: access-list
+            // logging rate-limited`) is still the family's; keep what could be read.
+            let mut flow = d;
+            if ios(m.body, &mut flow).is_some() {
+                d = flow;
+            } else {
+                d.action = flow.action;
+                d.rule.name = flow.rule.name;
             }
         }
-        b"ASA" | b"PIX" | b"FWSM" => asa(m.mnemonic, m.body, &mut d)?,
-        _ => return None,
     }
     Some(d)
 }
@@ -468,5 +642,327 @@ mod tests {
                 ..Expect::default()
             },
         );
+    }
+
+    /// Real lines (Elastic, Wazuh and fail2ban test logs, public write-ups) that earlier versions misread.
+    #[test]
+    fn real_lines() {
+        let table = [
+            (
+                "Apr 15 2014 09:34:34 EDT: %ASA-session-5-106100: access-list acl_in permitted tcp inside/10.1.2.16(2241) -> outside/192.168.0.89(2000) hit-cnt 1 first hit [0x71a87d94, 0x0]",
+                Expect {
+                    dataset: Some("cisco_acl"),
+                    action: Some("acl-permitted"),
+                    src: Some("10.1.2.16"),
+                    sport: Some(2241),
+                    dst: Some("192.168.0.89"),
+                    dport: Some(2000),
+                    transport: Some("tcp"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Apr 30 2013 09:23:43: %ASA-5-106100: access-list acl_in est-allowed tcp inside/10.0.0.46(49840) -> outside/192.168.0.88(40443) hit-cnt 1 first hit [0x71a87d94, 0x0]",
+                Expect {
+                    dataset: Some("cisco_acl"),
+                    action: Some("acl-permitted"),
+                    src: Some("10.0.0.46"),
+                    sport: Some(49840),
+                    dst: Some("192.168.0.88"),
+                    dport: Some(40443),
+                    transport: Some("tcp"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Dec 11 2018 08:01:24 <IP>: %ASA-4-106023: Deny udp src dmz:192.168.1.33/5555 dst outside:192.168.0.12/53 by access-group \"dmz\" [0x123a465e, 0x4c7bf613]",
+                Expect {
+                    dataset: Some("cisco_acl"),
+                    action: Some("acl-denied"),
+                    src: Some("192.168.1.33"),
+                    sport: Some(5555),
+                    dst: Some("192.168.0.12"),
+                    dport: Some(53),
+                    transport: Some("udp"),
+                    host: Some("<IP>"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Sep 12 2014 06:50:53 GIFRCHN01 : %ASA-2-106016: Deny IP spoof from (0.0.0.0) to 192.168.99.47 on interface Mobile_Traffic",
+                Expect {
+                    dataset: Some("cisco_acl"),
+                    action: Some("acl-denied"),
+                    src: Some("0.0.0.0"),
+                    dst: Some("192.168.99.47"),
+                    host: Some("GIFRCHN01"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Jan 14 2015 13:16:13: %ASA-4-313004: Denied ICMP type=0, from laddr 172.16.30.2 on interface inside to 172.16.1.10: no matching session",
+                Expect {
+                    dataset: Some("cisco_acl"),
+                    action: Some("acl-denied"),
+                    src: Some("172.16.30.2"),
+                    dst: Some("172.16.1.10"),
+                    transport: Some("icmp"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Apr 17 2020 14:16:20 SNL-ASA-VPN-A01 : %ASA-4-106023: Deny udp src Inside:10.123.123.123/57621(LOCAL\\Elastic) dst Outside:10.123.123.123/57621 by access-group \"Inside_access_in\" [0x0, 0x0]",
+                Expect {
+                    dataset: Some("cisco_acl"),
+                    action: Some("acl-denied"),
+                    src: Some("10.123.123.123"),
+                    sport: Some(57621),
+                    dst: Some("10.123.123.123"),
+                    dport: Some(57621),
+                    transport: Some("udp"),
+                    host: Some("SNL-ASA-VPN-A01"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Apr 17 2020 14:15:07 SNL-ASA-VPN-A01 : %ASA-3-313008: Denied IPv6-ICMP type=134, code=0 from fe80::1ff:fe23:4567:890a on interface ISP1",
+                Expect {
+                    dataset: Some("cisco_acl"),
+                    action: Some("acl-denied"),
+                    src: Some("fe80::1ff:fe23:4567:890a"),
+                    transport: Some("ipv6-icmp"),
+                    host: Some("SNL-ASA-VPN-A01"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Oct 20 2019 15:42:54: %ASA-6-106100: access-list incoming permitted udp dmz2/127.2.3.4(56575)(LOCAL\\\\username) -> inside/127.3.4.5(53) hit-cnt 1 first hit [0x93d0e533, 0x578ef52f]",
+                Expect {
+                    dataset: Some("cisco_acl"),
+                    action: Some("acl-permitted"),
+                    src: Some("127.2.3.4"),
+                    sport: Some(56575),
+                    dst: Some("127.3.4.5"),
+                    dport: Some(53),
+                    transport: Some("udp"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Aug  6 2020 11:01:38: %ASA-1-106103: access-list filter denied icmp for user joe inside/10.1.2.3(64321) -> outside/81.2.69.144(8080) hit-cnt 1 first hit [0x3c8b88c1, 0xbee595c3]",
+                Expect {
+                    dataset: Some("cisco_acl"),
+                    action: Some("acl-denied"),
+                    src: Some("10.1.2.3"),
+                    sport: Some(64321),
+                    dst: Some("81.2.69.144"),
+                    dport: Some(8080),
+                    transport: Some("icmp"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "May  5 18:40:50 dev01: %ASA-2-106001: Inbound TCP connection denied from 192.168.2.2/43803 to 10.10.10.10/14322 flags SYN  on interface out111",
+                Expect {
+                    dataset: Some("cisco_acl"),
+                    action: Some("acl-denied"),
+                    src: Some("192.168.2.2"),
+                    sport: Some(43803),
+                    dst: Some("10.10.10.10"),
+                    dport: Some(14322),
+                    transport: Some("tcp"),
+                    host: Some("dev01"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "May  5 19:02:26 dev01: %ASA-3-106014: Deny inbound icmp src fw111:10.10.10.10 dst fw111:10.10.10.10(type 8, code 0)",
+                Expect {
+                    dataset: Some("cisco_acl"),
+                    action: Some("acl-denied"),
+                    src: Some("10.10.10.10"),
+                    dst: Some("10.10.10.10"),
+                    transport: Some("icmp"),
+                    host: Some("dev01"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Apr 27 02:02:02 dev01: %ASA-4-106023: Deny tcp src outside:10.10.10.2/56444 dst srv:192.168.2.2/51635(testhostname.domain) by access-group \"global_access_1\"",
+                Expect {
+                    dataset: Some("cisco_acl"),
+                    action: Some("acl-denied"),
+                    src: Some("10.10.10.2"),
+                    sport: Some(56444),
+                    dst: Some("192.168.2.2"),
+                    dport: Some(51635),
+                    transport: Some("tcp"),
+                    host: Some("dev01"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Oct 20 2019 15:15:15 dev01: %ASA-5-106100: access-list testrulename denied tcp insideintf/somedomainname.local(27218) -> OUTSIDE/192.168.157.61(53) hit-cnt 1 first hit [0x16847359, 0x00000000]",
+                Expect {
+                    dataset: Some("cisco_acl"),
+                    action: Some("acl-denied"),
+                    sport: Some(27218),
+                    sdomain: Some("somedomainname.local"),
+                    dst: Some("192.168.157.61"),
+                    dport: Some(53),
+                    transport: Some("tcp"),
+                    host: Some("dev01"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "%PIX-7-710002: TCP access permitted from 10.0.0.1/60749 to db:10.0.0.2/ssh",
+                Expect {
+                    dataset: Some("cisco_acl"),
+                    action: Some("acl-permitted"),
+                    src: Some("10.0.0.1"),
+                    sport: Some(60749),
+                    dst: Some("10.0.0.2"),
+                    dport: Some(22),
+                    transport: Some("tcp"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "%PIX-2-106002: udp connection denied by outbound list 30 src 216.53.120.62 138 dest 169.132.10.82 138",
+                Expect {
+                    dataset: Some("cisco_acl"),
+                    action: Some("acl-denied"),
+                    src: Some("216.53.120.62"),
+                    sport: Some(138),
+                    dst: Some("169.132.10.82"),
+                    dport: Some(138),
+                    transport: Some("udp"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "%PIX-2-106006: Deny inbound UDP from ***/20031 to ***/20031 on",
+                Expect {
+                    dataset: Some("cisco_acl"),
+                    action: Some("acl-denied"),
+                    transport: Some("udp"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "%ASA-1-106022: Deny protocol connection spoof from 192.168.0.1 to 192.168.0.2 on interface interfacename.",
+                Expect {
+                    dataset: Some("cisco_acl"),
+                    action: Some("acl-denied"),
+                    src: Some("192.168.0.1"),
+                    dst: Some("192.168.0.2"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Jun 20 02:42:28 192.168.100.2 1663313: Jun 20 02:42:28.374: %SEC-6-IPACCESSLOGRL: access-list logging rate-limited or missed 18 packets",
+                Expect {
+                    dataset: Some("cisco_acl"),
+                    host: Some("192.168.100.2"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Jul 11 09:31:03 my-router-hostname 1663410: Jul 11 09:31:03.762: %FMANFP-6-IPACCESSLOGP: R0/0: fman_fp_image: list 110 denied tcp 10.100.8.34(59120) -> 172.16.0.26(7774), 1 packet",
+                Expect {
+                    dataset: Some("cisco_acl"),
+                    action: Some("acl-denied"),
+                    src: Some("10.100.8.34"),
+                    sport: Some(59120),
+                    dst: Some("172.16.0.26"),
+                    dport: Some(7774),
+                    transport: Some("tcp"),
+                    host: Some("my-router-hostname"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "<174>15162564: BGP-BETA: 29391555: Jun 26 16:44:58.802 CEST: %FMANFP-6-IPACCESSLOGP: F0/0: fman_fp_image: list acl_Te0-1-1_in denied tcp 00-00-5E-00-53-23 198.51.100.10(56279) TenGigabitEthernet0/1/1-> 203.0.113.20(45240), 1 packet",
+                Expect {
+                    dataset: Some("cisco_acl"),
+                    action: Some("acl-denied"),
+                    src: Some("198.51.100.10"),
+                    sport: Some(56279),
+                    dst: Some("203.0.113.20"),
+                    dport: Some(45240),
+                    transport: Some("tcp"),
+                    host: Some("BGP-BETA"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "<182>: host-1: 115649616: Jan 23 14:54:28.511 CET: %FMANFP-6-IPV6ACCESSLOGP: R0/0: fman_fp_image: list ACL-IPv6-OUTSIDE-2-AS51871 denied udp 2a02:cf40::(38370) -> 2a02:cf41::(3370), 1 packet",
+                Expect {
+                    dataset: Some("cisco_acl"),
+                    action: Some("acl-denied"),
+                    src: Some("2a02:cf40::"),
+                    sport: Some(38370),
+                    dst: Some("2a02:cf41::"),
+                    dport: Some(3370),
+                    transport: Some("udp"),
+                    host: Some("host-1"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "<190>Oct 7 07:19:44 internet-primary-mgmt RP/0/RP0/CPU0:Oct 7 07:19:43.630 UTC: ipv4_acl_mgr[310]: %ACL-IPV4_ACL-6-IPACCESSLOGP : access-list outgoing-to-VCS-GW deny tcp 89.160.20.128(39527) -> 89.160.20.128(1830), 1 packet",
+                Expect {
+                    dataset: Some("cisco_acl"),
+                    action: Some("acl-denied"),
+                    src: Some("89.160.20.128"),
+                    sport: Some(39527),
+                    dst: Some("89.160.20.128"),
+                    dport: Some(1830),
+                    transport: Some("tcp"),
+                    host: Some("internet-primary-mgmt"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "3924923: *Oct  6 03:32:04.114 gmt: %SEC-6-IPACCESSLOGP: list bcv_out denied tcp 10.0.3.100(50150) -> 192.168.216.1(443), 1 packet",
+                Expect {
+                    dataset: Some("cisco_acl"),
+                    action: Some("acl-denied"),
+                    src: Some("10.0.3.100"),
+                    sport: Some(50150),
+                    dst: Some("192.168.216.1"),
+                    dport: Some(443),
+                    transport: Some("tcp"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "3924923: *Oct 6 03:32:04 mng: %SEC-6-IPACCESSLOGP: list 1111 denied tcp 10.0.3.100(50150) (Serial4/3 ) -> 192.168.216.1(443), 1 packet",
+                Expect {
+                    dataset: Some("cisco_acl"),
+                    action: Some("acl-denied"),
+                    src: Some("10.0.3.100"),
+                    sport: Some(50150),
+                    dst: Some("192.168.216.1"),
+                    dport: Some(443),
+                    transport: Some("tcp"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Feb  8 04:00:48 192.168.100.2 585917: Feb  8 04:00:47.272: %SEC-6-IPACCESSLOGRP: list 177 denied igmp 192.168.100.197 -> 224.0.0.22, 1 packet",
+                Expect {
+                    dataset: Some("cisco_acl"),
+                    action: Some("acl-denied"),
+                    src: Some("192.168.100.197"),
+                    dst: Some("224.0.0.22"),
+                    transport: Some("igmp"),
+                    host: Some("192.168.100.2"),
+                    ..Expect::default()
+                },
+            ),
+        ];
+        run(&table, 25);
     }
 }

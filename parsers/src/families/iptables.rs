@@ -49,6 +49,22 @@ fn verdict(prefix: &[u8]) -> Option<Action> {
     } else if ALLOW.iter().any(|w| contains_word(prefix, w)) {
         Some(Action::AclPermitted)
     } else {
+        edgeos_verdict(prefix)
+    }
+}
+
+/// EdgeOS/VyOS name their rules `[RULESET-RULE-X]`, X being D (drop), R (reject) or
+/// A (accept).
+fn edgeos_verdict(prefix: &[u8]) -> Option<Action> {
+    let p = trim_end(prefix);
+    let p = p.strip_suffix(b":").unwrap_or(p);
+    let inner = p.strip_suffix(b"]")?;
+    let inner = inner.get(memchr::memrchr(b'[', inner)? + 1..)?;
+    if inner.ends_with(b"-D") || inner.ends_with(b"-R") {
+        Some(Action::AclDenied)
+    } else if inner.ends_with(b"-A") {
+        Some(Action::AclPermitted)
+    } else {
         None
     }
 }
@@ -65,7 +81,7 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
         let pos = at + n;
         if pos == 0
             || m.get(pos - 1)
-                .is_some_and(|b| *b == b' ' || *b == b']' || *b == b':')
+                .is_some_and(|b| matches!(b, b' ' | b']' | b':' | b')'))
         {
             break pos;
         }
@@ -236,5 +252,83 @@ mod tests {
             &k,
         );
         check("Nov  8 15:26:31 fw kernel: DROP IN=eth0 OUT= SRC=", &k);
+    }
+
+    /// Real lines (Elastic, Wazuh and fail2ban test logs, public write-ups) that earlier versions misread.
+    #[test]
+    fn real_lines() {
+        let table = [
+            (
+                "<161>Oct 10 07:25:12 Hostname kernel: [wan-lan-default-D]IN=eth0 OUT= MAC=90:10:20:76:8d:20:90:10:65:29:b6:2a:08:00 SRC=67.43.156.15 DST=10.4.0.5 LEN=52 TOS=0x00 PREC=0x00 TTL=63 ID=0 DF PROTO=TCP SPT=38842 DPT=443 WINDOW=2853 RES=0x00 ACK URGP=0",
+                Expect {
+                    dataset: Some("iptables"),
+                    action: Some("acl-denied"),
+                    src: Some("67.43.156.15"),
+                    sport: Some(38842),
+                    dst: Some("10.4.0.5"),
+                    dport: Some(443),
+                    transport: Some("tcp"),
+                    host: Some("Hostname"),
+                    program: Some("kernel"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Jan  5 20:17:01 MainFirewall kernel: [WAN_OUT-2000-A]IN=eth0 OUT=eth2 MAC=90:10:20:76:8d:20:90:10:24:67:f4:89:08:00 SRC=192.168.134.158 DST=192.168.2.25 LEN=265 TOS=0x00 PREC=0x00 TTL=63 ID=51768 DF PROTO=TCP SPT=43189 DPT=443 WINDOW=159 RES=0x00 ACK PSH URGP=0 ",
+                Expect {
+                    dataset: Some("iptables"),
+                    action: Some("acl-permitted"),
+                    src: Some("192.168.134.158"),
+                    sport: Some(43189),
+                    dst: Some("192.168.2.25"),
+                    dport: Some(443),
+                    transport: Some("tcp"),
+                    host: Some("MainFirewall"),
+                    program: Some("kernel"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Jan  8 03:37:09 DENY: IN=eth0 OUT= MAC=90:10:28:5f:62:24:90:10:18:5a:89:2a:08:00 SRC=192.168.2.71 DST=192.168.2.83 LEN=88 TOS=0x00 PREC=0x00 TTL=118 ID=21684 PROTO=ICMP TYPE=3 CODE=3 [SRC=192.168.2.83 DST=192.168.173.191 LEN=60 TOS=0x00 PREC=0x00 TTL=54 ID=0 DF PROTO=UDP SPT=21458 DPT=62936 LEN=40 ]",
+                Expect {
+                    dataset: Some("iptables"),
+                    action: Some("acl-denied"),
+                    src: Some("192.168.2.71"),
+                    dst: Some("192.168.2.83"),
+                    transport: Some("icmp"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Nov 18 13:39:49 OpenWRT kernel: [10051.313745] DROP(src wan)IN=eth0 OUT= MAC=c2:56:27:73:33:cf:c4:f0:81:b0:93:24:08:00 SRC=205.205.205.205 DST=192.168.8.100 LEN=44 TOS=0x00 PREC=0x00 TTL=31 ID=8549 PROTO=TCP SPT=40952 DPT=23 WINDOW=64144 RES=0x00 SYN URGP=0 MARK=0xff00",
+                Expect {
+                    dataset: Some("iptables"),
+                    action: Some("acl-denied"),
+                    src: Some("205.205.205.205"),
+                    sport: Some(40952),
+                    dst: Some("192.168.8.100"),
+                    dport: Some(23),
+                    transport: Some("tcp"),
+                    host: Some("OpenWRT"),
+                    program: Some("kernel"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Jun 28 04:35:30 Abc-A1 [SOMETHING-1234-A] IN=abc.123 OUT=abc.123 MAC=0a:ea:10:00:f0:06:10:e1:21:31:61:20:01:00:41:00:00:01 SRC=10.251.1.1 DST=10.251.1.1 LEN=32 TOS=00 PREC=0x00 TTL=63 ID=12345 PROTO=UDP SPT=9000 DPT=9000 LEN=12 MARK=0",
+                Expect {
+                    dataset: Some("iptables"),
+                    action: Some("acl-permitted"),
+                    src: Some("10.251.1.1"),
+                    sport: Some(9000),
+                    dst: Some("10.251.1.1"),
+                    dport: Some(9000),
+                    transport: Some("udp"),
+                    host: Some("Abc-A1"),
+                    ..Expect::default()
+                },
+            ),
+        ];
+        run(&table, 5);
     }
 }

@@ -5,7 +5,7 @@
 use super::Family;
 use crate::event::{Action, Dataset, Details, Endpoint, Transport};
 use crate::header::Header;
-use crate::lex::{addr_colon_port, skip_spaces, split_word};
+use crate::lex::{addr_colon_port, after, find, skip_spaces, split_word};
 
 /// Registry entry.
 pub const FAMILY: Family = Family {
@@ -24,11 +24,36 @@ fn endpoint(tok: &[u8]) -> Option<Endpoint<'static>> {
     })
 }
 
-/// Parses a `log_in_vain` kernel message.
+/// FreeBSD 7 and later log TCP attempts through `tcp_log_addrs`:
+/// `TCP: [SRC]:PORT to [DST]:PORT tcpflags 0x2<SYN>; tcp_input: Connection attempt to closed port`.
+fn tcp_log_addrs(m: &[u8]) -> Option<Details<'_>> {
+    let r = m.strip_prefix(b"TCP: ")?;
+    find(r, b"Connection attempt to closed port")?;
+    let (src, r) = split_word(r);
+    let r = skip_spaces(r).strip_prefix(b"to ")?;
+    let (dst, _) = split_word(skip_spaces(r));
+    let dst = dst.strip_suffix(b";").unwrap_or(dst);
+    Some(Details {
+        action: Some(Action::ConnectionAttempt),
+        transport: Some(Transport::Tcp),
+        destination: endpoint(dst)?,
+        source: endpoint(src)?,
+        ..Details::default()
+    })
+}
+
+/// Parses a `log_in_vain` kernel message (macOS' firewall logs the same shape as
+/// `Stealth Mode connection attempt to …`).
 pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
     let m = h.message;
     let m = m.strip_prefix(b"kernel: ").unwrap_or(m);
-    let r = m.strip_prefix(b"Connection attempt to ")?;
+    if m.starts_with(b"TCP: [") {
+        return tcp_log_addrs(m);
+    }
+    let r = match m.strip_prefix(b"Connection attempt to ") {
+        Some(r) => r,
+        None => after(m, b"Stealth Mode connection attempt to ")?,
+    };
     let (proto, r) = split_word(skip_spaces(r));
     let (dst, r) = split_word(skip_spaces(r));
     let r = skip_spaces(r).strip_prefix(b"from")?;
@@ -174,6 +199,66 @@ mod tests {
         check(
             "Nov  8 15:26:31 bsd kernel: Limiting open port RST response from 312 to 200 packets/sec",
             &k,
+        );
+    }
+
+    /// Real lines (Elastic, Wazuh and fail2ban test logs, public write-ups) that earlier versions misread.
+    #[test]
+    fn real_lines() {
+        let table = [
+            (
+                "Jun 27 15:02:51 foohost /kernel: Connection attempt to TCP 127.0.0.1:7777 from 127.0.0.1:1806 flags:0x02",
+                Expect {
+                    dataset: Some("log_in_vain"),
+                    action: Some("connection-attempt"),
+                    src: Some("127.0.0.1"),
+                    sport: Some(1806),
+                    dst: Some("127.0.0.1"),
+                    dport: Some(7777),
+                    transport: Some("tcp"),
+                    host: Some("foohost"),
+                    program: Some("/kernel"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Sep 10 23:15:11 MacBook-Pro kernel[0]: ALF, IPFW: Stealth Mode connection attempt to UDP 192.168.1.100:5353 from 192.168.1.1:53",
+                Expect {
+                    dataset: Some("log_in_vain"),
+                    action: Some("connection-attempt"),
+                    src: Some("192.168.1.1"),
+                    sport: Some(53),
+                    dst: Some("192.168.1.100"),
+                    dport: Some(5353),
+                    transport: Some("udp"),
+                    host: Some("MacBook-Pro"),
+                    program: Some("kernel"),
+                    pid: Some(0),
+                    ..Expect::default()
+                },
+            ),
+        ];
+        run(&table, 2);
+    }
+
+    /// FreeBSD 7+ logs TCP attempts through `tcp_log_addrs` (format from `sys/netinet/tcp_subr.c`).
+    #[test]
+    fn tcp_log_addrs_form() {
+        check(
+            "Nov  8 15:26:31 bsd kernel: TCP: [198.51.100.7]:3527 to [192.0.2.10]:23 tcpflags 0x2<SYN>; tcp_input: Connection attempt to closed port",
+            &liv("198.51.100.7", 3527, "192.0.2.10", 23, "tcp"),
+        );
+        check(
+            "Nov  8 15:26:31 bsd kernel: TCP: [2001:db8::7]:50022 to [2001:db8::10]:22 tcpflags 0x2<SYN>; tcp_input: Connection attempt to closed port",
+            &liv("2001:db8::7", 50022, "2001:db8::10", 22, "tcp"),
+        );
+        check(
+            "Nov  8 15:26:31 bsd kernel: TCP: [198.51.100.7]:3527 to [192.0.2.10]:23; syncache_timer: Retransmit SYN|ACK timed out",
+            &Expect {
+                host: Some("bsd"),
+                program: Some("kernel"),
+                ..Expect::default()
+            },
         );
     }
 }

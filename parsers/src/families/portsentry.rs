@@ -34,14 +34,96 @@ fn name_slash_addr(tok: &[u8]) -> Option<Endpoint<'_>> {
     (!ep.is_empty()).then_some(ep)
 }
 
+/// A blocked-host record as PortSentry writes it to its history and blocked files:
+/// `1403884279 - 06/27/2014 17:51:19 Host: NAME/ADDR Port: 1 TCP Blocked`.
+fn blocked_record(m: &[u8]) -> Option<Details<'_>> {
+    let at = find(m, b"Host: ")?;
+    let lead = m.get(..at)?;
+    if !lead
+        .iter()
+        .all(|b| b.is_ascii_digit() || matches!(b, b' ' | b'-' | b'/' | b':'))
+    {
+        return None;
+    }
+    let r = m.get(at + b"Host: ".len()..)?;
+    let (tok, r) = split_word(skip_spaces(r));
+    let r = skip_spaces(r).strip_prefix(b"Port: ")?;
+    let (port, r) = split_word(skip_spaces(r));
+    let (proto, r) = split_word(skip_spaces(r));
+    if skip_spaces(r) != b"Blocked" {
+        return None;
+    }
+    Some(Details {
+        action: Some(Action::HostBlocked),
+        source: name_slash_addr(tok)?,
+        destination: Endpoint {
+            port: to_port(port),
+            ..Endpoint::default()
+        },
+        transport: Transport::from_token(proto),
+        ..Details::default()
+    })
+}
+
+/// The text inside `[…]` after `key`.
+fn bracket_value<'a>(m: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
+    let r = after(m, key)?;
+    let r = skip_spaces(r).strip_prefix(b"[")?;
+    r.get(..memchr::memchr(b']', r)?)
+}
+
+/// PortSentry 2: `Scan from: [ADDR] (NAME) protocol: [TCP] port: [23] type: [Connect] …`.
+fn scan_event(m: &[u8]) -> Option<Details<'_>> {
+    let addr = bracket_value(m, b"Scan from:")?;
+    let mut d = Details::default();
+    match to_peer(addr)? {
+        Peer::Ip(a) => d.source.ip = Some(a),
+        Peer::Name(n) => d.source.domain = Some(n),
+    }
+    if let Some(r) = after(m, b"] (")
+        && let Some(end) = memchr::memchr(b')', r)
+        && let Some(Peer::Name(n)) = to_peer(r.get(..end)?)
+    {
+        d.source.domain = Some(n);
+    }
+    d.transport = bracket_value(m, b" protocol:").and_then(Transport::from_token);
+    d.destination.port = bracket_value(m, b" port:").and_then(to_port);
+    d.action = Some(match bracket_value(m, b" type:") {
+        Some(t) if t.eq_ignore_ascii_case(b"Connect") => Action::ConnectionAttempt,
+        _ => Action::PortScan,
+    });
+    Some(d)
+}
+
 /// Parses a PortSentry message.
 pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
     let m = h.message;
     if m.starts_with(b"adminalert:") {
         return Some(Details::default());
     }
-    let m = skip_spaces(m.strip_prefix(b"attackalert:")?);
+    if m.starts_with(b"Scan from: [") {
+        return scan_event(m);
+    }
+    let Some(m) = m.strip_prefix(b"attackalert:") else {
+        return blocked_record(m);
+    };
+    let m = skip_spaces(m);
     let mut d = Details::default();
+    if let Some(r) = m
+        .strip_prefix(b"ERROR: Could not block host ")
+        .or_else(|| m.strip_prefix(b"Reverse route add failed for host: "))
+    {
+        // PortSentry could not block the peer: the peer is named, no block happened.
+        let (tok, _) = split_word(skip_spaces(r));
+        d.source = name_slash_addr(tok)?;
+        return Some(d);
+    }
+    if let Some(r) = m.strip_prefix(b"External command run for host: ") {
+        // `External command run for host: ADDR using command: "…"`
+        let (tok, _) = split_word(skip_spaces(r));
+        d.source = name_slash_addr(tok)?;
+        return Some(d);
+    }
     if let Some(r) = m.strip_prefix(b"Host: ") {
         // `Host: NAME/ADDR is already blocked Ignoring`
         let (tok, _) = split_word(skip_spaces(r));
@@ -197,6 +279,111 @@ mod tests {
                 program: Some("portsentry"),
                 pid: Some(77),
                 ..Expect::default()
+            },
+        );
+    }
+
+    /// Real lines (Elastic, Wazuh and fail2ban test logs, public write-ups) that earlier versions misread.
+    #[test]
+    fn real_lines() {
+        let table = [
+            (
+                "1403884279 - 06/27/2014 17:51:19 Host: 192.168.56.1/192.168.56.1 Port: 1 TCP Blocked",
+                Expect {
+                    dataset: Some("portsentry"),
+                    action: Some("host-blocked"),
+                    src: Some("192.168.56.1"),
+                    dport: Some(1),
+                    transport: Some("tcp"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "attackalert: Connect from host: 127.0.0.1/127.0.0.1 to TCP port: 11",
+                Expect {
+                    dataset: Some("portsentry"),
+                    action: Some("connection-attempt"),
+                    src: Some("127.0.0.1"),
+                    dport: Some(11),
+                    transport: Some("tcp"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "attackalert: External command run for host: 127.0.0.1 using command: \"/tmp/portsentry-test/extcmd.sh 127.0.0.1 11\"",
+                Expect {
+                    dataset: Some("portsentry"),
+                    src: Some("127.0.0.1"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Jul 20 16:13:20 qdb-desktop portsentry[5809]: attackalert: Host: 213.234.219.107 is already blocked. Ignoring",
+                Expect {
+                    dataset: Some("portsentry"),
+                    action: Some("host-blocked"),
+                    src: Some("213.234.219.107"),
+                    host: Some("qdb-desktop"),
+                    program: Some("portsentry"),
+                    pid: Some(5809),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Sep 27 20:10:48 hostname portsentry[14722]: attackalert: SYN/Normal scan from host: ejemplo.dominio.com/192.168.1.3 to TCP port: 1019",
+                Expect {
+                    dataset: Some("portsentry"),
+                    action: Some("port-scan"),
+                    src: Some("192.168.1.3"),
+                    sdomain: Some("ejemplo.dominio.com"),
+                    dport: Some(1019),
+                    transport: Some("tcp"),
+                    host: Some("hostname"),
+                    program: Some("portsentry"),
+                    pid: Some(14722),
+                    ..Expect::default()
+                },
+            ),
+        ];
+        run(&table, 5);
+    }
+
+    /// `attackalert: ERROR: Could not block host %s !!` (format from portsentry.c).
+    #[test]
+    fn failed_block_names_the_peer() {
+        check(
+            "Nov  8 15:26:31 gw portsentry[77]: attackalert: ERROR: Could not block host 198.51.100.7 !!",
+            &Expect {
+                dataset: Some("portsentry"),
+                src: Some("198.51.100.7"),
+                host: Some("gw"),
+                program: Some("portsentry"),
+                pid: Some(77),
+                ..Expect::default()
+            },
+        );
+    }
+
+    /// PortSentry 2 logs one line per event (format from its README and `portsentry_io.c`).
+    #[test]
+    fn portsentry2_scan_events() {
+        check(
+            "Nov  8 15:26:31 gw portsentry[77]: Scan from: [198.51.100.7] (198.51.100.7) protocol: [TCP] port: [23] type: [Connect] IP opts: [unknown] ignored: [false] triggered: [true] noblock: [unset] blocked: [false]",
+            &Expect {
+                src: Some("198.51.100.7"),
+                transport: Some("tcp"),
+                dport: Some(23),
+                ..ps("connection-attempt")
+            },
+        );
+        check(
+            "Nov  8 15:26:31 gw portsentry[77]: Scan from: [198.51.100.7] (dsl-7.example.net) protocol: [TCP] port: [111] type: [SYN] IP opts: [not set] ignored: [false] triggered: [true] noblock: [unset] blocked: [true]",
+            &Expect {
+                src: Some("198.51.100.7"),
+                sdomain: Some("dsl-7.example.net"),
+                transport: Some("tcp"),
+                dport: Some(111),
+                ..ps("port-scan")
             },
         );
     }

@@ -46,6 +46,11 @@ fn bracketed<'a>(text: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
 /// Signature part: id, name, classification, priority.
 fn rule_part<'a>(text: &'a [u8], d: &mut Details<'a>) {
     let mut t = skip_spaces(text);
+    // alert_fast files start with the packet's stamp: `07/12-21:04:38.489675 [**] …`.
+    let (first, rest) = split_word(t);
+    if first.contains(&b'/') && first.contains(&b'-') && first.contains(&b':') {
+        t = skip_spaces(rest);
+    }
     while let Some(r) = t.strip_prefix(b"[**]") {
         t = skip_spaces(r);
     }
@@ -94,14 +99,32 @@ fn portscan(m: &[u8]) -> Option<Details<'_>> {
     Some(d)
 }
 
+/// Skips a leading `[**] ` and `[gid:sid:rev] `.
+fn skip_gid(m: &[u8]) -> &[u8] {
+    let mut t = skip_spaces(m);
+    while let Some(r) = t.strip_prefix(b"[**]") {
+        t = skip_spaces(r);
+    }
+    if let Some(r) = t.strip_prefix(b"[")
+        && let Some(end) = memchr::memchr(b']', r)
+        && r.get(..end)
+            .is_some_and(|id| id.iter().all(|b| b.is_ascii_digit() || *b == b':'))
+    {
+        return skip_spaces(r.get(end + 1..).unwrap_or_default());
+    }
+    t
+}
+
 /// Parses a Snort or Suricata alert line.
 pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
     let m = h.message;
-    if m.starts_with(b"spp_portscan")
-        || m.starts_with(b"PORTSCAN")
-        || m.starts_with(b"End of portscan")
+    // `[100:1:1] spp_portscan: PORTSCAN DETECTED from …` (with the generator id of the preprocessor).
+    let ps = skip_gid(m);
+    if ps.starts_with(b"spp_portscan")
+        || ps.starts_with(b"PORTSCAN")
+        || ps.starts_with(b"End of portscan")
     {
-        return portscan(m);
+        return portscan(ps);
     }
     let arrow = rfind(m, b" -> ")?;
     let left = trim_end(m.get(..arrow)?);
@@ -130,7 +153,10 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
     d.destination = endpoint(dst_tok, has_ports)?;
     rule_part(head, &mut d);
     let is_portscan = d.rule.id.is_some_and(|id| id.starts_with(b"122:"))
-        || d.rule.name.is_some_and(|n| n.starts_with(b"(portscan)"));
+        || d.rule.name.is_some_and(|n| {
+            let n = n.strip_prefix(b"\"").unwrap_or(n);
+            n.starts_with(b"(portscan)") || n.starts_with(b"(port_scan)")
+        });
     d.action = Some(if is_portscan {
         Action::PortScan
     } else {
@@ -401,5 +427,80 @@ mod tests {
                 ..Expect::default()
             },
         );
+    }
+
+    /// Real lines (Elastic, Wazuh and fail2ban test logs, public write-ups) that earlier versions misread.
+    #[test]
+    fn real_lines() {
+        let table = [
+            (
+                "<38>Nov  1 09:49:13 localhost snort: [122:23:1] \"(port_scan) UDP filtered portsweep\" [Priority: 3] {UDP} 172.16.39.68:55326 -> 224.0.0.252:5355",
+                Expect {
+                    dataset: Some("snort"),
+                    action: Some("port-scan"),
+                    src: Some("172.16.39.68"),
+                    sport: Some(55326),
+                    dst: Some("224.0.0.252"),
+                    dport: Some(5355),
+                    transport: Some("udp"),
+                    host: Some("localhost"),
+                    program: Some("snort"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "07/12-21:04:38.489675 [**] [122:17:1] \"(port_scan) UDP portscan\" [**] [Priority: 3] {UDP} 192.168.176.155:47076 -> 192.168.168.139:34578 ",
+                Expect {
+                    dataset: Some("snort"),
+                    action: Some("port-scan"),
+                    src: Some("192.168.176.155"),
+                    sport: Some(47076),
+                    dst: Some("192.168.168.139"),
+                    dport: Some(34578),
+                    transport: Some("udp"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "10/08/2022-19:55:04.165078  [**] [1:2403373:77918] ET CINS Active Threat Intelligence Poor Reputation IP group 74 [**] [Classification: Misc Attack] [Priority: 2] {TCP} 1.2.3.4:40927 -> 192.168.14.42:31408",
+                Expect {
+                    dataset: Some("snort"),
+                    action: Some("ids-alert"),
+                    src: Some("1.2.3.4"),
+                    sport: Some(40927),
+                    dst: Some("192.168.14.42"),
+                    dport: Some(31408),
+                    transport: Some("tcp"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Feb 27 19:24:50 suricata[14478]: [1:2200075:2] SURICATA UDPv4 invalid checksum [Classification: Generic Protocol Command Decode] [Priority: 3] {UDP} 10.0.2.15:8257 -> 8.8.8.8:53",
+                Expect {
+                    dataset: Some("snort"),
+                    action: Some("ids-alert"),
+                    src: Some("10.0.2.15"),
+                    sport: Some(8257),
+                    dst: Some("8.8.8.8"),
+                    dport: Some(53),
+                    transport: Some("udp"),
+                    program: Some("suricata"),
+                    pid: Some(14478),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "May 22 10:11:22 pooh snort: spp_portscan: portscan status from 199.183.24.194: 1 connections across 1 hosts: TCP(1), UDP(0) STEALTH",
+                Expect {
+                    dataset: Some("snort"),
+                    action: Some("port-scan"),
+                    src: Some("199.183.24.194"),
+                    host: Some("pooh"),
+                    program: Some("snort"),
+                    ..Expect::default()
+                },
+            ),
+        ];
+        run(&table, 5);
     }
 }

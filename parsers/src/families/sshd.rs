@@ -20,17 +20,13 @@ pub const FAMILY: Family = Family {
     parse,
 };
 
-/// Message openings and the action each states.
-const OPENINGS: [(&[u8], Option<Action>); 24] = [
+/// Message openings and the action each states (matched after an `error: ` or `fatal: `).
+const OPENINGS: [(&[u8], Option<Action>); 37] = [
     (b"Failed ", Some(Action::LoginFailed)),
     (b"Invalid user ", Some(Action::LoginFailed)),
     (b"Illegal user ", Some(Action::LoginFailed)),
     (b"invalid user ", Some(Action::LoginFailed)),
     (b"User ", Some(Action::LoginFailed)),
-    (
-        b"error: maximum authentication attempts exceeded ",
-        Some(Action::LoginFailed),
-    ),
     (
         b"maximum authentication attempts exceeded ",
         Some(Action::LoginFailed),
@@ -40,6 +36,10 @@ const OPENINGS: [(&[u8], Option<Action>); 24] = [
         Some(Action::LoginFailed),
     ),
     (b"Disconnecting invalid user ", Some(Action::LoginFailed)),
+    (
+        b"Disconnecting: Too many authentication failures",
+        Some(Action::LoginFailed),
+    ),
     (
         b"Connection closed by authenticating user ",
         Some(Action::LoginFailed),
@@ -65,26 +65,69 @@ const OPENINGS: [(&[u8], Option<Action>); 24] = [
         Some(Action::LoginFailed),
     ),
     (b"PAM: Authentication failure ", Some(Action::LoginFailed)),
-    (
-        b"error: PAM: Authentication failure ",
-        Some(Action::LoginFailed),
-    ),
-    (
-        b"pam_unix(sshd:auth): authentication failure;",
-        Some(Action::LoginFailed),
-    ),
+    (b"PAM: authentication failure ", Some(Action::LoginFailed)),
+    (b"PAM: Authentication error ", Some(Action::LoginFailed)),
+    (b"PAM: authentication error ", Some(Action::LoginFailed)),
+    (b"PAM: User not known ", Some(Action::LoginFailed)),
+    (b"PAM: unknown user ", Some(Action::LoginFailed)),
+    (b"ROOT LOGIN REFUSED FROM ", Some(Action::LoginFailed)),
     (b"Accepted ", Some(Action::LoginSucceeded)),
     (
         b"Did not receive identification string from ",
         Some(Action::ConnectionAttempt),
     ),
+    (
+        b"Bad protocol version identification ",
+        Some(Action::ConnectionAttempt),
+    ),
+    (b"Postponed ", None),
     (b"Connection closed by ", None),
     (b"Connection reset by ", None),
     (b"Disconnected from ", None),
     (b"Received disconnect from ", None),
+    (b"Connection from ", None),
+    (b"Unable to negotiate with ", None),
+    (b"Read error from remote host ", None),
+    (b"Timeout before authentication for ", None),
+    (b"Timeout, client not responding from ", None),
+    (b"Disconnecting: ", None),
+    (b"Connection refused by ", None),
 ];
 
-/// `ADDR port N` at the start of `i`.
+/// Openings that name the peer first, right after them.
+const DIRECT: [&[u8]; 12] = [
+    b"ROOT LOGIN REFUSED FROM ",
+    b"Did not receive identification string from ",
+    b"Connection closed by ",
+    b"Connection reset by ",
+    b"Disconnected from ",
+    b"Received disconnect from ",
+    b"Connection from ",
+    b"Unable to negotiate with ",
+    b"Read error from remote host ",
+    b"Timeout before authentication for ",
+    b"Timeout, client not responding from ",
+    b"Connection refused by ",
+];
+
+/// Reads a peer token (an address, or a host name with a dot), ignoring trailing punctuation.
+fn peer_token(tok: &[u8]) -> Option<Endpoint<'_>> {
+    let tok = tok
+        .strip_suffix(b":")
+        .or_else(|| tok.strip_suffix(b","))
+        .or_else(|| tok.strip_suffix(b";"))
+        .or_else(|| tok.strip_suffix(b"'"))
+        .unwrap_or(tok);
+    let mut ep = Endpoint::default();
+    match to_peer(tok)? {
+        Peer::Ip(a) => ep.ip = Some(a),
+        Peer::Name(n) if n.contains(&b'.') => ep.domain = Some(n),
+        Peer::Name(_) => return None,
+    }
+    Some(ep)
+}
+
+/// `ADDR port N` at the start of `i`, and what follows the port number.
 fn addr_port(i: &[u8]) -> Option<(Endpoint<'_>, &[u8])> {
     let (tok, rest) = split_word(skip_spaces(i));
     let mut ep = Endpoint::default();
@@ -93,27 +136,49 @@ fn addr_port(i: &[u8]) -> Option<(Endpoint<'_>, &[u8])> {
         Peer::Name(n) => ep.domain = Some(n),
     }
     let rest = skip_spaces(rest);
-    if let Some(r) = rest.strip_prefix(b"port ") {
-        let (p, r) = split_word(skip_spaces(r));
-        let p = p
-            .iter()
-            .position(|b| !b.is_ascii_digit())
-            .map_or(p, |n| &p[..n]);
-        ep.port = Some(to_port(p)?);
-        return Some((ep, r));
-    }
-    None
+    let r = rest.strip_prefix(b"port ")?;
+    let r = skip_spaces(r);
+    let digits = r.iter().take_while(|b| b.is_ascii_digit()).count();
+    ep.port = Some(to_port(r.get(..digits)?)?);
+    Some((ep, r.get(digits..)?))
 }
 
-/// The peer: the last `from ADDR port N`, else the last `ADDR port N`; and where it starts.
+/// Whether what follows `from ADDR port N` is how sshd ends that part of a line (the
+/// protocol, the auth info after `: `, `[preauth]`, or nothing), rather than more user name.
+fn genuine_tail(rest: &[u8]) -> bool {
+    let r = skip_spaces(rest);
+    let r = r
+        .strip_prefix(b"ssh2")
+        .or_else(|| r.strip_prefix(b"ssh1"))
+        .unwrap_or(r);
+    r.is_empty() || r.starts_with(b":") || skip_spaces(r).starts_with(b"[preauth]") || {
+        let t = skip_spaces(r);
+        t.is_empty() || t.starts_with(b"on ") || t.starts_with(b"rdomain")
+    }
+}
+
+/// The peer: a `from ADDR port N` that sshd wrote (user names are attacker input and may
+/// contain `from … port …` themselves; so may the auth info after `ssh2: `), else the last
+/// `ADDR port N`; and where it starts.
 fn peer(m: &[u8]) -> Option<(Endpoint<'_>, usize)> {
-    let mut end = m.len();
-    while let Some(at) = rfind(m.get(..end)?, b"from ") {
+    let mut last = None;
+    let mut from = 0;
+    while let Some(n) = find(m.get(from..)?, b"from ") {
+        let at = from + n;
+        from = at + 5;
         let boundary = at == 0 || m.get(at - 1) == Some(&b' ');
-        if boundary && let Some((ep, _)) = addr_port(m.get(at + 5..)?) {
-            return Some((ep, at));
+        if !boundary {
+            continue;
         }
-        end = at;
+        if let Some((ep, rest)) = m.get(at + 5..).and_then(addr_port) {
+            if genuine_tail(rest) {
+                return Some((ep, at));
+            }
+            last = Some((ep, at));
+        }
+    }
+    if last.is_some() {
+        return last;
     }
     // `… user root 198.51.100.7 port 1234 [preauth]`
     let mut end = m.len();
@@ -150,52 +215,22 @@ fn user_before<'a>(m: &'a [u8], opening: &[u8], peer_at: usize) -> Option<&'a [u
     (!u.is_empty() && u.len() <= 256).then_some(u)
 }
 
-/// Parses an sshd message.
-pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
-    let m = h.message;
-    let mut d = Details::default();
-    if let Some((opening, action)) = OPENINGS.iter().find(|(o, _)| m.starts_with(o)) {
-        if opening.starts_with(b"pam_unix")
-            || opening.starts_with(b"PAM")
-            || opening.starts_with(b"error: PAM")
-        {
-            // `…; logname= uid=0 euid=0 tty=ssh ruser= rhost=198.51.100.7  user=root`
-            d.action = *action;
-            let rhost = value_of(m, b"rhost=")?;
-            match to_peer(rhost) {
-                Some(Peer::Ip(a)) => d.source.ip = Some(a),
-                Some(Peer::Name(n)) => d.source.domain = Some(n),
-                None => {}
-            }
-            d.user = value_of(m, b"user=").filter(|u| !u.is_empty());
-            if d.user.is_none() {
-                d.user = after(m, b"failure for ").map(|r| split_word(r).0);
-            }
-            return Some(d);
+/// PAM's `…; logname= uid=0 euid=0 tty=ssh ruser= rhost=ADDR  user=root` (pam_unix, and
+/// `PAM N more authentication failures; …`).
+fn pam_rhost<'a>(m: &'a [u8], d: &mut Details<'a>) {
+    d.action = Some(Action::LoginFailed);
+    if let Some(rhost) = value_of(m, b"rhost=") {
+        match to_peer(rhost) {
+            Some(Peer::Ip(a)) => d.source.ip = Some(a),
+            Some(Peer::Name(n)) => d.source.domain = Some(n),
+            None => {}
         }
-        if opening.starts_with(b"User ") && find(m, b" not allowed because ").is_none() {
-            return None;
-        }
-        let Some((ep, at)) = peer(m) else {
-            // `Invalid user oracle from 198.51.100.7` (older, no port).
-            let r = after(m, b" from ")?;
-            let (tok, _) = split_word(r);
-            match to_peer(tok)? {
-                Peer::Ip(a) => d.source.ip = Some(a),
-                Peer::Name(n) => d.source.domain = Some(n),
-            }
-            d.action = *action;
-            let at = rfind(m, b" from ")?;
-            d.user = user_before(m, opening, at + 1);
-            return Some(d);
-        };
-        d.action = *action;
-        d.source = ep;
-        if action.is_some() {
-            d.user = user_before(m, opening, at);
-        }
-        return Some(d);
     }
+    d.user = value_of(m, b"user=").filter(|u| !u.is_empty());
+}
+
+/// Reads the lines that name the peer outside the common openings.
+fn other<'a>(m: &'a [u8], d: &mut Details<'a>) -> Option<()> {
     if let Some(r) = m.strip_prefix(b"reverse mapping checking getaddrinfo for ") {
         // `… for NAME [ADDR] failed - POSSIBLE BREAK-IN ATTEMPT!`
         let (name, r) = split_word(r);
@@ -206,7 +241,7 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
         if let Some(Peer::Ip(a)) = to_peer(addr) {
             d.source.ip = Some(a);
         }
-        return (!d.source.is_empty()).then_some(d);
+        return (!d.source.is_empty()).then_some(());
     }
     if let Some(r) = m.strip_prefix(b"Address ") {
         // `Address ADDR maps to NAME, but this does not map back to the address …`
@@ -217,11 +252,83 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
         if let Some(Peer::Name(n)) = to_peer(name.strip_suffix(b",").unwrap_or(name)) {
             d.source.domain = Some(n);
         }
+        return Some(());
+    }
+    if m.starts_with(b"SSH: Server;") {
+        // SUSE's `SSH: Server;Ltype: Version;Remote: 127.0.0.1-1780;…`
+        let r = after(m, b";Remote: ")?;
+        let end = memchr::memchr(b';', r).unwrap_or(r.len());
+        let remote = r.get(..end)?;
+        let dash = memchr::memrchr(b'-', remote)?;
+        d.source.ip = Some(crate::lex::to_ip(remote.get(..dash)?)?);
+        d.source.port = remote.get(dash + 1..).and_then(to_port);
+        return Some(());
+    }
+    None
+}
+
+/// Parses an sshd message.
+pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
+    let m = h.message;
+    let mut d = Details::default();
+    let body = m
+        .strip_prefix(b"error: ")
+        .or_else(|| m.strip_prefix(b"fatal: "))
+        .unwrap_or(m);
+    // Old PAM and the retry summary name no service: only under sshd's own tag.
+    let tagged = h
+        .program()
+        .is_some_and(|p| FAMILY.tags.iter().any(|t| t.eq_ignore_ascii_case(p)));
+    let pam = body.starts_with(b"pam_unix(sshd:auth): authentication failure;")
+        || (tagged
+            && (body.starts_with(b"(pam_unix) authentication failure;")
+                || body.starts_with(b"authentication failure; logname=")
+                || (body.starts_with(b"PAM ")
+                    && find(body, b" more authentication failure").is_some())));
+    if pam && find(body, b"rhost=").is_some() {
+        pam_rhost(body, &mut d);
         return Some(d);
     }
-    if let Some(r) = m.strip_prefix(b"Connection from ") {
+    let Some((opening, action)) = OPENINGS.iter().find(|(o, _)| body.starts_with(o)) else {
+        if other(body, &mut d).is_some() {
+            return Some(d);
+        }
+        // Any other line of sshd's that names the peer (`Starting session: … from ADDR port N`,
+        // `ssh_dispatch_run_fatal: Connection from … ADDR port N: …`,
+        // `drop connection #0 from [ADDR]:PORT on …`), but not its own listening address.
+        // libwrap inside sshd (`refused connect from …`, `warning: …`) is TCP wrappers'.
+        let libwrap = [
+            &b"refused connect from "[..],
+            b"connect from ",
+            b"warning: ",
+        ]
+        .iter()
+        .any(|p| body.starts_with(p));
+        if !tagged || libwrap || find(body, b"listening on").is_some() {
+            return None;
+        }
+        if let Some((ep, _)) = peer(body) {
+            d.source = ep;
+        } else if let Some(at) = find(body, b" from [") {
+            let (tok, _) = split_word(body.get(at + b" from ".len()..).unwrap_or_default());
+            if let Some((ip, port)) = crate::lex::addr_colon_port(tok, true) {
+                d.source.ip = Some(ip);
+                d.source.port = port;
+            }
+        }
+        return Some(d);
+    };
+    if opening.starts_with(b"User ")
+        && find(body, b" not allowed because ").is_none()
+        && find(body, b" from ").is_none()
+    {
+        return None;
+    }
+    d.action = *action;
+    if let Some(r) = body.strip_prefix(b"Connection from ")
+        && let Some((src, r)) = addr_port(r)
+    {
         // `Connection from ADDR port N on ADDR port N` (LogLevel VERBOSE)
-        let (src, r) = addr_port(r)?;
         d.source = src;
         if let Some(r) = skip_spaces(r).strip_prefix(b"on ")
             && let Some((dst, _)) = addr_port(r)
@@ -230,7 +337,39 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
         }
         return Some(d);
     }
-    None
+    let login = matches!(action, Some(Action::LoginFailed | Action::LoginSucceeded));
+    if let Some((ep, at)) = peer(body) {
+        d.source = ep;
+        if login {
+            d.user = user_before(body, opening, at);
+        }
+        return Some(d);
+    }
+    // No `port`: the token right after an opening that names the peer first
+    // (`Connection closed by ADDR`, `Unable to negotiate with ADDR: …`), else the one after
+    // the last ` from ` (`Invalid user oracle from ADDR`, `PAM: … for NAME from HOST via LOCAL`).
+    let (peer_at, user_end) = if DIRECT.contains(opening) {
+        (opening.len(), None)
+    } else if let Some(at) = rfind(body, b" from ") {
+        (at + b" from ".len(), Some(at + 1))
+    } else {
+        return Some(d);
+    };
+    let (tok, rest) = split_word(body.get(peer_at..).unwrap_or_default());
+    if let Some(ep) = peer_token(tok) {
+        d.source = ep;
+        // `… from HOST via ADDR`: the local address the connection came in on.
+        if let Some(r) = skip_spaces(rest).strip_prefix(b"via ") {
+            let (via, _) = split_word(skip_spaces(r));
+            d.destination.ip = crate::lex::to_ip(via);
+        }
+    }
+    if let Some(end) = user_end
+        && login
+    {
+        d.user = user_before(body, opening, end);
+    }
+    Some(d)
 }
 
 #[cfg(test)]
@@ -408,5 +547,333 @@ mod tests {
                 ..ssh(None, Some("198.51.100.7"), None, None)
             },
         );
+    }
+
+    /// Real lines (fail2ban, Elastic and Wazuh test logs) that earlier versions misread.
+    #[test]
+    fn real_lines() {
+        let table = [
+            (
+                "May 29 20:56:52 imago sshd[28732]: error: PAM: Authentication failure for stefanor from example.com",
+                Expect {
+                    dataset: Some("sshd"),
+                    action: Some("login-failed"),
+                    sdomain: Some("example.com"),
+                    host: Some("imago"),
+                    program: Some("sshd"),
+                    pid: Some(28732),
+                    user: Some("stefanor"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Apr 29 12:53:38 Jamess-iMac.local sshd[47831]: error: PAM: authentication failure for james from 205.186.180.88 via 192.168.1.201",
+                Expect {
+                    dataset: Some("sshd"),
+                    action: Some("login-failed"),
+                    src: Some("205.186.180.88"),
+                    dst: Some("192.168.1.201"),
+                    host: Some("Jamess-iMac.local"),
+                    program: Some("sshd"),
+                    pid: Some(47831),
+                    user: Some("james"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Dec 12 20:04:39 aragorn sshd[1328]: error: PAM: User not known to the underlying authentication module for illegal user kernelitshell from 10.215.4.227 ",
+                Expect {
+                    dataset: Some("sshd"),
+                    action: Some("login-failed"),
+                    src: Some("10.215.4.227"),
+                    host: Some("aragorn"),
+                    program: Some("sshd"),
+                    pid: Some(1328),
+                    user: Some("kernelitshell"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Jan  5 01:31:41 www sshd[1643]: ROOT LOGIN REFUSED FROM 1.2.3.4 port 12345 [preauth]",
+                Expect {
+                    dataset: Some("sshd"),
+                    action: Some("login-failed"),
+                    src: Some("1.2.3.4"),
+                    sport: Some(12345),
+                    host: Some("www"),
+                    program: Some("sshd"),
+                    pid: Some(1643),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Jan  5 01:31:41 www sshd[1643]: ROOT LOGIN REFUSED FROM ::ffff:1.2.3.4",
+                Expect {
+                    dataset: Some("sshd"),
+                    action: Some("login-failed"),
+                    src: Some("1.2.3.4"),
+                    host: Some("www"),
+                    program: Some("sshd"),
+                    pid: Some(1643),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Mar  3 00:17:22 [sshd]: User root from 211.188.220.49 not allowed because not listed in AllowUsers",
+                Expect {
+                    dataset: Some("sshd"),
+                    action: Some("login-failed"),
+                    src: Some("211.188.220.49"),
+                    program: Some("sshd"),
+                    user: Some("root"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Mar 29 05:59:23 dusky sshd[20878]: [ID 800047 auth.info] Failed keyboard-interactive for <invalid username> from 205.186.180.55 port 42742 ssh2",
+                Expect {
+                    dataset: Some("sshd"),
+                    action: Some("login-failed"),
+                    src: Some("205.186.180.55"),
+                    sport: Some(42742),
+                    host: Some("dusky"),
+                    program: Some("sshd"),
+                    pid: Some(20878),
+                    user: Some("<invalid username>"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Apr 24 01:39:19 host sshd[3719]: error: Received disconnect from 198.51.100.34: 11: Bye Bye [preauth]",
+                Expect {
+                    dataset: Some("sshd"),
+                    src: Some("198.51.100.34"),
+                    host: Some("host"),
+                    program: Some("sshd"),
+                    pid: Some(3719),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Jan  2 01:18:41 host sshd[11808]: error: Received disconnect from 10.0.0.1 port 7736:3: com.jcraft.jsch.JSchException: Auth fail [preauth]",
+                Expect {
+                    dataset: Some("sshd"),
+                    src: Some("10.0.0.1"),
+                    sport: Some(7736),
+                    host: Some("host"),
+                    program: Some("sshd"),
+                    pid: Some(11808),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Sep 29 16:28:05 localhost sshd[16700]: Connection from 192.0.2.5",
+                Expect {
+                    dataset: Some("sshd"),
+                    src: Some("192.0.2.5"),
+                    host: Some("localhost"),
+                    program: Some("sshd"),
+                    pid: Some(16700),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Nov 23 21:50:37 sshd[8148]: Connection closed by 61.0.0.1 [preauth]",
+                Expect {
+                    dataset: Some("sshd"),
+                    src: Some("61.0.0.1"),
+                    program: Some("sshd"),
+                    pid: Some(8148),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Nov 28 09:16:05 srv sshd[32310]: Disconnecting: Too many authentication failures for git [preauth]",
+                Expect {
+                    dataset: Some("sshd"),
+                    action: Some("login-failed"),
+                    host: Some("srv"),
+                    program: Some("sshd"),
+                    pid: Some(32310),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Nov 11 08:04:52 redbamboo sshd[2737]: Failed password for invalid user test from 10.10.1.2 port 55555 ssh2 from 127.0.0.1 port 58946 ssh2",
+                Expect {
+                    dataset: Some("sshd"),
+                    action: Some("login-failed"),
+                    src: Some("127.0.0.1"),
+                    sport: Some(58946),
+                    host: Some("redbamboo"),
+                    program: Some("sshd"),
+                    pid: Some(2737),
+                    user: Some("test from 10.10.1.2 port 55555 ssh2"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Nov 11 08:04:52 redbamboo sshd[2737]: Failed password for invalid user test from 127.0.0.1 port 58946 ssh2: from 10.10.1.2 port 55555 ssh2",
+                Expect {
+                    dataset: Some("sshd"),
+                    action: Some("login-failed"),
+                    src: Some("127.0.0.1"),
+                    sport: Some(58946),
+                    host: Some("redbamboo"),
+                    program: Some("sshd"),
+                    pid: Some(2737),
+                    user: Some("test"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Jun 7 01:11:58 host sshd[8783]: Bad protocol version identification 'dummy string' from 192.0.2.1' from 69.61.56.115 port 31778",
+                Expect {
+                    dataset: Some("sshd"),
+                    action: Some("connection-attempt"),
+                    src: Some("69.61.56.115"),
+                    sport: Some(31778),
+                    host: Some("host"),
+                    program: Some("sshd"),
+                    pid: Some(8783),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Nov 24 23:46:39 host sshd[32686]: SSH: Server;Ltype: Version;Remote: 127.0.0.1-1780;Protocol: 2.0;Client: libssh2_1.4.3",
+                Expect {
+                    dataset: Some("sshd"),
+                    src: Some("127.0.0.1"),
+                    sport: Some(1780),
+                    host: Some("host"),
+                    program: Some("sshd"),
+                    pid: Some(32686),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Nov 26 13:03:29 srv sshd[45]: Unable to negotiate with 192.0.2.1 port 55419: no matching cipher found. Their offer: aes256-cbc,rijndael-cbc@lysator.liu.se,aes192-cbc,aes128-cbc,arcfour128,arcfour,3des-cbc,none [preauth]",
+                Expect {
+                    dataset: Some("sshd"),
+                    src: Some("192.0.2.1"),
+                    sport: Some(55419),
+                    host: Some("srv"),
+                    program: Some("sshd"),
+                    pid: Some(45),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Sep 16 05:46:56 junction sshd[1961]: fatal: Unable to negotiate with 108.229.36.174: no matching key exchange method found. Their offer: diffie-hellman-group1-sha1,diffie-hellman-group-exchange-sha1 [preauth]",
+                Expect {
+                    dataset: Some("sshd"),
+                    src: Some("108.229.36.174"),
+                    host: Some("junction"),
+                    program: Some("sshd"),
+                    pid: Some(1961),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "2013-10-30T14:51:21.901728+01:00 srv sshd[12664]: Postponed keyboard-interactive for invalid user warez from 192.241.237.101 port 54197 ssh2 [preauth]",
+                Expect {
+                    dataset: Some("sshd"),
+                    src: Some("192.241.237.101"),
+                    sport: Some(54197),
+                    host: Some("srv"),
+                    program: Some("sshd"),
+                    pid: Some(12664),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Feb 22 16:45:26 slave22 sshd[2738]: PAM 4 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= rhost=202.109.143.106  user=root",
+                Expect {
+                    dataset: Some("sshd"),
+                    action: Some("login-failed"),
+                    src: Some("202.109.143.106"),
+                    host: Some("slave22"),
+                    program: Some("sshd"),
+                    pid: Some(2738),
+                    user: Some("root"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "May 12 09:47:54 vaio sshd[16004]: (pam_unix) authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=71-13-115-12.static.mdsn.wi.charter.com  user=root",
+                Expect {
+                    dataset: Some("sshd"),
+                    action: Some("login-failed"),
+                    sdomain: Some("71-13-115-12.static.mdsn.wi.charter.com"),
+                    host: Some("vaio"),
+                    program: Some("sshd"),
+                    pid: Some(16004),
+                    user: Some("root"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Feb 10 23:21:05 someserver sshd[1234]: Read error from remote host 192.168.1.1: Connection reset by peer",
+                Expect {
+                    dataset: Some("sshd"),
+                    src: Some("192.168.1.1"),
+                    host: Some("someserver"),
+                    program: Some("sshd"),
+                    pid: Some(1234),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Apr 24 01:39:19 host sshd[3719]: User root not allowed because account is locked",
+                Expect {
+                    dataset: Some("sshd"),
+                    action: Some("login-failed"),
+                    host: Some("host"),
+                    program: Some("sshd"),
+                    pid: Some(3719),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Jun 15 02:04:59 combo sshd(pam_unix)[20882]: authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=220-135-151-1.hinet-ip.hinet.net  user=root",
+                Expect {
+                    dataset: Some("sshd"),
+                    action: Some("login-failed"),
+                    sdomain: Some("220-135-151-1.hinet-ip.hinet.net"),
+                    host: Some("combo"),
+                    program: Some("sshd(pam_unix)"),
+                    pid: Some(20882),
+                    user: Some("root"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Jun 14 15:16:01 combo sshd(pam_unix)[19939]: authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=218.188.2.4 ",
+                Expect {
+                    dataset: Some("sshd"),
+                    action: Some("login-failed"),
+                    src: Some("218.188.2.4"),
+                    host: Some("combo"),
+                    program: Some("sshd(pam_unix)"),
+                    pid: Some(19939),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Dec 10 08:39:59 LabSZ sshd[24408]: message repeated 5 times: [ Failed password for root from 106.5.5.195 port 50719 ssh2]",
+                Expect {
+                    dataset: Some("sshd"),
+                    action: Some("login-failed"),
+                    src: Some("106.5.5.195"),
+                    sport: Some(50719),
+                    host: Some("LabSZ"),
+                    program: Some("sshd"),
+                    pid: Some(24408),
+                    user: Some("root"),
+                    ..Expect::default()
+                },
+            ),
+        ];
+        run(&table, 26);
     }
 }

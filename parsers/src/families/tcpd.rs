@@ -301,4 +301,49 @@ mod tests {
             );
         }
     }
+
+    /// Real lines from public write-ups (libwrap inside sshd, ident user, names).
+    #[test]
+    fn real_lines() {
+        let table = [
+            (
+                "Dec  24 14:10:29 target in.finger[11244]: refused connect from toad.com ",
+                Expect {
+                    dataset: Some("tcpd"),
+                    action: Some("connection-refused"),
+                    sdomain: Some("toad.com"),
+                    host: Some("target"),
+                    program: Some("in.finger"),
+                    pid: Some(11244),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Nov 11 23:33:27 Server sshd[5174]: refused connect from _U2FsdGVkX19P3BCJmFBHhjLza8BcMH06WCUVwttMHpE=_@::ffff:218.249.210.161 (::ffff:218.249.210.161)",
+                Expect {
+                    dataset: Some("tcpd"),
+                    action: Some("connection-refused"),
+                    src: Some("218.249.210.161"),
+                    host: Some("Server"),
+                    program: Some("sshd"),
+                    pid: Some(5174),
+                    user: Some("_U2FsdGVkX19P3BCJmFBHhjLza8BcMH06WCUVwttMHpE=_"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Feb  8 11:18:29 7-web-2 sshd[1811]: refused connect from 192.168.7.201 (192.168.7.201)",
+                Expect {
+                    dataset: Some("tcpd"),
+                    action: Some("connection-refused"),
+                    src: Some("192.168.7.201"),
+                    host: Some("7-web-2"),
+                    program: Some("sshd"),
+                    pid: Some(1811),
+                    ..Expect::default()
+                },
+            ),
+        ];
+        run(&table, 3);
+    }
 }

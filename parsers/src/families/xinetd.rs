@@ -25,9 +25,35 @@ fn peer(tok: &[u8]) -> Endpoint<'_> {
     ep
 }
 
+/// Strips the stamp xinetd writes in its own log file (`log_type = FILE`):
+/// `00/9/17@16:47:46: START: …` (year/month/day@time).
+fn strip_file_stamp(m: &[u8]) -> &[u8] {
+    let Some(at) = memchr::memchr(b'@', m) else {
+        return m;
+    };
+    let (Some(date), Some(rest)) = (m.get(..at), m.get(at + 1..)) else {
+        return m;
+    };
+    let Some(end) = memchr::memmem::find(rest, b": ") else {
+        return m;
+    };
+    let time = rest.get(..end).unwrap_or_default();
+    let date_ok = (5..=10).contains(&date.len())
+        && date.iter().all(|b| b.is_ascii_digit() || *b == b'/')
+        && date.iter().filter(|b| **b == b'/').count() == 2;
+    let time_ok = (5..=8).contains(&time.len())
+        && time.iter().all(|b| b.is_ascii_digit() || *b == b':')
+        && time.iter().filter(|b| **b == b':').count() == 2;
+    if date_ok && time_ok {
+        skip_spaces(rest.get(end + 2..).unwrap_or_default())
+    } else {
+        m
+    }
+}
+
 /// Parses an xinetd message.
 pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
-    let m = h.message;
+    let m = strip_file_stamp(h.message);
     let mut d = Details::default();
     let body = if let Some(r) = m.strip_prefix(b"START:") {
         d.action = Some(Action::ServiceStart);
@@ -189,5 +215,63 @@ mod tests {
                 ..Expect::default()
             },
         );
+    }
+
+    /// Real lines (Elastic, Wazuh and fail2ban test logs, public write-ups) that earlier versions misread.
+    #[test]
+    fn real_lines() {
+        let table = [
+            (
+                "00/9/18@17:15:42: START: finger pid=28857 from=192.168.1.1",
+                Expect {
+                    dataset: Some("xinetd"),
+                    action: Some("service-start"),
+                    src: Some("192.168.1.1"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "00/9/18@17:15:47: EXIT: finger status=0 pid=28857 duration=5(sec)",
+                Expect {
+                    dataset: Some("xinetd"),
+                    action: Some("service-exit"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "00/9/18@17:15:55: FAIL: finger address from=192.168.1.10",
+                Expect {
+                    dataset: Some("xinetd"),
+                    action: Some("service-fail"),
+                    src: Some("192.168.1.10"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Aug  2 12:17:43 localhost xinetd[14745]: FAIL: echo-dgram connections per second from=::ffff:192.168.0.11",
+                Expect {
+                    dataset: Some("xinetd"),
+                    action: Some("service-fail"),
+                    src: Some("192.168.0.11"),
+                    host: Some("localhost"),
+                    program: Some("xinetd"),
+                    pid: Some(14745),
+                    ..Expect::default()
+                },
+            ),
+            (
+                "Jan 2 20:40:44 gate xinetd-ipv6[12346]: FAIL: daytime-stream libwrap from=::ffff:1.2.3.4",
+                Expect {
+                    dataset: Some("xinetd"),
+                    action: Some("service-fail"),
+                    src: Some("1.2.3.4"),
+                    host: Some("gate"),
+                    program: Some("xinetd-ipv6"),
+                    pid: Some(12346),
+                    ..Expect::default()
+                },
+            ),
+        ];
+        run(&table, 5);
     }
 }

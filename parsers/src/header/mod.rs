@@ -75,9 +75,17 @@ impl<'a> Header<'a> {
         self.procid.and_then(to_u32)
     }
 
-    /// The program name without a leading path (`/usr/sbin/sshd` → `sshd`).
+    /// The program name without a leading path (`/usr/sbin/sshd` → `sshd`) or the PAM module
+    /// old Linux PAM appends (`sshd(pam_unix)` → `sshd`).
     pub fn program(&self) -> Option<&'a [u8]> {
         let app = self.appname?;
+        let app = match app
+            .strip_suffix(b")")
+            .and_then(|a| memchr::memrchr(b'(', a))
+        {
+            Some(open) if open > 0 => app.get(..open)?,
+            _ => app,
+        };
         match memchr::memrchr(b'/', app) {
             Some(n) => app.get(n + 1..).filter(|p| !p.is_empty()),
             None => Some(app),
@@ -389,6 +397,90 @@ mod tests {
                 pid: Some("77"),
                 msg: "connect from unknown[1.2.3.4]",
                 stamp: Some("2026-11-08T15:26:31Z"),
+            },
+            // Cisco host fields before the in-message prefix (Elastic cisco_ios/cisco_asa tests).
+            Want {
+                line: "<189>387448: host-01: May 6 16:13:09.123 UTC+1: %DOT1X-5-FAIL: Authentication failed",
+                pri: Some(189),
+                host: Some("host-01"),
+                app: None,
+                pid: None,
+                msg: "%DOT1X-5-FAIL: Authentication failed",
+                stamp: Some("2026-05-06T15:13:09.123Z"),
+            },
+            Want {
+                line: "<182>: host-1: 84526125: Jan 23 14:53:33.953 CET: %FMANFP-6-IPV6ACCESSLOGP: x",
+                pri: Some(182),
+                host: Some("host-1"),
+                app: None,
+                pid: None,
+                msg: "%FMANFP-6-IPV6ACCESSLOGP: x",
+                stamp: Some("2026-01-23T14:53:33.953Z"),
+            },
+            Want {
+                line: "May  5 17:51:17 dev01: %FTD-6-302013: Built inbound TCP connection",
+                pri: None,
+                host: Some("dev01"),
+                app: None,
+                pid: None,
+                msg: "%FTD-6-302013: Built inbound TCP connection",
+                stamp: Some("2026-05-05T17:51:17Z"),
+            },
+            Want {
+                line: "<165>7433: ASR920: 007439: 2y10w: %SYS-5-CONFIG_I: Configured",
+                pri: Some(165),
+                host: Some("ASR920"),
+                app: None,
+                pid: None,
+                msg: "2y10w: %SYS-5-CONFIG_I: Configured",
+                stamp: None,
+            },
+            // A netfilter prefix and PortSentry's keyword are not tags; a bracketed tag is one.
+            Want {
+                line: "Jan  8 03:37:09 DENY: IN=eth0 OUT= SRC=192.168.2.71",
+                pri: None,
+                host: None,
+                app: None,
+                pid: None,
+                msg: "DENY: IN=eth0 OUT= SRC=192.168.2.71",
+                stamp: Some("2026-01-08T03:37:09Z"),
+            },
+            Want {
+                line: "attackalert: Connect from host: 127.0.0.1/127.0.0.1 to TCP port: 11",
+                pri: None,
+                host: None,
+                app: None,
+                pid: None,
+                msg: "attackalert: Connect from host: 127.0.0.1/127.0.0.1 to TCP port: 11",
+                stamp: None,
+            },
+            Want {
+                line: "Mar  3 00:17:22 [sshd]: User root from 211.188.220.49 not allowed",
+                pri: None,
+                host: None,
+                app: Some("sshd"),
+                pid: None,
+                msg: "User root from 211.188.220.49 not allowed",
+                stamp: Some("2026-03-03T00:17:22Z"),
+            },
+            // Facility.severity after the host (Ubiquiti), Solaris message ids after the tag.
+            Want {
+                line: "May  5 20:46:45 My-Office-Gateway user.info kernel: TTL=126 ID=15317",
+                pri: None,
+                host: Some("My-Office-Gateway"),
+                app: Some("kernel"),
+                pid: None,
+                msg: "TTL=126 ID=15317",
+                stamp: Some("2026-05-05T20:46:45Z"),
+            },
+            Want {
+                line: "Mar 29 05:59:23 dusky sshd[20878]: [ID 800047 auth.info] Failed keyboard-interactive",
+                pri: None,
+                host: Some("dusky"),
+                app: Some("sshd"),
+                pid: Some("20878"),
+                msg: "Failed keyboard-interactive",
+                stamp: Some("2026-03-29T05:59:23Z"),
             },
         ];
         for c in cases {

@@ -75,6 +75,92 @@ fn is_bare_tag(tok: &[u8]) -> bool {
         && tok != b"message"
 }
 
+/// `[sshd]` or `[sshd]:` where a host would be: a tag in brackets, as some relays write it.
+fn bracketed_tag(tok: &[u8]) -> Option<&[u8]> {
+    let body = tok.strip_suffix(b":").unwrap_or(tok);
+    let inner = body.strip_prefix(b"[")?.strip_suffix(b"]")?;
+    is_bare_tag(inner).then_some(inner)
+}
+
+/// `user.info`, `local7.warning`: the facility and severity some senders (Ubiquiti, some
+/// relays) print between the host and the tag.
+fn is_facility_severity(tok: &[u8]) -> bool {
+    const FACILITIES: [&[u8]; 24] = [
+        b"kern",
+        b"user",
+        b"mail",
+        b"daemon",
+        b"auth",
+        b"syslog",
+        b"lpr",
+        b"news",
+        b"uucp",
+        b"cron",
+        b"authpriv",
+        b"ftp",
+        b"ntp",
+        b"security",
+        b"console",
+        b"local0",
+        b"local1",
+        b"local2",
+        b"local3",
+        b"local4",
+        b"local5",
+        b"local6",
+        b"local7",
+        b"clock",
+    ];
+    const SEVERITIES: [&[u8]; 10] = [
+        b"emerg", b"alert", b"crit", b"err", b"error", b"warn", b"warning", b"notice", b"info",
+        b"debug",
+    ];
+    let Some(dot) = memchr::memchr(b'.', tok) else {
+        return false;
+    };
+    let (Some(fac), Some(sev)) = (tok.get(..dot), tok.get(dot + 1..)) else {
+        return false;
+    };
+    FACILITIES.contains(&fac) && SEVERITIES.contains(&sev)
+}
+
+/// True when what follows a `word:` token is Cisco's in-message prefix (a sequence number,
+/// a stamp or the `%FAC-SEV-MNEMONIC:`), which makes that word the device's host name
+/// (`dev01: %ASA-4-106023: …`, `host-01: May 6 16:13:09.123 UTC: %DOT1X-…`).
+fn cisco_follows(rest: &[u8]) -> bool {
+    let rest = skip_spaces(rest);
+    let (tok, _) = split_word(rest);
+    is_mnemonic(tok) || matches!(classify(tok), Token::Sequence(_)) || timestamp::bsd(rest).is_ok()
+}
+
+/// True when `word:` is an upper-case netfilter log prefix followed by the packet fields
+/// (`DENY: IN=eth0 …`), not a tag (`kernel: IN=eth0 …` keeps its tag).
+fn is_log_prefix(word: &[u8], rest: &[u8]) -> bool {
+    !word.iter().any(u8::is_ascii_lowercase) && skip_spaces(rest).starts_with(b"IN=")
+}
+
+/// PortSentry's keywords, which open its messages and are not program names.
+fn is_portsentry_keyword(app: &[u8]) -> bool {
+    app == b"attackalert" || app == b"adminalert"
+}
+
+/// Strips Solaris' message id (`[ID 800047 auth.info] `) from the start of a message.
+fn strip_solaris_id(m: &[u8]) -> &[u8] {
+    let Some(inner) = m.strip_prefix(b"[ID ") else {
+        return m;
+    };
+    let Some(close) = memchr::memchr(b']', inner) else {
+        return m;
+    };
+    let (id, rest) = split_word(inner.get(..close).unwrap_or_default());
+    let facility = skip_spaces(rest);
+    if to_u32(id).is_some() && is_facility_severity(facility) {
+        skip_spaces(inner.get(close + 1..).unwrap_or_default())
+    } else {
+        m
+    }
+}
+
 /// Skips a `:` and the spaces that follow a stamp.
 fn after_stamp(i: &[u8]) -> &[u8] {
     let i = i.strip_prefix(b":").unwrap_or(i);
@@ -105,9 +191,19 @@ fn cisco_prefix<'a>(mut i: &'a [u8], h: &mut Header<'a>, ctx: &ParseContext) -> 
 
 /// Parses the part after PRI as an RFC 3164 header; never fails (what is not header is message).
 pub fn parse<'a>(i: &'a [u8], pri: Option<u8>, ctx: &ParseContext) -> Header<'a> {
+    let mut h = parse_fields(i, pri, ctx);
+    h.message = strip_solaris_id(h.message);
+    h
+}
+
+fn parse_fields<'a>(i: &'a [u8], pri: Option<u8>, ctx: &ParseContext) -> Header<'a> {
     let mut h = Header::bare(i);
     h.pri = pri;
     let mut rest = skip_spaces(i);
+    // Cisco's empty sequence field: `<190>: Jan  6 …`, `<182>: host-1: 115649616: …`.
+    if let Some(r) = rest.strip_prefix(b": ") {
+        rest = skip_spaces(r);
+    }
     let (tok, after) = split_word(rest);
     if let Token::Sequence(n) = classify(tok) {
         h.sequence = Some(n);
@@ -135,6 +231,15 @@ pub fn parse<'a>(i: &'a [u8], pri: Option<u8>, ctx: &ParseContext) -> Header<'a>
             h.message = cisco_prefix(rest, &mut h, ctx);
             return h;
         }
+        Token::Tag(app, None) if cisco_follows(after) => {
+            h.hostname = Some(app);
+            h.message = cisco_prefix(skip_spaces(after), &mut h, ctx);
+            return h;
+        }
+        Token::Tag(app, None) if is_log_prefix(app, after) || is_portsentry_keyword(app) => {
+            h.message = rest;
+            return h;
+        }
         Token::Tag(app, pid) => {
             h.appname = Some(app);
             h.procid = pid;
@@ -146,6 +251,11 @@ pub fn parse<'a>(i: &'a [u8], pri: Option<u8>, ctx: &ParseContext) -> Header<'a>
             return h;
         }
         Token::Word if had_stamp && !tok.is_empty() => {
+            if let Some(app) = bracketed_tag(tok) {
+                h.appname = Some(app);
+                h.message = skip_spaces(after);
+                return h;
+            }
             h.hostname = Some(tok);
         }
         Token::Word => {
@@ -154,11 +264,16 @@ pub fn parse<'a>(i: &'a [u8], pri: Option<u8>, ctx: &ParseContext) -> Header<'a>
         }
     }
     // After the host: the tag, a Cisco prefix, or the message.
-    let rest = skip_spaces(after);
-    let (tok, after) = split_word(rest);
+    let mut rest = skip_spaces(after);
+    let (mut tok, mut after) = split_word(rest);
+    if is_facility_severity(tok) {
+        rest = skip_spaces(after);
+        (tok, after) = split_word(rest);
+    }
     match classify(tok) {
         Token::Mnemonic => h.message = rest,
         Token::Sequence(_) => h.message = cisco_prefix(rest, &mut h, ctx),
+        Token::Tag(app, None) if is_log_prefix(app, after) => h.message = rest,
         Token::Tag(app, pid) => {
             h.appname = Some(app);
             h.procid = pid;

@@ -78,21 +78,58 @@ fn clock(i: Input<'_>) -> IResult<Input<'_>, (u32, u32, u32, u32)> {
     Ok((i, (h, m, s, nanos.unwrap_or(0))))
 }
 
-/// A zone word Cisco prints after the clock, followed by a colon (`UTC:`); consumed only then,
-/// so an upper-case host name is never taken for a zone.
+/// Zone names Cisco devices print after the clock (`show-timezone`), compared case-insensitively.
+const ZONES: [&[u8]; 48] = [
+    b"UTC", b"GMT", b"UT", b"Z", b"CET", b"CEST", b"EET", b"EEST", b"WET", b"WEST", b"BST", b"IST",
+    b"MSK", b"MET", b"MEST", b"EST", b"EDT", b"CST", b"CDT", b"MST", b"MDT", b"PST", b"PDT",
+    b"AKST", b"AKDT", b"HST", b"AST", b"ADT", b"NST", b"NDT", b"AEST", b"AEDT", b"ACST", b"ACDT",
+    b"AWST", b"JST", b"KST", b"HKT", b"SGT", b"NZST", b"NZDT", b"SAST", b"ART", b"BRT", b"WIB",
+    b"PHT", b"ICT", b"CAT",
+];
+
+fn zone_error(i: Input<'_>) -> nom::Err<nom::error::Error<Input<'_>>> {
+    nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Tag))
+}
+
+/// `+1`, `+07:30`, `-5` after a zone name (`UTC+1:`).
+fn zone_offset(i: Input<'_>) -> IResult<Input<'_>, i32> {
+    let (i, (sign, h, m)) = (
+        one_of("+-"),
+        verify(digits(1, 2), |h| *h < 24),
+        opt((tag(&b":"[..]), verify(digits(2, 2), |m| *m < 60)).map(|(_, m)| m)),
+    )
+        .parse(i)?;
+    let secs = (h * 3600 + m.unwrap_or(0) * 60) as i32;
+    Ok((i, if sign == '-' { -secs } else { secs }))
+}
+
+/// A zone word Cisco prints after the clock, followed by a colon (`UTC:`, `CEST:`, `gmt:`,
+/// `UTC+1:`). Consumed only for a known zone name, or for any short word when the message
+/// mnemonic follows (`mng: %SEC-6-…`), so that a host or tag (`DENY: IN=…`) is never taken
+/// for a zone.
 fn cisco_zone(i: Input<'_>) -> IResult<Input<'_>, Option<i32>> {
-    let (rest, (_, zone)) =
-        (space1, take_while_m_n(2, 5, |b: u8| b.is_ascii_uppercase())).parse(i)?;
-    if !rest.starts_with(b":") {
-        return Err(nom::Err::Error(nom::error::Error::new(
-            i,
-            nom::error::ErrorKind::Tag,
-        )));
-    }
-    let offset = match zone {
-        b"UTC" | b"GMT" | b"Z" | b"UT" => Some(0),
-        _ => None,
+    let (rest, (_, zone)) = (
+        space1,
+        take_while_m_n(1, 5, |b: u8| b.is_ascii_alphabetic()),
+    )
+        .parse(i)?;
+    let (rest, shift) = opt(zone_offset).parse(rest)?;
+    let Some(after) = rest.strip_prefix(b":") else {
+        return Err(zone_error(i));
     };
+    let known = ZONES.iter().any(|z| z.eq_ignore_ascii_case(zone));
+    let before_mnemonic = zone.len() >= 2
+        && after
+            .iter()
+            .find(|b| **b != b' ')
+            .is_some_and(|b| *b == b'%');
+    if !known && !before_mnemonic {
+        return Err(zone_error(i));
+    }
+    let utc = [&b"UTC"[..], b"GMT", b"UT", b"Z"]
+        .iter()
+        .any(|z| z.eq_ignore_ascii_case(zone));
+    let offset = utc.then(|| shift.unwrap_or(0));
     Ok((rest, offset))
 }
 
@@ -197,6 +234,15 @@ mod tests {
         assert_eq!(rest, ": x");
         let (_, rest) = ok("Mar  1 00:01:02 ROUTER x");
         assert_eq!(rest, " ROUTER x");
+        // A tag or host is not a zone; known zones and UTC offsets are.
+        let (_, rest) = ok("Jan  8 03:37:09 DENY: IN=eth0");
+        assert_eq!(rest, " DENY: IN=eth0");
+        let (t, rest) = ok("*Oct  6 03:32:04.114 gmt: %SEC");
+        assert_eq!((t.offset, rest.as_str()), (Some(0), ": %SEC"));
+        let (t, rest) = ok("May 6 16:13:09.123 UTC+07:30: %DOT1X");
+        assert_eq!((t.offset, rest.as_str()), (Some(27000), ": %DOT1X"));
+        let (t, rest) = ok("Oct 6 03:32:04 mng: %SEC");
+        assert_eq!((t.offset, rest.as_str()), (None, ": %SEC"));
     }
 
     #[test]
