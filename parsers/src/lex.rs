@@ -213,14 +213,82 @@ pub fn addr_colon_port(token: &[u8], want_port: bool) -> Option<(IpAddr, Option<
     to_ip(token).map(|a| (a, None))
 }
 
+/// How common a byte is in log text (higher: more common). The searches below scan for the
+/// needle's rarest byte, so that few candidate positions need a full comparison.
+fn commonness(b: u8) -> u8 {
+    match b {
+        b' ' => 255,
+        b'a'..=b'z' => 200,
+        b'0'..=b'9' => 150,
+        b'A'..=b'Z' => 100,
+        b'.' | b':' => 90,
+        _ => 10,
+    }
+}
+
+/// The index of the needle byte to scan for.
+fn anchor(needle: &[u8]) -> usize {
+    needle
+        .iter()
+        .enumerate()
+        .min_by_key(|(_, b)| commonness(**b))
+        .map_or(0, |(i, _)| i)
+}
+
 /// Finds `needle` in `haystack`.
+///
+/// Log lines are short and needles are literals: scanning with memchr for the needle's rarest
+/// byte beats building a `memmem::Finder` on every call (which cost more than the search).
 pub fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    memmem::find(haystack, needle)
+    if needle.len() > haystack.len() {
+        return None;
+    }
+    let Some(&first) = needle.first() else {
+        return Some(0);
+    };
+    if haystack.len() > 512 {
+        return memmem::find(haystack, needle);
+    }
+    let k = anchor(needle);
+    let byte = needle.get(k).copied().unwrap_or(first);
+    let last_start = haystack.len() - needle.len();
+    let mut from = k;
+    while let Some(p) = haystack
+        .get(from..last_start + k + 1)
+        .and_then(|h| memchr::memchr(byte, h))
+    {
+        let start = from + p - k;
+        if haystack.get(start..start + needle.len()) == Some(needle) {
+            return Some(start);
+        }
+        from += p + 1;
+    }
+    None
 }
 
 /// Finds the last `needle` in `haystack`.
 pub fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    memmem::rfind(haystack, needle)
+    if needle.len() > haystack.len() {
+        return None;
+    }
+    if needle.is_empty() {
+        return Some(haystack.len());
+    }
+    if haystack.len() > 512 {
+        return memmem::rfind(haystack, needle);
+    }
+    let k = anchor(needle);
+    let byte = needle.get(k).copied().unwrap_or(0);
+    let last_start = haystack.len() - needle.len();
+    let mut end = last_start + k + 1;
+    while let Some(p) = haystack.get(k..end).and_then(|h| memchr::memrchr(byte, h)) {
+        let start = p;
+        if haystack.get(start..start + needle.len()) == Some(needle) {
+            return Some(start);
+        }
+        end = k + p;
+    }
+    None
 }
 
 /// The text after the first `needle`, if any.
@@ -317,6 +385,28 @@ mod tests {
         assert_eq!(to_u32(b"4294967296"), None);
         assert_eq!(to_u32(b"99999999999999999999"), None);
         assert_eq!(to_port(b"65536"), None);
+    }
+
+    #[test]
+    fn find_agrees_with_memmem() {
+        let hay: &[&[u8]] = &[
+            b"",
+            b"a",
+            b"a -> b -> c",
+            b"from x port 1 from y port 2",
+            b"IN=eth0 SRC=1 DST=2",
+            b"%%%",
+            b"aaaa",
+        ];
+        let needles: &[&[u8]] = &[
+            b"", b"a", b" -> ", b"from ", b" port ", b"SRC=", b"%%", b"aa", b"zzz", b"aaaaa",
+        ];
+        for h in hay {
+            for n in needles {
+                assert_eq!(find(h, n), memmem::find(h, n), "find {n:?} in {h:?}");
+                assert_eq!(rfind(h, n), memmem::rfind(h, n), "rfind {n:?} in {h:?}");
+            }
+        }
     }
 
     #[test]

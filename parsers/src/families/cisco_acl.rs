@@ -17,6 +17,7 @@ pub const FAMILY: Family = Family {
     dataset: Dataset::CiscoAcl,
     tags: &[],
     owns_tag: false,
+    any_program: true,
     parse,
 };
 

@@ -14,6 +14,7 @@ pub const FAMILY: Family = Family {
     dataset: Dataset::Iptables,
     tags: &[b"kernel"],
     owns_tag: false,
+    any_program: true,
     parse,
 };
 

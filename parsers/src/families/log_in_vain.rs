@@ -12,6 +12,7 @@ pub const FAMILY: Family = Family {
     dataset: Dataset::LogInVain,
     tags: &[b"kernel"],
     owns_tag: false,
+    any_program: false,
     parse,
 };
 

@@ -27,6 +27,10 @@ pub struct Family {
     /// Whether a line under one of `tags` belongs to this family even when its message is not
     /// one the parser reads (every `sshd` line is sshd's; not every `kernel` line is netfilter's).
     pub owns_tag: bool,
+    /// Whether the family's lines appear under other programs' tags too (TCP wrappers inside
+    /// any daemon, netfilter via ulogd, Cisco codes after any process). A family without it is
+    /// tried by shape only for lines that name no program: a `cron` line is never an sshd one.
+    pub any_program: bool,
     /// The family's parser; `None` means "not mine".
     pub parse: for<'a> fn(&Header<'a>) -> Option<Details<'a>>,
 }
@@ -62,7 +66,12 @@ pub fn classify<'a>(h: &Header<'a>) -> (Dataset, Details<'a>) {
             owner = Some(f.dataset);
         }
     }
-    for f in FAMILIES.iter().filter(|f| !f.matches(program)) {
+    // Shape fallback. Half of all lines belong to no family; trying only the families that can
+    // appear under a foreign tag keeps them cheap.
+    let candidates = FAMILIES
+        .iter()
+        .filter(|f| !f.matches(program) && (program.is_empty() || f.any_program));
+    for f in candidates {
         if let Some(d) = (f.parse)(h) {
             return (f.dataset, d);
         }

@@ -13,6 +13,7 @@ pub const FAMILY: Family = Family {
     dataset: Dataset::Portsentry,
     tags: &[b"portsentry"],
     owns_tag: true,
+    any_program: false,
     parse,
 };
 

@@ -15,6 +15,7 @@ pub const FAMILY: Family = Family {
     dataset: Dataset::Snort,
     tags: &[b"snort", b"suricata", b"spp_portscan", b"snort2", b"snort3"],
     owns_tag: true,
+    any_program: true,
     parse,
 };
 

@@ -17,6 +17,7 @@ pub const FAMILY: Family = Family {
     dataset: Dataset::Sshd,
     tags: &[b"sshd", b"sshd-session", b"sshd-auth"],
     owns_tag: true,
+    any_program: false,
     parse,
 };
 

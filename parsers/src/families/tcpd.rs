@@ -13,6 +13,7 @@ pub const FAMILY: Family = Family {
     dataset: Dataset::Tcpd,
     tags: &[b"tcpd"],
     owns_tag: true,
+    any_program: true,
     parse,
 };
 

@@ -10,8 +10,9 @@ use crate::lex::{Peer, after, skip_spaces, split_word, to_peer, value_of};
 /// Registry entry.
 pub const FAMILY: Family = Family {
     dataset: Dataset::Xinetd,
-    tags: &[b"xinetd"],
+    tags: &[b"xinetd", b"xinetd-ipv6"],
     owns_tag: true,
+    any_program: false,
     parse,
 };
 
