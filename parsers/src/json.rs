@@ -12,53 +12,80 @@ use crate::time::Timestamp;
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
+/// Bytes that go into a JSON string as they are: printable ASCII but `"` and `\`.
+const PLAIN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0x20;
+    while b < 0x7f {
+        t[b] = b != b'"' as usize && b != b'\\' as usize;
+        b += 1;
+    }
+    t
+};
+
 /// Writes `s` as a JSON string (with quotes), escaping as described in the module docs.
 pub fn write_str(out: &mut Vec<u8>, s: &[u8]) {
+    out.reserve(s.len() + 2);
     out.push(b'"');
-    for chunk in s.utf8_chunks() {
-        escape_valid(out, chunk.valid().as_bytes());
-        for &b in chunk.invalid() {
-            out.extend_from_slice(b"\\\\x");
-            out.push(HEX[usize::from(b >> 4)]);
-            out.push(HEX[usize::from(b & 15)]);
+    let mut start = 0;
+    let mut i = 0;
+    while let Some(&b) = s.get(i) {
+        if PLAIN[usize::from(b)] {
+            i += 1;
+            continue;
+        }
+        out.extend_from_slice(s.get(start..i).unwrap_or_default());
+        i += escape_at(out, s, i);
+        start = i;
+    }
+    out.extend_from_slice(s.get(start..).unwrap_or_default());
+    out.push(b'"');
+}
+
+/// Escapes the character starting at `s[i]` (not plain ASCII); returns how many bytes it used.
+fn escape_at(out: &mut Vec<u8>, s: &[u8], i: usize) -> usize {
+    let b = s.get(i).copied().unwrap_or(0);
+    match b {
+        b'"' => out.extend_from_slice(b"\\\""),
+        b'\\' => out.extend_from_slice(b"\\\\"),
+        b'\n' => out.extend_from_slice(b"\\n"),
+        b'\r' => out.extend_from_slice(b"\\r"),
+        b'\t' => out.extend_from_slice(b"\\t"),
+        0..=0x7f => push_u_escape(out, b),
+        _ => {
+            let width = match b {
+                0xC2..=0xDF => 2,
+                0xE0..=0xEF => 3,
+                0xF0..=0xF4 => 4,
+                _ => 0,
+            };
+            let ch = s
+                .get(i..i + width)
+                .filter(|_| width > 0)
+                .and_then(|c| std::str::from_utf8(c).ok());
+            match ch {
+                // C1 controls (U+0080..U+009F) act on terminals too.
+                Some(_) if b == 0xC2 && s.get(i + 1).is_some_and(|n| *n <= 0x9F) => {
+                    push_u_escape(out, s.get(i + 1).copied().unwrap_or(0));
+                }
+                Some(c) => out.extend_from_slice(c.as_bytes()),
+                None => {
+                    out.extend_from_slice(b"\\\\x");
+                    out.push(HEX[usize::from(b >> 4)]);
+                    out.push(HEX[usize::from(b & 15)]);
+                    return 1;
+                }
+            }
+            return width;
         }
     }
-    out.push(b'"');
+    1
 }
 
 fn push_u_escape(out: &mut Vec<u8>, c: u8) {
     out.extend_from_slice(b"\\u00");
     out.push(HEX[usize::from(c >> 4)]);
     out.push(HEX[usize::from(c & 15)]);
-}
-
-fn escape_valid(out: &mut Vec<u8>, s: &[u8]) {
-    let mut start = 0;
-    let mut i = 0;
-    while let Some(&b) = s.get(i) {
-        let c1 = b == 0xC2 && s.get(i + 1).is_some_and(|n| (0x80..=0x9F).contains(n));
-        let needs = c1 || b < 0x20 || b == b'"' || b == b'\\' || b == 0x7F;
-        if !needs {
-            i += 1;
-            continue;
-        }
-        out.extend_from_slice(s.get(start..i).unwrap_or_default());
-        match b {
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            _ if c1 => {
-                push_u_escape(out, s.get(i + 1).copied().unwrap_or(0));
-                i += 1;
-            }
-            _ => push_u_escape(out, b),
-        }
-        i += 1;
-        start = i;
-    }
-    out.extend_from_slice(s.get(start..).unwrap_or_default());
 }
 
 /// Appends a decimal number.
@@ -256,13 +283,60 @@ mod tests {
         );
     }
 
+    /// The straightforward form of `write_str`, to check the fast one against.
+    fn reference(s: &[u8]) -> String {
+        let mut out = String::from("\"");
+        for chunk in s.utf8_chunks() {
+            for c in chunk.valid().chars() {
+                match c {
+                    '"' => out.push_str("\\\""),
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    '\t' => out.push_str("\\t"),
+                    c if (c as u32) < 0x20 || (0x7f..=0x9f).contains(&(c as u32)) => {
+                        out.push_str(&format!("\\u{:04x}", c as u32))
+                    }
+                    c => out.push(c),
+                }
+            }
+            for b in chunk.invalid() {
+                out.push_str(&format!("\\\\x{b:02x}"));
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    #[test]
+    fn fast_escaping_matches_the_reference() {
+        let mut seed = 0x1234_5678_9abc_def0u64;
+        let alphabet: &[u8] =
+            b"a\"\\\n\x1b\x7f\xc2\x9b\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xed\xa0\x80\xff\x80 ";
+        for _ in 0..20_000 {
+            let mut s = Vec::new();
+            for _ in 0..(seed % 12) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                s.push(alphabet[(seed % alphabet.len() as u64) as usize]);
+            }
+            let mut out = Vec::new();
+            write_str(&mut out, &s);
+            assert_eq!(String::from_utf8(out).unwrap(), reference(&s), "{s:x?}");
+        }
+    }
+
     #[test]
     fn escapes_controls_and_keeps_bad_bytes() {
         let mut out = Vec::new();
-        write_str(&mut out, b"a\"b\\c\n\x1b[31m\x7f\xc2\x9b\xe9z\xc3\xa9");
+        write_str(
+            &mut out,
+            b"a\"b\\c\n\x1b[31m\x7f\xc2\x9b\xe9z\xc3\xa9\xe2\x82\x80\x82",
+        );
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            r#""a\"b\\c\n\u001b[31m\u007f\u009b\\xe9zé""#
+            r#""a\"b\\c\n\u001b[31m\u007f\u009b\\xe9zé₀\\x82""#
         );
     }
 }
