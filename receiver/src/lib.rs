@@ -4,4 +4,5 @@
 
 pub mod cli;
 pub mod error;
+pub mod framing;
 pub mod lines;
