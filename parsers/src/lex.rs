@@ -301,7 +301,7 @@ pub fn after<'a>(haystack: &'a [u8], needle: &[u8]) -> Option<&'a [u8]> {
 pub fn split_word(i: &[u8]) -> (&[u8], &[u8]) {
     match memchr::memchr(b' ', i) {
         Some(n) => (&i[..n], &i[n..]),
-        None => (i, &[]),
+        None => (i, i.get(i.len()..).unwrap_or_default()),
     }
 }
 

@@ -1,0 +1,14 @@
+//! `log_in_vain` parser on `Header::bare(input)` and on the parsed header of the input: slices stay
+//! inside the input, the parser is deterministic, the JSON of the result is sound.
+#![no_main]
+
+mod common;
+
+use libfuzzer_sys::fuzz_target;
+use picket_parsers::families::log_in_vain;
+
+fuzz_target!(|data: &[u8]| {
+    for json in common::props::check_family(data, log_in_vain::FAMILY.dataset, log_in_vain::parse) {
+        common::check_with_serde(data, &json);
+    }
+});
