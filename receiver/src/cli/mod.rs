@@ -33,6 +33,13 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Receive syslog over UDP and TCP, parse every message and store it.
+    ///
+    /// With no flags: UDP and TCP on 0.0.0.0:5514, data in ./picket-data. Every message is
+    /// stored, parsed or not. SIGTERM or SIGINT stops the listeners, stores everything
+    /// already read, and exits 0. (TLS, allow-lists, the config file and the query socket
+    /// are not in this build yet.)
+    Serve(crate::serve::ServeArgs),
     /// Parse log lines and print one JSON event per input line, in input order.
     ///
     /// Reads the FILEs in turn, or standard input without FILE. Every line gives one event:
@@ -58,10 +65,35 @@ pub enum Command {
     Vacuum(vacuum::VacuumArgs),
 }
 
+/// Starts logging (to stderr) and the server.
+fn serve(
+    data: &std::path::Path,
+    config: Option<&std::path::Path>,
+    args: &crate::serve::ServeArgs,
+) -> Result<(), crate::error::Error> {
+    if let Some(c) = config {
+        return Err(crate::error::Error::Usage(format!(
+            "--config {}: configuration files are not supported by this build yet; use the flags (picket serve --help)",
+            c.display()
+        )));
+    }
+    use std::io::IsTerminal;
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .init();
+    crate::serve::run(crate::serve::ServeConfig::from_args(
+        data.to_path_buf(),
+        args,
+    ))
+}
+
 /// Runs the command line and turns errors into a message and an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Serve(args) => serve(&cli.data, cli.config.as_deref(), &args).map(|()| true),
         Command::Parse(args) => parse::run(&args).map(|()| true),
         Command::Import(args) => import::run(&cli.data, &args).map(|()| true),
         Command::Verify => verify::run(&cli.data),

@@ -1,0 +1,150 @@
+//! TCP listener and connections: RFC 6587 framing per connection, a maximum connection count,
+//! an idle timeout. A connection waits for room in the queue (backpressure reaches the
+//! sender); a bad frame closes that connection only. On shutdown each connection stops
+//! reading, hands over every frame already read, and closes.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::BytesMut;
+use tokio::io::AsyncReadExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, mpsc};
+use tokio_util::sync::CancellationToken;
+
+use super::{Message, ServeConfig, Stats, now_ns};
+use crate::error::Error;
+use crate::framing::FrameDecoder;
+
+/// Binds a listener.
+pub fn bind(addr: SocketAddr) -> Result<(SocketAddr, TcpListener), Error> {
+    let err = |what: &str, e: std::io::Error| {
+        Error::Usage(format!("cannot listen on tcp {addr}: {what}: {e}"))
+    };
+    let s = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::STREAM,
+        Some(socket2::Protocol::TCP),
+    )
+    .map_err(|e| err("socket", e))?;
+    s.set_reuse_address(true)
+        .map_err(|e| err("SO_REUSEADDR", e))?;
+    if addr.is_ipv6() {
+        let _ = s.set_only_v6(true);
+    }
+    s.bind(&addr.into()).map_err(|e| err("bind", e))?;
+    s.listen(1024).map_err(|e| err("listen", e))?;
+    s.set_nonblocking(true).map_err(|e| err("nonblocking", e))?;
+    let l = TcpListener::from_std(s.into()).map_err(|e| err("register", e))?;
+    let local = l.local_addr().unwrap_or(addr);
+    Ok((local, l))
+}
+
+/// Accepts connections until shutdown, then waits for them to drain.
+pub async fn run(
+    addr: SocketAddr,
+    listener: TcpListener,
+    tx: mpsc::Sender<Message>,
+    stats: Arc<Stats>,
+    shutdown: CancellationToken,
+    cfg: ServeConfig,
+) {
+    tracing::info!(%addr, "listening on tcp");
+    let slots = Arc::new(Semaphore::new(cfg.max_connections));
+    let mut conns = tokio::task::JoinSet::new();
+    loop {
+        let accepted = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            a = listener.accept() => a,
+        };
+        let Ok((stream, peer)) = accepted else {
+            continue;
+        };
+        let Ok(permit) = slots.clone().try_acquire_owned() else {
+            Stats::inc(&stats.refused_connections);
+            drop(stream);
+            continue;
+        };
+        let (tx, stats, shutdown, cfg) = (tx.clone(), stats.clone(), shutdown.clone(), cfg.clone());
+        conns.spawn(async move {
+            Stats::inc(&stats.connections_open);
+            connection(stream, peer, tx, &stats, shutdown, &cfg).await;
+            stats
+                .connections_open
+                .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            drop(permit);
+        });
+        // Reap finished connections so the set does not grow.
+        while conns.try_join_next().is_some() {}
+    }
+    drop(listener);
+    while conns.join_next().await.is_some() {}
+}
+
+async fn connection(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    tx: mpsc::Sender<Message>,
+    stats: &Stats,
+    shutdown: CancellationToken,
+    cfg: &ServeConfig,
+) {
+    let mut decoder = FrameDecoder::new(cfg.max_message);
+    let mut buf = BytesMut::with_capacity(16 * 1024);
+    loop {
+        // Hand over every whole frame already read.
+        loop {
+            match decoder.decode(&mut buf) {
+                Ok(Some(f)) => {
+                    if !deliver(&tx, stats, f).await {
+                        return;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    Stats::inc(&stats.bad_frames);
+                    tracing::warn!(%peer, "closing connection: {e}");
+                    return;
+                }
+            }
+        }
+        if buf.capacity() - buf.len() < 4096 {
+            buf.reserve(16 * 1024);
+        }
+        let read = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            r = tokio::time::timeout(cfg.idle_timeout, stream.read_buf(&mut buf)) => r,
+        };
+        match read {
+            Ok(Ok(0)) => break,
+            Ok(Ok(_)) => {}
+            Ok(Err(_)) => break,
+            Err(_) => {
+                tracing::debug!(%peer, "closing idle connection");
+                break;
+            }
+        }
+    }
+    // End of stream or shutdown: what was read is stored too.
+    while let Ok(Some(f)) = decoder.decode(&mut buf) {
+        if !deliver(&tx, stats, f).await {
+            return;
+        }
+    }
+    if let Some(f) = decoder.finish(&mut buf) {
+        deliver(&tx, stats, f).await;
+    }
+}
+
+async fn deliver(tx: &mpsc::Sender<Message>, stats: &Stats, f: crate::framing::Frame) -> bool {
+    Stats::inc(&stats.tcp_received);
+    if f.truncated {
+        Stats::inc(&stats.truncated);
+    }
+    tx.send(Message {
+        bytes: f.bytes,
+        received_ns: now_ns(),
+    })
+    .await
+    .is_ok()
+}
