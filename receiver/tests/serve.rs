@@ -261,3 +261,30 @@ fn a_port_in_use_is_a_clear_error() {
         "{err}"
     );
 }
+
+#[test]
+fn senders_outside_the_allow_list_get_nothing_stored() {
+    // Loopback is not in 10.0.0.0/8: everything is refused and counted.
+    let srv = Server::start(&["--allow", "10.0.0.0/8", "--allow", "2001:db8::/32"]);
+    logger(srv.port, &["-d", "-t", "x"], "over udp");
+    let mut c = TcpStream::connect(("127.0.0.1", srv.port)).unwrap();
+    let _ = c.write_all(b"<13>over tcp\n");
+    drop(c);
+    std::thread::sleep(Duration::from_millis(500));
+    let (ok, log, data, _dir) = srv.stop();
+    assert!(ok, "{log}");
+    assert!(stored(&data).is_empty(), "{log}");
+    // The readiness probe of Server::start is refused too.
+    assert!(
+        log.contains("stored 0") && log.contains("denied senders"),
+        "{log}"
+    );
+    assert!(!log.contains("denied senders 0"), "{log}");
+
+    let srv = Server::start(&["--allow", "127.0.0.0/8"]);
+    logger(srv.port, &["-d", "-t", "x"], "allowed");
+    std::thread::sleep(Duration::from_millis(500));
+    let (ok, log, data, _dir) = srv.stop();
+    assert!(ok, "{log}");
+    assert_eq!(stored(&data).len(), 1, "{log}");
+}

@@ -97,7 +97,9 @@ pub fn parse<'a>(i: &'a [u8], pri: Option<u8>, ctx: &ParseContext) -> Option<Hea
     } else {
         rest
     };
-    let msg = rest.strip_prefix(b" ").unwrap_or(rest);
+    // rsyslog's RFC 5424 template on a BSD-format message leaves a second space before the
+    // text; spaces before the message carry nothing.
+    let msg = skip_spaces(rest);
     let msg = msg.strip_prefix(BOM).unwrap_or(msg);
     h.message = msg;
     Some(h)
@@ -106,6 +108,18 @@ pub fn parse<'a>(i: &'a [u8], pri: Option<u8>, ctx: &ParseContext) -> Option<Hea
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spaces_before_the_message_are_not_part_of_it() {
+        // rsyslog's RFC 5424 template applied to a BSD-format message.
+        let ctx = ParseContext::new(1_795_392_000);
+        let h = super::super::parse(
+            b"<38>1 2026-11-08T15:26:31Z gw sshd 4 - -  Failed password",
+            &ctx,
+        );
+        assert_eq!(h.message, b"Failed password");
+        assert_eq!(h.appname, Some(&b"sshd"[..]));
+    }
 
     #[test]
     fn structured_data_with_escapes() {

@@ -15,6 +15,22 @@ pub struct ServeArgs {
     /// TCP address to listen on (repeatable; default 0.0.0.0:5514).
     #[arg(long, value_name = "ADDR")]
     pub tcp: Vec<SocketAddr>,
+    /// TLS address to listen on (RFC 5425); needs --cert and --key.
+    #[arg(long, value_name = "ADDR", requires_all = ["cert", "key"])]
+    pub tls: Option<SocketAddr>,
+    /// TLS certificate chain (PEM); reloaded on SIGHUP.
+    #[arg(long, value_name = "FILE", requires = "tls")]
+    pub cert: Option<PathBuf>,
+    /// TLS private key (PEM); reloaded on SIGHUP.
+    #[arg(long, value_name = "FILE", requires = "tls")]
+    pub key: Option<PathBuf>,
+    /// Require TLS clients to present a certificate signed by this CA (PEM): mutual TLS.
+    #[arg(long, value_name = "FILE", requires = "tls")]
+    pub client_ca: Option<PathBuf>,
+    /// Accept messages only from these senders (address or CIDR, repeatable; default: all).
+    /// Others are counted and nothing of theirs is stored.
+    #[arg(long, value_name = "CIDR")]
+    pub allow: Vec<picket_store::Cidr>,
     /// Do not listen on UDP.
     #[arg(long)]
     pub no_udp: bool,
@@ -44,6 +60,10 @@ pub struct ServeConfig {
     pub udp: Vec<SocketAddr>,
     /// TCP listen addresses.
     pub tcp: Vec<SocketAddr>,
+    /// TLS listen address and its files.
+    pub tls: Option<(SocketAddr, super::tls::TlsFiles)>,
+    /// Senders allowed (empty: all).
+    pub allow: Vec<picket_store::Cidr>,
     /// Maximum message size in bytes.
     pub max_message: usize,
     /// Maximum open TCP connections.
@@ -77,6 +97,18 @@ impl ServeConfig {
             data,
             udp: pick(&a.udp, a.no_udp),
             tcp: pick(&a.tcp, a.no_tcp),
+            tls: match (a.tls, &a.cert, &a.key) {
+                (Some(addr), Some(cert), Some(key)) => Some((
+                    addr,
+                    super::tls::TlsFiles {
+                        cert: cert.clone(),
+                        key: key.clone(),
+                        client_ca: a.client_ca.clone(),
+                    },
+                )),
+                _ => None,
+            },
+            allow: a.allow.clone(),
             max_message: a.max_message.max(64),
             max_connections: a.max_connections.max(1),
             idle_timeout: Duration::from_secs(a.idle_timeout.max(1)),

@@ -11,6 +11,7 @@
 mod config;
 mod stats;
 mod tcp;
+mod tls;
 mod udp;
 mod writer;
 
@@ -79,6 +80,13 @@ async fn serve(cfg: ServeConfig) -> Result<(), Error> {
     for addr in &cfg.tcp {
         tcp_listeners.push(tcp::bind(*addr)?);
     }
+    let tls = match &cfg.tls {
+        Some((addr, files)) => {
+            let shared: tls::SharedConfig = Arc::new(std::sync::RwLock::new(tls::load(files)?));
+            Some((tcp::bind(*addr)?, files.clone(), shared))
+        }
+        None => None,
+    };
 
     let writer = tokio::spawn(writer::run(rx, store.clone(), stats.clone(), cfg.clone()));
     let mut tasks = Vec::new();
@@ -89,12 +97,29 @@ async fn serve(cfg: ServeConfig) -> Result<(), Error> {
             tx.clone(),
             stats.clone(),
             shutdown.clone(),
+            cfg.allow.clone(),
         )));
     }
     for (addr, listener) in tcp_listeners {
         tasks.push(tokio::spawn(tcp::run(
             addr,
             listener,
+            tx.clone(),
+            stats.clone(),
+            shutdown.clone(),
+            cfg.clone(),
+        )));
+    }
+    if let Some(((addr, listener), files, shared)) = tls {
+        tasks.push(tokio::spawn(tls::reload_on_sighup(
+            files,
+            shared.clone(),
+            shutdown.clone(),
+        )));
+        tasks.push(tokio::spawn(tls::run(
+            addr,
+            listener,
+            shared,
             tx.clone(),
             stats.clone(),
             shutdown.clone(),

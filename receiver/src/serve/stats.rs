@@ -21,6 +21,10 @@ pub struct Stats {
     pub refused_connections: AtomicU64,
     /// TCP connections open now.
     pub connections_open: AtomicU64,
+    /// Messages or connections from senders outside the allow-list.
+    pub denied_sender: AtomicU64,
+    /// TLS handshakes that failed (untrusted client certificate, bad protocol).
+    pub tls_refused: AtomicU64,
 }
 
 impl Stats {
@@ -33,7 +37,7 @@ impl Stats {
     pub fn summary(&self) -> String {
         let g = |c: &AtomicU64| c.load(Ordering::Relaxed);
         format!(
-            "received udp {} tcp {}, stored {}, truncated {}, dropped (queue full) {}, bad frames {}, refused connections {}",
+            "received udp {} tcp {}, stored {}, truncated {}, dropped (queue full) {}, bad frames {}, refused connections {}, denied senders {}, failed TLS handshakes {}",
             g(&self.udp_received),
             g(&self.tcp_received),
             g(&self.stored),
@@ -41,6 +45,8 @@ impl Stats {
             g(&self.dropped_queue_full),
             g(&self.bad_frames),
             g(&self.refused_connections),
+            g(&self.denied_sender),
+            g(&self.tls_refused),
         )
     }
 }

@@ -7,8 +7,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::BytesMut;
-use tokio::io::AsyncReadExt;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
@@ -60,6 +60,9 @@ pub async fn run(
         let Ok((stream, peer)) = accepted else {
             continue;
         };
+        if !allowed(&cfg, peer, &stats) {
+            continue;
+        }
         let Ok(permit) = slots.clone().try_acquire_owned() else {
             Stats::inc(&stats.refused_connections);
             drop(stream);
@@ -81,8 +84,26 @@ pub async fn run(
     while conns.join_next().await.is_some() {}
 }
 
-async fn connection(
-    mut stream: TcpStream,
+/// True when the sender may send; a refused sender is counted (and its connection dropped
+/// by the caller) before anything is read.
+pub fn allowed(cfg: &ServeConfig, peer: SocketAddr, stats: &Stats) -> bool {
+    if cfg.allow.is_empty()
+        || cfg
+            .allow
+            .iter()
+            .any(|c| c.contains(peer.ip().to_canonical()))
+    {
+        return true;
+    }
+    Stats::inc(&stats.denied_sender);
+    tracing::debug!(%peer, "sender not in the allow-list");
+    false
+}
+
+/// Reads frames from one connection (plain TCP or TLS) until it ends, goes idle, sends a
+/// bad frame, or the server shuts down.
+pub async fn connection<S: AsyncRead + Unpin>(
+    mut stream: S,
     peer: SocketAddr,
     tx: mpsc::Sender<Message>,
     stats: &Stats,

@@ -51,6 +51,7 @@ pub async fn run(
     tx: mpsc::Sender<Message>,
     stats: Arc<Stats>,
     shutdown: CancellationToken,
+    allow: Vec<picket_store::Cidr>,
 ) {
     tracing::info!(%addr, "listening on udp");
     let mut buf = vec![0u8; 65_536];
@@ -59,7 +60,11 @@ pub async fn run(
             _ = shutdown.cancelled() => break,
             r = sock.recv_from(&mut buf) => r,
         };
-        let Ok((n, _peer)) = got else { continue };
+        let Ok((n, peer)) = got else { continue };
+        if !allow.is_empty() && !allow.iter().any(|c| c.contains(peer.ip().to_canonical())) {
+            Stats::inc(&stats.denied_sender);
+            continue;
+        }
         let data = buf.get(..n).unwrap_or_default();
         let keep = data.len()
             - data
