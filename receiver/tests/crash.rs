@@ -103,3 +103,73 @@ fn import_killed_at_random_points_loses_nothing_it_flushed() {
         "no import got far enough to flush: the test proved nothing"
     );
 }
+
+#[test]
+fn serve_killed_under_load_reopens_and_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut total_before = 0;
+    for round in 0..4 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let addr = format!("127.0.0.1:{port}");
+        let mut child = picket()
+            .arg("--data")
+            .arg(&data)
+            .args([
+                "serve",
+                "--no-udp",
+                "--tcp",
+                &addr,
+                "--flush-interval",
+                "100",
+            ])
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        let mut conn = loop {
+            if let Ok(c) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+                break c;
+            }
+            assert!(std::time::Instant::now() < deadline, "serve did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        // Keep sending until the kill; the kill lands at a different point each round.
+        let writer = std::thread::spawn(move || {
+            let mut i = 0u64;
+            loop {
+                let line = format!(
+                    "<38>Nov  8 15:26:31 gw sshd[{i}]: Failed password for root from 198.51.100.{} port {i} ssh2\n",
+                    i % 250
+                );
+                if conn.write_all(line.as_bytes()).is_err() {
+                    return i;
+                }
+                i += 1;
+            }
+        });
+        std::thread::sleep(Duration::from_millis(900 + 330 * round));
+        let _ = child.kill();
+        child.wait().unwrap();
+        let sent = writer.join().unwrap();
+        let (ok, events, text) = verify(&data);
+        assert!(
+            ok,
+            "round {round}: after kill -9 of serve, verify failed: {text}"
+        );
+        assert!(
+            events >= total_before,
+            "round {round}: events went from {total_before} to {events}"
+        );
+        eprintln!("round {round}: {sent} lines sent, {events} events stored in all");
+        total_before = events;
+    }
+    assert!(
+        total_before > 0,
+        "nothing was stored before any kill: the test proved nothing"
+    );
+}
