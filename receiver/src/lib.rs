@@ -3,6 +3,7 @@
 //! The parsing lives in `picket-parsers`; this crate wires it to files, sockets and the store.
 
 pub mod cli;
+pub mod config;
 pub mod error;
 pub mod framing;
 pub mod lines;

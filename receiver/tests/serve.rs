@@ -288,3 +288,86 @@ fn senders_outside_the_allow_list_get_nothing_stored() {
     assert!(ok, "{log}");
     assert_eq!(stored(&data).len(), 1, "{log}");
 }
+
+#[test]
+fn a_config_file_sets_listeners_allow_lists_and_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let data = dir.path().join("from-config");
+    let conf = dir.path().join("picket.toml");
+    std::fs::write(
+        &conf,
+        format!(
+            "data = \"{}\"\nmax_message = 100\n[udp]\nlisten = [\"127.0.0.1:{port}\"]\nallow = [\"10.0.0.0/8\"]\n\
+             [tcp]\nlisten = [\"127.0.0.1:{port}\"]\n[writer]\nflush_interval_ms = 100\n",
+            data.display()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_picket"))
+        .arg("--config")
+        .arg(&conf)
+        .arg("serve")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut c = loop {
+        if let Ok(c) = TcpStream::connect(("127.0.0.1", port)) {
+            break c;
+        }
+        assert!(Instant::now() < deadline, "serve did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    logger(
+        port,
+        &["-d", "-t", "x"],
+        "udp is refused by the file's allow-list",
+    );
+    c.write_all(format!("<13>{}\n<13>short\n", "x".repeat(300)).as_bytes())
+        .unwrap();
+    drop(c);
+    std::thread::sleep(Duration::from_millis(600));
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap();
+    let mut log = String::new();
+    use std::io::Read;
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    let lines = stored(&data);
+    assert_eq!(lines.len(), 2, "{log}");
+    assert!(
+        lines.keys().any(|l| l.len() == 100),
+        "the long line is cut at 100 bytes: {lines:?}"
+    );
+    assert!(
+        log.contains("truncated 1") && log.contains("denied senders 1"),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_typo_in_the_config_file_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("picket.toml");
+    std::fs::write(&conf, "[tcp]\nmax_conections = 5\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_picket"))
+        .arg("--config")
+        .arg(&conf)
+        .arg("serve")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("picket.toml") && err.contains("max_conections"),
+        "{err}"
+    );
+}

@@ -6,6 +6,9 @@ mod parse;
 mod vacuum;
 mod verify;
 
+pub use input::parse_offset;
+pub use vacuum::{parse_duration, parse_size};
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -19,10 +22,10 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "picket", version, about, long_about)]
 pub struct Cli {
-    /// Data directory (store, query socket).
-    #[arg(long, global = true, value_name = "DIR", default_value = "picket-data")]
-    pub data: PathBuf,
-    /// Configuration file (TOML).
+    /// Data directory (store, query socket) [default: picket-data, or `data` in the config file].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Configuration file (TOML; see deploy/picket.toml.example). Flags override it.
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// What to do.
@@ -37,8 +40,8 @@ pub enum Command {
     ///
     /// With no flags: UDP and TCP on 0.0.0.0:5514, data in ./picket-data. Every message is
     /// stored, parsed or not. SIGTERM or SIGINT stops the listeners, stores everything
-    /// already read, and exits 0. (TLS, allow-lists, the config file and the query socket
-    /// are not in this build yet.)
+    /// already read, and exits 0; SIGHUP reloads the TLS certificate. (The query socket is
+    /// not in this build yet.)
     Serve(crate::serve::ServeArgs),
     /// Parse log lines and print one JSON event per input line, in input order.
     ///
@@ -67,37 +70,44 @@ pub enum Command {
 
 /// Starts logging (to stderr) and the server.
 fn serve(
-    data: &std::path::Path,
-    config: Option<&std::path::Path>,
+    data: PathBuf,
+    file: &crate::config::FileConfig,
     args: &crate::serve::ServeArgs,
 ) -> Result<(), crate::error::Error> {
-    if let Some(c) = config {
-        return Err(crate::error::Error::Usage(format!(
-            "--config {}: configuration files are not supported by this build yet; use the flags (picket serve --help)",
-            c.display()
-        )));
-    }
+    let cfg = crate::serve::ServeConfig::build(data, file, args)?;
     use std::io::IsTerminal;
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .init();
-    crate::serve::run(crate::serve::ServeConfig::from_args(
-        data.to_path_buf(),
-        args,
-    ))
+    crate::serve::run(cfg)
 }
 
 /// Runs the command line and turns errors into a message and an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let file = match &cli.config {
+        Some(path) => match crate::config::FileConfig::load(path) {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("picket: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        None => crate::config::FileConfig::default(),
+    };
+    let data = cli
+        .data
+        .clone()
+        .or_else(|| file.data.clone())
+        .unwrap_or_else(|| PathBuf::from("picket-data"));
     let result = match cli.command {
-        Command::Serve(args) => serve(&cli.data, cli.config.as_deref(), &args).map(|()| true),
+        Command::Serve(args) => serve(data, &file, &args).map(|()| true),
         Command::Parse(args) => parse::run(&args).map(|()| true),
-        Command::Import(args) => import::run(&cli.data, &args).map(|()| true),
-        Command::Verify => verify::run(&cli.data),
-        Command::Vacuum(args) => vacuum::run(&cli.data, &args).map(|()| true),
+        Command::Import(args) => import::run(&data, &args).map(|()| true),
+        Command::Verify => verify::run(&data),
+        Command::Vacuum(args) => vacuum::run(&data, &args).map(|()| true),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

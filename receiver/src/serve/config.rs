@@ -6,6 +6,9 @@ use std::time::Duration;
 
 use clap::Args;
 
+use crate::config::{FileConfig, cidrs};
+use crate::error::Error;
+
 /// Flags of `picket serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -16,16 +19,16 @@ pub struct ServeArgs {
     #[arg(long, value_name = "ADDR")]
     pub tcp: Vec<SocketAddr>,
     /// TLS address to listen on (RFC 5425); needs --cert and --key.
-    #[arg(long, value_name = "ADDR", requires_all = ["cert", "key"])]
+    #[arg(long, value_name = "ADDR")]
     pub tls: Option<SocketAddr>,
     /// TLS certificate chain (PEM); reloaded on SIGHUP.
-    #[arg(long, value_name = "FILE", requires = "tls")]
+    #[arg(long, value_name = "FILE")]
     pub cert: Option<PathBuf>,
     /// TLS private key (PEM); reloaded on SIGHUP.
-    #[arg(long, value_name = "FILE", requires = "tls")]
+    #[arg(long, value_name = "FILE")]
     pub key: Option<PathBuf>,
     /// Require TLS clients to present a certificate signed by this CA (PEM): mutual TLS.
-    #[arg(long, value_name = "FILE", requires = "tls")]
+    #[arg(long, value_name = "FILE")]
     pub client_ca: Option<PathBuf>,
     /// Accept messages only from these senders (address or CIDR, repeatable; default: all).
     /// Others are counted and nothing of theirs is stored.
@@ -37,18 +40,19 @@ pub struct ServeArgs {
     /// Do not listen on TCP.
     #[arg(long)]
     pub no_tcp: bool,
-    /// Longest message kept, in bytes; longer ones are cut, flagged and counted.
-    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024)]
-    pub max_message: usize,
-    /// Most TCP connections open at once; more are refused and counted.
-    #[arg(long, value_name = "N", default_value_t = 10_000)]
-    pub max_connections: usize,
-    /// Close a TCP connection idle for this many seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 600)]
-    pub idle_timeout: u64,
-    /// Store a batch at least this often (milliseconds); a crash loses at most this much.
-    #[arg(long, value_name = "MS", default_value_t = 1000)]
-    pub flush_interval: u64,
+    /// Longest message kept, in bytes; longer ones are cut, flagged and counted [default: 65536].
+    #[arg(long, value_name = "BYTES")]
+    pub max_message: Option<usize>,
+    /// Most TCP connections open at once; more are refused and counted [default: 10000].
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<usize>,
+    /// Close a TCP connection idle for this many seconds [default: 600].
+    #[arg(long, value_name = "SECS")]
+    pub idle_timeout: Option<u64>,
+    /// Store a batch at least this often (milliseconds); a crash loses at most this much
+    /// [default: 1000].
+    #[arg(long, value_name = "MS")]
+    pub flush_interval: Option<u64>,
 }
 
 /// Everything the server runs with.
@@ -62,8 +66,18 @@ pub struct ServeConfig {
     pub tcp: Vec<SocketAddr>,
     /// TLS listen address and its files.
     pub tls: Option<(SocketAddr, super::tls::TlsFiles)>,
-    /// Senders allowed (empty: all).
-    pub allow: Vec<picket_store::Cidr>,
+    /// Senders allowed on UDP (empty: all).
+    pub udp_allow: Vec<picket_store::Cidr>,
+    /// Senders allowed on TCP (empty: all).
+    pub tcp_allow: Vec<picket_store::Cidr>,
+    /// Senders allowed on TLS (empty: all).
+    pub tls_allow: Vec<picket_store::Cidr>,
+    /// Zone of stamps that name none, seconds east of UTC.
+    pub time_zone: i32,
+    /// sled page cache, bytes.
+    pub cache_bytes: u64,
+    /// Retention applied at start and every minute.
+    pub retention: picket_store::Retention,
     /// Maximum message size in bytes.
     pub max_message: usize,
     /// Maximum open TCP connections.
@@ -85,38 +99,121 @@ pub struct ServeConfig {
 const DEFAULT_ADDR: &str = "0.0.0.0:5514";
 
 impl ServeConfig {
-    /// The embedded default with the flags applied.
-    pub fn from_args(data: PathBuf, a: &ServeArgs) -> ServeConfig {
+    /// The embedded default, then the file, then the flags.
+    pub fn build(data: PathBuf, file: &FileConfig, a: &ServeArgs) -> Result<ServeConfig, Error> {
         let default: Vec<SocketAddr> = DEFAULT_ADDR.parse().into_iter().collect();
-        let pick = |given: &Vec<SocketAddr>, off: bool| match (off, given.is_empty()) {
-            (true, _) => Vec::new(),
-            (false, true) => default.clone(),
-            (false, false) => given.clone(),
+        let udp_s = file.udp.as_ref();
+        let tcp_s = file.tcp.as_ref();
+        let tls_s = file.tls.as_ref();
+        let listen = |flag: &Vec<SocketAddr>, off: bool, from_file: Option<&Vec<SocketAddr>>| {
+            if off {
+                Vec::new()
+            } else if !flag.is_empty() {
+                flag.clone()
+            } else {
+                from_file.cloned().unwrap_or_else(|| default.clone())
+            }
         };
-        ServeConfig {
-            data,
-            udp: pick(&a.udp, a.no_udp),
-            tcp: pick(&a.tcp, a.no_tcp),
-            tls: match (a.tls, &a.cert, &a.key) {
-                (Some(addr), Some(cert), Some(key)) => Some((
-                    addr,
-                    super::tls::TlsFiles {
-                        cert: cert.clone(),
-                        key: key.clone(),
-                        client_ca: a.client_ca.clone(),
-                    },
-                )),
-                _ => None,
+        let common = match &file.allow {
+            Some(l) => cidrs(l, "allow")?,
+            None => Vec::new(),
+        };
+        let allow =
+            |own: Option<&Vec<String>>, key: &str| -> Result<Vec<picket_store::Cidr>, Error> {
+                if !a.allow.is_empty() {
+                    return Ok(a.allow.clone());
+                }
+                match own {
+                    Some(l) => cidrs(l, key),
+                    None => Ok(common.clone()),
+                }
+            };
+        let tls_addr = a.tls.or(tls_s.and_then(|t| t.listen));
+        let cert = a.cert.clone().or(tls_s.and_then(|t| t.cert.clone()));
+        let key = a.key.clone().or(tls_s.and_then(|t| t.key.clone()));
+        let tls = match (tls_addr, cert, key) {
+            (Some(addr), Some(cert), Some(key)) => Some((
+                addr,
+                super::tls::TlsFiles {
+                    cert,
+                    key,
+                    client_ca: a
+                        .client_ca
+                        .clone()
+                        .or(tls_s.and_then(|t| t.client_ca.clone())),
+                },
+            )),
+            (Some(addr), _, _) => {
+                return Err(Error::Usage(format!(
+                    "TLS on {addr} needs a certificate and a key (--cert and --key, or [tls] cert and key)"
+                )));
+            }
+            _ => None,
+        };
+        let tz = file.time_zone.as_deref().unwrap_or("Z");
+        let time_zone = crate::cli::parse_offset(tz)
+            .map_err(|e| Error::Usage(format!("config key time_zone: {e}")))?;
+        let store_s = file.store.as_ref();
+        let writer_s = file.writer.as_ref();
+        let retention = picket_store::Retention {
+            max_age: match store_s.and_then(|s| s.retention_max_age.as_deref()) {
+                Some(v) => Some(
+                    crate::cli::parse_duration(v)
+                        .map_err(|e| Error::Usage(format!("config key retention_max_age: {e}")))?,
+                ),
+                None => None,
             },
-            allow: a.allow.clone(),
-            max_message: a.max_message.max(64),
-            max_connections: a.max_connections.max(1),
-            idle_timeout: Duration::from_secs(a.idle_timeout.max(1)),
-            flush_interval: Duration::from_millis(a.flush_interval.max(10)),
-            batch_events: 20_000,
-            queue: 100_000,
-            udp_workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
-            recv_buffer: 32 << 20,
-        }
+            max_bytes: match store_s.and_then(|s| s.retention_max_size.as_deref()) {
+                Some(v) => Some(
+                    crate::cli::parse_size(v)
+                        .map_err(|e| Error::Usage(format!("config key retention_max_size: {e}")))?,
+                ),
+                None => None,
+            },
+        };
+        Ok(ServeConfig {
+            data,
+            udp: listen(&a.udp, a.no_udp, udp_s.and_then(|u| u.listen.as_ref())),
+            tcp: listen(&a.tcp, a.no_tcp, tcp_s.and_then(|t| t.listen.as_ref())),
+            tls,
+            udp_allow: allow(udp_s.and_then(|u| u.allow.as_ref()), "udp.allow")?,
+            tcp_allow: allow(tcp_s.and_then(|t| t.allow.as_ref()), "tcp.allow")?,
+            tls_allow: allow(tls_s.and_then(|t| t.allow.as_ref()), "tls.allow")?,
+            max_message: a
+                .max_message
+                .or(file.max_message)
+                .unwrap_or(64 * 1024)
+                .max(64),
+            max_connections: a
+                .max_connections
+                .or(tcp_s.and_then(|t| t.max_connections))
+                .unwrap_or(10_000)
+                .max(1),
+            idle_timeout: Duration::from_secs(
+                a.idle_timeout
+                    .or(tcp_s.and_then(|t| t.idle_timeout_secs))
+                    .unwrap_or(600)
+                    .max(1),
+            ),
+            flush_interval: Duration::from_millis(
+                a.flush_interval
+                    .or(writer_s.and_then(|w| w.flush_interval_ms))
+                    .unwrap_or(1000)
+                    .max(10),
+            ),
+            batch_events: writer_s
+                .and_then(|w| w.batch_events)
+                .unwrap_or(20_000)
+                .max(1),
+            queue: writer_s.and_then(|w| w.queue).unwrap_or(100_000).max(1),
+            udp_workers: udp_s
+                .and_then(|u| u.workers)
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+                .max(1),
+            recv_buffer: udp_s.and_then(|u| u.receive_buffer).unwrap_or(32 << 20),
+            time_zone,
+            cache_bytes: store_s.and_then(|s| s.cache_mb).unwrap_or(64) << 20,
+            retention,
+        })
     }
 }

@@ -97,7 +97,7 @@ async fn serve(cfg: ServeConfig) -> Result<(), Error> {
             tx.clone(),
             stats.clone(),
             shutdown.clone(),
-            cfg.allow.clone(),
+            cfg.udp_allow.clone(),
         )));
     }
     for (addr, listener) in tcp_listeners {
@@ -126,6 +126,13 @@ async fn serve(cfg: ServeConfig) -> Result<(), Error> {
             cfg.clone(),
         )));
     }
+    if cfg.retention.max_age.is_some() || cfg.retention.max_bytes.is_some() {
+        tasks.push(tokio::spawn(retention(
+            store.clone(),
+            cfg.clone(),
+            shutdown.clone(),
+        )));
+    }
     drop(tx);
     tracing::info!(data = %cfg.data.display(), "picket is running");
 
@@ -148,6 +155,29 @@ async fn serve(cfg: ServeConfig) -> Result<(), Error> {
         })?;
     tracing::info!(stored, "stopped; {}", stats.summary());
     Ok(())
+}
+
+/// Applies retention at start and every minute until shutdown.
+async fn retention(store: Arc<picket_store::Store>, cfg: ServeConfig, shutdown: CancellationToken) {
+    loop {
+        let s = store.clone();
+        let policy = cfg.retention;
+        match tokio::task::spawn_blocking(move || s.apply_retention(&policy, now_ns())).await {
+            Ok(Ok(r)) if r.batches > 0 => {
+                tracing::info!(
+                    events = r.events,
+                    batches = r.batches,
+                    "retention removed old events"
+                )
+            }
+            Ok(Err(e)) => tracing::error!("retention failed: {e}"),
+            _ => {}
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+        }
+    }
 }
 
 async fn wait_for_signal() {

@@ -60,7 +60,7 @@ pub async fn run(
         let Ok((stream, peer)) = accepted else {
             continue;
         };
-        if !allowed(&cfg, peer, &stats) {
+        if !allowed(&cfg.tcp_allow, peer, &stats) {
             continue;
         }
         let Ok(permit) = slots.clone().try_acquire_owned() else {
@@ -86,13 +86,8 @@ pub async fn run(
 
 /// True when the sender may send; a refused sender is counted (and its connection dropped
 /// by the caller) before anything is read.
-pub fn allowed(cfg: &ServeConfig, peer: SocketAddr, stats: &Stats) -> bool {
-    if cfg.allow.is_empty()
-        || cfg
-            .allow
-            .iter()
-            .any(|c| c.contains(peer.ip().to_canonical()))
-    {
+pub fn allowed(allow: &[picket_store::Cidr], peer: SocketAddr, stats: &Stats) -> bool {
+    if allow.is_empty() || allow.iter().any(|c| c.contains(peer.ip().to_canonical())) {
         return true;
     }
     Stats::inc(&stats.denied_sender);

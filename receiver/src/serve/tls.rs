@@ -122,7 +122,7 @@ pub async fn run(
         let Ok((stream, peer)) = accepted else {
             continue;
         };
-        if !super::tcp::allowed(&cfg, peer, &stats) {
+        if !super::tcp::allowed(&cfg.tls_allow, peer, &stats) {
             continue;
         }
         let Ok(permit) = slots.clone().try_acquire_owned() else {

@@ -55,8 +55,9 @@ pub async fn run(
         let store2 = store.clone();
         let data = cfg.data.clone();
         let taken = std::mem::take(&mut pending);
+        let tz = cfg.time_zone;
         let (back, result) = tokio::task::spawn_blocking(move || {
-            let r = commit(&store2, &taken, &mut batch);
+            let r = commit(&store2, &taken, &mut batch, tz);
             (taken, (batch, r))
         })
         .await
@@ -79,9 +80,13 @@ fn commit(
     store: &Store,
     msgs: &[Message],
     batch: &mut Batch,
+    time_zone: i32,
 ) -> Result<u64, picket_store::StoreError> {
     batch.clear();
-    let ctx = ParseContext::new(picket_parsers::Timestamp::now().secs);
+    let ctx = ParseContext {
+        reference: picket_parsers::Timestamp::now().secs,
+        default_offset: time_zone,
+    };
     for m in msgs {
         batch.push(&parse_line(&m.bytes, &ctx), m.received_ns);
     }

@@ -1,0 +1,137 @@
+//! The configuration file (TOML). Every key is optional; flags override the file and the file
+//! overrides the embedded default. `deploy/picket.toml.example` documents every key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::Error;
+
+/// The whole file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// Data directory.
+    pub data: Option<PathBuf>,
+    /// Zone of stamps that name none (`Z`, `+01:00`).
+    pub time_zone: Option<String>,
+    /// Longest message kept from a stream (TCP, TLS), in bytes.
+    pub max_message: Option<usize>,
+    /// Senders allowed on every listener unless the listener has its own list.
+    pub allow: Option<Vec<String>>,
+    /// `[udp]`.
+    pub udp: Option<UdpSection>,
+    /// `[tcp]`.
+    pub tcp: Option<TcpSection>,
+    /// `[tls]`.
+    pub tls: Option<TlsSection>,
+    /// `[writer]`.
+    pub writer: Option<WriterSection>,
+    /// `[store]`.
+    pub store: Option<StoreSection>,
+}
+
+/// `[udp]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UdpSection {
+    /// Addresses; `[]` turns UDP off.
+    pub listen: Option<Vec<SocketAddr>>,
+    /// Senders allowed on UDP.
+    pub allow: Option<Vec<String>>,
+    /// Sockets per address (SO_REUSEPORT).
+    pub workers: Option<usize>,
+    /// Requested receive buffer, bytes.
+    pub receive_buffer: Option<usize>,
+}
+
+/// `[tcp]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TcpSection {
+    /// Addresses; `[]` turns TCP off.
+    pub listen: Option<Vec<SocketAddr>>,
+    /// Senders allowed on TCP.
+    pub allow: Option<Vec<String>>,
+    /// Most connections open at once (TCP and TLS each).
+    pub max_connections: Option<usize>,
+    /// Idle connections are closed after this many seconds.
+    pub idle_timeout_secs: Option<u64>,
+}
+
+/// `[tls]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSection {
+    /// Address.
+    pub listen: Option<SocketAddr>,
+    /// Certificate chain, PEM.
+    pub cert: Option<PathBuf>,
+    /// Private key, PEM.
+    pub key: Option<PathBuf>,
+    /// CA for client certificates (mutual TLS).
+    pub client_ca: Option<PathBuf>,
+    /// Senders allowed on TLS.
+    pub allow: Option<Vec<String>>,
+}
+
+/// `[writer]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WriterSection {
+    /// Store a batch at least this often, milliseconds.
+    pub flush_interval_ms: Option<u64>,
+    /// Most messages in one batch.
+    pub batch_events: Option<usize>,
+    /// Messages queued between listeners and the writer.
+    pub queue: Option<usize>,
+}
+
+/// `[store]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSection {
+    /// sled page cache, MiB.
+    pub cache_mb: Option<u64>,
+    /// Remove events older than this (`180d`, `12h`).
+    pub retention_max_age: Option<String>,
+    /// Remove the oldest events while more than this is stored (`20G`).
+    pub retention_max_size: Option<String>,
+}
+
+impl FileConfig {
+    /// Reads and checks a file.
+    pub fn load(path: &Path) -> Result<FileConfig, Error> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::File {
+            op: "read",
+            path: path.to_path_buf(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|e| Error::Usage(format!("{}: {e}", path.display())))
+    }
+}
+
+/// Parses a list of CIDR strings from the file.
+pub fn cidrs(list: &[String], key: &str) -> Result<Vec<picket_store::Cidr>, Error> {
+    list.iter()
+        .map(|s| {
+            s.parse()
+                .map_err(|e: String| Error::Usage(format!("config key {key}: {e}")))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_file_parses_and_typos_are_errors() {
+        let example = include_str!("../../deploy/picket.toml.example");
+        let cfg: FileConfig = toml::from_str(example).unwrap();
+        assert_eq!(cfg.tcp.unwrap().max_connections, Some(10_000));
+        let err = toml::from_str::<FileConfig>("[tcp]\nmax_conections = 5\n").unwrap_err();
+        assert!(err.to_string().contains("max_conections"), "{err}");
+    }
+}
