@@ -18,6 +18,10 @@ pub struct FileConfig {
     pub time_zone: Option<String>,
     /// Longest message kept from a stream (TCP, TLS), in bytes.
     pub max_message: Option<usize>,
+    /// Query socket path (default: DATA/picket.sock).
+    pub socket: Option<PathBuf>,
+    /// Group that may use the query socket (mode 0660 instead of 0600).
+    pub socket_group: Option<String>,
     /// Senders allowed on every listener unless the listener has its own list.
     pub allow: Option<Vec<String>>,
     /// `[udp]`.

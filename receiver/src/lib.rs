@@ -7,4 +7,5 @@ pub mod config;
 pub mod error;
 pub mod framing;
 pub mod lines;
+pub mod query;
 pub mod serve;

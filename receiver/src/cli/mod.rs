@@ -1,5 +1,6 @@
 //! The command line: one binary, one subcommand per job (see DESIGN.md, "The command line").
 
+mod client;
 mod import;
 mod input;
 mod parse;
@@ -61,6 +62,26 @@ pub enum Command {
     /// reordered (with its time range); exits 1 if the store does not verify. Run it while
     /// `picket serve` is stopped: the store is locked by the process that has it open.
     Verify,
+    /// Ask the running server for stored events.
+    Query {
+        /// What to ask for.
+        #[command(subcommand)]
+        what: client::QueryCommand,
+        #[command(flatten)]
+        socket: client::SocketArgs,
+    },
+    /// Follow live events as the running server stores them (Ctrl-C to stop).
+    Tail {
+        #[command(flatten)]
+        filters: client::Filters,
+        #[command(flatten)]
+        socket: client::SocketArgs,
+    },
+    /// The running server's counters: received, stored, dropped, connections, store size.
+    Stats {
+        #[command(flatten)]
+        socket: client::SocketArgs,
+    },
     /// Apply retention now: remove the oldest events by age and/or size.
     ///
     /// Whole write batches are removed from every tree at once, and the evidence chain keeps
@@ -107,6 +128,9 @@ pub fn main() -> ExitCode {
         Command::Parse(args) => parse::run(&args).map(|()| true),
         Command::Import(args) => import::run(&data, &args).map(|()| true),
         Command::Verify => verify::run(&data),
+        Command::Query { what, socket } => client::query(&data, &socket, &what),
+        Command::Tail { filters, socket } => client::tail(&data, &socket, &filters),
+        Command::Stats { socket } => client::stats(&data, &socket),
         Command::Vacuum(args) => vacuum::run(&data, &args).map(|()| true),
     };
     match result {

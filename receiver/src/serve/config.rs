@@ -74,6 +74,10 @@ pub struct ServeConfig {
     pub tls_allow: Vec<picket_store::Cidr>,
     /// Zone of stamps that name none, seconds east of UTC.
     pub time_zone: i32,
+    /// Query socket path.
+    pub socket: PathBuf,
+    /// Group given access to the query socket.
+    pub socket_group: Option<String>,
     /// sled page cache, bytes.
     pub cache_bytes: u64,
     /// Retention applied at start and every minute.
@@ -171,7 +175,10 @@ impl ServeConfig {
                 None => None,
             },
         };
+        let socket = file.socket.clone().unwrap_or_else(|| data.join("picket.sock"));
         Ok(ServeConfig {
+            socket,
+            socket_group: file.socket_group.clone(),
             data,
             udp: listen(&a.udp, a.no_udp, udp_s.and_then(|u| u.listen.as_ref())),
             tcp: listen(&a.tcp, a.no_tcp, tcp_s.and_then(|t| t.listen.as_ref())),

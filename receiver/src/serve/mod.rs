@@ -88,7 +88,27 @@ async fn serve(cfg: ServeConfig) -> Result<(), Error> {
         None => None,
     };
 
-    let writer = tokio::spawn(writer::run(rx, store.clone(), stats.clone(), cfg.clone()));
+    let query_listener = crate::query::bind(&cfg.socket, cfg.socket_group.as_deref())?;
+    let (tail, _) = tokio::sync::broadcast::channel(4096);
+    let writer = tokio::spawn(writer::run(
+        rx,
+        store.clone(),
+        stats.clone(),
+        cfg.clone(),
+        tail.clone(),
+    ));
+    let query_ctx = crate::query::Context {
+        store: store.clone(),
+        stats: stats.clone(),
+        tail,
+        time_zone: cfg.time_zone,
+    };
+    let query_task = tokio::spawn(crate::query::run(
+        query_listener,
+        cfg.socket.clone(),
+        query_ctx,
+        shutdown.clone(),
+    ));
     let mut tasks = Vec::new();
     for (addr, sock) in udp_sockets {
         tasks.push(tokio::spawn(udp::run(
@@ -146,6 +166,7 @@ async fn serve(cfg: ServeConfig) -> Result<(), Error> {
     let stored = writer
         .await
         .map_err(|e| Error::Usage(format!("writer failed: {e}")))??;
+    let _ = query_task.await;
     store
         .checkpoint()
         .and_then(|()| store.flush().map(|_| ()))

@@ -18,6 +18,7 @@ pub async fn run(
     store: Arc<Store>,
     stats: Arc<Stats>,
     cfg: ServeConfig,
+    tail: tokio::sync::broadcast::Sender<crate::query::TailItem>,
 ) -> Result<u64, Error> {
     let mut pending: Vec<Message> = Vec::with_capacity(cfg.batch_events);
     let mut batch = Batch::new();
@@ -69,6 +70,15 @@ pub async fn run(
         stats
             .stored
             .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        // Live subscribers see what was just stored; without any, this costs nothing.
+        if tail.receiver_count() > 0 {
+            for m in &back {
+                let _ = tail.send(crate::query::TailItem {
+                    bytes: m.bytes.clone(),
+                    received_ns: m.received_ns,
+                });
+            }
+        }
         pending = back;
         pending.clear();
     }

@@ -1,0 +1,205 @@
+//! The query clients: `picket query events`, `picket tail`, `picket stats`. They speak the
+//! query socket's protocol (docs/protocol.md) and print a table on a terminal, JSON lines when
+//! piped or with `--json`. Text from the network is escaped before it reaches a terminal.
+
+use std::io::{BufRead, BufReader, IsTerminal, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Subcommand};
+use serde_json::Value;
+
+use crate::error::Error;
+
+/// Where the server's socket is.
+#[derive(Debug, Args)]
+pub struct SocketArgs {
+    /// Query socket of the running server [default: DATA/picket.sock].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub socket: Option<PathBuf>,
+    /// Print JSON lines even on a terminal.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+/// Filters for events and the live tail.
+#[derive(Debug, Args, Default)]
+pub struct Filters {
+    /// Source address or CIDR block.
+    #[arg(long, value_name = "IP|CIDR")]
+    pub src: Option<String>,
+    /// Dataset (sshd, tcpd, snort, portsentry, xinetd, log_in_vain, cisco_acl, iptables, syslog).
+    #[arg(long, value_name = "D")]
+    pub dataset: Option<String>,
+    /// Action (login-failed, acl-denied, port-scan, ...).
+    #[arg(long, value_name = "A")]
+    pub action: Option<String>,
+    /// Reporting host, exactly.
+    #[arg(long, value_name = "HOST")]
+    pub host: Option<String>,
+    /// Text that the raw line contains.
+    #[arg(long, value_name = "TEXT")]
+    pub text: Option<String>,
+}
+
+/// `picket query …`.
+#[derive(Debug, Subcommand)]
+pub enum QueryCommand {
+    /// Stored events, oldest first (newest with --newest).
+    Events {
+        #[command(flatten)]
+        filters: Filters,
+        /// Received at or after: RFC 3339 or an age (`2h`, `7d`).
+        #[arg(long, value_name = "T")]
+        since: Option<String>,
+        /// Received before: RFC 3339 or an age.
+        #[arg(long, value_name = "T")]
+        until: Option<String>,
+        /// At most this many events.
+        #[arg(long, value_name = "N", default_value_t = 100)]
+        limit: usize,
+        /// Newest first.
+        #[arg(long)]
+        newest: bool,
+        /// Resume after this cursor (printed at the end of the previous page).
+        #[arg(long, value_name = "C")]
+        cursor: Option<String>,
+    },
+}
+
+fn socket_path(data: &Path, s: &SocketArgs) -> PathBuf {
+    s.socket.clone().unwrap_or_else(|| data.join("picket.sock"))
+}
+
+fn connect(path: &Path) -> Result<UnixStream, Error> {
+    UnixStream::connect(path).map_err(|e| {
+        Error::Usage(format!(
+            "cannot connect to the query socket {}: {e} (is `picket serve` running with this --data or --socket?)",
+            path.display()
+        ))
+    })
+}
+
+fn request(op: &str, f: &Filters) -> serde_json::Map<String, Value> {
+    let mut m = serde_json::Map::new();
+    m.insert("op".into(), op.into());
+    for (k, v) in [("source", &f.src), ("dataset", &f.dataset), ("action", &f.action), ("host", &f.host), ("text", &f.text)] {
+        if let Some(v) = v {
+            m.insert(k.into(), v.clone().into());
+        }
+    }
+    m
+}
+
+/// Text from the network made safe for a terminal: control characters become `\xNN`.
+fn safe(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { format!("\\x{:02x}", c as u32) } else { c.to_string() })
+        .collect()
+}
+
+fn field<'a>(v: &'a Value, path: &[&str]) -> &'a Value {
+    path.iter().fold(v, |v, k| &v[*k])
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => safe(s),
+        other => other.to_string(),
+    }
+}
+
+fn endpoint(v: &Value) -> String {
+    let ip = text(&v["ip"]);
+    let host = if ip.is_empty() { text(&v["domain"]) } else { ip };
+    match &v["port"] {
+        Value::Null => host,
+        p => format!("{host}:{p}"),
+    }
+}
+
+fn print_row(out: &mut impl Write, v: &Value) -> std::io::Result<()> {
+    let time = text(field(v, &["event", "received"]));
+    writeln!(
+        out,
+        "{:<24} {:<11} {:<19} {:<28} {:<22} {:<14} {}",
+        time.get(..23).unwrap_or(&time),
+        text(field(v, &["event", "dataset"])),
+        text(field(v, &["event", "action"])),
+        endpoint(&v["source"]),
+        endpoint(&v["destination"]),
+        text(field(v, &["host", "hostname"])),
+        text(&v["message"]).chars().take(100).collect::<String>(),
+    )
+}
+
+/// Sends a request and prints the reply stream; returns false when the server sent an error.
+fn exchange(path: &Path, req: &serde_json::Map<String, Value>, json: bool) -> Result<bool, Error> {
+    let mut conn = connect(path)?;
+    let mut line = serde_json::to_vec(req).unwrap_or_default();
+    line.push(b'\n');
+    conn.write_all(&line).map_err(Error::Stdout)?;
+    let table = !json && std::io::stdout().is_terminal();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if table && req.get("op").and_then(Value::as_str) != Some("stats") {
+        let _ = writeln!(out, "{:<24} {:<11} {:<19} {:<28} {:<22} {:<14} message", "received", "dataset", "action", "source", "destination", "host");
+    }
+    for l in BufReader::new(conn).lines() {
+        let l = l.map_err(Error::Stdin)?;
+        let v: Value = serde_json::from_str(&l).unwrap_or(Value::Null);
+        if let Some(e) = v.get("error") {
+            eprintln!("picket: server: {} ({})", text(&e["message"]), text(&e["code"]));
+            return Ok(false);
+        }
+        let end = v.get("end").is_some();
+        let written = if !table {
+            writeln!(out, "{l}")
+        } else if end {
+            match v.get("cursor") {
+                Some(c) => writeln!(out, "({} events; more with --cursor {})", v["count"], text(c)),
+                None => writeln!(out, "({} events)", v["count"]),
+            }
+        } else if let Some(n) = v.get("lagged") {
+            writeln!(out, "... {n} events missed (reader too slow)")
+        } else if let Some(s) = v.get("stats") {
+            writeln!(out, "{}", serde_json::to_string_pretty(s).unwrap_or_default())
+        } else {
+            print_row(&mut out, &v)
+        };
+        match written.and_then(|()| out.flush()) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(true),
+            Err(e) => return Err(Error::Stdout(e)),
+        }
+        if end {
+            break;
+        }
+    }
+    Ok(true)
+}
+
+/// `picket query events`.
+pub fn query(data: &Path, sock: &SocketArgs, cmd: &QueryCommand) -> Result<bool, Error> {
+    let QueryCommand::Events { filters, since, until, limit, newest, cursor } = cmd;
+    let mut req = request("events", filters);
+    req.insert("limit".into(), (*limit).into());
+    req.insert("order".into(), (if *newest { "newest" } else { "oldest" }).into());
+    for (k, v) in [("since", since), ("until", until), ("cursor", cursor)] {
+        if let Some(v) = v {
+            req.insert(k.into(), v.clone().into());
+        }
+    }
+    exchange(&socket_path(data, sock), &req, sock.json)
+}
+
+/// `picket tail`.
+pub fn tail(data: &Path, sock: &SocketArgs, filters: &Filters) -> Result<bool, Error> {
+    exchange(&socket_path(data, sock), &request("tail", filters), sock.json)
+}
+
+/// `picket stats`.
+pub fn stats(data: &Path, sock: &SocketArgs) -> Result<bool, Error> {
+    exchange(&socket_path(data, sock), &request("stats", &Filters::default()), sock.json)
+}

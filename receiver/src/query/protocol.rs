@@ -1,0 +1,176 @@
+//! The query protocol: one JSON request per line, replies as JSON lines (see docs/protocol.md).
+//! This file turns a request line into a checked [`Request`] or an error reply.
+
+use picket_parsers::{Action, Dataset, Event};
+use picket_store::{Cidr, Cursor, Order, Query};
+use serde::Deserialize;
+
+/// Longest request line accepted, in bytes.
+pub const MAX_REQUEST: usize = 16 * 1024;
+
+/// A request as sent.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    op: String,
+    source: Option<String>,
+    dataset: Option<String>,
+    action: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    host: Option<String>,
+    text: Option<String>,
+    order: Option<String>,
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+/// Filters that the store does not index: applied to each decoded event.
+#[derive(Debug, Clone, Default)]
+pub struct Extra {
+    /// Reporting host, exact.
+    pub host: Option<String>,
+    /// Substring of the raw line.
+    pub text: Option<String>,
+}
+
+impl Extra {
+    /// True when the event passes.
+    pub fn matches(&self, ev: &Event<'_>) -> bool {
+        if let Some(h) = &self.host
+            && ev.header.hostname != Some(h.as_bytes())
+        {
+            return false;
+        }
+        if let Some(t) = &self.text
+            && picket_parsers::lex::find(ev.original, t.as_bytes()).is_none()
+        {
+            return false;
+        }
+        true
+    }
+}
+
+/// A checked request.
+#[derive(Debug, Clone)]
+pub enum Request {
+    /// Stored events matching the filters.
+    Events(Query, Extra),
+    /// Live events matching the filters.
+    Tail(Query, Extra),
+    /// Server counters.
+    Stats,
+}
+
+/// An error reply: a code and a message for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyError {
+    /// Stable, machine-readable code.
+    pub code: &'static str,
+    /// What was wrong.
+    pub message: String,
+}
+
+impl ReplyError {
+    fn new(code: &'static str, message: impl Into<String>) -> ReplyError {
+        ReplyError {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The reply line (with its newline).
+    pub fn to_line(&self) -> Vec<u8> {
+        let v = serde_json::json!({"error": {"code": self.code, "message": self.message}});
+        let mut out = serde_json::to_vec(&v).unwrap_or_default();
+        out.push(b'\n');
+        out
+    }
+}
+
+/// Reads a time: RFC 3339 (`2026-11-23T10:00:00Z`) or an age before now (`90m`, `2h`, `7d`).
+pub fn parse_time(s: &str, now_ns: u64) -> Result<u64, String> {
+    if let Ok(d) = crate::cli::parse_duration(s) {
+        let ago = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        return Ok(now_ns.saturating_sub(ago));
+    }
+    match picket_parsers::header::timestamp::iso(s.as_bytes()) {
+        Ok((rest, t)) if rest.is_empty() => {
+            let ts = t.resolve(0, 0);
+            u64::try_from(ts.as_nanos()).map_err(|_| format!("{s:?} is before 1970"))
+        }
+        _ => Err(format!("{s:?} is not a time (try 2026-11-23T10:00:00Z or 2h)")),
+    }
+}
+
+/// Parses one request line.
+pub fn parse(line: &[u8], now_ns: u64) -> Result<Request, ReplyError> {
+    let raw: Raw = serde_json::from_slice(line)
+        .map_err(|e| ReplyError::new("bad_request", format!("not a request: {e}")))?;
+    let bad = |m: String| ReplyError::new("bad_filter", m);
+    let mut q = Query::default();
+    if let Some(s) = &raw.source {
+        q.source = Some(s.parse::<Cidr>().map_err(bad)?);
+    }
+    if let Some(d) = &raw.dataset {
+        q.dataset = Some(Dataset::from_name(d).ok_or_else(|| bad(format!("unknown dataset {d:?}")))?);
+    }
+    if let Some(a) = &raw.action {
+        q.action = Some(Action::from_name(a).ok_or_else(|| bad(format!("unknown action {a:?}")))?);
+    }
+    if let Some(t) = &raw.since {
+        q.since_ns = Some(parse_time(t, now_ns).map_err(bad)?);
+    }
+    if let Some(t) = &raw.until {
+        q.until_ns = Some(parse_time(t, now_ns).map_err(bad)?);
+    }
+    q.order = match raw.order.as_deref() {
+        None | Some("oldest") => Order::OldestFirst,
+        Some("newest") => Order::NewestFirst,
+        Some(o) => return Err(bad(format!("order is \"oldest\" or \"newest\", not {o:?}"))),
+    };
+    q.limit = raw.limit;
+    if let Some(c) = &raw.cursor {
+        q.after = Some(c.parse::<Cursor>().map_err(bad)?);
+    }
+    let extra = Extra {
+        host: raw.host,
+        text: raw.text,
+    };
+    match raw.op.as_str() {
+        "events" => Ok(Request::Events(q, extra)),
+        "tail" => Ok(Request::Tail(q, extra)),
+        "stats" => Ok(Request::Stats),
+        "incidents" | "mark" | "report" => Err(ReplyError::new(
+            "not_available",
+            format!("op {:?} comes with the incident sensor, which this build does not have", raw.op),
+        )),
+        other => Err(ReplyError::new("unknown_op", format!("unknown op {other:?} (events, tail, stats)"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_and_errors() {
+        let now = 1_795_392_000_000_000_000;
+        let r = parse(br#"{"op":"events","source":"198.51.100.0/24","dataset":"sshd","order":"newest","limit":5,"since":"2h"}"#, now).unwrap();
+        match r {
+            Request::Events(q, _) => {
+                assert_eq!(q.limit, Some(5));
+                assert_eq!(q.order, Order::NewestFirst);
+                assert_eq!(q.since_ns, Some(now - 7200 * 1_000_000_000));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(parse(b"{", now).unwrap_err().code, "bad_request");
+        assert_eq!(parse(br#"{"op":"nope"}"#, now).unwrap_err().code, "unknown_op");
+        assert_eq!(parse(br#"{"op":"events","dataset":"nope"}"#, now).unwrap_err().code, "bad_filter");
+        assert_eq!(parse(br#"{"op":"events","source":"1.2.3.4/99"}"#, now).unwrap_err().code, "bad_filter");
+        assert_eq!(parse(br#"{"op":"events","bogus":1}"#, now).unwrap_err().code, "bad_request");
+        assert_eq!(parse(br#"{"op":"events","since":"2026-11-23T00:00:00Z"}"#, now).is_ok(), true);
+        assert_eq!(parse(br#"{"op":"events","since":"yesterday"}"#, now).unwrap_err().code, "bad_filter");
+    }
+}
