@@ -83,7 +83,13 @@ fn connect(path: &Path) -> Result<UnixStream, Error> {
 fn request(op: &str, f: &Filters) -> serde_json::Map<String, Value> {
     let mut m = serde_json::Map::new();
     m.insert("op".into(), op.into());
-    for (k, v) in [("source", &f.src), ("dataset", &f.dataset), ("action", &f.action), ("host", &f.host), ("text", &f.text)] {
+    for (k, v) in [
+        ("source", &f.src),
+        ("dataset", &f.dataset),
+        ("action", &f.action),
+        ("host", &f.host),
+        ("text", &f.text),
+    ] {
         if let Some(v) = v {
             m.insert(k.into(), v.clone().into());
         }
@@ -94,7 +100,13 @@ fn request(op: &str, f: &Filters) -> serde_json::Map<String, Value> {
 /// Text from the network made safe for a terminal: control characters become `\xNN`.
 fn safe(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_control() { format!("\\x{:02x}", c as u32) } else { c.to_string() })
+        .map(|c| {
+            if c.is_control() {
+                format!("\\x{:02x}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
         .collect()
 }
 
@@ -112,7 +124,11 @@ fn text(v: &Value) -> String {
 
 fn endpoint(v: &Value) -> String {
     let ip = text(&v["ip"]);
-    let host = if ip.is_empty() { text(&v["domain"]) } else { ip };
+    let host = if ip.is_empty() {
+        text(&v["domain"])
+    } else {
+        ip
+    };
     match &v["port"] {
         Value::Null => host,
         p => format!("{host}:{p}"),
@@ -144,13 +160,21 @@ fn exchange(path: &Path, req: &serde_json::Map<String, Value>, json: bool) -> Re
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if table && req.get("op").and_then(Value::as_str) != Some("stats") {
-        let _ = writeln!(out, "{:<24} {:<11} {:<19} {:<28} {:<22} {:<14} message", "received", "dataset", "action", "source", "destination", "host");
+        let _ = writeln!(
+            out,
+            "{:<24} {:<11} {:<19} {:<28} {:<22} {:<14} message",
+            "received", "dataset", "action", "source", "destination", "host"
+        );
     }
     for l in BufReader::new(conn).lines() {
         let l = l.map_err(Error::Stdin)?;
         let v: Value = serde_json::from_str(&l).unwrap_or(Value::Null);
         if let Some(e) = v.get("error") {
-            eprintln!("picket: server: {} ({})", text(&e["message"]), text(&e["code"]));
+            eprintln!(
+                "picket: server: {} ({})",
+                text(&e["message"]),
+                text(&e["code"])
+            );
             return Ok(false);
         }
         let end = v.get("end").is_some();
@@ -158,13 +182,22 @@ fn exchange(path: &Path, req: &serde_json::Map<String, Value>, json: bool) -> Re
             writeln!(out, "{l}")
         } else if end {
             match v.get("cursor") {
-                Some(c) => writeln!(out, "({} events; more with --cursor {})", v["count"], text(c)),
+                Some(c) => writeln!(
+                    out,
+                    "({} events; more with --cursor {})",
+                    v["count"],
+                    text(c)
+                ),
                 None => writeln!(out, "({} events)", v["count"]),
             }
         } else if let Some(n) = v.get("lagged") {
             writeln!(out, "... {n} events missed (reader too slow)")
         } else if let Some(s) = v.get("stats") {
-            writeln!(out, "{}", serde_json::to_string_pretty(s).unwrap_or_default())
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(s).unwrap_or_default()
+            )
         } else {
             print_row(&mut out, &v)
         };
@@ -182,10 +215,20 @@ fn exchange(path: &Path, req: &serde_json::Map<String, Value>, json: bool) -> Re
 
 /// `picket query events`.
 pub fn query(data: &Path, sock: &SocketArgs, cmd: &QueryCommand) -> Result<bool, Error> {
-    let QueryCommand::Events { filters, since, until, limit, newest, cursor } = cmd;
+    let QueryCommand::Events {
+        filters,
+        since,
+        until,
+        limit,
+        newest,
+        cursor,
+    } = cmd;
     let mut req = request("events", filters);
     req.insert("limit".into(), (*limit).into());
-    req.insert("order".into(), (if *newest { "newest" } else { "oldest" }).into());
+    req.insert(
+        "order".into(),
+        (if *newest { "newest" } else { "oldest" }).into(),
+    );
     for (k, v) in [("since", since), ("until", until), ("cursor", cursor)] {
         if let Some(v) = v {
             req.insert(k.into(), v.clone().into());
@@ -196,10 +239,18 @@ pub fn query(data: &Path, sock: &SocketArgs, cmd: &QueryCommand) -> Result<bool,
 
 /// `picket tail`.
 pub fn tail(data: &Path, sock: &SocketArgs, filters: &Filters) -> Result<bool, Error> {
-    exchange(&socket_path(data, sock), &request("tail", filters), sock.json)
+    exchange(
+        &socket_path(data, sock),
+        &request("tail", filters),
+        sock.json,
+    )
 }
 
 /// `picket stats`.
 pub fn stats(data: &Path, sock: &SocketArgs) -> Result<bool, Error> {
-    exchange(&socket_path(data, sock), &request("stats", &Filters::default()), sock.json)
+    exchange(
+        &socket_path(data, sock),
+        &request("stats", &Filters::default()),
+        sock.json,
+    )
 }

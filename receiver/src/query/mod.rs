@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use picket_parsers::json::write_event;
-use picket_parsers::{parse_line, Event, ParseContext};
+use picket_parsers::{Event, ParseContext, parse_line};
 use picket_store::{Query, Store};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{UnixListener, UnixStream};
@@ -21,8 +21,8 @@ use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use crate::error::Error;
-use crate::serve::{now_ns, Stats};
-use protocol::{Extra, ReplyError, Request, MAX_REQUEST};
+use crate::serve::{Stats, now_ns};
+use protocol::{Extra, MAX_REQUEST, ReplyError, Request};
 
 /// One message as the writer stored it, for live subscribers.
 #[derive(Debug, Clone)]
@@ -79,13 +79,15 @@ pub fn bind(path: &Path, group: Option<&str>) -> Result<UnixListener, Error> {
     let listener = UnixListener::bind(&tmp).map_err(|e| err("bind", e))?;
     let mode = match group {
         Some(g) => {
-            let gid = group_id(g).ok_or_else(|| Error::Usage(format!("socket_group {g:?}: no such group")))?;
+            let gid = group_id(g)
+                .ok_or_else(|| Error::Usage(format!("socket_group {g:?}: no such group")))?;
             std::os::unix::fs::chown(&tmp, None, Some(gid)).map_err(|e| err("chown", e))?;
             0o660
         }
         None => 0o600,
     };
-    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode)).map_err(|e| err("chmod", e))?;
+    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode))
+        .map_err(|e| err("chmod", e))?;
     std::fs::rename(&tmp, path).map_err(|e| err("rename", e))?;
     Ok(listener)
 }
@@ -225,7 +227,13 @@ async fn events(
             let stored = match item {
                 Ok(s) => s,
                 Err(e) => {
-                    let _ = tx.blocking_send(ReplyError { code: "internal", message: e.to_string() }.to_line());
+                    let _ = tx.blocking_send(
+                        ReplyError {
+                            code: "internal",
+                            message: e.to_string(),
+                        }
+                        .to_line(),
+                    );
                     return;
                 }
             };

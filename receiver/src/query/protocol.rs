@@ -95,11 +95,13 @@ pub fn parse_time(s: &str, now_ns: u64) -> Result<u64, String> {
         return Ok(now_ns.saturating_sub(ago));
     }
     match picket_parsers::header::timestamp::iso(s.as_bytes()) {
-        Ok((rest, t)) if rest.is_empty() => {
+        Ok((b"", t)) => {
             let ts = t.resolve(0, 0);
             u64::try_from(ts.as_nanos()).map_err(|_| format!("{s:?} is before 1970"))
         }
-        _ => Err(format!("{s:?} is not a time (try 2026-11-23T10:00:00Z or 2h)")),
+        _ => Err(format!(
+            "{s:?} is not a time (try 2026-11-23T10:00:00Z or 2h)"
+        )),
     }
 }
 
@@ -113,7 +115,8 @@ pub fn parse(line: &[u8], now_ns: u64) -> Result<Request, ReplyError> {
         q.source = Some(s.parse::<Cidr>().map_err(bad)?);
     }
     if let Some(d) = &raw.dataset {
-        q.dataset = Some(Dataset::from_name(d).ok_or_else(|| bad(format!("unknown dataset {d:?}")))?);
+        q.dataset =
+            Some(Dataset::from_name(d).ok_or_else(|| bad(format!("unknown dataset {d:?}")))?);
     }
     if let Some(a) = &raw.action {
         q.action = Some(Action::from_name(a).ok_or_else(|| bad(format!("unknown action {a:?}")))?);
@@ -143,9 +146,15 @@ pub fn parse(line: &[u8], now_ns: u64) -> Result<Request, ReplyError> {
         "stats" => Ok(Request::Stats),
         "incidents" | "mark" | "report" => Err(ReplyError::new(
             "not_available",
-            format!("op {:?} comes with the incident sensor, which this build does not have", raw.op),
+            format!(
+                "op {:?} comes with the incident sensor, which this build does not have",
+                raw.op
+            ),
         )),
-        other => Err(ReplyError::new("unknown_op", format!("unknown op {other:?} (events, tail, stats)"))),
+        other => Err(ReplyError::new(
+            "unknown_op",
+            format!("unknown op {other:?} (events, tail, stats)"),
+        )),
     }
 }
 
@@ -166,11 +175,37 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(parse(b"{", now).unwrap_err().code, "bad_request");
-        assert_eq!(parse(br#"{"op":"nope"}"#, now).unwrap_err().code, "unknown_op");
-        assert_eq!(parse(br#"{"op":"events","dataset":"nope"}"#, now).unwrap_err().code, "bad_filter");
-        assert_eq!(parse(br#"{"op":"events","source":"1.2.3.4/99"}"#, now).unwrap_err().code, "bad_filter");
-        assert_eq!(parse(br#"{"op":"events","bogus":1}"#, now).unwrap_err().code, "bad_request");
-        assert_eq!(parse(br#"{"op":"events","since":"2026-11-23T00:00:00Z"}"#, now).is_ok(), true);
-        assert_eq!(parse(br#"{"op":"events","since":"yesterday"}"#, now).unwrap_err().code, "bad_filter");
+        assert_eq!(
+            parse(br#"{"op":"nope"}"#, now).unwrap_err().code,
+            "unknown_op"
+        );
+        assert_eq!(
+            parse(br#"{"op":"events","dataset":"nope"}"#, now)
+                .unwrap_err()
+                .code,
+            "bad_filter"
+        );
+        assert_eq!(
+            parse(br#"{"op":"events","source":"1.2.3.4/99"}"#, now)
+                .unwrap_err()
+                .code,
+            "bad_filter"
+        );
+        assert_eq!(
+            parse(br#"{"op":"events","bogus":1}"#, now)
+                .unwrap_err()
+                .code,
+            "bad_request"
+        );
+        assert_eq!(
+            parse(br#"{"op":"events","since":"2026-11-23T00:00:00Z"}"#, now).is_ok(),
+            true
+        );
+        assert_eq!(
+            parse(br#"{"op":"events","since":"yesterday"}"#, now)
+                .unwrap_err()
+                .code,
+            "bad_filter"
+        );
     }
 }

@@ -175,7 +175,10 @@ impl ServeConfig {
                 None => None,
             },
         };
-        let socket = file.socket.clone().unwrap_or_else(|| data.join("picket.sock"));
+        let socket = file
+            .socket
+            .clone()
+            .unwrap_or_else(|| data.join("picket.sock"));
         Ok(ServeConfig {
             socket,
             socket_group: file.socket_group.clone(),

@@ -1,0 +1,418 @@
+//! The query socket through a real Unix socket: every op, socat as a client, 50 clients while
+//! ingest runs, a tail that never reads, the socket's mode, a stale socket, bad requests.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+struct Server {
+    child: Option<Child>,
+    data: PathBuf,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(c) = self.child.as_mut() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Server {
+    fn start_in(dir: tempfile::TempDir) -> Server {
+        let data = dir.path().join("data");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_picket"))
+            .arg("--data")
+            .arg(&data)
+            .args([
+                "serve",
+                "--no-udp",
+                "--tcp",
+                &format!("127.0.0.1:{port}"),
+                "--flush-interval",
+                "50",
+            ])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !data.join("picket.sock").exists() || TcpStream::connect(("127.0.0.1", port)).is_err()
+        {
+            assert!(Instant::now() < deadline, "serve did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Server {
+            child: Some(child),
+            data,
+            port,
+            _dir: dir,
+        }
+    }
+
+    fn start() -> Server {
+        Server::start_in(tempfile::tempdir().unwrap())
+    }
+
+    fn sock(&self) -> PathBuf {
+        self.data.join("picket.sock")
+    }
+
+    fn send(&self, lines: &[String]) {
+        let mut c = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        for l in lines {
+            writeln!(c, "{l}").unwrap();
+        }
+    }
+
+    fn stop(mut self) -> String {
+        let mut child = self.child.take().unwrap();
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        child.wait().unwrap();
+        let mut log = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut log)
+            .unwrap();
+        log
+    }
+}
+
+/// One request, the reply lines up to and including the end or error line.
+fn ask(sock: &Path, req: &str) -> Vec<Value> {
+    let mut s = UnixStream::connect(sock).unwrap();
+    writeln!(s, "{req}").unwrap();
+    read_reply(&mut BufReader::new(s))
+}
+
+fn read_reply(r: &mut impl BufRead) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if r.read_line(&mut line).unwrap() == 0 {
+            return out;
+        }
+        let v: Value = serde_json::from_str(&line).unwrap();
+        let done = v.get("end").is_some() || v.get("error").is_some();
+        out.push(v);
+        if done {
+            return out;
+        }
+    }
+}
+
+fn lines(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| match i % 3 {
+            0 => format!("<38>Nov  8 15:26:31 gw sshd[{i}]: Failed password for root from 198.51.100.{} port {i} ssh2", i % 5),
+            1 => format!("<38>Nov  8 15:26:31 fw in.telnetd[{i}]: refused connect from 203.0.113.{}", i % 7),
+            _ => format!("<13>Nov  8 15:26:31 web cron[{i}]: job {i} done"),
+        })
+        .collect()
+}
+
+fn wait_stored(sock: &Path, n: u64) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = ask(sock, r#"{"op":"stats"}"#);
+        if r[0]["stats"]["stored"].as_u64() == Some(n) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "not stored in time: {r:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn events_with_filters_paging_and_stats() {
+    let srv = Server::start();
+    srv.send(&lines(300));
+    wait_stored(&srv.sock(), 300);
+    let sock = srv.sock();
+    let all = ask(&sock, r#"{"op":"events"}"#);
+    assert_eq!(all.len(), 301);
+    assert_eq!(all[300]["end"], true);
+    assert_eq!(all[300]["count"], 300);
+    let sshd = ask(
+        &sock,
+        r#"{"op":"events","dataset":"sshd","source":"198.51.100.2"}"#,
+    );
+    assert_eq!(sshd.len() - 1, 20);
+    assert!(
+        sshd[..20]
+            .iter()
+            .all(|e| e["source"]["ip"] == "198.51.100.2" && e["event"]["action"] == "login-failed")
+    );
+    let host = ask(&sock, r#"{"op":"events","host":"web","text":"job 2"}"#);
+    assert!(
+        host.len() > 1
+            && host[..host.len() - 1]
+                .iter()
+                .all(|e| e["host"]["hostname"] == "web")
+    );
+    let newest = ask(&sock, r#"{"op":"events","order":"newest","limit":1}"#);
+    assert_eq!(
+        newest[0]["event"]["original"].as_str().unwrap(),
+        lines(300)[299]
+    );
+    // Paging through a CIDR block with the cursor returns each event once.
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let req = match &cursor {
+            None => r#"{"op":"events","source":"203.0.113.0/24","limit":17}"#.to_string(),
+            Some(c) => {
+                format!(r#"{{"op":"events","source":"203.0.113.0/24","limit":17,"cursor":"{c}"}}"#)
+            }
+        };
+        let page = ask(&sock, &req);
+        let end = page.last().unwrap().clone();
+        seen.extend(
+            page[..page.len() - 1]
+                .iter()
+                .map(|e| e["event"]["original"].as_str().unwrap().to_string()),
+        );
+        match end.get("cursor") {
+            Some(c) if end["count"] == 17 => cursor = Some(c.as_str().unwrap().to_string()),
+            _ => break,
+        }
+    }
+    seen.sort();
+    let before = seen.len();
+    seen.dedup();
+    assert_eq!((before, seen.len()), (100, 100));
+    let stats = ask(&sock, r#"{"op":"stats"}"#);
+    assert_eq!(stats[0]["stats"]["store"]["by_dataset"]["tcpd"], 100);
+    assert_eq!(stats[1]["end"], true);
+    srv.stop();
+}
+
+#[test]
+fn bad_requests_get_an_error_and_the_connection_stays_usable() {
+    let srv = Server::start();
+    let mut s = UnixStream::connect(srv.sock()).unwrap();
+    let mut r = BufReader::new(s.try_clone().unwrap());
+    for (req, code) in [
+        ("not json".to_string(), "bad_request"),
+        (r#"{"op":"frobnicate"}"#.to_string(), "unknown_op"),
+        (
+            r#"{"op":"events","source":"300.1.1.1"}"#.to_string(),
+            "bad_filter",
+        ),
+        (r#"{"op":"events","limt":5}"#.to_string(), "bad_request"),
+        (
+            format!(r#"{{"op":"events","text":"{}"}}"#, "x".repeat(40_000)),
+            "too_long",
+        ),
+        (r#"{"op":"incidents"}"#.to_string(), "not_available"),
+    ] {
+        writeln!(s, "{req}").unwrap();
+        let reply = read_reply(&mut r);
+        assert_eq!(reply.len(), 1, "{reply:?}");
+        assert_eq!(reply[0]["error"]["code"], code, "{req:.60}: {reply:?}");
+    }
+    writeln!(s, r#"{{"op":"stats"}}"#).unwrap();
+    let reply = read_reply(&mut r);
+    assert!(reply[0].get("stats").is_some(), "{reply:?}");
+    srv.stop();
+}
+
+#[test]
+fn socat_is_a_client() {
+    let srv = Server::start();
+    srv.send(&lines(3));
+    wait_stored(&srv.sock(), 3);
+    let mut child = Command::new("socat")
+        .args([
+            "-t",
+            "2",
+            "-",
+            &format!("UNIX-CONNECT:{}", srv.sock().display()),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("socat (Debian package socat) is needed");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"{\"op\":\"events\",\"dataset\":\"tcpd\"}\n{\"op\":\"stats\"}\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let replies: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(replies[0]["event"]["dataset"], "tcpd");
+    assert_eq!(
+        replies[1],
+        serde_json::json!({"end": true, "count": 1, "cursor": replies[1]["cursor"]})
+    );
+    assert!(replies[2].get("stats").is_some());
+    srv.stop();
+}
+
+#[test]
+fn tail_follows_live_events_and_a_reader_that_never_reads_does_not_block_ingest() {
+    let srv = Server::start();
+    let sock = srv.sock();
+    // A subscriber that reads, and one that never does.
+    let mut reader = UnixStream::connect(&sock).unwrap();
+    writeln!(reader, r#"{{"op":"tail","dataset":"sshd"}}"#).unwrap();
+    let mut stuck = UnixStream::connect(&sock).unwrap();
+    writeln!(stuck, r#"{{"op":"tail"}}"#).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let start = Instant::now();
+    srv.send(&lines(3));
+    let mut r = BufReader::new(reader.try_clone().unwrap());
+    let mut first = String::new();
+    r.read_line(&mut first).unwrap();
+    let latency = start.elapsed();
+    let ev: Value = serde_json::from_str(&first).unwrap();
+    assert_eq!(ev["event"]["dataset"], "sshd");
+    assert!(latency < Duration::from_secs(2), "{latency:?}");
+    // Far more than the tail buffer, while `stuck` reads nothing.
+    let n = 60_000;
+    srv.send(&lines(n));
+    wait_stored(&sock, 3 + n as u64);
+    drop(reader);
+    // The stuck reader, once it reads, is told what it missed.
+    let mut r = BufReader::new(stuck);
+    let mut lagged = false;
+    let mut line = String::new();
+    for _ in 0..10_000 {
+        line.clear();
+        if r.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        if line.starts_with("{\"lagged\":") {
+            lagged = true;
+            break;
+        }
+    }
+    assert!(lagged, "no lagged notice");
+    srv.stop();
+}
+
+#[test]
+fn fifty_clients_at_once_while_ingest_runs() {
+    let srv = Server::start();
+    srv.send(&lines(600));
+    wait_stored(&srv.sock(), 600);
+    let sock = srv.sock();
+    let port = srv.port;
+    let feeder = std::thread::spawn(move || {
+        let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        for l in lines(20_000) {
+            writeln!(c, "{l}").unwrap();
+        }
+    });
+    let clients: Vec<_> = (0..50)
+        .map(|i| {
+            let sock = sock.clone();
+            std::thread::spawn(move || {
+                let req = match i % 3 {
+                    0 => r#"{"op":"events","dataset":"sshd","limit":100}"#,
+                    1 => r#"{"op":"events","source":"203.0.113.0/24","limit":50}"#,
+                    _ => r#"{"op":"stats"}"#,
+                };
+                let reply = ask(&sock, req);
+                assert_eq!(reply.last().unwrap()["end"], true, "{reply:?}");
+                reply.len()
+            })
+        })
+        .collect();
+    for c in clients {
+        assert!(c.join().unwrap() >= 2);
+    }
+    feeder.join().unwrap();
+    wait_stored(&sock, 20_600);
+    srv.stop();
+}
+
+#[test]
+fn the_socket_is_private_stale_ones_are_replaced_and_it_is_removed_on_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    // A socket file left behind by a crashed server.
+    drop(std::os::unix::net::UnixListener::bind(data.join("picket.sock")).unwrap());
+    assert!(data.join("picket.sock").exists());
+    let srv = Server::start_in(dir);
+    let mode = std::fs::metadata(srv.sock()).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let sock = srv.sock();
+    let log = srv.stop();
+    assert!(log.contains("removed a stale query socket"), "{log}");
+    assert!(!sock.exists(), "socket left after a clean exit");
+    // A client with no server says which socket it tried.
+    let out = Command::new(env!("CARGO_BIN_EXE_picket"))
+        .args(["stats", "--socket", sock.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "cannot connect to the query socket {}",
+            sock.display()
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_query_client_prints_json_when_piped() {
+    let srv = Server::start();
+    srv.send(&lines(6));
+    wait_stored(&srv.sock(), 6);
+    let out = Command::new(env!("CARGO_BIN_EXE_picket"))
+        .arg("--data")
+        .arg(&srv.data)
+        .args(["query", "events", "--dataset", "tcpd", "--limit", "5"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let vals: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(vals.len(), 3);
+    assert_eq!(vals[0]["event"]["dataset"], "tcpd");
+    assert_eq!(vals[2]["end"], true);
+    let out = Command::new(env!("CARGO_BIN_EXE_picket"))
+        .arg("--data")
+        .arg(&srv.data)
+        .args(["query", "events", "--dataset", "nonsense"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown dataset"));
+    srv.stop();
+}
