@@ -285,3 +285,29 @@ fn a_missing_certificate_is_a_clear_error() {
         "{err}"
     );
 }
+
+#[test]
+fn a_hundred_thousand_messages_over_tls_stored_exactly_once() {
+    let pki = Pki::new();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let port = free_port();
+    let server = start(&data, port, &pki, true);
+    let n = 100_000;
+    let mut payload = String::with_capacity(n * 100);
+    for i in 0..n {
+        payload.push_str(&format!("<38>Nov  8 15:26:31 gw sshd[{i}]: Failed password for root from 198.51.{}.{} port {i} ssh2\n", i / 256 % 256, i % 256));
+    }
+    let out = send(port, &pki, Some("client"), &payload);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    let log = stop(server);
+    let stored = messages(&data);
+    let mut dedup = stored.clone();
+    dedup.dedup();
+    assert_eq!((stored.len(), dedup.len()), (n, n), "{log}");
+}

@@ -1,0 +1,103 @@
+//! A downstream script written only from docs/protocol.md, in Python with the standard library:
+//! it asks for stored events, then follows the live stream.
+
+use std::io::Write;
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const SCRIPT: &str = r#"
+import json, socket, sys
+path = sys.argv[1]
+
+def connect():
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)
+    return s, s.makefile("rw")
+
+s, f = connect()
+f.write(json.dumps({"op": "events", "dataset": "sshd", "order": "newest", "limit": 5}) + "\n"); f.flush()
+stored = []
+for line in f:
+    msg = json.loads(line)
+    if msg.get("end"):
+        break
+    stored.append(msg["source"]["ip"])
+print("stored", len(stored), stored[0])
+
+t, g = connect()
+g.write(json.dumps({"op": "tail", "action": "login-failed"}) + "\n"); g.flush()
+print("ready", flush=True)
+for line in g:
+    msg = json.loads(line)
+    if "lagged" in msg:
+        continue
+    print("live", msg["source"]["ip"], msg["user"]["name"], flush=True)
+    break
+"#;
+
+#[test]
+fn a_python_script_written_from_the_protocol_doc_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_picket"))
+        .arg("--data")
+        .arg(&data)
+        .args([
+            "serve",
+            "--no-udp",
+            "--tcp",
+            &format!("127.0.0.1:{port}"),
+            "--flush-interval",
+            "50",
+        ])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut c = loop {
+        if let (true, Ok(c)) = (
+            data.join("picket.sock").exists(),
+            TcpStream::connect(("127.0.0.1", port)),
+        ) {
+            break c;
+        }
+        assert!(Instant::now() < deadline, "serve did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    for i in 0..10 {
+        writeln!(c, "<38>Nov  8 15:26:31 gw sshd[{i}]: Failed password for root from 198.51.100.{i} port 22 ssh2").unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let mut py = Command::new("python3")
+        .arg("-c")
+        .arg(SCRIPT)
+        .arg(data.join("picket.sock"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 is needed");
+    let mut out = std::io::BufReader::new(py.stdout.take().unwrap());
+    let mut line = String::new();
+    use std::io::BufRead;
+    out.read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "stored 5 198.51.100.9");
+    line.clear();
+    out.read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "ready");
+    writeln!(
+        c,
+        "<38>Nov  8 15:26:31 gw sshd[77]: Failed password for admin from 203.0.113.5 port 22 ssh2"
+    )
+    .unwrap();
+    line.clear();
+    out.read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "live 203.0.113.5 admin");
+    assert!(py.wait().unwrap().success());
+    let _ = server.kill();
+    let _ = server.wait();
+}
