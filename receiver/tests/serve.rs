@@ -151,7 +151,10 @@ fn logger_over_udp_and_tcp_in_both_formats() {
         .collect();
     datasets.sort();
     assert_eq!(datasets, ["iptables", "sshd", "syslog", "tcpd", "xinetd"]);
-    assert!(log.contains("received udp 2 tcp 3, stored 5"), "{log}");
+    assert!(
+        log.contains("received udp 2 tcp 3 tls 0, stored 5"),
+        "{log}"
+    );
 }
 
 #[test]

@@ -180,7 +180,11 @@ fn stats_lines(ctx: &Context) -> Vec<u8> {
         .map(|(d, n)| (d.as_str().to_string(), (*n).into()))
         .collect();
     let v = serde_json::json!({"stats": {
-        "received": {"udp": s.udp_received.load(Relaxed), "tcp": s.tcp_received.load(Relaxed)},
+        "received": {
+            "udp": s.udp_received.load(Relaxed),
+            "tcp": s.tcp_received.load(Relaxed),
+            "tls": s.tls_received.load(Relaxed),
+        },
         "stored": s.stored.load(Relaxed),
         "truncated": s.truncated.load(Relaxed),
         "dropped": {

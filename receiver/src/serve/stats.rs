@@ -9,6 +9,8 @@ pub struct Stats {
     pub udp_received: AtomicU64,
     /// TCP messages received.
     pub tcp_received: AtomicU64,
+    /// TLS messages received.
+    pub tls_received: AtomicU64,
     /// Messages stored.
     pub stored: AtomicU64,
     /// Messages cut at the maximum size.
@@ -37,9 +39,10 @@ impl Stats {
     pub fn summary(&self) -> String {
         let g = |c: &AtomicU64| c.load(Ordering::Relaxed);
         format!(
-            "received udp {} tcp {}, stored {}, truncated {}, dropped (queue full) {}, bad frames {}, refused connections {}, denied senders {}, failed TLS handshakes {}",
+            "received udp {} tcp {} tls {}, stored {}, truncated {}, dropped (queue full) {}, bad frames {}, refused connections {}, denied senders {}, failed TLS handshakes {}",
             g(&self.udp_received),
             g(&self.tcp_received),
+            g(&self.tls_received),
             g(&self.stored),
             g(&self.truncated),
             g(&self.dropped_queue_full),

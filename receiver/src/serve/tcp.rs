@@ -71,7 +71,16 @@ pub async fn run(
         let (tx, stats, shutdown, cfg) = (tx.clone(), stats.clone(), shutdown.clone(), cfg.clone());
         conns.spawn(async move {
             Stats::inc(&stats.connections_open);
-            connection(stream, peer, tx, &stats, shutdown, &cfg).await;
+            connection(
+                stream,
+                peer,
+                tx,
+                &stats,
+                &stats.tcp_received,
+                shutdown,
+                &cfg,
+            )
+            .await;
             stats
                 .connections_open
                 .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
@@ -102,6 +111,7 @@ pub async fn connection<S: AsyncRead + Unpin>(
     peer: SocketAddr,
     tx: mpsc::Sender<Message>,
     stats: &Stats,
+    received: &std::sync::atomic::AtomicU64,
     shutdown: CancellationToken,
     cfg: &ServeConfig,
 ) {
@@ -112,7 +122,7 @@ pub async fn connection<S: AsyncRead + Unpin>(
         loop {
             match decoder.decode(&mut buf) {
                 Ok(Some(f)) => {
-                    if !deliver(&tx, stats, f).await {
+                    if !deliver(&tx, stats, received, f).await {
                         return;
                     }
                 }
@@ -143,17 +153,22 @@ pub async fn connection<S: AsyncRead + Unpin>(
     }
     // End of stream or shutdown: what was read is stored too.
     while let Ok(Some(f)) = decoder.decode(&mut buf) {
-        if !deliver(&tx, stats, f).await {
+        if !deliver(&tx, stats, received, f).await {
             return;
         }
     }
     if let Some(f) = decoder.finish(&mut buf) {
-        deliver(&tx, stats, f).await;
+        deliver(&tx, stats, received, f).await;
     }
 }
 
-async fn deliver(tx: &mpsc::Sender<Message>, stats: &Stats, f: crate::framing::Frame) -> bool {
-    Stats::inc(&stats.tcp_received);
+async fn deliver(
+    tx: &mpsc::Sender<Message>,
+    stats: &Stats,
+    received: &std::sync::atomic::AtomicU64,
+    f: crate::framing::Frame,
+) -> bool {
+    Stats::inc(received);
     if f.truncated {
         Stats::inc(&stats.truncated);
     }

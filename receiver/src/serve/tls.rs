@@ -141,7 +141,16 @@ pub async fn run(
             match handshake {
                 Ok(Ok(tls)) => {
                     Stats::inc(&stats.connections_open);
-                    super::tcp::connection(tls, peer, tx, &stats, shutdown, &cfg).await;
+                    super::tcp::connection(
+                        tls,
+                        peer,
+                        tx,
+                        &stats,
+                        &stats.tls_received,
+                        shutdown,
+                        &cfg,
+                    )
+                    .await;
                     stats
                         .connections_open
                         .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
