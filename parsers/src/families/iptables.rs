@@ -7,7 +7,7 @@
 use super::Family;
 use crate::event::{Action, Dataset, Details, Transport};
 use crate::header::Header;
-use crate::lex::{find, skip_spaces, to_ip, to_port, trim_end, value_of};
+use crate::lex::{find, skip_spaces, to_ip, to_port, trim_end};
 
 /// Registry entry.
 pub const FAMILY: Family = Family {
@@ -95,14 +95,29 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
         Some(q) => fields.get(..q)?,
         None => fields,
     };
-    let src = value_of(fields, b"SRC=")?;
-    let dst = value_of(fields, b"DST=")?;
+    // One pass over the KEY=VALUE tokens (the first of each key counts).
+    let (mut src, mut dst, mut proto, mut spt, mut dpt) = (None, None, None, None, None);
+    for tok in fields.split(|b| *b == b' ') {
+        let Some(eq) = memchr::memchr(b'=', tok) else {
+            continue;
+        };
+        let (key, value) = (&tok[..eq], &tok[eq + 1..]);
+        let slot = match key {
+            b"SRC" => &mut src,
+            b"DST" => &mut dst,
+            b"PROTO" => &mut proto,
+            b"SPT" => &mut spt,
+            b"DPT" => &mut dpt,
+            _ => continue,
+        };
+        slot.get_or_insert(value);
+    }
     let mut d = Details::default();
-    d.source.ip = Some(to_ip(src)?);
-    d.destination.ip = to_ip(dst);
-    d.transport = value_of(fields, b"PROTO=").and_then(Transport::from_token);
-    d.source.port = value_of(fields, b"SPT=").and_then(to_port);
-    d.destination.port = value_of(fields, b"DPT=").and_then(to_port);
+    d.source.ip = Some(to_ip(src?)?);
+    d.destination.ip = to_ip(dst?);
+    d.transport = proto.and_then(Transport::from_token);
+    d.source.port = spt.and_then(to_port);
+    d.destination.port = dpt.and_then(to_port);
     if !prefix.is_empty() {
         d.rule.name = Some(prefix);
     }

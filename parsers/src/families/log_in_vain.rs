@@ -5,7 +5,7 @@
 use super::Family;
 use crate::event::{Action, Dataset, Details, Endpoint, Transport};
 use crate::header::Header;
-use crate::lex::{addr_colon_port, after, find, skip_spaces, split_word};
+use crate::lex::{addr_colon_port, find, skip_spaces, split_word};
 
 /// Registry entry.
 pub const FAMILY: Family = Family {
@@ -53,7 +53,14 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
     }
     let r = match m.strip_prefix(b"Connection attempt to ") {
         Some(r) => r,
-        None => after(m, b"Stealth Mode connection attempt to ")?,
+        // macOS: `ALF, IPFW: Stealth Mode connection attempt to …`, near the start: looking
+        // only there keeps this check cheap on every other kernel line.
+        None => {
+            const STEALTH: &[u8] = b"Stealth Mode connection attempt to ";
+            let head = m.get(..m.len().min(64)).unwrap_or(m);
+            let at = find(head, STEALTH)?;
+            m.get(at + STEALTH.len()..)?
+        }
     };
     let (proto, r) = split_word(skip_spaces(r));
     let (dst, r) = split_word(skip_spaces(r));

@@ -57,8 +57,14 @@ pub static FAMILIES: [Family; 8] = [
 /// shape; a tag owned by a family claims the line even if no parser read it.
 pub fn classify<'a>(h: &Header<'a>) -> (Dataset, Details<'a>) {
     let program = h.program().unwrap_or_default();
+    // Which families the tag names, worked out once.
+    let mut tagged = [false; FAMILIES.len()];
     let mut owner = None;
-    for f in FAMILIES.iter().filter(|f| f.matches(program)) {
+    for (f, hit) in FAMILIES.iter().zip(tagged.iter_mut()) {
+        if !f.matches(program) {
+            continue;
+        }
+        *hit = true;
         if let Some(d) = (f.parse)(h) {
             return (f.dataset, d);
         }
@@ -68,10 +74,10 @@ pub fn classify<'a>(h: &Header<'a>) -> (Dataset, Details<'a>) {
     }
     // Shape fallback. Half of all lines belong to no family; trying only the families that can
     // appear under a foreign tag keeps them cheap.
-    let candidates = FAMILIES
-        .iter()
-        .filter(|f| !f.matches(program) && (program.is_empty() || f.any_program));
-    for f in candidates {
+    for (f, hit) in FAMILIES.iter().zip(tagged) {
+        if hit || !(program.is_empty() || f.any_program) {
+            continue;
+        }
         if let Some(d) = (f.parse)(h) {
             return (f.dataset, d);
         }

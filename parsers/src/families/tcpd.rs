@@ -61,7 +61,11 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
             Peer::Name(n) => d.source.domain = Some(n),
         }
         return Some(d);
-    } else if let Some(r) = after(m, b"host name/address mismatch: ") {
+    } else if let Some(r) = m
+        .starts_with(b"warning: ")
+        .then(|| after(m, b"host name/address mismatch: "))
+        .flatten()
+    {
         let (addr, rest) = split_word(r);
         let mut d = Details::default();
         d.source.ip = Some(to_ip(addr)?);
