@@ -24,7 +24,7 @@ use crate::error::Error;
 use crate::serve::{Stats, now_ns};
 use protocol::{Extra, MAX_REQUEST, ReplyError, Request};
 
-/// One message as the writer stored it, for live subscribers.
+/// One message as the writer took it from the listeners, for live subscribers.
 #[derive(Debug, Clone)]
 pub struct TailItem {
     /// The message bytes.

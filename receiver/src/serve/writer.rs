@@ -29,13 +29,19 @@ pub async fn run(
         if open {
             let left = cfg.flush_interval.saturating_sub(since.elapsed());
             match tokio::time::timeout(left, rx.recv()).await {
-                Ok(Some(m)) => pending.push(m),
+                Ok(Some(m)) => {
+                    publish(&tail, &m);
+                    pending.push(m);
+                }
                 Ok(None) => open = false,
                 Err(_) => {}
             }
             while pending.len() < cfg.batch_events {
                 match rx.try_recv() {
-                    Ok(m) => pending.push(m),
+                    Ok(m) => {
+                        publish(&tail, &m);
+                        pending.push(m);
+                    }
                     Err(mpsc::error::TryRecvError::Empty) => break,
                     Err(mpsc::error::TryRecvError::Disconnected) => {
                         open = false;
@@ -70,19 +76,21 @@ pub async fn run(
         stats
             .stored
             .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
-        // Live subscribers see what was just stored; without any, this costs nothing.
-        if tail.receiver_count() > 0 {
-            for m in &back {
-                let _ = tail.send(crate::query::TailItem {
-                    bytes: m.bytes.clone(),
-                    received_ns: m.received_ns,
-                });
-            }
-        }
         pending = back;
         pending.clear();
     }
     Ok(stored)
+}
+
+/// Hands a message to live subscribers as soon as the writer has it (a tail should not wait
+/// for the flush interval); without subscribers this costs one atomic load.
+fn publish(tail: &tokio::sync::broadcast::Sender<crate::query::TailItem>, m: &Message) {
+    if tail.receiver_count() > 0 {
+        let _ = tail.send(crate::query::TailItem {
+            bytes: m.bytes.clone(),
+            received_ns: m.received_ns,
+        });
+    }
 }
 
 /// Parses, stores and flushes one batch.
