@@ -40,17 +40,20 @@ pub fn bind(addr: SocketAddr) -> Result<(SocketAddr, TcpListener), Error> {
     Ok((local, l))
 }
 
-/// Accepts connections until shutdown, then waits for them to drain.
-pub async fn run(
-    addr: SocketAddr,
+/// The accept loop shared by TCP and TLS: allow-list, connection limit, one task per
+/// connection; on shutdown it stops accepting and waits for the connections to drain.
+pub async fn accept_loop<F, Fut>(
     listener: TcpListener,
-    tx: mpsc::Sender<Message>,
-    stats: Arc<Stats>,
-    shutdown: CancellationToken,
-    cfg: ServeConfig,
-) {
-    tracing::info!(%addr, "listening on tcp");
-    let slots = Arc::new(Semaphore::new(cfg.max_connections));
+    allow: &[picket_store::Cidr],
+    max_connections: usize,
+    stats: &Stats,
+    shutdown: &CancellationToken,
+    mut handle: F,
+) where
+    F: FnMut(tokio::net::TcpStream, SocketAddr) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let slots = Arc::new(Semaphore::new(max_connections));
     let mut conns = tokio::task::JoinSet::new();
     loop {
         let accepted = tokio::select! {
@@ -60,30 +63,16 @@ pub async fn run(
         let Ok((stream, peer)) = accepted else {
             continue;
         };
-        if !allowed(&cfg.tcp_allow, peer, &stats) {
+        if !allowed(allow, peer, stats) {
             continue;
         }
         let Ok(permit) = slots.clone().try_acquire_owned() else {
             Stats::inc(&stats.refused_connections);
-            drop(stream);
             continue;
         };
-        let (tx, stats, shutdown, cfg) = (tx.clone(), stats.clone(), shutdown.clone(), cfg.clone());
+        let work = handle(stream, peer);
         conns.spawn(async move {
-            Stats::inc(&stats.connections_open);
-            connection(
-                stream,
-                peer,
-                tx,
-                &stats,
-                &stats.tcp_received,
-                shutdown,
-                &cfg,
-            )
-            .await;
-            stats
-                .connections_open
-                .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            work.await;
             drop(permit);
         });
         // Reap finished connections so the set does not grow.
@@ -91,6 +80,47 @@ pub async fn run(
     }
     drop(listener);
     while conns.join_next().await.is_some() {}
+}
+
+/// Accepts TCP connections until shutdown, then waits for them to drain.
+pub async fn run(
+    addr: SocketAddr,
+    listener: TcpListener,
+    tx: mpsc::Sender<Message>,
+    stats: Arc<Stats>,
+    shutdown: CancellationToken,
+    cfg: ServeConfig,
+) {
+    tracing::info!(%addr, "listening on tcp");
+    let allow = cfg.tcp_allow.clone();
+    accept_loop(
+        listener,
+        &allow,
+        cfg.max_connections,
+        &stats,
+        &shutdown.clone(),
+        |stream, peer| {
+            let (tx, stats, shutdown, cfg) =
+                (tx.clone(), stats.clone(), shutdown.clone(), cfg.clone());
+            async move {
+                Stats::inc(&stats.connections_open);
+                connection(
+                    stream,
+                    peer,
+                    tx,
+                    &stats,
+                    &stats.tcp_received,
+                    shutdown,
+                    &cfg,
+                )
+                .await;
+                stats
+                    .connections_open
+                    .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        },
+    )
+    .await;
 }
 
 /// True when the sender may send; a refused sender is counted (and its connection dropped

@@ -11,7 +11,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{RootCertStore, ServerConfig};
 use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::{Message, ServeConfig, Stats};
@@ -112,62 +112,56 @@ pub async fn run(
     cfg: ServeConfig,
 ) {
     tracing::info!(%addr, "listening on tls");
-    let slots = Arc::new(Semaphore::new(cfg.max_connections));
-    let mut conns = tokio::task::JoinSet::new();
-    loop {
-        let accepted = tokio::select! {
-            _ = shutdown.cancelled() => break,
-            a = listener.accept() => a,
-        };
-        let Ok((stream, peer)) = accepted else {
-            continue;
-        };
-        if !super::tcp::allowed(&cfg.tls_allow, peer, &stats) {
-            continue;
-        }
-        let Ok(permit) = slots.clone().try_acquire_owned() else {
-            Stats::inc(&stats.refused_connections);
-            continue;
-        };
-        let acceptor = match shared.read() {
-            Ok(c) => tokio_rustls::TlsAcceptor::from(c.clone()),
-            Err(_) => continue,
-        };
-        let (tx, stats, shutdown, cfg) = (tx.clone(), stats.clone(), shutdown.clone(), cfg.clone());
-        conns.spawn(async move {
-            let handshake =
-                tokio::time::timeout(std::time::Duration::from_secs(10), acceptor.accept(stream))
-                    .await;
-            match handshake {
-                Ok(Ok(tls)) => {
-                    Stats::inc(&stats.connections_open);
-                    super::tcp::connection(
-                        tls,
-                        peer,
-                        tx,
-                        &stats,
-                        &stats.tls_received,
-                        shutdown,
-                        &cfg,
-                    )
-                    .await;
-                    stats
-                        .connections_open
-                        .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-                }
-                Ok(Err(e)) => {
-                    Stats::inc(&stats.tls_refused);
-                    tracing::warn!(%peer, "TLS handshake failed: {e}");
-                }
-                Err(_) => {
-                    Stats::inc(&stats.tls_refused);
-                    tracing::warn!(%peer, "TLS handshake timed out");
+    let allow = cfg.tls_allow.clone();
+    super::tcp::accept_loop(
+        listener,
+        &allow,
+        cfg.max_connections,
+        &stats,
+        &shutdown.clone(),
+        |stream, peer| {
+            // Each connection keeps the configuration it was accepted with, across reloads.
+            let acceptor = shared
+                .read()
+                .ok()
+                .map(|c| tokio_rustls::TlsAcceptor::from(c.clone()));
+            let (tx, stats, shutdown, cfg) =
+                (tx.clone(), stats.clone(), shutdown.clone(), cfg.clone());
+            async move {
+                let Some(acceptor) = acceptor else { return };
+                let handshake = tokio::time::timeout(
+                    std::time::Duration::from_secs(10),
+                    acceptor.accept(stream),
+                )
+                .await;
+                match handshake {
+                    Ok(Ok(tls)) => {
+                        Stats::inc(&stats.connections_open);
+                        super::tcp::connection(
+                            tls,
+                            peer,
+                            tx,
+                            &stats,
+                            &stats.tls_received,
+                            shutdown,
+                            &cfg,
+                        )
+                        .await;
+                        stats
+                            .connections_open
+                            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    Ok(Err(e)) => {
+                        Stats::inc(&stats.tls_refused);
+                        tracing::warn!(%peer, "TLS handshake failed: {e}");
+                    }
+                    Err(_) => {
+                        Stats::inc(&stats.tls_refused);
+                        tracing::warn!(%peer, "TLS handshake timed out");
+                    }
                 }
             }
-            drop(permit);
-        });
-        while conns.try_join_next().is_some() {}
-    }
-    drop(listener);
-    while conns.join_next().await.is_some() {}
+        },
+    )
+    .await;
 }
