@@ -139,7 +139,7 @@ impl FrameDecoder {
                     }
                     self.state = State::Start;
                 }
-                State::SkipDelimited => match buf.iter().position(|b| matches!(b, b'\n' | 0)) {
+                State::SkipDelimited => match memchr::memchr2(b'\n', 0, buf) {
                     Some(end) => {
                         buf.advance(end + 1);
                         self.state = State::Start;
@@ -156,11 +156,7 @@ impl FrameDecoder {
     /// A frame ending at LF, CRLF or NUL; an oversize one is cut and the rest skipped.
     fn delimited(&mut self, buf: &mut BytesMut) -> Option<Frame> {
         let window = buf.len().min(self.max + 1);
-        match buf
-            .get(..window)?
-            .iter()
-            .position(|b| matches!(b, b'\n' | 0))
-        {
+        match memchr::memchr2(b'\n', 0, buf.get(..window)?) {
             Some(end) => {
                 let line = buf.split_to(end).freeze();
                 buf.advance(1);
