@@ -146,26 +146,34 @@ pub async fn connection<S: AsyncRead + Unpin>(
     cfg: &ServeConfig,
 ) {
     let mut decoder = FrameDecoder::new(cfg.max_message);
-    let mut buf = BytesMut::with_capacity(16 * 1024);
+    let mut buf = BytesMut::with_capacity(64 * 1024);
+    // Frames of one read go to the writer together: one clock reading and one channel
+    // reservation per read instead of per message.
+    let mut ready: Vec<Message> = Vec::with_capacity(512);
+    let mut read_at = now_ns();
     loop {
         // Hand over every whole frame already read.
+        let mut fatal = false;
         loop {
             match decoder.decode(&mut buf) {
-                Ok(Some(f)) => {
-                    if !deliver(&tx, stats, received, f).await {
-                        return;
-                    }
-                }
+                Ok(Some(f)) => ready.push(frame_message(f, read_at, stats, received)),
                 Ok(None) => break,
                 Err(e) => {
                     Stats::inc(&stats.bad_frames);
                     tracing::warn!(%peer, "closing connection: {e}");
-                    return;
+                    fatal = true;
+                    break;
                 }
             }
+            if ready.len() >= 512 && !hand_over(&tx, &mut ready).await {
+                return;
+            }
         }
-        if buf.capacity() - buf.len() < 4096 {
-            buf.reserve(16 * 1024);
+        if !hand_over(&tx, &mut ready).await || fatal {
+            return;
+        }
+        if buf.capacity() - buf.len() < 16 * 1024 {
+            buf.reserve(64 * 1024);
         }
         let read = tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -173,7 +181,7 @@ pub async fn connection<S: AsyncRead + Unpin>(
         };
         match read {
             Ok(Ok(0)) => break,
-            Ok(Ok(_)) => {}
+            Ok(Ok(_)) => read_at = now_ns(),
             Ok(Err(_)) => break,
             Err(_) => {
                 tracing::debug!(%peer, "closing idle connection");
@@ -183,29 +191,46 @@ pub async fn connection<S: AsyncRead + Unpin>(
     }
     // End of stream or shutdown: what was read is stored too.
     while let Ok(Some(f)) = decoder.decode(&mut buf) {
-        if !deliver(&tx, stats, received, f).await {
-            return;
-        }
+        ready.push(frame_message(f, read_at, stats, received));
     }
     if let Some(f) = decoder.finish(&mut buf) {
-        deliver(&tx, stats, received, f).await;
+        ready.push(frame_message(f, read_at, stats, received));
     }
+    hand_over(&tx, &mut ready).await;
 }
 
-async fn deliver(
-    tx: &mpsc::Sender<Message>,
+/// Counts a frame and turns it into a message.
+fn frame_message(
+    f: crate::framing::Frame,
+    received_ns: u64,
     stats: &Stats,
     received: &std::sync::atomic::AtomicU64,
-    f: crate::framing::Frame,
-) -> bool {
+) -> Message {
     Stats::inc(received);
     if f.truncated {
         Stats::inc(&stats.truncated);
     }
-    tx.send(Message {
+    Message {
         bytes: f.bytes,
-        received_ns: now_ns(),
-    })
-    .await
-    .is_ok()
+        received_ns,
+    }
+}
+
+/// Sends the ready messages, waiting for room in the queue (backpressure); false when the
+/// writer is gone.
+async fn hand_over(tx: &mpsc::Sender<Message>, ready: &mut Vec<Message>) -> bool {
+    // A reservation larger than the queue could never be granted.
+    let step = tx.max_capacity().max(1);
+    while !ready.is_empty() {
+        let n = ready.len().min(step);
+        match tx.reserve_many(n).await {
+            Ok(permits) => {
+                for (permit, m) in permits.zip(ready.drain(..n)) {
+                    permit.send(m);
+                }
+            }
+            Err(_) => return false,
+        }
+    }
+    true
 }
