@@ -318,12 +318,16 @@ pub struct Event<'a> {
     pub received: Option<Timestamp>,
 }
 
+/// Number of byte-slice fields of an event (see [`Event::slice_fields`]).
+pub const SLICE_FIELDS: usize = 15;
+
 impl<'a> Event<'a> {
-    /// Every borrowed byte-slice field, for checks that they all lie inside `original`.
-    pub fn borrowed_fields(&self) -> impl Iterator<Item = &'a [u8]> {
+    /// Every byte-slice field, absent ones as `None`, in a fixed order (the store's record
+    /// format numbers the fields by this order, so it must not change).
+    pub fn slice_fields(&self) -> [Option<&'a [u8]>; SLICE_FIELDS] {
         let h = &self.header;
         let d = &self.details;
-        let transport = match d.transport {
+        let other = match d.transport {
             Some(Transport::Other(t)) => Some(t),
             _ => None,
         };
@@ -336,15 +340,18 @@ impl<'a> Event<'a> {
             Some(h.message),
             d.source.domain,
             d.destination.domain,
-            transport,
             d.rule.id,
             d.rule.name,
             d.rule.category,
             d.user,
             d.service,
             d.code,
+            other,
         ]
-        .into_iter()
-        .flatten()
+    }
+
+    /// Every borrowed byte-slice field, for checks that they all lie inside `original`.
+    pub fn borrowed_fields(&self) -> impl Iterator<Item = &'a [u8]> {
+        self.slice_fields().into_iter().flatten()
     }
 }

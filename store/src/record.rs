@@ -52,8 +52,8 @@ const TRANSPORTS: [Transport<'static>; 9] = [
 ];
 const TRANSPORT_OTHER: u8 = 255;
 
-/// Number of slice fields, in mask-bit order (see `slices_of`).
-const SLICES: usize = 15;
+/// Number of slice fields, in mask-bit order (see `Event::slice_fields`).
+const SLICES: usize = picket_parsers::event::SLICE_FIELDS;
 
 fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     loop {
@@ -86,33 +86,6 @@ fn put_ip(out: &mut Vec<u8>, ip: IpAddr) {
             out.extend_from_slice(&a.octets());
         }
     }
-}
-
-/// The slice fields of an event, in mask-bit order.
-fn slices_of<'a>(ev: &Event<'a>) -> [Option<&'a [u8]>; SLICES] {
-    let h = &ev.header;
-    let d = &ev.details;
-    let other = match d.transport {
-        Some(Transport::Other(t)) => Some(t),
-        _ => None,
-    };
-    [
-        h.hostname,
-        h.appname,
-        h.procid,
-        h.msgid,
-        h.structured_data,
-        Some(h.message),
-        d.source.domain,
-        d.destination.domain,
-        d.rule.id,
-        d.rule.name,
-        d.rule.category,
-        d.user,
-        d.service,
-        d.code,
-        other,
-    ]
 }
 
 /// Offset of `inner` within `outer`, if it is a slice of it.
@@ -191,7 +164,7 @@ pub fn encode(out: &mut Vec<u8>, ev: &Event<'_>, received_ns: u64) {
     let mask_at = out.len();
     out.extend_from_slice(&[0; 4]);
     let mut mask = 0u32;
-    for (bit, field) in slices_of(ev).into_iter().enumerate() {
+    for (bit, field) in ev.slice_fields().into_iter().enumerate() {
         let Some(s) = field else { continue };
         let Some(off) = offset_in(ev.original, s) else {
             continue;
