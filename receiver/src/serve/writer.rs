@@ -59,19 +59,22 @@ pub async fn run(
         if pending.is_empty() {
             continue;
         }
+        // The batch and the message buffer go to the blocking thread and come back, so their
+        // memory is reused from one batch to the next.
         let store2 = store.clone();
-        let data = cfg.data.clone();
         let taken = std::mem::take(&mut pending);
         let tz = cfg.time_zone;
-        let (back, result) = tokio::task::spawn_blocking(move || {
+        let (back, b, r) = tokio::task::spawn_blocking(move || {
             let r = commit(&store2, &taken, &mut batch, tz);
-            (taken, (batch, r))
+            (taken, batch, r)
         })
         .await
         .map_err(|e| Error::Usage(format!("writer thread failed: {e}")))?;
-        let (b, r) = result;
         batch = b;
-        let n = r.map_err(|source| Error::Store { dir: data, source })?;
+        let n = r.map_err(|source| Error::Store {
+            dir: cfg.data.clone(),
+            source,
+        })?;
         stored += n;
         stats
             .stored
