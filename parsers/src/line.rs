@@ -3,15 +3,15 @@
 use crate::event::Event;
 use crate::families;
 use crate::header;
+use crate::time::{CivilTime, Timestamp};
 
 /// What parsing needs to know beyond the line itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ParseContext {
-    /// Unix seconds that year-less stamps are resolved against (the receive time, or a file's
-    /// modification time).
-    pub reference: i64,
-    /// Offset east of UTC, in seconds, for stamps that name no zone.
-    pub default_offset: i32,
+    reference: i64,
+    default_offset: i32,
+    /// The reference's calendar year, worked out once: year-less stamps need it on every line.
+    reference_year: i64,
 }
 
 impl ParseContext {
@@ -20,7 +20,32 @@ impl ParseContext {
         ParseContext {
             reference,
             default_offset: 0,
+            reference_year: crate::time::year_of(reference),
         }
+    }
+
+    /// The same context with zone-less stamps read at `offset` seconds east of UTC.
+    pub fn with_offset(self, offset: i32) -> ParseContext {
+        ParseContext {
+            default_offset: offset,
+            ..self
+        }
+    }
+
+    /// Unix seconds that year-less stamps are resolved against (the receive time, or a file's
+    /// modification time).
+    pub fn reference(&self) -> i64 {
+        self.reference
+    }
+
+    /// Offset east of UTC, in seconds, for stamps that name no zone.
+    pub fn default_offset(&self) -> i32 {
+        self.default_offset
+    }
+
+    /// Settles the year and zone of a stamp read from a line.
+    pub fn resolve(&self, t: &CivilTime) -> Timestamp {
+        t.resolve_in(self.reference, self.reference_year, self.default_offset)
     }
 }
 

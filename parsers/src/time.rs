@@ -79,17 +79,31 @@ impl CivilTime {
     /// before when that would put it more than two days after the reference (a December line
     /// read in January).
     pub fn resolve(&self, reference: i64, default_offset: i32) -> Timestamp {
+        self.resolve_in(reference, year_of(reference), default_offset)
+    }
+
+    /// [`CivilTime::resolve`] with the reference's year already known.
+    pub(crate) fn resolve_in(
+        &self,
+        reference: i64,
+        reference_year: i64,
+        default_offset: i32,
+    ) -> Timestamp {
         if let Some(year) = self.year {
             return self.at_year(year, default_offset);
         }
-        let (ref_year, _, _) = civil_from_days(reference.div_euclid(DAY));
-        let this_year = self.at_year(ref_year, default_offset);
+        let this_year = self.at_year(reference_year, default_offset);
         if this_year.secs > reference.saturating_add(2 * DAY) {
-            self.at_year(ref_year - 1, default_offset)
+            self.at_year(reference_year - 1, default_offset)
         } else {
             this_year
         }
     }
+}
+
+/// The calendar year (UTC) of a Unix time.
+pub fn year_of(secs: i64) -> i64 {
+    civil_from_days(secs.div_euclid(DAY)).0
 }
 
 impl Timestamp {

@@ -6,7 +6,7 @@
 //! without one a host cannot be told from the first word of the message.
 
 use super::{Header, timestamp};
-use crate::lex::{skip_spaces, split_word, to_u32};
+use crate::lex::{position, skip_spaces, split_word, to_u32};
 use crate::line::ParseContext;
 
 /// What one header token turned out to be.
@@ -27,7 +27,7 @@ fn is_mnemonic(tok: &[u8]) -> bool {
     tok.len() > 3
         && tok.first() == Some(&b'%')
         && tok.get(1).is_some_and(u8::is_ascii_uppercase)
-        && tok.contains(&b'-')
+        && position(tok, b'-').is_some()
 }
 
 fn classify(tok: &[u8]) -> Token<'_> {
@@ -48,16 +48,16 @@ fn classify(tok: &[u8]) -> Token<'_> {
         return Token::Sequence(n);
     }
     if let Some(inner) = body.strip_suffix(b"]") {
-        if let Some(open) = memchr::memchr(b'[', inner) {
+        if let Some(open) = position(inner, b'[') {
             let app = &inner[..open];
             let pid = &inner[open + 1..];
-            if !app.is_empty() && !pid.contains(&b'[') {
+            if !app.is_empty() && position(pid, b'[').is_none() {
                 return Token::Tag(app, (!pid.is_empty()).then_some(pid));
             }
         }
         return Token::Word;
     }
-    if had_colon && !body.is_empty() && !body.contains(&b':') && !body.contains(&b'[') {
+    if had_colon && !body.is_empty() && !body.iter().any(|b| matches!(b, b':' | b'[')) {
         return Token::Tag(body, None);
     }
     Token::Word
@@ -115,7 +115,7 @@ fn is_facility_severity(tok: &[u8]) -> bool {
         b"emerg", b"alert", b"crit", b"err", b"error", b"warn", b"warning", b"notice", b"info",
         b"debug",
     ];
-    let Some(dot) = memchr::memchr(b'.', tok) else {
+    let Some(dot) = position(tok, b'.') else {
         return false;
     };
     let (Some(fac), Some(sev)) = (tok.get(..dot), tok.get(dot + 1..)) else {
@@ -130,7 +130,9 @@ fn is_facility_severity(tok: &[u8]) -> bool {
 fn cisco_follows(rest: &[u8]) -> bool {
     let rest = skip_spaces(rest);
     let (tok, _) = split_word(rest);
-    is_mnemonic(tok) || matches!(classify(tok), Token::Sequence(_)) || timestamp::bsd(rest).is_ok()
+    is_mnemonic(tok)
+        || matches!(classify(tok), Token::Sequence(_))
+        || timestamp::bsd_exact(rest).is_ok()
 }
 
 /// True when `word:` is an upper-case netfilter log prefix followed by the packet fields
@@ -180,9 +182,9 @@ fn cisco_prefix<'a>(mut i: &'a [u8], h: &mut Header<'a>, ctx: &ParseContext) -> 
             _ => break,
         }
     }
-    if let Ok((rest, t)) = timestamp::bsd(i) {
+    if let Ok((rest, t)) = timestamp::bsd_exact(i) {
         if h.timestamp.is_none() {
-            h.timestamp = Some(t.resolve(ctx.reference, ctx.default_offset));
+            h.timestamp = Some(ctx.resolve(&t));
         }
         i = after_stamp(rest);
     }
@@ -211,7 +213,7 @@ fn parse_fields<'a>(i: &'a [u8], pri: Option<u8>, ctx: &ParseContext) -> Header<
     }
     let had_stamp = match timestamp::any(rest) {
         Ok((r, t)) => {
-            h.timestamp = Some(t.resolve(ctx.reference, ctx.default_offset));
+            h.timestamp = Some(ctx.resolve(&t));
             rest = after_stamp(r);
             true
         }

@@ -29,14 +29,8 @@ pub fn other_contexts() -> [ParseContext; 4] {
     [
         ParseContext::new(0),
         ParseContext::new(253_402_300_799), // 9999-12-31T23:59:59Z
-        ParseContext {
-            reference: REFERENCE,
-            default_offset: 14 * 3600,
-        },
-        ParseContext {
-            reference: REFERENCE,
-            default_offset: -12 * 3600,
-        },
+        ParseContext::new(REFERENCE).with_offset(14 * 3600),
+        ParseContext::new(REFERENCE).with_offset(-12 * 3600),
     ]
 }
 

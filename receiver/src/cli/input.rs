@@ -34,10 +34,7 @@ pub struct TimeArgs {
 impl TimeArgs {
     /// The parse context for a file modified at `mtime` (or read now).
     pub fn context(&self, mtime: Option<SystemTime>) -> ParseContext {
-        ParseContext {
-            reference: reference(self.year, mtime),
-            default_offset: self.tz,
-        }
+        ParseContext::new(reference(self.year, mtime)).with_offset(self.tz)
     }
 }
 

@@ -291,10 +291,8 @@ async fn tail(
         line.clear();
         match item {
             Ok(item) => {
-                let pctx = ParseContext {
-                    reference: (item.received_ns / 1_000_000_000) as i64,
-                    default_offset: ctx.time_zone,
-                };
+                let pctx = ParseContext::new((item.received_ns / 1_000_000_000) as i64)
+                    .with_offset(ctx.time_zone);
                 let mut ev = parse_line(&item.bytes, &pctx);
                 if !live_matches(&q, &extra, &ev) {
                     continue;

@@ -104,10 +104,7 @@ fn commit(
     time_zone: i32,
 ) -> Result<u64, picket_store::StoreError> {
     batch.clear();
-    let ctx = ParseContext {
-        reference: picket_parsers::Timestamp::now().secs,
-        default_offset: time_zone,
-    };
+    let ctx = ParseContext::new(picket_parsers::Timestamp::now().secs).with_offset(time_zone);
     for m in msgs {
         batch.push(&parse_line(&m.bytes, &ctx), m.received_ns);
     }
