@@ -215,7 +215,7 @@ pub fn addr_colon_port(token: &[u8], want_port: bool) -> Option<(IpAddr, Option<
 
 /// How common a byte is in log text (higher: more common). The searches below scan for the
 /// needle's rarest byte, so that few candidate positions need a full comparison.
-fn commonness(b: u8) -> u8 {
+const fn commonness(b: u8) -> u8 {
     match b {
         b' ' => 255,
         b'a'..=b'z' => 200,
@@ -226,19 +226,29 @@ fn commonness(b: u8) -> u8 {
     }
 }
 
-/// The index of the needle byte to scan for.
-fn anchor(needle: &[u8]) -> usize {
-    needle
-        .iter()
-        .enumerate()
-        .min_by_key(|(_, b)| commonness(**b))
-        .map_or(0, |(i, _)| i)
+/// The index of the needle byte to scan for (the first of the rarest among the first eight).
+///
+/// Called from an always-inlined `find`: with a literal needle the compiler folds it away,
+/// where computing it on every call cost more than many searches. Looking at eight bytes at
+/// most keeps the loop short enough to be folded for long needles too.
+#[inline(always)]
+const fn anchor(needle: &[u8]) -> usize {
+    let mut best = 0;
+    let mut k = 1;
+    while k < needle.len() && k < 8 {
+        if commonness(needle[k]) < commonness(needle[best]) {
+            best = k;
+        }
+        k += 1;
+    }
+    best
 }
 
 /// Finds `needle` in `haystack`.
 ///
 /// Log lines are short and needles are literals: scanning with memchr for the needle's rarest
 /// byte beats building a `memmem::Finder` on every call (which cost more than the search).
+#[inline(always)]
 pub fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     if needle.len() > haystack.len() {
         return None;
@@ -267,6 +277,7 @@ pub fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// Finds the last `needle` in `haystack`.
+#[inline(always)]
 pub fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     if needle.len() > haystack.len() {
         return None;
