@@ -46,32 +46,36 @@ pub fn to_port(s: &[u8]) -> Option<u16> {
     to_u32(s).and_then(|n| u16::try_from(n).ok())
 }
 
-fn octet(i: Input<'_>) -> IResult<Input<'_>, u8> {
-    map_opt(digit1, |d: &[u8]| {
-        if d.len() > 3 {
-            return None;
-        }
-        let n = d
-            .iter()
-            .fold(0u16, |acc, &b| acc * 10 + u16::from(b - b'0'));
-        u8::try_from(n).ok()
-    })
-    .parse(i)
-}
-
-/// Parses a dotted-quad IPv4 address.
+/// Parses a dotted-quad IPv4 address: four runs of one to three digits, each at most 255,
+/// joined by dots (a longer run is not an address). Written by hand: every family reads
+/// addresses, and nom's combinators cost several times this loop.
 pub fn ipv4(i: Input<'_>) -> IResult<Input<'_>, Ipv4Addr> {
-    let (i, (a, _, b, _, c, _, d)) = (
-        octet,
-        tag(&b"."[..]),
-        octet,
-        tag(&b"."[..]),
-        octet,
-        tag(&b"."[..]),
-        octet,
-    )
-        .parse(i)?;
-    Ok((i, Ipv4Addr::new(a, b, c, d)))
+    let error = || nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Digit));
+    let mut octets = [0u8; 4];
+    let mut pos = 0;
+    for (k, octet) in octets.iter_mut().enumerate() {
+        if k > 0 {
+            if i.get(pos) != Some(&b'.') {
+                return Err(error());
+            }
+            pos += 1;
+        }
+        let start = pos;
+        let mut value = 0u32;
+        while let Some(d) = i.get(pos).filter(|b| b.is_ascii_digit()) {
+            if pos - start < 3 {
+                value = value * 10 + u32::from(d - b'0');
+            }
+            pos += 1;
+        }
+        let len = pos - start;
+        if len == 0 || len > 3 || value > 255 {
+            return Err(error());
+        }
+        *octet = value as u8;
+    }
+    let [a, b, c, d] = octets;
+    Ok((i.get(pos..).unwrap_or_default(), Ipv4Addr::new(a, b, c, d)))
 }
 
 fn is_v6_char(b: u8) -> bool {
@@ -189,7 +193,7 @@ pub fn to_peer(token: &[u8]) -> Option<Peer<'_>> {
 /// before it is an address; with `want_port` false a bare address is returned as it is.
 pub fn addr_colon_port(token: &[u8], want_port: bool) -> Option<(IpAddr, Option<u16>)> {
     if let Some(inner) = token.strip_prefix(b"[") {
-        let close = memchr::memchr(b']', inner)?;
+        let close = position(inner, b']')?;
         let addr = to_ip(inner.get(..close)?)?;
         let after = inner.get(close + 1..)?;
         if after.is_empty() {
@@ -197,12 +201,12 @@ pub fn addr_colon_port(token: &[u8], want_port: bool) -> Option<(IpAddr, Option<
         }
         return Some((addr, Some(to_port(after.strip_prefix(b":")?)?)));
     }
-    let colons = memchr::memchr_iter(b':', token).count();
+    let colons = token.iter().filter(|b| **b == b':').count();
     if colons == 0 {
         return to_ip(token).map(|a| (a, None));
     }
     if colons == 1 || want_port {
-        let last = memchr::memrchr(b':', token)?;
+        let last = rposition(token, b':')?;
         if let (Some(a), Some(p)) = (
             token.get(..last).and_then(to_ip),
             token.get(last + 1..).and_then(to_port),
@@ -363,6 +367,30 @@ pub fn till_space(i: Input<'_>) -> IResult<Input<'_>, Input<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv4_edges() {
+        let ok = |s: &str, rest: &str, addr: &str| {
+            let (r, a) = ipv4(s.as_bytes()).unwrap_or_else(|e| panic!("{s}: {e:?}"));
+            assert_eq!((r, a.to_string().as_str()), (rest.as_bytes(), addr), "{s}");
+        };
+        ok("1.2.3.4", "", "1.2.3.4");
+        ok("255.255.255.255 x", " x", "255.255.255.255");
+        ok("01.002.3.4:80", ":80", "1.2.3.4");
+        ok("1.2.3.4.5", ".5", "1.2.3.4");
+        for bad in [
+            "256.1.1.1",
+            "1.2.3",
+            "1..2.3",
+            "0001.2.3.4",
+            "1.2.3.1000",
+            ".1.2.3",
+            "a.b.c.d",
+            "",
+        ] {
+            assert!(ipv4(bad.as_bytes()).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn addresses() {
