@@ -35,10 +35,16 @@ pub fn port(i: Input<'_>) -> IResult<Input<'_>, u16> {
 
 /// Decodes a whole slice as a decimal `u32`, or `None`.
 pub fn to_u32(s: &[u8]) -> Option<u32> {
-    match u32_dec(s) {
-        Ok((b"", n)) => Some(n),
-        _ => None,
+    // By hand: header tokens and ports go through here on every line.
+    if s.is_empty() || s.len() > 10 {
+        return None;
     }
+    s.iter().try_fold(0u32, |acc, &b| {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        acc.checked_mul(10)?.checked_add(u32::from(b - b'0'))
+    })
 }
 
 /// Decodes a whole slice as a port, or `None`.
