@@ -189,4 +189,31 @@ proptest! {
         let (fast, full) = (iso_fast(s.as_bytes()).ok(), iso(s.as_bytes()).ok());
         prop_assert_eq!(fast, full, "{:?}", s);
     }
+
+    #[test]
+    fn ipv6_reads_what_std_reads(s in ipv6ish()) {
+        let std = s.parse::<std::net::Ipv6Addr>().ok();
+        prop_assert_eq!(picket_parsers::lex::to_ipv6(s.as_bytes()), std, "{:?}", s);
+    }
+}
+
+/// IPv6 spellings: real addresses in every form std prints or accepts, and near-misses.
+fn ipv6ish() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<std::net::Ipv6Addr>().prop_map(|a| a.to_string()),
+        any::<std::net::Ipv6Addr>().prop_map(|a| {
+            let s = a.segments();
+            format!(
+                "{:x}:{:X}:{:04x}:{:x}:{:x}:{:x}:{:x}:{:x}",
+                s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]
+            )
+        }),
+        (any::<[u16; 6]>(), any::<std::net::Ipv4Addr>()).prop_map(|(g, v4)| format!(
+            "{:x}:{:x}:{:x}:{:x}:{:x}:{:x}:{v4}",
+            g[0], g[1], g[2], g[3], g[4], g[5]
+        )),
+        any::<std::net::Ipv4Addr>().prop_map(|v4| format!("::ffff:{v4}")),
+        "[0-9a-fA-F:.]{0,45}",
+        "(::)?([0-9a-f]{0,5}:){0,8}[0-9a-f]{0,5}(:?:[0-9]{1,4}\\.[0-9]{1,4}\\.[0-9]{1,4}\\.[0-9]{1,4})?",
+    ]
 }
