@@ -5,12 +5,23 @@
 //! sequence numbers and stamps before it in many combinations. Address forms read:
 //! IOS `ADDR(PORT) -> ADDR(PORT)`, ASA `src IF:ADDR/PORT dst IF:ADDR/PORT`,
 //! `from [IF:]ADDR/PORT to [IF:]ADDR/PORT`, and 106100's `IF/ADDR(PORT) -> IF/ADDR(PORT)`.
+//!
+//! Cost: shape fallback runs this parser on every line that no tagged family claimed, so work
+//! is not repeated. The mnemonic is read in one pass. Short tokens (verbs, list names, ports)
+//! are read with byte loops, where memchr's call costs more than the scan; memchr is kept for
+//! scans over the message or body, and each ASA body is scanned once for the markers that
+//! share a rare byte ([`AsaMarks`]). The common `A.B.C.D(PORT)` and `IF:A.B.C.D/PORT` tokens
+//! are read in one pass ([`ios_quad`], [`asa_endpoint_quick`]), falling back to the general
+//! reading for anything else. Addresses and ports are read here ([`ip_of`], [`port_of`]) with
+//! exactly `lex::to_ip`'s and `lex::to_port`'s results (the tests compare them), without nom or
+//! `str::parse`.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::Family;
-use crate::event::{Action, Dataset, Details, Endpoint, Transport};
+use crate::event::{Action, Dataset, Details, Endpoint, Rule, Transport};
 use crate::header::Header;
-use crate::lex::{after, find, is_host_char, skip_spaces, split_word, to_ip, to_port, trim_end};
-use memchr::memrchr;
+use crate::lex::{after, is_host_char, split_word, to_ip, trim_end};
 
 /// Registry entry.
 pub const FAMILY: Family = Family {
@@ -29,84 +40,301 @@ struct Mnemonic<'a> {
     body: &'a [u8],
 }
 
-fn is_facility_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
+/// The first `b` in a short slice.
+fn pos(s: &[u8], b: u8) -> Option<usize> {
+    s.iter().position(|x| *x == b)
+}
+
+/// `lex::split_word` for words of a few bytes (list names, verbs), where a byte loop is
+/// cheaper than memchr; addresses are split with `split_word` itself.
+fn word(i: &[u8]) -> (&[u8], &[u8]) {
+    let n = pos(i, b' ').unwrap_or(i.len());
+    i.split_at_checked(n).unwrap_or((i, &[]))
+}
+
+/// `lex::skip_spaces`: without leading spaces and tabs.
+fn skip_spaces(mut i: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = i {
+        i = rest;
+    }
+    i
+}
+
+/// `lex::find` for a needle expected within a few bytes of the start (or in a short haystack):
+/// a plain loop, whose fixed-size comparison the compiler unrolls.
+fn find_near<const N: usize>(h: &[u8], needle: &[u8; N]) -> Option<usize> {
+    h.windows(N).position(|w| w == needle)
+}
+
+/// `lex::find` with the needle byte to scan for chosen by the caller (`lex::find` works it out
+/// on every call) and a fixed-size comparison.
+fn find_by<const N: usize>(h: &[u8], needle: &[u8; N], anchor: usize) -> Option<usize> {
+    let byte = *needle.get(anchor)?;
+    let mut from = anchor;
+    while let Some(p) = h.get(from..).and_then(|t| memchr::memchr(byte, t)) {
+        let start = from + p - anchor;
+        if h.get(start..start + N) == Some(needle.as_slice()) {
+            return Some(start);
+        }
+        from += p + 1;
+    }
+    None
+}
+
+/// Byte classes for the `%FAC-SEV-MNEMONIC` scan, looked up rather than tested range by range
+/// (the scan reads every byte of the tag). Letters, digits and `_`: a part's bytes.
+const WORD: u8 = 1;
+/// Upper-case letters, digits and `_`: a facility's bytes.
+const FACILITY: u8 = 2;
+/// Built at compile time; looked up with `get`.
+const CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = match b as u8 {
+            b'A'..=b'Z' | b'0'..=b'9' | b'_' => WORD | FACILITY,
+            b'a'..=b'z' => WORD,
+            _ => 0,
+        };
+        b += 1;
+    }
+    t
+};
+
+fn class(b: u8) -> u8 {
+    CLASS.get(usize::from(b)).copied().unwrap_or(0)
+}
+
+/// Where the run of bytes that satisfy `ok` from `from` ends.
+fn run_end(s: &[u8], from: usize, ok: impl Fn(u8) -> bool) -> usize {
+    let rest = s.get(from..).unwrap_or_default();
+    from + rest.iter().position(|b| !ok(*b)).unwrap_or(rest.len())
 }
 
 /// Finds `%FAC[-SUBFAC…]-SEV-MNEMONIC:` (ASA also writes `%ASA-session-5-106100:`, IOS-XR
 /// `%ACL-IPV4_ACL-6-IPACCESSLOGP :`).
 fn mnemonic(m: &[u8]) -> Option<Mnemonic<'_>> {
-    for pct in memchr::memchr_iter(b'%', m) {
-        let rest = m.get(pct + 1..)?;
-        let Some(colon) = memchr::memchr(b':', rest) else {
-            continue;
-        };
-        let tag = trim_end(rest.get(..colon)?);
-        let mut parts = tag.split(|b| *b == b'-');
-        let Some(fac) = parts.next() else {
-            continue;
-        };
-        if fac.is_empty()
-            || !fac
-                .iter()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_')
-        {
-            continue;
+    // memchr here: the message is long and most lines have no `%` at all.
+    memchr::memchr_iter(b'%', m).find_map(|p| mnemonic_at(m.get(p + 1..)?))
+}
+
+/// Reads `FAC-…-SEV-MNEMONIC`, optional blanks and the colon at the start of `rest` (the bytes
+/// after a `%`) in one pass: the facility is upper case, digits and `_`; the parts after it
+/// are letters, digits and `_`; the severity is the first single-digit part; the mnemonic is
+/// the one part after it.
+fn mnemonic_at(rest: &[u8]) -> Option<Mnemonic<'_>> {
+    let word_char = |b: u8| class(b) & WORD != 0;
+    let fac_end = run_end(rest, 0, |b| class(b) & FACILITY != 0);
+    if fac_end == 0 || rest.get(fac_end) != Some(&b'-') {
+        return None;
+    }
+    let mut at = fac_end + 1;
+    loop {
+        let end = run_end(rest, at, word_char);
+        if end == at || rest.get(end) != Some(&b'-') {
+            return None;
         }
-        // The severity is the first single-digit part after the facility.
-        let mut offset = fac.len() + 1;
-        let mut found = None;
-        for part in parts {
-            if part.is_empty() || !part.iter().all(|b| is_facility_char(*b)) {
-                break;
-            }
-            if part.len() == 1 && part.first().is_some_and(u8::is_ascii_digit) {
-                found = tag.get(offset + 2..);
-                break;
-            }
-            offset += part.len() + 1;
-        }
-        let Some(mn) = found else {
-            continue;
-        };
-        if !mn.is_empty() && mn.iter().all(|b| is_facility_char(*b)) {
-            return Some(Mnemonic {
-                facility: fac,
-                mnemonic: mn,
-                body: skip_spaces(rest.get(colon + 1..)?),
-            });
+        let single_digit = end == at + 1 && rest.get(at).is_some_and(u8::is_ascii_digit);
+        at = end + 1;
+        if single_digit {
+            break;
         }
     }
-    None
+    let end = run_end(rest, at, word_char);
+    let blanks = run_end(rest, end, |b| matches!(b, b' ' | b'\t' | b'\r' | b'\n' | 0));
+    if end == at || rest.get(blanks) != Some(&b':') {
+        return None;
+    }
+    Some(Mnemonic {
+        facility: rest.get(..fac_end)?,
+        mnemonic: rest.get(at..end)?,
+        body: skip_spaces(rest.get(blanks + 1..)?),
+    })
 }
 
 /// A MAC address as IOS prints it before the source (`00-00-5E-00-53-23`, `0011.2233.4455`).
 fn is_mac(tok: &[u8]) -> bool {
-    let groups = |sep: u8, n: usize, len: usize| {
-        let parts: usize = tok.split(|b| *b == sep).count();
-        parts == n
-            && tok
-                .split(|b| *b == sep)
-                .all(|g| g.len() == len && g.iter().all(u8::is_ascii_hexdigit))
+    // Six groups of two or three of four hex digits: the length alone rules out most tokens.
+    let groups = |sep: u8, len: usize| {
+        tok.iter().enumerate().all(|(i, b)| {
+            if (i + 1) % (len + 1) == 0 {
+                *b == sep
+            } else {
+                b.is_ascii_hexdigit()
+            }
+        })
     };
-    groups(b'-', 6, 2) || groups(b':', 6, 2) || groups(b'.', 3, 4)
+    match tok.len() {
+        17 => groups(b'-', 2) || groups(b':', 2),
+        14 => groups(b'.', 4),
+        _ => false,
+    }
 }
 
-/// `ADDR(PORT)` or `ADDR`, optionally followed by `(…)` groups that are not ports (interface
-/// and MAC on newer IOS), returning what follows.
-fn ios_endpoint(i: &[u8]) -> Option<(Endpoint<'static>, &[u8])> {
-    let (tok, mut rest) = split_word(skip_spaces(i));
-    let tok = tok.strip_suffix(b",").unwrap_or(tok);
-    let mut ep = Endpoint::default();
-    match memchr::memchr(b'(', tok) {
-        Some(open) => {
-            ep.ip = Some(to_ip(tok.get(..open)?)?);
-            let inner = tok.get(open + 1..)?;
-            let inner = inner.strip_suffix(b")").unwrap_or(inner);
-            ep.port = to_port(inner);
-        }
-        None => ep.ip = Some(to_ip(tok)?),
+/// `lex::to_port` without nom: a whole slice of at most ten digits, up to 65535.
+fn port_of(s: &[u8]) -> Option<u16> {
+    if s.is_empty() || s.len() > 10 {
+        return None;
     }
+    let mut n = 0u64;
+    for b in s {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + u64::from(b - b'0');
+    }
+    u16::try_from(n).ok()
+}
+
+/// One to three digits at most 255 (and no fourth digit: `lex::ipv4` takes the whole run of
+/// digits), and what follows.
+fn octet(s: &[u8]) -> Option<(u8, &[u8])> {
+    let v = |b: &u8| b - b'0';
+    match s {
+        [a @ b'0'..=b'9', b @ b'0'..=b'9', c @ b'0'..=b'9', rest @ ..] => {
+            if rest.first().is_some_and(u8::is_ascii_digit) {
+                return None;
+            }
+            let n = u16::from(v(a)) * 100 + u16::from(v(b) * 10 + v(c));
+            Some((u8::try_from(n).ok()?, rest))
+        }
+        [a @ b'0'..=b'9', b @ b'0'..=b'9', rest @ ..] => Some((v(a) * 10 + v(b), rest)),
+        [a @ b'0'..=b'9', rest @ ..] => Some((v(a), rest)),
+        _ => None,
+    }
+}
+
+/// `lex::ipv4` without nom: a dotted quad at the start of `s` and the bytes it takes.
+fn quad_prefix(s: &[u8]) -> Option<(Ipv4Addr, usize)> {
+    let (a, r) = octet(s)?;
+    let (b, r) = octet(r.strip_prefix(b".")?)?;
+    let (c, r) = octet(r.strip_prefix(b".")?)?;
+    let (d, r) = octet(r.strip_prefix(b".")?)?;
+    Some((Ipv4Addr::new(a, b, c, d), s.len() - r.len()))
+}
+
+/// Hex digit values, 16 for the bytes that are not hex digits (built at compile time).
+const HEX: [u8; 256] = {
+    let mut t = [16u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = match b as u8 {
+            c @ b'0'..=b'9' => c - b'0',
+            c @ b'a'..=b'f' => c - b'a' + 10,
+            c @ b'A'..=b'F' => c - b'A' + 10,
+            _ => 16,
+        };
+        b += 1;
+    }
+    t
+};
+
+fn hex_digit(b: u8) -> Option<u16> {
+    HEX.get(usize::from(b))
+        .filter(|v| **v < 16)
+        .map(|v| u16::from(*v))
+}
+
+/// Reads up to `out.len()` colon-separated groups of one to four hex digits from the start of
+/// `s`, as std's address parser does: a colon not followed by a group is left unread. Returns
+/// how many groups were read and the bytes they took, or `None` at a group of five or more
+/// digits (std then refuses the whole address).
+fn hex_groups(s: &[u8], out: &mut [u16]) -> Option<(usize, usize)> {
+    let mut used = 0;
+    for (n, slot) in out.iter_mut().enumerate() {
+        let start = match n {
+            0 => 0,
+            _ if s.get(used) == Some(&b':') => used + 1,
+            _ => return Some((n, used)),
+        };
+        let mut end = start;
+        let mut v = 0u16;
+        while let Some(d) = s.get(end).and_then(|b| hex_digit(*b)) {
+            v = v << 4 | d;
+            end += 1;
+        }
+        match end - start {
+            0 => return Some((n, used)),
+            1..=4 => {}
+            _ => return None,
+        }
+        *slot = v;
+        used = end;
+    }
+    Some((out.len(), used))
+}
+
+/// std's IPv6 parser for addresses of hex digits and colons only: eight groups, or up to seven
+/// around one `::`.
+fn hex_v6(s: &[u8]) -> Option<Ipv6Addr> {
+    let mut groups = [0u16; 8];
+    let (head, used) = hex_groups(s, &mut groups)?;
+    let rest = s.get(used..)?;
+    if head == 8 {
+        return rest.is_empty().then_some(Ipv6Addr::from(groups));
+    }
+    let tail_text = rest.strip_prefix(b"::")?;
+    // `::` stands for at least one zero group.
+    let mut tail = [0u16; 7];
+    let (n, used) = hex_groups(tail_text, tail.get_mut(..7 - head)?)?;
+    if used != tail_text.len() {
+        return None;
+    }
+    groups.get_mut(8 - n..)?.copy_from_slice(tail.get(..n)?);
+    Some(Ipv6Addr::from(groups))
+}
+
+/// `lex::to_ip` with the same results. Dotted quads and hex-and-colon IPv6 are read here
+/// (nom and `str::parse` cost several hundred instructions an address).
+fn ip_of(s: &[u8]) -> Option<IpAddr> {
+    match quad_prefix(s) {
+        // `to_ip` refuses a token that starts with an IPv4 address and goes on.
+        Some((a, n)) => (n == s.len()).then_some(IpAddr::V4(a)),
+        None => ip6_of(s),
+    }
+}
+
+/// [`ip_of`] for a token that does not start with a dotted quad.
+fn ip6_of(s: &[u8]) -> Option<IpAddr> {
+    // `lex::to_ipv6`'s length bounds; std's parser needs a group or `::` first.
+    let starts_v6 = s
+        .first()
+        .is_some_and(|b| b.is_ascii_hexdigit() || *b == b':');
+    if s.len() < 2 || s.len() > 45 || !starts_v6 {
+        return None;
+    }
+    if let Some(a) = hex_v6(s) {
+        return Some(IpAddr::V6(a).to_canonical());
+    }
+    // std also reads IPv6 with an embedded IPv4 address (`::ffff:192.0.2.1`), which `hex_v6`
+    // does not: leave those, rare in these lines, to `to_ip`. Whatever else `hex_v6` refused,
+    // std refuses too.
+    let v6_bytes = s
+        .iter()
+        .all(|b| b.is_ascii_hexdigit() || *b == b':' || *b == b'.');
+    if v6_bytes && s.contains(&b'.') && s.contains(&b':') {
+        return to_ip(s);
+    }
+    None
+}
+
+/// An IOS endpoint at the start of `r`: `ADDR(PORT)` or `ADDR`, after a MAC address where the
+/// source may have one (`mac`), and followed by `(…)` groups that are not ports (interface and
+/// MAC on newer IOS), which are skipped. Returns the endpoint and what follows.
+fn ios_endpoint(r: &[u8], mac: bool) -> Option<(Endpoint<'static>, &[u8])> {
+    let r = skip_spaces(r);
+    let (ep, mut rest) = match ios_quad(r) {
+        Some(found) => found,
+        None => {
+            let (tok, rest) = split_word(r);
+            let (tok, rest) = if mac && is_mac(tok) {
+                split_word(skip_spaces(rest))
+            } else {
+                (tok, rest)
+            };
+            (ios_token(tok)?, rest)
+        }
+    };
     // Skip `(Gi0/0 0011.2233.4455)` style groups.
     loop {
         let r = skip_spaces(rest);
@@ -114,13 +342,60 @@ fn ios_endpoint(i: &[u8]) -> Option<(Endpoint<'static>, &[u8])> {
             if inner.first().is_some_and(u8::is_ascii_digit) {
                 break;
             }
-            let close = memchr::memchr(b')', inner)?;
+            let close = pos(inner, b')')?;
             rest = inner.get(close + 1..)?;
         } else {
             break;
         }
     }
     Some((ep, rest))
+}
+
+/// The common `A.B.C.D[(PORT)][,]` token at the start of `r`, read as [`ios_token`] reads it but
+/// without finding the token's end first; `None` leaves `r` to that reading. (A token that
+/// starts with a dotted quad is no MAC address.)
+fn ios_quad(r: &[u8]) -> Option<(Endpoint<'static>, &[u8])> {
+    let (a, n) = quad_prefix(r)?;
+    let mut ep = Endpoint {
+        ip: Some(IpAddr::V4(a)),
+        ..Endpoint::default()
+    };
+    let mut rest = r.get(n..)?;
+    if let Some(inner) = rest.strip_prefix(b"(") {
+        let digits = inner
+            .iter()
+            .position(|b| !b.is_ascii_digit())
+            .unwrap_or(inner.len());
+        ep.port = port_of(inner.get(..digits)?);
+        rest = inner.get(digits..)?.strip_prefix(b")")?;
+    }
+    let rest = rest.strip_prefix(b",").unwrap_or(rest);
+    matches!(rest.first(), None | Some(b' ')).then_some((ep, rest))
+}
+
+/// `ADDR(PORT)` or `ADDR`, one token.
+fn ios_token(tok: &[u8]) -> Option<Endpoint<'static>> {
+    let tok = tok.strip_suffix(b",").unwrap_or(tok);
+    let mut ep = Endpoint::default();
+    // The address is what comes before the first `(`: a dotted quad that ends there or at the
+    // token's end, else IPv6 (a quad followed by anything else is no address for `to_ip`).
+    let open = match quad_prefix(tok) {
+        Some((a, n)) if matches!(tok.get(n), None | Some(b'(')) => {
+            ep.ip = Some(IpAddr::V4(a));
+            n
+        }
+        Some(_) => return None,
+        None => {
+            let open = pos(tok, b'(').unwrap_or(tok.len());
+            ep.ip = Some(ip6_of(tok.get(..open)?)?);
+            open
+        }
+    };
+    if let Some(inner) = tok.get(open + 1..) {
+        let inner = inner.strip_suffix(b")").unwrap_or(inner);
+        ep.port = port_of(inner);
+    }
+    Some(ep)
 }
 
 /// IOS: `list NAME denied|permitted [PROTO] SRC[(P)] [-> DST[(P)]][ (type/code)], N packets`;
@@ -131,88 +406,106 @@ fn ios<'a>(body: &'a [u8], d: &mut Details<'a>) -> Option<()> {
         Some(r) => r,
         None => after(body, b" list ").or_else(|| after(body, b"access-list "))?,
     };
-    let r = skip_spaces(r);
-    let (name, r) = split_word(r);
+    let (name, r) = word(skip_spaces(r));
     d.rule.name = Some(name).filter(|n| !n.is_empty());
-    let (verb, r) = split_word(skip_spaces(r));
+    let (verb, r) = word(skip_spaces(r));
     d.action = match verb {
         b"denied" | b"deny" => Some(Action::AclDenied),
         b"permitted" | b"permit" => Some(Action::AclPermitted),
         _ => return None,
     };
     let r = skip_spaces(r);
-    let (first, after_first) = split_word(r);
-    let mut r = if to_ip(first.split(|b| *b == b'(').next()?).is_some() {
+    let (first, after_first) = word(r);
+    let addr = first.get(..pos(first, b'(').unwrap_or(first.len()))?;
+    // Every address starts with a hex digit or `:`; most protocol names do not.
+    let is_addr = addr
+        .first()
+        .is_some_and(|b| b.is_ascii_hexdigit() || *b == b':')
+        && ip_of(addr).is_some();
+    let r = if is_addr {
         r
     } else {
-        d.transport = Transport::from_token(first);
+        d.transport = transport(first);
         after_first
     };
-    let (tok, after_mac) = split_word(skip_spaces(r));
-    if is_mac(tok) {
-        r = after_mac;
-    }
-    let (src, r) = ios_endpoint(r)?;
+    let (src, r) = ios_endpoint(r, true)?;
     d.source = src;
     // The arrow may be glued to an interface name (`TenGigabitEthernet0/1/1->`).
-    if let Some(at) = find(r, b"->") {
-        let (dst, _) = ios_endpoint(r.get(at + 2..)?)?;
+    if let Some(at) = find_near(r, b"->") {
+        let (dst, _) = ios_endpoint(r.get(at + 2..)?, false)?;
         d.destination = dst;
     }
     Some(())
 }
 
-/// Port names ASA prints instead of numbers (`outside:192.0.2.10/ssh`).
+/// `Transport::from_token`, with the spellings lines use most answered without its table walk.
+fn transport(tok: &[u8]) -> Option<Transport<'_>> {
+    match tok {
+        b"tcp" | b"TCP" => Some(Transport::Tcp),
+        b"udp" | b"UDP" => Some(Transport::Udp),
+        b"icmp" | b"ICMP" => Some(Transport::Icmp),
+        _ => Transport::from_token(tok),
+    }
+}
+
+/// Lower-cases a word of at most `N` bytes into `buf`; `None` if it is longer.
+fn lower<const N: usize>(w: &[u8], buf: &mut [u8; N]) -> Option<usize> {
+    let out = buf.get_mut(..w.len())?;
+    for (o, b) in out.iter_mut().zip(w) {
+        *o = b.to_ascii_lowercase();
+    }
+    Some(w.len())
+}
+
+/// Port names ASA prints instead of numbers (`outside:192.0.2.10/ssh`), any case.
 fn service_port(name: &[u8]) -> Option<u16> {
-    const NAMES: [(&[u8], u16); 40] = [
-        (b"echo", 7),
-        (b"discard", 9),
-        (b"daytime", 13),
-        (b"chargen", 19),
-        (b"ftp-data", 20),
-        (b"ftp", 21),
-        (b"ssh", 22),
-        (b"telnet", 23),
-        (b"smtp", 25),
-        (b"time", 37),
-        (b"tacacs", 49),
-        (b"domain", 53),
-        (b"bootps", 67),
-        (b"bootpc", 68),
-        (b"tftp", 69),
-        (b"gopher", 70),
-        (b"finger", 79),
-        (b"www", 80),
-        (b"http", 80),
-        (b"kerberos", 88),
-        (b"pop2", 109),
-        (b"pop3", 110),
-        (b"sunrpc", 111),
-        (b"ident", 113),
-        (b"nntp", 119),
-        (b"ntp", 123),
-        (b"netbios-ns", 137),
-        (b"netbios-dgm", 138),
-        (b"netbios-ssn", 139),
-        (b"imap4", 143),
-        (b"snmp", 161),
-        (b"snmptrap", 162),
-        (b"bgp", 179),
-        (b"ldap", 389),
-        (b"https", 443),
-        (b"isakmp", 500),
-        (b"syslog", 514),
-        (b"ldaps", 636),
-        (b"sqlnet", 1521),
-        (b"sip", 5060),
-    ];
-    if let Some(p) = to_port(name) {
+    if let Some(p) = port_of(name) {
         return Some(p);
     }
-    NAMES
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, p)| *p)
+    let mut buf = [0u8; 11];
+    let n = lower(name, &mut buf)?;
+    Some(match buf.get(..n)? {
+        b"echo" => 7,
+        b"discard" => 9,
+        b"daytime" => 13,
+        b"chargen" => 19,
+        b"ftp-data" => 20,
+        b"ftp" => 21,
+        b"ssh" => 22,
+        b"telnet" => 23,
+        b"smtp" => 25,
+        b"time" => 37,
+        b"tacacs" => 49,
+        b"domain" => 53,
+        b"bootps" => 67,
+        b"bootpc" => 68,
+        b"tftp" => 69,
+        b"gopher" => 70,
+        b"finger" => 79,
+        b"www" | b"http" => 80,
+        b"kerberos" => 88,
+        b"pop2" => 109,
+        b"pop3" => 110,
+        b"sunrpc" => 111,
+        b"ident" => 113,
+        b"nntp" => 119,
+        b"ntp" => 123,
+        b"netbios-ns" => 137,
+        b"netbios-dgm" => 138,
+        b"netbios-ssn" => 139,
+        b"imap4" => 143,
+        b"snmp" => 161,
+        b"snmptrap" => 162,
+        b"bgp" => 179,
+        b"ldap" => 389,
+        b"https" => 443,
+        b"isakmp" => 500,
+        b"syslog" => 514,
+        b"ldaps" => 636,
+        b"sqlnet" => 1521,
+        b"sip" => 5060,
+        _ => return None,
+    })
 }
 
 /// The digits at the start of `(1234)…`.
@@ -221,16 +514,62 @@ fn paren_port(inner: &[u8]) -> Option<u16> {
     if inner.get(end) != Some(&b')') {
         return None;
     }
-    to_port(inner.get(..end)?)
+    port_of(inner.get(..end)?)
 }
 
 /// Sets the endpoint's address if `tok` is one.
 fn set_ip(tok: &[u8], ep: &mut Endpoint<'_>) -> bool {
-    if let Some(a) = to_ip(tok) {
+    if let Some(a) = ip_of(tok) {
         ep.ip = Some(a);
         return true;
     }
     false
+}
+
+/// The common ASA endpoints, `[IF:]A.B.C.D[/PORT]` and `IF/A.B.C.D[(PORT)…]`, read in one pass
+/// where [`asa_endpoint`]'s general reading takes several. `None` leaves the token to that
+/// reading, which gives the same result for these shapes: an interface name with a byte that
+/// no address has cannot be read as an address, and what follows the quad decides the rest.
+fn asa_endpoint_quick(tok: &[u8]) -> Option<Endpoint<'_>> {
+    let (at, after_slash) = if tok.first().is_some_and(u8::is_ascii_digit) {
+        (0, false)
+    } else {
+        // An interface name up to `:` or `/`, with a byte that is in no address.
+        let end = tok.iter().position(|b| matches!(b, b':' | b'/' | b'('))?;
+        let not_hex = tok
+            .get(..end)?
+            .iter()
+            .any(|b| !b.is_ascii_hexdigit() && *b != b'.');
+        match tok.get(end) {
+            Some(b':') if not_hex => (end + 1, false),
+            Some(b'/') if not_hex => (end + 1, true),
+            _ => return None,
+        }
+    };
+    let (a, n) = quad_prefix(tok.get(at..)?)?;
+    let rest = tok.get(at + n..)?;
+    let mut ep = Endpoint {
+        ip: Some(IpAddr::V4(a)),
+        ..Endpoint::default()
+    };
+    match (rest, after_slash) {
+        ([], _) => {}
+        // `IF/ADDR(PORT)` (106100)
+        ([b'(', paren @ ..], true) => ep.port = paren_port(paren),
+        ([b'(', ..], false) => {}
+        ([b'/', port @ ..], false) => {
+            // The port runs to a `(` group; another `/` would make the last one the split.
+            let end = port.iter().position(|b| *b == b'(' || *b == b'/');
+            let port = match end {
+                Some(e) if port.get(e) == Some(&b'/') => return None,
+                Some(e) => port.get(..e)?,
+                None => port,
+            };
+            ep.port = service_port(port);
+        }
+        _ => return None,
+    }
+    Some(ep)
 }
 
 /// ASA endpoints: `[IF:]ADDR[/PORT]`, `IF/ADDR(PORT)` (106100), each optionally followed by a
@@ -245,19 +584,40 @@ fn asa_endpoint(tok: &[u8]) -> Option<Endpoint<'_>> {
         Some(inner) => inner,
         None => tok,
     };
-    let (main, paren) = match memchr::memchr(b'(', tok) {
-        Some(open) => (tok.get(..open)?, tok.get(open + 1..)),
-        None => (tok, None),
-    };
+    if let Some(ep) = asa_endpoint_quick(tok) {
+        return Some(ep);
+    }
+    // One pass finds the first `(` and, before it, the first `:` and the first and last `/`.
+    let (mut open, mut colon, mut first_slash, mut last_slash) = (tok.len(), None, None, None);
+    for (i, b) in tok.iter().enumerate() {
+        match b {
+            b'(' => {
+                open = i;
+                break;
+            }
+            b':' if colon.is_none() => colon = Some(i),
+            b'/' => {
+                first_slash.get_or_insert(i);
+                last_slash = Some(i);
+            }
+            _ => {}
+        }
+    }
+    let main = tok.get(..open)?;
+    let paren = tok.get(open + 1..);
     let mut ep = Endpoint::default();
     // `IF:` prefix, unless the colon belongs to an IPv6 address.
-    let main = match memchr::memchr(b':', main) {
-        Some(c) if to_ip(main.split(|b| *b == b'/').next()?).is_none() => main.get(c + 1..)?,
-        _ => main,
-    };
+    let mut from = 0;
+    if let Some(c) = colon
+        && ip_of(main.get(..first_slash.unwrap_or(main.len()))?).is_none()
+    {
+        from = c + 1;
+    }
+    let main = main.get(from..)?;
+    let slash = last_slash.and_then(|s| s.checked_sub(from));
     let name_ok =
         |n: &[u8]| n.iter().all(|b| is_host_char(*b)) && n.iter().any(u8::is_ascii_alphabetic);
-    match memrchr(b'/', main) {
+    match slash {
         Some(slash) => {
             let (left, right) = (main.get(..slash)?, main.get(slash + 1..)?);
             if set_ip(left, &mut ep) {
@@ -287,8 +647,8 @@ fn asa_endpoint(tok: &[u8]) -> Option<Endpoint<'_>> {
     Some(ep)
 }
 
-/// The first protocol word in an ASA body (`tcp`, `UDP`, `icmp`, `protocol 47`).
-fn asa_transport(body: &[u8]) -> Option<Transport<'_>> {
+/// A protocol word ASA prints (`tcp`, `UDP`, `icmp6`), any case.
+fn is_asa_protocol(w: &[u8]) -> bool {
     const NAMES: [&[u8]; 11] = [
         b"tcp",
         b"udp",
@@ -302,23 +662,108 @@ fn asa_transport(body: &[u8]) -> Option<Transport<'_>> {
         b"sctp",
         b"igmp",
     ];
-    let mut words = body
-        .split(|b| *b == b' ')
-        .filter(|w| !w.is_empty())
-        .take(8)
-        .peekable();
-    while let Some(w) = words.next() {
+    // Most words before the protocol (`Deny`, `denied`, `outside_in`) fail the first test, and
+    // most protocols are spelt one of the first two ways.
+    let first = w.first().map(u8::to_ascii_lowercase);
+    if !matches!(first, Some(b't' | b'u' | b'i' | b'g' | b'e' | b'a' | b's')) {
+        return false;
+    }
+    matches!(w, b"tcp" | b"TCP" | b"udp" | b"UDP" | b"icmp" | b"ICMP")
+        || NAMES.iter().any(|n| n.eq_ignore_ascii_case(w))
+}
+
+/// The first protocol word in an ASA body (`tcp`, `UDP`, `icmp`, `protocol 47`).
+fn asa_transport(body: &[u8]) -> Option<Transport<'_>> {
+    // The first eight words, split at spaces; `protocol` as the eighth has no next word.
+    let mut rest = body;
+    for n in 0..8 {
+        let w = next_word(&mut rest)?;
         if w.eq_ignore_ascii_case(b"protocol") {
-            let next = words.peek()?;
-            let known = next.iter().all(u8::is_ascii_digit)
-                || NAMES.iter().any(|n| n.eq_ignore_ascii_case(next));
+            let next = (n < 7).then(|| next_word(&mut rest)).flatten()?;
+            let known = next.iter().all(u8::is_ascii_digit) || is_asa_protocol(next);
             return known.then(|| Transport::from_token(next)).flatten();
         }
-        if NAMES.iter().any(|n| n.eq_ignore_ascii_case(w)) {
-            return Transport::from_token(w);
+        if is_asa_protocol(w) {
+            return transport(w);
         }
     }
     None
+}
+
+/// The next word of `rest` (skipping spaces; tabs belong to words), advancing past it.
+fn next_word<'a>(rest: &mut &'a [u8]) -> Option<&'a [u8]> {
+    let mut r = *rest;
+    while let [b' ', tail @ ..] = r {
+        r = tail;
+    }
+    let (w, tail) = word(r);
+    *rest = tail;
+    (!w.is_empty()).then_some(w)
+}
+
+/// What an ASA body says, from one pass over its `-`, `m` and `M` bytes: each marker below has
+/// one of them, and they are rare in ASA text, so the pass costs a few memchr calls where a
+/// search per marker cost one scan each (and the case-blind ones a comparison per byte).
+#[derive(Default)]
+struct AsaMarks {
+    /// `permitted` or `est-allowed` in any case.
+    permitted: bool,
+    /// Where the first `access-group "` ends.
+    group: Option<usize>,
+    /// Where the first `access-list ` ends.
+    list: Option<usize>,
+    /// Where the first ` -> ` starts.
+    arrow: Option<usize>,
+    /// Where the first ` from ` starts.
+    from: Option<usize>,
+}
+
+impl AsaMarks {
+    fn scan(body: &[u8]) -> AsaMarks {
+        let mut k = AsaMarks::default();
+        // The needle around byte `p`, starting `back` bytes before it.
+        let at = |p: usize, back: usize, len: usize| {
+            p.checked_sub(back)
+                .and_then(|s| body.get(s..s + len))
+                .unwrap_or_default()
+        };
+        for p in memchr::memchr3_iter(b'-', b'm', b'M', body) {
+            let before = p.saturating_sub(3);
+            if body.get(p) != Some(&b'-') {
+                k.permitted |= p >= 3 && letters_at(body, before, b"permitted");
+                if k.from.is_none() && at(p, 4, 6) == b" from " {
+                    k.from = Some(p - 4);
+                }
+                continue;
+            }
+            k.permitted |=
+                p >= 3 && letters_at(body, before, b"est") && letters_at(body, p + 1, b"allowed");
+            if k.group.is_none() && at(p, 6, 14) == b"access-group \"" {
+                k.group = Some(p + 8);
+            }
+            if k.list.is_none() && at(p, 6, 12) == b"access-list " {
+                k.list = Some(p + 6);
+            }
+            if k.arrow.is_none() && at(p, 1, 4) == b" -> " {
+                k.arrow = Some(p - 1);
+            }
+        }
+        k
+    }
+}
+
+/// Whether a body has `deny` or `denied` in any case.
+fn says_deny(body: &[u8]) -> bool {
+    memchr::memchr2_iter(b'd', b'D', body)
+        .any(|p| letters_at(body, p, b"deny") || letters_at(body, p, b"denied"))
+}
+
+/// Whether `h` has the letters `lower` (given in lower case) at `at`, in any case. `b | 0x20`
+/// lower-cases a letter, and only a letter's two cases give that letter, so this is
+/// `eq_ignore_ascii_case` for letters, without its per-byte case mapping.
+fn letters_at<const N: usize>(h: &[u8], at: usize, lower: &[u8; N]) -> bool {
+    h.get(at..at + N)
+        .is_some_and(|w| w.iter().zip(lower).all(|(b, l)| b | 0x20 == *l))
 }
 
 /// Reads the `from SRC … to DST` form (106001, 106006, 106015, 106021, 313001, 710003, …),
@@ -331,7 +776,11 @@ fn asa_from_to<'a>(r: &'a [u8], d: &mut Details<'a>) {
     if let Some(ep) = asa_endpoint(s) {
         d.source = ep;
     }
-    if let Some(to) = after(r, b" to ").or_else(|| skip_spaces(r).strip_prefix(b"to ")) {
+    let to = match find_near(r, b" to ") {
+        Some(at) => r.get(at + 4..),
+        None => skip_spaces(r).strip_prefix(b"to "),
+    };
+    if let Some(to) = to {
         let (t, _) = split_word(skip_spaces(to));
         if let Some(ep) = asa_endpoint(t) {
             d.destination = ep;
@@ -339,35 +788,72 @@ fn asa_from_to<'a>(r: &'a [u8], d: &mut Details<'a>) {
     }
 }
 
+/// Whether this parser reads the ASA message `id`.
+fn asa_reads(id: &[u8]) -> bool {
+    if id.len() != 6 || !id.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let n = id.iter().fold(0u32, |n, b| n * 10 + u32::from(b - b'0'));
+    matches!(
+        n,
+        106_001
+            | 106_002
+            | 106_006
+            | 106_007
+            | 106_010
+            | 106_011
+            | 106_012
+            | 106_013
+            | 106_014
+            | 106_015
+            | 106_016
+            | 106_017
+            | 106_018
+            | 106_019
+            | 106_020
+            | 106_021
+            | 106_022
+            | 106_023
+            | 106_025
+            | 106_026
+            | 106_027
+            | 106_100
+            | 106_102
+            | 106_103
+            | 313_001
+            | 313_004
+            | 313_008
+            | 313_009
+            | 710_002
+            | 710_003
+    )
+}
+
 /// ASA/PIX/FWSM/FTD access messages.
 fn asa<'a>(id: &'a [u8], body: &'a [u8], d: &mut Details<'a>) -> Option<()> {
-    const READ: [&[u8]; 30] = [
-        b"106001", b"106002", b"106006", b"106007", b"106010", b"106011", b"106012", b"106013",
-        b"106014", b"106015", b"106016", b"106017", b"106018", b"106020", b"106021", b"106022",
-        b"106023", b"106025", b"106026", b"106027", b"106100", b"106102", b"106103", b"313001",
-        b"313004", b"313008", b"313009", b"710002", b"710003", b"106019",
-    ];
-    if !READ.contains(&id) {
+    if !asa_reads(id) {
         return None;
     }
     d.code = Some(id);
     d.transport = asa_transport(body);
-    let lower_has = |w: &[u8]| body.windows(w.len()).any(|x| x.eq_ignore_ascii_case(w));
-    d.action = if lower_has(b"permitted") || lower_has(b"est-allowed") {
+    let marks = AsaMarks::scan(body);
+    d.action = if marks.permitted {
         Some(Action::AclPermitted)
-    } else if lower_has(b"deny") || lower_has(b"denied") {
+    } else if says_deny(body) {
         Some(Action::AclDenied)
     } else {
         None
     };
-    if let Some(r) = after(body, b"access-group \"").or_else(|| after(body, b"access-list ")) {
+    if let Some(r) = marks.group.or(marks.list).and_then(|at| body.get(at..)) {
         let end = memchr::memchr2(b'"', b' ', r).unwrap_or(r.len());
         d.rule.name = r.get(..end).filter(|n| !n.is_empty());
     }
-    if let Some(arrow) = find(body, b" -> ") {
-        let left = trim_end(&body[..arrow]);
-        let s = &left[memchr::memrchr(b' ', left).map_or(0, |n| n + 1)..];
-        let (t, _) = split_word(skip_spaces(&body[arrow + 4..]));
+    if let Some(arrow) = marks.arrow {
+        let left = trim_end(body.get(..arrow)?);
+        let s = left
+            .get(memchr::memrchr(b' ', left).map_or(0, |n| n + 1)..)
+            .unwrap_or_default();
+        let (t, _) = split_word(skip_spaces(body.get(arrow + 4..)?));
         if let Some(ep) = asa_endpoint(s) {
             d.source = ep;
         }
@@ -376,33 +862,39 @@ fn asa<'a>(id: &'a [u8], body: &'a [u8], d: &mut Details<'a>) -> Option<()> {
         }
         return Some(());
     }
-    if let Some(r) = after(body, b" src ") {
+    if let Some(r) = find_by(body, b" src ", 1).and_then(|at| body.get(at + 5..)) {
         let (s, r) = split_word(skip_spaces(r));
         // 106002: `src ADDR PORT dest ADDR PORT`
-        let (p, after_port) = split_word(skip_spaces(r));
-        if let (Some(a), Some(port)) = (to_ip(s), to_port(p)) {
+        let (p, after_port) = word(skip_spaces(r));
+        if let Some(port) = port_of(p)
+            && let Some(a) = ip_of(s)
+        {
             d.source.ip = Some(a);
             d.source.port = Some(port);
             if let Some(r) = skip_spaces(after_port).strip_prefix(b"dest ") {
-                let (t, r) = split_word(skip_spaces(r));
-                let (p, _) = split_word(skip_spaces(r));
-                d.destination.ip = to_ip(t);
-                d.destination.port = d.destination.ip.and_then(|_| to_port(p));
+                let (t, r) = word(skip_spaces(r));
+                let (p, _) = word(skip_spaces(r));
+                d.destination.ip = ip_of(t);
+                d.destination.port = d.destination.ip.and_then(|_| port_of(p));
             }
             return Some(());
         }
         if let Some(ep) = asa_endpoint(s) {
             d.source = ep;
         }
-        if let Some(r) = after(r, b"dst ") {
-            let (t, _) = split_word(skip_spaces(r));
+        if let Some(at) = find_near(r, b"dst ") {
+            let (t, _) = split_word(skip_spaces(r.get(at + 4..)?));
             if let Some(ep) = asa_endpoint(t) {
                 d.destination = ep;
             }
         }
         return Some(());
     }
-    if let Some(r) = after(body, b" from ").or_else(|| after(body, b" for ")) {
+    let from = marks
+        .from
+        .map(|at| at + 6)
+        .or_else(|| find_by(body, b" for ", 1).map(|at| at + 5));
+    if let Some(r) = from.and_then(|at| body.get(at..)) {
         asa_from_to(r, d);
     }
     Some(())
@@ -418,15 +910,19 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
     match m.facility {
         b"ASA" | b"PIX" | b"FWSM" | b"FTD" => asa(m.mnemonic, m.body, &mut d)?,
         _ => {
-            find(m.mnemonic, b"ACCESSLOG")?;
+            find_near(m.mnemonic, b"ACCESSLOG")?;
             // A line the ACL logger wrote but that names no flow (`IPACCESSLOGRL: access-list
             // logging rate-limited`) is still the family's; keep what could be read.
-            let mut flow = d;
-            if ios(m.body, &mut flow).is_some() {
-                d = flow;
-            } else {
-                d.action = flow.action;
-                d.rule.name = flow.rule.name;
+            if ios(m.body, &mut d).is_none() {
+                d = Details {
+                    code: d.code,
+                    action: d.action,
+                    rule: Rule {
+                        name: d.rule.name,
+                        ..Rule::default()
+                    },
+                    ..Details::default()
+                };
             }
         }
     }
@@ -436,6 +932,154 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
 #[cfg(test)]
 mod tests {
     use crate::families::testing::{Expect, check, run};
+    use crate::lex;
+    use proptest::prelude::*;
+
+    /// The local address and port readers give `lex`'s results, including its refusals.
+    fn same_as_lex(s: &[u8]) {
+        assert_eq!(
+            super::ip_of(s),
+            lex::to_ip(s),
+            "ip_of {:?}",
+            String::from_utf8_lossy(s)
+        );
+        assert_eq!(super::port_of(s), lex::to_port(s), "port_of {s:?}");
+        let quad = lex::ipv4(s).ok().map(|(rest, a)| (a, s.len() - rest.len()));
+        assert_eq!(super::quad_prefix(s), quad, "quad_prefix {s:?}");
+    }
+
+    #[test]
+    fn addresses_and_ports_read_as_lex_reads_them() {
+        let cases: &[&[u8]] = &[
+            b"",
+            b"0",
+            b"1.2.3.4",
+            b"01.2.3.4",
+            b"001.002.003.004",
+            b"0001.2.3.4",
+            b"1.2.3.4567",
+            b"255.255.255.255",
+            b"256.1.1.1",
+            b"1.2.3.256",
+            b"1.2.3",
+            b"1.2.3.4.5",
+            b"1.2.3.4:80",
+            b"1.2.3.4::",
+            b"1.2.3.4(80)",
+            b"1.2.3.4x",
+            b".1.2.3",
+            b"::",
+            b":",
+            b":::",
+            b"::1",
+            b"1::",
+            b"1:",
+            b":1",
+            b"1::2::3",
+            b"1:2:3:4:5:6:7:8",
+            b"1:2:3:4:5:6:7:8:9",
+            b"1:2:3:4:5:6:7::",
+            b"::1:2:3:4:5:6:7",
+            b"1::2:3:4:5:6:7:8",
+            b"1:2:3:4:5:6:7::8",
+            b"12345::",
+            b"::12345",
+            b"1:2:3:4:5:6:7:12345",
+            b"0000:0000::0000",
+            b"2001:DB8::3",
+            b"2001:db8:1::1",
+            b"fe80::1ff:fe23:4567:890a",
+            b"::ffff:198.51.100.7",
+            b"::ffff:c633:6407",
+            b"::ffff:1.2.3",
+            b"1:2:3:4:5:6:1.2.3.4",
+            b"::1.2.3.4",
+            b"1.2.3.4::1",
+            b"dead:1.2.3.4",
+            b"outside:1.2.3.4",
+            b"g::1",
+            b"ab",
+            b"abcd",
+            b"65535",
+            b"65536",
+            b"0065535",
+            b"1234567890",
+            b"12345678901",
+            b"4294967296",
+            b"\xff::1",
+            b"1:2:3:4:5:6:7:8 ",
+            b"[::1]",
+        ];
+        for s in cases {
+            same_as_lex(s);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn random_tokens_read_as_lex_reads_them(
+            s in prop::collection::vec(prop::sample::select(b"0123456789abcdefABCDEFg:::....x(/ ".to_vec()), 0..48)
+        ) {
+            same_as_lex(&s);
+        }
+
+        #[test]
+        fn random_groups_read_as_lex_reads_them(
+            parts in prop::collection::vec(prop::sample::select(vec![
+                &b"0"[..], b"1", b"ff", b"FFFF", b"0db8", b"12345", b"ffff", b"::", b":", b".",
+                b"1.2.3.4", b"255", b"256", b"10",
+            ]), 0..12)
+        ) {
+            let s: Vec<u8> = parts.concat();
+            same_as_lex(&s);
+        }
+
+        #[test]
+        fn letters_compare_as_eq_ignore_ascii_case(a in any::<u8>(), l in b'a'..=b'z') {
+            prop_assert_eq!(super::letters_at(&[a], 0, &[l]), a.eq_ignore_ascii_case(&l));
+        }
+    }
+
+    #[test]
+    fn protocol_words_any_case() {
+        let names: [&[u8]; 11] = [
+            b"tcp",
+            b"udp",
+            b"icmp",
+            b"icmp6",
+            b"icmpv6",
+            b"ipv6-icmp",
+            b"gre",
+            b"esp",
+            b"ah",
+            b"sctp",
+            b"igmp",
+        ];
+        let words: &[&[u8]] = &[
+            b"TCP",
+            b"Tcp",
+            b"uDp",
+            b"ICMP6",
+            b"IcmpV6",
+            b"IPV6-ICMP",
+            b"AH",
+            b"Deny",
+            b"tcp6",
+            b"tc",
+            b"icm",
+            b"\0ah",
+            b"a",
+            b"",
+            b"protocol",
+            b"access-list",
+            b"sctpx",
+            b"ipv6-icmpx",
+        ];
+        for w in names.iter().chain(words) {
+            let want = names.iter().any(|n| n.eq_ignore_ascii_case(w));
+            assert_eq!(super::is_asa_protocol(w), want, "{w:?}");
+        }
+    }
 
     fn acl(
         action: &'static str,
