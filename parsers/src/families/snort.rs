@@ -4,11 +4,19 @@
 //! Snort 1.x has only `MESSAGE: SRC:PORT -> DST:PORT`, Suricata drops the colon after the
 //! priority and brackets IPv6 (`[2001:db8::1]:80`). The flow is read from the last ` -> `, so
 //! a signature message may contain anything.
+//!
+//! This parser also runs, by shape, on every line no other family claims, so it is written to
+//! be cheap: a line without ` -> ` costs a look at its opening and one backwards scan. Fields
+//! are found with word-at-a-time scans over the few bytes they span, and the addresses Snort
+//! prints are read here rather than through nom and `str::parse`; any other form goes to
+//! `lex::to_ip`, so the results are always `lex`'s.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::Family;
-use crate::event::{Action, Dataset, Details, Endpoint, Transport};
+use crate::event::{Action, Dataset, Details, Endpoint, Rule, Transport};
 use crate::header::Header;
-use crate::lex::{addr_colon_port, after, rfind, skip_spaces, split_word, to_ip, to_u32, trim_end};
+use crate::lex::{after, skip_spaces, split_word, to_ip, trim_end};
 
 /// Registry entry.
 pub const FAMILY: Family = Family {
@@ -19,10 +27,275 @@ pub const FAMILY: Family = Family {
     parse,
 };
 
+const CLASSIFICATION: &[u8] = b"[Classification:";
+const PRIORITY: &[u8] = b"[Priority:";
+
+// Word-at-a-time byte search. The tokens and fields scanned here are a few dozen bytes long,
+// and `memchr` spends more on its call and set-up than these loops spend on the scan. Words are
+// read little-endian on every target, so lane 0 is the first byte.
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The first `byte` in `hay`.
+fn find_byte(hay: &[u8], byte: u8) -> Option<usize> {
+    let mut words = hay.chunks_exact(8);
+    let mut at = 0;
+    for w in &mut words {
+        let x = u64::from_le_bytes(w.try_into().unwrap_or_default()) ^ (ONES * u64::from(byte));
+        // The classic zero-lane test: it may flag lanes above the first zero lane too, never
+        // below it, so the lowest flag is exact.
+        let hits = x.wrapping_sub(ONES) & !x & HIGHS;
+        if hits != 0 {
+            return Some(at + hits.trailing_zeros() as usize / 8);
+        }
+        at += 8;
+    }
+    let tail = words.remainder().iter().position(|&b| b == byte)?;
+    Some(at + tail)
+}
+
+/// The last `byte` in `hay`.
+fn rfind_byte(hay: &[u8], byte: u8) -> Option<usize> {
+    let mut words = hay.rchunks_exact(8);
+    let mut end = hay.len();
+    for w in &mut words {
+        end -= 8;
+        let x = u64::from_le_bytes(w.try_into().unwrap_or_default()) ^ (ONES * u64::from(byte));
+        // The highest flag is wanted, so the exact test: a lane is zero when neither its low
+        // seven bits nor its high bit is set, and the sum cannot carry into the next lane.
+        let hits = !(((x & !HIGHS) + !HIGHS) | x) & HIGHS;
+        if hits != 0 {
+            return Some(end + (63 - hits.leading_zeros() as usize) / 8);
+        }
+    }
+    words.remainder().iter().rposition(|&b| b == byte)
+}
+
+/// The start of the last ` -> ` in `m`. On the lines of other programs (half of all traffic)
+/// this scan is the whole cost of the parser. It looks for `>`, the rarest of the arrow's bytes,
+/// with `memrchr`: most messages have none or one, and over a whole message the vector scan
+/// beats a word-at-a-time loop.
+fn last_arrow(m: &[u8]) -> Option<usize> {
+    let mut end = m.len();
+    while let Some(gt) = memchr::memrchr(b'>', m.get(..end)?) {
+        if gt >= 2 && m.get(gt - 2..gt) == Some(&b" -"[..]) && m.get(gt + 1) == Some(&b' ') {
+            return Some(gt - 2);
+        }
+        end = gt;
+    }
+    None
+}
+
+/// The value of the decimal digit at `s[k]`, if there is one.
+fn digit_at(s: &[u8], k: usize) -> Option<u32> {
+    let d = s.get(k)?.wrapping_sub(b'0');
+    (d < 10).then_some(u32::from(d))
+}
+
+/// A dotted quad at the start of `s`, read as `lex::ipv4` reads one (1-3 digits an octet, at
+/// most 255), and what follows it. An octet's digits are read one by one without a loop:
+/// this runs twice a line.
+fn quad_prefix(s: &[u8]) -> Option<(Ipv4Addr, &[u8])> {
+    let mut addr = 0u32;
+    let mut i = 0;
+    for k in 0..4 {
+        if k > 0 {
+            if s.get(i) != Some(&b'.') {
+                return None;
+            }
+            i += 1;
+        }
+        let mut octet = digit_at(s, i)?;
+        i += 1;
+        if let Some(d) = digit_at(s, i) {
+            octet = octet * 10 + d;
+            i += 1;
+            if let Some(d) = digit_at(s, i) {
+                octet = octet * 10 + d;
+                i += 1;
+                // `lex::ipv4` takes every digit: a fourth one makes no octet.
+                if octet > 255 || digit_at(s, i).is_some() {
+                    return None;
+                }
+            }
+        }
+        addr = addr << 8 | octet;
+    }
+    Some((Ipv4Addr::from(addr), s.get(i..)?))
+}
+
+/// The value of each byte as a hex digit; 0xFF for bytes that are none.
+const HEX: [u8; 256] = {
+    let mut table = [0xFF; 256];
+    let mut i = 0;
+    while i < 16 {
+        let value = i as u8;
+        table[b"0123456789abcdef"[i] as usize] = value;
+        table[b"0123456789ABCDEF"[i] as usize] = value;
+        i += 1;
+    }
+    table
+};
+
+/// The value of a hex digit.
+fn hex_digit(b: u8) -> Option<u16> {
+    let v = *HEX.get(usize::from(b))?;
+    (v != 0xFF).then_some(u16::from(v))
+}
+
+/// An IPv6 address of 1-4 digit hex groups, eight of them or fewer around one `::` (no
+/// embedded IPv4), or `None` for anything else. What it accepts, `str::parse::<Ipv6Addr>`
+/// reads to the same address, for a tenth of the cost.
+fn ipv6_groups(s: &[u8]) -> Option<Ipv6Addr> {
+    let mut groups = [0u16; 8];
+    let mut n = 0;
+    // How many groups precede the `::`, if there is one.
+    let mut gap = None;
+    let mut i = 0;
+    if s.starts_with(b"::") {
+        gap = Some(0);
+        i = 2;
+    }
+    loop {
+        let start = i;
+        let mut v = 0u16;
+        while i - start < 4
+            && let Some(d) = s.get(i).copied().and_then(hex_digit)
+        {
+            v = v << 4 | d;
+            i += 1;
+        }
+        if i == start {
+            // Only a `::` may end the address.
+            if gap == Some(n) && i == s.len() {
+                break;
+            }
+            return None;
+        }
+        *groups.get_mut(n)? = v;
+        n += 1;
+        match s.get(i) {
+            None => break,
+            Some(b':') => {
+                i += 1;
+                if s.get(i) == Some(&b':') {
+                    if gap.is_some() {
+                        return None;
+                    }
+                    gap = Some(n);
+                    i += 1;
+                }
+            }
+            Some(_) => return None,
+        }
+    }
+    let Some(gap) = gap else {
+        return (n == 8).then(|| Ipv6Addr::from(groups));
+    };
+    // `::` stands for at least one zero group.
+    if n > 7 {
+        return None;
+    }
+    let mut seg = [0u16; 8];
+    let tail = n - gap;
+    for (dst, src) in seg.iter_mut().zip(groups.iter().take(gap)) {
+        *dst = *src;
+    }
+    for (dst, src) in seg.iter_mut().skip(8 - tail).zip(groups.iter().skip(gap)) {
+        *dst = *src;
+    }
+    Some(Ipv6Addr::from(seg))
+}
+
+/// `lex::to_ip`, with the forms Snort prints read here and not through nom and `str::parse`
+/// (which cost more than the rest of the line). Only a successful read is taken from the
+/// fast paths; a token they reject goes to `to_ip`, so the result is always `to_ip`'s.
+fn ip(s: &[u8]) -> Option<IpAddr> {
+    if let Some((a, b"")) = quad_prefix(s) {
+        return Some(IpAddr::V4(a));
+    }
+    if let Some(a) = ipv6_groups(s) {
+        return Some(IpAddr::V6(a).to_canonical());
+    }
+    to_ip(s)
+}
+
+/// `lex::to_port`: up to ten digits, at most 65535.
+fn port(s: &[u8]) -> Option<u16> {
+    if s.is_empty() || s.len() > 10 {
+        return None;
+    }
+    let v = s.iter().try_fold(0u64, |acc, &b| {
+        b.is_ascii_digit().then(|| acc * 10 + u64::from(b - b'0'))
+    })?;
+    u16::try_from(v).ok()
+}
+
+/// An address and maybe a port, as `lex::addr_colon_port` gives them.
+type AddrPort = (IpAddr, Option<u16>);
+
+/// `lex::addr_colon_port` over [`ip`] and [`port`]: `[ADDR]:PORT`, `ADDR:PORT`, `ADDR`; a
+/// bare IPv6 address with a port is split at its last colon only when `want_port`.
+fn addr_port(token: &[u8], want_port: bool) -> Option<AddrPort> {
+    if let Some(inner) = token.strip_prefix(b"[") {
+        let close = find_byte(inner, b']')?;
+        let addr = ip(inner.get(..close)?)?;
+        let after = inner.get(close + 1..)?;
+        if after.is_empty() {
+            return Some((addr, None));
+        }
+        return Some((addr, Some(port(after.strip_prefix(b":")?)?)));
+    }
+    let Some(last) = rfind_byte(token, b':') else {
+        return ip(token).map(|a| (a, None));
+    };
+    let one_colon = find_byte(token, b':') == Some(last);
+    if (one_colon || want_port)
+        && let Some(p) = token.get(last + 1..).and_then(port)
+        && let Some(a) = token.get(..last).and_then(ip)
+    {
+        return Some((a, Some(p)));
+    }
+    ip(token).map(|a| (a, None))
+}
+
+/// A dotted quad and an optional `:DIGITS` at the start of `s`, in one pass: what
+/// [`addr_port`] makes of them as a token, and what follows them. `None` when `s` starts
+/// otherwise.
+fn quad_port(s: &[u8]) -> Option<(Option<AddrPort>, &[u8])> {
+    let (a, rest) = quad_prefix(s)?;
+    let a = IpAddr::V4(a);
+    let Some(after_colon) = rest.strip_prefix(b":") else {
+        return Some((Some((a, None)), rest));
+    };
+    let mut v = 0u64;
+    let mut n = 0;
+    for &b in after_colon {
+        if !b.is_ascii_digit() {
+            break;
+        }
+        v = v.saturating_mul(10).saturating_add(u64::from(b - b'0'));
+        n += 1;
+    }
+    if n == 0 {
+        return None;
+    }
+    // One colon: the token is split there, and with a bad port (`lex::to_port`: at most ten
+    // digits, at most 65535) nothing reads as an address.
+    let port = u16::try_from(v).ok().filter(|_| n <= 10);
+    Some((port.map(|p| (a, Some(p))), after_colon.get(n..)?))
+}
+
 /// `SRC[:PORT]` as Snort prints it; a bare IPv6 address with a port is split at its last colon
 /// only when the protocol has ports.
+// Inlined, as `word_endpoint`: as a call, passing the `Endpoint` back costs more than reading
+// a dotted quad.
+#[inline(always)]
 fn endpoint(tok: &[u8], has_ports: bool) -> Option<Endpoint<'static>> {
-    let (ip, port) = addr_colon_port(tok, has_ports)?;
+    let (ip, port) = match quad_port(tok) {
+        Some((read, b"")) => read?,
+        _ => addr_port(tok, has_ports)?,
+    };
     Some(Endpoint {
         ip: Some(ip),
         port,
@@ -30,54 +303,163 @@ fn endpoint(tok: &[u8], has_ports: bool) -> Option<Endpoint<'static>> {
     })
 }
 
+/// [`endpoint`] of the word that starts `s`: up to a space, less a trailing comma. A dotted
+/// quad is read before looking for the end of the word, which then is where the quad ends.
+#[inline(always)]
+fn word_endpoint(s: &[u8], has_ports: bool) -> Option<Endpoint<'static>> {
+    // The quad is the whole word if the word ends after it: at the end, at a space, or at a
+    // comma that the word ends with.
+    if let Some((read, rest)) = quad_port(s)
+        && matches!(rest, [] | [b' ', ..] | [b','] | [b',', b' ', ..])
+    {
+        let (ip, port) = read?;
+        return Some(Endpoint {
+            ip: Some(ip),
+            port,
+            domain: None,
+        });
+    }
+    let word = s.get(..find_byte(s, b' ').unwrap_or(s.len()))?;
+    endpoint(word.strip_suffix(b",").unwrap_or(word), has_ports)
+}
+
 /// `{TCP}`, `{PROTO:255}`, `{PROTO255}` → transport.
 fn proto(p: &[u8]) -> Option<Transport<'_>> {
     let p = p
         .strip_prefix(b"PROTO")
         .map_or(p, |n| n.strip_prefix(b":").unwrap_or(n));
-    Transport::from_token(p)
+    // The spellings Snort prints, without `from_token`'s table walk.
+    match p {
+        b"TCP" => Some(Transport::Tcp),
+        b"UDP" => Some(Transport::Udp),
+        b"ICMP" => Some(Transport::Icmp),
+        _ => Transport::from_token(p),
+    }
 }
 
-fn bracketed<'a>(text: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
-    let v = after(text, key)?;
-    let end = memchr::memchr(b']', v)?;
+/// How many bytes at the start of `s` are digits or colons (`0x30..=0x3A`), eight a step: an
+/// id such as `1:2001219:20` takes two steps, not a dozen.
+fn id_len(s: &[u8]) -> usize {
+    let mut words = s.chunks_exact(8);
+    let mut n = 0;
+    for w in &mut words {
+        let x = u64::from_le_bytes(w.try_into().unwrap_or_default());
+        let low = x & !HIGHS;
+        // Per lane, `low + k` has its high bit set when the lane's low seven bits are at least
+        // 0x80 - k (no carry crosses lanes); a lane with its own high bit set is outside.
+        let at_least_0x30 = low + ONES * (0x80 - 0x30);
+        let above_0x3a = low + ONES * (0x80 - 0x3B);
+        let inside = at_least_0x30 & !above_0x3a & !x & HIGHS;
+        let outside = !inside & HIGHS;
+        if outside != 0 {
+            return n + outside.trailing_zeros() as usize / 8;
+        }
+        n += 8;
+    }
+    n + words
+        .remainder()
+        .iter()
+        .take_while(|b| b.is_ascii_digit() || **b == b':')
+        .count()
+}
+
+/// `[gid:sid:rev]` at the start of `t` (digits and colons, maybe none): the id and what
+/// follows the `]`.
+fn gid(t: &[u8]) -> Option<(&[u8], &[u8])> {
+    let r = t.strip_prefix(b"[")?;
+    let n = id_len(r);
+    if r.get(n) != Some(&b']') {
+        return None;
+    }
+    Some((r.get(..n)?, r.get(n + 1..)?))
+}
+
+/// The text of `KEY VALUE]` after a key: the value up to the `]`, trimmed.
+fn bracket_value(v: &[u8]) -> Option<&[u8]> {
+    let end = find_byte(v, b']')?;
     Some(trim_end(skip_spaces(v.get(..end)?)))
 }
 
-/// Signature part: id, name, classification, priority.
-fn rule_part<'a>(text: &'a [u8], d: &mut Details<'a>) {
+/// A whole slice of at most ten digits as `lex::to_u32` reads it, if it fits a `u8`.
+fn small_number(s: &[u8]) -> Option<u8> {
+    if s.is_empty() || s.len() > 10 {
+        return None;
+    }
+    let v = s.iter().try_fold(0u64, |acc, &b| {
+        b.is_ascii_digit().then(|| acc * 10 + u64::from(b - b'0'))
+    })?;
+    u8::try_from(v).ok()
+}
+
+/// Signature part: id, name, classification, priority. `text` is a prefix of the message and
+/// `sig` the id of the `[gid:sid:rev]` that starts the message, if one does (read once, in
+/// [`parse`]).
+fn rule_part<'a>(text: &'a [u8], sig: Option<&'a [u8]>) -> (Rule<'a>, Option<u8>) {
+    let mut rule = Rule::default();
     let mut t = skip_spaces(text);
-    // alert_fast files start with the packet's stamp: `07/12-21:04:38.489675 [**] …`.
-    let (first, rest) = split_word(t);
-    if first.contains(&b'/') && first.contains(&b'-') && first.contains(&b':') {
-        t = skip_spaces(rest);
-    }
-    while let Some(r) = t.strip_prefix(b"[**]") {
-        t = skip_spaces(r);
-    }
-    if let Some(r) = t.strip_prefix(b"[")
-        && let Some(end) = memchr::memchr(b']', r)
-    {
-        let id = &r[..end];
-        if !id.is_empty() && id.iter().all(|b| b.is_ascii_digit() || *b == b':') {
-            d.rule.id = Some(id);
-            t = skip_spaces(&r[end + 1..]);
+    // `t` starts where the message does, so it holds that `[id]` when it is long enough to.
+    let lead = sig.and_then(|id| Some((id, t.get(id.len() + 2..)?)));
+    match lead {
+        // The usual start, `[gid:sid:rev] `: a first word without `/` is no stamp, and it is
+        // no `[**]`.
+        Some((id, rest)) if rest.first().is_none_or(|&b| b == b' ') => {
+            if !id.is_empty() {
+                rule.id = Some(id);
+                t = skip_spaces(rest);
+            }
+        }
+        _ => {
+            // alert_fast files start with the packet's stamp: `07/12-21:04:38.489675 [**] …`.
+            let (first, rest) = split_word(t);
+            if first.contains(&b'/') && first.contains(&b'-') && first.contains(&b':') {
+                t = skip_spaces(rest);
+            }
+            while let Some(r) = t.strip_prefix(b"[**]") {
+                t = skip_spaces(r);
+            }
+            if let Some((id, rest)) = gid(t)
+                && !id.is_empty()
+            {
+                rule.id = Some(id);
+                t = skip_spaces(rest);
+            }
         }
     }
-    let name_end = [&b" [Classification:"[..], b" [Priority:", b" [**]"]
-        .iter()
-        .filter_map(|k| crate::lex::find(t, k))
-        .min()
-        .unwrap_or(t.len());
-    let name = trim_end(t.get(..name_end).unwrap_or(t));
+    // The name ends at the first ` [Classification:`, ` [Priority:` or ` [**]`, and each field
+    // is read after the first occurrence of its key. All start with `[`: one pass over the
+    // brackets finds them, and stops once all three are known.
+    let (mut name_end, mut class, mut prio) = (None, None, None);
+    let mut from = 0;
+    while let Some(at) = t.get(from..).and_then(|s| find_byte(s, b'[')) {
+        let p = from + at;
+        let rest = t.get(p..).unwrap_or_default();
+        let key = if rest.starts_with(CLASSIFICATION) {
+            class = class.or(Some(p + CLASSIFICATION.len()));
+            true
+        } else if rest.starts_with(PRIORITY) {
+            prio = prio.or(Some(p + PRIORITY.len()));
+            true
+        } else {
+            rest.starts_with(b"[**]")
+        };
+        if key && name_end.is_none() && p > 0 && t.get(p - 1) == Some(&b' ') {
+            name_end = Some(p - 1);
+        }
+        if name_end.is_some() && class.is_some() && prio.is_some() {
+            break;
+        }
+        from = p + 1;
+    }
+    let name = trim_end(t.get(..name_end.unwrap_or(t.len())).unwrap_or(t));
     let name = name.strip_suffix(b":").unwrap_or(name);
     if !name.is_empty() {
-        d.rule.name = Some(trim_end(name));
+        rule.name = Some(trim_end(name));
     }
-    d.rule.category = bracketed(t, b"[Classification:");
-    d.priority = bracketed(t, b"[Priority:")
-        .and_then(to_u32)
-        .and_then(|p| u8::try_from(p).ok());
+    rule.category = class.and_then(|v| bracket_value(t.get(v..)?));
+    let priority = prio
+        .and_then(|v| bracket_value(t.get(v..)?))
+        .and_then(small_number);
+    (rule, priority)
 }
 
 /// `spp_portscan: PORTSCAN DETECTED from SRC …`, `End of portscan from SRC: …`.
@@ -89,14 +471,19 @@ fn portscan(m: &[u8]) -> Option<Details<'_>> {
     if !upper_ok {
         return None;
     }
-    let r = after(m, b" from ")?;
-    let (tok, _) = split_word(r);
+    // No ` from ` starts inside any of the openings above, and it usually follows the opening
+    // at once: probe there before searching.
+    let r = [15, 17]
+        .iter()
+        .find_map(|&at| m.get(at..)?.strip_prefix(b" from "))
+        .or_else(|| after(m, b" from "))?;
+    let tok = r.get(..find_byte(r, b' ').unwrap_or(r.len()))?;
     let tok = tok.strip_suffix(b":").unwrap_or(tok);
     let mut d = Details {
         action: Some(Action::PortScan),
         ..Details::default()
     };
-    d.source.ip = Some(to_ip(tok)?);
+    d.source.ip = Some(ip(tok)?);
     Some(d)
 }
 
@@ -106,64 +493,82 @@ fn skip_gid(m: &[u8]) -> &[u8] {
     while let Some(r) = t.strip_prefix(b"[**]") {
         t = skip_spaces(r);
     }
-    if let Some(r) = t.strip_prefix(b"[")
-        && let Some(end) = memchr::memchr(b']', r)
-        && r.get(..end)
-            .is_some_and(|id| id.iter().all(|b| b.is_ascii_digit() || *b == b':'))
-    {
-        return skip_spaces(r.get(end + 1..).unwrap_or_default());
+    match gid(t) {
+        Some((_, rest)) => skip_spaces(rest),
+        None => t,
     }
-    t
+}
+
+/// Whether the line's program is one of the family's tags.
+fn tagged(h: &Header<'_>) -> bool {
+    h.program()
+        .is_some_and(|p| FAMILY.tags.iter().any(|t| t.eq_ignore_ascii_case(p)))
 }
 
 /// Parses a Snort or Suricata alert line.
 pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
     let m = h.message;
+    // `[gid:sid:rev]` opening the message, read once for the preprocessor test and the rule.
+    let lead = skip_spaces(m);
+    let sig = gid(lead);
+    let ps = match sig {
+        Some((_, rest)) => skip_spaces(rest),
+        None if lead.starts_with(b"[**]") => skip_gid(lead),
+        None => lead,
+    };
     // `[100:1:1] spp_portscan: PORTSCAN DETECTED from …` (with the generator id of the preprocessor).
-    let ps = skip_gid(m);
     if ps.starts_with(b"spp_portscan")
         || ps.starts_with(b"PORTSCAN")
         || ps.starts_with(b"End of portscan")
     {
         return portscan(ps);
     }
-    let arrow = rfind(m, b" -> ")?;
+    let arrow = last_arrow(m)?;
+    alert(h, arrow, sig.map(|(id, _)| id))
+}
+
+/// The alert at `arrow`, the last ` -> ` of the message; `sig` as for [`rule_part`]. Kept out
+/// of [`parse`] so that the lines of other programs, which stop before this, pay for no more
+/// than the scans above.
+#[inline(never)]
+fn alert<'a>(h: &Header<'a>, arrow: usize, sig: Option<&'a [u8]>) -> Option<Details<'a>> {
+    let m = h.message;
     let left = trim_end(m.get(..arrow)?);
     let right = skip_spaces(m.get(arrow + 4..)?);
-    let src_start = memchr::memrchr(b' ', left).map_or(0, |n| n + 1);
+    let src_start = rfind_byte(left, b' ').map_or(0, |n| n + 1);
     let src_tok = left.get(src_start..)?;
-    let (dst_tok, _) = split_word(right);
-    let dst_tok = dst_tok.strip_suffix(b",").unwrap_or(dst_tok);
     let mut head = trim_end(left.get(..src_start)?);
-    let mut d = Details::default();
+    let mut transport = None;
     if let Some(inner) = head.strip_suffix(b"}") {
-        let open = memchr::memrchr(b'{', inner)?;
-        d.transport = proto(inner.get(open + 1..)?);
+        let open = rfind_byte(inner, b'{')?;
+        transport = proto(inner.get(open + 1..)?);
         head = trim_end(inner.get(..open)?);
-    } else {
+    } else if !head.ends_with(b":") && !tagged(h) {
         // Without `{PROTO}` only a Snort-tagged line or a signature-shaped one is an alert.
-        let tagged = h
-            .program()
-            .is_some_and(|p| FAMILY.tags.iter().any(|t| t.eq_ignore_ascii_case(p)));
-        if !tagged && !head.ends_with(b":") {
-            return None;
-        }
+        return None;
     }
-    let has_ports = !matches!(d.transport, Some(Transport::Icmp | Transport::Ipv6Icmp));
-    d.source = endpoint(src_tok, has_ports)?;
-    d.destination = endpoint(dst_tok, has_ports)?;
-    rule_part(head, &mut d);
-    let is_portscan = d.rule.id.is_some_and(|id| id.starts_with(b"122:"))
-        || d.rule.name.is_some_and(|n| {
+    let has_ports = !matches!(transport, Some(Transport::Icmp | Transport::Ipv6Icmp));
+    let source = endpoint(src_tok, has_ports)?;
+    let destination = word_endpoint(right, has_ports)?;
+    let (rule, priority) = rule_part(head, sig);
+    let is_portscan = rule.id.is_some_and(|id| id.starts_with(b"122:"))
+        || rule.name.is_some_and(|n| {
             let n = n.strip_prefix(b"\"").unwrap_or(n);
             n.starts_with(b"(portscan)") || n.starts_with(b"(port_scan)")
         });
-    d.action = Some(if is_portscan {
-        Action::PortScan
-    } else {
-        Action::IdsAlert
-    });
-    Some(d)
+    Some(Details {
+        action: Some(if is_portscan {
+            Action::PortScan
+        } else {
+            Action::IdsAlert
+        }),
+        source,
+        destination,
+        transport,
+        rule,
+        priority,
+        ..Details::default()
+    })
 }
 
 #[cfg(test)]
@@ -503,5 +908,118 @@ mod tests {
             ),
         ];
         run(&table, 5);
+    }
+}
+
+/// The fast paths above against the shared readers they stand in for.
+#[cfg(test)]
+mod fast_paths {
+    use std::net::IpAddr;
+
+    use proptest::prelude::*;
+
+    use super::{addr_port, endpoint, find_byte, id_len, ip, last_arrow, port, rfind_byte};
+    use super::{small_number, word_endpoint};
+    use crate::event::Endpoint;
+    use crate::lex::{addr_colon_port, rfind, to_ip, to_port, to_u32};
+
+    /// Address-like tokens: real addresses printed every way, and runs of address bytes.
+    fn token() -> impl Strategy<Value = Vec<u8>> {
+        let printed = (any::<IpAddr>(), 0..6u8, any::<u16>()).prop_map(|(a, style, p)| {
+            let v6_full = |a: &std::net::Ipv6Addr| {
+                let s = a.segments().map(|g| format!("{g:X}"));
+                s.join(":")
+            };
+            let text = match (a, style) {
+                (IpAddr::V6(v6), 0) => v6_full(&v6),
+                (IpAddr::V6(v6), 1) => format!("::ffff:{}", v6.segments()[7]),
+                (IpAddr::V4(v4), 1) => format!("::ffff:{v4}"),
+                (IpAddr::V4(v4), 2) => {
+                    let [a, b, c, d] = v4.octets();
+                    format!("{a:03}.{b}.{c:02}.{d}")
+                }
+                _ => a.to_string(),
+            };
+            match style {
+                3 => format!("{text}:{p}"),
+                4 => format!("[{text}]:{p}"),
+                5 => format!("{text}:{}", u32::from(p) * 7),
+                _ => text,
+            }
+            .into_bytes()
+        });
+        // Hex groups joined by `:` or `::`, maybe with a dotted quad after: mostly well formed,
+        // with the odd empty or five-digit group and the odd stray separator.
+        const SEPARATORS: [&[u8]; 8] = [b":", b":", b":", b":", b":", b"::", b":::", b"."];
+        let group = prop_oneof![
+            9 => prop::collection::vec(prop::sample::select(&b"0fA9"[..]), 1..5),
+            1 => prop::collection::vec(prop::sample::select(&b"0fA9"[..]), 0..6),
+        ];
+        let groups = (
+            prop::collection::vec((group, prop::sample::select(&SEPARATORS[..])), 1..10),
+            any::<bool>(),
+            any::<bool>(),
+        )
+            .prop_map(|(g, open, quad)| {
+                let mut s: Vec<u8> = if open { b"::".to_vec() } else { Vec::new() };
+                for (g, sep) in g {
+                    s.extend_from_slice(&g);
+                    s.extend_from_slice(sep);
+                }
+                if quad {
+                    s.extend_from_slice(b"1.2.3.4");
+                } else if s.ends_with(b":") && !s.ends_with(b"::") {
+                    s.pop();
+                }
+                s
+            });
+        let soup = prop::collection::vec(
+            prop::sample::select(&b"0123456789abcdefABCDEF:.[] "[..]),
+            0..24,
+        );
+        prop_oneof![printed, groups, soup]
+    }
+
+    fn reference(tok: &[u8], has_ports: bool) -> Option<Endpoint<'static>> {
+        let (ip, port) = addr_colon_port(tok, has_ports)?;
+        Some(Endpoint {
+            ip: Some(ip),
+            port,
+            domain: None,
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(10_000))]
+
+        #[test]
+        fn addresses_read_as_lex_reads_them(tok in token(), has_ports in any::<bool>()) {
+            prop_assert_eq!(ip(&tok), to_ip(&tok));
+            prop_assert_eq!(addr_port(&tok, has_ports), addr_colon_port(&tok, has_ports));
+            prop_assert_eq!(endpoint(&tok, has_ports), reference(&tok, has_ports));
+            for tail in [&b""[..], b" x", b",", b", y", b",,", b"x", b":1"] {
+                let s = [&tok[..], tail].concat();
+                let word = s.split(|&b| b == b' ').next().unwrap_or_default();
+                let word = word.strip_suffix(b",").unwrap_or(word);
+                prop_assert_eq!(word_endpoint(&s, has_ports), reference(word, has_ports));
+            }
+        }
+
+        #[test]
+        fn numbers_read_as_lex_reads_them(s in prop::collection::vec(prop::sample::select(&b"0123456789x"[..]), 0..13)) {
+            prop_assert_eq!(port(&s), to_port(&s));
+            prop_assert_eq!(small_number(&s), to_u32(&s).and_then(|n| u8::try_from(n).ok()));
+        }
+
+        #[test]
+        fn scans_agree_with_plain_loops(s in prop::collection::vec(prop::sample::select(&[b'0', b'9', b':', b';', b'/', b'[', b']', b'>', b'-', b' ', 0x80, 0xBA, 0xFF][..]), 0..40)) {
+            let digits = s.iter().take_while(|b| b.is_ascii_digit() || **b == b':').count();
+            prop_assert_eq!(id_len(&s), digits);
+            for b in [b'[', b']', b' ', 0xBA] {
+                prop_assert_eq!(find_byte(&s, b), s.iter().position(|&x| x == b));
+                prop_assert_eq!(rfind_byte(&s, b), s.iter().rposition(|&x| x == b));
+            }
+            prop_assert_eq!(last_arrow(&s), rfind(&s, b" -> "));
+        }
     }
 }
