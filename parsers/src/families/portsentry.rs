@@ -38,15 +38,13 @@ fn name_slash_addr(tok: &[u8]) -> Option<Endpoint<'_>> {
 /// A blocked-host record as PortSentry writes it to its history and blocked files:
 /// `1403884279 - 06/27/2014 17:51:19 Host: NAME/ADDR Port: 1 TCP Blocked`.
 fn blocked_record(m: &[u8]) -> Option<Details<'_>> {
-    let at = find(m, b"Host: ")?;
-    let lead = m.get(..at)?;
-    if !lead
+    // Only a stamp (digits, spaces, `-`, `/`, `:`) may come before `Host: `; as `H` cannot be
+    // part of it, the first `Host: ` is where that run ends, and no search is needed.
+    let at = m
         .iter()
-        .all(|b| b.is_ascii_digit() || matches!(b, b' ' | b'-' | b'/' | b':'))
-    {
-        return None;
-    }
-    let r = m.get(at + b"Host: ".len()..)?;
+        .take_while(|b| b.is_ascii_digit() || matches!(b, b' ' | b'-' | b'/' | b':'))
+        .count();
+    let r = m.get(at..)?.strip_prefix(b"Host: ")?;
     let (tok, r) = split_word(skip_spaces(r));
     let r = skip_spaces(r).strip_prefix(b"Port: ")?;
     let (port, r) = split_word(skip_spaces(r));

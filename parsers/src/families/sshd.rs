@@ -268,6 +268,26 @@ fn other<'a>(m: &'a [u8], d: &mut Details<'a>) -> Option<()> {
     None
 }
 
+/// Bytes that can open a message this parser reads without sshd's tag: the openings, the PAM
+/// line (`pam_unix(sshd:auth)`) and the forms of `other` (`reverse …`, `Address …`, `SSH: …`).
+const UNTAGGED_FIRST: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut k = 0;
+    while k < OPENINGS.len() {
+        if let Some(b) = OPENINGS[k].0.first() {
+            table[*b as usize] = true;
+        }
+        k += 1;
+    }
+    let others = [b'p', b'r', b'A', b'S'];
+    let mut k = 0;
+    while k < others.len() {
+        table[others[k] as usize] = true;
+        k += 1;
+    }
+    table
+};
+
 /// Parses an sshd message.
 pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
     let m = h.message;
@@ -280,6 +300,15 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
     let tagged = h
         .program()
         .is_some_and(|p| FAMILY.tags.iter().any(|t| t.eq_ignore_ascii_case(p)));
+    // A line without sshd's tag (tried by shape, like every router line) must open with one
+    // of the forms read below: one table lookup turns most of them away.
+    if !tagged
+        && !body
+            .first()
+            .is_some_and(|b| UNTAGGED_FIRST[usize::from(*b)])
+    {
+        return None;
+    }
     let pam = body.starts_with(b"pam_unix(sshd:auth): authentication failure;")
         || (tagged
             && (body.starts_with(b"(pam_unix) authentication failure;")
