@@ -10,17 +10,21 @@ use crate::time::{CivilTime, Timestamp};
 pub struct ParseContext {
     reference: i64,
     default_offset: i32,
-    /// The reference's calendar year, worked out once: year-less stamps need it on every line.
+    /// The reference's calendar year and the day numbers of its months' first days, worked
+    /// out once: year-less stamps need them on every line.
     reference_year: i64,
+    month_starts: [i64; 12],
 }
 
 impl ParseContext {
     /// A context for lines seen at `reference` (Unix seconds), zone-less stamps taken as UTC.
     pub fn new(reference: i64) -> ParseContext {
+        let reference_year = crate::time::year_of(reference);
         ParseContext {
             reference,
             default_offset: 0,
-            reference_year: crate::time::year_of(reference),
+            reference_year,
+            month_starts: crate::time::month_starts(reference_year),
         }
     }
 
@@ -45,7 +49,12 @@ impl ParseContext {
 
     /// Settles the year and zone of a stamp read from a line.
     pub fn resolve(&self, t: &CivilTime) -> Timestamp {
-        t.resolve_in(self.reference, self.reference_year, self.default_offset)
+        t.resolve_in(
+            self.reference,
+            self.reference_year,
+            &self.month_starts,
+            self.default_offset,
+        )
     }
 }
 

@@ -63,7 +63,11 @@ pub struct CivilTime {
 impl CivilTime {
     /// Unix time of this reading in the given year, with `default_offset` for a zone-less stamp.
     fn at_year(&self, year: i64, default_offset: i32) -> Timestamp {
-        let days = days_from_civil(year, self.month, self.day);
+        self.at_days(days_from_civil(year, self.month, self.day), default_offset)
+    }
+
+    /// Unix time of this reading's clock on the given day (counted from 1970-01-01).
+    fn at_days(&self, days: i64, default_offset: i32) -> Timestamp {
         let secs = days * DAY
             + i64::from(self.hour) * 3600
             + i64::from(self.minute) * 60
@@ -79,26 +83,44 @@ impl CivilTime {
     /// before when that would put it more than two days after the reference (a December line
     /// read in January).
     pub fn resolve(&self, reference: i64, default_offset: i32) -> Timestamp {
-        self.resolve_in(reference, year_of(reference), default_offset)
+        let year = year_of(reference);
+        self.resolve_in(reference, year, &month_starts(year), default_offset)
     }
 
-    /// [`CivilTime::resolve`] with the reference's year already known.
+    /// [`CivilTime::resolve`] with the reference's year, and the day number of the first of
+    /// each of its months, already known.
     pub(crate) fn resolve_in(
         &self,
         reference: i64,
         reference_year: i64,
+        month_starts: &[i64; 12],
         default_offset: i32,
     ) -> Timestamp {
         if let Some(year) = self.year {
             return self.at_year(year, default_offset);
         }
-        let this_year = self.at_year(reference_year, default_offset);
+        // days_from_civil is linear in the day, so the month's first day plus the day agrees
+        // with it for any day number, even past the month's end.
+        let month = (self.month as usize).wrapping_sub(1);
+        let this_year = match month_starts.get(month) {
+            Some(first) => self.at_days(first + i64::from(self.day) - 1, default_offset),
+            None => self.at_year(reference_year, default_offset),
+        };
         if this_year.secs > reference.saturating_add(2 * DAY) {
             self.at_year(reference_year - 1, default_offset)
         } else {
             this_year
         }
     }
+}
+
+/// The day numbers (from 1970-01-01) of the first of each month of `year`.
+pub(crate) fn month_starts(year: i64) -> [i64; 12] {
+    let mut out = [0; 12];
+    for (m, slot) in (1..=12).zip(out.iter_mut()) {
+        *slot = days_from_civil(year, m, 1);
+    }
+    out
 }
 
 /// The calendar year (UTC) of a Unix time.
@@ -170,6 +192,50 @@ fn push_digits(out: &mut Vec<u8>, mut value: u32, width: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn month_starts_agree_with_the_full_formula() {
+        // Every month and day (past the month's end too) against references around leap
+        // years and year ends.
+        for reference in [
+            0,
+            951_782_400,
+            1_709_164_800,
+            1_735_603_200,
+            1_795_392_000,
+            4_107_542_399,
+        ] {
+            let year = year_of(reference);
+            let starts = month_starts(year);
+            for month in 1..=12 {
+                for day in 1..=31 {
+                    let t = CivilTime {
+                        year: None,
+                        month,
+                        day,
+                        hour: 23,
+                        minute: 59,
+                        second: 60,
+                        nanos: 7,
+                        offset: None,
+                    };
+                    let slow = {
+                        let this_year = t.at_year(year, 3600);
+                        if this_year.secs > reference + 2 * DAY {
+                            t.at_year(year - 1, 3600)
+                        } else {
+                            this_year
+                        }
+                    };
+                    assert_eq!(
+                        t.resolve_in(reference, year, &starts, 3600),
+                        slow,
+                        "{reference} {month}-{day}"
+                    );
+                }
+            }
+        }
+    }
 
     fn rfc3339(t: Timestamp) -> String {
         let mut out = Vec::new();

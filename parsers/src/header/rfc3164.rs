@@ -115,6 +115,13 @@ fn is_facility_severity(tok: &[u8]) -> bool {
         b"emerg", b"alert", b"crit", b"err", b"error", b"warn", b"warning", b"notice", b"info",
         b"debug",
     ];
+    // Every pair is 7 to 16 bytes and ends in a severity's last letter; a tag (`sshd[1]:`)
+    // fails that at once, without a scan for the dot.
+    if !(7..=16).contains(&tok.len())
+        || !matches!(tok.last(), Some(b'g' | b't' | b'r' | b'n' | b'e' | b'o'))
+    {
+        return false;
+    }
     let Some(dot) = position(tok, b'.') else {
         return false;
     };
