@@ -3,11 +3,20 @@
 //! The LOG target states no verdict: the action comes from the rule's prefix (DROP, REJECT,
 //! DENY, BLOCK → acl-denied; ACCEPT, ALLOW → acl-permitted). An ICMP error quotes the packet
 //! it answers in brackets (`[SRC=… DST=…]`); those fields are not the flow's and are not read.
+//!
+//! This family is also a shape fallback: it runs on every line no other family claims, so
+//! rejecting a line without `IN=` must cost little, and a netfilter line (twenty-odd
+//! `KEY=VALUE` tokens) is read in one word-at-a-time pass rather than token by token.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
 
 use super::Family;
-use crate::event::{Action, Dataset, Details, Transport};
+use crate::event::{Action, Dataset, Details, Endpoint, Rule, Transport};
 use crate::header::Header;
-use crate::lex::{find, skip_spaces, to_ip, to_port, trim_end};
+use crate::lex::{to_ip, trim_end};
 
 /// Registry entry.
 pub const FAMILY: Family = Family {
@@ -18,36 +27,87 @@ pub const FAMILY: Family = Family {
     parse,
 };
 
-/// Strips a kernel uptime stamp (`[ 8123.456789]`).
+/// Strips a kernel uptime stamp (`[ 8123.456789]`) and the spaces after it.
 fn strip_uptime(m: &[u8]) -> &[u8] {
     let Some(inner) = m.strip_prefix(b"[") else {
         return m;
     };
-    match memchr::memchr(b']', inner) {
-        Some(end)
-            if inner[..end]
+    // The stamp is digits, dots and spaces up to the first `]`; `]` is none of those, so the
+    // first byte that is not one must be that `]`.
+    let n = inner
+        .iter()
+        .position(|b| !matches!(b, b'0'..=b'9' | b'.' | b' '))
+        .unwrap_or(inner.len());
+    match inner.get(n..).and_then(|r| r.strip_prefix(b"]")) {
+        Some(rest) => {
+            let spaces = rest
                 .iter()
-                .all(|b| b.is_ascii_digit() || *b == b'.' || *b == b' ') =>
-        {
-            skip_spaces(&inner[end + 1..])
+                .take_while(|b| **b == b' ' || **b == b'\t')
+                .count();
+            rest.get(spaces..).unwrap_or_default()
         }
-        _ => m,
+        None => m,
     }
 }
 
-fn contains_word(haystack: &[u8], word: &[u8]) -> bool {
-    haystack
-        .windows(word.len())
-        .any(|w| w.eq_ignore_ascii_case(word))
+/// Searcher for `IN=`, built once: memmem's SIMD prefilter looks for two of its bytes at a
+/// time, where `lex::find` (memchr for `=`, then compare) stops at every `=` of a postfix or
+/// sudo line.
+static IN_EQ: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"IN="));
+
+/// Where the packet fields start: the first `IN=` at the message start or after a space,
+/// `]`, `:` or `)` (prefixes end in any of these, or in nothing).
+fn packet_start(m: &[u8]) -> Option<usize> {
+    let is_start =
+        |pos: usize| pos == 0 || matches!(m.get(pos - 1), Some(b' ' | b']' | b':' | b')'));
+    // Most lines this family sees have no `=` at all, and on a netfilter line the first `=`
+    // is most often `IN=`'s: one memchr settles both.
+    let first = memchr::memchr(b'=', m)?;
+    if let Some(pos) = first.checked_sub(2)
+        && m.get(pos..first) == Some(b"IN")
+        && is_start(pos)
+    {
+        return Some(pos);
+    }
+    // Otherwise every `IN=` lies past that first `=`.
+    let mut at = first + 1;
+    loop {
+        let pos = at + IN_EQ.find(m.get(at..)?)?;
+        if is_start(pos) {
+            return Some(pos);
+        }
+        at = pos + 3;
+    }
 }
 
-/// The verdict a log prefix names, if any.
+/// Whether `word` starts `s`, ignoring the case of `s`. `word` is lower-case letters, and
+/// for those `b | 0x20` is the lower-case form exactly when `b` is the letter in either case.
+fn starts_with_lower(s: &[u8], word: &[u8]) -> bool {
+    s.len() >= word.len() && s.iter().zip(word).all(|(b, w)| b | 0x20 == *w)
+}
+
+/// The verdict a log prefix names, if any: a deny word anywhere wins over an allow word.
 fn verdict(prefix: &[u8]) -> Option<Action> {
-    const DENY: [&[u8]; 4] = [b"drop", b"reject", b"deny", b"block"];
-    const ALLOW: [&[u8]; 2] = [b"accept", b"allow"];
-    if DENY.iter().any(|w| contains_word(prefix, w)) {
-        Some(Action::AclDenied)
-    } else if ALLOW.iter().any(|w| contains_word(prefix, w)) {
+    let mut allow = false;
+    let mut rest = prefix;
+    // One pass; only positions whose letter starts one of the words are compared.
+    while let Some((&b, tail)) = rest.split_first() {
+        let denied = match b | 0x20 {
+            b'd' => starts_with_lower(rest, b"drop") || starts_with_lower(rest, b"deny"),
+            b'r' => starts_with_lower(rest, b"reject"),
+            b'b' => starts_with_lower(rest, b"block"),
+            b'a' => {
+                allow |= starts_with_lower(rest, b"accept") || starts_with_lower(rest, b"allow");
+                false
+            }
+            _ => false,
+        };
+        if denied {
+            return Some(Action::AclDenied);
+        }
+        rest = tail;
+    }
+    if allow {
         Some(Action::AclPermitted)
     } else {
         edgeos_verdict(prefix)
@@ -70,64 +130,716 @@ fn edgeos_verdict(prefix: &[u8]) -> Option<Action> {
     }
 }
 
+// --- Packet fields -------------------------------------------------------------------------
+//
+// Read as a token-by-token split would (tokens split at single spaces, a token's key is what
+// precedes its first `=`, the first token of each key counts, nothing after the first `[`),
+// but without visiting every token: an eight-byte SWAR step finds the `=` signs, only the
+// five keys the flow needs are told apart, and a value is read where it stands.
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+
+/// The high bit of every byte of `word` that is `=`, and no other bit. Adding 0x7f to a byte's
+/// low seven bits cannot carry into the next byte, so unlike the shorter `(x - ONES) & !x`
+/// trick no byte is flagged by a borrow from its neighbour.
+#[inline(always)]
+fn equals_signs(word: u64) -> u64 {
+    let x = word ^ (ONES * u64::from(b'='));
+    !(((x & LOW7) + LOW7) | x | LOW7)
+}
+
+/// The keys the flow is read from.
+#[derive(Clone, Copy)]
+enum Key {
+    Src,
+    Dst,
+    Proto,
+    Spt,
+    Dpt,
+}
+
+/// The key of the token that starts at `fields[t]`, if one of the five, and where its value
+/// starts.
+#[inline(always)]
+fn key_at(fields: &[u8], t: usize) -> Option<(Key, usize)> {
+    let key = match fields.get(t..t + 4)? {
+        b"SRC=" => Key::Src,
+        b"DST=" => Key::Dst,
+        b"SPT=" => Key::Spt,
+        b"DPT=" => Key::Dpt,
+        b"PROT" if fields.get(t + 4..t + 6) == Some(b"O=") => return Some((Key::Proto, t + 6)),
+        _ => return None,
+    };
+    Some((key, t + 4))
+}
+
+/// The first token at or after `fields[from]` (`from` starting a token or inside a value)
+/// whose key is one of the five, and where its value starts.
+fn next_key(fields: &[u8], from: usize) -> Option<(Key, usize)> {
+    let mut chunks = fields.get(from..)?.chunks_exact(8);
+    let mut base = from;
+    for chunk in &mut chunks {
+        let word = <[u8; 8]>::try_from(chunk).map_or(0, u64::from_le_bytes);
+        if let Some(found) = key_in_word(fields, base, word) {
+            return Some(found);
+        }
+        base += 8;
+    }
+    // The tail, padded with NULs.
+    let mut last = [0u8; 8];
+    for (d, s) in last.iter_mut().zip(chunks.remainder()) {
+        *d = *s;
+    }
+    key_in_word(fields, base, u64::from_le_bytes(last))
+}
+
+// The four bytes before a key's `=`, as compared in one go.
+const SPACE_SRC: u32 = u32::from_le_bytes(*b" SRC");
+const SPACE_DST: u32 = u32::from_le_bytes(*b" DST");
+const SPACE_SPT: u32 = u32::from_le_bytes(*b" SPT");
+const SPACE_DPT: u32 = u32::from_le_bytes(*b" DPT");
+const ROTO: u32 = u32::from_le_bytes(*b"ROTO");
+
+/// The first `=` in the word of `fields` at `base` that ends one of the five keys.
+#[inline(always)]
+fn key_in_word(fields: &[u8], base: usize, word: u64) -> Option<(Key, usize)> {
+    let mut eqs = equals_signs(word);
+    while eqs != 0 {
+        let at = base + (eqs.trailing_zeros() / 8) as usize;
+        eqs &= eqs - 1;
+        // A key starts a token, so a space precedes it, and this `=` is then the token's
+        // first. `at` is at least 2 (`fields` starts with `IN=`): `wrapping_sub` only keeps
+        // `get` from seeing a reversed range.
+        let Some(before) = fields.get(at.wrapping_sub(4)..at) else {
+            continue;
+        };
+        let key = match <[u8; 4]>::try_from(before).map_or(0, u32::from_le_bytes) {
+            SPACE_SRC => Key::Src,
+            SPACE_DST => Key::Dst,
+            SPACE_SPT => Key::Spt,
+            SPACE_DPT => Key::Dpt,
+            ROTO if fields.get(at.wrapping_sub(6)..at - 4) == Some(b" P") => Key::Proto,
+            _ => continue,
+        };
+        return Some((key, at + 1));
+    }
+    None
+}
+
+/// Whether a value read up to `s[i]` ends there: at a space, a `[` or the end.
+fn ends_value(s: &[u8], i: usize) -> bool {
+    matches!(s.get(i), None | Some(b' ' | b'['))
+}
+
+/// Where the value that starts at `s[i]` ends.
+fn value_end(s: &[u8], i: usize) -> usize {
+    let mut j = i;
+    while !ends_value(s, j) {
+        j += 1;
+    }
+    j
+}
+
+/// The decimal digit at `s[i]`, if there is one.
+#[inline(always)]
+fn digit(s: &[u8], i: usize) -> Option<u16> {
+    let d = s.get(i)?.wrapping_sub(b'0');
+    (d < 10).then_some(u16::from(d))
+}
+
+/// Reads one to three digits at `s[i..]` as an octet; returns it and the index after it.
+#[inline(always)]
+fn octet(s: &[u8], i: usize) -> Option<(u8, usize)> {
+    let mut n = digit(s, i)?;
+    let mut j = i + 1;
+    if let Some(d) = digit(s, j) {
+        n = n * 10 + d;
+        j += 1;
+        if let Some(d) = digit(s, j) {
+            n = n * 10 + d;
+            j += 1;
+        }
+    }
+    Some((u8::try_from(n).ok()?, j))
+}
+
+/// Reads a dotted quad at `s[i..]` (one to three digits per octet, each at most 255, as
+/// `lex::ipv4` reads one); returns it and the index after it. A fourth digit fails where
+/// the dot is expected, or is left after the address.
+fn dotted_quad(s: &[u8], i: usize) -> Option<(Ipv4Addr, usize)> {
+    let dot = |i: usize| (s.get(i) == Some(&b'.')).then_some(i + 1);
+    let (a, i) = octet(s, i)?;
+    let (b, i) = octet(s, dot(i)?)?;
+    let (c, i) = octet(s, dot(i)?)?;
+    let (d, i) = octet(s, dot(i)?)?;
+    Some((Ipv4Addr::new(a, b, c, d), i))
+}
+
+/// Hex digit values, 0xff for other bytes: one load a digit.
+const HEX: [u8; 256] = {
+    let mut t = [0xff; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// The hex digit at `s[i]`, if there is one.
+#[inline(always)]
+fn hex_digit(s: &[u8], i: usize) -> Option<u16> {
+    let d = *HEX.get(usize::from(*s.get(i)?))?;
+    (d != 0xff).then_some(u16::from(d))
+}
+
+/// Reads an IPv6 address written as hex groups with at most one `::` (the form the kernel
+/// prints) at `s[i..]`; returns it and where the value ends. `None` for anything else,
+/// embedded IPv4 included: the caller then asks `lex::to_ip`, so this only has to agree with
+/// std's parser where it answers.
+fn hex_ipv6(s: &[u8], mut i: usize) -> Option<(Ipv6Addr, usize)> {
+    let mut groups = [0u16; 8];
+    let mut n = 0;
+    // Where `::` stands: the number of groups before it.
+    let mut gap = None;
+    if s.get(i..i + 2) == Some(b"::") {
+        gap = Some(0);
+        i += 2;
+    }
+    while !ends_value(s, i) {
+        // One to four hex digits.
+        let (start, mut g) = (i, 0);
+        while let Some(d) = hex_digit(s, i) {
+            if i - start == 4 {
+                return None;
+            }
+            g = g << 4 | d;
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        *groups.get_mut(n)? = g;
+        n += 1;
+        // Then the end of the value, `::` (once) or `:` before another group.
+        if ends_value(s, i) {
+            break;
+        }
+        match (s.get(i), s.get(i + 1)) {
+            (Some(b':'), Some(b':')) if gap.is_none() => {
+                gap = Some(n);
+                i += 2;
+            }
+            (Some(b':'), Some(_)) if hex_digit(s, i + 1).is_some() => i += 1,
+            _ => return None,
+        }
+    }
+    let mut segments = [0u16; 8];
+    match gap {
+        None if n == 8 => segments = groups,
+        // `::` stands for at least one zero group.
+        Some(at) if n <= 7 => {
+            for (k, g) in groups.iter().take(n).enumerate() {
+                let to = if k < at { k } else { k + 8 - n };
+                *segments.get_mut(to)? = *g;
+            }
+        }
+        _ => return None,
+    }
+    Some((Ipv6Addr::from(segments), i))
+}
+
+/// Reads the address value at `s[i..]` as `lex::to_ip` reads the whole value; returns it and
+/// where the value ends. The kernel's own spellings (a dotted quad, hex groups) are read
+/// here, anything else by `to_ip`.
+fn address(s: &[u8], i: usize) -> (Option<IpAddr>, usize) {
+    if let Some((a, end)) = dotted_quad(s, i)
+        && ends_value(s, end)
+    {
+        return (Some(IpAddr::V4(a)), end);
+    }
+    if let Some((a, end)) = hex_ipv6(s, i) {
+        return (Some(IpAddr::V6(a).to_canonical()), end);
+    }
+    let end = value_end(s, i);
+    (s.get(i..end).and_then(to_ip), end)
+}
+
+/// Reads the port value at `s[i..]` as `lex::to_port` reads the whole value (all digits, at
+/// most ten of them, at most 65535); returns it and where the value ends.
+fn port(s: &[u8], i: usize) -> (Option<u16>, usize) {
+    let mut n = 0u64;
+    let mut j = i;
+    while let Some(d) = digit(s, j) {
+        n = n * 10 + u64::from(d);
+        j += 1;
+        // Stopping at eleven digits also keeps `n` from overflowing.
+        if j - i > 10 {
+            return (None, value_end(s, j));
+        }
+    }
+    if j == i || !ends_value(s, j) {
+        return (None, value_end(s, j));
+    }
+    (u16::try_from(n).ok(), j)
+}
+
+/// A key's value and where it starts (to drop it if it lies past a `[`).
+type Read<T> = Option<(usize, T)>;
+
+/// What the packet fields say of the flow. `None`: no token had the key; an inner `None`:
+/// its value did not read.
+#[derive(Default)]
+struct Flow<'a> {
+    src: Read<Option<IpAddr>>,
+    dst: Read<Option<IpAddr>>,
+    proto: Read<&'a [u8]>,
+    spt: Read<Option<u16>>,
+    dpt: Read<Option<u16>>,
+}
+
+impl<'a> Flow<'a> {
+    /// Reads the five keys from `fields` (from `IN=` on).
+    fn read(fields: &'a [u8]) -> Flow<'a> {
+        let mut f = Flow::default();
+        let mut seen = 0;
+        // Where to look for the next key; and the key of the token there, when known.
+        let mut from = 0;
+        let mut known = None;
+        // How far keys were read: only a `[` before that matters.
+        let mut reach = fields.len();
+        while let Some((key, v)) = known.take().or_else(|| next_key(fields, from)) {
+            let end = match key {
+                Key::Src if f.src.is_none() => {
+                    let (a, end) = address(fields, v);
+                    f.src = Some((v, a));
+                    end
+                }
+                Key::Dst if f.dst.is_none() => {
+                    let (a, end) = address(fields, v);
+                    f.dst = Some((v, a));
+                    end
+                }
+                Key::Spt if f.spt.is_none() => {
+                    let (p, end) = port(fields, v);
+                    f.spt = Some((v, p));
+                    end
+                }
+                Key::Dpt if f.dpt.is_none() => {
+                    let (p, end) = port(fields, v);
+                    f.dpt = Some((v, p));
+                    end
+                }
+                Key::Proto if f.proto.is_none() => {
+                    let end = value_end(fields, v);
+                    f.proto = Some((v, fields.get(v..end).unwrap_or_default()));
+                    end
+                }
+                // A later token of a key already read.
+                _ => {
+                    from = v;
+                    continue;
+                }
+            };
+            seen += 1;
+            if seen == 5 {
+                reach = v;
+                break;
+            }
+            from = end;
+            // The kernel writes SRC= DST= and PROTO= SPT= DPT= side by side: when a key's
+            // token follows, it is read without a scan.
+            if fields.get(end) == Some(&b' ') {
+                from = end + 1;
+                known = key_at(fields, from);
+            }
+        }
+        // Only the flow's own fields: an ICMP error quotes the packet it answers after a `[`.
+        // Values stop at a `[`; the keys past one are dropped.
+        if let Some(q) = memchr::memchr(b'[', fields.get(..reach).unwrap_or_default()) {
+            f.drop_past(q);
+        }
+        f
+    }
+
+    /// Forgets the keys whose value starts past `q`.
+    fn drop_past(&mut self, q: usize) {
+        fn after<T>(r: &mut Read<T>, q: usize) {
+            if r.as_ref().is_some_and(|(v, _)| *v > q) {
+                *r = None;
+            }
+        }
+        after(&mut self.src, q);
+        after(&mut self.dst, q);
+        after(&mut self.proto, q);
+        after(&mut self.spt, q);
+        after(&mut self.dpt, q);
+    }
+}
+
+/// The protocol value; the kernel's own spellings first, the rest through `from_token`.
+fn transport(v: &[u8]) -> Option<Transport<'_>> {
+    match v {
+        b"TCP" => Some(Transport::Tcp),
+        b"UDP" => Some(Transport::Udp),
+        b"ICMP" => Some(Transport::Icmp),
+        _ => Transport::from_token(v),
+    }
+}
+
 /// Parses a netfilter LOG message.
 pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
     let m = h.message;
     let m = m.strip_prefix(b"kernel: ").unwrap_or(m);
     let m = strip_uptime(m);
     // `IN=` starts the packet fields; the prefix is what comes before it.
-    let mut at = 0;
-    let start = loop {
-        let n = find(m.get(at..)?, b"IN=")?;
-        let pos = at + n;
-        if pos == 0
-            || m.get(pos - 1)
-                .is_some_and(|b| matches!(b, b' ' | b']' | b':' | b')'))
-        {
-            break pos;
-        }
-        at = pos + 3;
-    };
+    let start = packet_start(m)?;
     let prefix = trim_end(m.get(..start)?);
-    // Only the flow's own fields: stop at the quoted packet of an ICMP error.
-    let fields = m.get(start..)?;
-    let fields = match memchr::memchr(b'[', fields) {
-        Some(q) => fields.get(..q)?,
-        None => fields,
-    };
-    // One pass over the KEY=VALUE tokens (the first of each key counts).
-    let (mut src, mut dst, mut proto, mut spt, mut dpt) = (None, None, None, None, None);
-    for tok in fields.split(|b| *b == b' ') {
-        let Some(eq) = memchr::memchr(b'=', tok) else {
-            continue;
-        };
-        let (key, value) = (&tok[..eq], &tok[eq + 1..]);
-        let slot = match key {
-            b"SRC" => &mut src,
-            b"DST" => &mut dst,
-            b"PROTO" => &mut proto,
-            b"SPT" => &mut spt,
-            b"DPT" => &mut dpt,
-            _ => continue,
-        };
-        slot.get_or_insert(value);
-    }
-    let mut d = Details::default();
-    d.source.ip = Some(to_ip(src?)?);
-    d.destination.ip = to_ip(dst?);
-    d.transport = proto.and_then(Transport::from_token);
-    d.source.port = spt.and_then(to_port);
-    d.destination.port = dpt.and_then(to_port);
-    if !prefix.is_empty() {
-        d.rule.name = Some(prefix);
-    }
-    d.action = verdict(prefix);
-    Some(d)
+    let flow = Flow::read(m.get(start..)?);
+    let (_, source) = flow.src?;
+    let (_, destination) = flow.dst?;
+    Some(Details {
+        action: verdict(prefix),
+        source: Endpoint {
+            ip: Some(source?),
+            port: flow.spt.and_then(|(_, p)| p),
+            domain: None,
+        },
+        destination: Endpoint {
+            ip: destination,
+            port: flow.dpt.and_then(|(_, p)| p),
+            domain: None,
+        },
+        transport: flow.proto.and_then(|(_, t)| transport(t)),
+        rule: Rule {
+            name: (!prefix.is_empty()).then_some(prefix),
+            ..Rule::default()
+        },
+        ..Details::default()
+    })
 }
 
 #[cfg(test)]
 mod tests {
+    use std::net::Ipv6Addr;
+
+    use proptest::prelude::*;
+
     use crate::families::testing::{Expect, check, run};
+    use crate::header::Header;
+    use crate::lex::{to_ip, to_port};
+
+    /// The straightforward reading this module replaced (token by token, through `lex`):
+    /// the fast reading must agree with it on every message.
+    mod reference {
+        use crate::event::{Action, Details, Transport};
+        use crate::header::Header;
+        use crate::lex::{find, skip_spaces, to_ip, to_port, trim_end};
+
+        fn strip_uptime(m: &[u8]) -> &[u8] {
+            let Some(inner) = m.strip_prefix(b"[") else {
+                return m;
+            };
+            match memchr::memchr(b']', inner) {
+                Some(end)
+                    if inner
+                        .get(..end)
+                        .unwrap_or_default()
+                        .iter()
+                        .all(|b| b.is_ascii_digit() || *b == b'.' || *b == b' ') =>
+                {
+                    skip_spaces(inner.get(end + 1..).unwrap_or_default())
+                }
+                _ => m,
+            }
+        }
+
+        fn contains_word(haystack: &[u8], word: &[u8]) -> bool {
+            haystack
+                .windows(word.len())
+                .any(|w| w.eq_ignore_ascii_case(word))
+        }
+
+        fn verdict(prefix: &[u8]) -> Option<Action> {
+            const DENY: [&[u8]; 4] = [b"drop", b"reject", b"deny", b"block"];
+            const ALLOW: [&[u8]; 2] = [b"accept", b"allow"];
+            if DENY.iter().any(|w| contains_word(prefix, w)) {
+                Some(Action::AclDenied)
+            } else if ALLOW.iter().any(|w| contains_word(prefix, w)) {
+                Some(Action::AclPermitted)
+            } else {
+                super::super::edgeos_verdict(prefix)
+            }
+        }
+
+        pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
+            let m = h.message;
+            let m = m.strip_prefix(b"kernel: ").unwrap_or(m);
+            let m = strip_uptime(m);
+            let mut at = 0;
+            let start = loop {
+                let n = find(m.get(at..)?, b"IN=")?;
+                let pos = at + n;
+                if pos == 0
+                    || m.get(pos - 1)
+                        .is_some_and(|b| matches!(b, b' ' | b']' | b':' | b')'))
+                {
+                    break pos;
+                }
+                at = pos + 3;
+            };
+            let prefix = trim_end(m.get(..start)?);
+            let fields = m.get(start..)?;
+            let fields = match memchr::memchr(b'[', fields) {
+                Some(q) => fields.get(..q)?,
+                None => fields,
+            };
+            let (mut src, mut dst, mut proto, mut spt, mut dpt) = (None, None, None, None, None);
+            for tok in fields.split(|b| *b == b' ') {
+                let Some(eq) = memchr::memchr(b'=', tok) else {
+                    continue;
+                };
+                let (key, value) = (tok.get(..eq)?, tok.get(eq + 1..)?);
+                let slot = match key {
+                    b"SRC" => &mut src,
+                    b"DST" => &mut dst,
+                    b"PROTO" => &mut proto,
+                    b"SPT" => &mut spt,
+                    b"DPT" => &mut dpt,
+                    _ => continue,
+                };
+                slot.get_or_insert(value);
+            }
+            let mut d = Details::default();
+            d.source.ip = Some(to_ip(src?)?);
+            d.destination.ip = to_ip(dst?);
+            d.transport = proto.and_then(Transport::from_token);
+            d.source.port = spt.and_then(to_port);
+            d.destination.port = dpt.and_then(to_port);
+            if !prefix.is_empty() {
+                d.rule.name = Some(prefix);
+            }
+            d.action = verdict(prefix);
+            Some(d)
+        }
+    }
+
+    /// Dotted quads, most valid, some with too many digits, too large octets or too few or
+    /// too many parts.
+    fn v4_text() -> impl Strategy<Value = String> {
+        prop::collection::vec((0u16..300, 0usize..5), 2..6).prop_map(|octets| {
+            octets
+                .iter()
+                .map(|(n, w)| format!("{n:0w$}"))
+                .collect::<Vec<_>>()
+                .join(".")
+        })
+    }
+
+    /// IPv6 spellings: hex groups of one to five digits in either case, at most (mostly) one
+    /// `::`, now and then a stray colon or an embedded dotted quad.
+    fn v6_text() -> impl Strategy<Value = String> {
+        (
+            prop::collection::vec((any::<u16>(), 1usize..6, any::<bool>()), 0..10),
+            prop::option::of(0usize..10),
+            prop::sample::select(vec!["", "", "", ":", "::", ":1.2.3.4", "1.2.3.4", "%eth0"]),
+            prop::sample::select(vec!["", "", "", ":", "::"]),
+        )
+            .prop_map(|(groups, gap, tail, head)| {
+                let mut t = String::from(head);
+                for (k, (g, w, upper)) in groups.iter().enumerate() {
+                    if gap == Some(k) {
+                        t.push_str("::");
+                    } else if k > 0 {
+                        t.push(':');
+                    }
+                    let hex = format!("{g:0w$x}");
+                    let hex = hex.get(hex.len().saturating_sub(*w)..).unwrap_or_default();
+                    t.push_str(&if *upper {
+                        hex.to_uppercase()
+                    } else {
+                        hex.to_string()
+                    });
+                }
+                if gap.is_some_and(|g| g >= groups.len()) {
+                    t.push_str("::");
+                }
+                t.push_str(tail);
+                t
+            })
+    }
+
+    /// Port values: zero-padded numbers around the limits, now and then with junk.
+    fn port_text() -> impl Strategy<Value = String> {
+        (
+            prop::sample::select(vec![
+                0u64,
+                1,
+                80,
+                65_535,
+                65_536,
+                4_294_967_295,
+                4_294_967_296,
+            ]),
+            0u64..100_000,
+            0usize..14,
+            prop::sample::select(vec!["", "", "", "x", "-", "0x"]),
+        )
+            .prop_map(|(edge, n, w, junk)| {
+                let n = if n % 3 == 0 { edge } else { n };
+                format!("{junk}{n:0w$}")
+            })
+    }
+
+    /// A value of any of the kinds above, or a fixed awkward one.
+    fn value_text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            v4_text(),
+            v6_text(),
+            port_text(),
+            prop::sample::select(vec![
+                "", "TCP", "tcp", "UDP", "ICMP", "6", "17", "ICMPv6", "x", "=x", "[", "a[b", "]",
+            ])
+            .prop_map(String::from),
+        ]
+    }
+
+    /// Pieces of netfilter-ish messages, the awkward ones included.
+    fn piece() -> impl Strategy<Value = String> {
+        let key = prop::sample::select(vec![
+            "IN=", "OUT=", "MAC=", "SRC=", "DST=", "PROTO=", "SPT=", "DPT=", "LEN=", "PROT=",
+            "PROTOX=", "XPROTO=", "ROTO=", "XSRC=", "SRC", "SRC==", "=", "xIN=", "LOGIN=",
+        ]);
+        prop_oneof![
+            3 => (key, value_text()).prop_map(|(k, v)| format!("{k}{v}")),
+            1 => value_text(),
+            1 => prop::sample::select(vec![
+                "kernel: ", "[ 8123.456789] ", "[1.0]\t", "[1.0]", "[x] ", "[UFW BLOCK] ",
+                "DROP ", "Accept:", "dropped: ", "[wan-lan-D]", "[R-1-A]:", "(src wan)", "[",
+                "]", "\t", "DF", "\u{ff}", "\0",
+            ])
+            .prop_map(String::from),
+        ]
+    }
+
+    /// A netfilter message in the kernel's layout, its values drawn from the kinds above, a
+    /// token or two dropped, doubled or put in, and the spacing varied.
+    fn netfilter_text() -> impl Strategy<Value = String> {
+        let addr = || prop_oneof![4 => v4_text(), 2 => v6_text(), 1 => value_text()];
+        let proto = prop::sample::select(vec![
+            "TCP",
+            "UDP",
+            "ICMP",
+            "tcp",
+            "Udp",
+            "6",
+            "17",
+            "47",
+            "ICMPv6",
+            "ipv6-icmp",
+            "",
+            "x",
+        ]);
+        let prefix = prop::sample::select(vec![
+            "",
+            "kernel: ",
+            "[ 8123.456789] ",
+            "[1.0] DROP ",
+            "[1.0]\tACCEPT ",
+            "[UFW BLOCK] ",
+            "IPTABLES-REJECT: ",
+            "Shorewall:net2fw:DROP:",
+            "[wan-lan-default-D]",
+            "[X-1-A] ",
+            "DROP(src wan)",
+            "[x] audit ",
+            "LOG ",
+        ]);
+        (
+            prefix,
+            (addr(), addr(), proto, port_text(), port_text()),
+            prop::collection::vec(0u8..10, 12),
+            prop::collection::vec((0usize..14, piece()), 0..3),
+            prop::sample::select(vec![" ", " ", " ", "  "]),
+        )
+            .prop_map(|(prefix, (src, dst, proto, spt, dpt), keep, extra, sep)| {
+                let mut tokens: Vec<String> = [
+                    "IN=eth0".to_string(),
+                    "OUT=".into(),
+                    "MAC=52:54:00:12:34:56:08:00".into(),
+                    format!("SRC={src}"),
+                    format!("DST={dst}"),
+                    "LEN=60 TOS=0x00 TTL=63 ID=0".into(),
+                    "DF".into(),
+                    format!("PROTO={proto}"),
+                    format!("SPT={spt}"),
+                    format!("DPT={dpt}"),
+                    "WINDOW=5840 RES=0x00 SYN URGP=0".into(),
+                    "[SRC=192.0.2.1 DST=192.0.2.2 PROTO=UDP SPT=53 DPT=9 ]".into(),
+                ]
+                .into_iter()
+                .zip(keep)
+                // Mostly kept once; now and then dropped or doubled.
+                .flat_map(|(t, k)| match k {
+                    0 => vec![],
+                    1 => vec![t.clone(), t],
+                    _ => vec![t],
+                })
+                .collect();
+                for (at, p) in extra {
+                    tokens.insert(at.min(tokens.len()), p);
+                }
+                format!("{prefix}{}", tokens.join(sep))
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 5_000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn agrees_with_the_token_by_token_reading(m in prop_oneof![
+            3 => netfilter_text(),
+            1 => prop::collection::vec((piece(), prop::sample::select(vec!["", " ", " ", "  "])), 0..24)
+                .prop_map(|parts| parts.iter().map(|(p, sep)| format!("{p}{sep}")).collect::<String>()),
+        ]) {
+            let h = Header::bare(m.as_bytes());
+            prop_assert_eq!(super::parse(&h), reference::parse(&h), "{:?}", m);
+        }
+
+        #[test]
+        fn addresses_read_as_lex_reads_them(
+            v in prop_oneof![v4_text(), v6_text(), "[0-9a-fA-F:.x]{0,45}"],
+            end in prop::sample::select(vec!["", " ", "[", " SRC=1"]),
+        ) {
+            let s = format!("{v}{end}");
+            let n = v.find(['[', ' ']).unwrap_or(v.len());
+            prop_assert_eq!(super::address(s.as_bytes(), 0), (to_ip(&v.as_bytes()[..n]), n));
+        }
+
+        #[test]
+        fn ipv6_spellings_read_as_lex_reads_them(a in any::<Ipv6Addr>(), upper in any::<bool>(), full in any::<bool>()) {
+            let text = if full {
+                a.segments().iter().map(|g| format!("{g:04x}")).collect::<Vec<_>>().join(":")
+            } else {
+                a.to_string()
+            };
+            let text = if upper { text.to_uppercase() } else { text };
+            prop_assert_eq!(super::address(text.as_bytes(), 0), (to_ip(text.as_bytes()), text.len()));
+        }
+
+        #[test]
+        fn ports_read_as_lex_reads_them(v in port_text(), end in prop::sample::select(vec!["", " ", "[", " DPT=1"])) {
+            let s = format!("{v}{end}");
+            prop_assert_eq!(super::port(s.as_bytes(), 0), (to_port(v.as_bytes()), v.len()));
+        }
+    }
 
     fn nf(
         action: Option<&'static str>,
