@@ -430,6 +430,7 @@ pub fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// The text after the first `needle`, if any.
+#[inline(always)]
 pub fn after<'a>(haystack: &'a [u8], needle: &[u8]) -> Option<&'a [u8]> {
     let at = find(haystack, needle)?;
     haystack.get(at + needle.len()..)
@@ -455,6 +456,7 @@ pub fn split_word(i: &[u8]) -> (&[u8], &[u8]) {
 }
 
 /// Parses `key=value` where value runs to the next space; returns the value.
+#[inline(always)]
 pub fn value_of<'a>(i: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
     let mut from = 0;
     while let Some(at) = find(i.get(from..)?, key) {

@@ -2,10 +2,12 @@
 //! kernel: `Connection attempt to TCP DST:PORT from SRC:PORT [flags:0x02] [tos:… len:…]`.
 //! IPv6 addresses are bracketed (`[2001:db8::1]:23`); older kernels omit `flags:`.
 
+use std::net::IpAddr;
+
 use super::Family;
 use crate::event::{Action, Dataset, Details, Endpoint, Transport};
 use crate::header::Header;
-use crate::lex::{addr_colon_port, find, skip_spaces, split_word};
+use crate::lex::{addr_colon_port, find, ipv4, skip_spaces, split_word, to_port};
 
 /// Registry entry.
 pub const FAMILY: Family = Family {
@@ -17,6 +19,18 @@ pub const FAMILY: Family = Family {
 };
 
 fn endpoint(tok: &[u8]) -> Option<Endpoint<'static>> {
+    // Most attempts are IPv4 `ADDR:PORT`: read that directly. `addr_colon_port` (which counts
+    // the colons and reads the address twice over) reads it the same way: a dotted quad then
+    // `:` and digits to the end has one colon, and the quad is the whole part before it.
+    if let Ok((rest, ip)) = ipv4(tok)
+        && let Some(port) = rest.strip_prefix(b":").and_then(to_port)
+    {
+        return Some(Endpoint {
+            ip: Some(IpAddr::V4(ip)),
+            port: Some(port),
+            domain: None,
+        });
+    }
     let (ip, port) = addr_colon_port(tok, true)?;
     Some(Endpoint {
         ip: Some(ip),
@@ -43,6 +57,27 @@ fn tcp_log_addrs(m: &[u8]) -> Option<Details<'_>> {
     })
 }
 
+/// What follows the first `Stealth Mode connection attempt to ` that lies within the first
+/// 64 bytes of `m`.
+///
+/// Every Cisco and ASA line reaches this parser (they name no program), and their codes
+/// (`%SEC-6-IPACCESSLOGP`, `%ASA-4-106023`) are full of the `S` that `find` would scan for.
+/// Scanning for the rarer `M` of `Mode` instead, and testing the `S` eight bytes before it
+/// ahead of the whole phrase, turns those lines and most kernel chatter away with one memchr.
+fn stealth(m: &[u8]) -> Option<&[u8]> {
+    const PHRASE: &[u8] = b"Stealth Mode connection attempt to ";
+    /// Where the `M` sits in the phrase.
+    const M: usize = 8;
+    let head = m.get(..m.len().min(64)).unwrap_or(m);
+    let last_start = head.len().checked_sub(PHRASE.len())?;
+    // The `M` of a phrase starting at `s` is at `s + M`: hit `k` of this window is a phrase
+    // starting at `k`, and hits come in order, so the first phrase is the one found.
+    let window = head.get(M..=last_start + M)?;
+    memchr::memchr_iter(b'M', window)
+        .find(|&s| head.get(s) == Some(&b'S') && head.get(s..s + PHRASE.len()) == Some(PHRASE))
+        .and_then(|s| m.get(s + PHRASE.len()..))
+}
+
 /// Parses a `log_in_vain` kernel message (macOS' firewall logs the same shape as
 /// `Stealth Mode connection attempt to …`).
 pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
@@ -55,12 +90,7 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
         Some(r) => r,
         // macOS: `ALF, IPFW: Stealth Mode connection attempt to …`, near the start: looking
         // only there keeps this check cheap on every other kernel line.
-        None => {
-            const STEALTH: &[u8] = b"Stealth Mode connection attempt to ";
-            let head = m.get(..m.len().min(64)).unwrap_or(m);
-            let at = find(head, STEALTH)?;
-            m.get(at + STEALTH.len()..)?
-        }
+        None => stealth(m)?,
     };
     let (proto, r) = split_word(skip_spaces(r));
     let (dst, r) = split_word(skip_spaces(r));
@@ -247,6 +277,31 @@ mod tests {
             ),
         ];
         run(&table, 2);
+    }
+
+    /// The macOS phrase counts only within the first 64 bytes, and the first whole phrase
+    /// is the one read (the search scans for its `M` and checks the `S` before it).
+    #[test]
+    fn stealth_window() {
+        let line = |pad: &str| {
+            format!(
+                "Sep 10 23:15:11 mac kernel: {pad}Stealth Mode connection attempt to UDP 192.0.2.10:5353 from 198.51.100.7:53"
+            )
+        };
+        let hit = Expect {
+            host: Some("mac"),
+            ..liv("198.51.100.7", 53, "192.0.2.10", 5353, "udp")
+        };
+        let miss = Expect {
+            host: Some("mac"),
+            program: Some("kernel"),
+            ..Expect::default()
+        };
+        // The phrase is 35 bytes: starting at 29 it ends at byte 64, at 30 one byte past it.
+        check(&line(&"x".repeat(29)), &hit);
+        check(&line(&"x".repeat(30)), &miss);
+        check(&line("Mode connection attempt to "), &hit);
+        check(&line("Stealth Mode "), &hit);
     }
 
     /// FreeBSD 7+ logs TCP attempts through `tcp_log_addrs` (format from `sys/netinet/tcp_subr.c`).

@@ -29,7 +29,12 @@ fn name_slash_addr(tok: &[u8]) -> Option<Endpoint<'_>> {
         Some(Peer::Name(n)) => ep.domain = Some(n),
         None => {}
     }
-    if let Some(Peer::Name(n)) = to_peer(name) {
+    // Most lines repeat the address as the name, and a name needs a letter: reading the
+    // name again only when it could be one saves a second address parse.
+    if name != addr
+        && name.iter().any(u8::is_ascii_alphabetic)
+        && let Some(Peer::Name(n)) = to_peer(name)
+    {
         ep.domain = Some(n);
     }
     (!ep.is_empty()).then_some(ep)
@@ -94,6 +99,28 @@ fn scan_event(m: &[u8]) -> Option<Details<'_>> {
     Some(d)
 }
 
+/// The text after the first `needle` in `i`, as `after` gives it. PortSentry writes the
+/// needle right after the blanks that start `i`, so that is tried before a search; no earlier
+/// match is possible there, as blanks alone cannot hold one. Inlined so that the literal
+/// needle is compared in place and `find` folds its anchor.
+#[inline(always)]
+fn leading<'a>(i: &'a [u8], needle: &[u8]) -> Option<&'a [u8]> {
+    let blanks = i.len() - skip_spaces(i).len();
+    // With `needle` starting with a space, the match may begin at the last blank.
+    let from = if needle.first() == Some(&b' ') {
+        blanks.checked_sub(1)
+    } else {
+        Some(blanks)
+    };
+    if let Some(r) = from
+        .and_then(|f| i.get(f..))
+        .and_then(|r| r.strip_prefix(needle))
+    {
+        return Some(r);
+    }
+    after(i, needle)
+}
+
 /// Parses a PortSentry message.
 pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
     let m = h.message;
@@ -108,36 +135,40 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
     };
     let m = skip_spaces(m);
     let mut d = Details::default();
-    if let Some(r) = m
-        .strip_prefix(b"ERROR: Could not block host ")
-        .or_else(|| m.strip_prefix(b"Reverse route add failed for host: "))
-    {
-        // PortSentry could not block the peer: the peer is named, no block happened.
-        let (tok, _) = split_word(skip_spaces(r));
-        d.source = name_slash_addr(tok)?;
-        return Some(d);
-    }
-    if let Some(r) = m.strip_prefix(b"External command run for host: ") {
-        // `External command run for host: ADDR using command: "…"`
-        let (tok, _) = split_word(skip_spaces(r));
-        d.source = name_slash_addr(tok)?;
-        return Some(d);
-    }
-    if let Some(r) = m.strip_prefix(b"Host: ") {
-        // `Host: NAME/ADDR is already blocked Ignoring`
-        let (tok, _) = split_word(skip_spaces(r));
-        d.source = name_slash_addr(tok)?;
-        d.action = Some(Action::HostBlocked);
-        return Some(d);
-    }
-    if let Some(r) = m.strip_prefix(b"Host ") {
-        // `Host ADDR has been blocked via wrappers with string: "ALL: ADDR"`
-        let (tok, rest) = split_word(skip_spaces(r));
-        d.source = name_slash_addr(tok)?;
-        if find(rest, b"blocked").is_some() {
-            d.action = Some(Action::HostBlocked);
+    // Blocks and failures start `ERROR`, `External`, `Reverse` or `Host`; scan alerts start
+    // with the scan's kind, which is none of those, and skip the comparisons.
+    if matches!(m.first(), Some(b'E' | b'R' | b'H')) {
+        if let Some(r) = m
+            .strip_prefix(b"ERROR: Could not block host ")
+            .or_else(|| m.strip_prefix(b"Reverse route add failed for host: "))
+        {
+            // PortSentry could not block the peer: the peer is named, no block happened.
+            let (tok, _) = split_word(skip_spaces(r));
+            d.source = name_slash_addr(tok)?;
+            return Some(d);
         }
-        return Some(d);
+        if let Some(r) = m.strip_prefix(b"External command run for host: ") {
+            // `External command run for host: ADDR using command: "…"`
+            let (tok, _) = split_word(skip_spaces(r));
+            d.source = name_slash_addr(tok)?;
+            return Some(d);
+        }
+        if let Some(r) = m.strip_prefix(b"Host: ") {
+            // `Host: NAME/ADDR is already blocked Ignoring`
+            let (tok, _) = split_word(skip_spaces(r));
+            d.source = name_slash_addr(tok)?;
+            d.action = Some(Action::HostBlocked);
+            return Some(d);
+        }
+        if let Some(r) = m.strip_prefix(b"Host ") {
+            // `Host ADDR has been blocked via wrappers with string: "ALL: ADDR"`
+            let (tok, rest) = split_word(skip_spaces(r));
+            d.source = name_slash_addr(tok)?;
+            if find(rest, b"blocked").is_some() {
+                d.action = Some(Action::HostBlocked);
+            }
+            return Some(d);
+        }
     }
     let at = find(m, b" from host:")?;
     let kind = m.get(..at)?;
@@ -149,10 +180,10 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
     } else {
         Action::ConnectionAttempt
     });
-    if let Some(r) = after(rest, b" to ") {
+    if let Some(r) = leading(rest, b" to ") {
         let (proto, r) = split_word(skip_spaces(r));
         d.transport = Transport::from_token(proto);
-        if let Some(p) = after(r, b"port:") {
+        if let Some(p) = leading(r, b"port:") {
             let (num, _) = split_word(skip_spaces(p));
             d.destination.port = to_port(num);
         }

@@ -8,9 +8,7 @@
 use super::Family;
 use crate::event::{Action, Dataset, Details, Endpoint};
 use crate::header::Header;
-use crate::lex::{
-    Peer, after, find, rfind, skip_spaces, split_word, to_peer, to_port, trim_end, value_of,
-};
+use crate::lex::{Peer, after, find, rfind, skip_spaces, split_word, to_peer, to_port, trim_end};
 
 /// Registry entry.
 pub const FAMILY: Family = Family {
@@ -95,6 +93,20 @@ const OPENINGS: [(&[u8], Option<Action>); 37] = [
     (b"Connection refused by ", None),
 ];
 
+/// For each byte, the index of the first opening that starts with it (`OPENINGS.len()` for
+/// none): the search below starts there instead of walking the table from its top.
+const FIRST_OPENING: [u8; 256] = {
+    let mut table = [OPENINGS.len() as u8; 256];
+    let mut k = OPENINGS.len();
+    while k > 0 {
+        k -= 1;
+        if let Some(b) = OPENINGS[k].0.first() {
+            table[*b as usize] = k as u8;
+        }
+    }
+    table
+};
+
 /// Openings that name the peer first, right after them.
 const DIRECT: [&[u8]; 12] = [
     b"ROOT LOGIN REFUSED FROM ",
@@ -131,14 +143,14 @@ fn peer_token(tok: &[u8]) -> Option<Endpoint<'_>> {
 /// `ADDR port N` at the start of `i`, and what follows the port number.
 fn addr_port(i: &[u8]) -> Option<(Endpoint<'_>, &[u8])> {
     let (tok, rest) = split_word(skip_spaces(i));
+    // `port` first: it rules out most candidates (`from invalid user …`) before the address
+    // is read.
+    let r = skip_spaces(skip_spaces(rest).strip_prefix(b"port ")?);
     let mut ep = Endpoint::default();
     match to_peer(tok)? {
         Peer::Ip(a) => ep.ip = Some(a),
         Peer::Name(n) => ep.domain = Some(n),
     }
-    let rest = skip_spaces(rest);
-    let r = rest.strip_prefix(b"port ")?;
-    let r = skip_spaces(r);
     let digits = r.iter().take_while(|b| b.is_ascii_digit()).count();
     ep.port = Some(to_port(r.get(..digits)?)?);
     Some((ep, r.get(digits..)?))
@@ -198,7 +210,13 @@ fn peer(m: &[u8]) -> Option<(Endpoint<'_>, usize)> {
 fn user_before<'a>(m: &'a [u8], opening: &[u8], peer_at: usize) -> Option<&'a [u8]> {
     let mut u = m.get(..peer_at)?;
     u = u.get(opening.len().min(u.len())..)?;
-    if let Some(r) = u.strip_prefix(b"for ").or_else(|| after(u, b" for ")) {
+    // `find` with the literal needle, not `lex::after`: `after` is not inlined, so it would
+    // work out the search anchor at run time on every login line.
+    const FOR: &[u8] = b" for ";
+    if let Some(r) = u
+        .strip_prefix(b"for ")
+        .or_else(|| find(u, FOR).and_then(|at| u.get(at + FOR.len()..)))
+    {
         u = r;
     }
     for p in [
@@ -217,17 +235,44 @@ fn user_before<'a>(m: &'a [u8], opening: &[u8], peer_at: usize) -> Option<&'a [u
 }
 
 /// PAM's `…; logname= uid=0 euid=0 tty=ssh ruser= rhost=ADDR  user=root` (pam_unix, and
-/// `PAM N more authentication failures; …`).
-fn pam_rhost<'a>(m: &'a [u8], d: &mut Details<'a>) {
-    d.action = Some(Action::LoginFailed);
-    if let Some(rhost) = value_of(m, b"rhost=") {
-        match to_peer(rhost) {
-            Some(Peer::Ip(a)) => d.source.ip = Some(a),
-            Some(Peer::Name(n)) => d.source.domain = Some(n),
-            None => {}
+/// `PAM N more authentication failures; …`): `None` without an `rhost=` anywhere, else the
+/// event with the values of the first `rhost=` and `user=` that start a word.
+///
+/// One pass over the `=` signs, where `find` and `lex::value_of` would scan the line three
+/// times: `=` is the rarest byte of both keys, so each search stopped at every `=` of the line.
+fn pam_rhost(m: &[u8]) -> Option<Details<'_>> {
+    // A key starts a word: at the start, or after a space, a tab or `(`.
+    let word_start = |at: usize| at == 0 || matches!(m.get(at - 1), Some(b' ' | b'\t' | b'('));
+    let value = |eq: usize| m.get(eq + 1..).map(|r| split_word(r).0);
+    let (mut any_rhost, mut rhost, mut user) = (false, None, None);
+    for eq in memchr::memchr_iter(b'=', m) {
+        let key = m.get(..eq).unwrap_or_default();
+        if key.ends_with(b"rhost") {
+            any_rhost = true;
+            if rhost.is_none() && word_start(eq - 5) {
+                rhost = value(eq);
+            }
+        } else if user.is_none() && key.ends_with(b"user") && word_start(eq - 4) {
+            user = value(eq);
+        }
+        if rhost.is_some() && user.is_some() {
+            break;
         }
     }
-    d.user = value_of(m, b"user=").filter(|u| !u.is_empty());
+    if !any_rhost {
+        return None;
+    }
+    let mut d = Details {
+        action: Some(Action::LoginFailed),
+        ..Details::default()
+    };
+    match rhost.and_then(to_peer) {
+        Some(Peer::Ip(a)) => d.source.ip = Some(a),
+        Some(Peer::Name(n)) => d.source.domain = Some(n),
+        None => {}
+    }
+    d.user = user.filter(|u| !u.is_empty());
+    Some(d)
 }
 
 /// Reads the lines that name the peer outside the common openings.
@@ -315,14 +360,18 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
                 || body.starts_with(b"authentication failure; logname=")
                 || (body.starts_with(b"PAM ")
                     && find(body, b" more authentication failure").is_some())));
-    if pam && find(body, b"rhost=").is_some() {
-        pam_rhost(body, &mut d);
+    if pam && let Some(d) = pam_rhost(body) {
         return Some(d);
     }
-    // Comparing first bytes before whole openings: 37 memcmp calls cost more than the rest of
-    // the parse.
+    // Comparing first bytes before whole openings, from the first opening with this one:
+    // 37 memcmp calls cost more than the rest of the parse.
     let first = body.first();
+    let start = first.map_or(OPENINGS.len(), |b| {
+        usize::from(FIRST_OPENING[usize::from(*b)])
+    });
     let Some((opening, action)) = OPENINGS
+        .get(start..)
+        .unwrap_or_default()
         .iter()
         .find(|(o, _)| o.first() == first && body.starts_with(o))
     else {
@@ -582,6 +631,29 @@ mod tests {
                 sdomain: Some("x.example"),
                 ..ssh(None, Some("198.51.100.7"), None, None)
             },
+        );
+    }
+
+    /// PAM's keys count only where they start a word; the first of each is read.
+    #[test]
+    fn pam_keys() {
+        let l = |m: &str| format!("Nov  8 15:26:31 gw sshd[411]: {m}");
+        check(
+            &l(
+                "pam_unix(sshd:auth): authentication failure; ruser=x xrhost=192.0.2.1 rhost=198.51.100.7 user=root user=other rhost=192.0.2.2",
+            ),
+            &ssh(
+                Some("login-failed"),
+                Some("198.51.100.7"),
+                None,
+                Some("root"),
+            ),
+        );
+        check(
+            &l(
+                "pam_unix(sshd:auth): authentication failure; logname= uid=0 xrhost=192.0.2.1 ruser=root",
+            ),
+            &ssh(Some("login-failed"), None, None, None),
         );
     }
 

@@ -25,7 +25,10 @@ fn peer(i: &[u8]) -> Option<(Endpoint<'_>, Option<&[u8]>)> {
         return None;
     }
     let (user, host) = match memchr::memrchr(b'@', tok) {
-        Some(at) => (Some(&tok[..at]).filter(|u| !u.is_empty()), &tok[at + 1..]),
+        Some(at) => (
+            tok.get(..at).filter(|u| !u.is_empty()),
+            tok.get(at + 1..).unwrap_or_default(),
+        ),
         None => (None, tok),
     };
     let mut ep = Endpoint::default();
@@ -45,14 +48,9 @@ fn peer(i: &[u8]) -> Option<(Endpoint<'_>, Option<&[u8]>)> {
     Some((ep, user))
 }
 
-/// Parses a TCP wrappers message.
-pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
-    let m = h.message;
-    let (action, rest) = if let Some(r) = m.strip_prefix(b"refused connect from ") {
-        (Some(Action::ConnectionRefused), r)
-    } else if let Some(r) = m.strip_prefix(b"connect from ") {
-        (Some(Action::ConnectionAccepted), r)
-    } else if let Some(r) = m.strip_prefix(b"warning: can't verify hostname: getaddrinfo(") {
+/// The two libwrap warnings that name a peer.
+fn warning(m: &[u8]) -> Option<Details<'_>> {
+    if let Some(r) = m.strip_prefix(b"warning: can't verify hostname: getaddrinfo(") {
         let end = memchr::memchr2(b',', b')', r)?;
         let name = r.get(..end)?;
         let mut d = Details::default();
@@ -61,24 +59,41 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
             Peer::Name(n) => d.source.domain = Some(n),
         }
         return Some(d);
-    } else if let Some(r) = m
-        .starts_with(b"warning: ")
-        .then(|| after(m, b"host name/address mismatch: "))
-        .flatten()
-    {
-        let (addr, rest) = split_word(r);
-        let mut d = Details::default();
-        d.source.ip = Some(to_ip(addr)?);
-        let rest = crate::lex::skip_spaces(rest);
-        let (name, _) = split_word(crate::lex::skip_spaces(
-            rest.strip_prefix(b"!=").unwrap_or(rest),
-        ));
-        if let Some(Peer::Name(n)) = to_peer(name) {
-            d.source.domain = Some(n);
-        }
-        return Some(d);
-    } else {
-        return None;
+    }
+    // libwrap writes the mismatch right after `warning: `, so that is tried before a search
+    // (the needle starts with `h`, which `warning: ` lacks: no match straddles the prefix).
+    const MISMATCH: &[u8] = b"host name/address mismatch: ";
+    let w = m.strip_prefix(b"warning: ")?;
+    let r = w.strip_prefix(MISMATCH).or_else(|| after(w, MISMATCH))?;
+    let (addr, rest) = split_word(r);
+    let mut d = Details::default();
+    d.source.ip = Some(to_ip(addr)?);
+    let rest = crate::lex::skip_spaces(rest);
+    let (name, _) = split_word(crate::lex::skip_spaces(
+        rest.strip_prefix(b"!=").unwrap_or(rest),
+    ));
+    if let Some(Peer::Name(n)) = to_peer(name) {
+        d.source.domain = Some(n);
+    }
+    Some(d)
+}
+
+/// Parses a TCP wrappers message.
+pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
+    let m = h.message;
+    // This runs on every line whatever its tag: the forms start with distinct bytes, so one
+    // byte picks the only comparison worth making and turns most lines away.
+    let (action, rest) = match m.first() {
+        Some(b'r') => (
+            Some(Action::ConnectionRefused),
+            m.strip_prefix(b"refused connect from ")?,
+        ),
+        Some(b'c') => (
+            Some(Action::ConnectionAccepted),
+            m.strip_prefix(b"connect from ")?,
+        ),
+        Some(b'w') => return warning(m),
+        _ => return None,
     };
     let (source, user) = peer(crate::lex::skip_spaces(rest))?;
     Some(Details {
