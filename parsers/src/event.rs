@@ -213,25 +213,27 @@ impl<'a> Transport<'a> {
                 _ => Transport::Other(token),
             });
         }
-        let named = [
-            (&b"tcp"[..], Transport::Tcp),
-            (b"udp", Transport::Udp),
-            (b"icmp", Transport::Icmp),
-            (b"icmpv6", Transport::Ipv6Icmp),
-            (b"icmp6", Transport::Ipv6Icmp),
-            (b"ipv6-icmp", Transport::Ipv6Icmp),
-            (b"igmp", Transport::Igmp),
-            (b"gre", Transport::Gre),
-            (b"esp", Transport::Esp),
-            (b"ah", Transport::Ah),
-            (b"sctp", Transport::Sctp),
-        ];
-        for (name, t) in named {
-            if token.eq_ignore_ascii_case(name) {
-                return Some(t);
-            }
+        // Lower-cased into a small buffer and matched once: cheaper than eleven
+        // case-insensitive comparisons, on every line with a protocol.
+        let mut lower = [0u8; 9];
+        let Some(buf) = lower.get_mut(..token.len()) else {
+            return Some(Transport::Other(token));
+        };
+        for (d, s) in buf.iter_mut().zip(token) {
+            *d = s.to_ascii_lowercase();
         }
-        Some(Transport::Other(token))
+        Some(match &*buf {
+            b"tcp" => Transport::Tcp,
+            b"udp" => Transport::Udp,
+            b"icmp" => Transport::Icmp,
+            b"icmpv6" | b"icmp6" | b"ipv6-icmp" => Transport::Ipv6Icmp,
+            b"igmp" => Transport::Igmp,
+            b"gre" => Transport::Gre,
+            b"esp" => Transport::Esp,
+            b"ah" => Transport::Ah,
+            b"sctp" => Transport::Sctp,
+            _ => Transport::Other(token),
+        })
     }
 
     /// The ECS spelling (lower-case IANA keyword); `Other` keeps the line's bytes.

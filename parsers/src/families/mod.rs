@@ -89,6 +89,14 @@ pub static FAMILIES: [Family; 8] = [
 /// Finds the family that claims a message: tag-matched families first, then all others by
 /// shape; a tag owned by a family claims the line even if no parser read it.
 pub fn classify<'a>(h: &Header<'a>) -> (Dataset, Details<'a>) {
+    let mut d = Details::default();
+    let dataset = classify_into(h, &mut d);
+    (dataset, d)
+}
+
+/// [`classify`] into details the caller owns (an [`crate::Event`]'s), which saves a copy per
+/// line; `out` is left as it was when no family read the line.
+pub fn classify_into<'a>(h: &Header<'a>, out: &mut Details<'a>) -> Dataset {
     let program = h.program().unwrap_or_default();
     let tagged = tagged_families(program);
     let mut owner = None;
@@ -98,7 +106,8 @@ pub fn classify<'a>(h: &Header<'a>) -> (Dataset, Details<'a>) {
                 continue;
             }
             if let Some(d) = (f.parse)(h) {
-                return (f.dataset, d);
+                *out = d;
+                return f.dataset;
             }
             if f.owns_tag && owner.is_none() {
                 owner = Some(f.dataset);
@@ -112,10 +121,11 @@ pub fn classify<'a>(h: &Header<'a>) -> (Dataset, Details<'a>) {
             continue;
         }
         if let Some(d) = (f.parse)(h) {
-            return (f.dataset, d);
+            *out = d;
+            return f.dataset;
         }
     }
-    (owner.unwrap_or(Dataset::Syslog), Details::default())
+    owner.unwrap_or(Dataset::Syslog)
 }
 
 #[cfg(test)]

@@ -139,18 +139,31 @@ fn count_times(i: &[u8]) -> Option<(u32, &[u8])> {
 /// Parses the header of one line (without its line terminator; trailing CR, LF, NUL and spaces
 /// are ignored).
 pub fn parse<'a>(line: &'a [u8], ctx: &ParseContext) -> Header<'a> {
+    let mut h = Header::bare(line);
+    parse_into(line, ctx, &mut h);
+    h
+}
+
+/// [`parse`] into a header the caller owns (an [`crate::Event`]'s), which saves a copy per
+/// line; whatever `h` held is overwritten.
+pub fn parse_into<'a>(line: &'a [u8], ctx: &ParseContext, h: &mut Header<'a>) {
     let line = trim_end(line);
     let (rest, pri) = match pri(line) {
         Ok((rest, p)) => (rest, Some(p)),
         Err(_) => (line, None),
     };
-    let mut h = match rfc5424::parse(rest, pri, ctx) {
-        Some(h) => h,
-        None => rfc3164::parse(rest, pri, ctx),
-    };
+    *h = Header::bare(rest);
+    h.pri = pri;
+    parse_rest(rest, ctx, h);
+}
+
+/// The header after PRI, into `h`.
+fn parse_rest<'a>(rest: &'a [u8], ctx: &ParseContext, h: &mut Header<'a>) {
+    if !rfc5424::parse_into(rest, ctx, h) {
+        rfc3164::parse_into(rest, ctx, h);
+    }
     h.message = trim_end(h.message);
-    unwrap_repeat(&mut h);
-    h
+    unwrap_repeat(h);
 }
 
 #[cfg(test)]

@@ -198,16 +198,16 @@ fn cisco_prefix<'a>(mut i: &'a [u8], h: &mut Header<'a>, ctx: &ParseContext) -> 
     i
 }
 
-/// Parses the part after PRI as an RFC 3164 header; never fails (what is not header is message).
-pub fn parse<'a>(i: &'a [u8], pri: Option<u8>, ctx: &ParseContext) -> Header<'a> {
-    let mut h = parse_fields(i, pri, ctx);
+/// Parses the part after PRI as an RFC 3164 header into `h` (which holds the PRI and nothing
+/// else); never fails (what is not header is message). Filling the caller's header in place
+/// saves copying it on every line.
+pub fn parse_into<'a>(i: &'a [u8], ctx: &ParseContext, h: &mut Header<'a>) {
+    h.message = i;
+    parse_fields(i, ctx, h);
     h.message = strip_solaris_id(h.message);
-    h
 }
 
-fn parse_fields<'a>(i: &'a [u8], pri: Option<u8>, ctx: &ParseContext) -> Header<'a> {
-    let mut h = Header::bare(i);
-    h.pri = pri;
+fn parse_fields<'a>(i: &'a [u8], ctx: &ParseContext, h: &mut Header<'a>) {
     let mut rest = skip_spaces(i);
     // Cisco's empty sequence field: `<190>: Jan  6 …`, `<182>: host-1: 115649616: …`.
     if let Some(r) = rest.strip_prefix(b": ") {
@@ -228,48 +228,48 @@ fn parse_fields<'a>(i: &'a [u8], pri: Option<u8>, ctx: &ParseContext) -> Header<
     };
     if rest.starts_with(b"last message repeated ") {
         h.message = rest;
-        return h;
+        return;
     }
     let (tok, after) = split_word(rest);
     match classify(tok) {
         Token::Mnemonic => {
             h.message = rest;
-            return h;
+            return;
         }
         Token::Sequence(_) => {
-            h.message = cisco_prefix(rest, &mut h, ctx);
-            return h;
+            h.message = cisco_prefix(rest, h, ctx);
+            return;
         }
         Token::Tag(app, None) if cisco_follows(after) => {
             h.hostname = Some(app);
-            h.message = cisco_prefix(skip_spaces(after), &mut h, ctx);
-            return h;
+            h.message = cisco_prefix(skip_spaces(after), h, ctx);
+            return;
         }
         Token::Tag(app, None) if is_log_prefix(app, after) || is_portsentry_keyword(app) => {
             h.message = rest;
-            return h;
+            return;
         }
         Token::Tag(app, pid) => {
             h.appname = Some(app);
             h.procid = pid;
             h.message = skip_spaces(after);
-            return h;
+            return;
         }
         Token::Colon => {
             h.message = skip_spaces(after);
-            return h;
+            return;
         }
         Token::Word if had_stamp && !tok.is_empty() => {
             if let Some(app) = bracketed_tag(tok) {
                 h.appname = Some(app);
                 h.message = skip_spaces(after);
-                return h;
+                return;
             }
             h.hostname = Some(tok);
         }
         Token::Word => {
             h.message = rest;
-            return h;
+            return;
         }
     }
     // After the host: the tag, a Cisco prefix, or the message.
@@ -281,7 +281,7 @@ fn parse_fields<'a>(i: &'a [u8], pri: Option<u8>, ctx: &ParseContext) -> Header<
     }
     match classify(tok) {
         Token::Mnemonic => h.message = rest,
-        Token::Sequence(_) => h.message = cisco_prefix(rest, &mut h, ctx),
+        Token::Sequence(_) => h.message = cisco_prefix(rest, h, ctx),
         Token::Tag(app, None) if is_log_prefix(app, after) => h.message = rest,
         Token::Tag(app, pid) => {
             h.appname = Some(app);
@@ -295,5 +295,4 @@ fn parse_fields<'a>(i: &'a [u8], pri: Option<u8>, ctx: &ParseContext) -> Header<
         }
         Token::Word => h.message = rest,
     }
-    h
 }

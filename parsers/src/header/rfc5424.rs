@@ -66,10 +66,19 @@ fn structured_data_len(i: &[u8]) -> usize {
 }
 
 /// Parses the part after PRI if it is an RFC 5424 header; `None` leaves the line to RFC 3164.
-pub fn parse<'a>(i: &'a [u8], pri: Option<u8>, ctx: &ParseContext) -> Option<Header<'a>> {
-    let (rest, ver) = version(i)?;
-    let mut h = Header::bare(&[]);
+pub fn parse_into<'a>(i: &'a [u8], ctx: &ParseContext, h: &mut Header<'a>) -> bool {
+    let pri = h.pri;
+    if fill(i, ctx, h).is_some() {
+        return true;
+    }
+    // Not RFC 5424 after all: leave nothing half-read for the RFC 3164 reader.
+    *h = Header::bare(i);
     h.pri = pri;
+    false
+}
+
+fn fill<'a>(i: &'a [u8], ctx: &ParseContext, h: &mut Header<'a>) -> Option<()> {
+    let (rest, ver) = version(i)?;
     h.version = Some(ver);
     let rest = if let Some(r) = rest.strip_prefix(b"-") {
         r
@@ -104,7 +113,7 @@ pub fn parse<'a>(i: &'a [u8], pri: Option<u8>, ctx: &ParseContext) -> Option<Hea
     let msg = skip_spaces(rest);
     let msg = msg.strip_prefix(BOM).unwrap_or(msg);
     h.message = msg;
-    Some(h)
+    Some(())
 }
 
 #[cfg(test)]
