@@ -112,6 +112,10 @@ pub fn pri(i: Input<'_>) -> IResult<Input<'_>, u8> {
 /// Unwraps `last message repeated N times` and `message repeated N times: [ inner ]`.
 fn unwrap_repeat(h: &mut Header<'_>) {
     let m = h.message;
+    // Both wrappers open with a lower-case `l` or `m`: one byte settles most lines.
+    if !matches!(m.first(), Some(b'l' | b'm')) {
+        return;
+    }
     if let Some(rest) = m.strip_prefix(b"last message repeated ") {
         if let Some(n) = count_times(rest).map(|(n, _)| n) {
             h.repeat = Some(n);

@@ -213,10 +213,13 @@ fn parse_fields<'a>(i: &'a [u8], ctx: &ParseContext, h: &mut Header<'a>) {
     if let Some(r) = rest.strip_prefix(b": ") {
         rest = skip_spaces(r);
     }
-    let (tok, after) = split_word(rest);
-    if let Token::Sequence(n) = classify(tok) {
-        h.sequence = Some(n);
-        rest = skip_spaces(after);
+    // A Cisco sequence number (`123:`) starts with a digit; most lines start with a month.
+    if rest.first().is_some_and(u8::is_ascii_digit) {
+        let (tok, after) = split_word(rest);
+        if let Token::Sequence(n) = classify(tok) {
+            h.sequence = Some(n);
+            rest = skip_spaces(after);
+        }
     }
     let had_stamp = match timestamp::any(rest) {
         Ok((r, t)) => {
@@ -226,7 +229,7 @@ fn parse_fields<'a>(i: &'a [u8], ctx: &ParseContext, h: &mut Header<'a>) {
         }
         Err(_) => false,
     };
-    if rest.starts_with(b"last message repeated ") {
+    if rest.first() == Some(&b'l') && rest.starts_with(b"last message repeated ") {
         h.message = rest;
         return;
     }
