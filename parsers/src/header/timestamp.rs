@@ -246,6 +246,31 @@ fn leading_digits(i: &[u8], max: usize) -> (usize, u32) {
 /// Hour, minute, second, nanoseconds.
 type Clock = (u32, u32, u32, u32);
 
+/// `.123456` or `,123` as [`fraction`] reads it: nanoseconds (digits past the ninth dropped,
+/// at most 32 read) and the rest; the input unchanged, and 0, when no digit follows.
+fn fraction_fast(i: &[u8]) -> (&[u8], u32) {
+    let Some(after) = i.strip_prefix(b".").or_else(|| i.strip_prefix(b",")) else {
+        return (i, 0);
+    };
+    let n = after
+        .iter()
+        .take(32)
+        .take_while(|c| c.is_ascii_digit())
+        .count();
+    if n == 0 {
+        return (i, 0);
+    }
+    let mut nanos = 0;
+    for k in 0..9 {
+        nanos = nanos * 10
+            + after
+                .get(k)
+                .filter(|_| k < n)
+                .map_or(0, |c| u32::from(c - b'0'));
+    }
+    (after.get(n..).unwrap_or_default(), nanos)
+}
+
 /// `hh:mm:ss[.frac]` not followed by a digit, as [`clock`] reads it, by hand.
 fn clock_fast(i: &[u8]) -> Option<(&[u8], Clock)> {
     let (nh, hour) = leading_digits(i, 2);
@@ -259,25 +284,8 @@ fn clock_fast(i: &[u8]) -> Option<(&[u8], Clock)> {
         .strip_prefix(b":")
         .filter(|_| nm == 2 && minute < 60)?;
     let (ns, second) = leading_digits(i, 2);
-    let mut i = i.get(ns..).filter(|_| ns == 2 && second <= 60)?;
-    let mut nanos = 0;
-    if let Some(after) = i.strip_prefix(b".").or_else(|| i.strip_prefix(b","))
-        && after.first().is_some_and(u8::is_ascii_digit)
-    {
-        let n = after
-            .iter()
-            .take(32)
-            .take_while(|c| c.is_ascii_digit())
-            .count();
-        for k in 0..9 {
-            nanos = nanos * 10
-                + after
-                    .get(k)
-                    .filter(|_| k < n)
-                    .map_or(0, |c| u32::from(c - b'0'));
-        }
-        i = after.get(n..)?;
-    }
+    let i = i.get(ns..).filter(|_| ns == 2 && second <= 60)?;
+    let (i, nanos) = fraction_fast(i);
     if i.first().is_some_and(u8::is_ascii_digit) {
         return None;
     }
@@ -443,24 +451,8 @@ fn iso_common(i: &[u8]) -> Option<(&[u8], CivilTime)> {
     {
         return None;
     }
-    let mut rest = i.get(19..)?;
-    let mut nanos = 0;
-    if let Some(after) = rest.strip_prefix(b".").or_else(|| rest.strip_prefix(b","))
-        && after.first().is_some_and(u8::is_ascii_digit)
-    {
-        let n = after.iter().take_while(|c| c.is_ascii_digit()).count();
-        if n > 32 {
-            return None;
-        }
-        for k in 0..9 {
-            nanos = nanos * 10
-                + after
-                    .get(k)
-                    .filter(|_| k < n)
-                    .map_or(0, |c| u32::from(c - b'0'));
-        }
-        rest = after.get(n..)?;
-    }
+    // More than 32 fraction digits leave a digit behind, which the match below rejects.
+    let (mut rest, nanos) = fraction_fast(i.get(19..)?);
     let mut offset = None;
     match rest.first() {
         Some(b'Z' | b'z') => {
