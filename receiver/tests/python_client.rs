@@ -89,13 +89,31 @@ fn a_python_script_written_from_the_protocol_doc_works() {
     line.clear();
     out.read_line(&mut line).unwrap();
     assert_eq!(line.trim(), "ready");
-    writeln!(
-        c,
-        "<38>Nov  8 15:26:31 gw sshd[77]: Failed password for admin from 203.0.113.5 port 22 ssh2"
-    )
-    .unwrap();
+    // "ready" means the script sent its tail request, not that the server has taken it: the
+    // protocol has no acknowledgement, so the line is sent again until the script reports it
+    // (it stops at the first). After 20 s the script is killed, so the test fails, not hangs.
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sender = {
+        let done = done.clone();
+        let pid = py.id();
+        std::thread::spawn(move || {
+            for _ in 0..100 {
+                if done.load(std::sync::atomic::Ordering::SeqCst) {
+                    return;
+                }
+                let _ = writeln!(
+                    c,
+                    "<38>Nov  8 15:26:31 gw sshd[77]: Failed password for admin from 203.0.113.5 port 22 ssh2"
+                );
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+        })
+    };
     line.clear();
     out.read_line(&mut line).unwrap();
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let _ = sender.join();
     assert_eq!(line.trim(), "live 203.0.113.5 admin");
     assert!(py.wait().unwrap().success());
     let _ = server.kill();
