@@ -53,16 +53,29 @@ pub fn to_port(s: &[u8]) -> Option<u16> {
 }
 
 /// Parses a dotted-quad IPv4 address: four runs of one to three digits, each at most 255,
-/// joined by dots (a longer run is not an address). Written by hand: every family reads
-/// addresses, and nom's combinators cost several times this loop.
+/// joined by dots (a longer run is not an address; leading zeros are read, `01` is 1).
+/// Written by hand: every family reads addresses, and nom's combinators cost several times
+/// this loop.
 pub fn ipv4(i: Input<'_>) -> IResult<Input<'_>, Ipv4Addr> {
-    let error = || nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Digit));
+    match dotted_quad(i, true) {
+        Some((octets, len)) => Ok((i.get(len..).unwrap_or_default(), Ipv4Addr::from(octets))),
+        None => Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::Digit,
+        ))),
+    }
+}
+
+/// Four dot-joined octets at the start of `i`: their values and the bytes read. Each is one
+/// to three digits and at most 255; `leading_zeros` says whether `01` counts (how logs are
+/// read) or not (the standard library's rule, which [`to_ipv6`] follows).
+fn dotted_quad(i: &[u8], leading_zeros: bool) -> Option<([u8; 4], usize)> {
     let mut octets = [0u8; 4];
     let mut pos = 0;
     for (k, octet) in octets.iter_mut().enumerate() {
         if k > 0 {
             if i.get(pos) != Some(&b'.') {
-                return Err(error());
+                return None;
             }
             pos += 1;
         }
@@ -75,13 +88,13 @@ pub fn ipv4(i: Input<'_>) -> IResult<Input<'_>, Ipv4Addr> {
             pos += 1;
         }
         let len = pos - start;
-        if len == 0 || len > 3 || value > 255 {
-            return Err(error());
+        let zero_led = len > 1 && i.get(start) == Some(&b'0');
+        if len == 0 || len > 3 || value > 255 || (zero_led && !leading_zeros) {
+            return None;
         }
         *octet = value as u8;
     }
-    let [a, b, c, d] = octets;
-    Ok((i.get(pos..).unwrap_or_default(), Ipv4Addr::new(a, b, c, d)))
+    Some((octets, pos))
 }
 
 fn is_v6_char(b: u8) -> bool {
@@ -181,35 +194,9 @@ impl V6Reader<'_> {
 
     /// A dotted quad whose octets have no leading zero (the standard library's rule).
     fn ipv4(&mut self) -> Option<[u8; 4]> {
-        let start = self.pos;
-        let mut out = [0u8; 4];
-        for (k, octet) in out.iter_mut().enumerate() {
-            if k > 0 {
-                if self.s.get(self.pos) != Some(&b'.') {
-                    self.pos = start;
-                    return None;
-                }
-                self.pos += 1;
-            }
-            let first = self.pos;
-            let mut value = 0u32;
-            while let Some(d) = self.s.get(self.pos).filter(|b| b.is_ascii_digit()) {
-                value = value * 10 + u32::from(d - b'0');
-                self.pos += 1;
-                if self.pos - first > 3 {
-                    self.pos = start;
-                    return None;
-                }
-            }
-            let len = self.pos - first;
-            let leading_zero = len > 1 && self.s.get(first) == Some(&b'0');
-            if len == 0 || leading_zero || value > 255 {
-                self.pos = start;
-                return None;
-            }
-            *octet = value as u8;
-        }
-        Some(out)
+        let (octets, len) = dotted_quad(self.s.get(self.pos..)?, false)?;
+        self.pos += len;
+        Some(octets)
     }
 }
 

@@ -9,7 +9,10 @@ use crate::time::{CivilTime, Timestamp};
 /// What parsing needs to know beyond the line itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ParseContext {
+    /// Unix seconds that year-less stamps are resolved against (the receive time, or a file's
+    /// modification time).
     reference: i64,
+    /// Offset east of UTC, in seconds, for stamps that name no zone.
     default_offset: i32,
     /// The reference's calendar year and the day numbers of its months' first days, worked
     /// out once: year-less stamps need them on every line.
@@ -37,17 +40,6 @@ impl ParseContext {
         }
     }
 
-    /// Unix seconds that year-less stamps are resolved against (the receive time, or a file's
-    /// modification time).
-    pub fn reference(&self) -> i64 {
-        self.reference
-    }
-
-    /// Offset east of UTC, in seconds, for stamps that name no zone.
-    pub fn default_offset(&self) -> i32 {
-        self.default_offset
-    }
-
     /// Settles the year and zone of a stamp read from a line.
     pub fn resolve(&self, t: &CivilTime) -> Timestamp {
         t.resolve_in(
@@ -72,6 +64,6 @@ pub fn parse_line<'a>(line: &'a [u8], ctx: &ParseContext) -> Event<'a> {
         received: None,
     };
     header::parse_into(line, ctx, &mut ev.header);
-    ev.dataset = families::classify_into(&ev.header, &mut ev.details);
+    ev.dataset = families::classify(&ev.header, &mut ev.details);
     ev
 }

@@ -99,35 +99,6 @@ fn syslogish() -> impl Strategy<Value = Vec<u8>> {
     prop::collection::vec(pieces, 0..24).prop_map(|v| v.concat())
 }
 
-/// Strings shaped like ISO stamps, with every piece sometimes wrong.
-fn isoish() -> impl Strategy<Value = String> {
-    // Mostly well-formed pieces around each field's limits, so that most cases reach the fast
-    // path's later checks.
-    let n = |lo: u32, hi: u32, width: usize| {
-        prop_oneof![
-            12 => (lo..=hi).prop_map(move |v| format!("{v:0width$}")),
-            1 => proptest::string::string_regex("[0-9]{1,3}|x").unwrap(),
-        ]
-    };
-    let date = (
-        n(0, 9999, 4),
-        "-|-|-|/",
-        n(0, 13, 2),
-        "-",
-        n(0, 32, 2),
-        "[Tt x]",
-    );
-    let clock = (n(0, 25, 2), ":", n(0, 61, 2), ":|:|:|.", n(0, 61, 2));
-    let tail = (
-        "([.,][0-9]{0,35})?",
-        "(Z|z|[+-][0-9]{1,3}(:?[0-9]{0,3})?|[ a0.])?",
-        "[ 0-9a-z:]{0,3}",
-    );
-    (date, clock, tail).prop_map(|((a, b, c, e, f, g), (h, k, l, m, o), (p, q, r))| {
-        [a, b, c, e, f, g, h, k, l, m, o, p, q, r].concat()
-    })
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
 
@@ -183,12 +154,6 @@ proptest! {
         prop_assert_eq!(ev.details.destination.port, Some(dp));
     }
 
-    #[test]
-    fn the_iso_fast_path_reads_what_the_grammar_reads(s in isoish()) {
-        use picket_parsers::header::timestamp::{iso, iso_fast};
-        let (fast, full) = (iso_fast(s.as_bytes()).ok(), iso(s.as_bytes()).ok());
-        prop_assert_eq!(fast, full, "{:?}", s);
-    }
 
     #[test]
     fn ipv6_reads_what_std_reads(s in ipv6ish()) {

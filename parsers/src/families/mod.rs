@@ -88,15 +88,10 @@ pub static FAMILIES: [Family; 8] = [
 
 /// Finds the family that claims a message: tag-matched families first, then all others by
 /// shape; a tag owned by a family claims the line even if no parser read it.
-pub fn classify<'a>(h: &Header<'a>) -> (Dataset, Details<'a>) {
-    let mut d = Details::default();
-    let dataset = classify_into(h, &mut d);
-    (dataset, d)
-}
-
-/// [`classify`] into details the caller owns (an [`crate::Event`]'s), which saves a copy per
-/// line; `out` is left as it was when no family read the line.
-pub fn classify_into<'a>(h: &Header<'a>, out: &mut Details<'a>) -> Dataset {
+///
+/// The family's details go into `out` (an [`crate::Event`]'s own, which saves copying them
+/// per line); `out` is left as it was when no family read the line.
+pub fn classify<'a>(h: &Header<'a>, out: &mut Details<'a>) -> Dataset {
     let program = h.program().unwrap_or_default();
     let tagged = tagged_families(program);
     let mut owner = None;

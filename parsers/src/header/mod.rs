@@ -158,11 +158,6 @@ pub fn parse_into<'a>(line: &'a [u8], ctx: &ParseContext, h: &mut Header<'a>) {
     };
     *h = Header::bare(rest);
     h.pri = pri;
-    parse_rest(rest, ctx, h);
-}
-
-/// The header after PRI, into `h`.
-fn parse_rest<'a>(rest: &'a [u8], ctx: &ParseContext, h: &mut Header<'a>) {
     if !rfc5424::parse_into(rest, ctx, h) {
         rfc3164::parse_into(rest, ctx, h);
     }
