@@ -12,16 +12,16 @@
 //! scans over the message or body, and each ASA body is scanned once for the markers that
 //! share a rare byte ([`AsaMarks`]). The common `A.B.C.D(PORT)` and `IF:A.B.C.D/PORT` tokens
 //! are read in one pass ([`ios_quad`], [`asa_endpoint_quick`]), falling back to the general
-//! reading for anything else. Addresses and ports are read here ([`ip_of`], [`port_of`]) with
-//! exactly `lex::to_ip`'s and `lex::to_port`'s results (the tests compare them), without nom or
-//! `str::parse`.
+//! reading for anything else; addresses and ports go through `lex`.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr};
 
 use super::Family;
 use crate::event::{Action, Dataset, Details, Endpoint, Rule, Transport};
 use crate::header::Header;
-use crate::lex::{after, is_host_char, split_word, to_ip, trim_end};
+use crate::lex::{
+    after, find, is_host_char, position, skip_spaces, split_word, to_ip, to_port, trim_end,
+};
 
 /// Registry entry.
 pub const FAMILY: Family = Family {
@@ -38,47 +38,6 @@ struct Mnemonic<'a> {
     facility: &'a [u8],
     mnemonic: &'a [u8],
     body: &'a [u8],
-}
-
-/// The first `b` in a short slice.
-fn pos(s: &[u8], b: u8) -> Option<usize> {
-    s.iter().position(|x| *x == b)
-}
-
-/// `lex::split_word` for words of a few bytes (list names, verbs), where a byte loop is
-/// cheaper than memchr; addresses are split with `split_word` itself.
-fn word(i: &[u8]) -> (&[u8], &[u8]) {
-    let n = pos(i, b' ').unwrap_or(i.len());
-    i.split_at_checked(n).unwrap_or((i, &[]))
-}
-
-/// `lex::skip_spaces`: without leading spaces and tabs.
-fn skip_spaces(mut i: &[u8]) -> &[u8] {
-    while let [b' ' | b'\t', rest @ ..] = i {
-        i = rest;
-    }
-    i
-}
-
-/// `lex::find` for a needle expected within a few bytes of the start (or in a short haystack):
-/// a plain loop, whose fixed-size comparison the compiler unrolls.
-fn find_near<const N: usize>(h: &[u8], needle: &[u8; N]) -> Option<usize> {
-    h.windows(N).position(|w| w == needle)
-}
-
-/// `lex::find` with the needle byte to scan for chosen by the caller (`lex::find` works it out
-/// on every call) and a fixed-size comparison.
-fn find_by<const N: usize>(h: &[u8], needle: &[u8; N], anchor: usize) -> Option<usize> {
-    let byte = *needle.get(anchor)?;
-    let mut from = anchor;
-    while let Some(p) = h.get(from..).and_then(|t| memchr::memchr(byte, t)) {
-        let start = from + p - anchor;
-        if h.get(start..start + N) == Some(needle.as_slice()) {
-            return Some(start);
-        }
-        from += p + 1;
-    }
-    None
 }
 
 /// Byte classes for the `%FAC-SEV-MNEMONIC` scan, looked up rather than tested range by range
@@ -171,151 +130,10 @@ fn is_mac(tok: &[u8]) -> bool {
     }
 }
 
-/// `lex::to_port` without nom: a whole slice of at most ten digits, up to 65535.
-fn port_of(s: &[u8]) -> Option<u16> {
-    if s.is_empty() || s.len() > 10 {
-        return None;
-    }
-    let mut n = 0u64;
-    for b in s {
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        n = n * 10 + u64::from(b - b'0');
-    }
-    u16::try_from(n).ok()
-}
-
-/// One to three digits at most 255 (and no fourth digit: `lex::ipv4` takes the whole run of
-/// digits), and what follows.
-fn octet(s: &[u8]) -> Option<(u8, &[u8])> {
-    let v = |b: &u8| b - b'0';
-    match s {
-        [a @ b'0'..=b'9', b @ b'0'..=b'9', c @ b'0'..=b'9', rest @ ..] => {
-            if rest.first().is_some_and(u8::is_ascii_digit) {
-                return None;
-            }
-            let n = u16::from(v(a)) * 100 + u16::from(v(b) * 10 + v(c));
-            Some((u8::try_from(n).ok()?, rest))
-        }
-        [a @ b'0'..=b'9', b @ b'0'..=b'9', rest @ ..] => Some((v(a) * 10 + v(b), rest)),
-        [a @ b'0'..=b'9', rest @ ..] => Some((v(a), rest)),
-        _ => None,
-    }
-}
-
-/// `lex::ipv4` without nom: a dotted quad at the start of `s` and the bytes it takes.
+/// A dotted quad at the start of `s` and the bytes it takes.
 fn quad_prefix(s: &[u8]) -> Option<(Ipv4Addr, usize)> {
-    let (a, r) = octet(s)?;
-    let (b, r) = octet(r.strip_prefix(b".")?)?;
-    let (c, r) = octet(r.strip_prefix(b".")?)?;
-    let (d, r) = octet(r.strip_prefix(b".")?)?;
-    Some((Ipv4Addr::new(a, b, c, d), s.len() - r.len()))
-}
-
-/// Hex digit values, 16 for the bytes that are not hex digits (built at compile time).
-const HEX: [u8; 256] = {
-    let mut t = [16u8; 256];
-    let mut b = 0;
-    while b < 256 {
-        t[b] = match b as u8 {
-            c @ b'0'..=b'9' => c - b'0',
-            c @ b'a'..=b'f' => c - b'a' + 10,
-            c @ b'A'..=b'F' => c - b'A' + 10,
-            _ => 16,
-        };
-        b += 1;
-    }
-    t
-};
-
-fn hex_digit(b: u8) -> Option<u16> {
-    HEX.get(usize::from(b))
-        .filter(|v| **v < 16)
-        .map(|v| u16::from(*v))
-}
-
-/// Reads up to `out.len()` colon-separated groups of one to four hex digits from the start of
-/// `s`, as std's address parser does: a colon not followed by a group is left unread. Returns
-/// how many groups were read and the bytes they took, or `None` at a group of five or more
-/// digits (std then refuses the whole address).
-fn hex_groups(s: &[u8], out: &mut [u16]) -> Option<(usize, usize)> {
-    let mut used = 0;
-    for (n, slot) in out.iter_mut().enumerate() {
-        let start = match n {
-            0 => 0,
-            _ if s.get(used) == Some(&b':') => used + 1,
-            _ => return Some((n, used)),
-        };
-        let mut end = start;
-        let mut v = 0u16;
-        while let Some(d) = s.get(end).and_then(|b| hex_digit(*b)) {
-            v = v << 4 | d;
-            end += 1;
-        }
-        match end - start {
-            0 => return Some((n, used)),
-            1..=4 => {}
-            _ => return None,
-        }
-        *slot = v;
-        used = end;
-    }
-    Some((out.len(), used))
-}
-
-/// std's IPv6 parser for addresses of hex digits and colons only: eight groups, or up to seven
-/// around one `::`.
-fn hex_v6(s: &[u8]) -> Option<Ipv6Addr> {
-    let mut groups = [0u16; 8];
-    let (head, used) = hex_groups(s, &mut groups)?;
-    let rest = s.get(used..)?;
-    if head == 8 {
-        return rest.is_empty().then_some(Ipv6Addr::from(groups));
-    }
-    let tail_text = rest.strip_prefix(b"::")?;
-    // `::` stands for at least one zero group.
-    let mut tail = [0u16; 7];
-    let (n, used) = hex_groups(tail_text, tail.get_mut(..7 - head)?)?;
-    if used != tail_text.len() {
-        return None;
-    }
-    groups.get_mut(8 - n..)?.copy_from_slice(tail.get(..n)?);
-    Some(Ipv6Addr::from(groups))
-}
-
-/// `lex::to_ip` with the same results. Dotted quads and hex-and-colon IPv6 are read here
-/// (nom and `str::parse` cost several hundred instructions an address).
-fn ip_of(s: &[u8]) -> Option<IpAddr> {
-    match quad_prefix(s) {
-        // `to_ip` refuses a token that starts with an IPv4 address and goes on.
-        Some((a, n)) => (n == s.len()).then_some(IpAddr::V4(a)),
-        None => ip6_of(s),
-    }
-}
-
-/// [`ip_of`] for a token that does not start with a dotted quad.
-fn ip6_of(s: &[u8]) -> Option<IpAddr> {
-    // `lex::to_ipv6`'s length bounds; std's parser needs a group or `::` first.
-    let starts_v6 = s
-        .first()
-        .is_some_and(|b| b.is_ascii_hexdigit() || *b == b':');
-    if s.len() < 2 || s.len() > 45 || !starts_v6 {
-        return None;
-    }
-    if let Some(a) = hex_v6(s) {
-        return Some(IpAddr::V6(a).to_canonical());
-    }
-    // std also reads IPv6 with an embedded IPv4 address (`::ffff:192.0.2.1`), which `hex_v6`
-    // does not: leave those, rare in these lines, to `to_ip`. Whatever else `hex_v6` refused,
-    // std refuses too.
-    let v6_bytes = s
-        .iter()
-        .all(|b| b.is_ascii_hexdigit() || *b == b':' || *b == b'.');
-    if v6_bytes && s.contains(&b'.') && s.contains(&b':') {
-        return to_ip(s);
-    }
-    None
+    let (rest, a) = crate::lex::ipv4(s).ok()?;
+    Some((a, s.len() - rest.len()))
 }
 
 /// An IOS endpoint at the start of `r`: `ADDR(PORT)` or `ADDR`, after a MAC address where the
@@ -342,7 +160,7 @@ fn ios_endpoint(r: &[u8], mac: bool) -> Option<(Endpoint<'static>, &[u8])> {
             if inner.first().is_some_and(u8::is_ascii_digit) {
                 break;
             }
-            let close = pos(inner, b')')?;
+            let close = position(inner, b')')?;
             rest = inner.get(close + 1..)?;
         } else {
             break;
@@ -366,7 +184,7 @@ fn ios_quad(r: &[u8]) -> Option<(Endpoint<'static>, &[u8])> {
             .iter()
             .position(|b| !b.is_ascii_digit())
             .unwrap_or(inner.len());
-        ep.port = port_of(inner.get(..digits)?);
+        ep.port = to_port(inner.get(..digits)?);
         rest = inner.get(digits..)?.strip_prefix(b")")?;
     }
     let rest = rest.strip_prefix(b",").unwrap_or(rest);
@@ -386,14 +204,14 @@ fn ios_token(tok: &[u8]) -> Option<Endpoint<'static>> {
         }
         Some(_) => return None,
         None => {
-            let open = pos(tok, b'(').unwrap_or(tok.len());
-            ep.ip = Some(ip6_of(tok.get(..open)?)?);
+            let open = position(tok, b'(').unwrap_or(tok.len());
+            ep.ip = Some(to_ip(tok.get(..open)?)?);
             open
         }
     };
     if let Some(inner) = tok.get(open + 1..) {
         let inner = inner.strip_suffix(b")").unwrap_or(inner);
-        ep.port = port_of(inner);
+        ep.port = to_port(inner);
     }
     Some(ep)
 }
@@ -406,22 +224,22 @@ fn ios<'a>(body: &'a [u8], d: &mut Details<'a>) -> Option<()> {
         Some(r) => r,
         None => after(body, b" list ").or_else(|| after(body, b"access-list "))?,
     };
-    let (name, r) = word(skip_spaces(r));
+    let (name, r) = split_word(skip_spaces(r));
     d.rule.name = Some(name).filter(|n| !n.is_empty());
-    let (verb, r) = word(skip_spaces(r));
+    let (verb, r) = split_word(skip_spaces(r));
     d.action = match verb {
         b"denied" | b"deny" => Some(Action::AclDenied),
         b"permitted" | b"permit" => Some(Action::AclPermitted),
         _ => return None,
     };
     let r = skip_spaces(r);
-    let (first, after_first) = word(r);
-    let addr = first.get(..pos(first, b'(').unwrap_or(first.len()))?;
+    let (first, after_first) = split_word(r);
+    let addr = first.get(..position(first, b'(').unwrap_or(first.len()))?;
     // Every address starts with a hex digit or `:`; most protocol names do not.
     let is_addr = addr
         .first()
         .is_some_and(|b| b.is_ascii_hexdigit() || *b == b':')
-        && ip_of(addr).is_some();
+        && to_ip(addr).is_some();
     let r = if is_addr {
         r
     } else {
@@ -431,7 +249,7 @@ fn ios<'a>(body: &'a [u8], d: &mut Details<'a>) -> Option<()> {
     let (src, r) = ios_endpoint(r, true)?;
     d.source = src;
     // The arrow may be glued to an interface name (`TenGigabitEthernet0/1/1->`).
-    if let Some(at) = find_near(r, b"->") {
+    if let Some(at) = find(r, b"->") {
         let (dst, _) = ios_endpoint(r.get(at + 2..)?, false)?;
         d.destination = dst;
     }
@@ -459,7 +277,7 @@ fn lower<const N: usize>(w: &[u8], buf: &mut [u8; N]) -> Option<usize> {
 
 /// Port names ASA prints instead of numbers (`outside:192.0.2.10/ssh`), any case.
 fn service_port(name: &[u8]) -> Option<u16> {
-    if let Some(p) = port_of(name) {
+    if let Some(p) = to_port(name) {
         return Some(p);
     }
     let mut buf = [0u8; 11];
@@ -514,12 +332,12 @@ fn paren_port(inner: &[u8]) -> Option<u16> {
     if inner.get(end) != Some(&b')') {
         return None;
     }
-    port_of(inner.get(..end)?)
+    to_port(inner.get(..end)?)
 }
 
 /// Sets the endpoint's address if `tok` is one.
 fn set_ip(tok: &[u8], ep: &mut Endpoint<'_>) -> bool {
-    if let Some(a) = ip_of(tok) {
+    if let Some(a) = to_ip(tok) {
         ep.ip = Some(a);
         return true;
     }
@@ -609,7 +427,7 @@ fn asa_endpoint(tok: &[u8]) -> Option<Endpoint<'_>> {
     // `IF:` prefix, unless the colon belongs to an IPv6 address.
     let mut from = 0;
     if let Some(c) = colon
-        && ip_of(main.get(..first_slash.unwrap_or(main.len()))?).is_none()
+        && to_ip(main.get(..first_slash.unwrap_or(main.len()))?).is_none()
     {
         from = c + 1;
     }
@@ -647,21 +465,23 @@ fn asa_endpoint(tok: &[u8]) -> Option<Endpoint<'_>> {
     Some(ep)
 }
 
+/// The protocol words ASA prints, lower-case.
+const ASA_PROTOCOLS: [&[u8]; 11] = [
+    b"tcp",
+    b"udp",
+    b"icmp",
+    b"icmp6",
+    b"icmpv6",
+    b"ipv6-icmp",
+    b"gre",
+    b"esp",
+    b"ah",
+    b"sctp",
+    b"igmp",
+];
+
 /// A protocol word ASA prints (`tcp`, `UDP`, `icmp6`), any case.
 fn is_asa_protocol(w: &[u8]) -> bool {
-    const NAMES: [&[u8]; 11] = [
-        b"tcp",
-        b"udp",
-        b"icmp",
-        b"icmp6",
-        b"icmpv6",
-        b"ipv6-icmp",
-        b"gre",
-        b"esp",
-        b"ah",
-        b"sctp",
-        b"igmp",
-    ];
     // Most words before the protocol (`Deny`, `denied`, `outside_in`) fail the first test, and
     // most protocols are spelt one of the first two ways.
     let first = w.first().map(u8::to_ascii_lowercase);
@@ -669,7 +489,7 @@ fn is_asa_protocol(w: &[u8]) -> bool {
         return false;
     }
     matches!(w, b"tcp" | b"TCP" | b"udp" | b"UDP" | b"icmp" | b"ICMP")
-        || NAMES.iter().any(|n| n.eq_ignore_ascii_case(w))
+        || ASA_PROTOCOLS.iter().any(|n| n.eq_ignore_ascii_case(w))
 }
 
 /// The first protocol word in an ASA body (`tcp`, `UDP`, `icmp`, `protocol 47`).
@@ -696,7 +516,7 @@ fn next_word<'a>(rest: &mut &'a [u8]) -> Option<&'a [u8]> {
     while let [b' ', tail @ ..] = r {
         r = tail;
     }
-    let (w, tail) = word(r);
+    let (w, tail) = split_word(r);
     *rest = tail;
     (!w.is_empty()).then_some(w)
 }
@@ -776,7 +596,7 @@ fn asa_from_to<'a>(r: &'a [u8], d: &mut Details<'a>) {
     if let Some(ep) = asa_endpoint(s) {
         d.source = ep;
     }
-    let to = match find_near(r, b" to ") {
+    let to = match find(r, b" to ") {
         Some(at) => r.get(at + 4..),
         None => skip_spaces(r).strip_prefix(b"to "),
     };
@@ -862,27 +682,27 @@ fn asa<'a>(id: &'a [u8], body: &'a [u8], d: &mut Details<'a>) -> Option<()> {
         }
         return Some(());
     }
-    if let Some(r) = find_by(body, b" src ", 1).and_then(|at| body.get(at + 5..)) {
+    if let Some(r) = find(body, b" src ").and_then(|at| body.get(at + 5..)) {
         let (s, r) = split_word(skip_spaces(r));
         // 106002: `src ADDR PORT dest ADDR PORT`
-        let (p, after_port) = word(skip_spaces(r));
-        if let Some(port) = port_of(p)
-            && let Some(a) = ip_of(s)
+        let (p, after_port) = split_word(skip_spaces(r));
+        if let Some(port) = to_port(p)
+            && let Some(a) = to_ip(s)
         {
             d.source.ip = Some(a);
             d.source.port = Some(port);
             if let Some(r) = skip_spaces(after_port).strip_prefix(b"dest ") {
-                let (t, r) = word(skip_spaces(r));
-                let (p, _) = word(skip_spaces(r));
-                d.destination.ip = ip_of(t);
-                d.destination.port = d.destination.ip.and_then(|_| port_of(p));
+                let (t, r) = split_word(skip_spaces(r));
+                let (p, _) = split_word(skip_spaces(r));
+                d.destination.ip = to_ip(t);
+                d.destination.port = d.destination.ip.and_then(|_| to_port(p));
             }
             return Some(());
         }
         if let Some(ep) = asa_endpoint(s) {
             d.source = ep;
         }
-        if let Some(at) = find_near(r, b"dst ") {
+        if let Some(at) = find(r, b"dst ") {
             let (t, _) = split_word(skip_spaces(r.get(at + 4..)?));
             if let Some(ep) = asa_endpoint(t) {
                 d.destination = ep;
@@ -893,7 +713,7 @@ fn asa<'a>(id: &'a [u8], body: &'a [u8], d: &mut Details<'a>) -> Option<()> {
     let from = marks
         .from
         .map(|at| at + 6)
-        .or_else(|| find_by(body, b" for ", 1).map(|at| at + 5));
+        .or_else(|| find(body, b" for ").map(|at| at + 5));
     if let Some(r) = from.and_then(|at| body.get(at..)) {
         asa_from_to(r, d);
     }
@@ -910,7 +730,7 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
     match m.facility {
         b"ASA" | b"PIX" | b"FWSM" | b"FTD" => asa(m.mnemonic, m.body, &mut d)?,
         _ => {
-            find_near(m.mnemonic, b"ACCESSLOG")?;
+            find(m.mnemonic, b"ACCESSLOG")?;
             // A line the ACL logger wrote but that names no flow (`IPACCESSLOGRL: access-list
             // logging rate-limited`) is still the family's; keep what could be read.
             if ios(m.body, &mut d).is_none() {
@@ -932,108 +752,9 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
 #[cfg(test)]
 mod tests {
     use crate::families::testing::{Expect, check, run};
-    use crate::lex;
     use proptest::prelude::*;
 
-    /// The local address and port readers give `lex`'s results, including its refusals.
-    fn same_as_lex(s: &[u8]) {
-        assert_eq!(
-            super::ip_of(s),
-            lex::to_ip(s),
-            "ip_of {:?}",
-            String::from_utf8_lossy(s)
-        );
-        assert_eq!(super::port_of(s), lex::to_port(s), "port_of {s:?}");
-        let quad = lex::ipv4(s).ok().map(|(rest, a)| (a, s.len() - rest.len()));
-        assert_eq!(super::quad_prefix(s), quad, "quad_prefix {s:?}");
-    }
-
-    #[test]
-    fn addresses_and_ports_read_as_lex_reads_them() {
-        let cases: &[&[u8]] = &[
-            b"",
-            b"0",
-            b"1.2.3.4",
-            b"01.2.3.4",
-            b"001.002.003.004",
-            b"0001.2.3.4",
-            b"1.2.3.4567",
-            b"255.255.255.255",
-            b"256.1.1.1",
-            b"1.2.3.256",
-            b"1.2.3",
-            b"1.2.3.4.5",
-            b"1.2.3.4:80",
-            b"1.2.3.4::",
-            b"1.2.3.4(80)",
-            b"1.2.3.4x",
-            b".1.2.3",
-            b"::",
-            b":",
-            b":::",
-            b"::1",
-            b"1::",
-            b"1:",
-            b":1",
-            b"1::2::3",
-            b"1:2:3:4:5:6:7:8",
-            b"1:2:3:4:5:6:7:8:9",
-            b"1:2:3:4:5:6:7::",
-            b"::1:2:3:4:5:6:7",
-            b"1::2:3:4:5:6:7:8",
-            b"1:2:3:4:5:6:7::8",
-            b"12345::",
-            b"::12345",
-            b"1:2:3:4:5:6:7:12345",
-            b"0000:0000::0000",
-            b"2001:DB8::3",
-            b"2001:db8:1::1",
-            b"fe80::1ff:fe23:4567:890a",
-            b"::ffff:198.51.100.7",
-            b"::ffff:c633:6407",
-            b"::ffff:1.2.3",
-            b"1:2:3:4:5:6:1.2.3.4",
-            b"::1.2.3.4",
-            b"1.2.3.4::1",
-            b"dead:1.2.3.4",
-            b"outside:1.2.3.4",
-            b"g::1",
-            b"ab",
-            b"abcd",
-            b"65535",
-            b"65536",
-            b"0065535",
-            b"1234567890",
-            b"12345678901",
-            b"4294967296",
-            b"\xff::1",
-            b"1:2:3:4:5:6:7:8 ",
-            b"[::1]",
-        ];
-        for s in cases {
-            same_as_lex(s);
-        }
-    }
-
     proptest! {
-        #[test]
-        fn random_tokens_read_as_lex_reads_them(
-            s in prop::collection::vec(prop::sample::select(b"0123456789abcdefABCDEFg:::....x(/ ".to_vec()), 0..48)
-        ) {
-            same_as_lex(&s);
-        }
-
-        #[test]
-        fn random_groups_read_as_lex_reads_them(
-            parts in prop::collection::vec(prop::sample::select(vec![
-                &b"0"[..], b"1", b"ff", b"FFFF", b"0db8", b"12345", b"ffff", b"::", b":", b".",
-                b"1.2.3.4", b"255", b"256", b"10",
-            ]), 0..12)
-        ) {
-            let s: Vec<u8> = parts.concat();
-            same_as_lex(&s);
-        }
-
         #[test]
         fn letters_compare_as_eq_ignore_ascii_case(a in any::<u8>(), l in b'a'..=b'z') {
             prop_assert_eq!(super::letters_at(&[a], 0, &[l]), a.eq_ignore_ascii_case(&l));
@@ -1042,19 +763,7 @@ mod tests {
 
     #[test]
     fn protocol_words_any_case() {
-        let names: [&[u8]; 11] = [
-            b"tcp",
-            b"udp",
-            b"icmp",
-            b"icmp6",
-            b"icmpv6",
-            b"ipv6-icmp",
-            b"gre",
-            b"esp",
-            b"ah",
-            b"sctp",
-            b"igmp",
-        ];
+        let names = super::ASA_PROTOCOLS;
         let words: &[&[u8]] = &[
             b"TCP",
             b"Tcp",

@@ -16,7 +16,7 @@ use memchr::memmem::Finder;
 use super::Family;
 use crate::event::{Action, Dataset, Details, Endpoint, Rule, Transport};
 use crate::header::Header;
-use crate::lex::{to_ip, trim_end};
+use crate::lex::{skip_spaces, to_ip, trim_end};
 
 /// Registry entry.
 pub const FAMILY: Family = Family {
@@ -39,13 +39,7 @@ fn strip_uptime(m: &[u8]) -> &[u8] {
         .position(|b| !matches!(b, b'0'..=b'9' | b'.' | b' '))
         .unwrap_or(inner.len());
     match inner.get(n..).and_then(|r| r.strip_prefix(b"]")) {
-        Some(rest) => {
-            let spaces = rest
-                .iter()
-                .take_while(|b| **b == b' ' || **b == b'\t')
-                .count();
-            rest.get(spaces..).unwrap_or_default()
-        }
+        Some(rest) => skip_spaces(rest),
         None => m,
     }
 }

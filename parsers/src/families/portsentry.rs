@@ -99,28 +99,6 @@ fn scan_event(m: &[u8]) -> Option<Details<'_>> {
     Some(d)
 }
 
-/// The text after the first `needle` in `i`, as `after` gives it. PortSentry writes the
-/// needle right after the blanks that start `i`, so that is tried before a search; no earlier
-/// match is possible there, as blanks alone cannot hold one. Inlined so that the literal
-/// needle is compared in place and `find` folds its anchor.
-#[inline(always)]
-fn leading<'a>(i: &'a [u8], needle: &[u8]) -> Option<&'a [u8]> {
-    let blanks = i.len() - skip_spaces(i).len();
-    // With `needle` starting with a space, the match may begin at the last blank.
-    let from = if needle.first() == Some(&b' ') {
-        blanks.checked_sub(1)
-    } else {
-        Some(blanks)
-    };
-    if let Some(r) = from
-        .and_then(|f| i.get(f..))
-        .and_then(|r| r.strip_prefix(needle))
-    {
-        return Some(r);
-    }
-    after(i, needle)
-}
-
 /// Parses a PortSentry message.
 pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
     let m = h.message;
@@ -180,10 +158,10 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
     } else {
         Action::ConnectionAttempt
     });
-    if let Some(r) = leading(rest, b" to ") {
+    if let Some(r) = after(rest, b" to ") {
         let (proto, r) = split_word(skip_spaces(r));
         d.transport = Transport::from_token(proto);
-        if let Some(p) = leading(r, b"port:") {
+        if let Some(p) = after(r, b"port:") {
             let (num, _) = split_word(skip_spaces(p));
             d.destination.port = to_port(num);
         }

@@ -210,13 +210,7 @@ fn peer(m: &[u8]) -> Option<(Endpoint<'_>, usize)> {
 fn user_before<'a>(m: &'a [u8], opening: &[u8], peer_at: usize) -> Option<&'a [u8]> {
     let mut u = m.get(..peer_at)?;
     u = u.get(opening.len().min(u.len())..)?;
-    // `find` with the literal needle, not `lex::after`: `after` is not inlined, so it would
-    // work out the search anchor at run time on every login line.
-    const FOR: &[u8] = b" for ";
-    if let Some(r) = u
-        .strip_prefix(b"for ")
-        .or_else(|| find(u, FOR).and_then(|at| u.get(at + FOR.len()..)))
-    {
+    if let Some(r) = u.strip_prefix(b"for ").or_else(|| after(u, b" for ")) {
         u = r;
     }
     for p in [

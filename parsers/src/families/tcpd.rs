@@ -64,7 +64,7 @@ fn warning(m: &[u8]) -> Option<Details<'_>> {
     // (the needle starts with `h`, which `warning: ` lacks: no match straddles the prefix).
     const MISMATCH: &[u8] = b"host name/address mismatch: ";
     let w = m.strip_prefix(b"warning: ")?;
-    let r = w.strip_prefix(MISMATCH).or_else(|| after(w, MISMATCH))?;
+    let r = after(w, MISMATCH)?;
     let (addr, rest) = split_word(r);
     let mut d = Details::default();
     d.source.ip = Some(to_ip(addr)?);

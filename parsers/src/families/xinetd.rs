@@ -5,7 +5,7 @@
 use super::Family;
 use crate::event::{Action, Dataset, Details, Endpoint};
 use crate::header::Header;
-use crate::lex::{Peer, find, skip_spaces, split_word, to_peer, value_of};
+use crate::lex::{Peer, after, skip_spaces, split_word, to_peer, value_of};
 
 /// Registry entry.
 pub const FAMILY: Family = Family {
@@ -64,25 +64,6 @@ fn strip_file_stamp(m: &[u8]) -> &[u8] {
     }
 }
 
-/// The value of the first `from=` that starts a field, as `value_of(i, b"from=")` reads it.
-///
-/// `value_of` is not inlined, so its `find` works out the needle's anchor on every call; with
-/// the literal here `find` folds it, which halves the cost on the line's costliest search.
-/// `from=` cannot overlap itself, so resuming after a match that is not at a field's start
-/// skips no other match.
-fn from_value(i: &[u8]) -> Option<&[u8]> {
-    const KEY: &[u8] = b"from=";
-    let mut from = 0;
-    while let Some(at) = find(i.get(from..)?, KEY) {
-        let start = from + at;
-        if start == 0 || matches!(i.get(start - 1), Some(b' ' | b'\t' | b'(')) {
-            return Some(split_word(i.get(start + KEY.len()..)?).0);
-        }
-        from = start + KEY.len();
-    }
-    None
-}
-
 /// Parses an xinetd message.
 pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
     let m = strip_file_stamp(h.message);
@@ -95,8 +76,7 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
         Some(b'l') => {
             let r = m.strip_prefix(b"libwrap refused connection to ")?;
             let (svc, rest) = split_word(skip_spaces(r));
-            // `find` with the literal, not `after`: see `from_value`.
-            let from = rest.get(find(rest, b" from ")? + b" from ".len()..)?;
+            let from = after(rest, b" from ")?;
             let (tok, _) = split_word(skip_spaces(from));
             return Some(Details {
                 action: Some(Action::ConnectionRefused),
@@ -127,7 +107,7 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
         service: Some(svc),
         ..Details::default()
     };
-    let from = from_value(rest);
+    let from = value_of(rest, b"from=");
     if let Some(v) = from {
         d.source = peer(v);
     }
