@@ -69,32 +69,46 @@ pub fn ipv4(i: Input<'_>) -> IResult<Input<'_>, Ipv4Addr> {
 /// Four dot-joined octets at the start of `i`: their values and the bytes read. Each is one
 /// to three digits and at most 255; `leading_zeros` says whether `01` counts (how logs are
 /// read) or not (the standard library's rule, which [`to_ipv6`] follows).
-fn dotted_quad(i: &[u8], leading_zeros: bool) -> Option<([u8; 4], usize)> {
+#[inline]
+fn dotted_quad(s: &[u8], leading_zeros: bool) -> Option<([u8; 4], usize)> {
+    // Each octet's digits are read one by one, without a loop: addresses are on most lines.
+    let digit = |k: usize| {
+        s.get(k)
+            .map(|b| b.wrapping_sub(b'0'))
+            .filter(|d| *d < 10)
+            .map(u32::from)
+    };
     let mut octets = [0u8; 4];
-    let mut pos = 0;
+    let mut i = 0;
     for (k, octet) in octets.iter_mut().enumerate() {
         if k > 0 {
-            if i.get(pos) != Some(&b'.') {
+            if s.get(i) != Some(&b'.') {
                 return None;
             }
-            pos += 1;
+            i += 1;
         }
-        let start = pos;
-        let mut value = 0u32;
-        while let Some(d) = i.get(pos).filter(|b| b.is_ascii_digit()) {
-            if pos - start < 3 {
-                value = value * 10 + u32::from(d - b'0');
+        let first = i;
+        let mut value = digit(i)?;
+        i += 1;
+        if let Some(d) = digit(i) {
+            value = value * 10 + d;
+            i += 1;
+            if let Some(d) = digit(i) {
+                value = value * 10 + d;
+                i += 1;
+                // A fourth digit makes no octet.
+                if digit(i).is_some() {
+                    return None;
+                }
             }
-            pos += 1;
         }
-        let len = pos - start;
-        let zero_led = len > 1 && i.get(start) == Some(&b'0');
-        if len == 0 || len > 3 || value > 255 || (zero_led && !leading_zeros) {
+        let zero_led = i - first > 1 && s.get(first) == Some(&b'0');
+        if value > 255 || (zero_led && !leading_zeros) {
             return None;
         }
         *octet = value as u8;
     }
-    Some((octets, pos))
+    Some((octets, i))
 }
 
 fn is_v6_char(b: u8) -> bool {

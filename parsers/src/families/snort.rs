@@ -16,7 +16,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use super::Family;
 use crate::event::{Action, Dataset, Details, Endpoint, Rule, Transport};
 use crate::header::Header;
-use crate::lex::{after, skip_spaces, split_word, to_ip, trim_end};
+use crate::lex::{after, skip_spaces, split_word, to_ip, to_port, to_u32, trim_end};
 
 /// Registry entry.
 pub const FAMILY: Family = Family {
@@ -220,21 +220,10 @@ fn ip(s: &[u8]) -> Option<IpAddr> {
     to_ip(s)
 }
 
-/// `lex::to_port`: up to ten digits, at most 65535.
-fn port(s: &[u8]) -> Option<u16> {
-    if s.is_empty() || s.len() > 10 {
-        return None;
-    }
-    let v = s.iter().try_fold(0u64, |acc, &b| {
-        b.is_ascii_digit().then(|| acc * 10 + u64::from(b - b'0'))
-    })?;
-    u16::try_from(v).ok()
-}
-
 /// An address and maybe a port, as `lex::addr_colon_port` gives them.
 type AddrPort = (IpAddr, Option<u16>);
 
-/// `lex::addr_colon_port` over [`ip`] and [`port`]: `[ADDR]:PORT`, `ADDR:PORT`, `ADDR`; a
+/// `lex::addr_colon_port` over [`ip`]: `[ADDR]:PORT`, `ADDR:PORT`, `ADDR`; a
 /// bare IPv6 address with a port is split at its last colon only when `want_port`.
 fn addr_port(token: &[u8], want_port: bool) -> Option<AddrPort> {
     if let Some(inner) = token.strip_prefix(b"[") {
@@ -244,14 +233,14 @@ fn addr_port(token: &[u8], want_port: bool) -> Option<AddrPort> {
         if after.is_empty() {
             return Some((addr, None));
         }
-        return Some((addr, Some(port(after.strip_prefix(b":")?)?)));
+        return Some((addr, Some(to_port(after.strip_prefix(b":")?)?)));
     }
     let Some(last) = rfind_byte(token, b':') else {
         return ip(token).map(|a| (a, None));
     };
     let one_colon = find_byte(token, b':') == Some(last);
     if (one_colon || want_port)
-        && let Some(p) = token.get(last + 1..).and_then(port)
+        && let Some(p) = token.get(last + 1..).and_then(to_port)
         && let Some(a) = token.get(..last).and_then(ip)
     {
         return Some((a, Some(p)));
@@ -380,17 +369,6 @@ fn bracket_value(v: &[u8]) -> Option<&[u8]> {
     Some(trim_end(skip_spaces(v.get(..end)?)))
 }
 
-/// A whole slice of at most ten digits as `lex::to_u32` reads it, if it fits a `u8`.
-fn small_number(s: &[u8]) -> Option<u8> {
-    if s.is_empty() || s.len() > 10 {
-        return None;
-    }
-    let v = s.iter().try_fold(0u64, |acc, &b| {
-        b.is_ascii_digit().then(|| acc * 10 + u64::from(b - b'0'))
-    })?;
-    u8::try_from(v).ok()
-}
-
 /// Signature part: id, name, classification, priority. `text` is a prefix of the message and
 /// `sig` the id of the `[gid:sid:rev]` that starts the message, if one does (read once, in
 /// [`parse`]).
@@ -458,7 +436,8 @@ fn rule_part<'a>(text: &'a [u8], sig: Option<&'a [u8]>) -> (Rule<'a>, Option<u8>
     rule.category = class.and_then(|v| bracket_value(t.get(v..)?));
     let priority = prio
         .and_then(|v| bracket_value(t.get(v..)?))
-        .and_then(small_number);
+        .and_then(to_u32)
+        .and_then(|n| u8::try_from(n).ok());
     (rule, priority)
 }
 
@@ -918,10 +897,11 @@ mod fast_paths {
 
     use proptest::prelude::*;
 
-    use super::{addr_port, endpoint, find_byte, id_len, ip, last_arrow, port, rfind_byte};
-    use super::{small_number, word_endpoint};
+    use super::{
+        addr_port, endpoint, find_byte, id_len, ip, last_arrow, rfind_byte, word_endpoint,
+    };
     use crate::event::Endpoint;
-    use crate::lex::{addr_colon_port, rfind, to_ip, to_port, to_u32};
+    use crate::lex::{addr_colon_port, rfind, to_ip};
 
     /// Address-like tokens: real addresses printed every way, and runs of address bytes.
     fn token() -> impl Strategy<Value = Vec<u8>> {
@@ -1003,12 +983,6 @@ mod fast_paths {
                 let word = word.strip_suffix(b",").unwrap_or(word);
                 prop_assert_eq!(word_endpoint(&s, has_ports), reference(word, has_ports));
             }
-        }
-
-        #[test]
-        fn numbers_read_as_lex_reads_them(s in prop::collection::vec(prop::sample::select(&b"0123456789x"[..]), 0..13)) {
-            prop_assert_eq!(port(&s), to_port(&s));
-            prop_assert_eq!(small_number(&s), to_u32(&s).and_then(|n| u8::try_from(n).ok()));
         }
 
         #[test]

@@ -203,7 +203,7 @@ pub fn iso(i: Input<'_>) -> IResult<Input<'_>, CivilTime> {
     ))
 }
 
-/// ISO 8601 / RFC 3339 as [`iso`] reads it, through [`iso_common`] when the stamp has the
+/// ISO 8601 / RFC 3339 as [`iso`] reads it, through `iso_common` when the stamp has the
 /// usual shape.
 pub fn iso_fast(i: Input<'_>) -> IResult<Input<'_>, CivilTime> {
     match iso_common(i) {
