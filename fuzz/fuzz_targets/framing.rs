@@ -5,7 +5,7 @@
 
 use bytes::BytesMut;
 use libfuzzer_sys::fuzz_target;
-use picket::framing::FrameDecoder;
+use picket_framing::FrameDecoder;
 
 const MAX: usize = 64;
 

@@ -5,7 +5,6 @@
 pub mod cli;
 pub mod config;
 pub mod error;
-pub mod framing;
 pub mod lines;
 pub mod query;
 pub mod serve;

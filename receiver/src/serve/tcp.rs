@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Message, ServeConfig, Stats, now_ns};
 use crate::error::Error;
-use crate::framing::FrameDecoder;
+use picket_framing::FrameDecoder;
 
 /// Binds a listener.
 pub fn bind(addr: SocketAddr) -> Result<(SocketAddr, TcpListener), Error> {
@@ -201,7 +201,7 @@ pub async fn connection<S: AsyncRead + Unpin>(
 
 /// Counts a frame and turns it into a message.
 fn frame_message(
-    f: crate::framing::Frame,
+    f: picket_framing::Frame,
     received_ns: u64,
     stats: &Stats,
     received: &std::sync::atomic::AtomicU64,
