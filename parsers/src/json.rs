@@ -258,7 +258,8 @@ pub fn write_event(out: &mut Vec<u8>, ev: &Event<'_>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::line::{ParseContext, parse_line};
+    use crate::context::ParseContext;
+    use crate::line::parse_line;
 
     fn json(line: &[u8]) -> String {
         let ev = parse_line(line, &ParseContext::new(1_005_300_000));

@@ -15,6 +15,7 @@
 //! assert_eq!(ev.details.source.ip, Some("198.51.100.7".parse().unwrap()));
 //! ```
 
+pub mod context;
 pub mod event;
 pub mod families;
 pub mod header;
@@ -23,7 +24,12 @@ pub mod lex;
 pub mod line;
 pub mod time;
 
+#[cfg(test)]
+mod testing;
+
+pub use context::ParseContext;
 pub use event::{Action, Dataset, Details, Endpoint, Event, Rule, Transport};
 pub use header::Header;
-pub use line::{ParseContext, parse_line};
+pub use json::write_event;
+pub use line::parse_line;
 pub use time::Timestamp;

@@ -526,9 +526,9 @@ mod tests {
 
     use proptest::prelude::*;
 
-    use crate::families::testing::{Expect, check, run};
     use crate::header::Header;
     use crate::lex::{to_ip, to_port};
+    use crate::testing::{Expect, check, run};
 
     /// The straightforward reading this module replaced (token by token, through `lex`):
     /// the fast reading must agree with it on every message.

@@ -107,7 +107,7 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
 
 #[cfg(test)]
 mod tests {
-    use crate::families::testing::{Expect, check, run};
+    use crate::testing::{Expect, check, run};
 
     fn liv(
         src: &'static str,

@@ -552,7 +552,7 @@ fn alert<'a>(h: &Header<'a>, arrow: usize, sig: Option<&'a [u8]>) -> Option<Deta
 
 #[cfg(test)]
 mod tests {
-    use crate::families::testing::{Expect, check, run};
+    use crate::testing::{Expect, check, run};
 
     fn alert() -> Expect {
         Expect {

@@ -453,7 +453,7 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
 
 #[cfg(test)]
 mod tests {
-    use crate::families::testing::{Expect, check, run};
+    use crate::testing::{Expect, check, run};
 
     fn ssh(
         action: Option<&'static str>,

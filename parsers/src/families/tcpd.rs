@@ -106,7 +106,7 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
 
 #[cfg(test)]
 mod tests {
-    use crate::families::testing::{Expect, run};
+    use crate::testing::{Expect, run};
 
     fn tcpd(action: &'static str) -> Expect {
         Expect {
@@ -302,7 +302,7 @@ mod tests {
             "Nov  8 15:26:31 mail postfix/smtpd[77]: disconnect from unknown[198.51.100.7]",
             "Nov  8 15:26:31 linux in.telnetd[812]: refused connect from",
         ] {
-            crate::families::testing::check(
+            crate::testing::check(
                 line,
                 &Expect {
                     host: Some(if line.contains("mail") {

@@ -127,7 +127,7 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
 
 #[cfg(test)]
 mod tests {
-    use crate::families::testing::{Expect, check, run};
+    use crate::testing::{Expect, check, run};
 
     fn x(action: Option<&'static str>, src: Option<&'static str>) -> Expect {
         Expect {

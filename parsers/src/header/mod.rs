@@ -10,8 +10,8 @@ pub mod timestamp;
 
 use nom::IResult;
 
+use crate::context::ParseContext;
 use crate::lex::{Input, rposition, skip_spaces, to_u32, trim_end};
-use crate::line::ParseContext;
 use crate::time::Timestamp;
 
 /// The syslog header fields of one line, borrowed from it.

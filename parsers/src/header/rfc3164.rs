@@ -6,8 +6,8 @@
 //! without one a host cannot be told from the first word of the message.
 
 use super::{Header, timestamp};
+use crate::context::ParseContext;
 use crate::lex::{position, skip_spaces, split_word, to_u32};
-use crate::line::ParseContext;
 
 /// What one header token turned out to be.
 enum Token<'a> {

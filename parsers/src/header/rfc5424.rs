@@ -3,8 +3,8 @@
 //! optional UTF-8 BOM before the message. Runs of spaces between fields are tolerated.
 
 use super::{Header, timestamp};
+use crate::context::ParseContext;
 use crate::lex::{Input, skip_spaces, split_word};
-use crate::line::ParseContext;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
