@@ -13,6 +13,8 @@ use crate::time::Timestamp;
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Bytes that go into a JSON string as they are: printable ASCII but `"` and `\`.
+// Evaluated at compile time: an index out of range fails the build, never a line.
+#[allow(clippy::indexing_slicing)]
 const PLAIN: [bool; 256] = {
     let mut t = [false; 256];
     let mut b = 0x20;
@@ -30,7 +32,7 @@ pub fn write_str(out: &mut Vec<u8>, s: &[u8]) {
     let mut start = 0;
     let mut i = 0;
     while let Some(&b) = s.get(i) {
-        if PLAIN[usize::from(b)] {
+        if PLAIN.get(usize::from(b)) == Some(&true) {
             i += 1;
             continue;
         }
@@ -71,8 +73,7 @@ fn escape_at(out: &mut Vec<u8>, s: &[u8], i: usize) -> usize {
                 Some(c) => out.extend_from_slice(c.as_bytes()),
                 None => {
                     out.extend_from_slice(b"\\\\x");
-                    out.push(HEX[usize::from(b >> 4)]);
-                    out.push(HEX[usize::from(b & 15)]);
+                    out.extend_from_slice(&hex_pair(b));
                     return 1;
                 }
             }
@@ -82,10 +83,15 @@ fn escape_at(out: &mut Vec<u8>, s: &[u8], i: usize) -> usize {
     1
 }
 
+/// The two lower-case hex digits of `b`.
+fn hex_pair(b: u8) -> [u8; 2] {
+    let digit = |n: u8| HEX.get(usize::from(n & 15)).copied().unwrap_or(b'0');
+    [digit(b >> 4), digit(b)]
+}
+
 fn push_u_escape(out: &mut Vec<u8>, c: u8) {
     out.extend_from_slice(b"\\u00");
-    out.push(HEX[usize::from(c >> 4)]);
-    out.push(HEX[usize::from(c & 15)]);
+    out.extend_from_slice(&hex_pair(c));
 }
 
 /// Appends a decimal number.
@@ -94,13 +100,15 @@ pub fn push_u64(out: &mut Vec<u8>, mut n: u64) {
     let mut pos = buf.len();
     loop {
         pos -= 1;
-        buf[pos] = b'0' + (n % 10) as u8;
+        if let Some(slot) = buf.get_mut(pos) {
+            *slot = b'0' + (n % 10) as u8;
+        }
         n /= 10;
-        if n == 0 {
+        if n == 0 || pos == 0 {
             break;
         }
     }
-    out.extend_from_slice(&buf[pos..]);
+    out.extend_from_slice(buf.get(pos..).unwrap_or_default());
 }
 
 fn push_ip(out: &mut Vec<u8>, ip: IpAddr) {

@@ -364,12 +364,21 @@ const fn anchor(needle: &[u8]) -> usize {
     let mut best = 0;
     let mut k = 1;
     while k < needle.len() && k < 8 {
-        if commonness(needle[k]) < commonness(needle[best]) {
+        if commonness(byte_at(needle, k)) < commonness(byte_at(needle, best)) {
             best = k;
         }
         k += 1;
     }
     best
+}
+
+/// `s[k]`, or 0 past the end (a `const fn` cannot call `get`).
+#[inline(always)]
+const fn byte_at(s: &[u8], k: usize) -> u8 {
+    match s.split_at_checked(k) {
+        Some((_, [b, ..])) => *b,
+        _ => 0,
+    }
 }
 
 /// Finds `needle` in `haystack`.

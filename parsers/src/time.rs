@@ -182,11 +182,11 @@ impl Timestamp {
 fn push_digits(out: &mut Vec<u8>, mut value: u32, width: usize) {
     let mut buf = [b'0'; 10];
     let width = width.min(buf.len());
-    for slot in buf[..width].iter_mut().rev() {
+    for slot in buf.iter_mut().take(width).rev() {
         *slot = b'0' + (value % 10) as u8;
         value /= 10;
     }
-    out.extend_from_slice(&buf[..width]);
+    out.extend_from_slice(buf.get(..width).unwrap_or_default());
 }
 
 #[cfg(test)]

@@ -95,6 +95,8 @@ const OPENINGS: [(&[u8], Option<Action>); 37] = [
 
 /// For each byte, the index of the first opening that starts with it (`OPENINGS.len()` for
 /// none): the search below starts there instead of walking the table from its top.
+// Evaluated at compile time: an index out of range fails the build, never a line.
+#[allow(clippy::indexing_slicing)]
 const FIRST_OPENING: [u8; 256] = {
     let mut table = [OPENINGS.len() as u8; 256];
     let mut k = OPENINGS.len();
@@ -309,6 +311,8 @@ fn other<'a>(m: &'a [u8], d: &mut Details<'a>) -> Option<()> {
 
 /// Bytes that can open a message this parser reads without sshd's tag: the openings, the PAM
 /// line (`pam_unix(sshd:auth)`) and the forms of `other` (`reverse …`, `Address …`, `SSH: …`).
+// Evaluated at compile time: an index out of range fails the build, never a line.
+#[allow(clippy::indexing_slicing)]
 const UNTAGGED_FIRST: [bool; 256] = {
     let mut table = [false; 256];
     let mut k = 0;
@@ -341,11 +345,8 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
         .is_some_and(|p| FAMILY.tags.iter().any(|t| t.eq_ignore_ascii_case(p)));
     // A line without sshd's tag (tried by shape, like every router line) must open with one
     // of the forms read below: one table lookup turns most of them away.
-    if !tagged
-        && !body
-            .first()
-            .is_some_and(|b| UNTAGGED_FIRST[usize::from(*b)])
-    {
+    let opens_a_form = |b: &u8| UNTAGGED_FIRST.get(usize::from(*b)) == Some(&true);
+    if !tagged && !body.first().is_some_and(opens_a_form) {
         return None;
     }
     let pam = body.starts_with(b"pam_unix(sshd:auth): authentication failure;")
@@ -361,7 +362,9 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
     // 37 memcmp calls cost more than the rest of the parse.
     let first = body.first();
     let start = first.map_or(OPENINGS.len(), |b| {
-        usize::from(FIRST_OPENING[usize::from(*b)])
+        FIRST_OPENING
+            .get(usize::from(*b))
+            .map_or(OPENINGS.len(), |k| usize::from(*k))
     });
     let Some((opening, action)) = OPENINGS
         .get(start..)

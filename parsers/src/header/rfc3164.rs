@@ -48,12 +48,12 @@ fn classify(tok: &[u8]) -> Token<'_> {
         return Token::Sequence(n);
     }
     if let Some(inner) = body.strip_suffix(b"]") {
-        if let Some(open) = position(inner, b'[') {
-            let app = &inner[..open];
-            let pid = &inner[open + 1..];
-            if !app.is_empty() && position(pid, b'[').is_none() {
-                return Token::Tag(app, (!pid.is_empty()).then_some(pid));
-            }
+        if let Some(open) = position(inner, b'[')
+            && let (Some(app), Some(pid)) = (inner.get(..open), inner.get(open + 1..))
+            && !app.is_empty()
+            && position(pid, b'[').is_none()
+        {
+            return Token::Tag(app, (!pid.is_empty()).then_some(pid));
         }
         return Token::Word;
     }
