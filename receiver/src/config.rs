@@ -34,6 +34,8 @@ pub struct FileConfig {
     pub writer: Option<WriterSection>,
     /// `[store]`.
     pub store: Option<StoreSection>,
+    /// `[query]`.
+    pub query: Option<QuerySection>,
 }
 
 /// `[udp]`.
@@ -58,7 +60,7 @@ pub struct TcpSection {
     pub listen: Option<Vec<SocketAddr>>,
     /// Senders allowed on TCP.
     pub allow: Option<Vec<String>>,
-    /// Most connections open at once (TCP and TLS each).
+    /// Most stream connections open at once (TCP and TLS together).
     pub max_connections: Option<usize>,
     /// Idle connections are closed after this many seconds.
     pub idle_timeout_secs: Option<u64>,
@@ -102,6 +104,18 @@ pub struct StoreSection {
     pub retention_max_age: Option<String>,
     /// Remove the oldest events while more than this is stored (`20G`).
     pub retention_max_size: Option<String>,
+}
+
+/// `[query]`: limits of the query socket, so that its clients cannot exhaust the server.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuerySection {
+    /// Most query connections open at once; more get a `busy` error and are closed.
+    pub max_connections: Option<usize>,
+    /// A connection that sends no request for this long is closed, seconds.
+    pub idle_timeout_secs: Option<u64>,
+    /// A client that reads nothing of a reply for this long is disconnected, seconds.
+    pub write_timeout_secs: Option<u64>,
 }
 
 impl FileConfig {

@@ -3,8 +3,13 @@
 //! The parsing lives in `picket-parsers`; this crate wires it to files, sockets and the store.
 
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod error;
 pub mod lines;
+pub mod message;
 pub mod query;
 pub mod serve;
+pub mod shared_store;
+pub mod stats;
+pub mod values;

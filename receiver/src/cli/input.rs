@@ -27,7 +27,7 @@ pub struct TimeArgs {
     #[arg(long, value_name = "YEAR")]
     pub year: Option<i32>,
     /// Time zone of stamps that name none, as an offset from UTC (`+01:00`, `-0500`, `Z`).
-    #[arg(long, value_name = "OFFSET", default_value = "Z", value_parser = parse_offset)]
+    #[arg(long, value_name = "OFFSET", default_value = "Z", value_parser = crate::values::parse_offset)]
     pub tz: i32,
 }
 
@@ -36,33 +36,6 @@ impl TimeArgs {
     pub fn context(&self, mtime: Option<SystemTime>) -> ParseContext {
         ParseContext::new(reference(self.year, mtime)).with_offset(self.tz)
     }
-}
-
-/// Reads `Z`, `+hh:mm`, `+hhmm` or `+hh` into seconds east of UTC.
-pub fn parse_offset(s: &str) -> Result<i32, String> {
-    let bad = || format!("{s:?} is not a UTC offset (try Z, +01:00 or -0500)");
-    if s.eq_ignore_ascii_case("z") || s.eq_ignore_ascii_case("utc") {
-        return Ok(0);
-    }
-    let (sign, rest) = match s.as_bytes().first() {
-        Some(b'+') => (1, &s[1..]),
-        Some(b'-') => (-1, &s[1..]),
-        _ => return Err(bad()),
-    };
-    let digits: String = rest.chars().filter(|c| *c != ':').collect();
-    if !digits.chars().all(|c| c.is_ascii_digit()) || !matches!(digits.len(), 2 | 4) {
-        return Err(bad());
-    }
-    let h: i32 = digits[..2].parse().map_err(|_| bad())?;
-    let m: i32 = if digits.len() == 4 {
-        digits[2..].parse().map_err(|_| bad())?
-    } else {
-        0
-    };
-    if h > 23 || m > 59 {
-        return Err(bad());
-    }
-    Ok(sign * (h * 3600 + m * 60))
 }
 
 /// The reference instant for year inference.
@@ -169,17 +142,6 @@ pub fn open(path: &Path) -> Result<Input, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn offsets() {
-        assert_eq!(parse_offset("Z"), Ok(0));
-        assert_eq!(parse_offset("+01:00"), Ok(3600));
-        assert_eq!(parse_offset("-0530"), Ok(-(5 * 3600 + 30 * 60)));
-        assert_eq!(parse_offset("+02"), Ok(7200));
-        assert!(parse_offset("01:00").is_err());
-        assert!(parse_offset("+25:00").is_err());
-        assert!(parse_offset("+1").is_err());
-    }
 
     #[test]
     fn year_reference_is_the_years_last_second() {

@@ -7,9 +7,6 @@ mod parse;
 mod vacuum;
 mod verify;
 
-pub use input::parse_offset;
-pub use vacuum::{parse_duration, parse_size};
-
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -102,7 +99,7 @@ fn serve(
         .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .init();
-    crate::serve::run(cfg)
+    crate::serve::run_until_signal(cfg)
 }
 
 /// Runs the command line and turns errors into a message and an exit code.

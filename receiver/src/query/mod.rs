@@ -2,10 +2,14 @@
 //! tools ask for stored events, follow live ones, and read the server's counters. One JSON
 //! request per line; replies are JSON lines ended by `{"end":true,...}` (docs/protocol.md).
 //!
-//! Queries run on a blocking thread and hand lines to the connection through a small bounded
-//! channel, so memory stays bounded however many events match, and a client that goes away
-//! stops its scan. A live tail reads from a broadcast channel: a slow reader is told how many
-//! events it missed (`{"lagged":N}`) and never slows ingest.
+//! A query client can never slow ingest: the writer has a thread of its own, and here every
+//! resource a client can hold is bounded. At most `max_connections` connections (more get a
+//! `busy` error); a connection that asks nothing for `idle_timeout` is closed, one that reads
+//! nothing of its reply for `write_timeout` is dropped. A scan runs on a blocking thread and
+//! hands lines over a small bounded channel; it stops at its next event when its client goes
+//! away (the socket hangs up), when the client stops reading, or when serve shuts down. A live
+//! tail reads from a broadcast channel: a slow reader is told how many events it missed
+//! (`{"lagged":N}`) and never holds anything up.
 
 pub mod protocol;
 
@@ -14,36 +18,56 @@ use std::sync::Arc;
 
 use picket_parsers::json::write_event;
 use picket_parsers::{Event, ParseContext, parse_line};
-use picket_store::{Query, Store};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use std::time::Duration;
+
+use picket_store::Query;
+use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
+use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{UnixListener, UnixStream};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{Semaphore, broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
+use crate::clock::now_ns;
 use crate::error::Error;
-use crate::serve::{Stats, now_ns};
+use crate::message::Message;
+use crate::shared_store::SharedStore;
+use crate::stats::Stats;
 use protocol::{Extra, MAX_REQUEST, ReplyError, Request};
 
-/// One message as the writer took it from the listeners, for live subscribers.
-#[derive(Debug, Clone)]
-pub struct TailItem {
-    /// The message bytes.
-    pub bytes: bytes::Bytes,
-    /// Receive time, Unix nanoseconds.
-    pub received_ns: u64,
+/// How much of the server one query client may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueryLimits {
+    /// Connections open at once.
+    pub max_connections: usize,
+    /// A connection that sends no request for this long is closed.
+    pub idle_timeout: Duration,
+    /// A client that takes nothing of a reply for this long is disconnected.
+    pub write_timeout: Duration,
+}
+
+impl Default for QueryLimits {
+    fn default() -> Self {
+        QueryLimits {
+            max_connections: 64,
+            idle_timeout: Duration::from_secs(300),
+            write_timeout: Duration::from_secs(10),
+        }
+    }
 }
 
 /// What connections need.
 #[derive(Clone)]
 pub struct Context {
     /// The store.
-    pub store: Arc<Store>,
+    pub store: Arc<SharedStore>,
     /// Server counters.
     pub stats: Arc<Stats>,
     /// Live events.
-    pub tail: broadcast::Sender<TailItem>,
+    pub tail: broadcast::Sender<Message>,
     /// Zone of stamps without one.
     pub time_zone: i32,
+    /// What one client may hold.
+    pub limits: QueryLimits,
 }
 
 /// Looks up a group id in /etc/group.
@@ -95,18 +119,71 @@ pub fn bind(path: &Path, group: Option<&str>) -> Result<UnixListener, Error> {
 /// Serves connections until shutdown, then removes the socket.
 pub async fn run(listener: UnixListener, path: PathBuf, ctx: Context, shutdown: CancellationToken) {
     tracing::info!(socket = %path.display(), "query socket ready");
+    let slots = Arc::new(Semaphore::new(ctx.limits.max_connections));
     let mut conns = tokio::task::JoinSet::new();
+    let mut backoff = Duration::from_millis(10);
     loop {
         let accepted = tokio::select! {
             _ = shutdown.cancelled() => break,
             a = listener.accept() => a,
         };
-        let Ok((stream, _)) = accepted else { continue };
-        conns.spawn(connection(stream, ctx.clone(), shutdown.clone()));
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // Out of descriptors: the connection stays queued, so wait before retrying.
+                Stats::inc(&ctx.stats.accept_errors);
+                tracing::warn!("query socket: accept failed: {e}");
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(1));
+                continue;
+            }
+        };
+        backoff = Duration::from_millis(10);
+        let Ok(permit) = slots.clone().try_acquire_owned() else {
+            Stats::inc(&ctx.stats.query_refused);
+            conns.spawn(refuse(stream, ctx.limits.write_timeout));
+            while conns.try_join_next().is_some() {}
+            continue;
+        };
+        let (ctx, shutdown) = (ctx.clone(), shutdown.clone());
+        conns.spawn(async move {
+            connection(stream, ctx, shutdown).await;
+            drop(permit);
+        });
         while conns.try_join_next().is_some() {}
     }
+    // Connections see the cancellation and end at their next step; scans stop at their next
+    // event. Waiting for them is short, and bounded in case a client holds a write.
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        while conns.join_next().await.is_some() {}
+    })
+    .await;
     conns.abort_all();
     let _ = std::fs::remove_file(&path);
+}
+
+/// Tells a client over the limit why it is turned away.
+async fn refuse(mut stream: UnixStream, write_timeout: Duration) {
+    let e = ReplyError {
+        code: "busy",
+        message: "too many query connections; try again later".into(),
+    };
+    let _ = tokio::time::timeout(write_timeout, stream.write_all(&e.to_line())).await;
+}
+
+/// Writes to the client, or gives up after the write timeout (the client is not reading).
+async fn send(wr: &mut OwnedWriteHalf, bytes: &[u8], ctx: &Context) -> bool {
+    match tokio::time::timeout(ctx.limits.write_timeout, wr.write_all(bytes)).await {
+        Ok(Ok(())) => true,
+        Ok(Err(_)) => false,
+        Err(_) => {
+            Stats::inc(&ctx.stats.query_timeouts);
+            false
+        }
+    }
 }
 
 async fn connection(stream: UnixStream, ctx: Context, shutdown: CancellationToken) {
@@ -116,7 +193,7 @@ async fn connection(stream: UnixStream, ctx: Context, shutdown: CancellationToke
     let mut discarding = false;
     loop {
         // Answer every whole line already read.
-        while let Some(nl) = buf.iter().position(|b| *b == b'\n') {
+        while let Some(nl) = memchr_nl(&buf) {
             let line: Vec<u8> = buf.drain(..=nl).collect();
             if discarding {
                 discarding = false;
@@ -127,7 +204,7 @@ async fn connection(stream: UnixStream, ctx: Context, shutdown: CancellationToke
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            if !answer(line, &ctx, &mut wr, &shutdown).await {
+            if !answer(line, &ctx, &rd, &mut wr, &shutdown).await {
                 return;
             }
         }
@@ -139,30 +216,42 @@ async fn connection(stream: UnixStream, ctx: Context, shutdown: CancellationToke
                     code: "too_long",
                     message: format!("a request is at most {MAX_REQUEST} bytes"),
                 };
-                if wr.write_all(&e.to_line()).await.is_err() {
+                if !send(&mut wr, &e.to_line(), &ctx).await {
                     return;
                 }
             }
         }
         let n = tokio::select! {
             _ = shutdown.cancelled() => return,
-            r = rd.read(&mut chunk) => match r { Ok(0) | Err(_) => return, Ok(n) => n },
+            r = tokio::time::timeout(ctx.limits.idle_timeout, rd.read(&mut chunk)) => match r {
+                Ok(Ok(0)) | Ok(Err(_)) => return,
+                Ok(Ok(n)) => n,
+                Err(_) => {
+                    Stats::inc(&ctx.stats.query_timeouts);
+                    return;
+                }
+            },
         };
         buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
     }
+}
+
+fn memchr_nl(buf: &[u8]) -> Option<usize> {
+    buf.iter().position(|b| *b == b'\n')
 }
 
 /// Answers one request; false when the connection is done.
 async fn answer(
     line: &[u8],
     ctx: &Context,
-    wr: &mut tokio::net::unix::OwnedWriteHalf,
+    rd: &OwnedReadHalf,
+    wr: &mut OwnedWriteHalf,
     shutdown: &CancellationToken,
 ) -> bool {
     match protocol::parse(line, now_ns()) {
-        Err(e) => wr.write_all(&e.to_line()).await.is_ok(),
-        Ok(Request::Stats) => wr.write_all(&stats_lines(ctx)).await.is_ok(),
-        Ok(Request::Events(q, extra)) => events(q, extra, ctx, wr).await,
+        Err(e) => send(wr, &e.to_line(), ctx).await,
+        Ok(Request::Stats) => send(wr, &stats_lines(ctx), ctx).await,
+        Ok(Request::Events(q, extra)) => events(q, extra, ctx, rd, wr, shutdown).await,
         Ok(Request::Tail(q, extra)) => {
             tail(q, extra, ctx, wr, shutdown).await;
             false
@@ -170,10 +259,34 @@ async fn answer(
     }
 }
 
+/// Completes when the client has hung up entirely (not when it only shut down its sending
+/// side, as `socat` and `nc -N` do after a request: those still read the reply).
+async fn hung_up(rd: &OwnedReadHalf) {
+    loop {
+        match rd.ready(Interest::READABLE).await {
+            Ok(r) if r.is_write_closed() => return,
+            Err(_) => return,
+            // Readable (a pipelined request) or half-closed: nothing to do but look again
+            // later, without spinning on a readiness that stays set.
+            Ok(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+}
+
 fn stats_lines(ctx: &Context) -> Vec<u8> {
     use std::sync::atomic::Ordering::Relaxed;
     let s = &ctx.stats;
-    let counts = ctx.store.counts();
+    let hold = ctx.store.hold();
+    let counts = hold.as_ref().map(|h| h.store.counts()).unwrap_or_default();
+    let writer = match s.writer.problem() {
+        None => serde_json::json!({"state": "ok"}),
+        Some(p) => serde_json::json!({
+            "state": if p.fatal { "failed" } else { "retrying" },
+            "error": p.error,
+            "since": crate::query::rfc3339(p.since_ns),
+            "retries": s.writer.retries(),
+        }),
+    };
     let parsed: serde_json::Map<String, serde_json::Value> = counts
         .by_dataset
         .iter()
@@ -193,12 +306,20 @@ fn stats_lines(ctx: &Context) -> Vec<u8> {
             "bad_frame": s.bad_frames.load(Relaxed),
             "connection_limit": s.refused_connections.load(Relaxed),
             "tls_handshake": s.tls_refused.load(Relaxed),
+            "store_unavailable": s.dropped_store_unavailable.load(Relaxed),
         },
         "connections_open": s.connections_open.load(Relaxed),
+        "accept_errors": s.accept_errors.load(Relaxed),
+        "query": {
+            "refused": s.query_refused.load(Relaxed),
+            "timeouts": s.query_timeouts.load(Relaxed),
+        },
+        "writer": writer,
         "store": {
             "events": counts.total,
             "by_dataset": parsed,
-            "bytes_on_disk": ctx.store.size_on_disk().unwrap_or(0),
+            "bytes_on_disk": hold.as_ref().and_then(|h| h.store.size_on_disk().ok()).unwrap_or(0),
+            "open": hold.is_some(),
         },
     }});
     let mut out = serde_json::to_vec(&v).unwrap_or_default();
@@ -219,15 +340,41 @@ async fn events(
     q: Query,
     extra: Extra,
     ctx: &Context,
-    wr: &mut tokio::net::unix::OwnedWriteHalf,
+    rd: &OwnedReadHalf,
+    wr: &mut OwnedWriteHalf,
+    shutdown: &CancellationToken,
 ) -> bool {
+    let Some(hold) = ctx.store.hold() else {
+        let e = ReplyError {
+            code: "unavailable",
+            message: "the store is being reopened after a write failure; try again".into(),
+        };
+        return send(wr, &e.to_line(), ctx).await;
+    };
     let (tx, mut rx) = mpsc::channel::<Vec<u8>>(64);
-    let store = ctx.store.clone();
+    // Cancelled when the client goes or serve stops; the scan looks at it before every event.
+    let cancel = shutdown.child_token();
+    let scan_cancel = cancel.clone();
     let scan = tokio::task::spawn_blocking(move || {
+        let store = hold.store;
+        let reopening = hold.reopening;
         let mut count = 0u64;
         let mut last = None;
         let mut line = Vec::with_capacity(1024);
         for item in store.scan(&q) {
+            if scan_cancel.is_cancelled() {
+                return;
+            }
+            if reopening.is_cancelled() {
+                let _ = tx.blocking_send(
+                    ReplyError {
+                        code: "unavailable",
+                        message: "the store is being reopened after a write failure; resume from the last cursor".into(),
+                    }
+                    .to_line(),
+                );
+                return;
+            }
             let stored = match item {
                 Ok(s) => s,
                 Err(e) => {
@@ -262,14 +409,22 @@ async fn events(
         let _ = tx.blocking_send(end.into_bytes());
     });
     let mut ok = true;
-    while let Some(line) = rx.recv().await {
-        if wr.write_all(&line).await.is_err() {
+    loop {
+        let line = tokio::select! {
+            l = rx.recv() => l,
+            _ = hung_up(rd) => { ok = false; break }
+            _ = cancel.cancelled() => { ok = false; break }
+        };
+        let Some(line) = line else { break };
+        if !send(wr, &line, ctx).await {
             ok = false;
             break;
         }
     }
+    cancel.cancel();
     drop(rx);
-    let _ = scan.await;
+    // The scan ends at its next event (or its next send); the connection need not wait.
+    drop(scan);
     ok
 }
 
@@ -277,7 +432,7 @@ async fn tail(
     q: Query,
     extra: Extra,
     ctx: &Context,
-    wr: &mut tokio::net::unix::OwnedWriteHalf,
+    wr: &mut OwnedWriteHalf,
     shutdown: &CancellationToken,
 ) {
     let mut rx = ctx.tail.subscribe();
@@ -310,11 +465,25 @@ async fn tail(
             }
             Err(broadcast::error::RecvError::Closed) => break,
         }
-        if wr.write_all(&line).await.is_err() {
+        if !send(wr, &line, ctx).await {
             return;
         }
     }
-    let _ = wr
-        .write_all(format!("{{\"end\":true,\"count\":{count}}}\n").as_bytes())
-        .await;
+    let _ = send(
+        wr,
+        format!("{{\"end\":true,\"count\":{count}}}\n").as_bytes(),
+        ctx,
+    )
+    .await;
+}
+
+/// RFC 3339 text of a Unix-nanosecond time, for replies.
+pub fn rfc3339(ns: u64) -> String {
+    let ts = picket_parsers::Timestamp {
+        secs: i64::try_from(ns / 1_000_000_000).unwrap_or(i64::MAX),
+        nanos: u32::try_from(ns % 1_000_000_000).unwrap_or(0),
+    };
+    let mut out = Vec::new();
+    ts.write_rfc3339(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
 }

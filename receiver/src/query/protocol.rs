@@ -88,23 +88,6 @@ impl ReplyError {
     }
 }
 
-/// Reads a time: RFC 3339 (`2026-11-23T10:00:00Z`) or an age before now (`90m`, `2h`, `7d`).
-pub fn parse_time(s: &str, now_ns: u64) -> Result<u64, String> {
-    if let Ok(d) = crate::cli::parse_duration(s) {
-        let ago = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
-        return Ok(now_ns.saturating_sub(ago));
-    }
-    match picket_parsers::header::timestamp::iso(s.as_bytes()) {
-        Ok((b"", t)) => {
-            let ts = t.resolve(0, 0);
-            u64::try_from(ts.as_nanos()).map_err(|_| format!("{s:?} is before 1970"))
-        }
-        _ => Err(format!(
-            "{s:?} is not a time (try 2026-11-23T10:00:00Z or 2h)"
-        )),
-    }
-}
-
 /// Parses one request line.
 pub fn parse(line: &[u8], now_ns: u64) -> Result<Request, ReplyError> {
     let raw: Raw = serde_json::from_slice(line)
@@ -122,10 +105,10 @@ pub fn parse(line: &[u8], now_ns: u64) -> Result<Request, ReplyError> {
         q.action = Some(Action::from_name(a).ok_or_else(|| bad(format!("unknown action {a:?}")))?);
     }
     if let Some(t) = &raw.since {
-        q.since_ns = Some(parse_time(t, now_ns).map_err(bad)?);
+        q.since_ns = Some(crate::values::parse_time(t, now_ns).map_err(bad)?);
     }
     if let Some(t) = &raw.until {
-        q.until_ns = Some(parse_time(t, now_ns).map_err(bad)?);
+        q.until_ns = Some(crate::values::parse_time(t, now_ns).map_err(bad)?);
     }
     q.order = match raw.order.as_deref() {
         None | Some("oldest") => Order::OldestFirst,

@@ -43,7 +43,8 @@ pub struct ServeArgs {
     /// Longest message kept, in bytes; longer ones are cut, flagged and counted [default: 65536].
     #[arg(long, value_name = "BYTES")]
     pub max_message: Option<usize>,
-    /// Most TCP connections open at once; more are refused and counted [default: 10000].
+    /// Most TCP and TLS connections open at once (one budget for all listeners, kept below
+    /// the descriptor limit); more are refused and counted [default: 10000].
     #[arg(long, value_name = "N")]
     pub max_connections: Option<usize>,
     /// Close a TCP connection idle for this many seconds [default: 600].
@@ -98,6 +99,8 @@ pub struct ServeConfig {
     pub udp_workers: usize,
     /// Requested UDP receive buffer in bytes.
     pub recv_buffer: usize,
+    /// Query socket limits.
+    pub query: crate::query::QueryLimits,
 }
 
 const DEFAULT_ADDR: &str = "0.0.0.0:5514";
@@ -155,21 +158,21 @@ impl ServeConfig {
             _ => None,
         };
         let tz = file.time_zone.as_deref().unwrap_or("Z");
-        let time_zone = crate::cli::parse_offset(tz)
+        let time_zone = crate::values::parse_offset(tz)
             .map_err(|e| Error::Usage(format!("config key time_zone: {e}")))?;
         let store_s = file.store.as_ref();
         let writer_s = file.writer.as_ref();
         let retention = picket_store::Retention {
             max_age: match store_s.and_then(|s| s.retention_max_age.as_deref()) {
                 Some(v) => Some(
-                    crate::cli::parse_duration(v)
+                    crate::values::parse_duration(v)
                         .map_err(|e| Error::Usage(format!("config key retention_max_age: {e}")))?,
                 ),
                 None => None,
             },
             max_bytes: match store_s.and_then(|s| s.retention_max_size.as_deref()) {
                 Some(v) => Some(
-                    crate::cli::parse_size(v)
+                    crate::values::parse_size(v)
                         .map_err(|e| Error::Usage(format!("config key retention_max_size: {e}")))?,
                 ),
                 None => None,
@@ -224,6 +227,54 @@ impl ServeConfig {
             time_zone,
             cache_bytes: store_s.and_then(|s| s.cache_mb).unwrap_or(64) << 20,
             retention,
+            query: {
+                let q = file.query.as_ref();
+                let d = crate::query::QueryLimits::default();
+                crate::query::QueryLimits {
+                    max_connections: q
+                        .and_then(|q| q.max_connections)
+                        .unwrap_or(d.max_connections)
+                        .max(1),
+                    idle_timeout: q
+                        .and_then(|q| q.idle_timeout_secs)
+                        .map_or(d.idle_timeout, |s| Duration::from_secs(s.max(1))),
+                    write_timeout: q
+                        .and_then(|q| q.write_timeout_secs)
+                        .map_or(d.write_timeout, |s| Duration::from_secs(s.max(1))),
+                }
+            },
         })
+    }
+
+    /// What each stream connection runs with.
+    pub fn conn_limits(&self) -> super::limits::ConnLimits {
+        super::limits::ConnLimits {
+            max_message: self.max_message,
+            idle_timeout: self.idle_timeout,
+        }
+    }
+
+    /// How the store is opened: the server flushes after every batch itself.
+    pub fn store_config(&self) -> picket_store::StoreConfig {
+        picket_store::StoreConfig {
+            cache_bytes: self.cache_bytes,
+            flush_every_ms: None,
+            ..picket_store::StoreConfig::default()
+        }
+    }
+
+    /// How the writer batches.
+    pub fn writer_settings(&self) -> super::writer::WriterSettings {
+        super::writer::WriterSettings {
+            batch_events: self.batch_events,
+            flush_interval: self.flush_interval,
+            time_zone: self.time_zone,
+            data: self.data.clone(),
+        }
+    }
+
+    /// Query socket limits.
+    pub fn query_limits(&self) -> crate::query::QueryLimits {
+        self.query
     }
 }

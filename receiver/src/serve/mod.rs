@@ -1,207 +1,303 @@
-//! `picket serve`: UDP and TCP listeners feeding one batching writer that parses and stores
-//! every message. Shutdown (SIGTERM or SIGINT) stops the listeners, drains what connections
-//! had already read, stores it, writes the index checkpoint and exits.
+//! `picket serve`: UDP, TCP and TLS listeners feeding one writer thread that parses and
+//! stores every message, and the query socket beside them. Shaped like mini-redis:
+//! [`Listeners::bind`] binds everything (a port in use is an error before anything runs),
+//! [`run`] serves until its `shutdown` future completes, so tests run it in-process.
+//! Shutdown stops the listeners, drains what connections had already read, stores it, writes
+//! the index checkpoint and returns.
 //!
 //! ```text
 //! udp workers ─┐                          bounded queue
-//! tcp conns ───┼─ Message{bytes, received} ────────────► writer ─► parse ─► Store::append
+//! tcp conns ───┼─ Message{bytes, received} ────────────► writer thread ─► parse ─► Store::append
 //! (framing)   ─┘   (UDP drops when full; TCP waits)        (batch by size or interval)
 //! ```
 
+mod accept;
 mod config;
-mod stats;
+mod intake;
+mod limits;
 mod tcp;
 mod tls;
 mod udp;
 mod writer;
 
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::net::{TcpListener, UdpSocket, UnixListener};
+use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
 pub use config::{ServeArgs, ServeConfig};
-pub use stats::Stats;
+pub use tls::TlsFiles;
 
+use crate::clock::now_ns;
 use crate::error::Error;
+use crate::message::Message;
+use crate::shared_store::SharedStore;
+use crate::stats::Stats;
+use intake::Intake;
 
-/// One message as received, before parsing.
-#[derive(Debug)]
-pub struct Message {
-    /// The message bytes (framing and trailing LF/NUL removed).
-    pub bytes: bytes::Bytes,
-    /// Receive time, Unix nanoseconds.
-    pub received_ns: u64,
+/// Every socket serve listens on, bound and ready, with the configuration they came from.
+pub struct Listeners {
+    cfg: ServeConfig,
+    udp: Vec<(SocketAddr, UdpSocket)>,
+    tcp: Vec<(SocketAddr, TcpListener)>,
+    tls: Option<(SocketAddr, TcpListener, tls::SharedConfig)>,
+    query: UnixListener,
 }
 
-/// Receive time now, Unix nanoseconds.
-pub fn now_ns() -> u64 {
-    u64::try_from(picket_parsers::Timestamp::now().as_nanos()).unwrap_or(0)
+impl Listeners {
+    /// Binds every listener of `cfg` (inside a tokio runtime). Port 0 picks a free port: ask
+    /// [`Listeners::tcp_addrs`] and the others which one.
+    pub fn bind(cfg: ServeConfig) -> Result<Listeners, Error> {
+        std::fs::create_dir_all(&cfg.data).map_err(|source| Error::File {
+            op: "create",
+            path: cfg.data.clone(),
+            source,
+        })?;
+        let mut udp = Vec::new();
+        for addr in &cfg.udp {
+            udp.extend(udp::bind(*addr, cfg.udp_workers, cfg.recv_buffer)?);
+        }
+        let mut tcp = Vec::new();
+        for addr in &cfg.tcp {
+            tcp.push(tcp::bind(*addr)?);
+        }
+        let tls = match &cfg.tls {
+            Some((addr, files)) => {
+                let shared: tls::SharedConfig = Arc::new(std::sync::RwLock::new(tls::load(files)?));
+                let (local, l) = tcp::bind(*addr)?;
+                Some((local, l, shared))
+            }
+            None => None,
+        };
+        let query = crate::query::bind(&cfg.socket, cfg.socket_group.as_deref())?;
+        Ok(Listeners {
+            cfg,
+            udp,
+            tcp,
+            tls,
+            query,
+        })
+    }
+
+    /// The UDP addresses bound (one per address, whatever the number of workers).
+    pub fn udp_addrs(&self) -> Vec<SocketAddr> {
+        let mut v: Vec<SocketAddr> = self.udp.iter().map(|(a, _)| *a).collect();
+        v.dedup();
+        v
+    }
+
+    /// The TCP addresses bound.
+    pub fn tcp_addrs(&self) -> Vec<SocketAddr> {
+        self.tcp.iter().map(|(a, _)| *a).collect()
+    }
+
+    /// The TLS address bound.
+    pub fn tls_addr(&self) -> Option<SocketAddr> {
+        self.tls.as_ref().map(|(a, _, _)| *a)
+    }
+
+    /// The query socket's path.
+    pub fn socket_path(&self) -> PathBuf {
+        self.cfg.socket.clone()
+    }
 }
 
-/// Runs the server until SIGTERM or SIGINT.
-pub fn run(cfg: ServeConfig) -> Result<(), Error> {
+/// What a run did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    /// Messages stored.
+    pub stored: u64,
+}
+
+/// Builds the runtime, binds, and serves until SIGTERM or SIGINT (what `picket serve` does).
+pub fn run_until_signal(cfg: ServeConfig) -> Result<(), Error> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("picket")
         .build()
         .map_err(|e| Error::Usage(format!("cannot start the runtime: {e}")))?;
-    runtime.block_on(serve(cfg))
+    let r = runtime.block_on(async {
+        let listeners = Listeners::bind(cfg)?;
+        run(listeners, wait_for_signal()).await
+    });
+    // Query scans notice the shutdown within a block; never wait on one for long.
+    runtime.shutdown_timeout(Duration::from_secs(2));
+    r.map(|_| ())
 }
 
-async fn serve(cfg: ServeConfig) -> Result<(), Error> {
-    std::fs::create_dir_all(&cfg.data).map_err(|source| Error::File {
-        op: "create",
-        path: cfg.data.clone(),
-        source,
-    })?;
-    let store = picket_store::Store::open(
-        &cfg.data,
-        &picket_store::StoreConfig {
-            flush_every_ms: None,
-            ..picket_store::StoreConfig::default()
-        },
-    )
-    .map_err(|source| Error::Store {
-        dir: cfg.data.clone(),
-        source,
-    })?;
+/// Serves until `shutdown` completes (or the writer fails for good), then drains and stores
+/// what was read.
+pub async fn run(
+    listeners: Listeners,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<Summary, Error> {
+    let Listeners {
+        cfg,
+        udp,
+        tcp,
+        tls,
+        query,
+    } = listeners;
+    let store =
+        SharedStore::open(&cfg.data, cfg.store_config()).map_err(|source| Error::Store {
+            dir: cfg.data.clone(),
+            source,
+        })?;
     let store = Arc::new(store);
     let stats = Arc::new(Stats::default());
-    let shutdown = CancellationToken::new();
+    let stop = CancellationToken::new();
+    let fatal = CancellationToken::new();
     let (tx, rx) = mpsc::channel::<Message>(cfg.queue);
-
-    // Bind everything first, so that a port in use is an error before anything runs.
-    let mut udp_sockets = Vec::new();
-    for addr in &cfg.udp {
-        udp_sockets.extend(udp::bind(*addr, cfg.udp_workers, cfg.recv_buffer)?);
-    }
-    let mut tcp_listeners = Vec::new();
-    for addr in &cfg.tcp {
-        tcp_listeners.push(tcp::bind(*addr)?);
-    }
-    let tls = match &cfg.tls {
-        Some((addr, files)) => {
-            let shared: tls::SharedConfig = Arc::new(std::sync::RwLock::new(tls::load(files)?));
-            Some((tcp::bind(*addr)?, files.clone(), shared))
-        }
-        None => None,
-    };
-
-    let query_listener = crate::query::bind(&cfg.socket, cfg.socket_group.as_deref())?;
     let (tail, _) = tokio::sync::broadcast::channel(4096);
-    let writer = tokio::spawn(writer::run(
+
+    let writer = writer::spawn(
         rx,
-        store.clone(),
-        stats.clone(),
-        cfg.clone(),
-        tail.clone(),
-    ));
-    let query_ctx = crate::query::Context {
-        store: store.clone(),
-        stats: stats.clone(),
-        tail,
-        time_zone: cfg.time_zone,
-    };
+        cfg.writer_settings(),
+        writer::WriterParts {
+            store: store.clone(),
+            stats: stats.clone(),
+            tail: tail.clone(),
+            stop: stop.clone(),
+            fatal: fatal.clone(),
+        },
+    )?;
     let query_task = tokio::spawn(crate::query::run(
-        query_listener,
+        query,
         cfg.socket.clone(),
-        query_ctx,
-        shutdown.clone(),
+        crate::query::Context {
+            store: store.clone(),
+            stats: stats.clone(),
+            tail,
+            time_zone: cfg.time_zone,
+            limits: cfg.query_limits(),
+        },
+        stop.clone(),
     ));
+
+    let descriptors = limits::raise_descriptor_limit();
+    let budget = limits::connection_budget(cfg.max_connections, descriptors);
+    if budget < cfg.max_connections {
+        tracing::warn!(
+            configured = cfg.max_connections,
+            budget,
+            descriptors,
+            "fewer connections than configured: the descriptor limit (LimitNOFILE) allows no more"
+        );
+    }
+    let slots: limits::ConnectionSlots = Arc::new(Semaphore::new(budget));
+    let conn_limits = cfg.conn_limits();
+    let intake = Intake {
+        tx,
+        stats: stats.clone(),
+        shutdown: stop.clone(),
+    };
     let mut tasks = Vec::new();
-    for (addr, sock) in udp_sockets {
+    for (addr, sock) in udp {
         tasks.push(tokio::spawn(udp::run(
             addr,
             sock,
-            tx.clone(),
-            stats.clone(),
-            shutdown.clone(),
+            intake.clone(),
             cfg.udp_allow.clone(),
         )));
     }
-    for (addr, listener) in tcp_listeners {
+    for (addr, listener) in tcp {
         tasks.push(tokio::spawn(tcp::run(
             addr,
             listener,
-            tx.clone(),
-            stats.clone(),
-            shutdown.clone(),
-            cfg.clone(),
+            intake.clone(),
+            cfg.tcp_allow.clone(),
+            slots.clone(),
+            conn_limits,
         )));
     }
-    if let Some(((addr, listener), files, shared)) = tls {
+    if let Some((addr, listener, shared)) = tls
+        && let Some((_, files)) = &cfg.tls
+    {
         tasks.push(tokio::spawn(tls::reload_on_sighup(
-            files,
+            files.clone(),
             shared.clone(),
-            shutdown.clone(),
+            stop.clone(),
         )));
         tasks.push(tokio::spawn(tls::run(
             addr,
             listener,
             shared,
-            tx.clone(),
-            stats.clone(),
-            shutdown.clone(),
-            cfg.clone(),
+            intake.clone(),
+            cfg.tls_allow.clone(),
+            slots.clone(),
+            conn_limits,
         )));
     }
     if cfg.retention.max_age.is_some() || cfg.retention.max_bytes.is_some() {
         tasks.push(tokio::spawn(retention(
             store.clone(),
-            cfg.clone(),
-            shutdown.clone(),
+            cfg.retention,
+            stop.clone(),
         )));
     }
-    drop(tx);
+    drop(intake);
     tracing::info!(data = %cfg.data.display(), "picket is running");
 
-    wait_for_signal().await;
-    tracing::info!("shutting down: draining connections");
-    shutdown.cancel();
+    tokio::select! {
+        _ = shutdown => tracing::info!("shutting down: draining connections"),
+        _ = fatal.cancelled() => tracing::error!("shutting down: the store cannot be written"),
+    }
+    stop.cancel();
     for t in tasks {
         let _ = t.await;
     }
     // Every sender is gone: the writer stores what is queued and returns.
-    let stored = writer
-        .await
-        .map_err(|e| Error::Usage(format!("writer failed: {e}")))??;
+    let stored = writer.finish().await;
     let _ = query_task.await;
-    store
-        .checkpoint()
-        .and_then(|()| store.flush().map(|_| ()))
-        .map_err(|source| Error::Store {
-            dir: cfg.data.clone(),
-            source,
-        })?;
+    let stored = stored?;
+    if let Some(store) = store.get() {
+        store
+            .checkpoint()
+            .and_then(|()| store.flush().map(|_| ()))
+            .map_err(|source| Error::Store {
+                dir: cfg.data.clone(),
+                source,
+            })?;
+    }
     tracing::info!(stored, "stopped; {}", stats.summary());
-    Ok(())
+    Ok(Summary { stored })
 }
 
 /// Applies retention at start and every minute until shutdown.
-async fn retention(store: Arc<picket_store::Store>, cfg: ServeConfig, shutdown: CancellationToken) {
+async fn retention(
+    store: Arc<SharedStore>,
+    policy: picket_store::Retention,
+    shutdown: CancellationToken,
+) {
     loop {
         let s = store.clone();
-        let policy = cfg.retention;
-        match tokio::task::spawn_blocking(move || s.apply_retention(&policy, now_ns())).await {
-            Ok(Ok(r)) if r.batches > 0 => {
+        let pass = tokio::task::spawn_blocking(move || {
+            s.get().map(|s| s.apply_retention(&policy, now_ns()))
+        });
+        match pass.await.ok().flatten() {
+            Some(Ok(r)) if r.batches > 0 => {
                 tracing::info!(
                     events = r.events,
                     batches = r.batches,
                     "retention removed old events"
                 )
             }
-            Ok(Err(e)) => tracing::error!("retention failed: {e}"),
+            Some(Err(e)) => tracing::error!("retention failed: {e}"),
             _ => {}
         }
         tokio::select! {
             _ = shutdown.cancelled() => return,
-            _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+            _ = tokio::time::sleep(Duration::from_secs(60)) => {}
         }
     }
 }
 
-async fn wait_for_signal() {
+/// Completes on SIGTERM or SIGINT.
+pub async fn wait_for_signal() {
     let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
         Ok(s) => s,
         Err(e) => {

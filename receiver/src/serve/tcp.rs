@@ -1,20 +1,25 @@
-//! TCP listener and connections: RFC 6587 framing per connection, a maximum connection count,
-//! an idle timeout. A connection waits for room in the queue (backpressure reaches the
-//! sender); a bad frame closes that connection only. On shutdown each connection stops
-//! reading, hands over every frame already read, and closes.
+//! TCP listener and connections: RFC 6587 framing per connection, the shared connection
+//! budget, an idle timeout. A connection waits for room in the queue, and stops reading while
+//! the writer cannot store, so backpressure reaches the sender; a bad frame closes that
+//! connection only. On shutdown each connection stops reading, hands over every frame already
+//! read, and closes.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 use bytes::BytesMut;
+use picket_framing::{Frame, FrameDecoder};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, mpsc};
-use tokio_util::sync::CancellationToken;
+use tokio::sync::mpsc;
 
-use super::{Message, ServeConfig, Stats, now_ns};
+use super::accept::accept_loop;
+use super::intake::Intake;
+use super::limits::{ConnLimits, ConnectionSlots};
+use crate::clock::now_ns;
 use crate::error::Error;
-use picket_framing::FrameDecoder;
+use crate::message::Message;
+use crate::stats::Stats;
 
 /// Binds a listener.
 pub fn bind(addr: SocketAddr) -> Result<(SocketAddr, TcpListener), Error> {
@@ -40,98 +45,35 @@ pub fn bind(addr: SocketAddr) -> Result<(SocketAddr, TcpListener), Error> {
     Ok((local, l))
 }
 
-/// The accept loop shared by TCP and TLS: allow-list, connection limit, one task per
-/// connection; on shutdown it stops accepting and waits for the connections to drain.
-pub async fn accept_loop<F, Fut>(
-    listener: TcpListener,
-    allow: &[picket_store::Cidr],
-    max_connections: usize,
-    stats: &Stats,
-    shutdown: &CancellationToken,
-    mut handle: F,
-) where
-    F: FnMut(tokio::net::TcpStream, SocketAddr) -> Fut,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
-    let slots = Arc::new(Semaphore::new(max_connections));
-    let mut conns = tokio::task::JoinSet::new();
-    loop {
-        let accepted = tokio::select! {
-            _ = shutdown.cancelled() => break,
-            a = listener.accept() => a,
-        };
-        let Ok((stream, peer)) = accepted else {
-            continue;
-        };
-        if !allowed(allow, peer, stats) {
-            continue;
-        }
-        let Ok(permit) = slots.clone().try_acquire_owned() else {
-            Stats::inc(&stats.refused_connections);
-            continue;
-        };
-        let work = handle(stream, peer);
-        conns.spawn(async move {
-            work.await;
-            drop(permit);
-        });
-        // Reap finished connections so the set does not grow.
-        while conns.try_join_next().is_some() {}
-    }
-    drop(listener);
-    while conns.join_next().await.is_some() {}
-}
-
 /// Accepts TCP connections until shutdown, then waits for them to drain.
 pub async fn run(
     addr: SocketAddr,
     listener: TcpListener,
-    tx: mpsc::Sender<Message>,
-    stats: Arc<Stats>,
-    shutdown: CancellationToken,
-    cfg: ServeConfig,
+    intake: Intake,
+    allow: Vec<picket_store::Cidr>,
+    slots: ConnectionSlots,
+    limits: ConnLimits,
 ) {
     tracing::info!(%addr, "listening on tcp");
-    let allow = cfg.tcp_allow.clone();
+    let stats = intake.stats.clone();
+    let shutdown = intake.shutdown.clone();
     accept_loop(
         listener,
         &allow,
-        cfg.max_connections,
+        &slots,
         &stats,
-        &shutdown.clone(),
+        &shutdown,
         |stream, peer| {
-            let (tx, stats, shutdown, cfg) =
-                (tx.clone(), stats.clone(), shutdown.clone(), cfg.clone());
+            let intake = intake.clone();
             async move {
+                let stats = intake.stats.clone();
                 Stats::inc(&stats.connections_open);
-                connection(
-                    stream,
-                    peer,
-                    tx,
-                    &stats,
-                    &stats.tcp_received,
-                    shutdown,
-                    &cfg,
-                )
-                .await;
-                stats
-                    .connections_open
-                    .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                connection(stream, peer, &intake, &stats.tcp_received, limits).await;
+                Stats::dec(&stats.connections_open);
             }
         },
     )
     .await;
-}
-
-/// True when the sender may send; a refused sender is counted (and its connection dropped
-/// by the caller) before anything is read.
-pub fn allowed(allow: &[picket_store::Cidr], peer: SocketAddr, stats: &Stats) -> bool {
-    if allow.is_empty() || allow.iter().any(|c| c.contains(peer.ip().to_canonical())) {
-        return true;
-    }
-    Stats::inc(&stats.denied_sender);
-    tracing::debug!(%peer, "sender not in the allow-list");
-    false
 }
 
 /// Reads frames from one connection (plain TCP or TLS) until it ends, goes idle, sends a
@@ -139,13 +81,12 @@ pub fn allowed(allow: &[picket_store::Cidr], peer: SocketAddr, stats: &Stats) ->
 pub async fn connection<S: AsyncRead + Unpin>(
     mut stream: S,
     peer: SocketAddr,
-    tx: mpsc::Sender<Message>,
-    stats: &Stats,
-    received: &std::sync::atomic::AtomicU64,
-    shutdown: CancellationToken,
-    cfg: &ServeConfig,
+    intake: &Intake,
+    received: &AtomicU64,
+    limits: ConnLimits,
 ) {
-    let mut decoder = FrameDecoder::new(cfg.max_message);
+    let stats = &intake.stats;
+    let mut decoder = FrameDecoder::new(limits.max_message);
     let mut buf = BytesMut::with_capacity(64 * 1024);
     // Frames of one read go to the writer together: one clock reading and one channel
     // reservation per read instead of per message.
@@ -165,19 +106,23 @@ pub async fn connection<S: AsyncRead + Unpin>(
                     break;
                 }
             }
-            if ready.len() >= 512 && !hand_over(&tx, &mut ready).await {
+            if ready.len() >= 512 && !hand_over(&intake.tx, &mut ready).await {
                 return;
             }
         }
-        if !hand_over(&tx, &mut ready).await || fatal {
+        if !hand_over(&intake.tx, &mut ready).await || fatal {
             return;
+        }
+        // While the store refuses writes, read nothing more: the sender waits.
+        if !intake.writer_ready().await {
+            break;
         }
         if buf.capacity() - buf.len() < 16 * 1024 {
             buf.reserve(64 * 1024);
         }
         let read = tokio::select! {
-            _ = shutdown.cancelled() => break,
-            r = tokio::time::timeout(cfg.idle_timeout, stream.read_buf(&mut buf)) => r,
+            _ = intake.shutdown.cancelled() => break,
+            r = tokio::time::timeout(limits.idle_timeout, stream.read_buf(&mut buf)) => r,
         };
         match read {
             Ok(Ok(0)) => break,
@@ -196,16 +141,11 @@ pub async fn connection<S: AsyncRead + Unpin>(
     if let Some(f) = decoder.finish(&mut buf) {
         ready.push(frame_message(f, read_at, stats, received));
     }
-    hand_over(&tx, &mut ready).await;
+    hand_over(&intake.tx, &mut ready).await;
 }
 
 /// Counts a frame and turns it into a message.
-fn frame_message(
-    f: picket_framing::Frame,
-    received_ns: u64,
-    stats: &Stats,
-    received: &std::sync::atomic::AtomicU64,
-) -> Message {
+fn frame_message(f: Frame, received_ns: u64, stats: &Stats, received: &AtomicU64) -> Message {
     Stats::inc(received);
     if f.truncated {
         Stats::inc(&stats.truncated);

@@ -11,11 +11,13 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{RootCertStore, ServerConfig};
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::{Message, ServeConfig, Stats};
+use super::accept::accept_loop;
+use super::intake::Intake;
+use super::limits::{ConnLimits, ConnectionSlots};
 use crate::error::Error;
+use crate::stats::Stats;
 
 /// Where the TLS material is.
 #[derive(Debug, Clone)]
@@ -106,50 +108,38 @@ pub async fn run(
     addr: SocketAddr,
     listener: TcpListener,
     shared: SharedConfig,
-    tx: mpsc::Sender<Message>,
-    stats: Arc<Stats>,
-    shutdown: CancellationToken,
-    cfg: ServeConfig,
+    intake: Intake,
+    allow: Vec<picket_store::Cidr>,
+    slots: ConnectionSlots,
+    limits: ConnLimits,
 ) {
     tracing::info!(%addr, "listening on tls");
-    let allow = cfg.tls_allow.clone();
-    super::tcp::accept_loop(
+    let stats = intake.stats.clone();
+    let shutdown = intake.shutdown.clone();
+    accept_loop(
         listener,
         &allow,
-        cfg.max_connections,
+        &slots,
         &stats,
-        &shutdown.clone(),
+        &shutdown,
         |stream, peer| {
             // Each connection keeps the configuration it was accepted with, across reloads.
             let acceptor = shared
                 .read()
                 .ok()
                 .map(|c| tokio_rustls::TlsAcceptor::from(c.clone()));
-            let (tx, stats, shutdown, cfg) =
-                (tx.clone(), stats.clone(), shutdown.clone(), cfg.clone());
+            let intake = intake.clone();
             async move {
                 let Some(acceptor) = acceptor else { return };
-                let handshake = tokio::time::timeout(
-                    std::time::Duration::from_secs(10),
-                    acceptor.accept(stream),
-                )
-                .await;
+                let stats = intake.stats.clone();
+                let handshake =
+                    tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await;
                 match handshake {
                     Ok(Ok(tls)) => {
                         Stats::inc(&stats.connections_open);
-                        super::tcp::connection(
-                            tls,
-                            peer,
-                            tx,
-                            &stats,
-                            &stats.tls_received,
-                            shutdown,
-                            &cfg,
-                        )
-                        .await;
-                        stats
-                            .connections_open
-                            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                        super::tcp::connection(tls, peer, &intake, &stats.tls_received, limits)
+                            .await;
+                        Stats::dec(&stats.connections_open);
                     }
                     Ok(Err(e)) => {
                         Stats::inc(&stats.tls_refused);
@@ -165,3 +155,6 @@ pub async fn run(
     )
     .await;
 }
+
+/// A client that has not finished its handshake by then is dropped (it holds a slot).
+const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);

@@ -1,17 +1,18 @@
 //! UDP listeners: one socket per worker with SO_REUSEPORT and the largest receive buffer the
-//! system grants; a datagram is one message. A full queue drops the datagram and counts it:
-//! UDP cannot push back on its sender.
+//! system grants; a datagram is one message. UDP cannot push back on its sender: a full queue
+//! drops the datagram and counts it (`dropped.queue_full`), and so does a writer that cannot
+//! store (`dropped.store_unavailable`), each under its own name.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::UdpSocket;
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
-use super::{Message, Stats, now_ns};
+use super::intake::Intake;
+use crate::clock::now_ns;
 use crate::error::Error;
+use crate::message::Message;
+use crate::stats::Stats;
 
 /// Binds `workers` sockets on `addr`.
 pub fn bind(
@@ -23,6 +24,8 @@ pub fn bind(
         Error::Usage(format!("cannot listen on udp {addr}: {what}: {e}"))
     };
     let mut out = Vec::new();
+    // Port 0 asks for a free port: the first worker gets it, the others join that one.
+    let mut addr = addr;
     for _ in 0..workers.max(1) {
         let s = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))
             .map_err(|e| err("socket", e))?;
@@ -39,6 +42,7 @@ pub fn bind(
         }
         let sock = UdpSocket::from_std(s.into()).map_err(|e| err("register", e))?;
         let local = sock.local_addr().unwrap_or(addr);
+        addr = local;
         out.push((local, sock));
     }
     Ok(out)
@@ -48,16 +52,15 @@ pub fn bind(
 pub async fn run(
     addr: SocketAddr,
     sock: UdpSocket,
-    tx: mpsc::Sender<Message>,
-    stats: Arc<Stats>,
-    shutdown: CancellationToken,
+    intake: Intake,
     allow: Vec<picket_store::Cidr>,
 ) {
+    let stats = &intake.stats;
     tracing::info!(%addr, "listening on udp");
     let mut buf = vec![0u8; 65_536];
     loop {
         let got = tokio::select! {
-            _ = shutdown.cancelled() => break,
+            _ = intake.shutdown.cancelled() => break,
             r = sock.recv_from(&mut buf) => r,
         };
         let Ok((n, peer)) = got else { continue };
@@ -77,7 +80,9 @@ pub async fn run(
             bytes: bytes::Bytes::copy_from_slice(data.get(..keep).unwrap_or_default()),
             received_ns: now_ns(),
         };
-        if tx.try_send(msg).is_err() {
+        if !stats.writer.is_healthy() {
+            Stats::inc(&stats.dropped_store_unavailable);
+        } else if intake.tx.try_send(msg).is_err() {
             Stats::inc(&stats.dropped_queue_full);
         }
     }

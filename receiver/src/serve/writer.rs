@@ -1,45 +1,127 @@
-//! The single writer: collects messages into batches (by size or by the flush interval),
-//! parses and stores each batch on a blocking thread, and flushes the store at least once per
-//! interval. When every sender is gone it stores what is left and returns.
+//! The single writer, on a thread of its own: collects messages into batches (by size or by
+//! the flush interval), parses them, appends each batch to the store and flushes it. It never
+//! shares a thread pool with query scans, so no number of query clients can hold it up.
+//!
+//! Supervision: when the store refuses a write, the writer keeps the batch and tells
+//! [`WriterStatus`](crate::stats::WriterStatus), which logs it once, shows it in `stats` and
+//! pauses the listeners. A full disk (or another error that space or time can cure) is
+//! retried with back-off, 100 ms doubling to 5 s, until it succeeds: serve resumes by itself.
+//! Anything else (corruption, a store format it cannot read) is fatal: the writer cancels
+//! `fatal` and returns the error, and `serve` exits non-zero. On shutdown a writer that is
+//! still retrying tries once more and then gives up, saying how many messages were lost.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use picket_parsers::{ParseContext, parse_line};
-use picket_store::{Batch, Store};
-use tokio::sync::mpsc;
+use picket_store::{Batch, StoreError};
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
 
-use super::{Message, ServeConfig, Stats};
+use crate::clock::now_ns;
 use crate::error::Error;
+use crate::message::Message;
+use crate::shared_store::SharedStore;
+use crate::stats::Stats;
 
-/// Runs the writer; returns how many messages it stored.
-pub async fn run(
+/// How the writer batches.
+#[derive(Debug, Clone)]
+pub struct WriterSettings {
+    /// Most messages in one batch.
+    pub batch_events: usize,
+    /// Longest time a message waits before it is stored.
+    pub flush_interval: Duration,
+    /// Zone of stamps that name none, seconds east of UTC.
+    pub time_zone: i32,
+    /// The data directory (for error messages).
+    pub data: std::path::PathBuf,
+}
+
+/// What the writer thread needs besides its queue.
+pub struct WriterParts {
+    /// The store (reopened here after a write failure).
+    pub store: Arc<SharedStore>,
+    /// Counters and health.
+    pub stats: Arc<Stats>,
+    /// Live subscribers.
+    pub tail: broadcast::Sender<Message>,
+    /// Cancelled when serve stops: a writer that is retrying gives up.
+    pub stop: CancellationToken,
+    /// Cancelled by the writer when it cannot go on: serve stops.
+    pub fatal: CancellationToken,
+}
+
+/// A running writer.
+pub struct WriterHandle {
+    done: oneshot::Receiver<Result<u64, Error>>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl WriterHandle {
+    /// Waits until the writer has stored what it could and ended; how many messages it stored.
+    pub async fn finish(self) -> Result<u64, Error> {
+        let r = self
+            .done
+            .await
+            .map_err(|_| Error::Usage("the writer thread ended without a result".into()));
+        // The thread has sent its result; it ends right after.
+        let _ = self.thread.join();
+        r?
+    }
+}
+
+/// Starts the writer thread. It returns when every sender of `rx` is gone and everything
+/// queued is stored (or, on a fatal error or a shutdown during a failure, at once).
+pub fn spawn(
+    rx: mpsc::Receiver<Message>,
+    settings: WriterSettings,
+    parts: WriterParts,
+) -> Result<WriterHandle, Error> {
+    let (tx, done) = oneshot::channel();
+    let thread = std::thread::Builder::new()
+        .name("picket-writer".into())
+        .spawn(move || {
+            let r = match tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()
+            {
+                Ok(rt) => rt.block_on(run(rx, &settings, &parts)),
+                Err(e) => Err(Error::Usage(format!("cannot start the writer: {e}"))),
+            };
+            if r.is_err() {
+                parts.fatal.cancel();
+            }
+            let _ = tx.send(r);
+        })
+        .map_err(|e| Error::Usage(format!("cannot start the writer thread: {e}")))?;
+    Ok(WriterHandle { done, thread })
+}
+
+async fn run(
     mut rx: mpsc::Receiver<Message>,
-    store: Arc<Store>,
-    stats: Arc<Stats>,
-    cfg: ServeConfig,
-    tail: tokio::sync::broadcast::Sender<crate::query::TailItem>,
+    settings: &WriterSettings,
+    parts: &WriterParts,
 ) -> Result<u64, Error> {
-    let mut pending: Vec<Message> = Vec::with_capacity(cfg.batch_events);
+    let mut pending: Vec<Message> = Vec::with_capacity(settings.batch_events);
     let mut batch = Batch::new();
     let mut stored = 0u64;
     let mut since = Instant::now();
     let mut open = true;
     while open || !pending.is_empty() {
         if open {
-            let left = cfg.flush_interval.saturating_sub(since.elapsed());
+            let left = settings.flush_interval.saturating_sub(since.elapsed());
             match tokio::time::timeout(left, rx.recv()).await {
                 Ok(Some(m)) => {
-                    publish(&tail, &m);
+                    publish(&parts.tail, &m);
                     pending.push(m);
                 }
                 Ok(None) => open = false,
                 Err(_) => {}
             }
-            while pending.len() < cfg.batch_events {
+            while pending.len() < settings.batch_events {
                 match rx.try_recv() {
                     Ok(m) => {
-                        publish(&tail, &m);
+                        publish(&parts.tail, &m);
                         pending.push(m);
                     }
                     Err(mpsc::error::TryRecvError::Empty) => break,
@@ -50,8 +132,9 @@ pub async fn run(
                 }
             }
         }
-        let due =
-            pending.len() >= cfg.batch_events || since.elapsed() >= cfg.flush_interval || !open;
+        let due = pending.len() >= settings.batch_events
+            || since.elapsed() >= settings.flush_interval
+            || !open;
         if !due {
             continue;
         }
@@ -59,27 +142,23 @@ pub async fn run(
         if pending.is_empty() {
             continue;
         }
-        // The batch and the message buffer go to the blocking thread and come back, so their
-        // memory is reused from one batch to the next.
-        let store2 = store.clone();
-        let taken = std::mem::take(&mut pending);
-        let tz = cfg.time_zone;
-        let (back, b, r) = tokio::task::spawn_blocking(move || {
-            let r = commit(&store2, &taken, &mut batch, tz);
-            (taken, batch, r)
-        })
-        .await
-        .map_err(|e| Error::Usage(format!("writer thread failed: {e}")))?;
-        batch = b;
-        let n = r.map_err(|source| Error::Store {
-            dir: cfg.data.clone(),
-            source,
-        })?;
+        let n = match commit(&pending, &mut batch, settings, parts).await {
+            Ok(n) => n,
+            Err(e) => {
+                let queued = rx.len();
+                let lost = pending.len() + queued;
+                tracing::error!("{lost} messages received but not stored: {e}");
+                return Err(Error::Store {
+                    dir: settings.data.clone(),
+                    source: e,
+                });
+            }
+        };
         stored += n;
-        stats
+        parts
+            .stats
             .stored
             .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
-        pending = back;
         pending.clear();
     }
     Ok(stored)
@@ -87,28 +166,91 @@ pub async fn run(
 
 /// Hands a message to live subscribers as soon as the writer has it (a tail should not wait
 /// for the flush interval); without subscribers this costs one atomic load.
-fn publish(tail: &tokio::sync::broadcast::Sender<crate::query::TailItem>, m: &Message) {
+fn publish(tail: &broadcast::Sender<Message>, m: &Message) {
     if tail.receiver_count() > 0 {
-        let _ = tail.send(crate::query::TailItem {
-            bytes: m.bytes.clone(),
-            received_ns: m.received_ns,
-        });
+        let _ = tail.send(m.clone());
     }
 }
 
-/// Parses, stores and flushes one batch.
-fn commit(
-    store: &Store,
+/// Errors that space or time can cure: the write is retried.
+fn retryable(e: &StoreError) -> bool {
+    // TEMPORARY until picket-store classifies its errors.
+    let t = e.to_string();
+    t.contains("os error 28")
+        || t.contains("os error 122")
+        || t.contains("No space left")
+        || t.contains("could not acquire lock")
+        || t.contains("not open")
+}
+
+/// Parses the batch, appends it and flushes, retrying what can be retried. A retry reopens
+/// the store first (sled refuses every write after an I/O error until it is reopened), and
+/// the reopened store's chain head tells whether the failed batch had become durable after
+/// all, so that it is never stored twice.
+async fn commit(
     msgs: &[Message],
     batch: &mut Batch,
-    time_zone: i32,
-) -> Result<u64, picket_store::StoreError> {
+    settings: &WriterSettings,
+    parts: &WriterParts,
+) -> Result<u64, StoreError> {
     batch.clear();
-    let ctx = ParseContext::new(picket_parsers::Timestamp::now().secs).with_offset(time_zone);
+    let ctx =
+        ParseContext::new(picket_parsers::Timestamp::now().secs).with_offset(settings.time_zone);
     for m in msgs {
         batch.push(&parse_line(&m.bytes, &ctx), m.received_ns);
     }
+    let status = &parts.stats.writer;
+    let mut backoff = Duration::from_millis(100);
+    let mut last_try = false;
+    let mut reopen = false;
+    let mut head_before = None;
+    loop {
+        let r = attempt(batch, parts, &mut reopen, &mut head_before);
+        match r {
+            Ok(()) => {
+                if !status.is_healthy() {
+                    status.recovered(now_ns());
+                }
+                return Ok(msgs.len() as u64);
+            }
+            Err(e) if retryable(&e) && !last_try => {
+                status.failed(&e.to_string(), false, now_ns());
+                reopen = true;
+                tokio::select! {
+                    _ = parts.stop.cancelled() => last_try = true,
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+            Err(e) => {
+                status.failed(&e.to_string(), true, now_ns());
+                return Err(e);
+            }
+        }
+    }
+}
+
+/// One try: reopen if asked, then append and flush (unless the batch turns out to be stored).
+fn attempt(
+    batch: &Batch,
+    parts: &WriterParts,
+    reopen: &mut bool,
+    head_before: &mut Option<picket_store::Hash>,
+) -> Result<(), StoreError> {
+    if *reopen || parts.store.get().is_none() {
+        parts.store.reopen(Duration::from_secs(5))?;
+        *reopen = false;
+    }
+    let Some(store) = parts.store.get() else {
+        return Err(StoreError::Meta("the store is not open".into()));
+    };
+    match head_before {
+        // The batch became durable before the failure was reported: done.
+        Some(h) if *h != store.head() => return Ok(()),
+        Some(_) => {}
+        None => *head_before = Some(store.head()),
+    }
     store.append(batch)?;
     store.flush()?;
-    Ok(msgs.len() as u64)
+    Ok(())
 }

@@ -1,0 +1,257 @@
+//! The harness the integration tests share: `picket serve` as a real child process on
+//! loopback ports it picks itself (port 0), ready when its log says so (no port probing, no
+//! sleeps), with its log kept for assertions; and small clients for the query socket.
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::SocketAddr;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use picket_store::{Query, Store, StoreConfig};
+use serde_json::Value;
+
+/// A running `picket serve`.
+pub struct Picket {
+    child: Option<Child>,
+    log: Arc<Mutex<String>>,
+    /// The data directory.
+    pub data: PathBuf,
+    /// Bound TCP address, if TCP is on.
+    pub tcp: Option<SocketAddr>,
+    /// Bound UDP address, if UDP is on.
+    pub udp: Option<SocketAddr>,
+    /// Bound TLS address, if TLS is on.
+    pub tls: Option<SocketAddr>,
+}
+
+/// The value of `key=` in a log line.
+fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
+    let at = line.find(&format!(" {key}="))? + key.len() + 2;
+    line[at..].split_whitespace().next()
+}
+
+impl Picket {
+    /// Starts `picket --data DATA serve` with `args`; when `args` names no listener, UDP and
+    /// TCP listen on 127.0.0.1 with a port of their own choosing. Returns once the log says
+    /// the server runs.
+    pub fn start(data: &Path, args: &[&str]) -> Picket {
+        Picket::start_with(Command::new(env!("CARGO_BIN_EXE_picket")), data, args)
+    }
+
+    /// As [`Picket::start`], from a prepared command (environment, limits, a wrapper).
+    pub fn start_with(mut cmd: Command, data: &Path, args: &[&str]) -> Picket {
+        let names_listener = args
+            .iter()
+            .any(|a| matches!(*a, "--udp" | "--tcp" | "--no-udp" | "--no-tcp"));
+        cmd.arg("--data").arg(data).arg("serve");
+        if !names_listener {
+            cmd.args(["--udp", "127.0.0.1:0", "--tcp", "127.0.0.1:0"]);
+        }
+        if !args.contains(&"--flush-interval") {
+            cmd.args(["--flush-interval", "50"]);
+        }
+        let mut child = cmd
+            .args(args)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start picket");
+        let log = Arc::new(Mutex::new(String::new()));
+        let stderr = child.stderr.take().unwrap();
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                let mut l = sink.lock().unwrap();
+                l.push_str(&line);
+                l.push('\n');
+            }
+        });
+        let mut p = Picket {
+            child: Some(child),
+            log,
+            data: data.to_path_buf(),
+            tcp: None,
+            udp: None,
+            tls: None,
+        };
+        p.wait_log("picket is running", Duration::from_secs(30));
+        let log = p.log();
+        for line in log.lines() {
+            let addr = field(line, "addr").and_then(|a| a.parse().ok());
+            if line.contains("listening on tcp") {
+                p.tcp = p.tcp.or(addr);
+            } else if line.contains("listening on udp") {
+                p.udp = p.udp.or(addr);
+            } else if line.contains("listening on tls") {
+                p.tls = p.tls.or(addr);
+            }
+        }
+        p
+    }
+
+    /// The log so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Waits until the log contains `text`; panics with the log after `timeout`.
+    pub fn wait_log(&mut self, text: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if self.log().contains(text) {
+                return;
+            }
+            if let Some(c) = self.child.as_mut()
+                && let Ok(Some(st)) = c.try_wait()
+            {
+                std::thread::sleep(Duration::from_millis(100));
+                panic!(
+                    "picket exited ({st}) before logging {text:?}:\n{}",
+                    self.log()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no {text:?} in the log after {timeout:?}:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The query socket.
+    pub fn socket(&self) -> PathBuf {
+        self.data.join("picket.sock")
+    }
+
+    /// The TCP address (TCP must be on).
+    pub fn tcp(&self) -> SocketAddr {
+        self.tcp.expect("TCP is not on")
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().unwrap().id()
+    }
+
+    /// Sends `sig` (`-TERM`, `-KILL`, `-HUP`).
+    pub fn signal(&self, sig: &str) {
+        let ok = Command::new("kill")
+            .args([sig, &self.pid().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill {sig}");
+    }
+
+    /// Waits for the process to end by itself; its status, or None after `timeout`.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        let c = self.child.as_mut()?;
+        loop {
+            if let Ok(Some(st)) = c.try_wait() {
+                // Let the reader thread take the last lines.
+                std::thread::sleep(Duration::from_millis(100));
+                return Some(st);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// SIGTERM; the exit status, how long the stop took, and the whole log. Panics if it
+    /// takes longer than 60 s (the systemd unit's TimeoutStopSec).
+    pub fn stop(mut self) -> (ExitStatus, Duration, String) {
+        let t = Instant::now();
+        self.signal("-TERM");
+        let st = self
+            .wait_exit(Duration::from_secs(60))
+            .unwrap_or_else(|| panic!("picket did not stop within 60 s:\n{}", self.log()));
+        let took = t.elapsed();
+        self.child = None;
+        (st, took, self.log())
+    }
+}
+
+impl Drop for Picket {
+    fn drop(&mut self) {
+        if let Some(c) = self.child.as_mut() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// One request over the query socket: the reply lines up to and including the end or
+/// error line.
+pub fn ask(sock: &Path, req: &str) -> Vec<Value> {
+    let mut s = UnixStream::connect(sock).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    writeln!(s, "{req}").unwrap();
+    read_reply(&mut BufReader::new(s))
+}
+
+/// Reply lines up to and including the end or error line.
+pub fn read_reply(r: &mut impl BufRead) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if r.read_line(&mut line).unwrap() == 0 {
+            return out;
+        }
+        let v: Value = serde_json::from_str(&line).unwrap();
+        let done = v.get("end").is_some() || v.get("error").is_some();
+        out.push(v);
+        if done {
+            return out;
+        }
+    }
+}
+
+/// The `stats` object of the running server.
+pub fn stats(sock: &Path) -> Value {
+    ask(sock, r#"{"op":"stats"}"#)[0]["stats"].clone()
+}
+
+/// Polls `stats` until `ok` holds; panics with the last stats after `timeout`.
+pub fn wait_stats(sock: &Path, timeout: Duration, ok: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let s = stats(sock);
+        if ok(&s) {
+            return s;
+        }
+        assert!(Instant::now() < deadline, "stats never matched: {s}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Every stored original line with how many times it is stored; the store must verify.
+pub fn stored(data: &Path) -> BTreeMap<String, usize> {
+    let store = Store::open(data, &StoreConfig::default()).unwrap();
+    let mut m = BTreeMap::new();
+    for s in store.scan(&Query::default()) {
+        let s = s.unwrap();
+        let ev = s.event().unwrap();
+        *m.entry(String::from_utf8_lossy(ev.original).into_owned())
+            .or_insert(0) += 1;
+    }
+    assert_eq!(store.verify().unwrap().problem, None);
+    m
+}
