@@ -1,0 +1,521 @@
+//! The incident book: folds events into one candidate per source, settles each second's
+//! events once event time moves on, keeps at most `max_active` candidates in memory, and
+//! reports every change a downstream tool or the store needs. No clock of its own: time comes
+//! from the events (`@timestamp`, else the receive time) or from an explicit `now`.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+
+use picket_parsers::{Action, Dataset, Event};
+
+use crate::candidate::{Candidate, Limits, Observation, Weight};
+use crate::config::{SensorConfig, nanos};
+use crate::distinct::{hash_bytes, hash_u128};
+use crate::evidence::EventRef;
+use crate::lifecycle::{BlockPolicy, State};
+use crate::noise::NoisePolicy;
+use crate::source::{Ignored, SourceKey, addr_bits, key_of};
+use crate::targets::TargetView;
+use crate::watch::Change;
+
+/// Counters of what the book did with the events it was given.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BookStats {
+    /// Events folded into a candidate.
+    pub folded: u64,
+    /// Events with no source address.
+    pub no_source: u64,
+    /// Events from loopback or unspecified sources.
+    pub loopback: u64,
+    /// Events from own networks.
+    pub own_network: u64,
+    /// Events of a host about itself.
+    pub self_report: u64,
+    /// Events older than the book's clock when they came (folded all the same).
+    pub late: u64,
+    /// Candidates moved out to the caller.
+    pub evicted: u64,
+    /// Unpublished entries dropped.
+    pub forgotten: u64,
+}
+
+/// `mark` on a source the book does not hold (restore it from the store first).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NotInBook(pub SourceKey);
+
+impl fmt::Display for NotInBook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "no candidate for {} in memory", self.0)
+    }
+}
+
+impl std::error::Error for NotInBook {}
+
+struct Entry {
+    candidate: Candidate,
+    /// Folded since the last settle.
+    dirty: bool,
+    /// Changed since the last `take_touched`.
+    touched: bool,
+}
+
+/// The incident book. See the crate documentation for how the receiver drives it.
+pub struct IncidentBook {
+    config: SensorConfig,
+    limits: Limits,
+    blocks: BlockPolicy,
+    noise: NoisePolicy,
+    exploit_categories: Vec<Vec<u8>>,
+    exploit_words: Vec<Vec<u8>>,
+    entries: HashMap<SourceKey, Entry>,
+    dirty: Vec<SourceKey>,
+    touched: Vec<SourceKey>,
+    clock: Option<i64>,
+    blocked: BTreeSet<(i64, SourceKey)>,
+    targets: TargetView,
+    ceiling: usize,
+    stats: BookStats,
+}
+
+impl IncidentBook {
+    /// An empty book. Bad values in `config` are clamped (check it with
+    /// [`SensorConfig::validate`] first to tell the user).
+    pub fn new(config: SensorConfig) -> IncidentBook {
+        let limits = Limits::of(&config);
+        let max_active = config.max_active.max(1);
+        let lower = |v: &Vec<String>| -> Vec<Vec<u8>> {
+            v.iter()
+                .filter(|s| !s.is_empty())
+                .map(|s| s.to_ascii_lowercase().into_bytes())
+                .collect()
+        };
+        IncidentBook {
+            blocks: BlockPolicy {
+                first: nanos(config.block_duration),
+                growth: i64::from(config.block_growth.max(1)),
+                max: nanos(config.block_max).max(nanos(config.block_duration)),
+            },
+            noise: NoisePolicy::new(config.noise.clone()),
+            exploit_categories: lower(&config.exploit_categories),
+            exploit_words: lower(&config.exploit_words),
+            entries: HashMap::new(),
+            dirty: Vec::new(),
+            touched: Vec::new(),
+            clock: None,
+            blocked: BTreeSet::new(),
+            targets: TargetView::new(nanos(config.target_window), config.max_targets),
+            ceiling: max_active.saturating_add((max_active / 8).max(1)),
+            stats: BookStats::default(),
+            limits,
+            config,
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &SensorConfig {
+        &self.config
+    }
+
+    /// The noise policy in use.
+    pub fn noise_policy(&self) -> &NoisePolicy {
+        &self.noise
+    }
+
+    /// What the book did so far.
+    pub fn stats(&self) -> BookStats {
+        self.stats
+    }
+
+    /// The latest event time seen (Unix ns).
+    pub fn clock(&self) -> Option<i64> {
+        self.clock
+    }
+
+    /// Candidates (and unpublished entries) in memory.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when the book holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The candidate of `key`, if in memory.
+    pub fn get(&self, key: &SourceKey) -> Option<&Candidate> {
+        self.entries.get(key).map(|e| &e.candidate)
+    }
+
+    /// Every candidate in memory, in no particular order.
+    pub fn candidates(&self) -> impl Iterator<Item = &Candidate> {
+        self.entries.values().map(|e| &e.candidate)
+    }
+
+    /// Every candidate in memory, sorted by key (for comparisons and listings).
+    pub fn snapshot(&self) -> Vec<&Candidate> {
+        let mut all: Vec<&Candidate> = self.candidates().collect();
+        all.sort_unstable_by_key(|c| c.key());
+        all
+    }
+
+    /// The by-destination view.
+    pub fn targets(&self) -> &TargetView {
+        &self.targets
+    }
+
+    /// The key an event would be folded under, or why it makes no candidate: the receiver
+    /// asks before `fold` so it can `restore` a stored candidate of that source first.
+    pub fn key_for(&self, event: &Event<'_>) -> Result<SourceKey, Ignored> {
+        key_of(
+            event,
+            &self.config.own_networks,
+            self.config.group_v4.min(32),
+            self.config.group_v6.min(128),
+        )
+    }
+
+    /// Folds one event. `received_ns` is the receive time (used when the line has no stamp),
+    /// `reference` the store's key of the event (kept with evidence lines). Changes are
+    /// appended to `changes`; they come when event time moves past a second's events (or on
+    /// [`IncidentBook::settle`]), never half-way through one.
+    pub fn fold(
+        &mut self,
+        event: &Event<'_>,
+        received_ns: i64,
+        reference: EventRef,
+        changes: &mut Vec<Change>,
+    ) {
+        let key = match self.key_for(event) {
+            Ok(key) => key,
+            Err(why) => {
+                let counter = match why {
+                    Ignored::NoSource => &mut self.stats.no_source,
+                    Ignored::Loopback => &mut self.stats.loopback,
+                    Ignored::OwnNetwork => &mut self.stats.own_network,
+                    Ignored::SelfReport => &mut self.stats.self_report,
+                };
+                *counter += 1;
+                return;
+            }
+        };
+        let time = event_time(event, received_ns);
+        self.advance_to(time, changes);
+        if self.clock.is_some_and(|c| time < c) {
+            self.stats.late += 1;
+        }
+        self.stats.folded += 1;
+
+        let d = &event.details;
+        let exploit = self.is_exploit(event);
+        let weight = self.weigh(event, exploit);
+        let reporter = event.header.hostname;
+        let host = match (d.destination.ip, reporter) {
+            (Some(ip), _) => Some(hash_u128(addr_bits(ip))),
+            (None, Some(name)) => Some(hash_bytes(name) ^ 1),
+            (None, None) => None,
+        };
+        let obs = Observation {
+            time,
+            reference,
+            line: event.original,
+            dataset: event.dataset,
+            action: d.action,
+            reporter,
+            signature: d.rule.name.or(d.rule.id),
+            host,
+            port: d.destination.port,
+            priority: d.priority,
+            exploit,
+            failure: matches!(
+                d.action,
+                Some(Action::LoginFailed | Action::ConnectionRefused | Action::ServiceFail)
+            ),
+            weight,
+        };
+
+        if !self.entries.contains_key(&key) && self.entries.len() >= self.ceiling {
+            // A flood of new sources within one second: bound first, order second.
+            self.settle_dirty(changes);
+            self.evict(changes);
+        }
+        let limits = &self.limits;
+        let entry = self.entries.entry(key).or_insert_with(|| Entry {
+            candidate: Candidate::new(key, time, limits),
+            dirty: false,
+            touched: false,
+        });
+        let signal = entry.candidate.observe(&obs, limits);
+        if !entry.dirty {
+            entry.dirty = true;
+            self.dirty.push(key);
+        }
+        if !entry.touched {
+            entry.touched = true;
+            self.touched.push(key);
+        }
+        if signal {
+            self.targets
+                .observe(d.destination.ip, reporter, d.destination.port, key.addr(), time);
+            if self.targets.overfull() {
+                self.targets.trim();
+            }
+        }
+    }
+
+    /// Settles everything folded so far: class, score, lifecycle, changes; then bounds the
+    /// book. Call it at the end of an import or rebuild, or when the receiver publishes; a
+    /// settle in the middle of one second's events makes the result depend on where the cut
+    /// fell, so the live path leaves it to `fold`.
+    pub fn settle(&mut self, changes: &mut Vec<Change>) {
+        self.settle_dirty(changes);
+        self.evict(changes);
+        self.targets.trim();
+    }
+
+    /// Ends the blocks that expired by `now` (Unix ns), without moving the book's clock.
+    pub fn expire(&mut self, now: i64, changes: &mut Vec<Change>) {
+        while let Some(&(until, key)) = self.blocked.first() {
+            if until > now {
+                break;
+            }
+            self.blocked.pop_first();
+            if let Some(entry) = self.entries.get_mut(&key)
+                && entry.candidate.expire_block(now, changes)
+                && !entry.touched
+            {
+                entry.touched = true;
+                self.touched.push(key);
+            }
+        }
+    }
+
+    /// Sets the state of `key` by hand (`picket mark`), appending to its history who did it,
+    /// when, and why. `blocked` starts a block (longer for each block of the same source).
+    pub fn mark(
+        &mut self,
+        key: &SourceKey,
+        state: State,
+        note: &str,
+        who: &str,
+        at: i64,
+        changes: &mut Vec<Change>,
+    ) -> Result<(), NotInBook> {
+        let entry = self.entries.get_mut(key).ok_or(NotInBook(*key))?;
+        if let Some(block) = entry.candidate.block() {
+            self.blocked.remove(&(block.until, *key));
+        }
+        entry.candidate.mark(state, note, who, at, &self.blocks, changes);
+        if let Some(block) = entry.candidate.block() {
+            self.blocked.insert((block.until, *key));
+        }
+        if !entry.touched {
+            entry.touched = true;
+            self.touched.push(*key);
+        }
+        Ok(())
+    }
+
+    /// Puts a stored candidate back (its source showed up again, or the receiver starts and
+    /// loads the active ones). Merged into the one in memory if there is one.
+    pub fn restore(&mut self, candidate: Candidate, changes: &mut Vec<Change>) {
+        let key = candidate.key();
+        if !self.entries.contains_key(&key) && self.entries.len() >= self.ceiling {
+            self.settle_dirty(changes);
+            self.evict(changes);
+        }
+        let entry = match self.entries.entry(key) {
+            std::collections::hash_map::Entry::Occupied(o) => {
+                let e = o.into_mut();
+                if let Some(block) = e.candidate.block() {
+                    self.blocked.remove(&(block.until, key));
+                }
+                e.candidate.merge(&candidate);
+                e
+            }
+            std::collections::hash_map::Entry::Vacant(v) => v.insert(Entry {
+                candidate,
+                dirty: false,
+                touched: false,
+            }),
+        };
+        if let Some(block) = entry.candidate.block() {
+            self.blocked.insert((block.until, key));
+        }
+        if !entry.dirty {
+            entry.dirty = true;
+            self.dirty.push(key);
+        }
+        if !entry.touched {
+            entry.touched = true;
+            self.touched.push(key);
+        }
+    }
+
+    /// The sources whose candidates changed since the last call, sorted: what the receiver
+    /// encodes into the store's `incidents` tree with the batch that changed them.
+    pub fn take_touched(&mut self) -> Vec<SourceKey> {
+        let mut keys = std::mem::take(&mut self.touched);
+        keys.retain(|k| match self.entries.get_mut(k) {
+            Some(e) => {
+                e.touched = false;
+                true
+            }
+            None => false,
+        });
+        keys.sort_unstable();
+        keys
+    }
+
+    // ---- internals ----
+
+    fn advance_to(&mut self, time: i64, changes: &mut Vec<Change>) {
+        if self.clock.is_some_and(|c| time <= c) {
+            return;
+        }
+        if self.clock.is_some() {
+            self.settle(changes);
+        }
+        self.clock = Some(time);
+        self.expire(time, changes);
+    }
+
+    fn settle_dirty(&mut self, changes: &mut Vec<Change>) {
+        let mut keys = std::mem::take(&mut self.dirty);
+        keys.sort_unstable();
+        let at = self.clock.unwrap_or(0);
+        for key in &keys {
+            if let Some(entry) = self.entries.get_mut(key) {
+                entry.dirty = false;
+                entry.candidate.evaluate(&self.limits, at, changes);
+            }
+        }
+        keys.clear();
+        self.dirty = keys;
+    }
+
+    /// Moves the lowest-ranked candidates out once over `max_active`, down to 15/16 of it.
+    /// Rank: unpublished first, then not being handled (new, closed), then lowest score,
+    /// least recently seen, and key.
+    fn evict(&mut self, changes: &mut Vec<Change>) {
+        let max_active = self.config.max_active.max(1);
+        if self.entries.len() <= max_active {
+            return;
+        }
+        let keep = (max_active - max_active / 16).max(1);
+        let drop = self.entries.len().saturating_sub(keep);
+        let mut ranks: Vec<(bool, bool, u32, i64, SourceKey)> = self
+            .entries
+            .values()
+            .map(|e| {
+                let c = &e.candidate;
+                let handled = matches!(
+                    c.state(),
+                    State::Reported | State::Repeated | State::Blocked
+                );
+                (c.is_published(), handled, c.score(), c.last_seen(), c.key())
+            })
+            .collect();
+        if drop < ranks.len() {
+            ranks.select_nth_unstable(drop);
+        }
+        ranks.truncate(drop);
+        ranks.sort_unstable();
+        for (_, _, _, _, key) in ranks {
+            let Some(entry) = self.entries.remove(&key) else {
+                continue;
+            };
+            let candidate = entry.candidate;
+            if let Some(block) = candidate.block() {
+                self.blocked.remove(&(block.until, key));
+            }
+            if candidate.is_published() {
+                self.stats.evicted += 1;
+                changes.push(Change::Evicted(Box::new(candidate)));
+            } else {
+                self.stats.forgotten += 1;
+                changes.push(Change::Forgotten { key });
+            }
+        }
+    }
+
+    fn is_exploit(&self, event: &Event<'_>) -> bool {
+        let d = &event.details;
+        if d.action != Some(Action::IdsAlert) && d.priority.is_none() {
+            return false;
+        }
+        if d.priority.is_some_and(|p| p <= self.config.exploit_priority) {
+            return true;
+        }
+        if let Some(category) = d.rule.category {
+            let category = trim(category);
+            if self
+                .exploit_categories
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case(category))
+            {
+                return true;
+            }
+            if self.exploit_words.iter().any(|w| contains_ci(category, w)) {
+                return true;
+            }
+        }
+        d.rule
+            .name
+            .is_some_and(|name| self.exploit_words.iter().any(|w| contains_ci(name, w)))
+    }
+
+    fn weigh(&self, event: &Event<'_>, exploit: bool) -> Weight {
+        match event.details.action {
+            Some(
+                Action::ConnectionAccepted
+                | Action::AclPermitted
+                | Action::ServiceStart
+                | Action::ServiceExit
+                | Action::LoginSucceeded,
+            ) => return Weight::Benign,
+            // A line with a source but no action is a logged packet for the packet families,
+            // and session chatter (`Connection closed by`) for the others.
+            None if !matches!(
+                event.dataset,
+                Dataset::Iptables
+                    | Dataset::CiscoAcl
+                    | Dataset::LogInVain
+                    | Dataset::Portsentry
+                    | Dataset::Snort
+            ) =>
+            {
+                return Weight::Benign;
+            }
+            _ => {}
+        }
+        match self.noise.classify(event, exploit) {
+            Some(rule) => Weight::Noise(rule),
+            None => Weight::Signal,
+        }
+    }
+}
+
+/// `@timestamp` in Unix ns: the line's own stamp, else the receive time.
+pub fn event_time(event: &Event<'_>, received_ns: i64) -> i64 {
+    event.header.timestamp.map_or(received_ns, |t| {
+        let ns = t.as_nanos();
+        i64::try_from(ns).unwrap_or(if ns < 0 { i64::MIN } else { i64::MAX })
+    })
+}
+
+fn trim(bytes: &[u8]) -> &[u8] {
+    let start = bytes.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
+    bytes.get(start..end).unwrap_or_default()
+}
+
+/// Case-insensitive substring test (`needle` already lower-case).
+fn contains_ci(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty()
+        && haystack
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+}

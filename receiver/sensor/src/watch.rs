@@ -1,0 +1,120 @@
+//! The changes the book reports: what a downstream `watch` stream needs (created, class
+//! changed, score crossed a step, state changed, block added or ended) and what the receiver
+//! must persist or drop (a candidate moved out of memory, an unpublished entry forgotten).
+
+use crate::candidate::{Candidate, Class};
+use crate::lifecycle::State;
+use crate::source::SourceKey;
+
+/// One change to a candidate. Times are Unix ns of event time (or the `now` given).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// It became a candidate (its first signal was settled).
+    Created {
+        /// The source.
+        key: SourceKey,
+        /// Its class then.
+        class: Class,
+        /// Its score then.
+        score: u32,
+        /// When.
+        at: i64,
+    },
+    /// Its class changed (classes only move towards the more severe).
+    ClassChanged {
+        /// The source.
+        key: SourceKey,
+        /// The class before.
+        from: Class,
+        /// The class now.
+        to: Class,
+        /// When.
+        at: i64,
+    },
+    /// Its score rose across a configured step (the highest one crossed).
+    ScoreCrossed {
+        /// The source.
+        key: SourceKey,
+        /// The step crossed.
+        step: u32,
+        /// The score now.
+        score: u32,
+        /// When.
+        at: i64,
+    },
+    /// Its state changed, by hand or automatically.
+    StateChanged {
+        /// The source.
+        key: SourceKey,
+        /// The state before.
+        from: State,
+        /// The state now.
+        to: State,
+        /// When.
+        at: i64,
+    },
+    /// A block started.
+    BlockAdded {
+        /// The source.
+        key: SourceKey,
+        /// Start, Unix ns.
+        since: i64,
+        /// Expiry, Unix ns.
+        until: i64,
+    },
+    /// A block ended: it expired, or the state was changed by hand.
+    BlockEnded {
+        /// The source.
+        key: SourceKey,
+        /// When.
+        at: i64,
+        /// True when it ran out, false when lifted by hand.
+        expired: bool,
+    },
+    /// Moved out of memory to keep the book bounded: the receiver writes it to the store and
+    /// hands it back with `IncidentBook::restore` when its source shows up again.
+    Evicted(Box<Candidate>),
+    /// An entry that never became a candidate (noise or benign events only) was dropped to
+    /// keep the book bounded; nothing to persist.
+    Forgotten {
+        /// The source.
+        key: SourceKey,
+    },
+}
+
+impl Change {
+    /// The source the change is about.
+    pub fn key(&self) -> SourceKey {
+        match self {
+            Change::Created { key, .. }
+            | Change::ClassChanged { key, .. }
+            | Change::ScoreCrossed { key, .. }
+            | Change::StateChanged { key, .. }
+            | Change::BlockAdded { key, .. }
+            | Change::BlockEnded { key, .. }
+            | Change::Forgotten { key } => *key,
+            Change::Evicted(c) => c.key(),
+        }
+    }
+
+    /// The name of the change kind (`created`, `class`, `score`, `state`, `block`, `unblock`,
+    /// `evicted`, `forgotten`), for the wire.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Change::Created { .. } => "created",
+            Change::ClassChanged { .. } => "class",
+            Change::ScoreCrossed { .. } => "score",
+            Change::StateChanged { .. } => "state",
+            Change::BlockAdded { .. } => "block",
+            Change::BlockEnded { .. } => "unblock",
+            Change::Evicted(_) => "evicted",
+            Change::Forgotten { .. } => "forgotten",
+        }
+    }
+
+    /// Whether a `watch` subscriber should see it (evictions and forgotten entries are
+    /// bookkeeping between the book and the store).
+    pub fn is_published(&self) -> bool {
+        !matches!(self, Change::Evicted(_) | Change::Forgotten { .. })
+    }
+}
