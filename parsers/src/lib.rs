@@ -28,8 +28,14 @@ pub mod time;
 mod testing;
 
 pub use context::ParseContext;
+pub use event::SLICE_FIELDS;
 pub use event::{Action, Dataset, Details, Endpoint, Event, Rule, Transport};
+pub use families::{FAMILIES, Family};
 pub use header::Header;
+pub use header::parse as parse_header;
+pub use header::timestamp::iso as iso_timestamp;
 pub use json::write_event;
+pub use lex::{find, to_ipv6};
 pub use line::parse_line;
 pub use time::Timestamp;
+pub use time::{CivilTime, civil_from_days, days_from_civil};

@@ -3,10 +3,17 @@
 //! `user@host` from ident, or `name (address)` (libwrap inside sshd); and the two warnings
 //! that name a peer (`can't verify hostname`, `host name/address mismatch`).
 
+use nom::Parser;
+use nom::branch::alt;
+use nom::bytes::complete::take_till;
+use nom::character::complete::one_of;
+use nom::combinator::{cut, map_opt, opt, peek, verify};
+use nom::sequence::{preceded, terminated};
+
 use super::Family;
 use crate::event::{Action, Dataset, Details, Endpoint};
 use crate::header::Header;
-use crate::lex::{Peer, after, split_word, to_ip, to_peer};
+use crate::lex::{Peer, Res, blanks, fail, lit, past, to_ip, to_peer, token};
 
 /// Registry entry.
 pub const FAMILY: Family = Family {
@@ -17,13 +24,11 @@ pub const FAMILY: Family = Family {
     parse,
 };
 
-/// Reads `PEER [(ADDR)]` into the source endpoint and ident user.
-fn peer(i: &[u8]) -> Option<(Endpoint<'_>, Option<&[u8]>)> {
-    let (tok, rest) = split_word(i);
+/// `[USER@]HOST`, where HOST is an address, a name or `unknown`, then an optional ` (ADDR)`.
+#[inline(always)]
+fn peer(i: &[u8]) -> Res<'_, (Endpoint<'_>, Option<&[u8]>)> {
     // postfix and others write `name[addr]`: not a TCP wrappers line.
-    if tok.contains(&b'[') {
-        return None;
-    }
+    let (i, tok) = verify(token, |t: &[u8]| !t.contains(&b'[')).parse(i)?;
     let (user, host) = match memchr::memrchr(b'@', tok) {
         Some(at) => (
             tok.get(..at).filter(|u| !u.is_empty()),
@@ -36,66 +41,83 @@ fn peer(i: &[u8]) -> Option<(Endpoint<'_>, Option<&[u8]>)> {
         Some(Peer::Ip(a)) => ep.ip = Some(a),
         Some(Peer::Name(n)) => ep.domain = Some(n),
         None if host.eq_ignore_ascii_case(b"unknown") => {}
-        None => return None,
+        None => return fail(),
     }
-    let rest = crate::lex::skip_spaces(rest);
-    if let Some(inner) = rest.strip_prefix(b"(") {
-        let (tok, _) = split_word(inner);
-        if let Some(a) = tok.strip_suffix(b")").and_then(to_ip) {
-            ep.ip = Some(a);
-        }
+    // libwrap inside sshd: `name (addr)`; a token that is no `(ADDR)` is left alone.
+    let (i, paren) = preceded(blanks, opt(preceded(lit(b"("), token))).parse(i)?;
+    if let Some(a) = paren.and_then(|t| t.strip_suffix(b")")).and_then(to_ip) {
+        ep.ip = Some(a);
     }
-    Some((ep, user))
+    Ok((i, (ep, user)))
 }
 
-/// The two libwrap warnings that name a peer.
-fn warning(m: &[u8]) -> Option<Details<'_>> {
-    if let Some(r) = m.strip_prefix(b"warning: can't verify hostname: getaddrinfo(") {
-        let end = memchr::memchr2(b',', b')', r)?;
-        let name = r.get(..end)?;
-        let mut d = Details::default();
-        match to_peer(name)? {
-            Peer::Ip(a) => d.source.ip = Some(a),
-            Peer::Name(n) => d.source.domain = Some(n),
-        }
-        return Some(d);
+/// `refused connect from PEER` and `connect from PEER`.
+fn connection<'a>(
+    opening: &'static [u8],
+) -> impl Parser<&'a [u8], Output = (Endpoint<'a>, Option<&'a [u8]>), Error = ()> {
+    preceded((lit(opening), blanks), peer)
+}
+
+/// A name-or-address token read as an endpoint.
+fn source(tok: &[u8]) -> Option<Endpoint<'_>> {
+    let mut ep = Endpoint::default();
+    match to_peer(tok)? {
+        Peer::Ip(a) => ep.ip = Some(a),
+        Peer::Name(n) => ep.domain = Some(n),
     }
-    // libwrap writes the mismatch right after `warning: `, so that is tried before a search
-    // (the needle starts with `h`, which `warning: ` lacks: no match straddles the prefix).
-    const MISMATCH: &[u8] = b"host name/address mismatch: ";
-    let w = m.strip_prefix(b"warning: ")?;
-    let r = after(w, MISMATCH)?;
-    let (addr, rest) = split_word(r);
-    let mut d = Details::default();
-    d.source.ip = Some(to_ip(addr)?);
-    let rest = crate::lex::skip_spaces(rest);
-    let (name, _) = split_word(crate::lex::skip_spaces(
-        rest.strip_prefix(b"!=").unwrap_or(rest),
-    ));
-    if let Some(Peer::Name(n)) = to_peer(name) {
-        d.source.domain = Some(n);
-    }
-    Some(d)
+    Some(ep)
+}
+
+/// The two libwrap warnings that name a peer:
+/// `warning: can't verify hostname: getaddrinfo(PEER, …)` and
+/// `warning: … host name/address mismatch: ADDR != NAME`.
+fn warning(i: &[u8]) -> Res<'_, Endpoint<'_>> {
+    // Once the getaddrinfo opening matched, its peer must read (`cut`): no other form is tried.
+    let getaddrinfo = preceded(
+        lit(b"warning: can't verify hostname: getaddrinfo("),
+        cut(map_opt(
+            terminated(take_till(|b| b == b',' || b == b')'), peek(one_of(",)"))),
+            source,
+        )),
+    );
+    // libwrap writes the mismatch right after `warning: `, and the needle starts with `h`,
+    // which `warning: ` lacks: no match straddles the prefix.
+    let mismatch = (
+        preceded(
+            (lit(b"warning: "), past(b"host name/address mismatch: ")),
+            map_opt(token, to_ip),
+        ),
+        preceded((blanks, opt(lit(b"!=")), blanks), token),
+    )
+        .map(|(addr, name)| Endpoint {
+            ip: Some(addr),
+            domain: match to_peer(name) {
+                Some(Peer::Name(n)) => Some(n),
+                _ => None,
+            },
+            port: None,
+        });
+    alt((getaddrinfo, mismatch)).parse(i)
 }
 
 /// Parses a TCP wrappers message.
 pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
     let m = h.message;
     // This runs on every line whatever its tag: the forms start with distinct bytes, so one
-    // byte picks the only comparison worth making and turns most lines away.
-    let (action, rest) = match m.first() {
+    // byte picks the only grammar worth trying and turns most lines away.
+    // The grammars return the few fields they read; the details are built once, here.
+    let (action, (source, user)) = match m.first() {
         Some(b'r') => (
             Some(Action::ConnectionRefused),
-            m.strip_prefix(b"refused connect from ")?,
+            connection(b"refused connect from ").parse(m).ok()?.1,
         ),
         Some(b'c') => (
             Some(Action::ConnectionAccepted),
-            m.strip_prefix(b"connect from ")?,
+            connection(b"connect from ").parse(m).ok()?.1,
         ),
-        Some(b'w') => return warning(m),
+        Some(b'w') => (None, (warning(m).ok()?.1, None)),
         _ => return None,
     };
-    let (source, user) = peer(crate::lex::skip_spaces(rest))?;
     Some(Details {
         action,
         source,

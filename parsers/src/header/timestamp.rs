@@ -11,10 +11,12 @@ use nom::{IResult, Parser};
 use crate::lex::Input;
 use crate::time::CivilTime;
 
+#[cfg(test)]
 const MONTHS: [&[u8; 3]; 12] = [
     b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov", b"dec",
 ];
 
+#[cfg(test)]
 fn month(i: Input<'_>) -> IResult<Input<'_>, u32> {
     map_opt(
         take_while_m_n(3, 3, |b: u8| b.is_ascii_alphabetic()),
@@ -133,7 +135,9 @@ fn cisco_zone(i: Input<'_>) -> IResult<Input<'_>, Option<i32>> {
     Ok((rest, offset))
 }
 
-/// BSD stamp: `[*|.]Mmm dd [yyyy] hh:mm:ss[.frac][ ZONE:]`.
+/// BSD stamp: `[*|.]Mmm dd [yyyy] hh:mm:ss[.frac][ ZONE:]`: the reference grammar that the
+/// hand readers ([`bsd_fast`], [`bsd_exact`]) are property-tested against.
+#[cfg(test)]
 pub fn bsd(i: Input<'_>) -> IResult<Input<'_>, CivilTime> {
     let (i, _) = opt(one_of("*.")).parse(i)?;
     let (i, month) = month(i)?;
