@@ -216,6 +216,7 @@ pub struct Candidate {
     pub(crate) datasets: u16,
     pub(crate) reporters: Vec<Vec<u8>>,
     pub(crate) reporters_more: bool,
+    /// Sorted by name.
     pub(crate) signatures: Vec<(Vec<u8>, u64)>,
     pub(crate) signatures_other: u64,
     /// Counts by action code; index 0 = no action.
@@ -388,7 +389,7 @@ impl Candidate {
         &self.evidence
     }
     /// Events per activity bucket (bucket index = time / activity_bucket), oldest first.
-    pub fn activity(&self) -> Vec<(i64, u32)> {
+    pub fn activity(&self) -> &[(i64, u32)] {
         self.activity.buckets()
     }
     /// The noise rules its events matched.
@@ -510,12 +511,19 @@ impl Candidate {
 
     fn add_signature(&mut self, name: &[u8]) {
         let name = name.get(..NAME_MAX).unwrap_or(name);
-        if let Some(entry) = self.signatures.iter_mut().find(|(n, _)| n == name) {
-            entry.1 = entry.1.saturating_add(1);
-        } else if self.signatures.len() < SIGNATURES_OPEN {
-            self.signatures.push((name.to_vec(), 1));
-        } else {
-            self.signatures_other = self.signatures_other.saturating_add(1);
+        match self
+            .signatures
+            .binary_search_by(|(n, _)| n.as_slice().cmp(name))
+        {
+            Ok(at) => {
+                if let Some(entry) = self.signatures.get_mut(at) {
+                    entry.1 = entry.1.saturating_add(1);
+                }
+            }
+            Err(at) if self.signatures.len() < SIGNATURES_OPEN => {
+                self.signatures.insert(at, (name.to_vec(), 1));
+            }
+            Err(_) => self.signatures_other = self.signatures_other.saturating_add(1),
         }
     }
 
@@ -692,6 +700,7 @@ impl Candidate {
             .map_or(0, |rest| rest.iter().map(|(_, c)| *c).sum());
         self.signatures_other = self.signatures_other.saturating_add(dropped);
         self.signatures.truncate(TOP_SIGNATURES);
+        self.signatures.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     }
 
     /// Adds everything `other` knows about the same source (a stored copy coming back).
@@ -730,10 +739,13 @@ impl Candidate {
         }
         self.reporters_more |= other.reporters_more;
         for (name, count) in &other.signatures {
-            if let Some(entry) = self.signatures.iter_mut().find(|(n, _)| n == name) {
-                entry.1 = entry.1.saturating_add(*count);
-            } else {
-                self.signatures.push((name.clone(), *count));
+            match self.signatures.binary_search_by(|(n, _)| n.cmp(name)) {
+                Ok(at) => {
+                    if let Some(entry) = self.signatures.get_mut(at) {
+                        entry.1 = entry.1.saturating_add(*count);
+                    }
+                }
+                Err(at) => self.signatures.insert(at, (name.clone(), *count)),
             }
         }
         self.signatures_other = self.signatures_other.saturating_add(other.signatures_other);

@@ -229,10 +229,10 @@ pub fn decode_candidate(bytes: &[u8]) -> Result<Candidate, DecodeError> {
     for _ in 0..n {
         let name = r.bytes()?.to_vec();
         let count = r.u64()?;
-        if signatures.iter().any(|(s, _)| *s == name) {
-            return Err(DecodeError::Invalid("signature list"));
+        match signatures.binary_search_by(|(s, _)| s.cmp(&name)) {
+            Ok(_) => return Err(DecodeError::Invalid("signature list")),
+            Err(at) => signatures.insert(at, (name, count)),
         }
-        signatures.push((name, count));
     }
     let signatures_other = r.u64()?;
     let mut actions = [0u64; 14];
@@ -391,8 +391,8 @@ impl Writer<'_> {
         let all = b.buckets();
         self.u64(all.len() as u64);
         for (index, count) in all {
-            self.i64(index);
-            self.u64(u64::from(count));
+            self.i64(*index);
+            self.u64(u64::from(*count));
         }
     }
 }

@@ -203,29 +203,38 @@ impl<K: Ord + Copy> RecentKeys<K> {
         self.cap
     }
 
-    /// The kept (key, latest time) pairs, in no particular order.
+    /// The kept (key, latest time) pairs, by key.
     pub fn entries(&self) -> &[(K, i64)] {
         &self.entries
     }
 
     /// Notes `key` seen at `time`.
     pub fn observe(&mut self, key: K, time: i64) {
-        if let Some(entry) = self.entries.iter_mut().find(|(k, _)| *k == key) {
-            entry.1 = entry.1.max(time);
-            return;
-        }
+        let at = match self.entries.binary_search_by(|(k, _)| k.cmp(&key)) {
+            Ok(at) => {
+                if let Some(entry) = self.entries.get_mut(at) {
+                    entry.1 = entry.1.max(time);
+                }
+                return;
+            }
+            Err(at) => at,
+        };
         if self.entries.len() < self.cap {
-            self.entries.push((key, time));
+            self.entries.insert(at, (key, time));
             return;
         }
         let oldest = self
             .entries
-            .iter_mut()
-            .min_by(|a, b| (a.1, a.0).cmp(&(b.1, b.0)));
-        if let Some(oldest) = oldest
-            && (time, key) > (oldest.1, oldest.0)
+            .iter()
+            .enumerate()
+            .min_by(|(_, a), (_, b)| (a.1, a.0).cmp(&(b.1, b.0)))
+            .map(|(i, e)| (i, *e));
+        if let Some((i, (k, t))) = oldest
+            && (time, key) > (t, k)
         {
-            *oldest = (key, time);
+            self.entries.remove(i);
+            let at = self.entries.partition_point(|(k, _)| *k < key);
+            self.entries.insert(at, (key, time));
         }
     }
 
@@ -291,7 +300,7 @@ impl LatestTimes {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BucketCounts {
     cap: usize,
-    /// (bucket index, count), in no particular order.
+    /// (bucket index, count), oldest bucket first.
     buckets: Vec<(i64, u32)>,
 }
 
@@ -318,27 +327,27 @@ impl BucketCounts {
     }
 
     /// (bucket index, count) pairs, oldest bucket first.
-    pub fn buckets(&self) -> Vec<(i64, u32)> {
-        let mut out = self.buckets.clone();
-        out.sort_unstable();
-        out
+    pub fn buckets(&self) -> &[(i64, u32)] {
+        &self.buckets
     }
 
     /// Adds `count` events to bucket `index`; a bucket older than all kept ones is dropped
     /// when the table is full.
     pub fn add(&mut self, index: i64, count: u32) {
-        if let Some(b) = self.buckets.iter_mut().find(|(i, _)| *i == index) {
-            b.1 = b.1.saturating_add(count);
-            return;
-        }
+        let at = match self.buckets.binary_search_by_key(&index, |(i, _)| *i) {
+            Ok(at) => {
+                if let Some(b) = self.buckets.get_mut(at) {
+                    b.1 = b.1.saturating_add(count);
+                }
+                return;
+            }
+            Err(at) => at,
+        };
         if self.buckets.len() < self.cap {
-            self.buckets.push((index, count));
-            return;
-        }
-        if let Some(oldest) = self.buckets.iter_mut().min_by_key(|(i, _)| *i)
-            && index > oldest.0
-        {
-            *oldest = (index, count);
+            self.buckets.insert(at, (index, count));
+        } else if at > 0 {
+            self.buckets.insert(at, (index, count));
+            self.buckets.remove(0);
         }
     }
 
@@ -403,9 +412,7 @@ mod tests {
         for (k, t) in [(1u16, 10), (2, 20), (3, 30), (4, 40), (1, 50)] {
             r.observe(k, t);
         }
-        let mut e = r.entries().to_vec();
-        e.sort_unstable();
-        assert_eq!(e, vec![(1, 50), (3, 30), (4, 40)]);
+        assert_eq!(r.entries(), &[(1, 50), (3, 30), (4, 40)]);
         assert_eq!(r.count_since(35), 2);
     }
 
@@ -425,7 +432,7 @@ mod tests {
         for i in [1, 2, 2, 3, 1] {
             b.add(i, 1);
         }
-        assert_eq!(b.buckets(), vec![(2, 2), (3, 1)]);
+        assert_eq!(b.buckets(), &[(2, 2), (3, 1)]);
         assert_eq!(b.sum_since(3), 1);
     }
 }
