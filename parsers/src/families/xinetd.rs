@@ -2,10 +2,15 @@
 //! `FAIL: SERVICE REASON from=ADDR`, `libwrap refused connection to SERVICE (libwrap=DAEMON)
 //! from ADDR`, and the lines that name no peer (`USERID:`, `Deactivating service …`).
 
+use nom::Parser;
+use nom::branch::alt;
+use nom::combinator::verify;
+use nom::sequence::preceded;
+
 use super::Family;
 use crate::event::{Action, Dataset, Details, Endpoint};
 use crate::header::Header;
-use crate::lex::{Peer, after, skip_spaces, split_word, to_peer, value_of};
+use crate::lex::{Peer, Res, blanks, lit, past, skip_spaces, to_peer, token, value_of};
 
 /// Registry entry.
 pub const FAMILY: Family = Family {
@@ -64,20 +69,49 @@ fn strip_file_stamp(m: &[u8]) -> &[u8] {
     }
 }
 
+/// `libwrap refused connection to SERVICE (libwrap=DAEMON) from ADDR`: the service and peer.
+fn libwrap(i: &[u8]) -> Res<'_, (&[u8], &[u8])> {
+    (
+        preceded((lit(b"libwrap refused connection to "), blanks), token),
+        preceded((past(b" from "), blanks), token),
+    )
+        .parse(i)
+}
+
+/// `USERID: SERVICE …` and `Deactivating service SERVICE`: the service.
+fn no_peer(i: &[u8]) -> Res<'_, &[u8]> {
+    preceded(
+        (
+            alt((lit(b"USERID:"), lit(b"Deactivating service "))),
+            blanks,
+        ),
+        token,
+    )
+    .parse(i)
+}
+
+/// `START:`, `EXIT:` or `FAIL:`, then a service word (no `=` in it); the output is the service,
+/// the rest is the key=value pairs or the reason.
+fn service_line<'a>(
+    opening: &'static [u8],
+) -> impl Parser<&'a [u8], Output = &'a [u8], Error = ()> {
+    preceded(
+        (lit(opening), blanks),
+        verify(token, |s: &[u8]| !s.is_empty() && !s.contains(&b'=')),
+    )
+}
+
 /// Parses an xinetd message.
 pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
     let m = strip_file_stamp(h.message);
     // Tried on every untagged line (router lines above all): the six forms start with distinct
-    // bytes, so one byte picks the only comparison worth making and turns the rest away.
-    let (action, body) = match m.first() {
-        Some(b'S') => (Action::ServiceStart, m.strip_prefix(b"START:")?),
-        Some(b'E') => (Action::ServiceExit, m.strip_prefix(b"EXIT:")?),
-        Some(b'F') => (Action::ServiceFail, m.strip_prefix(b"FAIL:")?),
+    // bytes, so one byte picks the only grammar worth trying and turns the rest away.
+    let (action, opening) = match m.first() {
+        Some(b'S') => (Action::ServiceStart, &b"START:"[..]),
+        Some(b'E') => (Action::ServiceExit, &b"EXIT:"[..]),
+        Some(b'F') => (Action::ServiceFail, &b"FAIL:"[..]),
         Some(b'l') => {
-            let r = m.strip_prefix(b"libwrap refused connection to ")?;
-            let (svc, rest) = split_word(skip_spaces(r));
-            let from = after(rest, b" from ")?;
-            let (tok, _) = split_word(skip_spaces(from));
+            let (svc, tok) = libwrap(m).ok()?.1;
             return Some(Details {
                 action: Some(Action::ConnectionRefused),
                 service: Some(svc).filter(|s| !s.is_empty()),
@@ -86,10 +120,7 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
             });
         }
         Some(b'U' | b'D') => {
-            let r = m
-                .strip_prefix(b"USERID:")
-                .or_else(|| m.strip_prefix(b"Deactivating service "))?;
-            let (svc, _) = split_word(skip_spaces(r));
+            let svc = no_peer(m).ok()?.1;
             return Some(Details {
                 service: Some(svc).filter(|s| !s.is_empty()),
                 ..Details::default()
@@ -98,10 +129,7 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
         _ => return None,
     };
     // The body must look like xinetd's: a service word, then key=value pairs or a reason.
-    let (svc, rest) = split_word(skip_spaces(body));
-    if svc.is_empty() || svc.contains(&b'=') {
-        return None;
-    }
+    let (rest, svc) = service_line(opening).parse(m).ok()?;
     let mut d = Details {
         action: Some(action),
         service: Some(svc),
