@@ -119,6 +119,13 @@ pub struct QuerySection {
 }
 
 impl FileConfig {
+    /// The data directory: the flag, else the file's `data`, else `picket-data`.
+    pub fn data_dir(&self, flag: Option<&Path>) -> PathBuf {
+        flag.map(Path::to_path_buf)
+            .or_else(|| self.data.clone())
+            .unwrap_or_else(|| PathBuf::from("picket-data"))
+    }
+
     /// Reads and checks a file.
     pub fn load(path: &Path) -> Result<FileConfig, Error> {
         let text = std::fs::read_to_string(path).map_err(|source| Error::File {

@@ -78,7 +78,7 @@ pub fn parse_time(s: &str, now_ns: u64) -> Result<u64, String> {
         let ago = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
         return Ok(now_ns.saturating_sub(ago));
     }
-    match picket_parsers::header::timestamp::iso(s.as_bytes()) {
+    match picket_parsers::iso_timestamp(s.as_bytes()) {
         Ok((b"", t)) => {
             let ts = t.resolve(0, 0);
             u64::try_from(ts.as_nanos()).map_err(|_| format!("{s:?} is before 1970"))

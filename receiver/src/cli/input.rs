@@ -11,7 +11,7 @@ use std::time::SystemTime;
 
 use clap::Args;
 use flate2::bufread::MultiGzDecoder;
-use picket_parsers::time::days_from_civil;
+use picket_parsers::days_from_civil;
 use picket_parsers::{ParseContext, Timestamp};
 
 use crate::error::Error;

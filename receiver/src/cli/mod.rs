@@ -115,11 +115,7 @@ pub fn main() -> ExitCode {
         },
         None => crate::config::FileConfig::default(),
     };
-    let data = cli
-        .data
-        .clone()
-        .or_else(|| file.data.clone())
-        .unwrap_or_else(|| PathBuf::from("picket-data"));
+    let data = file.data_dir(cli.data.as_deref());
     let result = match cli.command {
         Command::Serve(args) => serve(data, &file, &args).map(|()| true),
         Command::Parse(args) => parse::run(&args).map(|()| true),

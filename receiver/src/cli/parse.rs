@@ -4,7 +4,7 @@ use std::io::{self, BufRead, BufWriter, Write};
 use std::path::PathBuf;
 
 use clap::Args;
-use picket_parsers::json::write_event;
+use picket_parsers::write_event;
 use picket_parsers::{ParseContext, parse_line};
 
 use super::input::{self, TimeArgs};

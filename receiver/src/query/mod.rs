@@ -3,8 +3,8 @@
 //! request per line; replies are JSON lines ended by `{"end":true,...}` (docs/protocol.md).
 //!
 //! A query client can never slow ingest: the writer has a thread of its own, and here every
-//! resource a client can hold is bounded. At most `max_connections` connections (more get a
-//! `busy` error); a connection that asks nothing for `idle_timeout` is closed, one that reads
+//! resource a client can hold is bounded. At most `max_connections` connections (a few times
+//! as many wait up to two seconds for a slot, more get a `busy` error); a connection that asks nothing for `idle_timeout` is closed, one that reads
 //! nothing of its reply for `write_timeout` is dropped. A scan runs on a blocking thread and
 //! hands lines over a small bounded channel; it stops at its next event when its client goes
 //! away (the socket hangs up), when the client stops reading, or when serve shuts down. A live
@@ -16,7 +16,7 @@ pub mod protocol;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use picket_parsers::json::write_event;
+use picket_parsers::write_event;
 use picket_parsers::{Event, ParseContext, parse_line};
 use std::time::Duration;
 
@@ -120,6 +120,7 @@ pub fn bind(path: &Path, group: Option<&str>) -> Result<UnixListener, Error> {
 pub async fn run(listener: UnixListener, path: PathBuf, ctx: Context, shutdown: CancellationToken) {
     tracing::info!(socket = %path.display(), "query socket ready");
     let slots = Arc::new(Semaphore::new(ctx.limits.max_connections));
+    let waiters = Arc::new(Semaphore::new(ctx.limits.max_connections * 4));
     let mut conns = tokio::task::JoinSet::new();
     let mut backoff = Duration::from_millis(10);
     loop {
@@ -142,14 +143,38 @@ pub async fn run(listener: UnixListener, path: PathBuf, ctx: Context, shutdown: 
             }
         };
         backoff = Duration::from_millis(10);
-        let Ok(permit) = slots.clone().try_acquire_owned() else {
-            Stats::inc(&ctx.stats.query_refused);
-            conns.spawn(refuse(stream, ctx.limits.write_timeout));
-            while conns.try_join_next().is_some() {}
-            continue;
+        // A client over the limit waits a moment for a slot (a burst of clients that leave
+        // frees slots within milliseconds); only so many wait, the rest are told `busy`.
+        let permit = slots.clone().try_acquire_owned().ok();
+        let waiting = match permit {
+            Some(_) => None,
+            None => match waiters.clone().try_acquire_owned() {
+                Ok(w) => Some(w),
+                Err(_) => {
+                    Stats::inc(&ctx.stats.query_refused);
+                    conns.spawn(refuse(stream, ctx.limits.write_timeout));
+                    while conns.try_join_next().is_some() {}
+                    continue;
+                }
+            },
         };
-        let (ctx, shutdown) = (ctx.clone(), shutdown.clone());
+        let (ctx, shutdown, slots) = (ctx.clone(), shutdown.clone(), slots.clone());
         conns.spawn(async move {
+            let permit = match permit {
+                Some(p) => p,
+                None => {
+                    let got = tokio::time::timeout(ADMISSION_WAIT, slots.acquire_owned()).await;
+                    drop(waiting);
+                    match got {
+                        Ok(Ok(p)) => p,
+                        _ => {
+                            Stats::inc(&ctx.stats.query_refused);
+                            refuse(stream, ctx.limits.write_timeout).await;
+                            return;
+                        }
+                    }
+                }
+            };
             connection(stream, ctx, shutdown).await;
             drop(permit);
         });
@@ -164,6 +189,9 @@ pub async fn run(listener: UnixListener, path: PathBuf, ctx: Context, shutdown: 
     conns.abort_all();
     let _ = std::fs::remove_file(&path);
 }
+
+/// How long a client over the connection limit waits for a slot before it is told `busy`.
+const ADMISSION_WAIT: Duration = Duration::from_secs(2);
 
 /// Tells a client over the limit why it is turned away.
 async fn refuse(mut stream: UnixStream, write_timeout: Duration) {
@@ -263,7 +291,8 @@ async fn answer(
 /// side, as `socat` and `nc -N` do after a request: those still read the reply).
 async fn hung_up(rd: &OwnedReadHalf) {
     loop {
-        match rd.ready(Interest::READABLE).await {
+        // WRITE_CLOSED (the peer is gone: EPOLLHUP) is only reported to a writable interest.
+        match rd.ready(Interest::READABLE | Interest::WRITABLE).await {
             Ok(r) if r.is_write_closed() => return,
             Err(_) => return,
             // Readable (a pipelined request) or half-closed: nothing to do but look again

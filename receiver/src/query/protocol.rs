@@ -43,7 +43,7 @@ impl Extra {
             return false;
         }
         if let Some(t) = &self.text
-            && picket_parsers::lex::find(ev.original, t.as_bytes()).is_none()
+            && picket_parsers::find(ev.original, t.as_bytes()).is_none()
         {
             return false;
         }

@@ -278,3 +278,186 @@ impl ServeConfig {
         self.query
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every key the example file documents, as `section.key`.
+    fn documented_keys() -> std::collections::BTreeSet<String> {
+        let example = include_str!("../../../deploy/picket.toml.example");
+        let mut section = String::new();
+        let mut keys = std::collections::BTreeSet::new();
+        for line in example.lines() {
+            let l = line.trim_start_matches('#').trim();
+            if let Some(name) = l.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+                section = format!("{name}.");
+            } else if let Some((k, _)) = l.split_once(" = ")
+                && !k.is_empty()
+                && k.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+            {
+                keys.insert(format!("{section}{k}"));
+            }
+        }
+        keys
+    }
+
+    /// What the server actually runs with: everything `serve::run` hands on.
+    fn effective(toml_text: &str) -> String {
+        let file: FileConfig = toml::from_str(toml_text).unwrap();
+        let args = ServeArgs {
+            udp: vec![],
+            tcp: vec![],
+            tls: None,
+            cert: None,
+            key: None,
+            client_ca: None,
+            allow: vec![],
+            no_udp: false,
+            no_tcp: false,
+            max_message: None,
+            max_connections: None,
+            idle_timeout: None,
+            flush_interval: None,
+        };
+        let data = file.data_dir(None);
+        let cfg = ServeConfig::build(data, &file, &args).unwrap();
+        let used = format!(
+            "{:?} {:?} {:?} {:?}",
+            cfg.store_config(),
+            cfg.writer_settings(),
+            cfg.conn_limits(),
+            cfg.query_limits()
+        );
+        // The fields read only through the methods above are left out of the rest, so that
+        // a key those methods ignore is caught.
+        let rest = ServeConfig {
+            cache_bytes: 0,
+            batch_events: 0,
+            flush_interval: Duration::ZERO,
+            idle_timeout: Duration::ZERO,
+            max_message: 0,
+            query: crate::query::QueryLimits {
+                max_connections: 0,
+                idle_timeout: Duration::ZERO,
+                write_timeout: Duration::ZERO,
+            },
+            ..cfg
+        };
+        format!("{used} {rest:?}")
+    }
+
+    #[test]
+    fn every_documented_key_changes_what_serve_runs_with() {
+        const TLS: &str = "[tls]\nlisten = \"127.0.0.1:6514\"\ncert = \"c.pem\"\nkey = \"k.pem\"\n";
+        // key, the file without it, the file with a value other than the default.
+        let cases: Vec<(&str, String, String)> = vec![
+            ("data", "".into(), "data = \"/elsewhere\"".into()),
+            ("time_zone", "".into(), "time_zone = \"+01:00\"".into()),
+            ("max_message", "".into(), "max_message = 1000".into()),
+            ("allow", "".into(), "allow = [\"10.0.0.0/8\"]".into()),
+            ("socket", "".into(), "socket = \"/run/p.sock\"".into()),
+            ("socket_group", "".into(), "socket_group = \"adm\"".into()),
+            (
+                "udp.listen",
+                "".into(),
+                "[udp]\nlisten = [\"127.0.0.1:1\"]".into(),
+            ),
+            (
+                "udp.allow",
+                "".into(),
+                "[udp]\nallow = [\"10.0.0.0/8\"]".into(),
+            ),
+            ("udp.workers", "".into(), "[udp]\nworkers = 7".into()),
+            (
+                "udp.receive_buffer",
+                "".into(),
+                "[udp]\nreceive_buffer = 1000".into(),
+            ),
+            (
+                "tcp.listen",
+                "".into(),
+                "[tcp]\nlisten = [\"127.0.0.1:1\"]".into(),
+            ),
+            (
+                "tcp.allow",
+                "".into(),
+                "[tcp]\nallow = [\"10.0.0.0/8\"]".into(),
+            ),
+            (
+                "tcp.max_connections",
+                "".into(),
+                "[tcp]\nmax_connections = 5".into(),
+            ),
+            (
+                "tcp.idle_timeout_secs",
+                "".into(),
+                "[tcp]\nidle_timeout_secs = 7".into(),
+            ),
+            ("tls.listen", TLS.into(), TLS.replace("6514", "6515")),
+            ("tls.cert", TLS.into(), TLS.replace("c.pem", "c2.pem")),
+            ("tls.key", TLS.into(), TLS.replace("k.pem", "k2.pem")),
+            (
+                "tls.client_ca",
+                TLS.into(),
+                format!("{TLS}client_ca = \"ca.pem\""),
+            ),
+            (
+                "tls.allow",
+                TLS.into(),
+                format!("{TLS}allow = [\"10.0.0.0/8\"]"),
+            ),
+            (
+                "writer.flush_interval_ms",
+                "".into(),
+                "[writer]\nflush_interval_ms = 77".into(),
+            ),
+            (
+                "writer.batch_events",
+                "".into(),
+                "[writer]\nbatch_events = 77".into(),
+            ),
+            ("writer.queue", "".into(), "[writer]\nqueue = 77".into()),
+            (
+                "query.max_connections",
+                "".into(),
+                "[query]\nmax_connections = 7".into(),
+            ),
+            (
+                "query.idle_timeout_secs",
+                "".into(),
+                "[query]\nidle_timeout_secs = 7".into(),
+            ),
+            (
+                "query.write_timeout_secs",
+                "".into(),
+                "[query]\nwrite_timeout_secs = 7".into(),
+            ),
+            ("store.cache_mb", "".into(), "[store]\ncache_mb = 7".into()),
+            (
+                "store.retention_max_age",
+                "".into(),
+                "[store]\nretention_max_age = \"7d\"".into(),
+            ),
+            (
+                "store.retention_max_size",
+                "".into(),
+                "[store]\nretention_max_size = \"7G\"".into(),
+            ),
+        ];
+        let tested: std::collections::BTreeSet<String> =
+            cases.iter().map(|(k, _, _)| k.to_string()).collect();
+        assert_eq!(
+            tested,
+            documented_keys(),
+            "every key in deploy/picket.toml.example needs a case here, and nothing else"
+        );
+        for (key, without, with) in &cases {
+            assert_ne!(
+                effective(without),
+                effective(with),
+                "config key {key} is documented but changes nothing"
+            );
+        }
+    }
+}

@@ -202,7 +202,9 @@ impl Drop for Picket {
 pub fn ask(sock: &Path, req: &str) -> Vec<Value> {
     let mut s = UnixStream::connect(sock).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    writeln!(s, "{req}").unwrap();
+    // A server that turns the client away (`busy`) may close before the request is written:
+    // its reply is still there to read.
+    let _ = writeln!(s, "{req}");
     read_reply(&mut BufReader::new(s))
 }
 
@@ -212,7 +214,7 @@ pub fn read_reply(r: &mut impl BufRead) -> Vec<Value> {
     let mut line = String::new();
     loop {
         line.clear();
-        if r.read_line(&mut line).unwrap() == 0 {
+        if r.read_line(&mut line).unwrap_or(0) == 0 {
             return out;
         }
         let v: Value = serde_json::from_str(&line).unwrap();

@@ -1,0 +1,317 @@
+//! Test-only: the book's invariants as properties. Order independence (equal-time events in
+//! any order, and a whole real corpus in different interleavings, give the same candidates and
+//! the same changes), the memory bound under a flood of spoofed sources, and the codec (round
+//! trip; random or damaged bytes never panic).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use picket_parsers::{
+    Action, Dataset, Details, Endpoint, Event, Header, ParseContext, Timestamp, Transport,
+    parse_line,
+};
+use picket_sensor::{
+    Candidate, Change, EventRef, IncidentBook, SensorConfig, State, TargetHit, decode_candidate,
+    encode_candidate, event_time,
+};
+use proptest::prelude::*;
+
+const REFERENCE: i64 = 1_700_000_000;
+
+/// One generated event: (second, source, destination, port, kind).
+type Spec = (u32, u8, u8, u16, u8);
+
+fn line_of(&(sec, src, dst, port, kind): &Spec) -> String {
+    let t = format!("Mar  3 10:{:02}:{:02}", sec / 60, sec % 60);
+    let s = format!("203.0.113.{}", src + 1);
+    let d = format!("198.51.100.{}", dst + 1);
+    match kind {
+        0 => format!("{t} fw kernel: DROP IN=eth0 OUT= SRC={s} DST={d} LEN=52 TTL=115 ID=1 DF PROTO=TCP SPT=4000 DPT={port} WINDOW=8192 RES=0x00 SYN URGP=0"),
+        1 => format!("{t} gw sshd[7]: Failed password for root from {s} port {} ssh2", 40000 + port),
+        2 => format!("{t} 192.0.2.1 77: {t}.1: %SEC-6-IPACCESSLOGP: list 177 denied tcp {s}(5000) -> {d}({port}), 1 packet"),
+        3 => format!("{t} ids snort[1]: [1:1390:5] SHELLCODE x86 NOOP [Classification: Executable code was detected] [Priority: 1]: {{TCP}} {s}:4444 -> {d}:{port}"),
+        4 => format!("{t} ids snort[1]: [1:{port}:1] SIG {port} [Classification: Attempted Information Leak] [Priority: 2]: {{TCP}} {s}:4444 -> {d}:{port}"),
+        5 => format!("{t} fw kernel: IN=eth0 OUT= SRC={s} DST={d} LEN=84 TTL=56 ID=0 DF PROTO=ICMP TYPE=8 CODE=0 ID=1 SEQ={port}"),
+        6 => format!("{t} fw kernel: DROP IN=eth0 OUT= SRC={s} DST={d} LEN=52 TTL=115 ID=1 DF PROTO=TCP SPT={} DPT=80 WINDOW=8192 RES=0x00 SYN URGP=0", 1024 + port),
+        _ => format!("{t} gw sshd[7]: Accepted password for bob from {s} port {} ssh2", 40000 + port),
+    }
+}
+
+/// Feeds lines (with the reference each carries) and settles; returns changes.
+fn feed(book: &mut IncidentBook, lines: &[(String, u32)]) -> Vec<Change> {
+    let ctx = ParseContext::new(REFERENCE);
+    let mut changes = Vec::new();
+    for (line, r) in lines {
+        let event = parse_line(line.as_bytes(), &ctx);
+        let mut reference = [0u8; 12];
+        reference[8..].copy_from_slice(&r.to_be_bytes());
+        book.fold(&event, REFERENCE * 1_000_000_000, EventRef(reference), &mut changes);
+    }
+    book.settle(&mut changes);
+    changes
+}
+
+fn state_of(book: &IncidentBook) -> (Vec<Candidate>, Vec<TargetHit>) {
+    let snapshot = book.snapshot().into_iter().cloned().collect();
+    let targets = book.targets().busiest(book.clock().unwrap_or(0), 1);
+    (snapshot, targets)
+}
+
+/// Sorts by time (stable), so events of one time keep the order they were given in.
+fn by_time(lines: &mut [(String, u32)]) {
+    let ctx = ParseContext::new(REFERENCE);
+    lines.sort_by_cached_key(|(l, _)| event_time(&parse_line(l.as_bytes(), &ctx), REFERENCE * 1_000_000_000));
+}
+
+fn specs() -> impl Strategy<Value = Vec<Spec>> {
+    prop::collection::vec((0u32..40, 0u8..10, 0u8..14, 0u16..30, 0u8..8), 1..250)
+}
+
+fn check_shuffle(config: SensorConfig, specs: Vec<Spec>, shuffled: Vec<Spec>) -> Result<(), TestCaseError> {
+    // The reference travels with its event: index in the generated list.
+    let tag = |v: &[Spec]| -> Vec<(String, u32)> {
+        v.iter().map(|s| (line_of(s), 0)).collect()
+    };
+    let mut a = tag(&specs);
+    for (i, x) in a.iter_mut().enumerate() {
+        x.1 = i as u32;
+    }
+    // The same events, permuted, with their references.
+    let mut b: Vec<(String, u32)> = Vec::new();
+    let mut used = vec![false; specs.len()];
+    for s in &shuffled {
+        let i = (0..specs.len()).find(|i| !used[*i] && specs[*i] == *s).unwrap();
+        used[i] = true;
+        b.push((line_of(s), i as u32));
+    }
+    let _ = tag;
+    by_time(&mut a);
+    by_time(&mut b);
+    let mut book_a = IncidentBook::new(config.clone());
+    let mut book_b = IncidentBook::new(config);
+    let changes_a = feed(&mut book_a, &a);
+    let changes_b = feed(&mut book_b, &b);
+    prop_assert!(changes_a == changes_b, "changes differ");
+    let (cands_a, targets_a) = state_of(&book_a);
+    let (cands_b, targets_b) = state_of(&book_b);
+    prop_assert!(cands_a == cands_b, "candidates differ");
+    prop_assert!(targets_a == targets_b, "targets differ: {:?} {:?}", targets_a, targets_b);
+    prop_assert_eq!(book_a.stats(), book_b.stats());
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn equal_time_events_in_any_order_give_the_same_book(
+        (specs, shuffled) in specs().prop_flat_map(|v| (Just(v.clone()), Just(v).prop_shuffle()))
+    ) {
+        check_shuffle(SensorConfig::default(), specs, shuffled)?;
+    }
+
+    #[test]
+    fn equal_time_order_does_not_change_evictions(
+        (specs, shuffled) in specs()
+            .prop_map(|v| v.into_iter().map(|(sec, _, d, p, k)| (sec, (sec % 13) as u8, d, p, k)).collect::<Vec<_>>())
+            .prop_flat_map(|v| (Just(v.clone()), Just(v).prop_shuffle()))
+    ) {
+        // One source per second, four kept: evictions happen at settles, never mid-second.
+        let config = SensorConfig { max_active: 4, ..SensorConfig::default() };
+        check_shuffle(config, specs, shuffled)?;
+    }
+}
+
+/// All lines of the parsers' real corpus.
+fn corpus() -> Vec<String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../parsers/tests/corpus");
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "log"))
+        .collect();
+    names.sort();
+    let mut lines = Vec::new();
+    for n in names {
+        let text = std::fs::read(&n).unwrap();
+        for l in text.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            lines.push(String::from_utf8_lossy(l).into_owned());
+        }
+    }
+    lines
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    #[test]
+    fn a_real_corpus_in_other_interleavings_gives_the_same_book(seed in any::<u64>()) {
+        let lines = corpus();
+        prop_assume!(lines.len() > 100);
+        let mut a: Vec<(String, u32)> = lines.iter().cloned().zip(0u32..).collect();
+        by_time(&mut a);
+        // Permute within each run of equal times with a seeded xorshift.
+        let ctx = ParseContext::new(REFERENCE);
+        let times: Vec<i64> = a.iter().map(|(l, _)| event_time(&parse_line(l.as_bytes(), &ctx), REFERENCE * 1_000_000_000)).collect();
+        let mut b = a.clone();
+        let mut x = seed | 1;
+        let mut start = 0;
+        while start < b.len() {
+            let mut end = start + 1;
+            while end < b.len() && times[end] == times[start] {
+                end += 1;
+            }
+            for i in (start + 1..end).rev() {
+                x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+                let j = start + (x % ((i - start + 1) as u64)) as usize;
+                b.swap(i, j);
+            }
+            start = end;
+        }
+        let mut book_a = IncidentBook::new(SensorConfig::default());
+        let mut book_b = IncidentBook::new(SensorConfig::default());
+        let changes_a = feed(&mut book_a, &a);
+        let changes_b = feed(&mut book_b, &b);
+        prop_assert!(book_a.stats().folded > 100);
+        prop_assert!(changes_a == changes_b, "changes differ");
+        prop_assert!(state_of(&book_a) == state_of(&book_b), "books differ");
+    }
+}
+
+/// A netfilter-like event from `src`, built directly (no formatting) for speed.
+fn spoofed<'a>(src: Ipv4Addr, secs: i64, line: &'a [u8]) -> Event<'a> {
+    let mut header = Header::bare(line);
+    header.timestamp = Some(Timestamp { secs, nanos: 0 });
+    header.hostname = Some(b"fw");
+    Event {
+        original: line,
+        header,
+        dataset: Dataset::Iptables,
+        details: Details {
+            action: Some(Action::AclDenied),
+            source: Endpoint { ip: Some(IpAddr::V4(src)), port: Some(53), domain: None },
+            destination: Endpoint { ip: Some("198.51.100.1".parse().unwrap()), port: Some(1434), domain: None },
+            transport: Some(Transport::Udp),
+            ..Details::default()
+        },
+        received: None,
+    }
+}
+
+fn flood(book: &mut IncidentBook, n: u32, per_second: u32) -> (u64, u64) {
+    let max_active = book.config().max_active;
+    let ceiling = max_active + (max_active / 8).max(1);
+    let line = b"<4>Mar  3 10:00:00 fw kernel: DROP IN=eth0 SRC=x DST=198.51.100.1 PROTO=UDP SPT=53 DPT=1434";
+    let mut changes = Vec::new();
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let (mut evicted, mut forgotten) = (0u64, 0u64);
+    for i in 0..n {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let src = Ipv4Addr::from((x >> 16) as u32);
+        let event = spoofed(src, 1_700_000_000 + i64::from(i / per_second), line);
+        book.fold(&event, 0, EventRef::default(), &mut changes);
+        assert!(book.len() <= ceiling, "{} > {ceiling} after {i} events", book.len());
+        for c in changes.drain(..) {
+            match c {
+                Change::Evicted(_) => evicted += 1,
+                Change::Forgotten { .. } => forgotten += 1,
+                _ => {}
+            }
+        }
+        assert!(book.targets().len() <= 2 * book.config().max_targets + 2);
+    }
+    book.settle(&mut changes);
+    assert!(book.len() <= max_active);
+    (evicted, forgotten)
+}
+
+#[test]
+fn a_million_spoofed_sources_stay_bounded() {
+    let mut book = IncidentBook::new(SensorConfig::default());
+    let (evicted, _) = flood(&mut book, 1_000_000, 1000);
+    assert!(evicted > 900_000, "evicted {evicted}");
+    let s = book.stats();
+    assert_eq!(s.folded + s.loopback + s.no_source + s.own_network + s.self_report, 1_000_000);
+    // Every source went somewhere: still in memory, out to the store, or forgotten.
+    assert!(s.evicted + s.forgotten + book.len() as u64 <= s.folded);
+    assert!(s.evicted + s.forgotten + book.len() as u64 > 990_000);
+}
+
+#[test]
+fn a_flood_within_one_second_stays_bounded() {
+    let config = SensorConfig { max_active: 5000, ..SensorConfig::default() };
+    let mut book = IncidentBook::new(config);
+    flood(&mut book, 200_000, 200_000);
+}
+
+fn candidates_from(specs: &[Spec], marks: &[(u8, u8)]) -> Vec<Candidate> {
+    let mut lines: Vec<(String, u32)> = specs.iter().map(|s| (line_of(s), 7)).collect();
+    by_time(&mut lines);
+    let mut book = IncidentBook::new(SensorConfig::default());
+    feed(&mut book, &lines);
+    let keys: Vec<_> = book.snapshot().iter().map(|c| c.key()).collect();
+    let mut changes = Vec::new();
+    for (i, (which, state)) in marks.iter().enumerate() {
+        if keys.is_empty() {
+            break;
+        }
+        let key = keys[usize::from(*which) % keys.len()];
+        let state = State::ALL[usize::from(*state) % State::ALL.len()];
+        book.mark(&key, state, "note ünïcode", "alice", i as i64 * 1_000, &mut changes).unwrap();
+    }
+    book.snapshot().into_iter().cloned().collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn encode_decode_round_trip(specs in specs(), marks in prop::collection::vec((any::<u8>(), any::<u8>()), 0..6)) {
+        for c in candidates_from(&specs, &marks) {
+            let mut bytes = Vec::new();
+            encode_candidate(&c, &mut bytes);
+            let back = decode_candidate(&bytes);
+            prop_assert_eq!(back.as_ref(), Ok(&c));
+            // A record with one byte more or less is refused, not misread.
+            bytes.push(0);
+            prop_assert!(decode_candidate(&bytes).is_err());
+            bytes.pop();
+            bytes.pop();
+            prop_assert!(decode_candidate(&bytes).is_err());
+        }
+    }
+
+    #[test]
+    fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..4096)) {
+        let _ = decode_candidate(&bytes);
+        let mut with_magic = b"PKC\x01".to_vec();
+        with_magic.extend_from_slice(&bytes);
+        let _ = decode_candidate(&with_magic);
+    }
+
+    #[test]
+    fn damaged_records_never_panic(specs in specs(), flips in prop::collection::vec((any::<u16>(), any::<u8>()), 1..8), cut in any::<u16>()) {
+        for c in candidates_from(&specs, &[]).into_iter().take(3) {
+            let mut bytes = Vec::new();
+            encode_candidate(&c, &mut bytes);
+            for (at, v) in &flips {
+                let i = usize::from(*at) % bytes.len();
+                bytes[i] ^= v | 1;
+            }
+            if let Ok(mut d) = decode_candidate(&bytes) {
+                // Whatever decodes is usable: it can be restored and folded into.
+                let mut book = IncidentBook::new(SensorConfig::default());
+                let mut changes = Vec::new();
+                let k = d.key();
+                d = d.clone();
+                book.restore(d, &mut changes);
+                book.settle(&mut changes);
+                let _ = book.get(&k);
+            }
+            let end = usize::from(cut) % bytes.len();
+            let _ = decode_candidate(&bytes[..end]);
+        }
+    }
+}
