@@ -69,13 +69,7 @@ fn specs() -> impl Strategy<Value = Vec<Spec>> {
 
 fn check_shuffle(config: SensorConfig, specs: Vec<Spec>, shuffled: Vec<Spec>) -> Result<(), TestCaseError> {
     // The reference travels with its event: index in the generated list.
-    let tag = |v: &[Spec]| -> Vec<(String, u32)> {
-        v.iter().map(|s| (line_of(s), 0)).collect()
-    };
-    let mut a = tag(&specs);
-    for (i, x) in a.iter_mut().enumerate() {
-        x.1 = i as u32;
-    }
+    let mut a: Vec<(String, u32)> = specs.iter().zip(0u32..).map(|(s, i)| (line_of(s), i)).collect();
     // The same events, permuted, with their references.
     let mut b: Vec<(String, u32)> = Vec::new();
     let mut used = vec![false; specs.len()];
@@ -84,7 +78,6 @@ fn check_shuffle(config: SensorConfig, specs: Vec<Spec>, shuffled: Vec<Spec>) ->
         used[i] = true;
         b.push((line_of(s), i as u32));
     }
-    let _ = tag;
     by_time(&mut a);
     by_time(&mut b);
     let mut book_a = IncidentBook::new(config.clone());
