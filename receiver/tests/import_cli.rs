@@ -1,4 +1,11 @@
 //! `picket import`, `verify` and `vacuum` as a user runs them, on a real sled directory.
+// A test fails by panicking: unwrap, expect and indexing are how it says so.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::io::Write;
 use std::process::{Command, Output};

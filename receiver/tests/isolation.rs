@@ -41,7 +41,7 @@ fn send_lines(addr: std::net::SocketAddr, tag: &str, range: std::ops::Range<usiz
 fn fire_and_forget_queries_do_not_stall_ingest_or_the_stop() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let mut srv = Picket::start(&data, &["--no-udp", "--tcp", "127.0.0.1:0"]);
+    let srv = Picket::start(&data, &["--no-udp", "--tcp", "127.0.0.1:0"]);
     let sock = srv.socket();
     let tcp = srv.tcp();
     const BASE: usize = 300_000;

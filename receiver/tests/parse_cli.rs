@@ -1,4 +1,11 @@
 //! `picket parse` as a user runs it: the real binary, real files and pipes.
+// A test fails by panicking: unwrap, expect and indexing are how it says so.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};

@@ -13,6 +13,13 @@
 //! the message part is compared), nothing else is, and sshd and TCP wrappers lines were parsed
 //! with the right dataset and source.ip. The one exception is rsyslog's own repeat across a
 //! retry (see `rsyslog_queues_and_retries_until_picket_listens`).
+// A test fails by panicking: unwrap, expect and indexing are how it says so.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::collections::HashMap;
 use std::io::Write;

@@ -185,10 +185,10 @@ fn exchange(path: &Path, req: &serde_json::Map<String, Value>, json: bool) -> Re
                 Some(c) => writeln!(
                     out,
                     "({} events; more with --cursor {})",
-                    v["count"],
+                    v.get("count").unwrap_or(&Value::Null),
                     text(c)
                 ),
-                None => writeln!(out, "({} events)", v["count"]),
+                None => writeln!(out, "({} events)", v.get("count").unwrap_or(&Value::Null)),
             }
         } else if let Some(n) = v.get("lagged") {
             writeln!(out, "... {n} events missed (reader too slow)")

@@ -64,18 +64,22 @@ pub enum Command {
         /// What to ask for.
         #[command(subcommand)]
         what: client::QueryCommand,
+        /// Where the server is.
         #[command(flatten)]
         socket: client::SocketArgs,
     },
     /// Follow live events as the running server stores them (Ctrl-C to stop).
     Tail {
+        /// Which events.
         #[command(flatten)]
         filters: client::Filters,
+        /// Where the server is.
         #[command(flatten)]
         socket: client::SocketArgs,
     },
     /// The running server's counters: received, stored, dropped, connections, store size.
     Stats {
+        /// Where the server is.
         #[command(flatten)]
         socket: client::SocketArgs,
     },
