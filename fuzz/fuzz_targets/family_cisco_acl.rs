@@ -5,10 +5,14 @@
 mod common;
 
 use libfuzzer_sys::fuzz_target;
-use picket_parsers::families::cisco_acl;
+use picket_parsers::{Dataset, FAMILIES};
 
 fuzz_target!(|data: &[u8]| {
-    for json in common::props::check_family(data, cisco_acl::FAMILY.dataset, cisco_acl::parse) {
+    let family = FAMILIES
+        .iter()
+        .find(|f| f.dataset == Dataset::CiscoAcl)
+        .expect("the family is registered");
+    for json in common::props::check_family(data, family.dataset, family.parse) {
         common::check_with_serde(data, &json);
     }
 });

@@ -141,7 +141,7 @@ fn checks_catch_bad_output() {
     let line = b"<38>Nov  8 15:26:31 linux in.telnetd[812]: refused connect from 198.51.100.7";
     let ev = picket_parsers::parse_line(line, &fuzz_support::ctx());
     let mut good = Vec::new();
-    picket_parsers::json::write_event(&mut good, &ev);
+    picket_parsers::write_event(&mut good, &ev);
     fuzz_support::check_json(&good, &ev);
     let good = String::from_utf8(good).unwrap();
     let bad = [

@@ -11,8 +11,7 @@
 
 use std::net::IpAddr;
 
-use picket_parsers::json::write_event;
-use picket_parsers::{Event, ParseContext, parse_line};
+use picket_parsers::{Event, ParseContext, parse_line, write_event};
 use proptest::prelude::*;
 
 fn ctx() -> ParseContext {
@@ -165,7 +164,7 @@ proptest! {
     #[test]
     fn ipv6_reads_what_std_reads(s in ipv6ish()) {
         let std = s.parse::<std::net::Ipv6Addr>().ok();
-        prop_assert_eq!(picket_parsers::lex::to_ipv6(s.as_bytes()), std, "{:?}", s);
+        prop_assert_eq!(picket_parsers::to_ipv6(s.as_bytes()), std, "{:?}", s);
     }
 }
 

@@ -16,7 +16,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use picket_parsers::header::Header;
+use picket_parsers::Header;
 use picket_parsers::{Action, Dataset, Details, Endpoint, Event, Rule, Timestamp, Transport};
 
 use crate::error::DecodeError;
@@ -53,7 +53,7 @@ const TRANSPORTS: [Transport<'static>; 9] = [
 const TRANSPORT_OTHER: u8 = 255;
 
 /// Number of slice fields, in mask-bit order (see `Event::slice_fields`).
-const SLICES: usize = picket_parsers::event::SLICE_FIELDS;
+const SLICES: usize = picket_parsers::SLICE_FIELDS;
 
 fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     loop {

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use picket_bench::{Rng, family_line, mixed_corpus};
-use picket_parsers::{Dataset, ParseContext, header, parse_line};
+use picket_parsers::{Dataset, ParseContext, parse_header, parse_line};
 
 #[inline(never)]
 fn run(lines: &[Vec<u8>], ctx: &ParseContext, full: bool) {
@@ -21,7 +21,7 @@ fn run(lines: &[Vec<u8>], ctx: &ParseContext, full: bool) {
         if full {
             black_box(parse_line(black_box(l), ctx));
         } else {
-            black_box(header::parse(black_box(l), ctx));
+            black_box(parse_header(black_box(l), ctx));
         }
     }
 }

@@ -10,10 +10,10 @@
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
-use picket_parsers::event::Transport;
-use picket_parsers::families::FAMILIES;
-use picket_parsers::time::{civil_from_days, days_from_civil};
-use picket_parsers::{Dataset, Details, Event, Header, ParseContext, Timestamp, header, json};
+use picket_parsers::{
+    Dataset, Details, Event, FAMILIES, Header, ParseContext, Timestamp, Transport,
+    civil_from_days, days_from_civil, parse_header, write_event,
+};
 
 /// 2026-11-23T00:00:00Z, the reference the crate's own tests use.
 pub const REFERENCE: i64 = 1_795_392_000;
@@ -126,7 +126,7 @@ pub fn check_event(input: &[u8], ev: &Event<'_>) -> Vec<u8> {
         }
     }
     let mut out = Vec::new();
-    json::write_event(&mut out, ev);
+    write_event(&mut out, ev);
     check_json(&out, ev);
     out
 }
@@ -324,15 +324,15 @@ fn check_rfc3339(s: &str, t: Timestamp) {
 /// The header target: header::parse with every context, (a)/(e), (d), and the JSON of the
 /// header alone.
 pub fn check_header_input(input: &[u8]) {
-    let h = header::parse(input, &ctx());
+    let h = parse_header(input, &ctx());
     check_header(input, &h);
-    let again = header::parse(input, &ctx());
+    let again = parse_header(input, &ctx());
     assert!(
         format!("{h:?}") == format!("{again:?}"),
         "property (d) failed: header::parse is not deterministic"
     );
     for c in other_contexts() {
-        let other = header::parse(input, &c);
+        let other = parse_header(input, &c);
         check_header(input, &other);
         assert!(
             other.message == h.message
@@ -361,12 +361,12 @@ pub fn check_line(input: &[u8]) -> Vec<u8> {
         "property (d) failed: parse_line is not deterministic"
     );
     let mut out2 = Vec::new();
-    json::write_event(&mut out2, &again);
+    write_event(&mut out2, &again);
     assert!(
         out == out2,
         "property (d) failed: write_event is not deterministic"
     );
-    let h = header::parse(input, &ctx());
+    let h = parse_header(input, &ctx());
     assert!(
         ev.header == h,
         "parse_line's header differs from header::parse"
@@ -393,7 +393,7 @@ pub fn check_family(
     parse: for<'a> fn(&Header<'a>) -> Option<Details<'a>>,
 ) -> Vec<Vec<u8>> {
     let mut jsons = Vec::new();
-    for h in [Header::bare(input), header::parse(input, &ctx())] {
+    for h in [Header::bare(input), parse_header(input, &ctx())] {
         let first = parse(&h);
         let second = parse(&h);
         assert!(
