@@ -58,6 +58,64 @@ pub enum StoreError {
     },
     /// The store's metadata is not what this build understands.
     Meta(String),
+    /// An earlier I/O error closed the store; [`crate::Store::recover`] reopens it.
+    NeedsRecovery,
+}
+
+impl StoreError {
+    /// The I/O error underneath, if sled reported one.
+    fn io(&self) -> Option<&std::io::Error> {
+        match self {
+            StoreError::Open {
+                source: sled::Error::Io(e),
+                ..
+            }
+            | StoreError::Db(sled::Error::Io(e)) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// True for an I/O error from sled during an operation (the handle is then retired).
+    pub(crate) fn is_sled_io(&self) -> bool {
+        matches!(self, StoreError::Db(sled::Error::Io(_)))
+    }
+
+    /// The disk (or the user's quota) is full: ENOSPC or EDQUOT.
+    pub fn is_disk_full(&self) -> bool {
+        use std::io::ErrorKind;
+        self.io().is_some_and(|e| {
+            matches!(e.kind(), ErrorKind::StorageFull | ErrorKind::QuotaExceeded)
+                // sled copies I/O errors without their OS code, but keeps it in the text.
+                || [28, 122].iter().any(|c| e.raw_os_error() == Some(*c))
+        })
+    }
+
+    /// Worth retrying after a back-off: a full disk or quota, a transient I/O error
+    /// (interrupted, would block, timed out, busy), or [`StoreError::NeedsRecovery`]. The
+    /// caller calls [`crate::Store::recover`] until it succeeds, then appends again (see
+    /// there for how to know whether the batch in flight landed).
+    pub fn is_retryable(&self) -> bool {
+        use std::io::ErrorKind;
+        if matches!(self, StoreError::NeedsRecovery) || self.is_disk_full() {
+            return true;
+        }
+        self.io().is_some_and(|e| {
+            matches!(
+                e.kind(),
+                ErrorKind::Interrupted
+                    | ErrorKind::WouldBlock
+                    | ErrorKind::TimedOut
+                    | ErrorKind::ResourceBusy
+            ) && !e.to_string().contains("could not acquire lock")
+        })
+    }
+
+    /// Not worth retrying: corruption, an unreadable record or metadata, a format this build
+    /// does not know, a sled bug, or an I/O error that waiting will not cure (permission
+    /// denied, read-only file system, EIO). The server should exit non-zero.
+    pub fn is_fatal(&self) -> bool {
+        !self.is_retryable()
+    }
 }
 
 impl fmt::Display for StoreError {
@@ -69,6 +127,9 @@ impl fmt::Display for StoreError {
             StoreError::Db(e) => write!(f, "store error: {e}"),
             StoreError::Decode { key, source } => write!(f, "stored event {key}: {source}"),
             StoreError::Meta(m) => write!(f, "store metadata: {m}"),
+            StoreError::NeedsRecovery => f.write_str(
+                "the store is closed after an I/O error and must be reopened (Store::recover)",
+            ),
         }
     }
 }
@@ -78,7 +139,7 @@ impl std::error::Error for StoreError {
         match self {
             StoreError::Open { source, .. } | StoreError::Db(source) => Some(source),
             StoreError::Decode { source, .. } => Some(source),
-            StoreError::Meta(_) => None,
+            StoreError::Meta(_) | StoreError::NeedsRecovery => None,
         }
     }
 }

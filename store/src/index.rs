@@ -8,6 +8,8 @@
 //! persisted on its own: after a crash it is rebuilt from the blocks written after the last
 //! run (meta key `index`), so the index never disagrees with the events.
 
+use std::sync::Arc;
+
 use crate::error::DecodeError;
 use crate::key::{EVENT_KEY_LEN, EventKey};
 
@@ -66,20 +68,87 @@ pub fn run_of(key: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(key.get(..8)?.try_into().ok()?))
 }
 
-/// Sorts entries and cuts them into (chunk key, chunk value) pairs for run `run`.
-pub fn chunks(run: u64, entries: &mut [Entry]) -> Vec<([u8; CHUNK_KEY_LEN], Vec<u8>)> {
+/// Sorts entries in run order: address, then event key.
+pub fn sort(entries: &mut [Entry]) {
     // Integer keys compare far faster than the derived byte-array order (same result).
     entries.sort_unstable_by_key(|e| (u128::from_be_bytes(e.addr), e.event));
-    entries
+}
+
+/// Cuts sorted entries into (chunk key, chunk value) pairs for run `run`.
+pub fn chunks(run: u64, sorted: &[Entry]) -> Vec<([u8; CHUNK_KEY_LEN], Vec<u8>)> {
+    sorted
         .chunks(CHUNK_ENTRIES)
-        .map(|c| {
+        .filter_map(|c| {
+            let first = c.first()?;
             let mut v = Vec::with_capacity(c.len() * ENTRY_LEN);
             for e in c {
                 e.write(&mut v);
             }
-            (chunk_key(run, &c[0].addr, c[0].event), v)
+            Some((chunk_key(run, &first.addr, first.event), v))
         })
         .collect()
+}
+
+/// Entries per shared piece of the pending run.
+const PIECE: usize = 4096;
+
+/// The pending run: entries in arrival order (never sorted in place), in pieces of
+/// [`PIECE`] entries shared with scans. A clone copies only the piece pointers, so a scan
+/// takes a snapshot in a few hundred nanoseconds under the store's small lock and filters it
+/// with no lock held; the writer then adds to the last piece in place, or copies that one
+/// piece (at most 4096 entries) if a scan still holds it.
+#[derive(Clone, Debug, Default)]
+pub struct Pending {
+    pieces: Vec<Arc<Vec<Entry>>>,
+    len: usize,
+}
+
+impl Pending {
+    /// Entries held.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when no entry is held.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Appends entries at the end.
+    pub fn extend(&mut self, mut new: &[Entry]) {
+        while !new.is_empty() {
+            if self.pieces.last().is_none_or(|p| p.len() >= PIECE) {
+                self.pieces.push(Arc::new(Vec::with_capacity(PIECE)));
+            }
+            let Some(last) = self.pieces.last_mut() else {
+                return;
+            };
+            let piece = Arc::make_mut(last);
+            let take = PIECE.saturating_sub(piece.len()).min(new.len()).max(1);
+            let (now, later) = new.split_at(take.min(new.len()));
+            piece.extend_from_slice(now);
+            self.len += now.len();
+            new = later;
+        }
+    }
+
+    /// All entries, in arrival order.
+    pub fn iter(&self) -> impl Iterator<Item = &Entry> {
+        self.pieces.iter().flat_map(|p| p.iter())
+    }
+
+    /// Drops every entry.
+    pub fn clear(&mut self) {
+        self.pieces.clear();
+        self.len = 0;
+    }
+
+    /// Keeps the entries `keep` accepts (retention; rebuilds the pieces).
+    pub fn retain(&mut self, keep: impl Fn(&Entry) -> bool) {
+        let kept: Vec<Entry> = self.iter().filter(|e| keep(e)).copied().collect();
+        self.clear();
+        self.extend(&kept);
+    }
 }
 
 /// Decodes a chunk value.
@@ -139,7 +208,8 @@ mod tests {
                 ordinal: (i % 64) as u8,
             })
             .collect();
-        let cs = chunks(3, &mut entries);
+        sort(&mut entries);
+        let cs = chunks(3, &entries);
         assert_eq!(cs.len(), 3);
         let mut back = Vec::new();
         for (key, v) in &cs {
@@ -151,5 +221,32 @@ mod tests {
         assert!(decode_chunk(&[0; 7]).is_err());
         let runs = [Run { id: 1, last: k(5) }, Run { id: 2, last: k(9) }];
         assert_eq!(runs_from_bytes(&runs_to_bytes(&runs)).unwrap(), runs);
+    }
+
+    #[test]
+    fn pending_pieces_keep_arrival_order_and_snapshots() {
+        let k = |t| EventKey { time_ns: t, seq: 0 };
+        let e = |i: u64| Entry {
+            addr: [(i % 5) as u8; 16],
+            event: k(i),
+            block: k(i),
+            ordinal: 0,
+        };
+        let all: Vec<Entry> = (0..10_000).map(e).collect();
+        let mut p = Pending::default();
+        p.extend(&all[..3000]);
+        let snap = p.clone();
+        p.extend(&all[3000..]);
+        assert_eq!(p.len(), 10_000);
+        assert_eq!(p.iter().copied().collect::<Vec<_>>(), all);
+        // The snapshot did not see what came after it.
+        assert_eq!(
+            snap.iter().copied().collect::<Vec<_>>(),
+            all[..3000].to_vec()
+        );
+        p.retain(|x| x.event.time_ns % 2 == 0);
+        assert_eq!(p.len(), 5000);
+        p.clear();
+        assert!(p.is_empty());
     }
 }

@@ -21,7 +21,8 @@ mod retention;
 mod verify;
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use picket_parsers::Dataset;
 use sled::Transactional;
@@ -59,22 +60,40 @@ impl Default for StoreConfig {
     }
 }
 
-/// What the single writer must remember between batches.
+/// What the single writer must remember between batches (behind the writer's lock, which
+/// only `append`, `checkpoint`, retention, `verify` and `recover` take).
 #[derive(Debug)]
 struct WriterState {
     last_key: Option<EventKey>,
     next_batch: u64,
-    prev_hash: Hash,
+    /// Pending entries that trigger a run.
+    run_entries: usize,
+}
+
+/// What readers need, behind a small lock of its own: held only to copy a few words or the
+/// pending run's piece pointers, never across a commit, so `counts`, `head`, `live_bytes` and
+/// scans answer while the writer waits on the disk. Changed only by a holder of the writer's
+/// lock, after its transaction committed.
+#[derive(Debug, Default)]
+struct Shared {
+    head: Hash,
     counts: [u64; Dataset::ALL.len()],
     live_bytes: u64,
     /// Index entries not yet written as a run.
-    pending: Vec<index::Entry>,
+    pending: index::Pending,
     /// Written index runs, oldest first.
     runs: Vec<index::Run>,
     /// The id the pending run will get.
     next_run: u64,
-    /// Pending entries that trigger a run.
-    run_entries: usize,
+}
+
+/// The sled handles of one open.
+struct Trees {
+    db: sled::Db,
+    events: sled::Tree,
+    by_source: sled::Tree,
+    chain: sled::Tree,
+    meta: sled::Tree,
 }
 
 /// Where a committed batch landed.
@@ -100,14 +119,20 @@ pub struct Counts {
 }
 
 /// The event store in one data directory.
+///
+/// After an I/O error from sled (a full disk, say) the handle is not used again: sled 0.34
+/// keeps its first I/O error and returns it from every later write, and reads from it can
+/// block. Every call then fails at once with [`StoreError::NeedsRecovery`] until
+/// [`Store::recover`] reopens the directory (see there).
 pub struct Store {
     path: PathBuf,
-    db: sled::Db,
-    events: sled::Tree,
-    by_source: sled::Tree,
-    chain: sled::Tree,
-    meta: sled::Tree,
+    cfg: StoreConfig,
+    /// `None` while the store is failed or being reopened.
+    trees: RwLock<Option<Arc<Trees>>>,
+    /// Bumped when sled reports an I/O error; scans stop when it moves.
+    failures: AtomicU64,
     writer: Mutex<WriterState>,
+    shared: Mutex<Shared>,
 }
 
 mod meta_key {
@@ -140,150 +165,252 @@ fn tx_err(e: TransactionError<StoreError>) -> StoreError {
     }
 }
 
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // State is only changed after a commit, whole, so a panic elsewhere while a lock was held
+    // leaves it consistent: poisoning is harmless.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Opens sled in `dir` and reads the writer's and the readers' state from it.
+fn load(dir: &Path, cfg: &StoreConfig) -> Result<(Trees, WriterState, Shared), StoreError> {
+    let open_err = |source| StoreError::Open {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let db = sled::Config::new()
+        .path(dir)
+        .cache_capacity(cfg.cache_bytes)
+        .flush_every_ms(cfg.flush_every_ms)
+        .mode(sled::Mode::HighThroughput)
+        .open()
+        .map_err(open_err)?;
+    let events = db.open_tree("events")?;
+    let by_source = db.open_tree("by_source")?;
+    let chain = db.open_tree("chain")?;
+    let meta = db.open_tree("meta")?;
+    // Created now so that the layout is complete; the incident sensor fills it.
+    db.open_tree("incidents")?;
+    match meta.get(meta_key::FORMAT)? {
+        None => {
+            meta.insert(meta_key::FORMAT, &[STORE_FORMAT])?;
+        }
+        Some(v) if v.as_ref() == [STORE_FORMAT] => {}
+        Some(v) => {
+            return Err(StoreError::Meta(format!(
+                "store format {:?} is newer than this build understands ({STORE_FORMAT})",
+                v.as_ref()
+            )));
+        }
+    }
+    let anchor = meta
+        .get(meta_key::ANCHOR)?
+        .and_then(|v| chain::anchor_from_bytes(&v));
+    let (next_batch, head) = match chain.last()? {
+        Some((k, v)) => {
+            let n =
+                chain::batch_number(&k).ok_or_else(|| StoreError::Meta("bad chain key".into()))?;
+            let e = ChainEntry::from_bytes(&v)
+                .ok_or_else(|| StoreError::Meta(format!("bad chain entry {n}")))?;
+            (n + 1, e.hash)
+        }
+        None => match anchor {
+            Some((n, h)) => (n + 1, h),
+            None => (0, [0; 32]),
+        },
+    };
+    let last_key = match events.last()? {
+        Some((k, _)) => EventKey::from_bytes(&k),
+        None => None,
+    };
+    let counts = meta
+        .get(meta_key::COUNTS)?
+        .map_or([0; Dataset::ALL.len()], |v| decode_counts(&v));
+    let live_bytes = meta
+        .get(meta_key::LIVE_BYTES)?
+        .and_then(|v| Some(u64::from_le_bytes(v.as_ref().try_into().ok()?)))
+        .unwrap_or(0);
+    let runs = meta
+        .get(meta_key::INDEX_RUNS)?
+        .map(|v| index::runs_from_bytes(&v))
+        .unwrap_or(Some(Vec::new()))
+        .ok_or_else(|| StoreError::Meta("bad index run list".into()))?;
+    let next_run = meta
+        .get(meta_key::INDEX_NEXT)?
+        .and_then(|v| Some(u64::from_be_bytes(v.as_ref().try_into().ok()?)))
+        .unwrap_or(0);
+    let indexed_through = runs.last().map(|r| r.last);
+    let trees = Trees {
+        db,
+        events,
+        by_source,
+        chain,
+        meta,
+    };
+    let pending = rebuild_pending(&trees, indexed_through)?;
+    Ok((
+        trees,
+        WriterState {
+            last_key,
+            next_batch,
+            run_entries: cfg.index_run_entries.max(1),
+        },
+        Shared {
+            head,
+            counts,
+            live_bytes,
+            pending,
+            runs,
+            next_run,
+        },
+    ))
+}
+
+/// Rebuilds the pending index run from the blocks written after the last run.
+fn rebuild_pending(
+    t: &Trees,
+    indexed_through: Option<EventKey>,
+) -> Result<index::Pending, StoreError> {
+    let start = indexed_through.map_or(EventKey::at(0), EventKey::next);
+    let mut pending = index::Pending::default();
+    let mut found = Vec::new();
+    for item in t.events.range(start.to_bytes()..) {
+        let (bk, stored) = item?;
+        let Some(block_key) = EventKey::from_bytes(&bk) else {
+            continue;
+        };
+        let Ok(layout) = block::unpack(&stored) else {
+            continue;
+        };
+        let Ok(view) = block::BlockView::new(&layout) else {
+            continue;
+        };
+        found.clear();
+        for i in 0..view.len() {
+            let Ok((event, rec)) = view.get(i) else {
+                continue;
+            };
+            if let Some(ip) = record::decode(rec).ok().and_then(|e| e.details.source.ip) {
+                found.push(index::Entry {
+                    addr: key::addr16(ip),
+                    event,
+                    block: block_key,
+                    ordinal: u8::try_from(i).unwrap_or(u8::MAX),
+                });
+            }
+        }
+        pending.extend(&found);
+    }
+    Ok(pending)
+}
+
 impl Store {
     /// Opens (or creates) the store in `dir`.
     pub fn open(dir: &Path, cfg: &StoreConfig) -> Result<Store, StoreError> {
-        let open_err = |source| StoreError::Open {
+        let (trees, writer, shared) = load(dir, cfg)?;
+        Ok(Store {
             path: dir.to_path_buf(),
-            source,
-        };
-        let db = sled::Config::new()
-            .path(dir)
-            .cache_capacity(cfg.cache_bytes)
-            .flush_every_ms(cfg.flush_every_ms)
-            .mode(sled::Mode::HighThroughput)
-            .open()
-            .map_err(open_err)?;
-        let events = db.open_tree("events")?;
-        let by_source = db.open_tree("by_source")?;
-        let chain = db.open_tree("chain")?;
-        let meta = db.open_tree("meta")?;
-        // Created now so that the layout is complete; the incident sensor fills it.
-        db.open_tree("incidents")?;
-        match meta.get(meta_key::FORMAT)? {
-            None => {
-                meta.insert(meta_key::FORMAT, &[STORE_FORMAT])?;
-            }
-            Some(v) if v.as_ref() == [STORE_FORMAT] => {}
-            Some(v) => {
-                return Err(StoreError::Meta(format!(
-                    "store format {:?} is newer than this build understands ({STORE_FORMAT})",
-                    v.as_ref()
-                )));
-            }
-        }
-        let anchor = meta
-            .get(meta_key::ANCHOR)?
-            .and_then(|v| chain::anchor_from_bytes(&v));
-        let (next_batch, prev_hash) = match chain.last()? {
-            Some((k, v)) => {
-                let n = chain::batch_number(&k)
-                    .ok_or_else(|| StoreError::Meta("bad chain key".into()))?;
-                let e = ChainEntry::from_bytes(&v)
-                    .ok_or_else(|| StoreError::Meta(format!("bad chain entry {n}")))?;
-                (n + 1, e.hash)
-            }
-            None => match anchor {
-                Some((n, h)) => (n + 1, h),
-                None => (0, [0; 32]),
-            },
-        };
-        let last_key = match events.last()? {
-            Some((k, _)) => EventKey::from_bytes(&k),
-            None => None,
-        };
-        let counts = meta
-            .get(meta_key::COUNTS)?
-            .map_or([0; Dataset::ALL.len()], |v| decode_counts(&v));
-        let live_bytes = meta
-            .get(meta_key::LIVE_BYTES)?
-            .and_then(|v| Some(u64::from_le_bytes(v.as_ref().try_into().ok()?)))
-            .unwrap_or(0);
-        let runs = meta
-            .get(meta_key::INDEX_RUNS)?
-            .map(|v| index::runs_from_bytes(&v))
-            .unwrap_or(Some(Vec::new()))
-            .ok_or_else(|| StoreError::Meta("bad index run list".into()))?;
-        let next_run = meta
-            .get(meta_key::INDEX_NEXT)?
-            .and_then(|v| Some(u64::from_be_bytes(v.as_ref().try_into().ok()?)))
-            .unwrap_or(0);
-        let indexed_through = runs.last().map(|r| r.last);
-        let store = Store {
-            path: dir.to_path_buf(),
-            db,
-            events,
-            by_source,
-            chain,
-            meta,
-            writer: Mutex::new(WriterState {
-                last_key,
-                next_batch,
-                prev_hash,
-                counts,
-                live_bytes,
-                pending: Vec::new(),
-                runs,
-                next_run,
-                run_entries: cfg.index_run_entries.max(1),
-            }),
-        };
-        store.rebuild_pending(indexed_through)?;
-        Ok(store)
+            cfg: cfg.clone(),
+            trees: RwLock::new(Some(Arc::new(trees))),
+            failures: AtomicU64::new(0),
+            writer: Mutex::new(writer),
+            shared: Mutex::new(shared),
+        })
     }
 
-    /// Rebuilds the pending index run from the blocks written after the last run.
-    fn rebuild_pending(&self, indexed_through: Option<EventKey>) -> Result<(), StoreError> {
-        let start = indexed_through.map_or(EventKey::at(0), EventKey::next);
-        let mut pending = Vec::new();
-        for item in self.events.range(start.to_bytes()..) {
-            let (bk, stored) = item?;
-            let Some(block_key) = EventKey::from_bytes(&bk) else {
-                continue;
-            };
-            let Ok(layout) = block::unpack(&stored) else {
-                continue;
-            };
-            let Ok(view) = block::BlockView::new(&layout) else {
-                continue;
-            };
-            for i in 0..view.len() {
-                let Ok((event, rec)) = view.get(i) else {
-                    continue;
-                };
-                if let Some(ip) = record::decode(rec).ok().and_then(|e| e.details.source.ip) {
-                    pending.push(index::Entry {
-                        addr: key::addr16(ip),
-                        event,
-                        block: block_key,
-                        ordinal: i as u8,
-                    });
-                }
-            }
+    /// The open sled handles, or [`StoreError::NeedsRecovery`] after an I/O error.
+    fn trees(&self) -> Result<Arc<Trees>, StoreError> {
+        self.trees
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or(StoreError::NeedsRecovery)
+    }
+
+    /// Notes an error on its way out: an I/O error from sled retires the handle, so that
+    /// nothing touches it again before [`Store::recover`].
+    fn note(&self, e: StoreError) -> StoreError {
+        if e.is_sled_io() {
+            *self.trees.write().unwrap_or_else(|p| p.into_inner()) = None;
+            self.failures.fetch_add(1, Ordering::SeqCst);
         }
-        self.lock().pending = pending;
+        e
+    }
+
+    /// How many I/O failures this store has seen (scans stop when it changes under them).
+    pub(crate) fn failures(&self) -> u64 {
+        self.failures.load(Ordering::SeqCst)
+    }
+
+    /// True while an I/O error keeps the store closed (until [`Store::recover`]).
+    pub fn needs_recovery(&self) -> bool {
+        self.trees
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_none()
+    }
+
+    /// Reopens the data directory after an I/O error (a full disk): drops the failed sled
+    /// handle, opens the directory again and reloads the chain head, counters and pending
+    /// index from what is on disk. A no-op on a healthy store.
+    ///
+    /// What survives: every batch whose `append` *and* a later `flush` returned `Ok`; the batch
+    /// in flight when the error came may or may not be there (sled commits whole transactions,
+    /// so it is there entirely or not at all). Compare [`Store::next_batch`] before the append
+    /// with after the recovery to know, and append it again only if it is missing.
+    ///
+    /// Fails with a retryable error while the disk is still full, or while scans started before
+    /// the failure still hold the old handle (they stop at their next `next()`); call it
+    /// again after a back-off.
+    pub fn recover(&self) -> Result<(), StoreError> {
+        let mut w = lock(&self.writer);
+        if !self.needs_recovery() {
+            return Ok(());
+        }
+        let (trees, writer, shared) = match load(&self.path, &self.cfg) {
+            Ok(got) => got,
+            // sled could not take its lock: a scan still holds the old handle.
+            Err(StoreError::Open { source, .. }) if is_lock_busy(&source) => {
+                return Err(StoreError::NeedsRecovery);
+            }
+            Err(e) => return Err(e),
+        };
+        *w = writer;
+        *lock(&self.shared) = shared;
+        *self.trees.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(trees));
         Ok(())
+    }
+
+    /// The number the next appended batch will get (batches are numbered from 0).
+    pub fn next_batch(&self) -> u64 {
+        lock(&self.writer).next_batch
     }
 
     /// Writes the pending index entries as a run now (at shutdown, so that the next open does
     /// not rebuild them from the blocks).
     pub fn checkpoint(&self) -> Result<(), StoreError> {
-        let mut w = self.lock();
-        if w.pending.is_empty() {
-            return Ok(());
-        }
-        let Some(last) = w.last_key else {
+        let w = lock(&self.writer);
+        self.checkpoint_locked(&w).map_err(|e| self.note(e))
+    }
+
+    fn checkpoint_locked(&self, w: &WriterState) -> Result<(), StoreError> {
+        let t = self.trees()?;
+        let (snapshot, mut runs, id) = {
+            let s = lock(&self.shared);
+            (s.pending.clone(), s.runs.clone(), s.next_run)
+        };
+        let Some(last) = w.last_key.filter(|_| !snapshot.is_empty()) else {
             return Ok(());
         };
-        let id = w.next_run;
+        let mut sorted: Vec<index::Entry> = snapshot.iter().copied().collect();
+        drop(snapshot);
+        index::sort(&mut sorted);
         let mut idx_batch = sled::Batch::default();
-        for (k, v) in index::chunks(id, &mut w.pending) {
+        for (k, v) in index::chunks(id, &sorted) {
             idx_batch.insert(&k[..], v);
         }
-        let mut runs = w.runs.clone();
         runs.push(index::Run { id, last });
         let runs_bytes = index::runs_to_bytes(&runs);
-        (&self.by_source, &self.meta)
+        (&t.by_source, &t.meta)
             .transaction(|(idx, me)| {
                 idx.apply_batch(&idx_batch)?;
                 me.insert(meta_key::INDEX_RUNS, &runs_bytes[..])?;
@@ -291,9 +418,10 @@ impl Store {
                 Ok::<_, ConflictableTransactionError<StoreError>>(())
             })
             .map_err(tx_err)?;
-        w.pending.clear();
-        w.runs = runs;
-        w.next_run = id + 1;
+        let mut s = lock(&self.shared);
+        s.pending.clear();
+        s.runs = runs;
+        s.next_run = id + 1;
         Ok(())
     }
 
@@ -302,23 +430,49 @@ impl Store {
         &self.path
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, WriterState> {
-        // A panic while holding the lock leaves the state as it was before the failed
-        // transaction (state is only updated after a commit), so poisoning is harmless.
-        self.writer.lock().unwrap_or_else(|p| p.into_inner())
+    pub(crate) fn lock_writer(&self) -> MutexGuard<'_, WriterState> {
+        lock(&self.writer)
+    }
+
+    pub(crate) fn lock_shared(&self) -> MutexGuard<'_, Shared> {
+        lock(&self.shared)
+    }
+
+    pub(crate) fn open_trees(&self) -> Result<Arc<Trees>, StoreError> {
+        self.trees()
+    }
+
+    pub(crate) fn noted(&self, e: StoreError) -> StoreError {
+        self.note(e)
     }
 
     /// Stores a batch of events in one transaction across all trees and chains it.
     /// Keys are strictly increasing: an event received "before" the previous one (clock
     /// stepped back) is keyed just after it; its record keeps the true receive time.
+    ///
+    /// On error nothing of the batch is kept, in sled or in memory (the pending index run is
+    /// changed only after the commit). An error for which [`StoreError::is_retryable`] holds
+    /// (a full disk) leaves the store needing [`Store::recover`].
     pub fn append(&self, batch: &Batch) -> Result<Option<Appended>, StoreError> {
         if batch.is_empty() {
             return Ok(None);
         }
-        let mut w = self.lock();
+        let mut w = lock(&self.writer);
+        self.append_locked(&mut w, batch).map_err(|e| self.note(e))
+    }
+
+    fn append_locked(
+        &self,
+        w: &mut WriterState,
+        batch: &Batch,
+    ) -> Result<Option<Appended>, StoreError> {
+        let t = self.trees()?;
+        let (prev_hash, mut counts, live_before, pending_len, next_run) = {
+            let s = lock(&self.shared);
+            (s.head, s.counts, s.live_bytes, s.pending.len(), s.next_run)
+        };
         let number = w.next_batch;
-        let mut hasher = chain::BatchHasher::new(number, &w.prev_hash);
-        let mut counts = w.counts;
+        let mut hasher = chain::BatchHasher::new(number, &prev_hash);
         let mut last = w.last_key;
         // Keys first: strictly increasing whatever the clock did.
         let mut keys = Vec::with_capacity(batch.len());
@@ -336,57 +490,63 @@ impl Store {
         let (Some(&first), Some(last)) = (keys.first(), last) else {
             return Ok(None);
         };
-        // Blocks of consecutive records; remember where each event went for the index.
+        // Blocks of consecutive records; the index entries of the sourced events as they go.
         let mut ev_batch = sled::Batch::default();
         let mut bytes = 0u64;
-        let mut placed: Vec<(EventKey, u8)> = Vec::with_capacity(batch.len());
-        let mut i = 0;
-        while i < batch.entries.len() {
-            let mut j = i;
+        let mut new_entries: Vec<index::Entry> = Vec::with_capacity(batch.len());
+        let mut rest: Vec<(&batch::Entry, EventKey)> =
+            batch.entries.iter().zip(keys.iter().copied()).collect();
+        let mut members: Vec<(EventKey, &[u8])> = Vec::with_capacity(block::BLOCK_RECORDS);
+        let mut todo = rest.as_mut_slice();
+        while let Some(&(_, block_key)) = todo.first() {
+            // Up to BLOCK_RECORDS records, closing once BLOCK_BYTES is reached.
+            let mut n = 0;
             let mut size = 0;
-            while j < batch.entries.len()
-                && j - i < block::BLOCK_RECORDS
-                && (j == i || size < block::BLOCK_BYTES)
-            {
-                size += batch.entries[j].end - batch.entries[j].start;
-                j += 1;
+            for (e, _) in todo.iter() {
+                if n == block::BLOCK_RECORDS || (n > 0 && size >= block::BLOCK_BYTES) {
+                    break;
+                }
+                size += e.end - e.start;
+                n += 1;
             }
-            let entries: Vec<(EventKey, &[u8])> = (i..j)
-                .map(|k| (keys[k], batch.record(&batch.entries[k])))
-                .collect();
-            let block_key = keys[i];
-            for ordinal in 0..(j - i) {
-                placed.push((block_key, ordinal as u8));
+            let (this, later) = todo.split_at_mut(n);
+            members.clear();
+            for (ordinal, (e, key)) in this.iter().enumerate() {
+                members.push((*key, batch.record(e)));
+                if let Some(addr) = e.source {
+                    new_entries.push(index::Entry {
+                        addr,
+                        event: *key,
+                        block: block_key,
+                        ordinal: u8::try_from(ordinal).unwrap_or(u8::MAX),
+                    });
+                }
             }
-            let layout = block::encode(&entries);
+            let layout = block::encode(&members);
             hasher.add(&layout);
             let encoded = block::pack(&layout);
             bytes += (key::EVENT_KEY_LEN + encoded.len()) as u64;
             ev_batch.insert(&block_key.to_bytes()[..], encoded);
-            i = j;
+            todo = later;
         }
-        // Index entries join the pending run; a full pending run is written with this batch.
-        let pending_before = w.pending.len();
-        for (k, e) in batch.entries.iter().enumerate() {
-            if let (Some(addr), Some(&(block, ordinal))) = (e.source, placed.get(k)) {
-                w.pending.push(index::Entry {
-                    addr,
-                    event: keys[k],
-                    block,
-                    ordinal,
-                });
-                bytes += index::ENTRY_LEN as u64;
-            }
-        }
+        bytes += (new_entries.len() * index::ENTRY_LEN) as u64;
+        // A full pending run is written with this batch, from a sorted copy: the pending run
+        // itself is untouched until the commit.
         let mut idx_batch = sled::Batch::default();
         let mut new_runs = None;
-        if w.pending.len() >= w.run_entries {
-            let id = w.next_run;
-            for (k, v) in index::chunks(id, &mut w.pending) {
+        if pending_len + new_entries.len() >= w.run_entries {
+            let snapshot = lock(&self.shared).pending.clone();
+            let mut sorted: Vec<index::Entry> =
+                Vec::with_capacity(snapshot.len() + new_entries.len());
+            sorted.extend(snapshot.iter());
+            drop(snapshot);
+            sorted.extend_from_slice(&new_entries);
+            index::sort(&mut sorted);
+            for (k, v) in index::chunks(next_run, &sorted) {
                 idx_batch.insert(&k[..], v);
             }
-            let mut runs = w.runs.clone();
-            runs.push(index::Run { id, last });
+            let mut runs = lock(&self.shared).runs.clone();
+            runs.push(index::Run { id: next_run, last });
             new_runs = Some(runs);
         }
         let count = u32::try_from(batch.len()).unwrap_or(u32::MAX);
@@ -395,14 +555,13 @@ impl Store {
             last,
             count,
             bytes,
-            prev: w.prev_hash,
+            prev: prev_hash,
             hash: hasher.finish(),
         };
         let entry_bytes = entry.to_bytes();
         let counts_bytes = encode_counts(&counts);
-        let live = w.live_bytes + bytes;
-        let next_run = w.next_run;
-        (&self.events, &self.by_source, &self.chain, &self.meta)
+        let live = live_before + bytes;
+        (&t.events, &t.by_source, &t.chain, &t.meta)
             .transaction(|(ev, idx, ch, me)| {
                 ev.apply_batch(&ev_batch)?;
                 idx.apply_batch(&idx_batch)?;
@@ -415,21 +574,24 @@ impl Store {
                 }
                 Ok::<_, ConflictableTransactionError<StoreError>>(())
             })
-            .map_err(|e| {
-                // The batch is not stored: neither are its index entries.
-                w.pending.truncate(pending_before);
-                tx_err(e)
-            })?;
-        if let Some(runs) = new_runs {
-            w.pending.clear();
-            w.runs = runs;
-            w.next_run += 1;
+            .map_err(tx_err)?;
+        // Committed: publish.
+        {
+            let mut s = lock(&self.shared);
+            match new_runs {
+                Some(runs) => {
+                    s.pending.clear();
+                    s.runs = runs;
+                    s.next_run = next_run + 1;
+                }
+                None => s.pending.extend(&new_entries),
+            }
+            s.head = entry.hash;
+            s.counts = counts;
+            s.live_bytes = live;
         }
         w.next_batch = number + 1;
-        w.prev_hash = entry.hash;
         w.last_key = Some(last);
-        w.counts = counts;
-        w.live_bytes = live;
         Ok(Some(Appended {
             batch: number,
             first,
@@ -440,15 +602,16 @@ impl Store {
 
     /// Makes everything appended so far durable; returns the bytes sled wrote.
     pub fn flush(&self) -> Result<usize, StoreError> {
-        Ok(self.db.flush()?)
+        let t = self.trees()?;
+        t.db.flush().map_err(|e| self.note(e.into()))
     }
 
-    /// Events stored per dataset.
+    /// Events stored per dataset. Never waits behind a commit.
     pub fn counts(&self) -> Counts {
-        let w = self.lock();
+        let counts = lock(&self.shared).counts;
         let by_dataset: Vec<(Dataset, u64)> = Dataset::ALL
             .iter()
-            .zip(w.counts)
+            .zip(counts)
             .map(|(d, n)| (*d, n))
             .collect();
         let total = by_dataset.iter().map(|(_, n)| n).sum();
@@ -456,18 +619,26 @@ impl Store {
     }
 
     /// Bytes of records and index entries currently stored (what size retention counts).
+    /// Never waits behind a commit.
     pub fn live_bytes(&self) -> u64 {
-        self.lock().live_bytes
+        lock(&self.shared).live_bytes
     }
 
     /// The store's size on disk in bytes, as sled reports it.
     pub fn size_on_disk(&self) -> Result<u64, StoreError> {
-        Ok(self.db.size_on_disk()?)
+        let t = self.trees()?;
+        t.db.size_on_disk().map_err(|e| self.note(e.into()))
     }
 
     /// The hash at the head of the evidence chain (record it elsewhere to detect a rewrite of
     /// the whole chain).
+    /// Never waits behind a commit.
     pub fn head(&self) -> Hash {
-        self.lock().prev_hash
+        lock(&self.shared).head
     }
+}
+
+/// sled could not take the directory's lock (another handle on it is still alive).
+fn is_lock_busy(e: &sled::Error) -> bool {
+    matches!(e, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"))
 }

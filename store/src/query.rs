@@ -8,12 +8,12 @@ use std::sync::Arc;
 
 use picket_parsers::{Action, Dataset, Event};
 
-use crate::Store;
 use crate::block::{self, BlockView};
 use crate::error::{DecodeError, StoreError};
 use crate::index;
 use crate::key::{Cidr, EVENT_KEY_LEN, EventKey};
 use crate::record;
+use crate::{Store, Trees};
 
 /// Which end of the range comes first.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -75,6 +75,9 @@ impl std::str::FromStr for Cursor {
 }
 
 /// What to scan for. `Default` is every event, oldest first.
+///
+/// Every filter is applied before `limit`, which counts events returned: a query answers the
+/// same events whatever its limit, only fewer of them, and the last one's cursor resumes.
 #[derive(Clone, Debug, Default)]
 pub struct Query {
     /// Received at or after (Unix ns).
@@ -87,6 +90,10 @@ pub struct Query {
     pub dataset: Option<Dataset>,
     /// Only this action.
     pub action: Option<Action>,
+    /// Only events whose raw line contains these bytes.
+    pub text: Option<Vec<u8>>,
+    /// Only events whose reporting host (`host.name`, the header's host name) is exactly this.
+    pub host: Option<Vec<u8>>,
     /// Order of results. For one address: time. For a CIDR block: by index period (about a
     /// quarter million sourced events each), then address, then time.
     pub order: Order,
@@ -94,6 +101,30 @@ pub struct Query {
     pub limit: Option<usize>,
     /// Resume after this cursor.
     pub after: Option<Cursor>,
+}
+
+impl Query {
+    /// True when `ev` passes every filter but the time range and the cursor (what a live
+    /// tail checks).
+    pub fn matches(&self, ev: &Event<'_>) -> bool {
+        self.dataset.is_none_or(|d| d == ev.dataset)
+            && self.action.is_none_or(|a| Some(a) == ev.details.action)
+            && self
+                .source
+                .is_none_or(|c| ev.details.source.ip.is_some_and(|ip| c.contains(ip)))
+            && self.matches_text(ev)
+    }
+
+    /// The `text` and `host` filters.
+    fn matches_text(&self, ev: &Event<'_>) -> bool {
+        self.host
+            .as_deref()
+            .is_none_or(|h| ev.header.hostname == Some(h))
+            && self
+                .text
+                .as_deref()
+                .is_none_or(|t| memchr::memmem::find(ev.original, t).is_some())
+    }
 }
 
 /// One stored event: its key, where to resume after it, and its record (shared with the
@@ -145,8 +176,17 @@ enum Walk {
 }
 
 /// A running scan; an iterator of stored events.
+///
+/// A scan holds no lock between calls to `next()` (it took its snapshot of the pending index
+/// run when it started), so it can be stopped at any point by dropping it, and a scan that is
+/// not advanced costs the writer nothing. After an I/O error closes the store, the next call
+/// returns [`StoreError::NeedsRecovery`] and the scan ends, releasing its sled handle.
 pub struct Scan<'s> {
     store: &'s Store,
+    /// The sled handles, or why there are none.
+    trees: Result<Arc<Trees>, Option<StoreError>>,
+    /// The store's failure count when the scan started.
+    failures: u64,
     walk: Walk,
     lo: EventKey,
     hi: EventKey,
@@ -183,8 +223,15 @@ impl Store {
                 seq: u32::MAX,
             }),
         };
+        let failures = self.failures();
+        let trees = self.open_trees();
         let mut scan = Scan {
             store: self,
+            trees: match &trees {
+                Ok(t) => Ok(t.clone()),
+                Err(_) => Err(Some(StoreError::NeedsRecovery)),
+            },
+            failures,
             walk: Walk::Empty,
             lo,
             hi: hi.unwrap_or(lo),
@@ -192,6 +239,7 @@ impl Store {
             remaining: q.limit.unwrap_or(usize::MAX),
         };
         let Some(mut hi) = hi else { return scan };
+        let Ok(trees) = trees else { return scan };
         let mut lo = lo;
         // A time cursor narrows the range; a source cursor is applied per event.
         if let Some(c) = q.after.as_ref().filter(|c| c.source.is_none()) {
@@ -213,13 +261,13 @@ impl Store {
                 let blocks: KvIter = match q.order {
                     Order::OldestFirst => {
                         // Start at the block holding `lo`, which may begin before it.
-                        let start = match self.events.range(..=lo.to_bytes()).next_back() {
+                        let start = match trees.events.range(..=lo.to_bytes()).next_back() {
                             Some(Ok((k, _))) => k.to_vec(),
                             _ => lo.to_bytes().to_vec(),
                         };
-                        Box::new(self.events.range(start..=hi.to_bytes().to_vec()))
+                        Box::new(trees.events.range(start..=hi.to_bytes().to_vec()))
                     }
-                    Order::NewestFirst => Box::new(self.events.range(..=hi.to_bytes()).rev()),
+                    Order::NewestFirst => Box::new(trees.events.range(..=hi.to_bytes()).rev()),
                 };
                 Walk::Time {
                     blocks,
@@ -229,19 +277,21 @@ impl Store {
             Some(c) => {
                 let (a, b) = c.range16();
                 let cursor_run = q.after.as_ref().and_then(|c| c.source).map(|(r, _)| r);
-                let w = self.lock();
-                let pending_id = w.next_run;
+                // A snapshot of the run list and the pending run's pieces, taken under the
+                // small lock in well under a microsecond; filtered with no lock held.
+                let (snapshot, runs, pending_id) = {
+                    let s = self.lock_shared();
+                    (s.pending.clone(), s.runs.clone(), s.next_run)
+                };
                 let mut runs: std::collections::VecDeque<(u64, Option<Vec<index::Entry>>)> =
-                    w.runs.iter().map(|r| (r.id, None)).collect();
-                // The pending run, copied under the lock (bounded by the run size).
-                let mut pending: Vec<index::Entry> = w
-                    .pending
+                    runs.iter().map(|r| (r.id, None)).collect();
+                let mut pending: Vec<index::Entry> = snapshot
                     .iter()
                     .filter(|e| a <= e.addr && e.addr <= b && lo <= e.event && e.event <= hi)
                     .copied()
                     .collect();
-                drop(w);
-                pending.sort_unstable_by_key(|e| (u128::from_be_bytes(e.addr), e.event));
+                drop(snapshot);
+                index::sort(&mut pending);
                 runs.push_back((pending_id, Some(pending)));
                 runs.retain(|(id, _)| match (q.order, cursor_run) {
                     (_, None) => true,
@@ -294,14 +344,19 @@ impl Scan<'_> {
 
     fn wanted(&self, key: EventKey, rec: &[u8]) -> Result<bool, StoreError> {
         let q = &self.query;
-        if q.dataset.is_none() && q.action.is_none() {
+        if q.dataset.is_some() || q.action.is_some() {
+            let s = record::summary(rec).map_err(decode_err(key))?;
+            if !(q.dataset.is_none_or(|d| d == s.dataset)
+                && q.action.is_none_or(|a| Some(a) == s.action))
+            {
+                return Ok(false);
+            }
+        }
+        if q.text.is_none() && q.host.is_none() {
             return Ok(true);
         }
-        let s = record::summary(rec).map_err(decode_err(key))?;
-        Ok(
-            q.dataset.is_none_or(|d| d == s.dataset)
-                && q.action.is_none_or(|a| Some(a) == s.action),
-        )
+        let ev = record::decode(rec).map_err(decode_err(key))?;
+        Ok(q.matches_text(&ev))
     }
 
     fn ordinals(n: usize, order: Order) -> Vec<usize> {
@@ -445,7 +500,10 @@ impl Scan<'_> {
                 }
                 None => {
                     let first = index::chunk_key(id, &a, EventKey::at(0));
-                    let start = match self.store.by_source.range(..=first).next_back() {
+                    let Ok(trees) = &self.trees else {
+                        return Ok(None);
+                    };
+                    let start = match trees.by_source.range(..=first).next_back() {
                         Some(Ok((k, _))) if index::run_of(&k) == Some(id) => k.to_vec(),
                         _ => first.to_vec(),
                     };
@@ -454,7 +512,7 @@ impl Scan<'_> {
                         seq: u32::MAX,
                     };
                     let end = index::chunk_key(id, &b, max).to_vec();
-                    let range = self.store.by_source.range(start..=end);
+                    let range = trees.by_source.range(start..=end);
                     let it: KvIter = match order {
                         Order::OldestFirst => Box::new(range),
                         Order::NewestFirst => Box::new(range.rev()),
@@ -477,7 +535,10 @@ impl Scan<'_> {
         {
             return Ok(Some(b.clone()));
         }
-        let got = match self.store.events.get(key.to_bytes())? {
+        let Ok(trees) = &self.trees else {
+            return Ok(None);
+        };
+        let got = match trees.events.get(key.to_bytes())? {
             Some(stored) => Some(Arc::new(block::unpack(&stored).map_err(decode_err(key))?)),
             None => None,
         };
@@ -487,14 +548,37 @@ impl Scan<'_> {
         Ok(got)
     }
 
+    /// Ends the scan: drops its iterators and its sled handle.
+    fn end(&mut self) {
+        self.walk = Walk::Empty;
+        self.trees = Err(None);
+    }
+
     fn next_stored(&mut self) -> Result<Option<Stored>, StoreError> {
         if self.remaining == 0 {
             return Ok(None);
         }
+        if self.store.failures() != self.failures && self.trees.is_ok() {
+            // The store was closed by an I/O error: let go of the old handle.
+            self.end();
+            return Err(StoreError::NeedsRecovery);
+        }
+        if let Err(e) = &mut self.trees
+            && let Some(e) = e.take()
+        {
+            return Err(e);
+        }
         let got = match self.walk {
-            Walk::Time { .. } => self.next_time()?,
-            Walk::Source { .. } => self.next_source()?,
-            Walk::Empty => None,
+            Walk::Time { .. } => self.next_time(),
+            Walk::Source { .. } => self.next_source(),
+            Walk::Empty => Ok(None),
+        };
+        let got = match got {
+            Ok(got) => got,
+            Err(e) => {
+                self.end();
+                return Err(self.store.noted(e));
+            }
         };
         if got.is_some() {
             self.remaining -= 1;

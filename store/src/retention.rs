@@ -36,6 +36,11 @@ impl Store {
         policy: &Retention,
         now_ns: u64,
     ) -> Result<RetentionReport, StoreError> {
+        self.retention(policy, now_ns).map_err(|e| self.noted(e))
+    }
+
+    fn retention(&self, policy: &Retention, now_ns: u64) -> Result<RetentionReport, StoreError> {
+        let t = self.open_trees()?;
         let mut report = RetentionReport::default();
         let mut removed_through = None;
         if policy.max_age.is_none() && policy.max_bytes.is_none() {
@@ -45,8 +50,8 @@ impl Store {
             .max_age
             .map(|a| now_ns.saturating_sub(u64::try_from(a.as_nanos()).unwrap_or(u64::MAX)));
         loop {
-            let mut w = self.lock();
-            let Some((k, v)) = self.chain.first()? else {
+            let _w = self.lock_writer();
+            let Some((k, v)) = t.chain.first()? else {
                 break;
             };
             let number =
@@ -54,15 +59,18 @@ impl Store {
             let entry = ChainEntry::from_bytes(&v)
                 .ok_or_else(|| StoreError::Meta(format!("bad chain entry {number}")))?;
             let too_old = cutoff.is_some_and(|c| entry.last.time_ns < c);
-            let too_big = policy.max_bytes.is_some_and(|m| w.live_bytes > m);
+            let (mut counts, live_bytes) = {
+                let s = self.lock_shared();
+                (s.counts, s.live_bytes)
+            };
+            let too_big = policy.max_bytes.is_some_and(|m| live_bytes > m);
             if !too_old && !too_big {
                 break;
             }
             // Collect the batch's blocks, its sources' index keys, and the counts to take off.
             let mut ev_del = sled::Batch::default();
-            let mut counts = w.counts;
             let mut n = 0u64;
-            for item in self
+            for item in t
                 .events
                 .range(entry.first.to_bytes()..=entry.last.to_bytes())
             {
@@ -84,10 +92,10 @@ impl Store {
                     }
                 }
             }
-            let live = w.live_bytes.saturating_sub(entry.bytes);
+            let live = live_bytes.saturating_sub(entry.bytes);
             let anchor = chain::anchor_to_bytes(number, &entry.hash);
             let counts_bytes = encode_counts(&counts);
-            (&self.events, &self.chain, &self.meta)
+            (&t.events, &t.chain, &t.meta)
                 .transaction(|(ev, ch, me)| {
                     ev.apply_batch(&ev_del)?;
                     ch.remove(&k)?;
@@ -97,43 +105,52 @@ impl Store {
                     Ok::<_, ConflictableTransactionError<StoreError>>(())
                 })
                 .map_err(tx_err)?;
-            w.counts = counts;
-            w.live_bytes = live;
+            {
+                let mut s = self.lock_shared();
+                s.counts = counts;
+                s.live_bytes = live;
+            }
             report.batches += 1;
             report.events += n;
             removed_through = Some(entry.last);
         }
         if let Some(k) = removed_through {
-            self.drop_index_through(k)?;
+            self.drop_index_through(&t, k)?;
         }
         Ok(report)
     }
 
     /// Removes index runs (and pending entries) that cover only removed events.
-    fn drop_index_through(&self, k: crate::key::EventKey) -> Result<(), StoreError> {
-        let mut w = self.lock();
-        w.pending.retain(|e| e.event > k);
-        let (gone, kept): (Vec<index::Run>, Vec<index::Run>) =
-            w.runs.iter().partition(|r| r.last <= k);
+    fn drop_index_through(
+        &self,
+        t: &crate::Trees,
+        k: crate::key::EventKey,
+    ) -> Result<(), StoreError> {
+        let _w = self.lock_writer();
+        let (gone, kept): (Vec<index::Run>, Vec<index::Run>) = {
+            let mut s = self.lock_shared();
+            s.pending.retain(|e| e.event > k);
+            s.runs.iter().partition(|r| r.last <= k)
+        };
         if gone.is_empty() {
             return Ok(());
         }
         let mut del = sled::Batch::default();
         for r in &gone {
-            for item in self.by_source.scan_prefix(r.id.to_be_bytes()) {
+            for item in t.by_source.scan_prefix(r.id.to_be_bytes()) {
                 let (key, _) = item?;
                 del.remove(key);
             }
         }
         let runs_bytes = index::runs_to_bytes(&kept);
-        (&self.by_source, &self.meta)
+        (&t.by_source, &t.meta)
             .transaction(|(idx, me)| {
                 idx.apply_batch(&del)?;
                 me.insert(meta_key::INDEX_RUNS, &runs_bytes[..])?;
                 Ok::<_, ConflictableTransactionError<StoreError>>(())
             })
             .map_err(tx_err)?;
-        w.runs = kept;
+        self.lock_shared().runs = kept;
         Ok(())
     }
 }

@@ -134,9 +134,14 @@ pub struct VerifyReport {
 impl Store {
     /// Re-checks the whole store.
     pub fn verify(&self) -> Result<VerifyReport, StoreError> {
+        self.verify_all().map_err(|e| self.noted(e))
+    }
+
+    fn verify_all(&self) -> Result<VerifyReport, StoreError> {
+        let t = self.open_trees()?;
         // Appends wait while the chain is walked, so the walk sees whole batches only.
-        let guard = self.lock();
-        let anchor = self
+        let guard = self.lock_writer();
+        let anchor = t
             .meta
             .get(meta_key::ANCHOR)?
             .and_then(|v| chain::anchor_from_bytes(&v));
@@ -150,8 +155,8 @@ impl Store {
             head: prev,
             problem: None,
         };
-        let mut blocks = self.events.iter().peekable();
-        for item in self.chain.iter() {
+        let mut blocks = t.events.iter().peekable();
+        for item in t.chain.iter() {
             let (k, v) = item?;
             let number = chain::batch_number(&k).unwrap_or(u64::MAX);
             let Some(entry) = ChainEntry::from_bytes(&v) else {
@@ -245,7 +250,7 @@ impl Store {
             return Ok(report);
         }
         drop(guard);
-        if let Some(key) = self.dangling_index()? {
+        if let Some(key) = self.dangling_index(&t)? {
             report.problem = Some(Problem::DanglingIndex { key });
         }
         Ok(report)
@@ -254,13 +259,13 @@ impl Store {
     /// The first index entry that does not name an event with that source. Entries for events
     /// that retention removed (older than the first remaining batch) are expected: a run is
     /// dropped only once all of its events are gone, and scans skip the missing ones.
-    fn dangling_index(&self) -> Result<Option<EventKey>, StoreError> {
+    fn dangling_index(&self, t: &crate::Trees) -> Result<Option<EventKey>, StoreError> {
         let (runs, pending) = {
-            let w = self.lock();
-            (w.runs.clone(), w.pending.clone())
+            let s = self.lock_shared();
+            (s.runs.clone(), s.pending.clone())
         };
-        let retained = self.meta.get(meta_key::ANCHOR)?.is_some();
-        let live_from = match self.chain.first()? {
+        let retained = t.meta.get(meta_key::ANCHOR)?.is_some();
+        let live_from = match t.chain.first()? {
             Some((_, v)) if retained => ChainEntry::from_bytes(&v).map(|e| e.first),
             Some(_) => None,
             None if retained => Some(EventKey {
@@ -276,7 +281,7 @@ impl Store {
             }
             let block = match &cached {
                 Some((bk, b)) if *bk == e.block => b.clone(),
-                _ => match self.events.get(e.block.to_bytes())? {
+                _ => match t.events.get(e.block.to_bytes())? {
                     Some(stored) => {
                         let Ok(b) = block::unpack(&stored) else {
                             return Ok(false);
@@ -296,7 +301,7 @@ impl Store {
                 .is_some_and(|ip| addr16(ip) == e.addr))
         };
         for r in &runs {
-            for item in self.by_source.scan_prefix(r.id.to_be_bytes()) {
+            for item in t.by_source.scan_prefix(r.id.to_be_bytes()) {
                 let (_, v) = item?;
                 let Ok(entries) = index::decode_chunk(&v) else {
                     return Ok(Some(EventKey::at(0)));
@@ -308,7 +313,7 @@ impl Store {
                 }
             }
         }
-        for e in &pending {
+        for e in pending.iter() {
             if !check(e)? {
                 return Ok(Some(e.event));
             }
