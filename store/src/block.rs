@@ -103,11 +103,6 @@ impl<'a> BlockView<'a> {
         self.count
     }
 
-    /// True for a block without entries (never written, but readable).
-    pub fn is_empty(&self) -> bool {
-        self.count == 0
-    }
-
     fn offset(&self, i: usize) -> Option<usize> {
         let b = self.block.get(2 + 4 * i..6 + 4 * i)?;
         Some(self.head + u32::from_le_bytes(b.try_into().ok()?) as usize)
@@ -152,6 +147,7 @@ impl<'a> BlockView<'a> {
     }
 
     /// The first entry whose key is greater than (or, with `inclusive`, equal to) `key`.
+    #[cfg(test)]
     pub fn position_after(&self, key: EventKey, inclusive: bool) -> Result<usize, DecodeError> {
         for i in 0..self.count {
             let (k, _) = self.get(i)?;

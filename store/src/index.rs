@@ -57,9 +57,11 @@ impl Entry {
 /// The key of the chunk of run `run` starting at (`addr`, `event`).
 pub fn chunk_key(run: u64, addr: &[u8; 16], event: EventKey) -> [u8; CHUNK_KEY_LEN] {
     let mut k = [0u8; CHUNK_KEY_LEN];
-    k[..8].copy_from_slice(&run.to_be_bytes());
-    k[8..24].copy_from_slice(addr);
-    k[24..].copy_from_slice(&event.to_bytes());
+    let (r, rest) = k.split_at_mut(8);
+    let (a, e) = rest.split_at_mut(16);
+    r.copy_from_slice(&run.to_be_bytes());
+    a.copy_from_slice(addr);
+    e.copy_from_slice(&event.to_bytes());
     k
 }
 

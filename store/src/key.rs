@@ -2,7 +2,7 @@
 //! (16-byte address + event key) and address ranges for CIDR scans.
 
 use std::fmt;
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::IpAddr;
 
 /// The key of one event: receive time in Unix nanoseconds and a sequence number, both
 /// big-endian so that sled's byte order is time order.
@@ -26,8 +26,9 @@ impl EventKey {
     /// Big-endian bytes.
     pub fn to_bytes(self) -> [u8; EVENT_KEY_LEN] {
         let mut k = [0u8; EVENT_KEY_LEN];
-        k[..8].copy_from_slice(&self.time_ns.to_be_bytes());
-        k[8..].copy_from_slice(&self.seq.to_be_bytes());
+        let (time, seq) = k.split_at_mut(8);
+        time.copy_from_slice(&self.time_ns.to_be_bytes());
+        seq.copy_from_slice(&self.seq.to_be_bytes());
         k
     }
 
@@ -65,8 +66,9 @@ impl std::str::FromStr for EventKey {
         if s.len() != 24 || !s.is_ascii() {
             return Err(());
         }
-        let time_ns = u64::from_str_radix(&s[..16], 16).map_err(|_| ())?;
-        let seq = u32::from_str_radix(&s[16..], 16).map_err(|_| ())?;
+        let (time, seq) = (s.get(..16).ok_or(())?, s.get(16..).ok_or(())?);
+        let time_ns = u64::from_str_radix(time, 16).map_err(|_| ())?;
+        let seq = u32::from_str_radix(seq, 16).map_err(|_| ())?;
         Ok(EventKey { time_ns, seq })
     }
 }
@@ -78,11 +80,6 @@ pub fn addr16(ip: IpAddr) -> [u8; 16] {
         IpAddr::V4(a) => a.to_ipv6_mapped().octets(),
         IpAddr::V6(a) => a.octets(),
     }
-}
-
-/// The address of 16 index bytes, unmapping IPv4.
-pub fn addr_of(b: [u8; 16]) -> IpAddr {
-    IpAddr::V6(Ipv6Addr::from(b)).to_canonical()
 }
 
 /// An address block (`198.51.100.0/24`, `2001:db8::/32`, or one address).

@@ -1,6 +1,6 @@
 //! picket-store: the event log on sled.
 //!
-//! Trees: `events` (block key → a block of up to 64 records, see [`block`]), `by_source`
+//! Trees: `events` (block key → a block of up to 64 records, see `block`), `by_source`
 //! (sorted runs of (address, event, block, ordinal) entries, see `index`), `chain` (batch
 //! number → [`ChainEntry`]), `meta` (format, counters, index runs, retention anchor) and
 //! `incidents` (kept for the sensor). A batch of events is written to every tree in one sled
@@ -10,13 +10,13 @@
 //! sled stays behind this API: callers see [`Store`], [`Batch`], [`Query`] and plain types.
 
 mod batch;
-pub mod block;
-pub mod chain;
+mod block;
+mod chain;
 mod error;
 mod index;
-pub mod key;
+mod key;
 mod query;
-pub mod record;
+mod record;
 mod retention;
 mod verify;
 
@@ -29,7 +29,7 @@ use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 pub use batch::Batch;
-pub use chain::{ChainEntry, Hash};
+pub use chain::{ChainEntry, Hash, hex};
 pub use error::{DecodeError, StoreError};
 pub use key::{Cidr, EventKey};
 pub use query::{Cursor, Order, Query, Scan, Stored};

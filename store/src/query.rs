@@ -58,15 +58,16 @@ impl std::str::FromStr for Cursor {
                 key: s.parse().map_err(|_| bad())?,
             }),
             72 => {
-                let run = u64::from_str_radix(&s[..16], 16).map_err(|_| bad())?;
+                let part = |r: Range<usize>| s.get(r).ok_or_else(bad);
+                let run = u64::from_str_radix(part(0..16)?, 16).map_err(|_| bad())?;
                 let mut addr = [0u8; 16];
                 for (i, slot) in addr.iter_mut().enumerate() {
                     let at = 16 + 2 * i;
-                    *slot = u8::from_str_radix(&s[at..at + 2], 16).map_err(|_| bad())?;
+                    *slot = u8::from_str_radix(part(at..at + 2)?, 16).map_err(|_| bad())?;
                 }
                 Ok(Cursor {
                     source: Some((run, addr)),
-                    key: s[48..].parse().map_err(|_| bad())?,
+                    key: part(48..72)?.parse().map_err(|_| bad())?,
                 })
             }
             _ => Err(bad()),

@@ -160,7 +160,9 @@ pub fn encode(out: &mut Vec<u8>, ev: &Event<'_>, received_ns: u64) {
         flags |= flag::REPEAT;
         out.extend_from_slice(&r.to_le_bytes());
     }
-    out[flags_at..flags_at + 2].copy_from_slice(&flags.to_le_bytes());
+    if let Some(slot) = out.get_mut(flags_at..flags_at + 2) {
+        slot.copy_from_slice(&flags.to_le_bytes());
+    }
     let mask_at = out.len();
     out.extend_from_slice(&[0; 4]);
     let mut mask = 0u32;
@@ -173,7 +175,9 @@ pub fn encode(out: &mut Vec<u8>, ev: &Event<'_>, received_ns: u64) {
         put_varint(out, off as u64);
         put_varint(out, s.len() as u64);
     }
-    out[mask_at..mask_at + 4].copy_from_slice(&mask.to_le_bytes());
+    if let Some(slot) = out.get_mut(mask_at..mask_at + 4) {
+        slot.copy_from_slice(&mask.to_le_bytes());
+    }
     out.extend_from_slice(ev.original);
 }
 
@@ -193,7 +197,7 @@ impl<'a> Reader<'a> {
         Ok(s)
     }
     fn u8(&mut self) -> Result<u8, DecodeError> {
-        Ok(self.take(1)?[0])
+        self.take(1)?.first().copied().ok_or(DecodeError::Truncated)
     }
     fn array<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
         let mut a = [0u8; N];

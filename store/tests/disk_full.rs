@@ -1,7 +1,12 @@
 //! A full disk, for real: the data directory on a small tmpfs that fills up, then space
 //! returns. Needs root (to mount); without it each test says it was skipped and why.
 // Test code: a failed expectation panics, which is how a test fails.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;

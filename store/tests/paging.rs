@@ -2,7 +2,12 @@
 //! `limit` k resumed by cursors return exactly what one scan without a limit returns, and
 //! that is exactly the events a brute-force filter over everything keeps.
 // Test code: a failed expectation panics, which is how a test fails.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::net::IpAddr;
 
@@ -25,9 +30,13 @@ fn ip(n: u8) -> IpAddr {
 fn line(kind: u8, src: u8, host: usize, word: usize, i: usize) -> String {
     let (h, w, s) = (HOSTS[host], WORDS[word], ip(src));
     match kind {
-        0 => format!("<38>Nov  8 15:26:31 {h} sshd[{i}]: Failed password for root from {s} port 22 ssh2 {w}"),
+        0 => format!(
+            "<38>Nov  8 15:26:31 {h} sshd[{i}]: Failed password for root from {s} port 22 ssh2 {w}"
+        ),
         1 => format!("Nov  8 15:26:31 {h} in.telnetd[{i}]: refused connect from {s} {w}"),
-        2 => format!("Nov  8 15:26:31 {h} sshd[{i}]: Accepted password for u from {s} port 22 ssh2 {w}"),
+        2 => format!(
+            "Nov  8 15:26:31 {h} sshd[{i}]: Accepted password for u from {s} port 22 ssh2 {w}"
+        ),
         _ => format!("Nov  8 15:26:31 {h} CRON[{i}]: (root) CMD (true) {w}"),
     }
 }

@@ -1,5 +1,12 @@
 //! The store on a real sled directory: appends, scans, paging, verify against tampering,
 //! retention, reopen.
+// Test code: a failed expectation panics, which is how a test fails.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::net::IpAddr;
 use std::time::Duration;
