@@ -61,8 +61,49 @@ impl Picket {
         if !args.contains(&"--flush-interval") {
             cmd.args(["--flush-interval", "50"]);
         }
+        cmd.args(args);
+        let mut p = Picket::start_exact(cmd, data);
+        // "picket is running" may come before the listener tasks log their addresses.
+        let on = |flag: &str| args.contains(&flag) || (!names_listener && flag != "--tls");
+        if on("--tcp") {
+            p.tcp = Some(p.wait_addr("tcp"));
+        }
+        if on("--udp") {
+            p.udp = Some(p.wait_addr("udp"));
+        }
+        if on("--tls") {
+            p.tls = Some(p.wait_addr("tls"));
+        }
+        p
+    }
+
+    /// The address of the `proto` listener from the log, waiting up to 10 s for its line (each
+    /// listener logs it as it starts, which may be just after "picket is running").
+    pub fn wait_addr(&self, proto: &str) -> SocketAddr {
+        let needle = format!("listening on {proto}");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let log = self.log();
+            let addr = log
+                .lines()
+                .filter(|l| l.contains(&needle))
+                .find_map(|l| field(l, "addr")?.parse().ok());
+            if let Some(a) = addr {
+                return a;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no {needle:?} in the log:\n{log}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Runs `cmd` exactly as given (no `--data`, `serve`, listeners or flush interval added):
+    /// for a server that takes them from its config file. `data` is the data directory the
+    /// command names. Returns once the log says the server runs.
+    pub fn start_exact(mut cmd: Command, data: &Path) -> Picket {
         let mut child = cmd
-            .args(args)
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -137,9 +178,19 @@ impl Picket {
         self.data.join("picket.sock")
     }
 
-    /// The TCP address (TCP must be on).
+    /// The TCP address (TCP must be on; waits for its log line).
     pub fn tcp(&self) -> SocketAddr {
-        self.tcp.expect("TCP is not on")
+        self.tcp.unwrap_or_else(|| self.wait_addr("tcp"))
+    }
+
+    /// The UDP address (UDP must be on; waits for its log line).
+    pub fn udp(&self) -> SocketAddr {
+        self.udp.unwrap_or_else(|| self.wait_addr("udp"))
+    }
+
+    /// The TLS address (TLS must be on; waits for its log line).
+    pub fn tls(&self) -> SocketAddr {
+        self.tls.unwrap_or_else(|| self.wait_addr("tls"))
     }
 
     /// The process id.
@@ -185,6 +236,16 @@ impl Picket {
         let took = t.elapsed();
         self.child = None;
         (st, took, self.log())
+    }
+
+    /// SIGKILL (a crash: nothing is drained or flushed); the exit status and the whole log.
+    pub fn kill(mut self) -> (ExitStatus, String) {
+        self.signal("-KILL");
+        let st = self
+            .wait_exit(Duration::from_secs(30))
+            .unwrap_or_else(|| panic!("picket survived SIGKILL for 30 s:\n{}", self.log()));
+        self.child = None;
+        (st, self.log())
     }
 }
 
@@ -256,4 +317,20 @@ pub fn stored(data: &Path) -> BTreeMap<String, usize> {
     }
     assert_eq!(store.verify().unwrap().problem, None);
     m
+}
+
+/// Polls `stats` until `n` messages are stored; panics with the last stats after 60 s.
+pub fn wait_stored(sock: &Path, n: u64) -> Value {
+    wait_stats(sock, Duration::from_secs(60), |s| s["stored"] == n)
+}
+
+/// A loopback port that was free a moment ago, for a client that must be configured with
+/// picket's port before picket starts (rsyslog queueing until picket listens). Anything
+/// else lets picket pick its own port (port 0) and reads it from [`Picket`].
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
