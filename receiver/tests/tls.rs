@@ -9,16 +9,19 @@
     clippy::indexing_slicing
 )]
 
-use std::io::Write;
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod support;
 
-use picket_store::{Query, Store, StoreConfig};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
 };
+use support::{Picket, stored, wait_stats, wait_stored};
 
 struct Pki {
     dir: tempfile::TempDir,
@@ -66,56 +69,31 @@ impl Pki {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// The server process, killed if a test fails before stopping it.
-struct Running(Option<Child>);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(c) = self.0.as_mut() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-impl Running {
-    fn id(&self) -> u32 {
-        self.0.as_ref().map_or(0, Child::id)
-    }
-}
-
-fn start(data: &Path, port: u16, pki: &Pki, mutual: bool) -> Running {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_picket"));
-    cmd.arg("--data")
-        .arg(data)
-        .args(["serve", "--no-udp", "--no-tcp", "--flush-interval", "200"]);
-    cmd.arg("--tls").arg(format!("127.0.0.1:{port}"));
-    cmd.arg("--cert")
-        .arg(pki.path("server.pem"))
-        .arg("--key")
-        .arg(pki.path("server.key"));
+/// `picket serve` with TLS only, on a port of its choosing (with `--client-ca` when `mutual`).
+fn start(data: &Path, pki: &Pki, mutual: bool) -> Picket {
+    let (cert, key, ca) = (
+        pki.path("server.pem"),
+        pki.path("server.key"),
+        pki.path("ca.pem"),
+    );
+    let mut args = vec![
+        "--no-udp",
+        "--no-tcp",
+        "--tls",
+        "127.0.0.1:0",
+        "--cert",
+        cert.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+    ];
     if mutual {
-        cmd.arg("--client-ca").arg(pki.path("ca.pem"));
+        args.extend(["--client-ca", ca.to_str().unwrap()]);
     }
-    let child = Running(Some(cmd.stderr(Stdio::piped()).spawn().unwrap()));
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "picket serve did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child
+    Picket::start(data, &args)
 }
 
 /// `openssl s_client` sending `lines`, optionally with a client certificate `who`.
-fn send(port: u16, pki: &Pki, who: Option<&str>, lines: &str) -> std::process::Output {
+fn send(to: SocketAddr, pki: &Pki, who: Option<&str>, lines: &str) -> std::process::Output {
     let mut cmd = Command::new("openssl");
     cmd.args([
         "s_client",
@@ -124,7 +102,7 @@ fn send(port: u16, pki: &Pki, who: Option<&str>, lines: &str) -> std::process::O
         "-verify_return_error",
         "-connect",
     ])
-    .arg(format!("127.0.0.1:{port}"))
+    .arg(to.to_string())
     .arg("-CAfile")
     .arg(pki.path("ca.pem"));
     if let Some(w) = who {
@@ -148,25 +126,16 @@ fn send(port: u16, pki: &Pki, who: Option<&str>, lines: &str) -> std::process::O
     child.wait_with_output().unwrap()
 }
 
-fn stop(mut running: Running) -> String {
-    let child = running.0.take().unwrap();
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    String::from_utf8_lossy(&out.stderr).into_owned()
+/// SIGTERM; it must exit 0. The log.
+fn stop(server: Picket) -> String {
+    let (st, _, log) = server.stop();
+    assert!(st.success(), "{log}");
+    log
 }
 
-fn messages(data: &Path) -> Vec<String> {
-    let store = Store::open(data, &StoreConfig::default()).unwrap();
-    let mut v: Vec<String> = store
-        .scan(&Query::default())
-        .map(|s| String::from_utf8_lossy(s.unwrap().event().unwrap().original).into_owned())
-        .collect();
-    v.sort();
-    v
+/// Every stored original line, each stored once.
+fn once(lines: &[&str]) -> BTreeMap<String, usize> {
+    lines.iter().map(|l| (l.to_string(), 1)).collect()
 }
 
 #[test]
@@ -174,8 +143,8 @@ fn tls_with_and_without_client_certificates() {
     let pki = Pki::new();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let port = free_port();
-    let server = start(&data, port, &pki, true);
+    let server = start(&data, &pki, true);
+    let port = server.tls();
     let ok = send(
         port,
         &pki,
@@ -194,18 +163,20 @@ fn tls_with_and_without_client_certificates() {
         None,
         "<13>from a client without a certificate\n",
     );
-    std::thread::sleep(Duration::from_millis(600));
+    wait_stats(&server.socket(), Duration::from_secs(20), |s| {
+        s["stored"] == 2 && s["dropped"]["tls_handshake"] == 2
+    });
     let log = stop(server);
     assert_eq!(
-        messages(&data),
-        vec![
-            "<13>Nov  8 15:26:31 gw app: octet counted".to_string(),
-            "<38>Nov  8 15:26:31 gw sshd[1]: Failed password for root from 198.51.100.7 port 22 ssh2".to_string(),
-        ],
+        stored(&data),
+        once(&[
+            "<13>Nov  8 15:26:31 gw app: octet counted",
+            "<38>Nov  8 15:26:31 gw sshd[1]: Failed password for root from 198.51.100.7 port 22 ssh2",
+        ]),
         "{log}"
     );
-    // The untrusted and the anonymous client, and the readiness probe of `start`.
-    assert!(log.contains("failed TLS handshakes 3"), "{log}");
+    // The untrusted and the anonymous client.
+    assert!(log.contains("failed TLS handshakes 2"), "{log}");
     assert!(
         log.contains("UnknownIssuer") && log.contains("peer sent no certificates"),
         "{log}"
@@ -217,12 +188,13 @@ fn sighup_reloads_the_certificate_and_keeps_open_connections() {
     let pki = Pki::new();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let port = free_port();
-    let server = start(&data, port, &pki, false);
+    let mut server = start(&data, &pki, false);
+    let port = server.tls();
+    let sock = server.socket();
     // An open connection that sends before and after the reload.
     let mut open = Command::new("openssl")
         .args(["s_client", "-quiet", "-no_ign_eof", "-connect"])
-        .arg(format!("127.0.0.1:{port}"))
+        .arg(port.to_string())
         .arg("-CAfile")
         .arg(pki.path("ca.pem"))
         .stdin(Stdio::piped())
@@ -232,15 +204,12 @@ fn sighup_reloads_the_certificate_and_keeps_open_connections() {
         .unwrap();
     let mut stdin = open.stdin.take().unwrap();
     stdin.write_all(b"<13>before reload\n").unwrap();
-    std::thread::sleep(Duration::from_millis(500));
+    wait_stored(&sock, 1);
     // A new server certificate from the same CA, then SIGHUP.
     std::fs::copy(pki.path("server2.pem"), pki.path("server.pem")).unwrap();
     std::fs::copy(pki.path("server2.key"), pki.path("server.key")).unwrap();
-    Command::new("kill")
-        .args(["-HUP", &server.id().to_string()])
-        .status()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
+    server.signal("-HUP");
+    server.wait_log("reloaded TLS certificate", Duration::from_secs(20));
     stdin
         .write_all(b"<13>after reload, same connection\n")
         .unwrap();
@@ -252,16 +221,16 @@ fn sighup_reloads_the_certificate_and_keeps_open_connections() {
         "{}",
         String::from_utf8_lossy(&fresh.stderr)
     );
-    std::thread::sleep(Duration::from_millis(500));
+    wait_stored(&sock, 3);
     let log = stop(server);
     assert!(log.contains("reloaded TLS certificate"), "{log}");
     assert_eq!(
-        messages(&data),
-        vec![
+        stored(&data),
+        once(&[
             "<13>after reload, same connection",
             "<13>before reload",
             "<13>new connection after reload"
-        ],
+        ]),
         "{log}"
     );
 }
@@ -298,8 +267,8 @@ fn a_hundred_thousand_messages_over_tls_stored_exactly_once() {
     let pki = Pki::new();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let port = free_port();
-    let server = start(&data, port, &pki, true);
+    let server = start(&data, &pki, true);
+    let port = server.tls();
     let n = 100_000;
     let mut payload = String::with_capacity(n * 100);
     for i in 0..n {
@@ -311,10 +280,9 @@ fn a_hundred_thousand_messages_over_tls_stored_exactly_once() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    std::thread::sleep(Duration::from_millis(1500));
+    wait_stored(&server.socket(), n as u64);
     let log = stop(server);
-    let stored = messages(&data);
-    let mut dedup = stored.clone();
-    dedup.dedup();
-    assert_eq!((stored.len(), dedup.len()), (n, n), "{log}");
+    let lines = stored(&data);
+    let total: usize = lines.values().sum();
+    assert_eq!((total, lines.len()), (n, n), "{log}");
 }
