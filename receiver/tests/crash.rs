@@ -9,10 +9,14 @@
     clippy::indexing_slicing
 )]
 
+mod support;
+
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use support::Picket;
 
 fn picket() -> Command {
     Command::new(env!("CARGO_BIN_EXE_picket"))
@@ -117,34 +121,18 @@ fn serve_killed_under_load_reopens_and_verifies() {
     let data = dir.path().join("data");
     let mut total_before = 0;
     for round in 0..4 {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let addr = format!("127.0.0.1:{port}");
-        let mut child = picket()
-            .arg("--data")
-            .arg(&data)
-            .args([
-                "serve",
+        // Restarted on the data directory the last round's kill left behind.
+        let srv = Picket::start(
+            &data,
+            &[
                 "--no-udp",
                 "--tcp",
-                &addr,
+                "127.0.0.1:0",
                 "--flush-interval",
                 "100",
-            ])
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        let mut conn = loop {
-            if let Ok(c) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-                break c;
-            }
-            assert!(std::time::Instant::now() < deadline, "serve did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        };
+            ],
+        );
+        let mut conn = std::net::TcpStream::connect(srv.tcp()).unwrap();
         // Keep sending until the kill; the kill lands at a different point each round.
         let writer = std::thread::spawn(move || {
             let mut i = 0u64;
@@ -159,9 +147,10 @@ fn serve_killed_under_load_reopens_and_verifies() {
                 i += 1;
             }
         });
+        // The sleep is the test: the kill lands at a different point of ingest each round.
         std::thread::sleep(Duration::from_millis(900 + 330 * round));
-        let _ = child.kill();
-        child.wait().unwrap();
+        let (status, _) = srv.kill();
+        assert!(!status.success(), "serve survived kill -9: {status}");
         let sent = writer.join().unwrap();
         let (ok, events, text) = verify(&data);
         assert!(

@@ -8,10 +8,14 @@
     clippy::indexing_slicing
 )]
 
+mod support;
+
 use std::io::Write;
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use support::{Picket, wait_stored};
 
 const SCRIPT: &str = r#"
 import json, socket, sys
@@ -47,44 +51,16 @@ for line in g:
 fn a_python_script_written_from_the_protocol_doc_works() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_picket"))
-        .arg("--data")
-        .arg(&data)
-        .args([
-            "serve",
-            "--no-udp",
-            "--tcp",
-            &format!("127.0.0.1:{port}"),
-            "--flush-interval",
-            "50",
-        ])
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut c = loop {
-        if let (true, Ok(c)) = (
-            data.join("picket.sock").exists(),
-            TcpStream::connect(("127.0.0.1", port)),
-        ) {
-            break c;
-        }
-        assert!(Instant::now() < deadline, "serve did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let server = Picket::start(&data, &["--no-udp", "--tcp", "127.0.0.1:0"]);
+    let mut c = TcpStream::connect(server.tcp()).unwrap();
     for i in 0..10 {
         writeln!(c, "<38>Nov  8 15:26:31 gw sshd[{i}]: Failed password for root from 198.51.100.{i} port 22 ssh2").unwrap();
     }
-    std::thread::sleep(Duration::from_millis(500));
+    wait_stored(&server.socket(), 10);
     let mut py = Command::new("python3")
         .arg("-c")
         .arg(SCRIPT)
-        .arg(data.join("picket.sock"))
+        .arg(server.socket())
         .stdout(Stdio::piped())
         .spawn()
         .expect("python3 is needed");
@@ -123,6 +99,6 @@ fn a_python_script_written_from_the_protocol_doc_works() {
     let _ = sender.join();
     assert_eq!(line.trim(), "live 203.0.113.5 admin");
     assert!(py.wait().unwrap().success());
-    let _ = server.kill();
-    let _ = server.wait();
+    let (st, _, log) = server.stop();
+    assert!(st.success(), "{log}");
 }
