@@ -21,28 +21,20 @@
     clippy::indexing_slicing
 )]
 
+mod support;
+
 use std::collections::HashMap;
 use std::io::Write;
-use std::net::{IpAddr, TcpListener, TcpStream, UdpSocket};
+use std::net::{IpAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use picket_store::{Query, Store, StoreConfig};
+use support::{Picket, free_port, wait_stats};
 
 /// Messages per test.
 const MESSAGES: usize = 2_000;
-
-/// A free loopback port for both UDP and TCP (probed, then released).
-fn free_port() -> u16 {
-    loop {
-        let t = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = t.local_addr().unwrap().port();
-        if UdpSocket::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
-}
 
 /// Waits until `cond` holds, or fails with `what` after `secs` seconds.
 fn wait_until(secs: u64, what: impl Fn() -> String, mut cond: impl FnMut() -> bool) {
@@ -77,96 +69,28 @@ fn wait_exit(child: &mut Child, secs: u64) -> Option<ExitStatus> {
     }
 }
 
-/// `picket serve` on loopback; killed on drop if a test fails before stopping it.
-struct Server {
-    child: Option<Child>,
-    data: PathBuf,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Server {
-    /// Listens on TCP `port`, or with `tls` on TLS `port` only (with `--client-ca` when
-    /// `mutual`).
-    fn start_on(port: u16, tls: Option<(&Pki, bool)>) -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("data");
-        let addr = format!("127.0.0.1:{port}");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_picket"));
-        cmd.arg("--data")
-            .arg(&data)
-            .args(["serve", "--no-udp", "--flush-interval", "200"]);
-        match tls {
-            None => {
-                cmd.args(["--tcp", &addr]);
-            }
-            Some((pki, mutual)) => {
-                cmd.args(["--no-tcp", "--tls", &addr])
-                    .arg("--cert")
-                    .arg(pki.path("server.pem"))
-                    .arg("--key")
-                    .arg(pki.path("server.key"));
-                if mutual {
-                    cmd.arg("--client-ca").arg(pki.path("ca.pem"));
-                }
-            }
-        }
-        let child = cmd.stderr(Stdio::piped()).spawn().unwrap();
-        let mut srv = Server {
-            child: Some(child),
-            data,
-            port,
-            _dir: dir,
-        };
-        // Ready when the TCP port accepts.
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Some(st) = srv.child.as_mut().unwrap().try_wait().unwrap() {
-                panic!("picket serve exited at start ({st})");
-            }
-            assert!(Instant::now() < deadline, "picket serve did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        srv
+/// `picket serve` on `data`: TCP on `addr`, or with `tls` TLS on `addr` only (with
+/// `--client-ca` when `mutual`).
+fn start_picket(data: &Path, addr: &str, tls: Option<(&Pki, bool)>) -> Picket {
+    let Some((pki, mutual)) = tls else {
+        return Picket::start(data, &["--no-udp", "--tcp", addr]);
+    };
+    let (cert, key, ca) = (
+        pki.path("server.pem"),
+        pki.path("server.key"),
+        pki.path("ca.pem"),
+    );
+    let mut args = vec!["--no-udp", "--no-tcp", "--tls", addr];
+    args.extend([
+        "--cert",
+        cert.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+    ]);
+    if mutual {
+        args.extend(["--client-ca", ca.to_str().unwrap()]);
     }
-
-    /// True while some connection to picket is still open on picket's side (established, or
-    /// closed by the peer but not yet read to the end by picket), from /proc/net/tcp.
-    fn has_open_connections(&self) -> bool {
-        let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
-        table.lines().skip(1).any(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            let local_port = f
-                .get(1)
-                .and_then(|a| a.rsplit(':').next())
-                .and_then(|p| u16::from_str_radix(p, 16).ok());
-            // 01 ESTABLISHED, 08 CLOSE_WAIT.
-            local_port == Some(self.port) && matches!(f.get(3), Some(&"01") | Some(&"08"))
-        })
-    }
-
-    /// SIGTERM, then whether it exited 0, and its log.
-    fn stop(&mut self) -> (bool, String) {
-        let mut child = self.child.take().expect("stopped twice");
-        sigterm(child.id());
-        if wait_exit(&mut child, 30).is_none() {
-            let _ = child.kill();
-        }
-        let out = child.wait_with_output().unwrap();
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
+    Picket::start(data, &args)
 }
 
 /// Finds a program on PATH (or in /usr/sbin, which a non-root PATH may lack), or fails saying
@@ -647,13 +571,19 @@ fn stored(data: &Path) -> Stored {
 /// to queue and retry.
 fn forward_through_rsyslog(forward: Forward, logger_format: &[&str], picket_late: bool) {
     let started = Instant::now();
-    let picket_port = free_port();
     let (pki, tls) = match forward {
         Forward::Tls { mutual, .. } => (Some(Pki::new()), Some(mutual)),
         _ => (None, None),
     };
     let tls = pki.as_ref().zip(tls);
-    let mut srv = (!picket_late).then(|| Server::start_on(picket_port, tls));
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut srv = (!picket_late).then(|| start_picket(&data, "127.0.0.1:0", tls));
+    // rsyslog's config names picket's port: picket's own choice, or when rsyslog has to start
+    // first, one picked here for picket to take later.
+    let picket_port = srv
+        .as_ref()
+        .map_or_else(free_port, |s| s.tls.or(s.tcp).unwrap().port());
     let mut rs = Rsyslog::start(forward, picket_port, pki.as_ref());
     let msgs = workload(MESSAGES);
     let refs: Vec<&Sent> = msgs.iter().collect();
@@ -666,23 +596,27 @@ fn forward_through_rsyslog(forward: Forward, logger_format: &[&str], picket_late
             || format!("rsyslog did not read the first half:\n{}", rs.diagnostics()),
             || rs.counters().0 >= first.len() as u64,
         );
-        srv = Some(Server::start_on(picket_port, tls));
+        srv = Some(start_picket(
+            &data,
+            &format!("127.0.0.1:{picket_port}"),
+            tls,
+        ));
     }
-    let mut srv = srv.unwrap();
+    let srv = srv.unwrap();
     send(rs.port, second, logger_format);
     let sent_at = started.elapsed();
 
     rs.drain_and_stop(msgs.len() as u64);
     let drained_at = started.elapsed();
-    // rsyslog closed its connection: picket has everything once it read to the end of it.
-    wait_until(
-        20,
-        || "picket did not finish reading rsyslog's connection".into(),
-        || !srv.has_open_connections(),
-    );
-    let (ok, log) = srv.stop();
-    assert!(ok, "picket serve failed:\n{log}");
-    let got = stored(&srv.data);
+    // rsyslog closed its connection: picket has everything once it read to the end of it and
+    // stored what it read.
+    wait_stats(&srv.socket(), Duration::from_secs(20), |s| {
+        let read = s["received"]["tcp"].as_u64().unwrap() + s["received"]["tls"].as_u64().unwrap();
+        s["connections_open"] == 0 && s["stored"] == read
+    });
+    let (st, _, log) = srv.stop();
+    assert!(st.success(), "picket serve failed:\n{log}");
+    let got = stored(&data);
     let (_, enqueued, _) = rs.counters();
     eprintln!(
         "sent {} in {sent_at:?}; rsyslog drained and stopped at {drained_at:?}; \
