@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use picket_store::{Store, StoreConfig, chain};
+use picket_store::{Store, StoreConfig, hex};
 
 use crate::error::Error;
 
@@ -28,7 +28,7 @@ pub fn run(data: &Path) -> Result<bool, Error> {
                 "all {} events in {} batches verify; chain head {}",
                 report.events,
                 report.batches,
-                chain::hex(&report.head)
+                hex(&report.head)
             );
             Ok(true)
         }
