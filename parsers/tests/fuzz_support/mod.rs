@@ -11,8 +11,8 @@ use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use picket_parsers::{
-    Dataset, Details, Event, FAMILIES, Header, ParseContext, Timestamp, Transport,
-    civil_from_days, days_from_civil, parse_header, write_event,
+    Dataset, Details, Event, FAMILIES, Header, ParseContext, Timestamp, Transport, civil_from_days,
+    days_from_civil, parse_header, write_event,
 };
 
 /// 2026-11-23T00:00:00Z, the reference the crate's own tests use.
