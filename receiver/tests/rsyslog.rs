@@ -75,22 +75,9 @@ fn start_picket(data: &Path, addr: &str, tls: Option<(&Pki, bool)>) -> Picket {
     let Some((pki, mutual)) = tls else {
         return Picket::start(data, &["--no-udp", "--tcp", addr]);
     };
-    let (cert, key, ca) = (
-        pki.path("server.pem"),
-        pki.path("server.key"),
-        pki.path("ca.pem"),
-    );
-    let mut args = vec!["--no-udp", "--no-tcp", "--tls", addr];
-    args.extend([
-        "--cert",
-        cert.to_str().unwrap(),
-        "--key",
-        key.to_str().unwrap(),
-    ]);
-    if mutual {
-        args.extend(["--client-ca", ca.to_str().unwrap()]);
-    }
-    Picket::start(data, &args)
+    let ca = mutual.then(|| pki.path("ca.pem"));
+    let (cert, key) = (pki.path("server.pem"), pki.path("server.key"));
+    Picket::start_tls(data, addr, &cert, &key, ca.as_deref())
 }
 
 /// Finds a program on PATH (or in /usr/sbin, which a non-root PATH may lack), or fails saying

@@ -71,25 +71,9 @@ impl Pki {
 
 /// `picket serve` with TLS only, on a port of its choosing (with `--client-ca` when `mutual`).
 fn start(data: &Path, pki: &Pki, mutual: bool) -> Picket {
-    let (cert, key, ca) = (
-        pki.path("server.pem"),
-        pki.path("server.key"),
-        pki.path("ca.pem"),
-    );
-    let mut args = vec![
-        "--no-udp",
-        "--no-tcp",
-        "--tls",
-        "127.0.0.1:0",
-        "--cert",
-        cert.to_str().unwrap(),
-        "--key",
-        key.to_str().unwrap(),
-    ];
-    if mutual {
-        args.extend(["--client-ca", ca.to_str().unwrap()]);
-    }
-    Picket::start(data, &args)
+    let ca = mutual.then(|| pki.path("ca.pem"));
+    let (cert, key) = (pki.path("server.pem"), pki.path("server.key"));
+    Picket::start_tls(data, "127.0.0.1:0", &cert, &key, ca.as_deref())
 }
 
 /// `openssl s_client` sending `lines`, optionally with a client certificate `who`.

@@ -99,6 +99,25 @@ impl Picket {
         }
     }
 
+    /// Starts `picket serve` with TLS only, on `addr` (`127.0.0.1:0` for a port of its
+    /// choosing), with the server certificate `cert` and key `key`, and with `client_ca` mutual
+    /// TLS (client certificates from that CA required).
+    pub fn start_tls(
+        data: &Path,
+        addr: &str,
+        cert: &Path,
+        key: &Path,
+        client_ca: Option<&Path>,
+    ) -> Picket {
+        let mut args = vec!["--no-udp", "--no-tcp", "--tls", addr];
+        args.extend(["--cert", cert.to_str().unwrap()]);
+        args.extend(["--key", key.to_str().unwrap()]);
+        if let Some(ca) = client_ca {
+            args.extend(["--client-ca", ca.to_str().unwrap()]);
+        }
+        Picket::start(data, &args)
+    }
+
     /// Runs `cmd` exactly as given (no `--data`, `serve`, listeners or flush interval added):
     /// for a server that takes them from its config file. `data` is the data directory the
     /// command names. Returns once the log says the server runs.
