@@ -10,6 +10,5 @@ pub mod lines;
 pub mod message;
 pub mod query;
 pub mod serve;
-pub mod shared_store;
 pub mod stats;
 pub mod values;

@@ -1,12 +1,20 @@
 //! The house rules that no compiler checks, checked here so that ARCHITECTURE.md's
 //! "Architecture Invariant" lines stay true: which crate may depend on which, that every
 //! member opts in to the workspace lints, and that only the writer and import append.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::path::{Path, PathBuf};
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// The names in a manifest's `[dependencies]` table (not dev- or build-dependencies).
@@ -34,10 +42,17 @@ fn dependencies(manifest: &str) -> Vec<String> {
 #[test]
 fn dependencies_point_one_way() {
     assert_eq!(dependencies("parsers/Cargo.toml"), ["memchr", "nom"]);
-    assert_eq!(dependencies("receiver/framing/Cargo.toml"), ["bytes", "memchr"]);
+    assert_eq!(
+        dependencies("receiver/framing/Cargo.toml"),
+        ["bytes", "memchr"]
+    );
     let store = dependencies("store/Cargo.toml");
     assert!(store.contains(&"picket-parsers".to_string()));
-    assert!(!store.iter().any(|d| d == "picket" || d.starts_with("tokio")));
+    assert!(
+        !store
+            .iter()
+            .any(|d| d == "picket" || d.starts_with("tokio"))
+    );
     let sensor = dependencies("receiver/sensor/Cargo.toml");
     assert!(
         sensor
@@ -46,8 +61,15 @@ fn dependencies_point_one_way() {
         "the sensor is pure: {sensor:?}"
     );
     // Only the store names sled.
-    for m in ["receiver/Cargo.toml", "receiver/sensor/Cargo.toml", "parsers/Cargo.toml"] {
-        assert!(!dependencies(m).contains(&"sled".to_string()), "{m} names sled");
+    for m in [
+        "receiver/Cargo.toml",
+        "receiver/sensor/Cargo.toml",
+        "parsers/Cargo.toml",
+    ] {
+        assert!(
+            !dependencies(m).contains(&"sled".to_string()),
+            "{m} names sled"
+        );
     }
 }
 
@@ -67,7 +89,13 @@ fn every_member_opts_in_to_the_workspace_lints() {
         );
     }
     let ws = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
-    for lint in ["unwrap_used", "expect_used", "panic", "indexing_slicing", "missing_docs"] {
+    for lint in [
+        "unwrap_used",
+        "expect_used",
+        "panic",
+        "indexing_slicing",
+        "missing_docs",
+    ] {
         assert!(ws.contains(lint), "workspace lint {lint} is gone");
     }
 }

@@ -5,6 +5,7 @@
 
 use std::ops::Range;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use picket_parsers::{Action, Dataset, Event};
 
@@ -193,6 +194,8 @@ pub struct Scan<'s> {
     hi: EventKey,
     query: Query,
     remaining: usize,
+    /// Set by the caller to end the scan at the next row it looks at.
+    stop: Option<Arc<AtomicBool>>,
 }
 
 fn prev_key(k: EventKey) -> Option<EventKey> {
@@ -238,6 +241,7 @@ impl Store {
             hi: hi.unwrap_or(lo),
             query: q.clone(),
             remaining: q.limit.unwrap_or(usize::MAX),
+            stop: None,
         };
         let Some(mut hi) = hi else { return scan };
         let Ok(trees) = trees else { return scan };
@@ -371,6 +375,9 @@ impl Scan<'_> {
     fn next_time(&mut self) -> Result<Option<Stored>, StoreError> {
         let order = self.query.order;
         loop {
+            if self.stopped() {
+                return Ok(None);
+            }
             let Walk::Time { blocks, current } = &mut self.walk else {
                 return Ok(None);
             };
@@ -424,6 +431,9 @@ impl Scan<'_> {
             .source
             .map_or(([0; 16], [0xff; 16]), |c| c.range16());
         loop {
+            if self.stopped() {
+                return Ok(None);
+            }
             let Walk::Source {
                 runs,
                 chunks,
@@ -555,6 +565,13 @@ impl Scan<'_> {
         self.trees = Err(None);
     }
 
+    /// True when the caller asked the scan to stop.
+    fn stopped(&self) -> bool {
+        self.stop
+            .as_ref()
+            .is_some_and(|f| f.load(Ordering::Relaxed))
+    }
+
     fn next_stored(&mut self) -> Result<Option<Stored>, StoreError> {
         if self.remaining == 0 {
             return Ok(None);
@@ -585,6 +602,16 @@ impl Scan<'_> {
             self.remaining -= 1;
         }
         Ok(got)
+    }
+}
+
+impl Scan<'_> {
+    /// Ends the scan at the next row it looks at once `flag` is set, even while no row
+    /// matches (a filter that matches nothing would otherwise walk the whole store before
+    /// `next` returns): how a server stops the scan of a client that has gone.
+    pub fn stop_on(mut self, flag: Arc<AtomicBool>) -> Self {
+        self.stop = Some(flag);
+        self
     }
 }
 

@@ -406,3 +406,34 @@ fn a_second_process_cannot_open_the_same_store() {
         Ok(_) => panic!("second open succeeded"),
     }
 }
+
+#[test]
+fn a_scan_stops_when_its_flag_is_set_even_while_nothing_matches() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    fill(&store, 5000, 500, 1_000_000_000);
+    let nothing = Query {
+        text: Some(b"no such text".to_vec()),
+        ..Query::default()
+    };
+    let flag = Arc::new(AtomicBool::new(false));
+    // Unset, the scan walks everything and finds nothing.
+    assert_eq!(store.scan(&nothing).stop_on(flag.clone()).count(), 0);
+    // Set, even a scan that would match everything ends at once.
+    flag.store(true, Ordering::Relaxed);
+    assert_eq!(
+        store.scan(&Query::default()).stop_on(flag.clone()).count(),
+        0
+    );
+    let by_source = Query {
+        source: Some("198.51.100.0/24".parse().unwrap()),
+        ..Query::default()
+    };
+    assert_eq!(store.scan(&by_source).stop_on(flag).count(), 0);
+    assert!(
+        store.scan(&by_source).count() > 0,
+        "the source scan has matches"
+    );
+}

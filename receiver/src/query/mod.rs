@@ -17,10 +17,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use picket_parsers::write_event;
-use picket_parsers::{Event, ParseContext, parse_line};
+use picket_parsers::{ParseContext, parse_line};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use picket_store::Query;
+use picket_store::{Query, Store, StoreError};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{UnixListener, UnixStream};
@@ -30,9 +31,8 @@ use tokio_util::sync::CancellationToken;
 use crate::clock::now_ns;
 use crate::error::Error;
 use crate::message::Message;
-use crate::shared_store::SharedStore;
 use crate::stats::Stats;
-use protocol::{Extra, MAX_REQUEST, ReplyError, Request};
+use protocol::{MAX_REQUEST, ReplyError, Request};
 
 /// How much of the server one query client may hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,7 +59,7 @@ impl Default for QueryLimits {
 #[derive(Clone)]
 pub struct Context {
     /// The store.
-    pub store: Arc<SharedStore>,
+    pub store: Arc<Store>,
     /// Server counters.
     pub stats: Arc<Stats>,
     /// Live events.
@@ -279,11 +279,20 @@ async fn answer(
     match protocol::parse(line, now_ns()) {
         Err(e) => send(wr, &e.to_line(), ctx).await,
         Ok(Request::Stats) => send(wr, &stats_lines(ctx), ctx).await,
-        Ok(Request::Events(q, extra)) => events(q, extra, ctx, rd, wr, shutdown).await,
-        Ok(Request::Tail(q, extra)) => {
-            tail(q, extra, ctx, wr, shutdown).await;
+        Ok(Request::Events(q)) => events(q, ctx, rd, wr, shutdown).await,
+        Ok(Request::Tail(q)) => {
+            tail(q, ctx, wr, shutdown).await;
             false
         }
+    }
+}
+
+/// Sets its flag when dropped: ends a scan however its request ends.
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
     }
 }
 
@@ -305,8 +314,7 @@ async fn hung_up(rd: &OwnedReadHalf) {
 fn stats_lines(ctx: &Context) -> Vec<u8> {
     use std::sync::atomic::Ordering::Relaxed;
     let s = &ctx.stats;
-    let hold = ctx.store.hold();
-    let counts = hold.as_ref().map(|h| h.store.counts()).unwrap_or_default();
+    let counts = ctx.store.counts();
     let writer = match s.writer.problem() {
         None => serde_json::json!({"state": "ok"}),
         Some(p) => serde_json::json!({
@@ -347,8 +355,8 @@ fn stats_lines(ctx: &Context) -> Vec<u8> {
         "store": {
             "events": counts.total,
             "by_dataset": parsed,
-            "bytes_on_disk": hold.as_ref().and_then(|h| h.store.size_on_disk().ok()).unwrap_or(0),
-            "open": hold.is_some(),
+            "bytes_on_disk": ctx.store.size_on_disk().unwrap_or(0),
+            "open": !ctx.store.needs_recovery(),
         },
     }});
     let mut out = serde_json::to_vec(&v).unwrap_or_default();
@@ -356,60 +364,37 @@ fn stats_lines(ctx: &Context) -> Vec<u8> {
     out
 }
 
-/// True when a live event passes the filters (time filters do not apply to a tail).
-fn live_matches(q: &Query, extra: &Extra, ev: &Event<'_>) -> bool {
-    q.dataset.is_none_or(|d| d == ev.dataset)
-        && q.action.is_none_or(|a| Some(a) == ev.details.action)
-        && q.source
-            .is_none_or(|c| ev.details.source.ip.is_some_and(|ip| c.contains(ip)))
-        && extra.matches(ev)
-}
-
 async fn events(
     q: Query,
-    extra: Extra,
     ctx: &Context,
     rd: &OwnedReadHalf,
     wr: &mut OwnedWriteHalf,
     shutdown: &CancellationToken,
 ) -> bool {
-    let Some(hold) = ctx.store.hold() else {
-        let e = ReplyError {
-            code: "unavailable",
-            message: "the store is being reopened after a write failure; try again".into(),
-        };
-        return send(wr, &e.to_line(), ctx).await;
-    };
     let (tx, mut rx) = mpsc::channel::<Vec<u8>>(64);
     // Cancelled when the client goes or serve stops; the scan looks at it before every event.
     let cancel = shutdown.child_token();
-    let scan_cancel = cancel.clone();
+    let store = ctx.store.clone();
+    // The store checks this flag at every row it looks at; the guard sets it whenever this
+    // request ends, including when the connection task is dropped at shutdown.
+    let stop = StopOnDrop(Arc::new(AtomicBool::new(false)));
+    let scan_stop = stop.0.clone();
     let scan = tokio::task::spawn_blocking(move || {
-        let store = hold.store;
-        let reopening = hold.reopening;
         let mut count = 0u64;
         let mut last = None;
         let mut line = Vec::with_capacity(1024);
-        for item in store.scan(&q) {
-            if scan_cancel.is_cancelled() {
-                return;
-            }
-            if reopening.is_cancelled() {
-                let _ = tx.blocking_send(
-                    ReplyError {
-                        code: "unavailable",
-                        message: "the store is being reopened after a write failure; resume from the last cursor".into(),
-                    }
-                    .to_line(),
-                );
-                return;
-            }
+        for item in store.scan(&q).stop_on(scan_stop) {
             let stored = match item {
                 Ok(s) => s,
                 Err(e) => {
+                    let code = match e {
+                        // The writer recovers the store after a write failure: ask again.
+                        StoreError::NeedsRecovery => "unavailable",
+                        _ => "internal",
+                    };
                     let _ = tx.blocking_send(
                         ReplyError {
-                            code: "internal",
+                            code,
                             message: e.to_string(),
                         }
                         .to_line(),
@@ -418,9 +403,6 @@ async fn events(
                 }
             };
             let Ok(ev) = stored.event() else { continue };
-            if !extra.matches(&ev) {
-                continue;
-            }
             line.clear();
             write_event(&mut line, &ev);
             line.push(b'\n');
@@ -451,19 +433,14 @@ async fn events(
         }
     }
     cancel.cancel();
+    drop(stop);
     drop(rx);
     // The scan ends at its next event (or its next send); the connection need not wait.
     drop(scan);
     ok
 }
 
-async fn tail(
-    q: Query,
-    extra: Extra,
-    ctx: &Context,
-    wr: &mut OwnedWriteHalf,
-    shutdown: &CancellationToken,
-) {
+async fn tail(q: Query, ctx: &Context, wr: &mut OwnedWriteHalf, shutdown: &CancellationToken) {
     let mut rx = ctx.tail.subscribe();
     let mut line = Vec::with_capacity(1024);
     let mut count = 0u64;
@@ -478,7 +455,8 @@ async fn tail(
                 let pctx = ParseContext::new((item.received_ns / 1_000_000_000) as i64)
                     .with_offset(ctx.time_zone);
                 let mut ev = parse_line(&item.bytes, &pctx);
-                if !live_matches(&q, &extra, &ev) {
+                // Time filters do not apply to a live tail.
+                if !q.matches(&ev) {
                     continue;
                 }
                 ev.received = Some(picket_parsers::Timestamp {

@@ -1,7 +1,7 @@
 //! The query protocol: one JSON request per line, replies as JSON lines (see docs/protocol.md).
 //! This file turns a request line into a checked [`Request`] or an error reply.
 
-use picket_parsers::{Action, Dataset, Event};
+use picket_parsers::{Action, Dataset};
 use picket_store::{Cidr, Cursor, Order, Query};
 use serde::Deserialize;
 
@@ -25,39 +25,13 @@ struct Raw {
     cursor: Option<String>,
 }
 
-/// Filters that the store does not index: applied to each decoded event.
-#[derive(Debug, Clone, Default)]
-pub struct Extra {
-    /// Reporting host, exact.
-    pub host: Option<String>,
-    /// Substring of the raw line.
-    pub text: Option<String>,
-}
-
-impl Extra {
-    /// True when the event passes.
-    pub fn matches(&self, ev: &Event<'_>) -> bool {
-        if let Some(h) = &self.host
-            && ev.header.hostname != Some(h.as_bytes())
-        {
-            return false;
-        }
-        if let Some(t) = &self.text
-            && picket_parsers::find(ev.original, t.as_bytes()).is_none()
-        {
-            return false;
-        }
-        true
-    }
-}
-
 /// A checked request.
 #[derive(Debug, Clone)]
 pub enum Request {
     /// Stored events matching the filters.
-    Events(Query, Extra),
+    Events(Query),
     /// Live events matching the filters.
-    Tail(Query, Extra),
+    Tail(Query),
     /// Server counters.
     Stats,
 }
@@ -119,13 +93,11 @@ pub fn parse(line: &[u8], now_ns: u64) -> Result<Request, ReplyError> {
     if let Some(c) = &raw.cursor {
         q.after = Some(c.parse::<Cursor>().map_err(bad)?);
     }
-    let extra = Extra {
-        host: raw.host,
-        text: raw.text,
-    };
+    q.host = raw.host.map(String::into_bytes);
+    q.text = raw.text.map(String::into_bytes);
     match raw.op.as_str() {
-        "events" => Ok(Request::Events(q, extra)),
-        "tail" => Ok(Request::Tail(q, extra)),
+        "events" => Ok(Request::Events(q)),
+        "tail" => Ok(Request::Tail(q)),
         "stats" => Ok(Request::Stats),
         "incidents" | "mark" | "report" => Err(ReplyError::new(
             "not_available",
@@ -150,7 +122,7 @@ mod tests {
         let now = 1_795_392_000_000_000_000;
         let r = parse(br#"{"op":"events","source":"198.51.100.0/24","dataset":"sshd","order":"newest","limit":5,"since":"2h"}"#, now).unwrap();
         match r {
-            Request::Events(q, _) => {
+            Request::Events(q) => {
                 assert_eq!(q.limit, Some(5));
                 assert_eq!(q.order, Order::NewestFirst);
                 assert_eq!(q.since_ns, Some(now - 7200 * 1_000_000_000));

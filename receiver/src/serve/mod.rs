@@ -25,6 +25,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use picket_store::Store;
 use tokio::net::{TcpListener, UdpSocket, UnixListener};
 use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
@@ -35,7 +36,6 @@ pub use tls::TlsFiles;
 use crate::clock::now_ns;
 use crate::error::Error;
 use crate::message::Message;
-use crate::shared_store::SharedStore;
 use crate::stats::Stats;
 use intake::Intake;
 
@@ -142,11 +142,10 @@ pub async fn run(
         tls,
         query,
     } = listeners;
-    let store =
-        SharedStore::open(&cfg.data, cfg.store_config()).map_err(|source| Error::Store {
-            dir: cfg.data.clone(),
-            source,
-        })?;
+    let store = Store::open(&cfg.data, &cfg.store_config()).map_err(|source| Error::Store {
+        dir: cfg.data.clone(),
+        source,
+    })?;
     let store = Arc::new(store);
     let stats = Arc::new(Stats::default());
     let stop = CancellationToken::new();
@@ -254,31 +253,27 @@ pub async fn run(
     let stored = writer.finish().await;
     let _ = query_task.await;
     let stored = stored?;
-    if let Some(store) = store.get() {
-        store
-            .checkpoint()
-            .and_then(|()| store.flush().map(|_| ()))
-            .map_err(|source| Error::Store {
-                dir: cfg.data.clone(),
-                source,
-            })?;
-    }
+    store
+        .checkpoint()
+        .and_then(|()| store.flush().map(|_| ()))
+        .map_err(|source| Error::Store {
+            dir: cfg.data.clone(),
+            source,
+        })?;
     tracing::info!(stored, "stopped; {}", stats.summary());
     Ok(Summary { stored })
 }
 
 /// Applies retention at start and every minute until shutdown.
 async fn retention(
-    store: Arc<SharedStore>,
+    store: Arc<Store>,
     policy: picket_store::Retention,
     shutdown: CancellationToken,
 ) {
     loop {
         let s = store.clone();
-        let pass = tokio::task::spawn_blocking(move || {
-            s.get().map(|s| s.apply_retention(&policy, now_ns()))
-        });
-        match pass.await.ok().flatten() {
+        let pass = tokio::task::spawn_blocking(move || s.apply_retention(&policy, now_ns()));
+        match pass.await.ok() {
             Some(Ok(r)) if r.batches > 0 => {
                 tracing::info!(
                     events = r.events,

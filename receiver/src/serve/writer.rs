@@ -5,7 +5,8 @@
 //! Supervision: when the store refuses a write, the writer keeps the batch and tells
 //! [`WriterStatus`](crate::stats::WriterStatus), which logs it once, shows it in `stats` and
 //! pauses the listeners. A full disk (or another error that space or time can cure) is
-//! retried with back-off, 100 ms doubling to 5 s, until it succeeds: serve resumes by itself.
+//! retried with back-off, 100 ms doubling to 5 s, each retry after `Store::recover`, until it
+//! succeeds: serve resumes by itself.
 //! Anything else (corruption, a store format it cannot read) is fatal: the writer cancels
 //! `fatal` and returns the error, and `serve` exits non-zero. On shutdown a writer that is
 //! still retrying tries once more and then gives up, saying how many messages were lost.
@@ -14,14 +15,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use picket_parsers::{ParseContext, parse_line};
-use picket_store::{Batch, StoreError};
+use picket_store::{Batch, Store, StoreError};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use crate::clock::now_ns;
 use crate::error::Error;
 use crate::message::Message;
-use crate::shared_store::SharedStore;
 use crate::stats::Stats;
 
 /// How the writer batches.
@@ -39,8 +39,8 @@ pub struct WriterSettings {
 
 /// What the writer thread needs besides its queue.
 pub struct WriterParts {
-    /// The store (reopened here after a write failure).
-    pub store: Arc<SharedStore>,
+    /// The store (recovered here after a write failure).
+    pub store: Arc<Store>,
     /// Counters and health.
     pub stats: Arc<Stats>,
     /// Live subscribers.
@@ -172,21 +172,10 @@ fn publish(tail: &broadcast::Sender<Message>, m: &Message) {
     }
 }
 
-/// Errors that space or time can cure: the write is retried.
-fn retryable(e: &StoreError) -> bool {
-    // TEMPORARY until picket-store classifies its errors.
-    let t = e.to_string();
-    t.contains("os error 28")
-        || t.contains("os error 122")
-        || t.contains("No space left")
-        || t.contains("could not acquire lock")
-        || t.contains("not open")
-}
-
-/// Parses the batch, appends it and flushes, retrying what can be retried. A retry reopens
-/// the store first (sled refuses every write after an I/O error until it is reopened), and
-/// the reopened store's chain head tells whether the failed batch had become durable after
-/// all, so that it is never stored twice.
+/// Parses the batch, appends it and flushes, retrying what can be retried. A retry first
+/// recovers the store (sled refuses every write after an I/O error until it is reopened),
+/// and the recovered store's batch count tells whether the failed batch had become durable
+/// after all, so that it is never stored twice.
 async fn commit(
     msgs: &[Message],
     batch: &mut Batch,
@@ -199,13 +188,24 @@ async fn commit(
     for m in msgs {
         batch.push(&parse_line(&m.bytes, &ctx), m.received_ns);
     }
+    let store = &parts.store;
     let status = &parts.stats.writer;
+    let before = store.next_batch();
     let mut backoff = Duration::from_millis(100);
     let mut last_try = false;
-    let mut reopen = false;
-    let mut head_before = None;
+    let mut retry = false;
     loop {
-        let r = attempt(batch, parts, &mut reopen, &mut head_before);
+        let r = if retry {
+            store.recover().and_then(|()| {
+                if store.next_batch() > before {
+                    Ok(()) // it was stored before the failure was reported
+                } else {
+                    store.append(batch).and_then(|_| store.flush()).map(|_| ())
+                }
+            })
+        } else {
+            store.append(batch).and_then(|_| store.flush()).map(|_| ())
+        };
         match r {
             Ok(()) => {
                 if !status.is_healthy() {
@@ -213,9 +213,9 @@ async fn commit(
                 }
                 return Ok(msgs.len() as u64);
             }
-            Err(e) if retryable(&e) && !last_try => {
+            Err(e) if e.is_retryable() && !last_try => {
                 status.failed(&e.to_string(), false, now_ns());
-                reopen = true;
+                retry = true;
                 tokio::select! {
                     _ = parts.stop.cancelled() => last_try = true,
                     _ = tokio::time::sleep(backoff) => {}
@@ -228,29 +228,4 @@ async fn commit(
             }
         }
     }
-}
-
-/// One try: reopen if asked, then append and flush (unless the batch turns out to be stored).
-fn attempt(
-    batch: &Batch,
-    parts: &WriterParts,
-    reopen: &mut bool,
-    head_before: &mut Option<picket_store::Hash>,
-) -> Result<(), StoreError> {
-    if *reopen || parts.store.get().is_none() {
-        parts.store.reopen(Duration::from_secs(5))?;
-        *reopen = false;
-    }
-    let Some(store) = parts.store.get() else {
-        return Err(StoreError::Meta("the store is not open".into()));
-    };
-    match head_before {
-        // The batch became durable before the failure was reported: done.
-        Some(h) if *h != store.head() => return Ok(()),
-        Some(_) => {}
-        None => *head_before = Some(store.head()),
-    }
-    store.append(batch)?;
-    store.flush()?;
-    Ok(())
 }
