@@ -254,8 +254,13 @@ impl IncidentBook {
             self.touched.push(key);
         }
         if signal {
-            self.targets
-                .observe(d.destination.ip, reporter, d.destination.port, key.addr(), time);
+            self.targets.observe(
+                d.destination.ip,
+                reporter,
+                d.destination.port,
+                key.addr(),
+                time,
+            );
             if self.targets.overfull() {
                 self.targets.trim();
             }
@@ -304,7 +309,9 @@ impl IncidentBook {
         if let Some(block) = entry.candidate.block() {
             self.blocked.remove(&(block.until, *key));
         }
-        entry.candidate.mark(state, note, who, at, &self.blocks, changes);
+        entry
+            .candidate
+            .mark(state, note, who, at, &self.blocks, changes);
         if let Some(block) = entry.candidate.block() {
             self.blocked.insert((block.until, *key));
         }
@@ -443,7 +450,9 @@ impl IncidentBook {
         if d.action != Some(Action::IdsAlert) && d.priority.is_none() {
             return false;
         }
-        if d.priority.is_some_and(|p| p <= self.config.exploit_priority) {
+        if d.priority
+            .is_some_and(|p| p <= self.config.exploit_priority)
+        {
             return true;
         }
         if let Some(category) = d.rule.category {
@@ -504,7 +513,10 @@ pub fn event_time(event: &Event<'_>, received_ns: i64) -> i64 {
 }
 
 fn trim(bytes: &[u8]) -> &[u8] {
-    let start = bytes.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(bytes.len());
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
     let end = bytes
         .iter()
         .rposition(|b| !b.is_ascii_whitespace())

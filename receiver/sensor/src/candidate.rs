@@ -459,7 +459,8 @@ impl Candidate {
         }
         let line = obs.line.get(..limits.line_max).unwrap_or(obs.line);
         self.evidence.offer(obs.time, line, obs.reference);
-        self.activity.add(obs.time.div_euclid(limits.activity_bucket), 1);
+        self.activity
+            .add(obs.time.div_euclid(limits.activity_bucket), 1);
 
         let signal = match obs.weight {
             Weight::Signal => true,
@@ -491,10 +492,7 @@ impl Candidate {
 
     pub(crate) fn add_reporter(&mut self, name: &[u8]) {
         let name = name.get(..NAME_MAX).unwrap_or(name);
-        match self
-            .reporters
-            .binary_search_by(|r| r.as_slice().cmp(name))
-        {
+        match self.reporters.binary_search_by(|r| r.as_slice().cmp(name)) {
             Ok(_) => {}
             Err(at) if self.reporters.len() < REPORTERS_KEPT => {
                 self.reporters.insert(at, name.to_vec());

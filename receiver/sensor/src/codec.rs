@@ -448,7 +448,11 @@ impl<'a> Reader<'a> {
         Ok(((z >> 1) as i64) ^ -((z & 1) as i64))
     }
     fn opt_i64(&mut self) -> Result<Option<i64>, DecodeError> {
-        Ok(if self.flag()? { Some(self.i64()?) } else { None })
+        Ok(if self.flag()? {
+            Some(self.i64()?)
+        } else {
+            None
+        })
     }
     fn bytes(&mut self) -> Result<&'a [u8], DecodeError> {
         let n = usize::try_from(self.u64()?).map_err(|_| DecodeError::Truncated)?;
@@ -491,7 +495,9 @@ impl<'a> Reader<'a> {
                 if registers.iter().any(|r| *r > 64) {
                     return Err(DecodeError::Invalid("sketch"));
                 }
-                Ok(DistinctCounter::from_repr(Repr::Sketch(Box::new(registers))))
+                Ok(DistinctCounter::from_repr(Repr::Sketch(Box::new(
+                    registers,
+                ))))
             }
             _ => Err(DecodeError::Invalid("counter")),
         }

@@ -186,7 +186,11 @@ impl Candidate {
             expired: true,
         });
         let active = self.last_signal.is_some_and(|t| t > block.since);
-        let to = if active { State::Repeated } else { State::Closed };
+        let to = if active {
+            State::Repeated
+        } else {
+            State::Closed
+        };
         self.set_state(to, block.until, AUTOMATIC, "block expired", changes);
         true
     }
@@ -200,7 +204,13 @@ impl Candidate {
         }
         match self.state {
             State::Reported => {
-                self.set_state(State::Repeated, t, AUTOMATIC, "active after a notice", changes);
+                self.set_state(
+                    State::Repeated,
+                    t,
+                    AUTOMATIC,
+                    "active after a notice",
+                    changes,
+                );
             }
             State::Closed => {
                 let to = if self.notices > 0 || self.blocks > 0 {

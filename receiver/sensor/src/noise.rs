@@ -60,7 +60,11 @@ impl NoiseRule {
             let Some(port) = d.destination.port else {
                 return false;
             };
-            if !self.ports.iter().any(|(lo, hi)| (*lo..=*hi).contains(&port)) {
+            if !self
+                .ports
+                .iter()
+                .any(|(lo, hi)| (*lo..=*hi).contains(&port))
+            {
                 return false;
             }
         }
@@ -97,7 +101,12 @@ pub fn default_noise_rules() -> Vec<NoiseRule> {
         },
         NoiseRule {
             transports: vec![Transport::Udp],
-            ..NoiseRule::ports("lan-discovery", &[(1900, 1900), (5353, 5353), (5355, 5355)], 50, ten_min)
+            ..NoiseRule::ports(
+                "lan-discovery",
+                &[(1900, 1900), (5353, 5353), (5355, 5355)],
+                50,
+                ten_min,
+            )
         },
         NoiseRule {
             transports: vec![Transport::Tcp],

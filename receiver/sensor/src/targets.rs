@@ -97,15 +97,18 @@ impl TargetView {
             if n == 1 && port.is_none() {
                 break;
             }
-            let entry = self.targets.entry((host_hash, port)).or_insert_with(|| Target {
-                host: match dst {
-                    Some(ip) => TargetHost::Addr(ip),
-                    None => TargetHost::Reporter(reporter.unwrap_or_default().to_vec()),
-                },
-                port,
-                last_seen: time,
-                slots: Vec::new(),
-            });
+            let entry = self
+                .targets
+                .entry((host_hash, port))
+                .or_insert_with(|| Target {
+                    host: match dst {
+                        Some(ip) => TargetHost::Addr(ip),
+                        None => TargetHost::Reporter(reporter.unwrap_or_default().to_vec()),
+                    },
+                    port,
+                    last_seen: time,
+                    slots: Vec::new(),
+                });
             entry.last_seen = entry.last_seen.max(time);
             let at = index.rem_euclid(SLOTS as i64) as usize;
             while entry.slots.len() <= at {
@@ -133,8 +136,11 @@ impl TargetView {
             return;
         }
         let keep = self.max_targets - self.max_targets / 16;
-        let mut order: Vec<(i64, (u64, Option<u16>))> =
-            self.targets.iter().map(|(k, t)| (t.last_seen, *k)).collect();
+        let mut order: Vec<(i64, (u64, Option<u16>))> = self
+            .targets
+            .iter()
+            .map(|(k, t)| (t.last_seen, *k))
+            .collect();
         order.sort_unstable();
         let drop = order.len().saturating_sub(keep);
         for (_, key) in order.into_iter().take(drop) {

@@ -2,7 +2,12 @@
 //! any order, and a whole real corpus in different interleavings, give the same candidates and
 //! the same changes), the memory bound under a flood of spoofed sources, and the codec (round
 //! trip; random or damaged bytes never panic).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -26,14 +31,33 @@ fn line_of(&(sec, src, dst, port, kind): &Spec) -> String {
     let s = format!("203.0.113.{}", src + 1);
     let d = format!("198.51.100.{}", dst + 1);
     match kind {
-        0 => format!("{t} fw kernel: DROP IN=eth0 OUT= SRC={s} DST={d} LEN=52 TTL=115 ID=1 DF PROTO=TCP SPT=4000 DPT={port} WINDOW=8192 RES=0x00 SYN URGP=0"),
-        1 => format!("{t} gw sshd[7]: Failed password for root from {s} port {} ssh2", 40000 + port),
-        2 => format!("{t} 192.0.2.1 77: {t}.1: %SEC-6-IPACCESSLOGP: list 177 denied tcp {s}(5000) -> {d}({port}), 1 packet"),
-        3 => format!("{t} ids snort[1]: [1:1390:5] SHELLCODE x86 NOOP [Classification: Executable code was detected] [Priority: 1]: {{TCP}} {s}:4444 -> {d}:{port}"),
-        4 => format!("{t} ids snort[1]: [1:{port}:1] SIG {port} [Classification: Attempted Information Leak] [Priority: 2]: {{TCP}} {s}:4444 -> {d}:{port}"),
-        5 => format!("{t} fw kernel: IN=eth0 OUT= SRC={s} DST={d} LEN=84 TTL=56 ID=0 DF PROTO=ICMP TYPE=8 CODE=0 ID=1 SEQ={port}"),
-        6 => format!("{t} fw kernel: DROP IN=eth0 OUT= SRC={s} DST={d} LEN=52 TTL=115 ID=1 DF PROTO=TCP SPT={} DPT=80 WINDOW=8192 RES=0x00 SYN URGP=0", 1024 + port),
-        _ => format!("{t} gw sshd[7]: Accepted password for bob from {s} port {} ssh2", 40000 + port),
+        0 => format!(
+            "{t} fw kernel: DROP IN=eth0 OUT= SRC={s} DST={d} LEN=52 TTL=115 ID=1 DF PROTO=TCP SPT=4000 DPT={port} WINDOW=8192 RES=0x00 SYN URGP=0"
+        ),
+        1 => format!(
+            "{t} gw sshd[7]: Failed password for root from {s} port {} ssh2",
+            40000 + port
+        ),
+        2 => format!(
+            "{t} 192.0.2.1 77: {t}.1: %SEC-6-IPACCESSLOGP: list 177 denied tcp {s}(5000) -> {d}({port}), 1 packet"
+        ),
+        3 => format!(
+            "{t} ids snort[1]: [1:1390:5] SHELLCODE x86 NOOP [Classification: Executable code was detected] [Priority: 1]: {{TCP}} {s}:4444 -> {d}:{port}"
+        ),
+        4 => format!(
+            "{t} ids snort[1]: [1:{port}:1] SIG {port} [Classification: Attempted Information Leak] [Priority: 2]: {{TCP}} {s}:4444 -> {d}:{port}"
+        ),
+        5 => format!(
+            "{t} fw kernel: IN=eth0 OUT= SRC={s} DST={d} LEN=84 TTL=56 ID=0 DF PROTO=ICMP TYPE=8 CODE=0 ID=1 SEQ={port}"
+        ),
+        6 => format!(
+            "{t} fw kernel: DROP IN=eth0 OUT= SRC={s} DST={d} LEN=52 TTL=115 ID=1 DF PROTO=TCP SPT={} DPT=80 WINDOW=8192 RES=0x00 SYN URGP=0",
+            1024 + port
+        ),
+        _ => format!(
+            "{t} gw sshd[7]: Accepted password for bob from {s} port {} ssh2",
+            40000 + port
+        ),
     }
 }
 
@@ -45,7 +69,12 @@ fn feed(book: &mut IncidentBook, lines: &[(String, u32)]) -> Vec<Change> {
         let event = parse_line(line.as_bytes(), &ctx);
         let mut reference = [0u8; 12];
         reference[8..].copy_from_slice(&r.to_be_bytes());
-        book.fold(&event, REFERENCE * 1_000_000_000, EventRef(reference), &mut changes);
+        book.fold(
+            &event,
+            REFERENCE * 1_000_000_000,
+            EventRef(reference),
+            &mut changes,
+        );
     }
     book.settle(&mut changes);
     changes
@@ -60,21 +89,33 @@ fn state_of(book: &IncidentBook) -> (Vec<Candidate>, Vec<TargetHit>) {
 /// Sorts by time (stable), so events of one time keep the order they were given in.
 fn by_time(lines: &mut [(String, u32)]) {
     let ctx = ParseContext::new(REFERENCE);
-    lines.sort_by_cached_key(|(l, _)| event_time(&parse_line(l.as_bytes(), &ctx), REFERENCE * 1_000_000_000));
+    lines.sort_by_cached_key(|(l, _)| {
+        event_time(&parse_line(l.as_bytes(), &ctx), REFERENCE * 1_000_000_000)
+    });
 }
 
 fn specs() -> impl Strategy<Value = Vec<Spec>> {
     prop::collection::vec((0u32..40, 0u8..10, 0u8..14, 0u16..30, 0u8..8), 1..250)
 }
 
-fn check_shuffle(config: SensorConfig, specs: Vec<Spec>, shuffled: Vec<Spec>) -> Result<(), TestCaseError> {
+fn check_shuffle(
+    config: SensorConfig,
+    specs: Vec<Spec>,
+    shuffled: Vec<Spec>,
+) -> Result<(), TestCaseError> {
     // The reference travels with its event: index in the generated list.
-    let mut a: Vec<(String, u32)> = specs.iter().zip(0u32..).map(|(s, i)| (line_of(s), i)).collect();
+    let mut a: Vec<(String, u32)> = specs
+        .iter()
+        .zip(0u32..)
+        .map(|(s, i)| (line_of(s), i))
+        .collect();
     // The same events, permuted, with their references.
     let mut b: Vec<(String, u32)> = Vec::new();
     let mut used = vec![false; specs.len()];
     for s in &shuffled {
-        let i = (0..specs.len()).find(|i| !used[*i] && specs[*i] == *s).unwrap();
+        let i = (0..specs.len())
+            .find(|i| !used[*i] && specs[*i] == *s)
+            .unwrap();
         used[i] = true;
         b.push((line_of(s), i as u32));
     }
@@ -88,7 +129,12 @@ fn check_shuffle(config: SensorConfig, specs: Vec<Spec>, shuffled: Vec<Spec>) ->
     let (cands_a, targets_a) = state_of(&book_a);
     let (cands_b, targets_b) = state_of(&book_b);
     prop_assert!(cands_a == cands_b, "candidates differ");
-    prop_assert!(targets_a == targets_b, "targets differ: {:?} {:?}", targets_a, targets_b);
+    prop_assert!(
+        targets_a == targets_b,
+        "targets differ: {:?} {:?}",
+        targets_a,
+        targets_b
+    );
     prop_assert_eq!(book_a.stats(), book_b.stats());
     Ok(())
 }
@@ -182,8 +228,16 @@ fn spoofed<'a>(src: Ipv4Addr, secs: i64, line: &'a [u8]) -> Event<'a> {
         dataset: Dataset::Iptables,
         details: Details {
             action: Some(Action::AclDenied),
-            source: Endpoint { ip: Some(IpAddr::V4(src)), port: Some(53), domain: None },
-            destination: Endpoint { ip: Some("198.51.100.1".parse().unwrap()), port: Some(1434), domain: None },
+            source: Endpoint {
+                ip: Some(IpAddr::V4(src)),
+                port: Some(53),
+                domain: None,
+            },
+            destination: Endpoint {
+                ip: Some("198.51.100.1".parse().unwrap()),
+                port: Some(1434),
+                domain: None,
+            },
             transport: Some(Transport::Udp),
             ..Details::default()
         },
@@ -205,7 +259,11 @@ fn flood(book: &mut IncidentBook, n: u32, per_second: u32) -> (u64, u64) {
         let src = Ipv4Addr::from((x >> 16) as u32);
         let event = spoofed(src, 1_700_000_000 + i64::from(i / per_second), line);
         book.fold(&event, 0, EventRef::default(), &mut changes);
-        assert!(book.len() <= ceiling, "{} > {ceiling} after {i} events", book.len());
+        assert!(
+            book.len() <= ceiling,
+            "{} > {ceiling} after {i} events",
+            book.len()
+        );
         for c in changes.drain(..) {
             match c {
                 Change::Evicted(_) => evicted += 1,
@@ -226,7 +284,10 @@ fn a_million_spoofed_sources_stay_bounded() {
     let (evicted, _) = flood(&mut book, 1_000_000, 1000);
     assert!(evicted > 900_000, "evicted {evicted}");
     let s = book.stats();
-    assert_eq!(s.folded + s.loopback + s.no_source + s.own_network + s.self_report, 1_000_000);
+    assert_eq!(
+        s.folded + s.loopback + s.no_source + s.own_network + s.self_report,
+        1_000_000
+    );
     // Every source went somewhere: still in memory, out to the store, or forgotten.
     assert!(s.evicted + s.forgotten + book.len() as u64 <= s.folded);
     assert!(s.evicted + s.forgotten + book.len() as u64 > 990_000);
@@ -234,7 +295,10 @@ fn a_million_spoofed_sources_stay_bounded() {
 
 #[test]
 fn a_flood_within_one_second_stays_bounded() {
-    let config = SensorConfig { max_active: 5000, ..SensorConfig::default() };
+    let config = SensorConfig {
+        max_active: 5000,
+        ..SensorConfig::default()
+    };
     let mut book = IncidentBook::new(config);
     flood(&mut book, 200_000, 200_000);
 }
@@ -252,7 +316,15 @@ fn candidates_from(specs: &[Spec], marks: &[(u8, u8)]) -> Vec<Candidate> {
         }
         let key = keys[usize::from(*which) % keys.len()];
         let state = State::ALL[usize::from(*state) % State::ALL.len()];
-        book.mark(&key, state, "note ünïcode", "alice", i as i64 * 1_000, &mut changes).unwrap();
+        book.mark(
+            &key,
+            state,
+            "note ünïcode",
+            "alice",
+            i as i64 * 1_000,
+            &mut changes,
+        )
+        .unwrap();
     }
     book.snapshot().into_iter().cloned().collect()
 }

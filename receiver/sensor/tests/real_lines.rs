@@ -1,7 +1,12 @@
 //! Test-only: the book on real log lines (templates from parsers/tests/corpus, with addresses,
 //! ports and times varied): one scenario per class, the noise set, and the events that must
 //! never make a candidate.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use picket_parsers::{ParseContext, parse_line};
 use picket_sensor::{
@@ -55,13 +60,22 @@ fn port_scan_from_iptables() {
         .map(|i| iptables("203.0.113.50", "198.51.100.20", 1000 + i as u16, i * 5))
         .collect();
     let changes = feed(&mut book, &lines);
-    assert_eq!(created(&changes), vec![("203.0.113.50".into(), Class::SingleProbe)]);
+    assert_eq!(
+        created(&changes),
+        vec![("203.0.113.50".into(), Class::SingleProbe)]
+    );
     let c = book.get(&key("203.0.113.50")).unwrap();
     assert_eq!(c.class(), Class::PortScan);
     assert_eq!(c.distinct_ports().count(), 20);
     assert_eq!(c.distinct_hosts().count(), 1);
     assert!(c.peak_ports() >= 15);
-    assert!(changes.iter().any(|ch| matches!(ch, Change::ClassChanged { to: Class::PortScan, .. })));
+    assert!(changes.iter().any(|ch| matches!(
+        ch,
+        Change::ClassChanged {
+            to: Class::PortScan,
+            ..
+        }
+    )));
     let (sigs, _) = c.signatures();
     assert_eq!(sigs[0], (&b"iptables DROP_INPUT:"[..], 20));
     // Evidence: first 5 and latest 5, raw lines with their references.
@@ -100,7 +114,11 @@ fn port_scan_from_portsentry() {
     feed(&mut book, &lines);
     let c = book.get(&key("213.234.219.107")).unwrap();
     assert_eq!(c.class(), Class::PortScan);
-    assert_eq!(c.distinct_hosts().count(), 1, "the reporter is the one target");
+    assert_eq!(
+        c.distinct_hosts().count(),
+        1,
+        "the reporter is the one target"
+    );
 }
 
 #[test]
@@ -140,7 +158,11 @@ fn sshd_brute_force() {
     assert_eq!(c.class(), Class::RepeatedAttempts);
     assert_eq!(c.failures(), 8);
     assert_eq!(c.events(), 9);
-    assert_eq!(c.signal_events(), 8, "the success counts, but not as signal");
+    assert_eq!(
+        c.signal_events(),
+        8,
+        "the success counts, but not as signal"
+    );
     assert_eq!(c.reporters().0, &[b"belka".to_vec()]);
 }
 
@@ -151,7 +173,10 @@ fn four_failures_are_not_repeated_attempts() {
         .map(|i| format!("Feb 25 14:34:1{i} belka sshd[1]: Failed password for root from 194.117.26.70 port 5000{i} ssh2"))
         .collect();
     feed(&mut book, &lines);
-    assert_eq!(book.get(&key("194.117.26.70")).unwrap().class(), Class::SingleProbe);
+    assert_eq!(
+        book.get(&key("194.117.26.70")).unwrap().class(),
+        Class::SingleProbe
+    );
 }
 
 #[test]
@@ -184,8 +209,14 @@ fn exploit_by_class_name_without_priority_one() {
         "Aug  6 12:35:41 ids snort[2875]: [1:2:4] ET EXPLOIT Possible CVE-2014-6271 [Classification: Misc activity] [Priority: 3]: {TCP} 203.0.113.68:4444 -> 198.51.100.20:80".to_string(),
     ];
     feed(&mut book, &lines);
-    assert_eq!(book.get(&key("203.0.113.67")).unwrap().class(), Class::IdsExploit);
-    assert_eq!(book.get(&key("203.0.113.68")).unwrap().class(), Class::IdsExploit);
+    assert_eq!(
+        book.get(&key("203.0.113.67")).unwrap().class(),
+        Class::IdsExploit
+    );
+    assert_eq!(
+        book.get(&key("203.0.113.68")).unwrap().class(),
+        Class::IdsExploit
+    );
 }
 
 #[test]
@@ -202,12 +233,18 @@ fn noise_makes_no_candidate() {
     ];
     let changes = feed(&mut book, &lines);
     assert!(created(&changes).is_empty(), "{changes:?}");
-    assert!(book.candidates().all(|c| !c.is_published() && c.class() == Class::Noise));
+    assert!(
+        book.candidates()
+            .all(|c| !c.is_published() && c.class() == Class::Noise)
+    );
     let ping = book.get(&key("198.51.100.105")).unwrap();
     let rule = ping.noise()[0].rule;
     assert_eq!(book.noise_policy().rule(rule).unwrap().name, "icmp-echo");
     let nb = book.get(&key("198.51.100.106")).unwrap();
-    assert_eq!(book.noise_policy().rule(nb.noise()[0].rule).unwrap().name, "netbios");
+    assert_eq!(
+        book.noise_policy().rule(nb.noise()[0].rule).unwrap().name,
+        "netbios"
+    );
     assert_eq!(book.stats().folded, 7);
 }
 
@@ -219,7 +256,10 @@ fn noise_over_volume_raises_a_candidate() {
         .map(|i| format!("Jan  8 03:37:{i:02} fw kernel: IN=eth0 OUT= MAC=90:10:35:5a:1e:3a:90:10:9e:ec:2c:71:08:00 SRC=198.51.100.110 DST=192.0.2.10 LEN=84 TOS=0x00 PREC=0x00 TTL=56 ID=0 DF PROTO=ICMP TYPE=8 CODE=0 ID=1 SEQ={i}"))
         .collect();
     let changes = feed(&mut book, &lines);
-    assert_eq!(created(&changes), vec![("198.51.100.110".into(), Class::SingleProbe)]);
+    assert_eq!(
+        created(&changes),
+        vec![("198.51.100.110".into(), Class::SingleProbe)]
+    );
     let c = book.get(&key("198.51.100.110")).unwrap();
     assert_eq!(c.noise()[0].events, 40);
     assert!(c.noise()[0].over_volume);
@@ -261,7 +301,14 @@ fn prefix_grouping() {
     };
     let mut book = IncidentBook::new(config);
     let lines: Vec<String> = (0..16)
-        .map(|i| iptables(&format!("203.0.113.{}", 10 + i), "198.51.100.20", 3000 + i as u16, i))
+        .map(|i| {
+            iptables(
+                &format!("203.0.113.{}", 10 + i),
+                "198.51.100.20",
+                3000 + i as u16,
+                i,
+            )
+        })
         .collect();
     feed(&mut book, &lines);
     assert_eq!(book.len(), 1);
@@ -279,7 +326,10 @@ fn many_sources_one_target() {
     feed(&mut book, &lines);
     let hits = book.targets().busiest(book.clock().unwrap(), 10);
     assert_eq!(hits.len(), 2, "{hits:?}");
-    assert_eq!(hits[0].host, TargetHost::Addr("192.0.2.22".parse().unwrap()));
+    assert_eq!(
+        hits[0].host,
+        TargetHost::Addr("192.0.2.22".parse().unwrap())
+    );
     assert_eq!(hits[0].sources, 30);
     assert!(hits.iter().any(|h| h.port == Some(22)));
     // Ten minutes later the window has moved on.
@@ -291,19 +341,47 @@ fn many_sources_one_target() {
 fn lifecycle_report_repeat_block_expire() {
     let mut book = IncidentBook::new(SensorConfig::default());
     let src = "203.0.113.90";
-    let first: Vec<String> = (0..3).map(|i| iptables(src, "198.51.100.20", 23, i)).collect();
+    let first: Vec<String> = (0..3)
+        .map(|i| iptables(src, "198.51.100.20", 23, i))
+        .collect();
     feed(&mut book, &first);
     let k = key(src);
     let t0 = book.get(&k).unwrap().last_seen();
     let mut changes = Vec::new();
-    book.mark(&k, State::Reported, "notice to abuse@", "alice", t0 + 1, &mut changes).unwrap();
+    book.mark(
+        &k,
+        State::Reported,
+        "notice to abuse@",
+        "alice",
+        t0 + 1,
+        &mut changes,
+    )
+    .unwrap();
     assert_eq!(book.get(&k).unwrap().notices(), 1);
-    assert!(matches!(changes[0], Change::StateChanged { from: State::New, to: State::Reported, .. }));
+    assert!(matches!(
+        changes[0],
+        Change::StateChanged {
+            from: State::New,
+            to: State::Reported,
+            ..
+        }
+    ));
 
     // It comes back a minute later: repeated.
-    let again: Vec<String> = (0..2).map(|i| iptables(src, "198.51.100.20", 23, 120 + i)).collect();
+    let again: Vec<String> = (0..2)
+        .map(|i| iptables(src, "198.51.100.20", 23, 120 + i))
+        .collect();
     let changes = feed(&mut book, &again);
-    assert!(changes.iter().any(|c| matches!(c, Change::StateChanged { to: State::Repeated, .. })), "{changes:?}");
+    assert!(
+        changes.iter().any(|c| matches!(
+            c,
+            Change::StateChanged {
+                to: State::Repeated,
+                ..
+            }
+        )),
+        "{changes:?}"
+    );
     let c = book.get(&k).unwrap();
     assert_eq!(c.state(), State::Repeated);
     assert_eq!(c.history().len(), 2);
@@ -312,21 +390,31 @@ fn lifecycle_report_repeat_block_expire() {
     // Blocked for an hour; no activity; expires to closed.
     let t1 = c.last_seen() + 1;
     let mut changes = Vec::new();
-    book.mark(&k, State::Blocked, "", "bob", t1, &mut changes).unwrap();
+    book.mark(&k, State::Blocked, "", "bob", t1, &mut changes)
+        .unwrap();
     let block = book.get(&k).unwrap().block().unwrap();
     assert_eq!(block.until - block.since, 3600 * 1_000_000_000);
-    assert!(changes.iter().any(|c| matches!(c, Change::BlockAdded { .. })));
+    assert!(
+        changes
+            .iter()
+            .any(|c| matches!(c, Change::BlockAdded { .. }))
+    );
     let mut changes = Vec::new();
     book.expire(t1 + 3599 * 1_000_000_000, &mut changes);
     assert!(changes.is_empty());
     book.expire(t1 + 3600 * 1_000_000_000, &mut changes);
-    assert!(changes.iter().any(|c| matches!(c, Change::BlockEnded { expired: true, .. })));
+    assert!(
+        changes
+            .iter()
+            .any(|c| matches!(c, Change::BlockEnded { expired: true, .. }))
+    );
     assert_eq!(book.get(&k).unwrap().state(), State::Closed);
 
     // Second block lasts twice as long; activity during it sends it back to repeated.
     let t2 = t1 + 4000 * 1_000_000_000;
     let mut changes = Vec::new();
-    book.mark(&k, State::Blocked, "", "bob", t2, &mut changes).unwrap();
+    book.mark(&k, State::Blocked, "", "bob", t2, &mut changes)
+        .unwrap();
     let block = book.get(&k).unwrap().block().unwrap();
     assert_eq!(block.until - block.since, 7200 * 1_000_000_000);
     let during = vec![iptables(src, "198.51.100.20", 23, 59 * 60 + 59)];
@@ -337,7 +425,12 @@ fn lifecycle_report_repeat_block_expire() {
         .collect();
     feed(&mut book, &during);
     let c = book.get(&k).unwrap();
-    assert!(c.last_signal().unwrap() > block.since, "{} {}", c.last_signal().unwrap(), block.since);
+    assert!(
+        c.last_signal().unwrap() > block.since,
+        "{} {}",
+        c.last_signal().unwrap(),
+        block.since
+    );
     let mut changes = Vec::new();
     book.expire(block.until, &mut changes);
     assert_eq!(book.get(&k).unwrap().state(), State::Repeated);
@@ -393,13 +486,21 @@ fn eviction_and_restore() {
 fn candidates_round_trip_through_the_codec() {
     let mut book = IncidentBook::new(SensorConfig::default());
     let mut lines: Vec<String> = (0..70)
-        .map(|i| iptables("203.0.113.50", &format!("198.51.{}.{}", i / 200, i % 200), 1000 + i as u16, i))
+        .map(|i| {
+            iptables(
+                "203.0.113.50",
+                &format!("198.51.{}.{}", i / 200, i % 200),
+                1000 + i as u16,
+                i,
+            )
+        })
         .collect();
     lines.push("Aug  6 12:35:41 ids snort[2875]: [1:1390:5] SHELLCODE x86 inc ebx NOOP [Classification: Executable code was detected] [Priority: 1]: {TCP} 203.0.113.66:4444 -> 198.51.100.20:21".into());
     feed(&mut book, &lines);
     let k = key("203.0.113.66");
     let mut changes = Vec::new();
-    book.mark(&k, State::Blocked, "shellcode", "carol", 5, &mut changes).unwrap();
+    book.mark(&k, State::Blocked, "shellcode", "carol", 5, &mut changes)
+        .unwrap();
     for c in book.candidates() {
         let mut bytes = Vec::new();
         encode_candidate(c, &mut bytes);
