@@ -12,9 +12,10 @@ use crate::candidate::{Candidate, Limits, Observation, Weight};
 use crate::config::{SensorConfig, nanos};
 use crate::distinct::{hash_bytes, hash_u128};
 use crate::evidence::EventRef;
-use crate::lifecycle::{BlockPolicy, State};
+use crate::lifecycle::BlockPolicy;
 use crate::noise::NoisePolicy;
 use crate::source::{Ignored, SourceKey, addr_bits, key_of};
+use crate::state::State;
 use crate::targets::TargetView;
 use crate::watch::Change;
 

@@ -10,8 +10,8 @@ use crate::distinct::{
     BucketCounts, DistinctCounter, EXACT_BOUND, HLL_REGISTERS, LatestTimes, RecentKeys, Repr,
 };
 use crate::evidence::{EventRef, EvidenceSample};
-use crate::lifecycle::{Block, HistoryEntry, State};
 use crate::source::SourceKey;
+use crate::state::{Block, HistoryEntry, State};
 
 /// The first bytes of an encoded candidate.
 const MAGIC: &[u8; 3] = b"PKC";

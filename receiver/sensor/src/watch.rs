@@ -3,8 +3,8 @@
 //! must persist or drop (a candidate moved out of memory, an unpublished entry forgotten).
 
 use crate::candidate::{Candidate, Class};
-use crate::lifecycle::State;
 use crate::source::SourceKey;
+use crate::state::State;
 
 /// One change to a candidate. Times are Unix ns of event time (or the `now` given).
 #[derive(Clone, Debug, PartialEq, Eq)]
