@@ -38,8 +38,9 @@ pub enum Command {
     ///
     /// With no flags: UDP and TCP on 0.0.0.0:5514, data in ./picket-data. Every message is
     /// stored, parsed or not. SIGTERM or SIGINT stops the listeners, stores everything
-    /// already read, and exits 0; SIGHUP reloads the TLS certificate. (The query socket is
-    /// not in this build yet.)
+    /// already read, and exits 0; SIGHUP reloads the TLS certificate. A full disk pauses the
+    /// senders until space returns (see `picket stats`); an unusable store exits non-zero.
+    /// The query socket (DATA/picket.sock) serves `picket query`, `tail` and `stats`.
     Serve(crate::serve::ServeArgs),
     /// Parse log lines and print one JSON event per input line, in input order.
     ///
