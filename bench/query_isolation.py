@@ -7,14 +7,15 @@
 Each round starts a fresh `picket serve` (TCP on loopback, UDP off, its own temp data dir),
 first loads --messages messages, then sends --messages more over 4 connections as fast as
 Python can write 64 KiB chunks, and times the second load from the first byte until `stats`
-reports every message stored. Rounds alternate between the plain case and the hostile case:
+(asked over one connection opened before the hostile clients) reports every message stored. Rounds alternate between the plain case and the hostile case:
 --clients query clients that each ask for every event (`{"op":"events"}`) and never read a
 byte (their scans fill their channel and wait on the write), plus a burst of 520
 fire-and-forget requests (connect, send `{"op":"events","text":"nomatch"}`, close) every
 second during the load. It prints msg/s per round and the median per case, and the time
 SIGTERM took at the end of each round.
 
-The sender, the clients and picket share the machine: pin picket apart with PICKET_CPU=1
+The hostile clients run in a process of their own (not the sender's). The sender, the
+clients and picket share the machine: pin picket apart with PICKET_CPU=1
 (taskset) for steadier figures, and compare medians, not single rounds.
 """
 import argparse, json, os, socket, statistics, subprocess, sys, tempfile, threading, time
@@ -27,11 +28,30 @@ def ask(sock, req):
     u.close()
     return json.loads(line) if line else {}
 
+class Stats:
+    """One query connection kept open for `stats`, opened before the hostile clients come
+    (as a monitoring tool would keep it), so that it measures ingest, not admission."""
+    def __init__(self, sock):
+        self.u = socket.socket(socket.AF_UNIX); self.u.settimeout(30); self.u.connect(sock)
+        self.f = self.u.makefile("rw")
+    def stored(self):
+        self.f.write('{"op":"stats"}\n'); self.f.flush()
+        v = json.loads(self.f.readline()); self.f.readline()  # the stats line, then the end line
+        return v["stats"]["stored"]
+    def close(self):
+        self.u.close()
+
 def stored(sock):
     try:
         return ask(sock, {"op": "stats"}).get("stats", {}).get("stored", -1)
     except OSError:
         return -1
+
+def cpu_secs(pid):
+    """User + system CPU seconds of a process and all its threads."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 def send(port, start, n, conns=4):
     per = n // conns
@@ -66,37 +86,54 @@ def round_(binary, n, hostile, clients):
     base = send(port, 0, n)
     while stored(sock) < base:
         time.sleep(0.1)
-    held, stop = [], threading.Event()
+    mon = Stats(sock)
+    hostile_proc = None
     if hostile:
-        for _ in range(clients):
-            try:
-                u = socket.socket(socket.AF_UNIX); u.connect(sock)
-                u.sendall(b'{"op":"events"}\n'); held.append(u)
-            except OSError:
-                pass
-        def burst():
-            while not stop.is_set():
-                for _ in range(520):
-                    try:
-                        u = socket.socket(socket.AF_UNIX); u.connect(sock)
-                        u.sendall(b'{"op":"events","text":"nomatch"}\n'); u.close()
-                    except OSError:
-                        pass
-                stop.wait(1)
-        threading.Thread(target=burst, daemon=True).start()
+        # In a process of its own, so that its connects do not take the sender's time.
+        hostile_proc = subprocess.Popen([sys.executable, __file__, "--hostile", sock, str(clients)],
+                                        stdout=subprocess.PIPE, text=True)
+        held = int(hostile_proc.stdout.readline() or 0)
+    else:
+        held = 0
+    cpu0 = cpu_secs(p.pid)
     t0 = time.time()
     sent = send(port, base, n)
-    while stored(sock) < base + sent:
+    sent_at = time.time() - t0
+    while mon.stored() < base + sent:
         time.sleep(0.02)
     took = time.time() - t0
-    stop.set()
+    mon.close()
+    cpu = cpu_secs(p.pid) - cpu0
+    print(f"    sender done after {sent_at:.2f} s, all stored after {took:.2f} s; picket CPU {cpu * 1e6 / sent:.2f} us/msg", flush=True)
+    if hostile_proc:
+        hostile_proc.kill(); hostile_proc.wait()
     t1 = time.time(); p.terminate(); p.wait(); stop_s = time.time() - t1
-    for u in held:
-        u.close()
     subprocess.run(["rm", "-rf", d])
-    return sent / took, stop_s, len(held)
+    return sent / took, stop_s, held
+
+def hostile_clients(sock, clients):
+    """Holds `clients` connections that asked for every event and never read, prints how many
+    it holds, then sends a burst of 520 fire-and-forget requests every second until killed."""
+    held = []
+    for _ in range(clients):
+        try:
+            u = socket.socket(socket.AF_UNIX); u.connect(sock)
+            u.sendall(b'{"op":"events"}\n'); held.append(u)
+        except OSError:
+            pass
+    print(len(held), flush=True)
+    while True:
+        for _ in range(520):
+            try:
+                u = socket.socket(socket.AF_UNIX); u.connect(sock)
+                u.sendall(b'{"op":"events","text":"nomatch"}\n'); u.close()
+            except OSError:
+                pass
+        time.sleep(1)
 
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--hostile":
+        return hostile_clients(sys.argv[2], int(sys.argv[3]))
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", default="target/release/picket")
     ap.add_argument("--messages", type=int, default=1_000_000)

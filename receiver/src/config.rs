@@ -112,6 +112,8 @@ pub struct StoreSection {
 pub struct QuerySection {
     /// Most query connections open at once; more get a `busy` error and are closed.
     pub max_connections: Option<usize>,
+    /// Most `events` scans and `tail`s running at once; more wait briefly, then get `busy`.
+    pub max_streams: Option<usize>,
     /// A connection that sends no request for this long is closed, seconds.
     pub idle_timeout_secs: Option<u64>,
     /// A client that reads nothing of a reply for this long is disconnected, seconds.

@@ -1,7 +1,8 @@
 //! Query clients and a full descriptor table must not stall ingest or the stop.
 //!
-//! - 520 fire-and-forget `events` requests (connect, send, close) over a store of 300,000
-//!   events while a TCP sender keeps sending: every message sent is stored, `stats` answers,
+//! - 200 clients that ask for every event and never read, then 520 fire-and-forget `events`
+//!   requests (connect, send, close) over a store of 300,000 events while a TCP sender keeps
+//!   sending: every message sent is stored, `stats` answers,
 //!   and SIGTERM stops serve promptly. (Before the writer had its own thread and scans
 //!   stopped with their client, this burst stalled ingest for minutes and the stop took 128 s.)
 //! - 1,100 idle TCP connections against a hard descriptor limit of 512: the connection budget
@@ -52,6 +53,18 @@ fn fire_and_forget_queries_do_not_stall_ingest_or_the_stop() {
         s["stored"].as_u64() == Some(BASE as u64)
     });
 
+    // Clients that ask for everything and never read: they hold every stream slot.
+    let mut hogs = Vec::new();
+    for _ in 0..200 {
+        let mut s = UnixStream::connect(&sock).unwrap();
+        s.write_all(b"{\"op\":\"events\"}\n").unwrap();
+        hogs.push(s);
+    }
+    // stats needs no slot: it answers at once whatever they do.
+    let t = Instant::now();
+    assert!(stats(&sock)["stored"].as_u64().is_some());
+    assert!(t.elapsed() < Duration::from_secs(5), "stats took {:?}", t.elapsed());
+
     // The burst: each client asks for a scan that matches nothing and leaves at once.
     let t = Instant::now();
     let mut refused = 0;
@@ -73,7 +86,11 @@ fn fire_and_forget_queries_do_not_stall_ingest_or_the_stop() {
         s["stored"].as_u64() == Some((BASE + MORE) as u64)
     });
     let ingest = t.elapsed();
-    // stats answers (wait_stats asked it repeatedly); the found events are the sent ones.
+    // While the hogs hold every slot a scan is told `busy`; once they go, it runs.
+    let reply = ask(&sock, r#"{"op":"events","text":"during 0019999"}"#);
+    assert_eq!(reply[0]["error"]["code"], "busy", "{reply:?}");
+    drop(hogs);
+    // stats answered throughout (wait_stats asked it repeatedly); the found events are the sent ones.
     let reply = ask(&sock, r#"{"op":"events","text":"during 0019999"}"#);
     assert_eq!(reply.last().unwrap()["count"], 1, "{reply:?}");
     eprintln!(

@@ -3,8 +3,9 @@
 //! request per line; replies are JSON lines ended by `{"end":true,...}` (docs/protocol.md).
 //!
 //! A query client can never slow ingest: the writer has a thread of its own, and here every
-//! resource a client can hold is bounded. At most `max_connections` connections (a few times
-//! as many wait up to two seconds for a slot, more get a `busy` error); a connection that asks nothing for `idle_timeout` is closed, one that reads
+//! resource a client can hold is bounded. At most `max_connections` connections (more get a
+//! `busy` error) and `max_streams` running scans and tails (a request over it waits up to two
+//! seconds for a slot, then gets `busy`; `stats` needs no slot and always answers); a connection that asks nothing for `idle_timeout` is closed, one that reads
 //! nothing of its reply for `write_timeout` is dropped. A scan runs on a blocking thread and
 //! hands lines over a small bounded channel; it stops at its next event when its client goes
 //! away (the socket hangs up), when the client stops reading, or when serve shuts down. A live
@@ -39,6 +40,8 @@ use protocol::{MAX_REQUEST, ReplyError, Request};
 pub struct QueryLimits {
     /// Connections open at once.
     pub max_connections: usize,
+    /// `events` scans and `tail`s running at once.
+    pub max_streams: usize,
     /// A connection that sends no request for this long is closed.
     pub idle_timeout: Duration,
     /// A client that takes nothing of a reply for this long is disconnected.
@@ -48,7 +51,8 @@ pub struct QueryLimits {
 impl Default for QueryLimits {
     fn default() -> Self {
         QueryLimits {
-            max_connections: 64,
+            max_connections: 512,
+            max_streams: 64,
             idle_timeout: Duration::from_secs(300),
             write_timeout: Duration::from_secs(10),
         }
@@ -120,7 +124,7 @@ pub fn bind(path: &Path, group: Option<&str>) -> Result<UnixListener, Error> {
 pub async fn run(listener: UnixListener, path: PathBuf, ctx: Context, shutdown: CancellationToken) {
     tracing::info!(socket = %path.display(), "query socket ready");
     let slots = Arc::new(Semaphore::new(ctx.limits.max_connections));
-    let waiters = Arc::new(Semaphore::new(ctx.limits.max_connections * 4));
+    let streams = Arc::new(Semaphore::new(ctx.limits.max_streams));
     let mut conns = tokio::task::JoinSet::new();
     let mut backoff = Duration::from_millis(10);
     loop {
@@ -143,39 +147,15 @@ pub async fn run(listener: UnixListener, path: PathBuf, ctx: Context, shutdown: 
             }
         };
         backoff = Duration::from_millis(10);
-        // A client over the limit waits a moment for a slot (a burst of clients that leave
-        // frees slots within milliseconds); only so many wait, the rest are told `busy`.
-        let permit = slots.clone().try_acquire_owned().ok();
-        let waiting = match permit {
-            Some(_) => None,
-            None => match waiters.clone().try_acquire_owned() {
-                Ok(w) => Some(w),
-                Err(_) => {
-                    Stats::inc(&ctx.stats.query_refused);
-                    conns.spawn(refuse(stream, ctx.limits.write_timeout));
-                    while conns.try_join_next().is_some() {}
-                    continue;
-                }
-            },
+        let Ok(permit) = slots.clone().try_acquire_owned() else {
+            Stats::inc(&ctx.stats.query_refused);
+            conns.spawn(refuse(stream, ctx.limits.write_timeout));
+            while conns.try_join_next().is_some() {}
+            continue;
         };
-        let (ctx, shutdown, slots) = (ctx.clone(), shutdown.clone(), slots.clone());
+        let (ctx, shutdown, streams) = (ctx.clone(), shutdown.clone(), streams.clone());
         conns.spawn(async move {
-            let permit = match permit {
-                Some(p) => p,
-                None => {
-                    let got = tokio::time::timeout(ADMISSION_WAIT, slots.acquire_owned()).await;
-                    drop(waiting);
-                    match got {
-                        Ok(Ok(p)) => p,
-                        _ => {
-                            Stats::inc(&ctx.stats.query_refused);
-                            refuse(stream, ctx.limits.write_timeout).await;
-                            return;
-                        }
-                    }
-                }
-            };
-            connection(stream, ctx, shutdown).await;
+            connection(stream, ctx, streams, shutdown).await;
             drop(permit);
         });
         while conns.try_join_next().is_some() {}
@@ -190,10 +170,10 @@ pub async fn run(listener: UnixListener, path: PathBuf, ctx: Context, shutdown: 
     let _ = std::fs::remove_file(&path);
 }
 
-/// How long a client over the connection limit waits for a slot before it is told `busy`.
+/// How long an `events` or `tail` request waits for a stream slot before it is told `busy`.
 const ADMISSION_WAIT: Duration = Duration::from_secs(2);
 
-/// Tells a client over the limit why it is turned away.
+/// Tells a client over the connection limit why it is turned away.
 async fn refuse(mut stream: UnixStream, write_timeout: Duration) {
     let e = ReplyError {
         code: "busy",
@@ -214,7 +194,12 @@ async fn send(wr: &mut OwnedWriteHalf, bytes: &[u8], ctx: &Context) -> bool {
     }
 }
 
-async fn connection(stream: UnixStream, ctx: Context, shutdown: CancellationToken) {
+async fn connection(
+    stream: UnixStream,
+    ctx: Context,
+    streams: Arc<Semaphore>,
+    shutdown: CancellationToken,
+) {
     let (mut rd, mut wr) = stream.into_split();
     let mut buf: Vec<u8> = Vec::with_capacity(1024);
     let mut chunk = [0u8; 4096];
@@ -232,7 +217,7 @@ async fn connection(stream: UnixStream, ctx: Context, shutdown: CancellationToke
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            if !answer(line, &ctx, &rd, &mut wr, &shutdown).await {
+            if !answer(line, &ctx, &streams, &rd, &mut wr, &shutdown).await {
                 return;
             }
         }
@@ -268,22 +253,52 @@ fn memchr_nl(buf: &[u8]) -> Option<usize> {
     buf.iter().position(|b| *b == b'\n')
 }
 
-/// Answers one request; false when the connection is done.
+/// Answers one request; false when the connection is done. `stats` and errors answer at
+/// once; `events` and `tail` hold one of the stream slots while they run.
 async fn answer(
     line: &[u8],
     ctx: &Context,
+    streams: &Arc<Semaphore>,
     rd: &OwnedReadHalf,
     wr: &mut OwnedWriteHalf,
     shutdown: &CancellationToken,
 ) -> bool {
-    match protocol::parse(line, now_ns()) {
-        Err(e) => send(wr, &e.to_line(), ctx).await,
-        Ok(Request::Stats) => send(wr, &stats_lines(ctx), ctx).await,
-        Ok(Request::Events(q)) => events(q, ctx, rd, wr, shutdown).await,
-        Ok(Request::Tail(q)) => {
+    let request = match protocol::parse(line, now_ns()) {
+        Err(e) => return send(wr, &e.to_line(), ctx).await,
+        Ok(Request::Stats) => return send(wr, &stats_lines(ctx), ctx).await,
+        Ok(r) => r,
+    };
+    // Clients that leave free their slots within milliseconds, so a request waits a moment
+    // before it is told to come back.
+    let Ok(Ok(_slot)) = tokio::time::timeout(ADMISSION_WAIT, streams.clone().acquire_owned()).await
+    else {
+        Stats::inc(&ctx.stats.query_refused);
+        let e = ReplyError {
+            code: "busy",
+            message: format!(
+                "{} scans and tails are running already; try again later",
+                ctx.limits.max_streams
+            ),
+        };
+        return send(wr, &e.to_line(), ctx).await;
+    };
+    match request {
+        Request::Events(q) => events(q, ctx, rd, wr, shutdown).await,
+        Request::Tail(q) => {
             tail(q, ctx, wr, shutdown).await;
             false
         }
+        Request::Stats => send(wr, &stats_lines(ctx), ctx).await,
+    }
+}
+
+/// Puts the calling thread (a blocking thread about to scan) at the lowest CPU priority, so
+/// that scans take only the CPU that ingest leaves: on a busy machine a scan is slower, the
+/// writer and the listeners are not. Linux gives each thread its own nice value.
+fn lower_priority() {
+    // SAFETY: setpriority only changes the scheduling priority of the calling thread (who = 0).
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, 19);
     }
 }
 
@@ -306,7 +321,7 @@ async fn hung_up(rd: &OwnedReadHalf) {
             Err(_) => return,
             // Readable (a pipelined request) or half-closed: nothing to do but look again
             // later, without spinning on a readiness that stays set.
-            Ok(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            Ok(_) => tokio::time::sleep(Duration::from_millis(20)).await,
         }
     }
 }
@@ -371,6 +386,13 @@ async fn events(
     wr: &mut OwnedWriteHalf,
     shutdown: &CancellationToken,
 ) -> bool {
+    // A client that sent its request and left (fire and forget) gets no scan at all.
+    if tokio::time::timeout(Duration::ZERO, hung_up(rd))
+        .await
+        .is_ok()
+    {
+        return false;
+    }
     let (tx, mut rx) = mpsc::channel::<Vec<u8>>(64);
     // Cancelled when the client goes or serve stops; the scan looks at it before every event.
     let cancel = shutdown.child_token();
@@ -380,6 +402,7 @@ async fn events(
     let stop = StopOnDrop(Arc::new(AtomicBool::new(false)));
     let scan_stop = stop.0.clone();
     let scan = tokio::task::spawn_blocking(move || {
+        lower_priority();
         let mut count = 0u64;
         let mut last = None;
         let mut line = Vec::with_capacity(1024);

@@ -235,6 +235,10 @@ impl ServeConfig {
                         .and_then(|q| q.max_connections)
                         .unwrap_or(d.max_connections)
                         .max(1),
+                    max_streams: q
+                        .and_then(|q| q.max_streams)
+                        .unwrap_or(d.max_streams)
+                        .max(1),
                     idle_timeout: q
                         .and_then(|q| q.idle_timeout_secs)
                         .map_or(d.idle_timeout, |s| Duration::from_secs(s.max(1))),
@@ -339,6 +343,7 @@ mod tests {
             max_message: 0,
             query: crate::query::QueryLimits {
                 max_connections: 0,
+                max_streams: 0,
                 idle_timeout: Duration::ZERO,
                 write_timeout: Duration::ZERO,
             },
@@ -422,6 +427,11 @@ mod tests {
                 "query.max_connections",
                 "".into(),
                 "[query]\nmax_connections = 7".into(),
+            ),
+            (
+                "query.max_streams",
+                "".into(),
+                "[query]\nmax_streams = 7".into(),
             ),
             (
                 "query.idle_timeout_secs",
