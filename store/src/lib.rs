@@ -2,8 +2,10 @@
 //!
 //! Trees: `events` (block key → a block of up to 64 records, see `block`), `by_source`
 //! (sorted runs of (address, event, block, ordinal) entries, see `index`), `chain` (batch
-//! number → [`ChainEntry`]), `meta` (format, counters, index runs, retention anchor) and
-//! `incidents` (kept for the sensor). A batch of events is written to every tree in one sled
+//! number → [`ChainEntry`]), `meta` (format, counters, index runs, retention anchor, change
+//! numbering), `incidents` (the sensor's candidates, opaque key → value) and `changes` (the
+//! sensor's change log, big-endian change number → opaque record). A batch of events, and the
+//! incident writes it caused ([`Store::append_with`]), is written to every tree in one sled
 //! transaction, so a crash leaves either all of a batch or none of it. sled's cost is per
 //! key: blocks and index runs keep the number of keys ~50 times below the number of events.
 //!
@@ -13,6 +15,7 @@ mod batch;
 mod block;
 mod chain;
 mod error;
+mod incidents;
 mod index;
 mod key;
 mod query;
@@ -26,11 +29,14 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use picket_parsers::Dataset;
 use sled::Transactional;
-use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::transaction::{
+    ConflictableTransactionError, TransactionError, TransactionalTree, UnabortableTransactionError,
+};
 
 pub use batch::Batch;
 pub use chain::{ChainEntry, Hash, hex};
 pub use error::{DecodeError, StoreError};
+pub use incidents::IncidentWrites;
 pub use key::{Cidr, EventKey};
 pub use query::{Cursor, Order, Query, Scan, Stored};
 pub use retention::{Retention, RetentionReport};
@@ -68,6 +74,8 @@ struct WriterState {
     next_batch: u64,
     /// Pending entries that trigger a run.
     run_entries: usize,
+    /// The number the next change record gets (from 1; never reused).
+    next_change: u64,
 }
 
 /// What readers need, behind a small lock of its own: held only to copy a few words or the
@@ -85,6 +93,10 @@ struct Shared {
     runs: Vec<index::Run>,
     /// The id the pending run will get.
     next_run: u64,
+    /// Candidates in `incidents`.
+    incident_count: u64,
+    /// The highest change number ever written (kept when `clear_incidents` empties the log).
+    last_change: Option<u64>,
 }
 
 /// The sled handles of one open.
@@ -94,6 +106,8 @@ struct Trees {
     by_source: sled::Tree,
     chain: sled::Tree,
     meta: sled::Tree,
+    incidents: sled::Tree,
+    changes: sled::Tree,
 }
 
 /// Where a committed batch landed.
@@ -142,6 +156,18 @@ mod meta_key {
     pub const LIVE_BYTES: &[u8] = b"live_bytes";
     pub const INDEX_RUNS: &[u8] = b"index_runs";
     pub const INDEX_NEXT: &[u8] = b"index_next";
+    /// The number the next change record gets, written by `clear_incidents` (otherwise the
+    /// last key of `changes` says it), big-endian.
+    pub const CHANGES_NEXT: &[u8] = b"changes_next";
+    /// Candidates in `incidents`, big-endian; written with every incident write.
+    pub const INCIDENT_COUNT: &[u8] = b"incident_count";
+}
+
+/// A big-endian u64 stored in `meta`.
+fn meta_u64(meta: &sled::Tree, key: &[u8]) -> Result<Option<u64>, StoreError> {
+    Ok(meta
+        .get(key)?
+        .and_then(|v| Some(u64::from_be_bytes(v.as_ref().try_into().ok()?))))
 }
 
 fn encode_counts(c: &[u64]) -> Vec<u8> {
@@ -188,8 +214,8 @@ fn load(dir: &Path, cfg: &StoreConfig) -> Result<(Trees, WriterState, Shared), S
     let by_source = db.open_tree("by_source")?;
     let chain = db.open_tree("chain")?;
     let meta = db.open_tree("meta")?;
-    // Created now so that the layout is complete; the incident sensor fills it.
-    db.open_tree("incidents")?;
+    let incidents = db.open_tree("incidents")?;
+    let changes = db.open_tree("changes")?;
     match meta.get(meta_key::FORMAT)? {
         None => {
             meta.insert(meta_key::FORMAT, &[STORE_FORMAT])?;
@@ -239,12 +265,27 @@ fn load(dir: &Path, cfg: &StoreConfig) -> Result<(Trees, WriterState, Shared), S
         .and_then(|v| Some(u64::from_be_bytes(v.as_ref().try_into().ok()?)))
         .unwrap_or(0);
     let indexed_through = runs.last().map(|r| r.last);
+    let after_log = match changes.last()? {
+        Some((k, _)) => incidents::change_number(&k)
+            .ok_or_else(|| StoreError::Meta("bad change key".into()))?
+            .saturating_add(1),
+        None => 1,
+    };
+    let next_change = after_log
+        .max(meta_u64(&meta, meta_key::CHANGES_NEXT)?.unwrap_or(1))
+        .max(1);
+    let incident_count = match meta_u64(&meta, meta_key::INCIDENT_COUNT)? {
+        Some(n) => n,
+        None => incidents.len() as u64,
+    };
     let trees = Trees {
         db,
         events,
         by_source,
         chain,
         meta,
+        incidents,
+        changes,
     };
     let pending = rebuild_pending(&trees, indexed_through)?;
     Ok((
@@ -253,6 +294,7 @@ fn load(dir: &Path, cfg: &StoreConfig) -> Result<(Trees, WriterState, Shared), S
             last_key,
             next_batch,
             run_entries: cfg.index_run_entries.max(1),
+            next_change,
         },
         Shared {
             head,
@@ -261,6 +303,8 @@ fn load(dir: &Path, cfg: &StoreConfig) -> Result<(Trees, WriterState, Shared), S
             pending,
             runs,
             next_run,
+            incident_count,
+            last_change: next_change.checked_sub(1).filter(|n| *n > 0),
         },
     ))
 }
@@ -454,22 +498,68 @@ impl Store {
     /// changed only after the commit). An error for which [`StoreError::is_retryable`] holds
     /// (a full disk) leaves the store needing [`Store::recover`].
     pub fn append(&self, batch: &Batch) -> Result<Option<Appended>, StoreError> {
+        self.append_with(batch, &IncidentWrites::default())
+    }
+
+    /// [`Store::append`], plus incident writes in the same sled transaction: the batch's
+    /// events and the candidates and change records they caused are stored all together or
+    /// not at all, so after a crash or a failed append the candidates agree with the stored
+    /// events. With an empty batch, the incident writes are made alone (as by
+    /// [`Store::write_incidents`]) and the result is `Ok(None)`.
+    ///
+    /// Change records are numbered on from [`Store::last_change`]; the in-memory numbering
+    /// and candidate count move only after the commit.
+    pub fn append_with(
+        &self,
+        batch: &Batch,
+        incidents: &IncidentWrites,
+    ) -> Result<Option<Appended>, StoreError> {
         if batch.is_empty() {
-            return Ok(None);
+            if incidents.is_empty() {
+                return Ok(None);
+            }
+            return self.write_incidents(incidents).map(|_| None);
         }
         let mut w = lock(&self.writer);
-        self.append_locked(&mut w, batch).map_err(|e| self.note(e))
+        self.append_locked(&mut w, batch, incidents)
+            .map_err(|e| self.note(e))
+    }
+
+    /// The event keys [`Store::append`] or [`Store::append_with`] would give `batch` if it
+    /// were the next one appended: what the caller keys derived data (the sensor's
+    /// candidates) by before writing both together. Valid until the next append, and not
+    /// after [`Store::recover`] (which reloads the last key from disk); there is one writer,
+    /// so nothing else appends in between.
+    pub fn keys_for(&self, batch: &Batch) -> Vec<EventKey> {
+        let mut last = lock(&self.writer).last_key;
+        batch
+            .entries
+            .iter()
+            .map(|e| {
+                let key = next_key(last, e.received_ns);
+                last = Some(key);
+                key
+            })
+            .collect()
     }
 
     fn append_locked(
         &self,
         w: &mut WriterState,
         batch: &Batch,
+        inc: &IncidentWrites,
     ) -> Result<Option<Appended>, StoreError> {
         let t = self.trees()?;
-        let (prev_hash, mut counts, live_before, pending_len, next_run) = {
+        let (prev_hash, mut counts, live_before, pending_len, next_run, incident_count) = {
             let s = lock(&self.shared);
-            (s.head, s.counts, s.live_bytes, s.pending.len(), s.next_run)
+            (
+                s.head,
+                s.counts,
+                s.live_bytes,
+                s.pending.len(),
+                s.next_run,
+                s.incident_count,
+            )
         };
         let number = w.next_batch;
         let mut hasher = chain::BatchHasher::new(number, &prev_hash);
@@ -477,10 +567,7 @@ impl Store {
         // Keys first: strictly increasing whatever the clock did.
         let mut keys = Vec::with_capacity(batch.len());
         for e in &batch.entries {
-            let key = match last {
-                Some(prev) if e.received_ns <= prev.time_ns => prev.next(),
-                _ => EventKey::at(e.received_ns),
-            };
+            let key = next_key(last, e.received_ns);
             last = Some(key);
             keys.push(key);
             if let Some(c) = counts.get_mut(usize::from(e.dataset)) {
@@ -561,23 +648,58 @@ impl Store {
         let entry_bytes = entry.to_bytes();
         let counts_bytes = encode_counts(&counts);
         let live = live_before + bytes;
-        (&t.events, &t.by_source, &t.chain, &t.meta)
-            .transaction(|(ev, idx, ch, me)| {
-                ev.apply_batch(&ev_batch)?;
-                idx.apply_batch(&idx_batch)?;
-                ch.insert(&chain::batch_key(number)[..], &entry_bytes[..])?;
-                me.insert(meta_key::COUNTS, &counts_bytes[..])?;
-                me.insert(meta_key::LIVE_BYTES, &live.to_le_bytes()[..])?;
-                if let Some(runs) = &new_runs {
-                    me.insert(meta_key::INDEX_RUNS, index::runs_to_bytes(runs))?;
-                    me.insert(meta_key::INDEX_NEXT, &(next_run + 1).to_be_bytes()[..])?;
-                }
-                Ok::<_, ConflictableTransactionError<StoreError>>(())
-            })
-            .map_err(tx_err)?;
+        let events_tx = |ev: &TransactionalTree,
+                         idx: &TransactionalTree,
+                         ch: &TransactionalTree,
+                         me: &TransactionalTree|
+         -> Result<(), UnabortableTransactionError> {
+            ev.apply_batch(&ev_batch)?;
+            idx.apply_batch(&idx_batch)?;
+            ch.insert(&chain::batch_key(number)[..], &entry_bytes[..])?;
+            me.insert(meta_key::COUNTS, &counts_bytes[..])?;
+            me.insert(meta_key::LIVE_BYTES, &live.to_le_bytes()[..])?;
+            if let Some(runs) = &new_runs {
+                me.insert(meta_key::INDEX_RUNS, index::runs_to_bytes(runs))?;
+                me.insert(meta_key::INDEX_NEXT, &(next_run + 1).to_be_bytes()[..])?;
+            }
+            Ok(())
+        };
+        let first_change = w.next_change;
+        // The hot path (no incident writes) keeps its four-tree transaction.
+        let added = if inc.is_empty() {
+            (&t.events, &t.by_source, &t.chain, &t.meta)
+                .transaction(|(ev, idx, ch, me)| {
+                    events_tx(ev, idx, ch, me)?;
+                    Ok::<_, ConflictableTransactionError<StoreError>>(0)
+                })
+                .map_err(tx_err)?
+        } else {
+            (
+                &t.events,
+                &t.by_source,
+                &t.chain,
+                &t.meta,
+                &t.incidents,
+                &t.changes,
+            )
+                .transaction(|(ev, idx, ch, me, cand, log)| {
+                    events_tx(ev, idx, ch, me)?;
+                    let added =
+                        incidents::write_tx(cand, log, me, inc, first_change, incident_count)?;
+                    Ok::<_, ConflictableTransactionError<StoreError>>(added)
+                })
+                .map_err(tx_err)?
+        };
         // Committed: publish.
         {
             let mut s = lock(&self.shared);
+            if !inc.is_empty() {
+                s.incident_count = incident_count + added;
+                w.next_change = first_change + inc.changes.len() as u64;
+                if !inc.changes.is_empty() {
+                    s.last_change = Some(w.next_change - 1);
+                }
+            }
             match new_runs {
                 Some(runs) => {
                     s.pending.clear();
@@ -635,6 +757,15 @@ impl Store {
     /// Never waits behind a commit.
     pub fn head(&self) -> Hash {
         lock(&self.shared).head
+    }
+}
+
+/// The key of an event received at `received_ns` after the event keyed `last`: strictly
+/// increasing whatever the clock did.
+fn next_key(last: Option<EventKey>, received_ns: u64) -> EventKey {
+    match last {
+        Some(prev) if received_ns <= prev.time_ns => prev.next(),
+        _ => EventKey::at(received_ns),
     }
 }
 
