@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use picket_parsers::{ParseContext, parse_line};
-use picket_store::{Batch, Cidr, Query, Store, StoreConfig, StoreError};
+use picket_store::{Batch, Cidr, IncidentWrites, Query, Store, StoreConfig, StoreError};
 
 /// A tmpfs mounted for one test, unmounted when dropped.
 struct Tmpfs(PathBuf);
@@ -263,4 +263,85 @@ fn the_same_store_goes_on_when_space_returns() {
     );
     assert_eq!(v.events, end as u64);
     check_sources(&store, &all);
+}
+
+/// What the receiver writes with batch `n`: its own candidate and one change record.
+fn incident_writes(n: u64) -> IncidentWrites {
+    IncidentWrites {
+        put: vec![(
+            format!("batch{n:08}").into_bytes(),
+            n.to_be_bytes().to_vec(),
+        )],
+        changes: vec![n.to_be_bytes().to_vec()],
+    }
+}
+
+#[test]
+fn a_failed_append_with_leaves_no_incident_behind() {
+    let t = tempfile::tempdir().unwrap();
+    let Some(_mount) = mount(t.path(), 16) else {
+        return;
+    };
+    let dir = t.path().join("store");
+    let cfg = StoreConfig {
+        flush_every_ms: None,
+        index_run_entries: 250,
+        ..StoreConfig::default()
+    };
+    let store = Store::open(&dir, &cfg).unwrap();
+    let filler = t.path().join("filler");
+    std::fs::write(&filler, vec![0u8; 10 << 20]).unwrap();
+    let mut next = 0;
+    let err = loop {
+        let number = store.next_batch();
+        let r = store
+            .append_with(&batch(next, 100), &incident_writes(number))
+            .and_then(|_| store.flush());
+        if let Err(e) = r {
+            break e;
+        }
+        next += 100;
+        assert!(next < 10_000_000, "the disk never filled");
+    };
+    assert!(err.is_disk_full(), "{err:?}");
+    // Closed: every incident call says so, as the others do.
+    let closed = |r: Result<(), StoreError>| {
+        assert!(matches!(r, Err(StoreError::NeedsRecovery)), "{r:?}");
+    };
+    closed(store.write_incidents(&incident_writes(0)).map(|_| ()));
+    closed(
+        store
+            .append_with(&batch(0, 1), &incident_writes(0))
+            .map(|_| ()),
+    );
+    closed(store.incident(b"batch00000000").map(|_| ()));
+    closed(store.incidents().next().unwrap().map(|_| ()));
+    closed(store.changes_after(None).next().unwrap().map(|_| ()));
+    closed(store.clear_incidents());
+    let _ = (store.incident_count(), store.last_change());
+    std::fs::remove_file(&filler).unwrap();
+    recover(&store);
+    // Exactly the candidates and changes of the batches that are stored.
+    let check = |store: &Store| {
+        let n = store.next_batch();
+        assert!(n > 0);
+        let keys: Vec<Vec<u8>> = store.incidents().map(|r| r.unwrap().0).collect();
+        let want: Vec<Vec<u8>> = (0..n)
+            .map(|b| format!("batch{b:08}").into_bytes())
+            .collect();
+        assert_eq!(keys, want);
+        assert_eq!(store.incident_count(), n);
+        let log: Vec<(u64, Vec<u8>)> = store.changes_after(None).map(|r| r.unwrap()).collect();
+        let want: Vec<(u64, Vec<u8>)> = (0..n).map(|b| (b + 1, b.to_be_bytes().to_vec())).collect();
+        assert_eq!(log, want);
+        assert_eq!(store.last_change(), Some(n));
+    };
+    check(&store);
+    assert_eq!(store.verify().unwrap().problem, None);
+    // And numbering goes on from there.
+    let number = store.next_batch();
+    store
+        .append_with(&batch(next + 100, 10), &incident_writes(number))
+        .unwrap();
+    check(&store);
 }
