@@ -36,6 +36,8 @@ pub struct FileConfig {
     pub store: Option<StoreSection>,
     /// `[query]`.
     pub query: Option<QuerySection>,
+    /// `[sensor]` and `[[sensor.noise]]`.
+    pub sensor: Option<crate::sense::config::SensorSection>,
 }
 
 /// `[udp]`.

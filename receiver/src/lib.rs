@@ -9,6 +9,7 @@ pub mod error;
 pub mod lines;
 pub mod message;
 pub mod query;
+pub mod sense;
 pub mod serve;
 pub mod stats;
 pub mod values;

@@ -12,6 +12,7 @@
 //! tail reads from a broadcast channel: a slow reader is told how many events it missed
 //! (`{"lagged":N}`) and never holds anything up.
 
+pub mod incidents;
 pub mod protocol;
 
 use std::path::{Path, PathBuf};
@@ -72,6 +73,18 @@ pub struct Context {
     pub time_zone: i32,
     /// What one client may hold.
     pub limits: QueryLimits,
+    /// The sensor's side of the socket (marks to the writer, changes from it); None when the
+    /// sensor is off.
+    pub sensor: Option<SensorLink>,
+}
+
+/// How query connections reach the sensor, which the writer thread owns.
+#[derive(Clone)]
+pub struct SensorLink {
+    /// `mark` requests to the writer.
+    pub marks: mpsc::Sender<crate::sense::MarkRequest>,
+    /// Changes as the writer stores them.
+    pub watch: broadcast::Sender<crate::sense::WatchItem>,
 }
 
 /// Looks up a group id in /etc/group.
@@ -200,6 +213,7 @@ async fn connection(
     streams: Arc<Semaphore>,
     shutdown: CancellationToken,
 ) {
+    let who = peer_user(&stream);
     let (mut rd, mut wr) = stream.into_split();
     let mut buf: Vec<u8> = Vec::with_capacity(1024);
     let mut chunk = [0u8; 4096];
@@ -217,7 +231,7 @@ async fn connection(
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            if !answer(line, &ctx, &streams, &rd, &mut wr, &shutdown).await {
+            if !answer(line, &ctx, &streams, &who, &rd, &mut wr, &shutdown).await {
                 return;
             }
         }
@@ -259,6 +273,7 @@ async fn answer(
     line: &[u8],
     ctx: &Context,
     streams: &Arc<Semaphore>,
+    who: &str,
     rd: &OwnedReadHalf,
     wr: &mut OwnedWriteHalf,
     shutdown: &CancellationToken,
@@ -266,8 +281,24 @@ async fn answer(
     let request = match protocol::parse(line, now_ns()) {
         Err(e) => return send(wr, &e.to_line(), ctx).await,
         Ok(Request::Stats) => return send(wr, &stats_lines(ctx), ctx).await,
+        Ok(Request::Mark {
+            source,
+            state,
+            note,
+        }) => return send(wr, &mark(ctx, source, state, note, who).await, ctx).await,
         Ok(r) => r,
     };
+    let needs_sensor = matches!(
+        request,
+        Request::Incidents(_) | Request::Incident(_) | Request::Watch(_)
+    );
+    if needs_sensor && ctx.sensor.is_none() {
+        let e = ReplyError {
+            code: "not_available",
+            message: "the incident sensor is off ([sensor] enabled = false)".into(),
+        };
+        return send(wr, &e.to_line(), ctx).await;
+    }
     // Clients that leave free their slots within milliseconds, so a request waits a moment
     // before it is told to come back.
     let Ok(Ok(_slot)) = tokio::time::timeout(ADMISSION_WAIT, streams.clone().acquire_owned()).await
@@ -288,8 +319,233 @@ async fn answer(
             tail(q, ctx, wr, shutdown).await;
             false
         }
-        Request::Stats => send(wr, &stats_lines(ctx), ctx).await,
+        Request::Incidents(f) => {
+            let store = ctx.store.clone();
+            let lines = tokio::task::spawn_blocking(move || incident_list_lines(&store, &f))
+                .await
+                .unwrap_or_default();
+            send(wr, &lines, ctx).await
+        }
+        Request::Incident(source) => {
+            let store = ctx.store.clone();
+            let lines = tokio::task::spawn_blocking(move || incident_lines(&store, &source))
+                .await
+                .unwrap_or_default();
+            send(wr, &lines, ctx).await
+        }
+        Request::Watch(after) => {
+            watch(after, ctx, wr, shutdown).await;
+            false
+        }
+        Request::Stats | Request::Mark { .. } => true,
     }
+}
+
+/// The `incidents` reply: one candidate per line, then the end line (with a cursor when the
+/// limit cut the list).
+fn incident_list_lines(store: &Store, f: &incidents::IncidentFilter) -> Vec<u8> {
+    let (list, cursor) = match incidents::list(store, f) {
+        Ok(r) => r,
+        Err(e) => return e.to_line(),
+    };
+    let mut out = Vec::new();
+    for c in &list {
+        let _ = serde_json::to_writer(&mut out, &incidents::to_json(c, false));
+        out.push(b'\n');
+    }
+    let end = match cursor {
+        Some(c) => serde_json::json!({"end": true, "count": list.len(), "cursor": c}),
+        None => serde_json::json!({"end": true, "count": list.len()}),
+    };
+    let _ = serde_json::to_writer(&mut out, &end);
+    out.push(b'\n');
+    out
+}
+
+/// The `incident` reply: the candidate with its history and evidence.
+fn incident_lines(store: &Store, source: &str) -> Vec<u8> {
+    match incidents::one(store, source) {
+        Ok(Some(c)) => {
+            let mut out =
+                serde_json::to_vec(&serde_json::json!({"incident": incidents::to_json(&c, true)}))
+                    .unwrap_or_default();
+            out.extend_from_slice(b"\n{\"end\":true,\"count\":1}\n");
+            out
+        }
+        Ok(None) => ReplyError {
+            code: "not_found",
+            message: format!(
+                "no candidate for {}",
+                incidents::safe_text(source.as_bytes())
+            ),
+        }
+        .to_line(),
+        Err(e) => e.to_line(),
+    }
+}
+
+/// Hands a `mark` to the writer and waits for its answer.
+async fn mark(
+    ctx: &Context,
+    source: String,
+    state: picket_sensor::State,
+    note: String,
+    who: &str,
+) -> Vec<u8> {
+    let Some(link) = &ctx.sensor else {
+        return ReplyError {
+            code: "not_available",
+            message: "the incident sensor is off ([sensor] enabled = false)".into(),
+        }
+        .to_line();
+    };
+    // The candidate's key: the source as given, or the stored candidate holding the address.
+    let store = ctx.store.clone();
+    let given = source.clone();
+    let found = tokio::task::spawn_blocking(move || incidents::one(&store, &given))
+        .await
+        .ok();
+    let key = match found {
+        Some(Ok(Some(c))) => c.key(),
+        Some(Err(e)) => return e.to_line(),
+        _ => {
+            return ReplyError {
+                code: "not_found",
+                message: format!(
+                    "no candidate for {}",
+                    incidents::safe_text(source.as_bytes())
+                ),
+            }
+            .to_line();
+        }
+    };
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let req = crate::sense::MarkRequest {
+        source: key,
+        state,
+        note,
+        who: who.to_string(),
+        reply: tx,
+    };
+    if link.marks.send(req).await.is_err() {
+        return ReplyError {
+            code: "unavailable",
+            message: "serve is stopping".into(),
+        }
+        .to_line();
+    }
+    match tokio::time::timeout(Duration::from_secs(30), rx).await {
+        Ok(Ok(Ok(()))) => {
+            let mut out = serde_json::to_vec(&serde_json::json!({"marked": {
+                "source": key.to_string(), "state": state.as_str(), "who": who}}))
+            .unwrap_or_default();
+            out.extend_from_slice(b"\n{\"end\":true,\"count\":1}\n");
+            out
+        }
+        Ok(Ok(Err(e))) => ReplyError {
+            code: match e {
+                crate::sense::MarkError::NoCandidate => "not_found",
+                crate::sense::MarkError::Store => "unavailable",
+            },
+            message: e.to_string(),
+        }
+        .to_line(),
+        _ => ReplyError {
+            code: "unavailable",
+            message: "the writer did not answer (the store may be full); try again".into(),
+        }
+        .to_line(),
+    }
+}
+
+/// `watch`: every stored change after `after`, then new ones as the writer stores them. A
+/// subscriber that falls behind is caught up from the store, so it never misses a change.
+async fn watch(
+    after: Option<u64>,
+    ctx: &Context,
+    wr: &mut OwnedWriteHalf,
+    shutdown: &CancellationToken,
+) {
+    let Some(link) = &ctx.sensor else { return };
+    let mut rx = link.watch.subscribe();
+    let mut last = after;
+    loop {
+        // Catch up from the store: everything after the last number sent.
+        let store = ctx.store.clone();
+        let from = last;
+        let backlog = tokio::task::spawn_blocking(move || {
+            let mut out = Vec::new();
+            let mut n = from;
+            for item in store.changes_after(from) {
+                let Ok((num, bytes)) = item else { break };
+                if let Some(r) = crate::sense::change::ChangeRecord::decode(&bytes) {
+                    out.extend_from_slice(&r.to_json(num));
+                    out.push(b'\n');
+                }
+                n = Some(num);
+                if out.len() > 1 << 20 {
+                    break;
+                }
+            }
+            (out, n)
+        })
+        .await
+        .unwrap_or_default();
+        let (lines, n) = backlog;
+        if !lines.is_empty() && !send(wr, &lines, ctx).await {
+            return;
+        }
+        let caught_up = n == last;
+        last = n;
+        if !caught_up {
+            continue;
+        }
+        // Live.
+        loop {
+            let item = tokio::select! {
+                _ = shutdown.cancelled() => return,
+                r = rx.recv() => r,
+            };
+            match item {
+                Ok((num, bytes)) => {
+                    if last.is_some_and(|l| num <= l) {
+                        continue;
+                    }
+                    if last.is_some_and(|l| num > l + 1) || (last.is_none() && num > 1) {
+                        break; // a gap: catch up from the store
+                    }
+                    let Some(r) = crate::sense::change::ChangeRecord::decode(&bytes) else {
+                        last = Some(num);
+                        continue;
+                    };
+                    let mut line = r.to_json(num);
+                    line.push(b'\n');
+                    if !send(wr, &line, ctx).await {
+                        return;
+                    }
+                    last = Some(num);
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => break,
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    }
+}
+
+/// The OS user on the other end of the socket (for the history of a mark).
+fn peer_user(stream: &UnixStream) -> String {
+    let Ok(cred) = stream.peer_cred() else {
+        return "unknown".into();
+    };
+    let uid = cred.uid();
+    let name = std::fs::read_to_string("/etc/passwd").ok().and_then(|t| {
+        t.lines().find_map(|l| {
+            let mut f = l.split(':');
+            let name = f.next()?;
+            (f.nth(1)?.parse::<u32>().ok()? == uid).then(|| name.to_string())
+        })
+    });
+    name.unwrap_or_else(|| format!("uid {uid}"))
 }
 
 /// Puts the calling thread (a blocking thread about to scan) at the lowest CPU priority, so

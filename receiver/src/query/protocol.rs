@@ -23,6 +23,11 @@ struct Raw {
     order: Option<String>,
     limit: Option<usize>,
     cursor: Option<String>,
+    state: Option<String>,
+    class: Option<String>,
+    min_score: Option<u32>,
+    sort: Option<String>,
+    note: Option<String>,
 }
 
 /// A checked request.
@@ -34,6 +39,21 @@ pub enum Request {
     Tail(Query),
     /// Server counters.
     Stats,
+    /// Stored candidates matching the filters.
+    Incidents(super::incidents::IncidentFilter),
+    /// One candidate by source.
+    Incident(String),
+    /// Set a candidate's state.
+    Mark {
+        /// The source.
+        source: String,
+        /// The state.
+        state: picket_sensor::State,
+        /// Why.
+        note: String,
+    },
+    /// Candidate changes after a change number, then live.
+    Watch(Option<u64>),
 }
 
 /// An error reply: a code and a message for people.
@@ -90,25 +110,79 @@ pub fn parse(line: &[u8], now_ns: u64) -> Result<Request, ReplyError> {
         Some(o) => return Err(bad(format!("order is \"oldest\" or \"newest\", not {o:?}"))),
     };
     q.limit = raw.limit;
-    if let Some(c) = &raw.cursor {
+    // Event cursors are for events and tail; incidents and watch have cursors of their own.
+    if let Some(c) = raw.cursor.as_ref().filter(|_| raw.op == "events") {
         q.after = Some(c.parse::<Cursor>().map_err(bad)?);
     }
     q.host = raw.host.map(String::into_bytes);
     q.text = raw.text.map(String::into_bytes);
+    let state = match &raw.state {
+        Some(v) => Some(picket_sensor::State::from_name(v).ok_or_else(|| {
+            bad(format!(
+                "state is new, reported, repeated, blocked or closed, not {v:?}"
+            ))
+        })?),
+        None => None,
+    };
     match raw.op.as_str() {
         "events" => Ok(Request::Events(q)),
         "tail" => Ok(Request::Tail(q)),
         "stats" => Ok(Request::Stats),
-        "incidents" | "mark" | "report" => Err(ReplyError::new(
+        "incidents" => {
+            let class = match &raw.class {
+                Some(v) => Some(
+                    picket_sensor::Class::from_name(v)
+                        .ok_or_else(|| bad(format!("unknown class {v:?}")))?,
+                ),
+                None => None,
+            };
+            let sort = match raw.sort.as_deref() {
+                None | Some("score") => super::incidents::Sort::Score,
+                Some("last_seen") => super::incidents::Sort::LastSeen,
+                Some(o) => {
+                    return Err(bad(format!(
+                        "sort is \"score\" or \"last_seen\", not {o:?}"
+                    )));
+                }
+            };
+            Ok(Request::Incidents(super::incidents::IncidentFilter {
+                state,
+                class,
+                min_score: raw.min_score,
+                source: q.source,
+                since_ns: q.since_ns,
+                until_ns: q.until_ns,
+                sort,
+                limit: raw.limit,
+                after: raw.cursor,
+            }))
+        }
+        "incident" => match raw.source {
+            Some(s) => Ok(Request::Incident(s)),
+            None => Err(bad("incident needs a source".into())),
+        },
+        "mark" => match (raw.source, state) {
+            (Some(source), Some(state)) => Ok(Request::Mark {
+                source,
+                state,
+                note: raw.note.unwrap_or_default(),
+            }),
+            _ => Err(bad("mark needs a source and a state".into())),
+        },
+        "watch" => match raw.cursor.as_deref() {
+            None => Ok(Request::Watch(None)),
+            Some(c) => c
+                .parse::<u64>()
+                .map(|n| Request::Watch(Some(n)))
+                .map_err(|_| bad(format!("a watch cursor is a change number, not {c:?}"))),
+        },
+        "report" => Err(ReplyError::new(
             "not_available",
-            format!(
-                "op {:?} comes with the incident sensor, which this build does not have",
-                raw.op
-            ),
+            "op \"report\" comes with notices, which this build does not have",
         )),
         other => Err(ReplyError::new(
             "unknown_op",
-            format!("unknown op {other:?} (events, tail, stats)"),
+            format!("unknown op {other:?} (events, tail, stats, incidents, incident, mark, watch)"),
         )),
     }
 }

@@ -101,6 +101,8 @@ pub struct ServeConfig {
     pub recv_buffer: usize,
     /// Query socket limits.
     pub query: crate::query::QueryLimits,
+    /// The incident sensor's settings; None when `[sensor] enabled = false`.
+    pub sensor: Option<picket_sensor::SensorConfig>,
 }
 
 const DEFAULT_ADDR: &str = "0.0.0.0:5514";
@@ -227,6 +229,11 @@ impl ServeConfig {
             time_zone,
             cache_bytes: store_s.and_then(|s| s.cache_mb).unwrap_or(64) << 20,
             retention,
+            sensor: match &file.sensor {
+                Some(s) if s.enabled == Some(false) => None,
+                Some(s) => Some(s.to_config()?),
+                None => Some(picket_sensor::SensorConfig::default()),
+            },
             query: {
                 let q = file.query.as_ref();
                 let d = crate::query::QueryLimits::default();

@@ -152,6 +152,12 @@ pub async fn run(
     let fatal = CancellationToken::new();
     let (tx, rx) = mpsc::channel::<Message>(cfg.queue);
     let (tail, _) = tokio::sync::broadcast::channel(4096);
+    let (watch, _) = tokio::sync::broadcast::channel(4096);
+    let (marks_tx, marks_rx) = mpsc::channel(64);
+    let sensor = cfg.sensor.clone().map(|c| writer::WriterSensor {
+        sensor: crate::sense::Sensor::new(c),
+        marks: marks_rx,
+    });
 
     let writer = writer::spawn(
         rx,
@@ -162,7 +168,9 @@ pub async fn run(
             tail: tail.clone(),
             stop: stop.clone(),
             fatal: fatal.clone(),
+            watch: watch.clone(),
         },
+        sensor,
     )?;
     let query_task = tokio::spawn(crate::query::run(
         query,
@@ -173,6 +181,10 @@ pub async fn run(
             tail,
             time_zone: cfg.time_zone,
             limits: cfg.query_limits(),
+            sensor: cfg.sensor.as_ref().map(|_| crate::query::SensorLink {
+                marks: marks_tx,
+                watch,
+            }),
         },
         stop.clone(),
     ));

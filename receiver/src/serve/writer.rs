@@ -15,13 +15,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use picket_parsers::{ParseContext, parse_line};
-use picket_store::{Batch, Store, StoreError};
+use picket_store::{Batch, IncidentWrites, Store, StoreError};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use crate::clock::now_ns;
 use crate::error::Error;
 use crate::message::Message;
+use crate::sense::{MarkError, MarkRequest, Sensor, WatchItem};
 use crate::stats::Stats;
 
 /// How the writer batches.
@@ -49,6 +50,16 @@ pub struct WriterParts {
     pub stop: CancellationToken,
     /// Cancelled by the writer when it cannot go on: serve stops.
     pub fatal: CancellationToken,
+    /// Published candidate changes, numbered as the store numbered them (for `watch`).
+    pub watch: broadcast::Sender<WatchItem>,
+}
+
+/// The sensor as the writer runs it: the book and the marks that reach it.
+pub struct WriterSensor {
+    /// The book and its store glue.
+    pub sensor: Sensor,
+    /// `mark` requests from the query socket.
+    pub marks: mpsc::Receiver<MarkRequest>,
 }
 
 /// A running writer.
@@ -76,6 +87,7 @@ pub fn spawn(
     rx: mpsc::Receiver<Message>,
     settings: WriterSettings,
     parts: WriterParts,
+    sensor: Option<WriterSensor>,
 ) -> Result<WriterHandle, Error> {
     let (tx, done) = oneshot::channel();
     let thread = std::thread::Builder::new()
@@ -85,7 +97,7 @@ pub fn spawn(
                 .enable_time()
                 .build()
             {
-                Ok(rt) => rt.block_on(run(rx, &settings, &parts)),
+                Ok(rt) => rt.block_on(run(rx, &settings, &parts, sensor)),
                 Err(e) => Err(Error::Usage(format!("cannot start the writer: {e}"))),
             };
             if r.is_err() {
@@ -101,22 +113,39 @@ async fn run(
     mut rx: mpsc::Receiver<Message>,
     settings: &WriterSettings,
     parts: &WriterParts,
+    mut sensor: Option<WriterSensor>,
 ) -> Result<u64, Error> {
     let mut pending: Vec<Message> = Vec::with_capacity(settings.batch_events);
     let mut batch = Batch::new();
+    let mut writes = IncidentWrites::default();
     let mut stored = 0u64;
     let mut since = Instant::now();
+    let mut expired_at = Instant::now();
     let mut open = true;
     while open || !pending.is_empty() {
         if open {
             let left = settings.flush_interval.saturating_sub(since.elapsed());
-            match tokio::time::timeout(left, rx.recv()).await {
-                Ok(Some(m)) => {
-                    publish(&parts.tail, &m);
-                    pending.push(m);
+            let marks = async {
+                match sensor.as_mut() {
+                    Some(s) => s.marks.recv().await,
+                    None => std::future::pending().await,
                 }
-                Ok(None) => open = false,
-                Err(_) => {}
+            };
+            tokio::select! {
+                r = tokio::time::timeout(left, rx.recv()) => match r {
+                    Ok(Some(m)) => {
+                        publish(&parts.tail, &m);
+                        pending.push(m);
+                    }
+                    Ok(None) => open = false,
+                    Err(_) => {}
+                },
+                Some(req) = marks => {
+                    if let Some(s) = sensor.as_mut() {
+                        mark(s, req, parts, &mut writes);
+                    }
+                    continue;
+                }
             }
             while pending.len() < settings.batch_events {
                 match rx.try_recv() {
@@ -140,9 +169,28 @@ async fn run(
         }
         since = Instant::now();
         if pending.is_empty() {
+            // Quiet: decide the last events' candidates, and end the blocks that ran out.
+            if let Some(s) = sensor.as_mut() {
+                s.sensor.settle(&mut writes);
+                if expired_at.elapsed() >= Duration::from_secs(10) {
+                    expired_at = Instant::now();
+                    s.sensor
+                        .expire(i64::try_from(now_ns()).unwrap_or(i64::MAX), &mut writes);
+                }
+                write_alone(&mut writes, parts);
+            }
             continue;
         }
-        let n = match commit(&pending, &mut batch, settings, parts).await {
+        let n = match commit(
+            &pending,
+            &mut batch,
+            settings,
+            parts,
+            sensor.as_mut().map(|s| &mut s.sensor),
+            &mut writes,
+        )
+        .await
+        {
             Ok(n) => n,
             Err(e) => {
                 let queued = rx.len();
@@ -161,7 +209,57 @@ async fn run(
             .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
         pending.clear();
     }
+    if let Some(s) = sensor.as_mut() {
+        s.sensor.settle(&mut writes);
+        write_alone(&mut writes, parts);
+    }
     Ok(stored)
+}
+
+/// Applies a `mark` and stores it (a mark is rare: stored at once, alone).
+fn mark(s: &mut WriterSensor, req: MarkRequest, parts: &WriterParts, writes: &mut IncidentWrites) {
+    let at = i64::try_from(now_ns()).unwrap_or(i64::MAX);
+    let known = s.sensor.mark(&parts.store, &req, at, writes);
+    let stored = write_alone(writes, parts);
+    let reply = match (known, stored) {
+        (true, true) => Ok(()),
+        (false, _) => Err(MarkError::NoCandidate),
+        (true, false) => Err(MarkError::Store),
+    };
+    let _ = req.reply.send(reply);
+}
+
+/// Stores incident writes made outside a batch (settle, expiry, marks) and publishes their
+/// changes; false when the store refused them (they are retried with the next batch's).
+fn write_alone(writes: &mut IncidentWrites, parts: &WriterParts) -> bool {
+    if writes.is_empty() {
+        return true;
+    }
+    match parts.store.write_incidents(writes) {
+        Ok(_) => {
+            publish_changes(writes, parts);
+            writes.clear();
+            true
+        }
+        Err(e) => {
+            tracing::warn!("candidate changes not stored yet: {e}");
+            false
+        }
+    }
+}
+
+/// Sends the stored change records to `watch` subscribers, with the numbers the store gave.
+fn publish_changes(writes: &IncidentWrites, parts: &WriterParts) {
+    if writes.changes.is_empty() || parts.watch.receiver_count() == 0 {
+        return;
+    }
+    let Some(last) = parts.store.last_change() else {
+        return;
+    };
+    let first = last + 1 - writes.changes.len() as u64;
+    for (i, rec) in writes.changes.iter().enumerate() {
+        let _ = parts.watch.send((first + i as u64, Arc::new(rec.clone())));
+    }
 }
 
 /// Hands a message to live subscribers as soon as the writer has it (a tail should not wait
@@ -181,13 +279,25 @@ async fn commit(
     batch: &mut Batch,
     settings: &WriterSettings,
     parts: &WriterParts,
+    sensor: Option<&mut Sensor>,
+    writes: &mut IncidentWrites,
 ) -> Result<u64, StoreError> {
     batch.clear();
     let ctx =
         ParseContext::new(picket_parsers::Timestamp::now().secs).with_offset(settings.time_zone);
-    for m in msgs {
-        batch.push(&parse_line(&m.bytes, &ctx), m.received_ns);
+    // The events borrow the messages: parsed once, pushed to the batch, folded by the sensor.
+    let events: Vec<_> = msgs
+        .iter()
+        .map(|m| (parse_line(&m.bytes, &ctx), m.received_ns))
+        .collect();
+    for (e, received) in &events {
+        batch.push(e, *received);
     }
+    if let Some(sensor) = sensor {
+        let keys = parts.store.keys_for(batch);
+        sensor.fold_batch(&parts.store, &events, &keys, writes);
+    }
+    drop(events);
     let store = &parts.store;
     let status = &parts.stats.writer;
     let before = store.next_batch();
@@ -200,17 +310,25 @@ async fn commit(
                 if store.next_batch() > before {
                     Ok(()) // it was stored before the failure was reported
                 } else {
-                    store.append(batch).and_then(|_| store.flush()).map(|_| ())
+                    store
+                        .append_with(batch, writes)
+                        .and_then(|_| store.flush())
+                        .map(|_| ())
                 }
             })
         } else {
-            store.append(batch).and_then(|_| store.flush()).map(|_| ())
+            store
+                .append_with(batch, writes)
+                .and_then(|_| store.flush())
+                .map(|_| ())
         };
         match r {
             Ok(()) => {
                 if !status.is_healthy() {
                     status.recovered(now_ns());
                 }
+                publish_changes(writes, parts);
+                writes.clear();
                 return Ok(msgs.len() as u64);
             }
             Err(e) if e.is_retryable() && !last_try => {

@@ -1,0 +1,215 @@
+//! The incident ops of the query socket: `incidents` (a filtered, sorted, paged list of the
+//! stored candidates), `incident` (one, with its history and evidence lines), and the JSON
+//! both give. Candidates are read from the store (the writer stores every change with its
+//! batch), so these ops never wait on the writer.
+
+use std::net::IpAddr;
+
+use picket_sensor::{Candidate, Class, State, decode_candidate};
+use picket_store::Store;
+use serde_json::{Value, json};
+
+use super::protocol::ReplyError;
+
+/// How the list is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    /// Highest score first (then source).
+    #[default]
+    Score,
+    /// Latest activity first (then source).
+    LastSeen,
+}
+
+/// The filters of `incidents` (and `picket incidents`, `picket blocklist`).
+#[derive(Debug, Clone, Default)]
+pub struct IncidentFilter {
+    /// Only this state.
+    pub state: Option<State>,
+    /// Only this class.
+    pub class: Option<Class>,
+    /// Score at least this.
+    pub min_score: Option<u32>,
+    /// Sources inside this block.
+    pub source: Option<picket_store::Cidr>,
+    /// Last seen at or after (Unix ns).
+    pub since_ns: Option<u64>,
+    /// First seen before (Unix ns).
+    pub until_ns: Option<u64>,
+    /// Order.
+    pub sort: Sort,
+    /// At most this many.
+    pub limit: Option<usize>,
+    /// Resume after this cursor (from an earlier reply's end line).
+    pub after: Option<String>,
+}
+
+impl IncidentFilter {
+    /// True when the candidate passes every filter but the cursor.
+    pub fn matches(&self, c: &Candidate) -> bool {
+        let last = u64::try_from(c.last_seen()).unwrap_or(0);
+        let first = u64::try_from(c.first_seen()).unwrap_or(0);
+        c.is_published()
+            && self.state.is_none_or(|s| s == c.state())
+            && self.class.is_none_or(|k| k == c.class())
+            && self.min_score.is_none_or(|m| c.score() >= m)
+            && self.source.is_none_or(|b| b.contains(c.key().addr()))
+            && self.since_ns.is_none_or(|t| last >= t)
+            && self.until_ns.is_none_or(|t| first < t)
+    }
+
+    fn sort_value(&self, c: &Candidate) -> i64 {
+        match self.sort {
+            Sort::Score => i64::from(c.score()),
+            Sort::LastSeen => c.last_seen(),
+        }
+    }
+}
+
+/// Every stored candidate that passes `f`, in its order, after its cursor; and the cursor for
+/// the rest when the limit cut the list.
+pub fn list(
+    store: &Store,
+    f: &IncidentFilter,
+) -> Result<(Vec<Candidate>, Option<String>), ReplyError> {
+    let mut all = Vec::new();
+    for item in store.incidents() {
+        let (_, v) = item.map_err(internal)?;
+        match decode_candidate(&v) {
+            Ok(c) if f.matches(&c) => all.push(c),
+            Ok(_) => {}
+            Err(e) => tracing::warn!("skipping an unreadable stored candidate: {e}"),
+        }
+    }
+    let key = |c: &Candidate| (std::cmp::Reverse(f.sort_value(c)), c.key().to_string());
+    all.sort_by_key(key);
+    if let Some(cur) = &f.after {
+        let (v, k) = cur
+            .split_once('|')
+            .and_then(|(v, k)| Some((v.parse::<i64>().ok()?, k.to_string())))
+            .ok_or_else(|| ReplyError {
+                code: "bad_filter",
+                message: format!("{cur:?} is not an incidents cursor"),
+            })?;
+        let at = (std::cmp::Reverse(v), k);
+        all.retain(|c| key(c) > at);
+    }
+    let mut cursor = None;
+    if let Some(n) = f.limit
+        && all.len() > n
+    {
+        all.truncate(n);
+        cursor = all
+            .last()
+            .map(|c| format!("{}|{}", f.sort_value(c), c.key()));
+    }
+    Ok((all, cursor))
+}
+
+/// One stored candidate by source (an address, or the prefix it is grouped under).
+pub fn one(store: &Store, source: &str) -> Result<Option<Candidate>, ReplyError> {
+    if let Some(v) = store.incident(source.as_bytes()).map_err(internal)? {
+        return Ok(decode_candidate(&v).ok());
+    }
+    // An address inside a grouped prefix: look for the candidate that holds it.
+    if let Ok(ip) = source.parse::<IpAddr>() {
+        for item in store.incidents() {
+            let (_, v) = item.map_err(internal)?;
+            if let Ok(c) = decode_candidate(&v)
+                && c.key().cidr().contains(ip)
+            {
+                return Ok(Some(c));
+            }
+        }
+    }
+    Ok(None)
+}
+
+fn internal(e: picket_store::StoreError) -> ReplyError {
+    let code = match e {
+        picket_store::StoreError::NeedsRecovery => "unavailable",
+        _ => "internal",
+    };
+    ReplyError {
+        code,
+        message: e.to_string(),
+    }
+}
+
+/// Bytes from the network as text that is safe on a terminal: printable ASCII as it is,
+/// anything else as `\xNN`.
+pub fn safe_text(b: &[u8]) -> String {
+    let mut out = String::with_capacity(b.len());
+    for &c in b {
+        if (0x20..0x7f).contains(&c) && c != b'\\' {
+            out.push(char::from(c));
+        } else if c == b'\\' {
+            out.push_str("\\\\");
+        } else {
+            out.push_str(&format!("\\x{c:02x}"));
+        }
+    }
+    out
+}
+
+fn time(ns: i64) -> String {
+    super::rfc3339(u64::try_from(ns).unwrap_or(0))
+}
+
+/// A candidate as JSON; `full` adds its history and evidence lines.
+pub fn to_json(c: &Candidate, full: bool) -> Value {
+    let (sigs, _) = c.signatures();
+    let top = sigs.first().map(|(s, _)| safe_text(s));
+    let (reporters, _) = c.reporters();
+    let mut v = json!({
+        "source": c.key().to_string(),
+        "class": c.class().as_str(),
+        "score": c.score(),
+        "state": c.state().as_str(),
+        "events": c.events(),
+        "ports": c.distinct_ports().count(),
+        "hosts": c.distinct_hosts().count(),
+        "first_seen": time(c.first_seen()),
+        "last_seen": time(c.last_seen()),
+        "top_signature": top,
+        "datasets": c.datasets().iter().map(|d| d.as_str()).collect::<Vec<_>>(),
+        "reporters": reporters.iter().map(|r| safe_text(r)).collect::<Vec<_>>(),
+        "notices": c.notices(),
+        "blocks": c.blocks(),
+        "block_until": c.block().map(|b| time(b.until)),
+    });
+    if full && let Some(m) = v.as_object_mut() {
+        m.insert(
+            "signatures".into(),
+            sigs.iter()
+                .map(|(s, n)| json!({"name": safe_text(s), "count": n}))
+                .collect(),
+        );
+        m.insert(
+            "actions".into(),
+            c.actions()
+                .iter()
+                .map(|(a, n)| json!({"action": a.map(|a| a.as_str()), "count": n}))
+                .collect(),
+        );
+        m.insert(
+            "history".into(),
+            c.history()
+                .iter()
+                .map(|h| {
+                    json!({"at": time(h.at), "from": h.from.as_str(), "to": h.to.as_str(),
+                           "who": safe_text(h.who.as_bytes()), "note": safe_text(h.note.as_bytes())})
+                })
+                .collect(),
+        );
+        m.insert(
+            "evidence".into(),
+            c.evidence()
+                .lines()
+                .iter()
+                .map(|e| json!({"at": time(e.time), "line": safe_text(&e.line)}))
+                .collect(),
+        );
+    }
+    v
+}

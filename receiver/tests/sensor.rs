@@ -1,0 +1,227 @@
+//! The incident sensor inside `picket serve`, over real TCP: a port scan, an SSH brute force,
+//! one priority-1 IDS alert, web/mail/ping noise and an own-network host are sent; the
+//! `incidents` op must list exactly the three attackers with the right classes, `mark` must
+//! block one (with who did it in its history), `watch` must replay every change from the
+//! start and from a cursor, and everything must be the same after a restart.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod support;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::os::unix::net::UnixStream;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::{Picket, ask, wait_stats};
+
+fn iptables(src: &str, dst: &str, dport: u16, proto: &str, sec: u32) -> String {
+    format!(
+        "<4>Jan  8 03:{:02}:{:02} fw kernel: iptables DROP_INPUT: IN=eth0 OUT= MAC=90:10:35:5a:1e:3a:90:10:9e:ec:2c:71:08:00 SRC={src} DST={dst} LEN=52 TOS=0x00 PREC=0x00 TTL=115 ID=15743 DF PROTO={proto} SPT=17805 DPT={dport} WINDOW=8192 RES=0x00 SYN URGP=0",
+        sec / 60,
+        sec % 60
+    )
+}
+
+fn traffic() -> Vec<String> {
+    let mut l = Vec::new();
+    // A port scan: 20 ports of one host in 100 s.
+    l.extend((0..20).map(|i| {
+        iptables(
+            "203.0.113.50",
+            "198.51.100.20",
+            1000 + i as u16,
+            "TCP",
+            i * 5,
+        )
+    }));
+    // An SSH brute force: 8 failures in a minute.
+    l.extend((0..8).map(|i| format!(
+        "<38>Jan  8 03:10:{:02} belka sshd[31602]: Failed password for invalid user admin from 194.117.26.69 port {} ssh2",
+        i * 7, 50273 + i)));
+    // One priority-1 IDS alert.
+    l.push("<33>Jan  8 03:20:00 ids snort[2875]: [1:1390:5] SHELLCODE x86 inc ebx NOOP [Classification: Executable code was detected] [Priority: 1]: {TCP} 203.0.113.66:4444 -> 198.51.100.20:21".into());
+    // Noise: one web connect, one mail connect, one ping.
+    l.push(iptables("198.51.100.201", "198.51.100.20", 80, "TCP", 1300));
+    l.push(iptables("198.51.100.202", "198.51.100.20", 25, "TCP", 1301));
+    l.push("<4>Jan  8 03:21:42 fw kernel: IN=eth0 OUT= MAC=90:10:35:5a:1e:3a:90:10:9e:ec:2c:71:08:00 SRC=198.51.100.110 DST=192.0.2.10 LEN=84 TOS=0x00 PREC=0x00 TTL=56 ID=0 DF PROTO=ICMP TYPE=8 CODE=0 ID=1 SEQ=1".into());
+    // A host of our own network scanning: never a candidate.
+    l.extend((0..20).map(|i| {
+        iptables(
+            "10.1.2.3",
+            "198.51.100.20",
+            2000 + i as u16,
+            "TCP",
+            1400 + i,
+        )
+    }));
+    l
+}
+
+fn incidents(sock: &std::path::Path) -> Vec<Value> {
+    let r = ask(sock, r#"{"op":"incidents"}"#);
+    assert!(r.last().unwrap().get("end").is_some(), "{r:?}");
+    r[..r.len() - 1].to_vec()
+}
+
+fn classes(list: &[Value]) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = list
+        .iter()
+        .map(|c| {
+            (
+                c["source"].as_str().unwrap().to_string(),
+                c["class"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Reads `watch` lines until `ok` holds for one of them (or panics after 20 s).
+fn watch_until(sock: &std::path::Path, req: &str, ok: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    let mut s = UnixStream::connect(sock).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    writeln!(s, "{req}").unwrap();
+    let mut r = BufReader::new(s);
+    let mut got = Vec::new();
+    let mut line = String::new();
+    while !ok(&got) {
+        line.clear();
+        assert!(r.read_line(&mut line).unwrap() > 0, "watch ended: {got:?}");
+        got.push(serde_json::from_str(&line).unwrap());
+    }
+    got
+}
+
+#[test]
+fn serve_finds_the_attackers_marks_watches_and_keeps_them_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = dir.path().join("picket.toml");
+    std::fs::write(&config, "[sensor]\nown_networks = [\"10.0.0.0/8\"]\n").unwrap();
+    let cfg = config.to_str().unwrap().to_string();
+    let srv = Picket::start(
+        &data,
+        &["--config", &cfg, "--no-udp", "--tcp", "127.0.0.1:0"],
+    );
+    let sock = srv.socket();
+    let lines = traffic();
+    let mut c = TcpStream::connect(srv.tcp()).unwrap();
+    for l in &lines {
+        writeln!(c, "{l}").unwrap();
+    }
+    drop(c);
+    wait_stats(&sock, Duration::from_secs(20), |s| {
+        s["stored"] == lines.len()
+    });
+
+    let want = vec![
+        ("194.117.26.69".to_string(), "repeated-attempts".to_string()),
+        ("203.0.113.50".to_string(), "port-scan".to_string()),
+        ("203.0.113.66".to_string(), "ids-exploit".to_string()),
+    ];
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let list = loop {
+        let list = incidents(&sock);
+        if classes(&list) == want || Instant::now() > deadline {
+            break list;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(classes(&list), want, "{list:#?}");
+    // Sorted by score, highest first.
+    let scores: Vec<u64> = list.iter().map(|c| c["score"].as_u64().unwrap()).collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+    let scan = list.iter().find(|c| c["source"] == "203.0.113.50").unwrap();
+    assert_eq!(scan["ports"], 20);
+    assert_eq!(scan["state"], "new");
+
+    // One candidate with its evidence.
+    let one = ask(&sock, r#"{"op":"incident","source":"203.0.113.50"}"#);
+    let inc = &one[0]["incident"];
+    assert!(inc["evidence"].as_array().unwrap().len() >= 2, "{inc}");
+    assert!(
+        inc["evidence"][0]["line"]
+            .as_str()
+            .unwrap()
+            .contains("SRC=203.0.113.50")
+    );
+    let none = ask(&sock, r#"{"op":"incident","source":"198.51.100.201"}"#);
+    assert_eq!(
+        none[0]["error"]["code"], "not_found",
+        "noise makes no candidate"
+    );
+
+    // Filters.
+    let r = ask(&sock, r#"{"op":"incidents","class":"port-scan"}"#);
+    assert_eq!(r.len(), 2, "{r:?}");
+    let r = ask(&sock, r#"{"op":"incidents","limit":1}"#);
+    let cursor = r[1]["cursor"].as_str().unwrap().to_string();
+    let rest = ask(
+        &sock,
+        &format!(r#"{{"op":"incidents","cursor":"{cursor}"}}"#),
+    );
+    assert_eq!(rest.len(), 3, "the two others after the cursor: {rest:?}");
+
+    // Mark: blocked, with who and why in the history.
+    let m = ask(
+        &sock,
+        r#"{"op":"mark","source":"203.0.113.50","state":"blocked","note":"scanner"}"#,
+    );
+    assert_eq!(m[0]["marked"]["state"], "blocked", "{m:?}");
+    let one = ask(&sock, r#"{"op":"incident","source":"203.0.113.50"}"#);
+    let inc = &one[0]["incident"];
+    assert_eq!(inc["state"], "blocked");
+    assert!(inc["block_until"].is_string(), "{inc}");
+    let h = inc["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (h["to"].as_str(), h["note"].as_str()),
+        (Some("blocked"), Some("scanner"))
+    );
+    assert!(!h["who"].as_str().unwrap().is_empty());
+    let bad = ask(
+        &sock,
+        r#"{"op":"mark","source":"192.0.2.99","state":"blocked"}"#,
+    );
+    assert_eq!(bad[0]["error"]["code"], "not_found");
+
+    // watch from the start: three creations and the block, numbered 1, 2, 3, ...
+    let all = watch_until(&sock, r#"{"op":"watch"}"#, |g| {
+        g.iter().any(|c| c["kind"] == "block")
+    });
+    let created = all.iter().filter(|c| c["kind"] == "created").count();
+    assert_eq!(created, 3, "{all:#?}");
+    let nums: Vec<u64> = all.iter().map(|c| c["change"].as_u64().unwrap()).collect();
+    assert!(nums.windows(2).all(|w| w[1] == w[0] + 1), "{nums:?}");
+    // From a cursor: only what came after it.
+    let mid = nums[1];
+    let after = watch_until(
+        &sock,
+        &format!(r#"{{"op":"watch","cursor":"{mid}"}}"#),
+        |g| g.iter().any(|c| c["kind"] == "block"),
+    );
+    assert_eq!(after[0]["change"].as_u64(), Some(mid + 1));
+
+    // A restart keeps them.
+    let (st, _, log) = srv.stop();
+    assert!(st.success(), "{log}");
+    let srv = Picket::start(
+        &data,
+        &["--config", &cfg, "--no-udp", "--tcp", "127.0.0.1:0"],
+    );
+    let again = incidents(&srv.socket());
+    assert_eq!(classes(&again), want);
+    let one = ask(
+        &srv.socket(),
+        r#"{"op":"incident","source":"203.0.113.50"}"#,
+    );
+    assert_eq!(one[0]["incident"]["state"], "blocked");
+    let (st, _, log) = srv.stop();
+    assert!(st.success(), "{log}");
+}
