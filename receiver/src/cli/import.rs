@@ -89,7 +89,11 @@ fn store_err(dir: &Path, e: picket_store::StoreError) -> Error {
 }
 
 /// Runs `picket import`.
-pub fn run(data: &Path, args: &ImportArgs) -> Result<(), Error> {
+pub fn run(
+    data: &Path,
+    args: &ImportArgs,
+    sensor: Option<picket_sensor::SensorConfig>,
+) -> Result<(), Error> {
     std::fs::create_dir_all(data).map_err(|source| Error::File {
         op: "create",
         path: data.to_path_buf(),
@@ -103,11 +107,17 @@ pub fn run(data: &Path, args: &ImportArgs) -> Result<(), Error> {
     let batch_size = args.batch.max(1);
     let mut stored = 0u64;
     let mut stdout = std::io::stdout().lock();
+    // Candidates are folded as in serve and stored with each batch.
+    let mut sensor = sensor.map(crate::sense::offline::OfflineSensor::new);
     let mut commit = |batch: &mut Batch, stored: &mut u64| -> Result<(), Error> {
         if batch.is_empty() {
             return Ok(());
         }
-        store.append(batch).map_err(|e| store_err(data, e))?;
+        match sensor.as_mut() {
+            Some(s) => s.append(&store, batch),
+            None => store.append(batch),
+        }
+        .map_err(|e| store_err(data, e))?;
         *stored += batch.len() as u64;
         batch.clear();
         if args.report_flushes {
@@ -146,6 +156,9 @@ pub fn run(data: &Path, args: &ImportArgs) -> Result<(), Error> {
         }
     }
     commit(&mut batch, &mut stored)?;
+    if let Some(s) = sensor.as_mut() {
+        s.finish(&store).map_err(|e| store_err(data, e))?;
+    }
     store.checkpoint().map_err(|e| store_err(data, e))?;
     store.flush().map_err(|e| store_err(data, e))?;
     progress.done();

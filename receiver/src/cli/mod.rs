@@ -124,7 +124,9 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(data, &file, &args).map(|()| true),
         Command::Parse(args) => parse::run(&args).map(|()| true),
-        Command::Import(args) => import::run(&data, &args).map(|()| true),
+        Command::Import(args) => crate::sense::config::from_file(&file)
+            .and_then(|sensor| import::run(&data, &args, sensor))
+            .map(|()| true),
         Command::Verify => verify::run(&data),
         Command::Query { what, socket } => client::query(&data, &socket, &what),
         Command::Tail { filters, socket } => client::tail(&data, &socket, &filters),

@@ -194,3 +194,13 @@ impl SensorSection {
         Ok(c)
     }
 }
+
+/// The sensor's settings from the whole file: the defaults without a `[sensor]` section,
+/// None when it says `enabled = false`.
+pub fn from_file(file: &crate::config::FileConfig) -> Result<Option<SensorConfig>, Error> {
+    match &file.sensor {
+        Some(s) if s.enabled == Some(false) => Ok(None),
+        Some(s) => s.to_config().map(Some),
+        None => Ok(Some(SensorConfig::default())),
+    }
+}

@@ -7,6 +7,7 @@
 
 pub mod change;
 pub mod config;
+pub mod offline;
 
 use std::collections::HashSet;
 

@@ -229,11 +229,7 @@ impl ServeConfig {
             time_zone,
             cache_bytes: store_s.and_then(|s| s.cache_mb).unwrap_or(64) << 20,
             retention,
-            sensor: match &file.sensor {
-                Some(s) if s.enabled == Some(false) => None,
-                Some(s) => Some(s.to_config()?),
-                None => Some(picket_sensor::SensorConfig::default()),
-            },
+            sensor: crate::sense::config::from_file(file)?,
             query: {
                 let q = file.query.as_ref();
                 let d = crate::query::QueryLimits::default();
