@@ -67,11 +67,11 @@ pub enum QueryCommand {
     },
 }
 
-fn socket_path(data: &Path, s: &SocketArgs) -> PathBuf {
+pub(super) fn socket_path(data: &Path, s: &SocketArgs) -> PathBuf {
     s.socket.clone().unwrap_or_else(|| data.join("picket.sock"))
 }
 
-fn connect(path: &Path) -> Result<UnixStream, Error> {
+pub(super) fn connect(path: &Path) -> Result<UnixStream, Error> {
     UnixStream::connect(path).map_err(|e| {
         Error::Usage(format!(
             "cannot connect to the query socket {}: {e} (is `picket serve` running with this --data or --socket?)",
@@ -98,7 +98,7 @@ fn request(op: &str, f: &Filters) -> serde_json::Map<String, Value> {
 }
 
 /// Text from the network made safe for a terminal: control characters become `\xNN`.
-fn safe(s: &str) -> String {
+pub(super) fn safe(s: &str) -> String {
     s.chars()
         .map(|c| {
             if c.is_control() {
@@ -114,7 +114,7 @@ fn field<'a>(v: &'a Value, path: &[&str]) -> &'a Value {
     path.iter().fold(v, |v, k| &v[*k])
 }
 
-fn text(v: &Value) -> String {
+pub(super) fn text(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
         Value::String(s) => safe(s),

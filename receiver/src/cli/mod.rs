@@ -1,8 +1,11 @@
 //! The command line: one binary, one subcommand per job (see DESIGN.md, "The command line").
 
+mod blocklist;
 mod client;
 mod import;
+mod incidents;
 mod input;
+mod mark;
 mod parse;
 mod vacuum;
 mod verify;
@@ -89,6 +92,32 @@ pub enum Command {
     /// Whole write batches are removed from every tree at once, and the evidence chain keeps
     /// an anchor, so `picket verify` still passes afterwards.
     Vacuum(vacuum::VacuumArgs),
+    /// The incident candidates: one per attacking source, highest score first.
+    ///
+    /// Asks the running server (its query socket, op `incidents`), or with --offline reads the
+    /// store in --data directly while serve is stopped. On a terminal: a table (address,
+    /// class, score, state, events, ports, hosts, first and last seen, top signature); piped
+    /// or with --json: one JSON object per candidate as the op sends it, then the end line
+    /// (with a cursor when --limit cut the list). --show IP prints one candidate with its
+    /// history and evidence lines. Text from the network is escaped.
+    #[command(after_help = incidents::EXAMPLES)]
+    Incidents(incidents::IncidentsArgs),
+    /// Set a candidate's state: new, reported, repeated, blocked or closed.
+    ///
+    /// Goes through the running server (op `mark`), which writes who (your OS user), when and
+    /// the note into the candidate's history. `blocked` starts a block that ends by itself
+    /// (longer each time the source comes back after a block). Exits 1 when there is no
+    /// candidate for IP.
+    #[command(after_help = mark::EXAMPLES)]
+    Mark(mark::MarkArgs),
+    /// Print the blocked sources for a firewall: nft, ipset, hosts.deny, plain or JSON.
+    ///
+    /// The sources are the candidates in state `blocked` whose block has not ended; each
+    /// nft and ipset entry times out when its block ends. With --min-score and/or --class,
+    /// the candidates that pass those filters instead, without a timeout. nft and ipset
+    /// output replaces the whole set atomically when loaded.
+    #[command(after_help = blocklist::EXAMPLES)]
+    Blocklist(blocklist::BlocklistArgs),
 }
 
 /// Starts logging (to stderr) and the server.
@@ -132,6 +161,9 @@ pub fn main() -> ExitCode {
         Command::Tail { filters, socket } => client::tail(&data, &socket, &filters),
         Command::Stats { socket } => client::stats(&data, &socket),
         Command::Vacuum(args) => vacuum::run(&data, &args).map(|()| true),
+        Command::Incidents(args) => incidents::run(&data, &args),
+        Command::Mark(args) => mark::run(&data, &args),
+        Command::Blocklist(args) => blocklist::run(&data, &args),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -156,8 +156,45 @@ fn time(ns: i64) -> String {
     super::rfc3339(u64::try_from(ns).unwrap_or(0))
 }
 
-/// A candidate as JSON; `full` adds its history and evidence lines.
+/// What the JSON of a candidate needs beyond the candidate: the time now and the sensor's
+/// settings that judge it (staleness, the names of the noise rules).
+#[derive(Debug, Clone)]
+pub struct View {
+    /// Now, Unix ns.
+    pub now: i64,
+    /// `report_horizon`, ns.
+    pub horizon_ns: i64,
+    /// `huge_volume`.
+    pub huge_volume: u64,
+    /// The noise rules' names, by index.
+    pub noise_names: Vec<String>,
+}
+
+impl View {
+    /// The view under `cfg`, now.
+    pub fn of(cfg: &picket_sensor::SensorConfig) -> View {
+        View {
+            now: i64::try_from(crate::clock::now_ns()).unwrap_or(i64::MAX),
+            horizon_ns: i64::try_from(cfg.report_horizon.as_nanos()).unwrap_or(i64::MAX),
+            huge_volume: cfg.huge_volume,
+            noise_names: cfg.noise.iter().map(|r| r.name.clone()).collect(),
+        }
+    }
+}
+
+impl Default for View {
+    fn default() -> Self {
+        View::of(&picket_sensor::SensorConfig::default())
+    }
+}
+
+/// A candidate as JSON under the default settings; `full` adds its history and evidence.
 pub fn to_json(c: &Candidate, full: bool) -> Value {
+    to_json_with(c, full, &View::default())
+}
+
+/// A candidate as JSON; `full` adds its history and evidence lines.
+pub fn to_json_with(c: &Candidate, full: bool, view: &View) -> Value {
     let (sigs, _) = c.signatures();
     let top = sigs.first().map(|(s, _)| safe_text(s));
     let (reporters, _) = c.reporters();
@@ -177,6 +214,12 @@ pub fn to_json(c: &Candidate, full: bool) -> Value {
         "notices": c.notices(),
         "blocks": c.blocks(),
         "block_until": c.block().map(|b| time(b.until)),
+        "stale": c.is_stale(view.now, view.horizon_ns, view.huge_volume),
+        "noise": c.noise().iter().map(|t| json!({
+            "rule": view.noise_names.get(usize::from(t.rule)).map_or("?", String::as_str),
+            "events": t.events,
+            "over_volume": t.over_volume,
+        })).collect::<Vec<_>>(),
     });
     if full && let Some(m) = v.as_object_mut() {
         m.insert(

@@ -85,6 +85,8 @@ pub struct SensorLink {
     pub marks: mpsc::Sender<crate::sense::MarkRequest>,
     /// Changes as the writer stores them.
     pub watch: broadcast::Sender<crate::sense::WatchItem>,
+    /// The sensor's settings (for staleness and noise rule names in replies).
+    pub config: Arc<picket_sensor::SensorConfig>,
 }
 
 /// Looks up a group id in /etc/group.
@@ -321,14 +323,16 @@ async fn answer(
         }
         Request::Incidents(f) => {
             let store = ctx.store.clone();
-            let lines = tokio::task::spawn_blocking(move || incident_list_lines(&store, &f))
+            let view = view(ctx);
+            let lines = tokio::task::spawn_blocking(move || incident_list_lines(&store, &f, &view))
                 .await
                 .unwrap_or_default();
             send(wr, &lines, ctx).await
         }
         Request::Incident(source) => {
             let store = ctx.store.clone();
-            let lines = tokio::task::spawn_blocking(move || incident_lines(&store, &source))
+            let view = view(ctx);
+            let lines = tokio::task::spawn_blocking(move || incident_lines(&store, &source, &view))
                 .await
                 .unwrap_or_default();
             send(wr, &lines, ctx).await
@@ -343,14 +347,18 @@ async fn answer(
 
 /// The `incidents` reply: one candidate per line, then the end line (with a cursor when the
 /// limit cut the list).
-fn incident_list_lines(store: &Store, f: &incidents::IncidentFilter) -> Vec<u8> {
+fn incident_list_lines(
+    store: &Store,
+    f: &incidents::IncidentFilter,
+    view: &incidents::View,
+) -> Vec<u8> {
     let (list, cursor) = match incidents::list(store, f) {
         Ok(r) => r,
         Err(e) => return e.to_line(),
     };
     let mut out = Vec::new();
     for c in &list {
-        let _ = serde_json::to_writer(&mut out, &incidents::to_json(c, false));
+        let _ = serde_json::to_writer(&mut out, &incidents::to_json_with(c, false, view));
         out.push(b'\n');
     }
     let end = match cursor {
@@ -363,12 +371,13 @@ fn incident_list_lines(store: &Store, f: &incidents::IncidentFilter) -> Vec<u8> 
 }
 
 /// The `incident` reply: the candidate with its history and evidence.
-fn incident_lines(store: &Store, source: &str) -> Vec<u8> {
+fn incident_lines(store: &Store, source: &str, view: &incidents::View) -> Vec<u8> {
     match incidents::one(store, source) {
         Ok(Some(c)) => {
-            let mut out =
-                serde_json::to_vec(&serde_json::json!({"incident": incidents::to_json(&c, true)}))
-                    .unwrap_or_default();
+            let mut out = serde_json::to_vec(
+                &serde_json::json!({"incident": incidents::to_json_with(&c, true, view)}),
+            )
+            .unwrap_or_default();
             out.extend_from_slice(b"\n{\"end\":true,\"count\":1}\n");
             out
         }
@@ -382,6 +391,13 @@ fn incident_lines(store: &Store, source: &str) -> Vec<u8> {
         .to_line(),
         Err(e) => e.to_line(),
     }
+}
+
+/// The view replies judge candidates under: the running sensor's settings, now.
+fn view(ctx: &Context) -> incidents::View {
+    ctx.sensor
+        .as_ref()
+        .map_or_else(incidents::View::default, |l| incidents::View::of(&l.config))
 }
 
 /// Hands a `mark` to the writer and waits for its answer.

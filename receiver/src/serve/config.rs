@@ -297,11 +297,13 @@ mod tests {
         let mut keys = std::collections::BTreeSet::new();
         for line in example.lines() {
             let l = line.trim_start_matches('#').trim();
-            if let Some(name) = l.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
-                section = format!("{name}.");
+            let table = l.trim_start_matches('[').trim_end_matches(']');
+            if l.starts_with('[') && !table.contains(['[', ']']) {
+                section = format!("{table}.");
             } else if let Some((k, _)) = l.split_once(" = ")
                 && !k.is_empty()
-                && k.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+                && k.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
             {
                 keys.insert(format!("{section}{k}"));
             }
@@ -430,6 +432,121 @@ mod tests {
                 "query.max_connections",
                 "".into(),
                 "[query]\nmax_connections = 7".into(),
+            ),
+            (
+                "sensor.enabled",
+                "".into(),
+                "[sensor]\nenabled = false".into(),
+            ),
+            (
+                "sensor.own_networks",
+                "".into(),
+                "[sensor]\nown_networks = [\"192.0.2.0/24\"]".into(),
+            ),
+            (
+                "sensor.group_v4",
+                "".into(),
+                "[sensor]\ngroup_v4 = 24".into(),
+            ),
+            (
+                "sensor.group_v6",
+                "".into(),
+                "[sensor]\ngroup_v6 = 64".into(),
+            ),
+            (
+                "sensor.scan_window",
+                "".into(),
+                "[sensor]\nscan_window = \"7m\"".into(),
+            ),
+            (
+                "sensor.scan_ports",
+                "".into(),
+                "[sensor]\nscan_ports = 7".into(),
+            ),
+            (
+                "sensor.sweep_window",
+                "".into(),
+                "[sensor]\nsweep_window = \"7m\"".into(),
+            ),
+            (
+                "sensor.sweep_hosts",
+                "".into(),
+                "[sensor]\nsweep_hosts = 7".into(),
+            ),
+            (
+                "sensor.sweep_max_ports",
+                "".into(),
+                "[sensor]\nsweep_max_ports = 2".into(),
+            ),
+            (
+                "sensor.attempts_window",
+                "".into(),
+                "[sensor]\nattempts_window = \"7m\"".into(),
+            ),
+            (
+                "sensor.attempts_failures",
+                "".into(),
+                "[sensor]\nattempts_failures = 7".into(),
+            ),
+            (
+                "sensor.exploit_priority",
+                "".into(),
+                "[sensor]\nexploit_priority = 2".into(),
+            ),
+            (
+                "sensor.report_horizon",
+                "".into(),
+                "[sensor]\nreport_horizon = \"3d\"".into(),
+            ),
+            (
+                "sensor.huge_volume",
+                "".into(),
+                "[sensor]\nhuge_volume = 7".into(),
+            ),
+            (
+                "sensor.block_duration",
+                "".into(),
+                "[sensor]\nblock_duration = \"2h\"".into(),
+            ),
+            (
+                "sensor.block_growth",
+                "".into(),
+                "[sensor]\nblock_growth = 3".into(),
+            ),
+            (
+                "sensor.block_max",
+                "".into(),
+                "[sensor]\nblock_max = \"3d\"".into(),
+            ),
+            (
+                "sensor.max_active",
+                "".into(),
+                "[sensor]\nmax_active = 77".into(),
+            ),
+            (
+                "sensor.noise.name",
+                "[[sensor.noise]]\nname = \"web\"\nports = [\"80\"]\ntransports = [\"tcp\"]\nvolume = 20\nwindow = \"10m\"".into(),
+                "[[sensor.noise]]\nname = \"www\"\nports = [\"80\"]\ntransports = [\"tcp\"]\nvolume = 20\nwindow = \"10m\"".into(),
+            ),
+            (
+                "sensor.noise.ports",
+                "[[sensor.noise]]\nname = \"web\"\nports = [\"80\"]\ntransports = [\"tcp\"]\nvolume = 20\nwindow = \"10m\"".into(),
+                "[[sensor.noise]]\nname = \"web\"\nports = [\"81\"]\ntransports = [\"tcp\"]\nvolume = 20\nwindow = \"10m\"".into(),
+            ),
+            (
+                "sensor.noise.transports",
+                "[[sensor.noise]]\nname = \"web\"\nports = [\"80\"]\ntransports = [\"tcp\"]\nvolume = 20\nwindow = \"10m\"".into(),
+                "[[sensor.noise]]\nname = \"web\"\nports = [\"80\"]\ntransports = [\"udp\"]\nvolume = 20\nwindow = \"10m\"".into(),
+            ),
+            (
+                "sensor.noise.volume",
+                "[[sensor.noise]]\nname = \"web\"\nports = [\"80\"]\ntransports = [\"tcp\"]\nvolume = 20\nwindow = \"10m\"".into(),
+                "[[sensor.noise]]\nname = \"web\"\nports = [\"80\"]\ntransports = [\"tcp\"]\nvolume = 21\nwindow = \"10m\"".into(),
+            ),
+            (
+                "sensor.noise.window",
+                "[[sensor.noise]]\nname = \"web\"\nports = [\"80\"]\ntransports = [\"tcp\"]\nvolume = 20\nwindow = \"10m\"".into(),
+                "[[sensor.noise]]\nname = \"web\"\nports = [\"80\"]\ntransports = [\"tcp\"]\nvolume = 20\nwindow = \"11m\"".into(),
             ),
             (
                 "query.max_streams",

@@ -181,9 +181,10 @@ pub async fn run(
             tail,
             time_zone: cfg.time_zone,
             limits: cfg.query_limits(),
-            sensor: cfg.sensor.as_ref().map(|_| crate::query::SensorLink {
+            sensor: cfg.sensor.as_ref().map(|c| crate::query::SensorLink {
                 marks: marks_tx,
                 watch,
+                config: Arc::new(c.clone()),
             }),
         },
         stop.clone(),
