@@ -308,3 +308,57 @@ fn live_ingest_import_and_rebuild_give_the_same_candidates() {
     }
     assert_eq!(stored_candidates(&live), from_live, "rebuild = live");
 }
+
+#[test]
+fn a_target_hit_by_many_sources_shows_in_the_view_by_destination() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let srv = Picket::start(&data, &["--no-udp", "--tcp", "127.0.0.1:0"]);
+    let sock = srv.socket();
+    // A distributed scan: 14 sources, one SSH connection each to one host, within a minute.
+    let lines: Vec<String> = (0..14)
+        .map(|i| {
+            iptables(
+                &format!("198.18.{i}.9"),
+                "192.0.2.22",
+                22,
+                "TCP",
+                600 + i * 3,
+            )
+        })
+        .collect();
+    let mut c = TcpStream::connect(srv.tcp()).unwrap();
+    for l in &lines {
+        writeln!(c, "{l}").unwrap();
+    }
+    drop(c);
+    wait_stats(&sock, Duration::from_secs(20), |s| {
+        s["stored"] == lines.len()
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let hits = loop {
+        let r = ask(&sock, r#"{"op":"targets","min_sources":10}"#);
+        if r.len() > 1 || Instant::now() > deadline {
+            break r;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let host = hits
+        .iter()
+        .find(|h| h["target"] == "192.0.2.22" && h["port"].is_null())
+        .unwrap_or_else(|| panic!("{hits:?}"));
+    assert_eq!(host["sources"], 14);
+    let port = hits
+        .iter()
+        .find(|h| h["target"] == "192.0.2.22" && h["port"] == 22)
+        .unwrap();
+    assert_eq!(port["sources"], 14);
+    // Nobody else was hit by ten sources.
+    assert!(
+        hits.iter()
+            .all(|h| h.get("target").is_none_or(|t| t == "192.0.2.22")),
+        "{hits:?}"
+    );
+    let (st, _, log) = srv.stop();
+    assert!(st.success(), "{log}");
+}

@@ -219,12 +219,7 @@ fn header(out: &mut impl Write, what: &str, n: usize, now_ns: u64) -> std::io::R
     )
 }
 
-fn write_nft(
-    out: &mut impl Write,
-    list: &[Entry],
-    name: &str,
-    now_ns: u64,
-) -> std::io::Result<()> {
+fn write_nft(out: &mut impl Write, list: &[Entry], name: &str, now_ns: u64) -> std::io::Result<()> {
     let list = fold_overlaps(list);
     writeln!(out, "#!/usr/sbin/nft -f")?;
     header(out, "nft -f", list.len(), now_ns)?;
@@ -285,7 +280,10 @@ fn write_ipset(
         for e in list.iter().filter(|e| e.addr.is_ipv4() == v4) {
             if e.prefix == 0 {
                 // hash:net cannot hold a /0.
-                eprintln!("picket: skipping {} for ipset: hash:net takes no /0", e.plain());
+                eprintln!(
+                    "picket: skipping {} for ipset: hash:net takes no /0",
+                    e.plain()
+                );
                 continue;
             }
             match e.timeout {
@@ -353,7 +351,8 @@ pub fn run(data: &Path, args: &BlocklistArgs) -> Result<bool, Error> {
         Format::HostsDeny => write_hosts_deny(&mut out, &list, now),
         Format::Plain => list.iter().try_for_each(|e| writeln!(out, "{}", e.plain())),
         Format::Json => list.iter().try_for_each(|e| {
-            let v = json!({"source": e.plain(), "until": e.until, "class": e.class, "score": e.score});
+            let v =
+                json!({"source": e.plain(), "until": e.until, "class": e.class, "score": e.score});
             writeln!(out, "{v}")
         }),
     };

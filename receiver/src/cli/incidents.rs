@@ -133,9 +133,8 @@ pub fn fetch(data: &Path, origin: &Origin, req: &Map<String, Value>) -> Result<R
             path: path.clone(),
             source: e,
         })?;
-        let v: Value = serde_json::from_str(&l).map_err(|e| {
-            Error::Usage(format!("the server sent a line that is not JSON ({e})"))
-        })?;
+        let v: Value = serde_json::from_str(&l)
+            .map_err(|e| Error::Usage(format!("the server sent a line that is not JSON ({e})")))?;
         if let Some(e) = v.get("error") {
             return Ok(Reply::Error(text(&e["code"]), text(&e["message"])));
         }
@@ -297,7 +296,10 @@ fn print_table(out: &mut impl Write, items: &[Value], end: &Value) -> std::io::R
             text(&v["hosts"]),
             short_time(&v["first_seen"]),
             short_time(&v["last_seen"]),
-            text(&v["top_signature"]).chars().take(60).collect::<String>(),
+            text(&v["top_signature"])
+                .chars()
+                .take(60)
+                .collect::<String>(),
         )?;
     }
     match end.get("cursor") {
@@ -317,13 +319,7 @@ fn list_of(v: &Value) -> &[Value] {
 }
 
 fn print_one(out: &mut impl Write, c: &Value) -> std::io::Result<()> {
-    let join = |v: &Value| {
-        list_of(v)
-            .iter()
-            .map(text)
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let join = |v: &Value| list_of(v).iter().map(text).collect::<Vec<_>>().join(", ");
     writeln!(
         out,
         "{}  {}  score {}  state {}",

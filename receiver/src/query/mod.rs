@@ -81,8 +81,8 @@ pub struct Context {
 /// How query connections reach the sensor, which the writer thread owns.
 #[derive(Clone)]
 pub struct SensorLink {
-    /// `mark` requests to the writer.
-    pub marks: mpsc::Sender<crate::sense::MarkRequest>,
+    /// Requests to the writer (marks, the by-target view).
+    pub requests: mpsc::Sender<crate::sense::SensorRequest>,
     /// Changes as the writer stores them.
     pub watch: broadcast::Sender<crate::sense::WatchItem>,
     /// The sensor's settings (for staleness and noise rule names in replies).
@@ -292,7 +292,7 @@ async fn answer(
     };
     let needs_sensor = matches!(
         request,
-        Request::Incidents(_) | Request::Incident(_) | Request::Watch(_)
+        Request::Incidents(_) | Request::Incident(_) | Request::Watch(_) | Request::Targets(_)
     );
     if needs_sensor && ctx.sensor.is_none() {
         let e = ReplyError {
@@ -341,6 +341,7 @@ async fn answer(
             watch(after, ctx, wr, shutdown).await;
             false
         }
+        Request::Targets(min_sources) => send(wr, &targets(ctx, min_sources).await, ctx).await,
         Request::Stats | Request::Mark { .. } => true,
     }
 }
@@ -393,6 +394,50 @@ fn incident_lines(store: &Store, source: &str, view: &incidents::View) -> Vec<u8
     }
 }
 
+/// The `targets` reply: hosts (and host-ports) hit by many distinct sources, from the book.
+async fn targets(ctx: &Context, min_sources: u64) -> Vec<u8> {
+    let Some(link) = &ctx.sensor else {
+        return Vec::new();
+    };
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let req = crate::sense::SensorRequest::Targets {
+        min_sources,
+        reply: tx,
+    };
+    let hits = match link.requests.send(req).await {
+        Ok(()) => tokio::time::timeout(Duration::from_secs(30), rx)
+            .await
+            .ok()
+            .and_then(Result::ok),
+        Err(_) => None,
+    };
+    let Some(hits) = hits else {
+        return ReplyError {
+            code: "unavailable",
+            message: "the writer did not answer (the store may be full); try again".into(),
+        }
+        .to_line();
+    };
+    let mut out = Vec::new();
+    for h in &hits {
+        let host = match &h.host {
+            picket_sensor::TargetHost::Addr(a) => a.to_string(),
+            picket_sensor::TargetHost::Reporter(r) => incidents::safe_text(r),
+        };
+        let v = serde_json::json!({
+            "target": host,
+            "reporter": matches!(h.host, picket_sensor::TargetHost::Reporter(_)),
+            "port": h.port,
+            "sources": h.sources,
+            "last_seen": rfc3339(u64::try_from(h.last_seen).unwrap_or(0)),
+        });
+        let _ = serde_json::to_writer(&mut out, &v);
+        out.push(b'\n');
+    }
+    out.extend_from_slice(format!("{{\"end\":true,\"count\":{}}}\n", hits.len()).as_bytes());
+    out
+}
+
 /// The view replies judge candidates under: the running sensor's settings, now.
 fn view(ctx: &Context) -> incidents::View {
     ctx.sensor
@@ -443,7 +488,12 @@ async fn mark(
         who: who.to_string(),
         reply: tx,
     };
-    if link.marks.send(req).await.is_err() {
+    if link
+        .requests
+        .send(crate::sense::SensorRequest::Mark(req))
+        .await
+        .is_err()
+    {
         return ReplyError {
             code: "unavailable",
             message: "serve is stopping".into(),

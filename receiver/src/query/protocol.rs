@@ -28,6 +28,7 @@ struct Raw {
     min_score: Option<u32>,
     sort: Option<String>,
     note: Option<String>,
+    min_sources: Option<u64>,
 }
 
 /// A checked request.
@@ -54,6 +55,8 @@ pub enum Request {
     },
     /// Candidate changes after a change number, then live.
     Watch(Option<u64>),
+    /// Targets hit by at least this many distinct sources (the view by destination).
+    Targets(u64),
 }
 
 /// An error reply: a code and a message for people.
@@ -176,13 +179,16 @@ pub fn parse(line: &[u8], now_ns: u64) -> Result<Request, ReplyError> {
                 .map(|n| Request::Watch(Some(n)))
                 .map_err(|_| bad(format!("a watch cursor is a change number, not {c:?}"))),
         },
+        "targets" => Ok(Request::Targets(raw.min_sources.unwrap_or(10))),
         "report" => Err(ReplyError::new(
             "not_available",
             "op \"report\" comes with notices, which this build does not have",
         )),
         other => Err(ReplyError::new(
             "unknown_op",
-            format!("unknown op {other:?} (events, tail, stats, incidents, incident, mark, watch)"),
+            format!(
+                "unknown op {other:?} (events, tail, stats, incidents, incident, mark, watch, targets)"
+            ),
         )),
     }
 }

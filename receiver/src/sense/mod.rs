@@ -132,6 +132,13 @@ impl Sensor {
         ok
     }
 
+    /// Targets hit by many distinct sources (a distributed scan, a flood), in the window
+    /// ending at the book's latest event time.
+    pub fn targets(&self, min_sources: u64) -> Vec<picket_sensor::TargetHit> {
+        let now = self.book.clock().unwrap_or(0);
+        self.book.targets().busiest(now, min_sources)
+    }
+
     /// Moves what changed into `writes`: every touched published candidate, every evicted
     /// one, and a record of every published change.
     fn collect(&mut self, writes: &mut IncidentWrites) {
@@ -165,6 +172,19 @@ impl Sensor {
 
 /// A published change as `watch` subscribers get it: its number and its stored record.
 pub type WatchItem = (u64, std::sync::Arc<Vec<u8>>);
+
+/// What the query socket asks of the book, which only the writer thread touches.
+pub enum SensorRequest {
+    /// Set a candidate's state.
+    Mark(MarkRequest),
+    /// The targets hit by at least `min_sources` distinct sources in the target window.
+    Targets {
+        /// The least number of distinct sources.
+        min_sources: u64,
+        /// The answer, most sources first.
+        reply: tokio::sync::oneshot::Sender<Vec<picket_sensor::TargetHit>>,
+    },
+}
 
 /// A `mark` from the query socket, for the writer (the book's one owner).
 pub struct MarkRequest {

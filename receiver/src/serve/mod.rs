@@ -156,7 +156,7 @@ pub async fn run(
     let (marks_tx, marks_rx) = mpsc::channel(64);
     let sensor = cfg.sensor.clone().map(|c| writer::WriterSensor {
         sensor: crate::sense::Sensor::new(c),
-        marks: marks_rx,
+        requests: marks_rx,
     });
 
     let writer = writer::spawn(
@@ -182,7 +182,7 @@ pub async fn run(
             time_zone: cfg.time_zone,
             limits: cfg.query_limits(),
             sensor: cfg.sensor.as_ref().map(|c| crate::query::SensorLink {
-                marks: marks_tx,
+                requests: marks_tx,
                 watch,
                 config: Arc::new(c.clone()),
             }),

@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 use crate::clock::now_ns;
 use crate::error::Error;
 use crate::message::Message;
-use crate::sense::{MarkError, MarkRequest, Sensor, WatchItem};
+use crate::sense::{MarkError, MarkRequest, Sensor, SensorRequest, WatchItem};
 use crate::stats::Stats;
 
 /// How the writer batches.
@@ -58,8 +58,8 @@ pub struct WriterParts {
 pub struct WriterSensor {
     /// The book and its store glue.
     pub sensor: Sensor,
-    /// `mark` requests from the query socket.
-    pub marks: mpsc::Receiver<MarkRequest>,
+    /// Requests from the query socket (marks, the by-target view).
+    pub requests: mpsc::Receiver<SensorRequest>,
 }
 
 /// A running writer.
@@ -127,7 +127,7 @@ async fn run(
             let left = settings.flush_interval.saturating_sub(since.elapsed());
             let marks = async {
                 match sensor.as_mut() {
-                    Some(s) => s.marks.recv().await,
+                    Some(s) => s.requests.recv().await,
                     None => std::future::pending().await,
                 }
             };
@@ -142,7 +142,12 @@ async fn run(
                 },
                 Some(req) = marks => {
                     if let Some(s) = sensor.as_mut() {
-                        mark(s, req, parts, &mut writes);
+                        match req {
+                            SensorRequest::Mark(req) => mark(s, req, parts, &mut writes),
+                            SensorRequest::Targets { min_sources, reply } => {
+                                let _ = reply.send(s.sensor.targets(min_sources));
+                            }
+                        }
                     }
                     continue;
                 }
