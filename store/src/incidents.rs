@@ -26,18 +26,22 @@ pub struct IncidentWrites {
     pub put: Vec<(Vec<u8>, Vec<u8>)>,
     /// Change records to append to the change log, in order; the store numbers them.
     pub changes: Vec<Vec<u8>>,
+    /// Candidates to delete (after the puts), e.g. a name's candidate merged into an
+    /// address's.
+    pub remove: Vec<Vec<u8>>,
 }
 
 impl IncidentWrites {
     /// True when there is nothing to write.
     pub fn is_empty(&self) -> bool {
-        self.put.is_empty() && self.changes.is_empty()
+        self.put.is_empty() && self.changes.is_empty() && self.remove.is_empty()
     }
 
-    /// Empties both lists, keeping their memory.
+    /// Empties every list, keeping their memory.
     pub fn clear(&mut self) {
         self.put.clear();
         self.changes.clear();
+        self.remove.clear();
     }
 }
 
@@ -52,8 +56,8 @@ pub(crate) fn change_number(k: &[u8]) -> Option<u64> {
 }
 
 /// Writes `w` inside a transaction: candidates into `cand`, change records into `log` from
-/// number `first_change` on, and the new candidate count (`count` before) into `meta`.
-/// Returns how many candidates are new.
+/// number `first_change` on, deletions, and the new candidate count (`count` before) into
+/// `meta`. Returns the new count.
 pub(crate) fn write_tx(
     cand: &TransactionalTree,
     log: &TransactionalTree,
@@ -71,10 +75,17 @@ pub(crate) fn write_tx(
     for (n, c) in (first_change..).zip(&w.changes) {
         log.insert(&change_key(n)[..], c.as_slice())?;
     }
-    if added > 0 {
-        meta.insert(meta_key::INCIDENT_COUNT, &(count + added).to_be_bytes()[..])?;
+    let mut removed = 0u64;
+    for k in &w.remove {
+        if cand.remove(k.as_slice())?.is_some() {
+            removed += 1;
+        }
     }
-    Ok(added)
+    let now = (count + added).saturating_sub(removed);
+    if now != count {
+        meta.insert(meta_key::INCIDENT_COUNT, &now.to_be_bytes()[..])?;
+    }
+    Ok(now)
 }
 
 /// A walk over one of the sensor's trees that holds no lock between items and lets go of
@@ -151,16 +162,16 @@ impl Store {
         }
         let first = *next_change;
         let count = lock(&self.shared).incident_count;
-        let added = (&t.incidents, &t.changes, &t.meta)
+        let now = (&t.incidents, &t.changes, &t.meta)
             .transaction(|(cand, log, me)| {
-                let added = write_tx(cand, log, me, w, first, count)?;
-                Ok::<_, ConflictableTransactionError<StoreError>>(added)
+                let now = write_tx(cand, log, me, w, first, count)?;
+                Ok::<_, ConflictableTransactionError<StoreError>>(now)
             })
             .map_err(tx_err)?;
         *next_change = first + w.changes.len() as u64;
         let last = next_change.checked_sub(1).filter(|_| !w.changes.is_empty());
         let mut s = lock(&self.shared);
-        s.incident_count = count + added;
+        s.incident_count = now;
         if last.is_some() {
             s.last_change = last;
         }

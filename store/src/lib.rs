@@ -666,7 +666,7 @@ impl Store {
         };
         let first_change = w.next_change;
         // The hot path (no incident writes) keeps its four-tree transaction.
-        let added = if inc.is_empty() {
+        let incident_count_now = if inc.is_empty() {
             (&t.events, &t.by_source, &t.chain, &t.meta)
                 .transaction(|(ev, idx, ch, me)| {
                     events_tx(ev, idx, ch, me)?;
@@ -684,9 +684,9 @@ impl Store {
             )
                 .transaction(|(ev, idx, ch, me, cand, log)| {
                     events_tx(ev, idx, ch, me)?;
-                    let added =
+                    let now =
                         incidents::write_tx(cand, log, me, inc, first_change, incident_count)?;
-                    Ok::<_, ConflictableTransactionError<StoreError>>(added)
+                    Ok::<_, ConflictableTransactionError<StoreError>>(now)
                 })
                 .map_err(tx_err)?
         };
@@ -694,7 +694,7 @@ impl Store {
         {
             let mut s = lock(&self.shared);
             if !inc.is_empty() {
-                s.incident_count = incident_count + added;
+                s.incident_count = incident_count_now;
                 w.next_change = first_change + inc.changes.len() as u64;
                 if !inc.changes.is_empty() {
                     s.last_change = Some(w.next_change - 1);

@@ -273,6 +273,7 @@ fn incident_writes(n: u64) -> IncidentWrites {
             n.to_be_bytes().to_vec(),
         )],
         changes: vec![n.to_be_bytes().to_vec()],
+        remove: Vec::new(),
     }
 }
 
