@@ -52,8 +52,8 @@ fn peer(i: &[u8]) -> Res<'_, (Endpoint<'_>, Option<&[u8]>)> {
 }
 
 /// `refused connect from PEER` and `connect from PEER`.
-fn connection<'a>(
-    opening: &'static [u8],
+fn connection<'a, const N: usize>(
+    opening: &'static [u8; N],
 ) -> impl Parser<&'a [u8], Output = (Endpoint<'a>, Option<&'a [u8]>), Error = ()> {
     preceded((lit(opening), blanks), peer)
 }

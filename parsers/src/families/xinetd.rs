@@ -92,8 +92,8 @@ fn no_peer(i: &[u8]) -> Res<'_, &[u8]> {
 
 /// `START:`, `EXIT:` or `FAIL:`, then a service word (no `=` in it); the output is the service,
 /// the rest is the key=value pairs or the reason.
-fn service_line<'a>(
-    opening: &'static [u8],
+fn service_line<'a, const N: usize>(
+    opening: &'static [u8; N],
 ) -> impl Parser<&'a [u8], Output = &'a [u8], Error = ()> {
     preceded(
         (lit(opening), blanks),
@@ -106,10 +106,10 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
     let m = strip_file_stamp(h.message);
     // Tried on every untagged line (router lines above all): the six forms start with distinct
     // bytes, so one byte picks the only grammar worth trying and turns the rest away.
-    let (action, opening) = match m.first() {
-        Some(b'S') => (Action::ServiceStart, &b"START:"[..]),
-        Some(b'E') => (Action::ServiceExit, &b"EXIT:"[..]),
-        Some(b'F') => (Action::ServiceFail, &b"FAIL:"[..]),
+    let (action, line) = match m.first() {
+        Some(b'S') => (Action::ServiceStart, service_line(b"START:").parse(m)),
+        Some(b'E') => (Action::ServiceExit, service_line(b"EXIT:").parse(m)),
+        Some(b'F') => (Action::ServiceFail, service_line(b"FAIL:").parse(m)),
         Some(b'l') => {
             let (svc, tok) = libwrap(m).ok()?.1;
             return Some(Details {
@@ -129,7 +129,7 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
         _ => return None,
     };
     // The body must look like xinetd's: a service word, then key=value pairs or a reason.
-    let (rest, svc) = service_line(opening).parse(m).ok()?;
+    let (rest, svc) = line.ok()?;
     let mut d = Details {
         action: Some(action),
         service: Some(svc),
