@@ -81,6 +81,7 @@ fn every_member_opts_in_to_the_workspace_lints() {
         "receiver/Cargo.toml",
         "receiver/framing/Cargo.toml",
         "receiver/sensor/Cargo.toml",
+        "receiver/dns/Cargo.toml",
     ] {
         let text = std::fs::read_to_string(root().join(m)).unwrap();
         assert!(
