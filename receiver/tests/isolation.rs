@@ -63,7 +63,11 @@ fn fire_and_forget_queries_do_not_stall_ingest_or_the_stop() {
     // stats needs no slot: it answers at once whatever they do.
     let t = Instant::now();
     assert!(stats(&sock)["stored"].as_u64().is_some());
-    assert!(t.elapsed() < Duration::from_secs(5), "stats took {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "stats took {:?}",
+        t.elapsed()
+    );
 
     // The burst: each client asks for a scan that matches nothing and leaves at once.
     let t = Instant::now();

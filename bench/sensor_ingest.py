@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""What the incident sensor costs on TCP ingest: the same load with the sensor on and off.
+
+  python3 bench/sensor_ingest.py [--bin target/release/picket] [--messages 2000000] [--rounds 3]
+
+Each round starts a fresh `picket serve` (TCP on loopback, UDP off, its own temp data dir,
+`[sensor] enabled = true` or `false`), sends --messages netfilter DROP lines over 4
+connections as fast as Python writes 64 KiB chunks, and times from the first byte until
+`stats` (one connection kept open) reports every message stored. The traffic is scan-heavy:
+50,000 sources, each hitting 1-40 ports of 1-20 hosts, so the book creates, updates and
+evicts candidates all the time. Rounds alternate on/off; it prints msg/s, picket's CPU
+microseconds per message and peak RSS per round, and the medians.
+
+Pin picket with PICKET_CPU=1 (taskset) for steadier figures.
+"""
+import argparse, json, os, socket, statistics, subprocess, sys, tempfile, threading, time
+
+def cpu_secs(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+def peak_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for l in f:
+            if l.startswith("VmHWM:"):
+                return int(l.split()[1]) / 1024
+    return 0
+
+def line(i):
+    src = i * 7919 % 50000
+    a, b = src // 250, src % 250
+    port = 1 + (i * 31 + src) % 40
+    host = 1 + (i // 40 + src) % 20
+    sec = (i // 2000) % 3600
+    return (f"<4>Jan  8 {sec // 3600 + 3:02}:{sec // 60 % 60:02}:{sec % 60:02} fw kernel: DROP IN=eth0 OUT= "
+            f"SRC=198.{18 + a // 250}.{a % 250}.{b} DST=192.0.2.{host} LEN=52 TOS=0x00 PREC=0x00 TTL=115 "
+            f"ID=15743 DF PROTO=TCP SPT=17805 DPT={port} WINDOW=8192 RES=0x00 SYN URGP=0\n")
+
+def payload(n, conns):
+    per = n // conns
+    out = []
+    for k in range(conns):
+        chunks, buf, size = [], [], 0
+        for i in range(k * per, (k + 1) * per):
+            l = line(i); buf.append(l); size += len(l)
+            if size >= 65536:
+                chunks.append("".join(buf).encode()); buf = []; size = 0
+        if buf:
+            chunks.append("".join(buf).encode())
+        out.append(chunks)
+    return out, per * conns
+
+class Stats:
+    def __init__(self, sock):
+        self.u = socket.socket(socket.AF_UNIX); self.u.settimeout(60); self.u.connect(sock)
+        self.f = self.u.makefile("rw")
+    def stored(self):
+        self.f.write('{"op":"stats"}\n'); self.f.flush()
+        v = json.loads(self.f.readline()); self.f.readline()
+        return v["stats"]["stored"]
+
+def round_(binary, chunks, total, sensor):
+    d = tempfile.mkdtemp(prefix="picket-si-")
+    data = os.path.join(d, "data")
+    cfg = os.path.join(d, "picket.toml")
+    with open(cfg, "w") as f:
+        f.write(f"[sensor]\nenabled = {'true' if sensor else 'false'}\n")
+    port = 18000 + os.getpid() % 1000
+    cmd = [binary, "--data", data, "--config", cfg, "serve", "--no-udp", "--tcp", f"127.0.0.1:{port}"]
+    if os.environ.get("PICKET_CPU"):
+        cmd = ["taskset", "-c", os.environ["PICKET_CPU"]] + cmd
+    p = subprocess.Popen(cmd, stderr=subprocess.DEVNULL)
+    sock = os.path.join(data, "picket.sock")
+    while not os.path.exists(sock):
+        time.sleep(0.05)
+    time.sleep(0.3)
+    mon = Stats(sock)
+    cpu0 = cpu_secs(p.pid)
+    t0 = time.time()
+    def one(cs):
+        s = socket.create_connection(("127.0.0.1", port))
+        for c in cs:
+            s.sendall(c)
+        s.close()
+    ts = [threading.Thread(target=one, args=(cs,)) for cs in chunks]
+    [t.start() for t in ts]; [t.join() for t in ts]
+    while mon.stored() < total:
+        time.sleep(0.02)
+    took = time.time() - t0
+    cpu = cpu_secs(p.pid) - cpu0
+    rss = peak_mb(p.pid)
+    op = ""
+    if sensor:
+        time.sleep(1.5)  # the book settles when ingest goes quiet
+        mon.f.write('{"op":"stats"}\n'); mon.f.flush()
+        cands = json.loads(mon.f.readline())["stats"]["store"].get("incidents"); mon.f.readline()
+        t1 = time.time()
+        mon.f.write('{"op":"incidents","limit":100}\n'); mon.f.flush()
+        while "end" not in json.loads(mon.f.readline()):
+            pass
+        op = f"; incidents op (limit 100) over {cands:,} candidates: {time.time() - t1:.2f} s"
+    p.terminate(); p.wait()
+    subprocess.run(["rm", "-rf", d])
+    return total / took, cpu * 1e6 / total, rss, op
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", default="target/release/picket")
+    ap.add_argument("--messages", type=int, default=2_000_000)
+    ap.add_argument("--rounds", type=int, default=3)
+    a = ap.parse_args()
+    chunks, total = payload(a.messages, 4)
+    res = {True: [], False: []}
+    for r in range(a.rounds):
+        for sensor in (False, True):
+            rate, us, rss, op = round_(a.bin, chunks, total, sensor)
+            res[sensor].append((rate, us))
+            print(f"round {r} sensor {'on ' if sensor else 'off'}: {rate:,.0f} msg/s, {us:.2f} CPU us/msg, peak {rss:.0f} MB{op}", flush=True)
+    for s in (False, True):
+        print(f"median sensor {'on' if s else 'off'}: {statistics.median(x[0] for x in res[s]):,.0f} msg/s, "
+              f"{statistics.median(x[1] for x in res[s]):.2f} CPU us/msg")
+    on = statistics.median(x[0] for x in res[True]); off = statistics.median(x[0] for x in res[False])
+    print(f"throughput on/off (medians): {on / off:.3f}")
+
+if __name__ == "__main__":
+    sys.exit(main())
