@@ -318,6 +318,9 @@ fn list_of(v: &Value) -> &[Value] {
     v.as_array().map(Vec::as_slice).unwrap_or_default()
 }
 
+/// Formats one line of a section of `--show`.
+type Row = fn(&Value) -> String;
+
 fn print_one(out: &mut impl Write, c: &Value) -> std::io::Result<()> {
     let join = |v: &Value| list_of(v).iter().map(text).collect::<Vec<_>>().join(", ");
     writeln!(
@@ -348,7 +351,7 @@ fn print_one(out: &mut impl Write, c: &Value) -> std::io::Result<()> {
         text(&c["notices"]),
         text(&c["blocks"])
     )?;
-    let sections: [(&str, &str, fn(&Value) -> String); 4] = [
+    let sections: [(&str, &str, Row); 4] = [
         ("signatures", "signatures", |s| {
             format!("{:>7}  {}", text(&s["count"]), text(&s["name"]))
         }),

@@ -99,7 +99,7 @@ fn block_until(data: &Path, origin: &Origin, source: &Value) -> Option<String> {
     req.insert("source".into(), source.clone());
     match fetch(data, origin, &req).ok()? {
         Reply::Lines(items, _) => {
-            let u = &items.first()?["incident"]["block_until"];
+            let u = items.first()?.get("incident")?.get("block_until")?;
             (!u.is_null()).then(|| text(u))
         }
         Reply::Error(..) => None,
