@@ -583,3 +583,32 @@ fn grouped_sources_become_prefixes_in_every_format() {
     let (st, _, log) = srv.stop();
     assert!(st.success(), "{log}");
 }
+
+#[test]
+fn an_ended_block_leaves_the_blocklist() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = serve_with(
+        dir.path(),
+        "[sensor]\nown_networks = [\"10.0.0.0/8\"]\nblock_duration = \"1s\"\nblock_max = \"1s\"\n",
+        4,
+    );
+    let data = srv.data.clone();
+    mark(&data, "203.0.113.50", "blocked");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !ok(&data, &["blocklist"]).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the 1 s block never left the list"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(parse_nft(&ok(&data, &["blocklist", "--format", "nft"]), "picket").is_empty());
+    // The candidate itself stays.
+    let one = ask(
+        &srv.socket(),
+        r#"{"op":"incident","source":"203.0.113.50"}"#,
+    );
+    assert_eq!(one[0]["incident"]["source"], "203.0.113.50", "{one:?}");
+    let (st, _, log) = srv.stop();
+    assert!(st.success(), "{log}");
+}

@@ -255,6 +255,16 @@ fn short_time(v: &Value) -> String {
     t.get(..19).unwrap_or(&t).replacen('T', " ", 1)
 }
 
+/// The state, with `/stale` when the latest activity is older than the report horizon.
+fn state(v: &Value) -> String {
+    let s = text(&v["state"]);
+    if v["stale"] == true {
+        format!("{s}/stale")
+    } else {
+        s
+    }
+}
+
 /// Writes lines, treating a closed pipe (`| head`) as done.
 fn finish(r: std::io::Result<()>) -> Result<bool, Error> {
     match r {
@@ -280,17 +290,17 @@ fn print_table(out: &mut impl Write, items: &[Value], end: &Value) -> std::io::R
         .max("address".len());
     writeln!(
         out,
-        "{:<width$} {:<17} {:>5} {:<8} {:>7} {:>5} {:>5} {:<19} {:<19} top signature",
+        "{:<width$} {:<17} {:>5} {:<14} {:>7} {:>5} {:>5} {:<19} {:<19} top signature",
         "address", "class", "score", "state", "events", "ports", "hosts", "first seen", "last seen"
     )?;
     for v in items {
         writeln!(
             out,
-            "{:<width$} {:<17} {:>5} {:<8} {:>7} {:>5} {:>5} {:<19} {:<19} {}",
+            "{:<width$} {:<17} {:>5} {:<14} {:>7} {:>5} {:>5} {:<19} {:<19} {}",
             text(&v["source"]),
             text(&v["class"]),
             text(&v["score"]),
-            text(&v["state"]),
+            state(v),
             text(&v["events"]),
             text(&v["ports"]),
             text(&v["hosts"]),
@@ -331,6 +341,12 @@ fn print_one(out: &mut impl Write, c: &Value) -> std::io::Result<()> {
         text(&c["score"]),
         text(&c["state"])
     )?;
+    if c["stale"] == true {
+        writeln!(
+            out,
+            "stale: its latest activity is older than the report horizon"
+        )?;
+    }
     if !c["block_until"].is_null() {
         writeln!(out, "blocked until {}", text(&c["block_until"]))?;
     }
