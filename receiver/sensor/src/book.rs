@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
+use std::net::IpAddr;
 
 use picket_parsers::{Action, Dataset, Event};
 
@@ -14,7 +15,7 @@ use crate::distinct::{hash_bytes, hash_u128};
 use crate::evidence::EventRef;
 use crate::lifecycle::BlockPolicy;
 use crate::noise::NoisePolicy;
-use crate::source::{Ignored, SourceKey, addr_bits, key_of};
+use crate::source::{Ignored, SourceKey, addr_bits, key_of, key_of_addr, name_of};
 use crate::state::State;
 use crate::targets::TargetView;
 use crate::watch::Change;
@@ -38,7 +39,17 @@ pub struct BookStats {
     pub evicted: u64,
     /// Unpublished entries dropped.
     pub forgotten: u64,
+    /// Candidates of host names merged into their address's.
+    pub merged: u64,
 }
+
+/// Resolved names the book remembers (name key -> address, or "does not resolve"), and
+/// names it has asked for and not heard back about; each forgotten wholesale beyond this
+/// many (a forgotten name is asked for again when it next shows up; the receiver caches).
+pub const NAMES_REMEMBERED: usize = 8192;
+
+/// Event time after which a name asked for and never answered is asked for again: 15 min.
+pub const RESOLVE_RETRY_NS: i64 = 15 * 60 * 1_000_000_000;
 
 /// `mark` on a source the book does not hold (restore it from the store first).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,6 +87,12 @@ pub struct IncidentBook {
     targets: TargetView,
     ceiling: usize,
     stats: BookStats,
+    /// Name key -> its address, or `None` when it does not resolve.
+    resolved: HashMap<SourceKey, Option<IpAddr>>,
+    /// Name keys handed out by `names_to_resolve`, with the event time they were.
+    asked: HashMap<SourceKey, i64>,
+    /// Name keys with signal waiting to be handed out.
+    to_resolve: BTreeSet<SourceKey>,
 }
 
 impl IncidentBook {
@@ -107,6 +124,9 @@ impl IncidentBook {
             targets: TargetView::new(nanos(config.target_window), config.max_targets),
             ceiling: max_active.saturating_add((max_active / 8).max(1)),
             stats: BookStats::default(),
+            resolved: HashMap::new(),
+            asked: HashMap::new(),
+            to_resolve: BTreeSet::new(),
             limits,
             config,
         }
@@ -166,13 +186,99 @@ impl IncidentBook {
 
     /// The key an event would be folded under, or why it makes no candidate: the receiver
     /// asks before `fold` so it can `restore` a stored candidate of that source first.
+    ///
+    /// An event with no source address but a plausible host name in `source.domain` gets
+    /// the name's key ([`SourceKey::from_name`]), or, once [`IncidentBook::resolved`] gave
+    /// the name an address, that address's key (the book remembers [`NAMES_REMEMBERED`]).
     pub fn key_for(&self, event: &Event<'_>) -> Result<SourceKey, Ignored> {
         key_of(
             event,
             &self.config.own_networks,
             self.config.group_v4.min(32),
             self.config.group_v6.min(128),
+            |name| self.resolved.get(name).copied().flatten(),
         )
+    }
+
+    /// The key of a source address as the book groups it (`group_v4` / `group_v6`), or why
+    /// it makes no candidate (loopback, own network).
+    pub fn key_for_addr(&self, ip: IpAddr) -> Result<SourceKey, Ignored> {
+        key_of_addr(
+            ip,
+            &self.config.own_networks,
+            self.config.group_v4.min(32),
+            self.config.group_v6.min(128),
+            None,
+        )
+    }
+
+    /// Name keys the receiver should resolve, each with its name: candidates keyed by a host
+    /// name that had signal (or are published), not resolved yet and not asked for within
+    /// [`RESOLVE_RETRY_NS`] of event time. Each is given once; the next time only when the
+    /// name shows up again after the retry time and still has no answer. Sorted by key.
+    pub fn names_to_resolve(&mut self) -> Vec<(SourceKey, Vec<u8>)> {
+        let mut out = Vec::new();
+        let at = self.clock.unwrap_or(0);
+        for key in std::mem::take(&mut self.to_resolve) {
+            let Some(name) = key.name() else { continue };
+            if !self.entries.contains_key(&key) || self.resolved.contains_key(&key) {
+                continue;
+            }
+            if self.asked.len() >= NAMES_REMEMBERED {
+                self.asked.clear();
+            }
+            self.asked.insert(key, at);
+            out.push((key, name.to_vec()));
+        }
+        out
+    }
+
+    /// The resolver's answer for a name key. With an address, the name's candidate (if in
+    /// memory: the receiver restores a stored one first, and the address's stored candidate
+    /// too) merges into the candidate of that address's key (grouped by the configured
+    /// prefix; made if there is none), which keeps the name among its
+    /// [`Candidate::names`]; the name's entry goes, with [`Change::Merged`] (when the name's
+    /// candidate was published) and [`Change::Removed`] for the name (delete its stored
+    /// record). Later events under the name are keyed by the address directly. An address
+    /// that makes no candidate (loopback, own network) drops the name's entry
+    /// ([`Change::Removed`]) and later events under the name are ignored likewise.
+    ///
+    /// With `None` (the name does not resolve) the name's candidate stays as it is and the
+    /// name is not asked for again (while remembered). Not a name key: nothing happens.
+    pub fn resolved(
+        &mut self,
+        name_key: SourceKey,
+        addr: Option<IpAddr>,
+        changes: &mut Vec<Change>,
+    ) {
+        if !name_key.is_name() {
+            return;
+        }
+        self.asked.remove(&name_key);
+        self.to_resolve.remove(&name_key);
+        let addr = addr.map(|ip| match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        });
+        if self.resolved.len() >= NAMES_REMEMBERED && !self.resolved.contains_key(&name_key) {
+            self.resolved.clear();
+        }
+        self.resolved.insert(name_key, addr);
+        let Some(ip) = addr else { return };
+        let Some(entry) = self.entries.remove(&name_key) else {
+            return;
+        };
+        let candidate = entry.candidate;
+        if let Some(block) = candidate.block() {
+            self.blocked.remove(&(block.until, name_key));
+        }
+        self.move_name(name_key, candidate, ip, changes);
+    }
+
+    /// Name keys the book remembers an answer for: `Some(addr)` resolved, `None` does not
+    /// resolve.
+    pub fn resolution(&self, name_key: &SourceKey) -> Option<Option<IpAddr>> {
+        self.resolved.get(name_key).copied()
     }
 
     /// Folds one event. `received_ns` is the receive time (used when the line has no stamp),
@@ -199,6 +305,7 @@ impl IncidentBook {
                 return;
             }
         };
+        let name = name_of(event);
         let time = event_time(event, received_ns);
         self.advance_to(time, changes);
         if self.clock.is_some_and(|c| time < c) {
@@ -232,6 +339,7 @@ impl IncidentBook {
                 Some(Action::LoginFailed | Action::ConnectionRefused | Action::ServiceFail)
             ),
             weight,
+            name: name.as_ref().and_then(SourceKey::name),
         };
 
         if !self.entries.contains_key(&key) && self.entries.len() >= self.ceiling {
@@ -253,6 +361,9 @@ impl IncidentBook {
         if !entry.touched {
             entry.touched = true;
             self.touched.push(key);
+        }
+        if signal && key.is_name() {
+            self.want_resolved(key, time);
         }
         if signal {
             self.targets.observe(
@@ -297,6 +408,8 @@ impl IncidentBook {
 
     /// Sets the state of `key` by hand (`picket mark`), appending to its history who did it,
     /// when, and why. `blocked` starts a block (longer for each block of the same source).
+    // The error is the key (up to 256 bytes with a name inline), rare and `Copy`: not boxed.
+    #[allow(clippy::result_large_err)]
     pub fn mark(
         &mut self,
         key: &SourceKey,
@@ -325,8 +438,56 @@ impl IncidentBook {
 
     /// Puts a stored candidate back (its source showed up again, or the receiver starts and
     /// loads the active ones). Merged into the one in memory if there is one.
+    ///
+    /// A name key's candidate whose name already resolved goes into its address's candidate
+    /// ([`Change::Removed`] for the name, [`Change::Merged`] if it was published); one still
+    /// to resolve is offered by [`IncidentBook::names_to_resolve`] if it had signal.
     pub fn restore(&mut self, candidate: Candidate, changes: &mut Vec<Change>) {
         let key = candidate.key();
+        if key.is_name() {
+            match self.resolved.get(&key).copied() {
+                Some(Some(ip)) => {
+                    self.move_name(key, candidate, ip, changes);
+                    return;
+                }
+                Some(None) => {}
+                None => {
+                    if candidate.is_published() || candidate.signal_events() > 0 {
+                        self.want_resolved(key, candidate.last_seen());
+                    }
+                }
+            }
+        }
+        self.absorb(key, candidate, changes);
+    }
+
+    /// Moves the candidate of the name key `from` (out of the book already) into the
+    /// candidate of the address `ip`, with the changes that says.
+    fn move_name(
+        &mut self,
+        from: SourceKey,
+        candidate: Candidate,
+        ip: IpAddr,
+        changes: &mut Vec<Change>,
+    ) {
+        let Ok(into) = self.key_for_addr(ip) else {
+            // Its address is one the book ignores (loopback, own network): so is the name.
+            changes.push(Change::Removed { key: from });
+            return;
+        };
+        if candidate.is_published() {
+            let at = self.clock.unwrap_or(candidate.last_seen());
+            changes.push(Change::Merged { from, into, at });
+        }
+        changes.push(Change::Removed { key: from });
+        self.stats.merged += 1;
+        self.absorb(into, candidate, changes);
+    }
+
+    /// Puts `candidate` in under `key` (its own, or the address a name resolved to), merged
+    /// into the one in memory if there is one.
+    fn absorb(&mut self, key: SourceKey, mut candidate: Candidate, changes: &mut Vec<Change>) {
+        candidate.key = key;
         if !self.entries.contains_key(&key) && self.entries.len() >= self.ceiling {
             self.settle_dirty(changes);
             self.evict(changes);
@@ -436,6 +597,10 @@ impl IncidentBook {
             if let Some(block) = candidate.block() {
                 self.blocked.remove(&(block.until, key));
             }
+            if key.is_name() {
+                self.to_resolve.remove(&key);
+                self.asked.remove(&key);
+            }
             if candidate.is_published() {
                 self.stats.evicted += 1;
                 changes.push(Change::Evicted(Box::new(candidate)));
@@ -444,6 +609,22 @@ impl IncidentBook {
                 changes.push(Change::Forgotten { key });
             }
         }
+    }
+
+    /// Queues a name key for `names_to_resolve` unless it has an answer or was asked for
+    /// less than [`RESOLVE_RETRY_NS`] before `time`.
+    fn want_resolved(&mut self, key: SourceKey, time: i64) {
+        if self.resolved.contains_key(&key) {
+            return;
+        }
+        if self
+            .asked
+            .get(&key)
+            .is_some_and(|t| time.saturating_sub(*t) < RESOLVE_RETRY_NS)
+        {
+            return;
+        }
+        self.to_resolve.insert(key);
     }
 
     fn is_exploit(&self, event: &Event<'_>) -> bool {

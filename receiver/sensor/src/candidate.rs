@@ -103,6 +103,8 @@ pub(crate) struct Observation<'a> {
     pub exploit: bool,
     pub failure: bool,
     pub weight: Weight,
+    /// The host name the line gives for the source (normalised), with or without an address.
+    pub name: Option<&'a [u8]>,
 }
 
 /// The config in the form folding needs it (nanoseconds, bounds).
@@ -170,6 +172,8 @@ pub const TOP_SIGNATURES: usize = 8;
 const SIGNATURES_OPEN: usize = 64;
 /// Reporting hosts kept by name (the smallest names; the rest only counted as "more").
 pub const REPORTERS_KEPT: usize = 8;
+/// Host names kept per candidate (the smallest ones): the names its source was known by.
+pub const NAMES_KEPT: usize = 8;
 /// Longest signature or reporter name kept.
 const NAME_MAX: usize = 128;
 /// Lifecycle history entries kept (the latest ones).
@@ -215,6 +219,8 @@ pub struct Candidate {
     pub(crate) datasets: u16,
     pub(crate) reporters: Vec<Vec<u8>>,
     pub(crate) reporters_more: bool,
+    /// Host names of the source, sorted, at most [`NAMES_KEPT`].
+    pub(crate) names: Vec<Vec<u8>>,
     /// Sorted by name.
     pub(crate) signatures: Vec<(Vec<u8>, u64)>,
     pub(crate) signatures_other: u64,
@@ -260,6 +266,7 @@ impl Candidate {
             datasets: 0,
             reporters: Vec::new(),
             reporters_more: false,
+            names: key.name().map(<[u8]>::to_vec).into_iter().collect(),
             signatures: Vec::new(),
             signatures_other: 0,
             actions: [0; 14],
@@ -356,6 +363,12 @@ impl Candidate {
     /// Reporting hosts by name (at most 8, the smallest names), and whether there were more.
     pub fn reporters(&self) -> (&[Vec<u8>], bool) {
         (&self.reporters, self.reporters_more)
+    }
+    /// The host names its source was known by (lower-case, sorted; at most [`NAMES_KEPT`],
+    /// the smallest): a name key's own name, the names merged into it, and names lines gave
+    /// beside the address (PortSentry's `host: NAME/ADDR`).
+    pub fn names(&self) -> &[Vec<u8>] {
+        &self.names
     }
     /// The top signatures (rule name or id) with their counts, most frequent first (ties by
     /// name), and the count of the others.
@@ -456,6 +469,9 @@ impl Candidate {
         if let Some(s) = obs.signature {
             self.add_signature(s);
         }
+        if let Some(n) = obs.name {
+            self.add_name(n);
+        }
         let line = obs.line.get(..limits.line_max).unwrap_or(obs.line);
         self.evidence.offer(obs.time, line, obs.reference);
         self.activity
@@ -503,6 +519,16 @@ impl Candidate {
                     self.reporters.truncate(REPORTERS_KEPT);
                 }
             }
+        }
+    }
+
+    /// Adds a host name (already normalised); keeps the smallest [`NAMES_KEPT`].
+    pub(crate) fn add_name(&mut self, name: &[u8]) {
+        if let Err(at) = self.names.binary_search_by(|n| n.as_slice().cmp(name))
+            && at < NAMES_KEPT
+        {
+            self.names.insert(at, name.to_vec());
+            self.names.truncate(NAMES_KEPT);
         }
     }
 
@@ -610,7 +636,8 @@ impl Candidate {
         self.signatures.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     }
 
-    /// Adds everything `other` knows about the same source (a stored copy coming back).
+    /// Adds everything `other` knows about the same source (a stored copy coming back, or the
+    /// candidate of a name that resolved to this source). The key stays this one's.
     pub(crate) fn merge(&mut self, other: &Candidate) {
         self.first_seen = self.first_seen.min(other.first_seen);
         self.last_seen = self.last_seen.max(other.last_seen);
@@ -645,6 +672,9 @@ impl Candidate {
             self.add_reporter(r);
         }
         self.reporters_more |= other.reporters_more;
+        for n in &other.names {
+            self.add_name(n);
+        }
         for (name, count) in &other.signatures {
             match self.signatures.binary_search_by(|(n, _)| n.cmp(name)) {
                 Ok(at) => {

@@ -5,7 +5,7 @@
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use crate::candidate::{Candidate, Class, HISTORY_KEPT, NoiseTally, REPORTERS_KEPT};
+use crate::candidate::{Candidate, Class, HISTORY_KEPT, NAMES_KEPT, NoiseTally, REPORTERS_KEPT};
 use crate::distinct::{
     BucketCounts, DistinctCounter, EXACT_BOUND, HLL_REGISTERS, LatestTimes, RecentKeys, Repr,
 };
@@ -15,8 +15,11 @@ use crate::state::{Block, HistoryEntry, State};
 
 /// The first bytes of an encoded candidate.
 const MAGIC: &[u8; 3] = b"PKC";
-/// The format version written.
-const VERSION: u8 = 1;
+/// The format version written. 2 added name keys (address family 0: the name's bytes) and the
+/// candidate's host names (after the reporters); version 1 records still decode (no names).
+const VERSION: u8 = 2;
+/// The oldest version read.
+const OLDEST: u8 = 1;
 /// Largest bound a decoded table may claim.
 const MAX_CAP: u64 = 4096;
 
@@ -54,17 +57,22 @@ pub fn encode_candidate(c: &Candidate, out: &mut Vec<u8>) {
     let mut w = Writer(out);
     w.0.extend_from_slice(MAGIC);
     w.u8(VERSION);
-    match c.key.addr() {
-        IpAddr::V4(v4) => {
+    match (c.key.name(), c.key.addr()) {
+        (Some(name), _) => {
+            w.u8(0);
+            w.bytes(name);
+        }
+        (None, IpAddr::V4(v4)) => {
             w.u8(4);
             w.0.extend_from_slice(&v4.octets());
+            w.u8(c.key.prefix());
         }
-        IpAddr::V6(v6) => {
+        (None, IpAddr::V6(v6)) => {
             w.u8(6);
             w.0.extend_from_slice(&v6.octets());
+            w.u8(c.key.prefix());
         }
     }
-    w.u8(c.key.prefix());
     w.i64(c.first_seen);
     w.i64(c.last_seen);
     w.opt_i64(c.last_signal);
@@ -100,6 +108,10 @@ pub fn encode_candidate(c: &Candidate, out: &mut Vec<u8>) {
         w.bytes(r);
     }
     w.u8(u8::from(c.reporters_more));
+    w.u64(c.names.len() as u64);
+    for n in &c.names {
+        w.bytes(n);
+    }
     w.u64(c.signatures.len() as u64);
     for (name, count) in &c.signatures {
         w.bytes(name);
@@ -162,25 +174,38 @@ pub fn decode_candidate(bytes: &[u8]) -> Result<Candidate, DecodeError> {
         return Err(DecodeError::NotACandidate);
     }
     let version = r.u8()?;
-    if version != VERSION {
+    if !(OLDEST..=VERSION).contains(&version) {
         return Err(DecodeError::Version(version));
     }
     let addr = match r.u8()? {
+        0 if version >= 2 => None,
         4 => {
             let o: [u8; 4] = r.array()?;
-            IpAddr::V4(Ipv4Addr::from(o))
+            Some(IpAddr::V4(Ipv4Addr::from(o)))
         }
         6 => {
             let o: [u8; 16] = r.array()?;
-            IpAddr::V6(Ipv6Addr::from(o))
+            Some(IpAddr::V6(Ipv6Addr::from(o)))
         }
         _ => return Err(DecodeError::Invalid("address family")),
     };
-    let prefix = r.u8()?;
-    if prefix > crate::source::width(addr) {
-        return Err(DecodeError::Invalid("prefix"));
-    }
-    let key = SourceKey::new(addr, prefix);
+    let key = match addr {
+        Some(addr) => {
+            let prefix = r.u8()?;
+            if prefix > crate::source::width(addr) {
+                return Err(DecodeError::Invalid("prefix"));
+            }
+            SourceKey::new(addr, prefix)
+        }
+        None => {
+            let name = r.bytes()?;
+            let key = SourceKey::from_name(name).ok_or(DecodeError::Invalid("name"))?;
+            if key.name() != Some(name) {
+                return Err(DecodeError::Invalid("name"));
+            }
+            key
+        }
+    };
     let first_seen = r.i64()?;
     let last_seen = r.i64()?;
     let last_signal = r.opt_i64()?;
@@ -224,6 +249,17 @@ pub fn decode_candidate(bytes: &[u8]) -> Result<Candidate, DecodeError> {
         reporters.push(r.bytes()?.to_vec());
     }
     let reporters_more = r.flag()?;
+    let mut names = Vec::new();
+    if version >= 2 {
+        let n = r.count(NAMES_KEPT)?;
+        for _ in 0..n {
+            let name = r.bytes()?;
+            if SourceKey::from_name(name).and_then(|k| k.name().map(|n| n == name)) != Some(true) {
+                return Err(DecodeError::Invalid("name"));
+            }
+            names.push(name.to_vec());
+        }
+    }
     let n = r.count(64)?;
     let mut signatures: Vec<(Vec<u8>, u64)> = Vec::new();
     for _ in 0..n {
@@ -316,6 +352,7 @@ pub fn decode_candidate(bytes: &[u8]) -> Result<Candidate, DecodeError> {
         datasets,
         reporters: Vec::new(),
         reporters_more,
+        names: Vec::new(),
         signatures,
         signatures_other,
         actions,
@@ -338,6 +375,9 @@ pub fn decode_candidate(bytes: &[u8]) -> Result<Candidate, DecodeError> {
     };
     for name in &reporters {
         c.add_reporter(name);
+    }
+    for name in &names {
+        c.add_name(name);
     }
     Ok(c)
 }

@@ -49,14 +49,16 @@ mod state;
 mod targets;
 mod watch;
 
-pub use book::{BookStats, IncidentBook, NotInBook, event_time};
-pub use candidate::{Candidate, Class, NoiseTally, REPORTERS_KEPT, TOP_SIGNATURES};
+pub use book::{
+    BookStats, IncidentBook, NAMES_REMEMBERED, NotInBook, RESOLVE_RETRY_NS, event_time,
+};
+pub use candidate::{Candidate, Class, NAMES_KEPT, NoiseTally, REPORTERS_KEPT, TOP_SIGNATURES};
 pub use codec::{DecodeError, decode_candidate, encode_candidate};
 pub use config::{ConfigError, MAX_WINDOW_THRESHOLD, SensorConfig};
 pub use distinct::{DistinctCounter, EXACT_BOUND};
 pub use evidence::{EventRef, Evidence, EvidenceSample};
 pub use noise::{NoisePolicy, NoiseRule, default_noise_rules};
-pub use source::{Cidr, CidrError, Ignored, SourceKey};
+pub use source::{Cidr, CidrError, Ignored, KeyError, NAME_MAX_LEN, SourceKey};
 pub use state::{AUTOMATIC, Block, HistoryEntry, State};
 pub use targets::{TargetHit, TargetHost, TargetView};
 pub use watch::Change;

@@ -1,5 +1,5 @@
 //! Who an event is about: the attacking source as the book keys it (an address, or its /N
-//! prefix by config), CIDR blocks for own networks, and the rules that turn an event away
+//! prefix by config, or the host name a line gives in its place), CIDR blocks for own networks, and the rules that turn an event away
 //! before it can make a candidate (no source, loopback, own network, a host about itself).
 
 use std::fmt;
@@ -7,6 +7,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
 
 use picket_parsers::Event;
+
+use crate::distinct::hash_bytes;
 
 /// An address block (`10.0.0.0/8`, `2001:db8::/32`); the address is stored masked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -81,44 +83,232 @@ impl fmt::Display for Cidr {
     }
 }
 
-/// The key of one candidate: a source address, or the prefix it was grouped into.
+/// The longest name a key holds: a DNS name in text form (RFC 1035: 255 octets on the wire).
+pub const NAME_MAX_LEN: usize = 253;
+
+/// A host name as the book keys it: lower-case, no trailing dot, at most [`NAME_MAX_LEN`]
+/// bytes, held inline so that [`SourceKey`] stays `Copy`.
+#[derive(Clone, Copy)]
+struct HostName {
+    len: u8,
+    bytes: [u8; NAME_MAX_LEN],
+}
+
+impl HostName {
+    /// The key form of `raw`, or `None` when it is no plausible DNS name: empty, longer than
+    /// 253 bytes, an empty or over-long (63) label, a byte outside letters, digits, `-` and `_`
+    /// between the dots, a label that starts or ends with `-`, an all-digit last label (an
+    /// address, or no name), or a placeholder: `localhost` (and `*.localhost`,
+    /// `localhost.localdomain`), `unknown`.
+    fn new(raw: &[u8]) -> Option<HostName> {
+        let raw = raw.strip_suffix(b".").unwrap_or(raw);
+        if raw.is_empty() || raw.len() > NAME_MAX_LEN {
+            return None;
+        }
+        let mut bytes = [0u8; NAME_MAX_LEN];
+        for (to, from) in bytes.iter_mut().zip(raw) {
+            *to = from.to_ascii_lowercase();
+        }
+        let name = bytes.get(..raw.len())?;
+        let mut last: &[u8] = &[];
+        for label in name.split(|b| *b == b'.') {
+            let ok = !label.is_empty()
+                && label.len() <= 63
+                && label.iter().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-' || *b == b'_'
+                })
+                && label.first() != Some(&b'-')
+                && label.last() != Some(&b'-');
+            if !ok {
+                return None;
+            }
+            last = label;
+        }
+        if last.iter().all(u8::is_ascii_digit)
+            || last == b"localhost"
+            || name == b"localhost.localdomain"
+            || name == b"unknown"
+        {
+            return None;
+        }
+        Some(HostName {
+            len: u8::try_from(raw.len()).ok()?,
+            bytes,
+        })
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..usize::from(self.len)).unwrap_or_default()
+    }
+
+    /// The name's stand-in address: `100::/64` (RFC 6666, discard-only) and 64 bits of a
+    /// fixed hash of the name. Never routed, never an attacker's own address.
+    fn standin(&self) -> IpAddr {
+        let h = hash_bytes(self.as_bytes());
+        IpAddr::V6(Ipv6Addr::from((0x0100u128 << 112) | u128::from(h)))
+    }
+}
+
+impl PartialEq for HostName {
+    fn eq(&self, other: &HostName) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for HostName {}
+
+impl std::hash::Hash for HostName {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state);
+    }
+}
+
+impl PartialOrd for HostName {
+    fn partial_cmp(&self, other: &HostName) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for HostName {
+    fn cmp(&self, other: &HostName) -> std::cmp::Ordering {
+        self.as_bytes().cmp(other.as_bytes())
+    }
+}
+
+impl fmt::Debug for HostName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", String::from_utf8_lossy(self.as_bytes()))
+    }
+}
+
+// The name is inline on purpose (see `SourceKey`): a boxed one would not be `Copy`.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SourceKey(Cidr);
+enum KeyRepr {
+    Net(Cidr),
+    Name(HostName),
+}
+
+/// The key of one candidate: a source address, the prefix it was grouped into, or — for
+/// sources a line names only by host name (tcpd's `refused connect from
+/// 7dyn94.ztm.casema.net`, PAM's `rhost=`, sshd with `UseDNS`) — that name, until the
+/// resolver maps it to an address and [`IncidentBook::resolved`](crate::IncidentBook::resolved)
+/// merges the name's candidate into the address's.
+///
+/// Why a name key holds the name itself (inline, up to 253 bytes) rather than only a hash
+/// folded into a reserved address range: the key's text is the store key and what people
+/// see, so it must give the name back with no table beside it (a shared interner would be
+/// global state, and grow with every name a flood of lines invents); two names must never
+/// share a candidate (a hash would collide, however rarely); and the key stays `Copy`, so the
+/// book's maps and sets and the receiver keep using it by value. The cost is size: a key is
+/// 256 bytes instead of 20, a few MB at `max_active`. Code that needs an address of every key
+/// (the by-target view's source counts, CIDR filters) gets a stand-in from
+/// [`SourceKey::addr`]: `100::/64` (RFC 6666, discard-only) and a fixed hash of the name.
+///
+/// Order: addresses and prefixes (by address, then prefix) before names (by bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SourceKey(KeyRepr);
+
+/// Why a string is not a source key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyError(pub String);
+
+impl fmt::Display for KeyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "not a source (an address, ADDR/PREFIX or a host name): {}",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for KeyError {}
 
 impl SourceKey {
     /// The key of `ip` grouped to `prefix` bits (32 / 128 = the address itself).
     pub fn new(ip: IpAddr, prefix: u8) -> SourceKey {
-        SourceKey(Cidr::new(ip, prefix))
+        SourceKey(KeyRepr::Net(Cidr::new(ip, prefix)))
     }
 
-    /// The key as an address block.
+    /// The key of a source known by host name, as the book makes it from
+    /// `source.domain`: lower-cased, a trailing dot removed; `None` when the name is not a
+    /// plausible DNS name (empty, over 253 bytes, bad characters, a numeric last label,
+    /// `localhost`, `unknown`).
+    pub fn from_name(name: &[u8]) -> Option<SourceKey> {
+        HostName::new(name).map(|n| SourceKey(KeyRepr::Name(n)))
+    }
+
+    /// The name of a name key (lower-case, no trailing dot); `None` for an address or prefix.
+    pub fn name(&self) -> Option<&[u8]> {
+        match &self.0 {
+            KeyRepr::Name(n) => Some(n.as_bytes()),
+            KeyRepr::Net(_) => None,
+        }
+    }
+
+    /// True for a source known only by host name (not yet resolved to an address).
+    pub fn is_name(&self) -> bool {
+        matches!(self.0, KeyRepr::Name(_))
+    }
+
+    /// The key as an address block (a name key: its stand-in address, `/128`).
     pub fn cidr(&self) -> Cidr {
-        self.0
+        match &self.0 {
+            KeyRepr::Net(c) => *c,
+            KeyRepr::Name(n) => Cidr::new(n.standin(), 128),
+        }
     }
 
-    /// The (first) address.
+    /// The (first) address; for a name key its stand-in in `100::/64` (see the type's doc).
     pub fn addr(&self) -> IpAddr {
-        self.0.addr
+        self.cidr().addr
     }
 
-    /// Prefix length in bits.
+    /// Prefix length in bits (128 for a name key).
     pub fn prefix(&self) -> u8 {
-        self.0.prefix
+        self.cidr().prefix
     }
 
-    /// True when the key is one whole address, not a prefix.
+    /// True when the key is one whole address, not a prefix (false for a name key).
     pub fn is_single_address(&self) -> bool {
-        self.0.prefix == width(self.0.addr)
+        match &self.0 {
+            KeyRepr::Net(c) => c.prefix == width(c.addr),
+            KeyRepr::Name(_) => false,
+        }
+    }
+
+    /// Reads a key back from its text (`to_string()`, the store key, or what a user typed):
+    /// `ADDR`, `ADDR/PREFIX` (masked: `198.51.100.7/24` is `198.51.100.0/24`), or a host name
+    /// (normalised as [`SourceKey::from_name`] does).
+    pub fn parse(text: &str) -> Result<SourceKey, KeyError> {
+        let t = text.trim();
+        let looks_numeric = t.contains(':') || t.contains('/') || t.parse::<IpAddr>().is_ok();
+        if looks_numeric {
+            let c: Cidr = t.parse().map_err(|_| KeyError(text.to_owned()))?;
+            return Ok(SourceKey(KeyRepr::Net(c)));
+        }
+        SourceKey::from_name(t.as_bytes()).ok_or_else(|| KeyError(text.to_owned()))
+    }
+}
+
+impl FromStr for SourceKey {
+    type Err = KeyError;
+
+    /// See [`SourceKey::parse`].
+    fn from_str(s: &str) -> Result<SourceKey, KeyError> {
+        SourceKey::parse(s)
     }
 }
 
 impl fmt::Display for SourceKey {
-    /// `198.51.100.7` for an address, `198.51.100.0/24` for a prefix.
+    /// `198.51.100.7` for an address, `198.51.100.0/24` for a prefix, the name for a name.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.is_single_address() {
-            write!(f, "{}", self.0.addr)
-        } else {
-            write!(f, "{}", self.0)
+        match &self.0 {
+            KeyRepr::Net(c) if self.is_single_address() => write!(f, "{}", c.addr),
+            KeyRepr::Net(c) => write!(f, "{c}"),
+            // Only letters, digits, `-`, `_` and `.` get in: safe to show as it is.
+            KeyRepr::Name(n) => f.write_str(&String::from_utf8_lossy(n.as_bytes())),
         }
     }
 }
@@ -126,13 +316,13 @@ impl fmt::Display for SourceKey {
 /// Why an event makes no candidate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Ignored {
-    /// The line names no source address (a name alone is not enough yet).
+    /// The line names no source address, and no plausible host name.
     NoSource,
     /// The source is loopback or unspecified (`127.0.0.1`, `::1`, `0.0.0.0`).
     Loopback,
     /// The source lies in one of the own networks.
     OwnNetwork,
-    /// The reporting host logged about itself: the source is its own address.
+    /// The reporting host logged about itself: the source is its own address or name.
     SelfReport,
 }
 
@@ -184,14 +374,65 @@ fn reporter_addr(event: &Event<'_>) -> Option<IpAddr> {
     })
 }
 
-/// The candidate key of an event, or why it has none.
+/// True when `name` is the reporting host's own name (or its first label is).
+fn is_reporter_name(event: &Event<'_>, name: &[u8]) -> bool {
+    let Some(host) = event.header.hostname else {
+        return false;
+    };
+    let host = host.strip_suffix(b".").unwrap_or(host);
+    let first = name.split(|b| *b == b'.').next().unwrap_or(name);
+    !host.is_empty() && (host.eq_ignore_ascii_case(name) || host.eq_ignore_ascii_case(first))
+}
+
+/// The host name an event gives for its source, as a name key (`None`: none, or not a
+/// plausible DNS name).
+pub(crate) fn name_of(event: &Event<'_>) -> Option<SourceKey> {
+    event.details.source.domain.and_then(SourceKey::from_name)
+}
+
+/// The candidate key of an event, or why it has none. `resolved` maps a name key to the
+/// address it resolved to, when it did.
 pub(crate) fn key_of(
     event: &Event<'_>,
     own_networks: &[Cidr],
     group_v4: u8,
     group_v6: u8,
+    resolved: impl Fn(&SourceKey) -> Option<IpAddr>,
 ) -> Result<SourceKey, Ignored> {
-    let ip = event.details.source.ip.ok_or(Ignored::NoSource)?;
+    let ip = match event.details.source.ip {
+        Some(ip) => ip,
+        None => {
+            let domain = event.details.source.domain.ok_or(Ignored::NoSource)?;
+            match std::str::from_utf8(domain)
+                .ok()
+                .and_then(|t| t.parse().ok())
+            {
+                // An address in the name's place.
+                Some(ip) => ip,
+                None => {
+                    let key = SourceKey::from_name(domain).ok_or(Ignored::NoSource)?;
+                    if key.name().is_some_and(|n| is_reporter_name(event, n)) {
+                        return Err(Ignored::SelfReport);
+                    }
+                    match resolved(&key) {
+                        Some(ip) => ip,
+                        None => return Ok(key),
+                    }
+                }
+            }
+        }
+    };
+    key_of_addr(ip, own_networks, group_v4, group_v6, reporter_addr(event))
+}
+
+/// The candidate key of a source address, or why it has none.
+pub(crate) fn key_of_addr(
+    ip: IpAddr,
+    own_networks: &[Cidr],
+    group_v4: u8,
+    group_v6: u8,
+    reporter: Option<IpAddr>,
+) -> Result<SourceKey, Ignored> {
     if ip.is_loopback() || ip.is_unspecified() {
         return Err(Ignored::Loopback);
     }
@@ -204,7 +445,7 @@ pub(crate) fn key_of(
     if own_networks.iter().any(|n| n.contains(ip)) {
         return Err(Ignored::OwnNetwork);
     }
-    if reporter_addr(event) == Some(ip) {
+    if reporter == Some(ip) {
         return Err(Ignored::SelfReport);
     }
     let prefix = if ip.is_ipv4() { group_v4 } else { group_v6 };
@@ -238,5 +479,98 @@ mod tests {
         assert_eq!(k.to_string(), "198.51.100.77");
         let k = SourceKey::new("2001:db8:1:2:3::9".parse().unwrap(), 64);
         assert_eq!(k.to_string(), "2001:db8:1:2::/64");
+    }
+
+    #[test]
+    fn name_keys() {
+        let k = SourceKey::from_name(b"7DYN94.ztm.Casema.NET.").unwrap();
+        assert!(k.is_name());
+        assert_eq!(k.to_string(), "7dyn94.ztm.casema.net");
+        assert_eq!(k.name(), Some(&b"7dyn94.ztm.casema.net"[..]));
+        assert_eq!(SourceKey::from_name(b"7dyn94.ztm.casema.net"), Some(k));
+        assert!(!k.is_single_address());
+        assert_eq!(k.prefix(), 128);
+        assert!("100::/64".parse::<Cidr>().unwrap().contains(k.addr()));
+        assert_eq!("7dyn94.ztm.casema.net".parse::<SourceKey>(), Ok(k));
+        assert_eq!(" 7Dyn94.ztm.casema.net. ".parse::<SourceKey>(), Ok(k));
+        let other = SourceKey::from_name(b"7dyn95.ztm.casema.net").unwrap();
+        assert_ne!(k, other);
+        assert_ne!(k.addr(), other.addr());
+        // Addresses sort before names.
+        assert!(SourceKey::new("255.255.255.255".parse().unwrap(), 32) < k);
+        let long = format!("{}.example", "a".repeat(60));
+        assert!(SourceKey::from_name(long.as_bytes()).is_some());
+        let max = [
+            "a".repeat(63),
+            "b".repeat(63),
+            "c".repeat(63),
+            "d".repeat(61),
+        ]
+        .join(".");
+        assert_eq!(max.len(), 253);
+        assert_eq!(
+            SourceKey::from_name(max.as_bytes()).unwrap().to_string(),
+            max
+        );
+        assert!(SourceKey::from_name(format!("{max}x").as_bytes()).is_none());
+    }
+
+    #[test]
+    fn implausible_names_make_no_key() {
+        for bad in [
+            &b""[..],
+            b".",
+            b"unknown",
+            b"UNKNOWN",
+            b"localhost",
+            b"localhost.",
+            b"LocalHost.localdomain",
+            b"foo.localhost",
+            b"a..b",
+            b".a.b",
+            b"-a.example",
+            b"a-.example",
+            b"bad name.example",
+            b"x;rm.example",
+            b"host\xff.example",
+            b"198.51.100.7",
+            b"10.0.0",
+            b"[::1]",
+            b"a/b",
+        ] {
+            assert!(SourceKey::from_name(bad).is_none(), "{bad:?}");
+        }
+        let label64 = format!("{}.example", "a".repeat(64));
+        assert!(SourceKey::from_name(label64.as_bytes()).is_none());
+        assert!(SourceKey::from_name(b"_dmarc.example.org").is_some());
+        assert!(SourceKey::from_name(b"gw").is_some());
+    }
+
+    #[test]
+    fn keys_parse_back_from_their_text() {
+        for text in [
+            "198.51.100.7",
+            "198.51.100.0/24",
+            "2001:db8:1:2::/64",
+            "2001:db8::7",
+            "host.example.org",
+        ] {
+            let k: SourceKey = text.parse().unwrap();
+            assert_eq!(k.to_string(), text);
+        }
+        assert_eq!(
+            "198.51.100.77/24".parse::<SourceKey>().unwrap().to_string(),
+            "198.51.100.0/24"
+        );
+        for bad in [
+            "",
+            "198.51.100.7/33",
+            "nonsense/8",
+            "unknown",
+            "1.2.3",
+            "a b",
+        ] {
+            assert!(bad.parse::<SourceKey>().is_err(), "{bad:?}");
+        }
     }
 }
