@@ -215,6 +215,7 @@ pub fn to_json_with(c: &Candidate, full: bool, view: &View) -> Value {
         "blocks": c.blocks(),
         "block_until": c.block().map(|b| time(b.until)),
         "stale": c.is_stale(view.now, view.horizon_ns, view.huge_volume),
+        "names": c.names().iter().map(|n| safe_text(n)).collect::<Vec<_>>(),
         "noise": c.noise().iter().map(|t| json!({
             "rule": view.noise_names.get(usize::from(t.rule)).map_or("?", String::as_str),
             "events": t.events,

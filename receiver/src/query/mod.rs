@@ -694,6 +694,7 @@ fn stats_lines(ctx: &Context) -> Vec<u8> {
             "by_dataset": parsed,
             "bytes_on_disk": ctx.store.size_on_disk().unwrap_or(0),
             "open": !ctx.store.needs_recovery(),
+            "incidents": ctx.store.incident_count(),
         },
     }});
     let mut out = serde_json::to_vec(&v).unwrap_or_default();

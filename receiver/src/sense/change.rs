@@ -27,6 +27,8 @@ pub struct ChangeRecord {
     pub until: Option<i64>,
     /// Whether a block ran out (`unblock`: true) or was lifted by hand (false).
     pub expired: Option<bool>,
+    /// The candidate a name's merged into (`merged`).
+    pub into: Option<String>,
 }
 
 /// The kinds of change `watch` sends.
@@ -44,6 +46,8 @@ pub enum Kind {
     Block = 5,
     /// A block ended.
     Unblock = 6,
+    /// A source known by name resolved: its candidate merged into `into`.
+    Merged = 7,
 }
 
 impl Kind {
@@ -55,6 +59,7 @@ impl Kind {
             4 => Kind::State,
             5 => Kind::Block,
             6 => Kind::Unblock,
+            7 => Kind::Merged,
             _ => return None,
         })
     }
@@ -68,6 +73,7 @@ impl Kind {
             Kind::State => "state",
             Kind::Block => "block",
             Kind::Unblock => "unblock",
+            Kind::Merged => "merged",
         }
     }
 }
@@ -88,6 +94,7 @@ impl ChangeRecord {
             step: None,
             until: None,
             expired: None,
+            into: None,
         };
         match change {
             Change::Created {
@@ -126,7 +133,12 @@ impl ChangeRecord {
                 r.at = *at;
                 r.expired = Some(*expired);
             }
-            Change::Evicted(_) | Change::Forgotten { .. } => return None,
+            Change::Merged { into, at, .. } => {
+                r.kind = Kind::Merged;
+                r.at = *at;
+                r.into = Some(into.to_string());
+            }
+            Change::Evicted(_) | Change::Forgotten { .. } | Change::Removed { .. } => return None,
         }
         Some(r)
     }
@@ -152,6 +164,12 @@ impl ChangeRecord {
         out.extend_from_slice(&self.step.map_or(u32::MAX, |s| s).to_be_bytes());
         out.extend_from_slice(&self.until.unwrap_or(i64::MIN).to_be_bytes());
         out.push(self.expired.map_or(0, |e| 1 + u8::from(e)));
+        // Added with `merged`; records without it end here and still decode.
+        if let Some(into) = &self.into {
+            let b = into.as_bytes();
+            out.push(u8::try_from(b.len()).unwrap_or(u8::MAX));
+            out.extend_from_slice(b.get(..usize::from(u8::MAX)).unwrap_or(b));
+        }
         out
     }
 
@@ -183,6 +201,12 @@ impl ChangeRecord {
             0 => None,
             e => Some(e == 2),
         };
+        let into = if r.0.is_empty() {
+            None
+        } else {
+            let n = usize::from(r.u8()?);
+            Some(String::from_utf8(r.take(n)?.to_vec()).ok()?)
+        };
         if !r.0.is_empty() {
             return None;
         }
@@ -197,6 +221,7 @@ impl ChangeRecord {
             step,
             until,
             expired,
+            into,
         })
     }
 
@@ -233,6 +258,9 @@ impl ChangeRecord {
             }
             if let Some(e) = self.expired {
                 m.insert("expired".into(), e.into());
+            }
+            if let Some(i) = &self.into {
+                m.insert("into".into(), i.clone().into());
             }
         }
         serde_json::to_vec(&v).unwrap_or_default()

@@ -53,6 +53,13 @@ pub struct SensorSection {
     pub max_active: Option<usize>,
     /// Noise rules; given, they replace the default rules.
     pub noise: Option<Vec<NoiseSection>>,
+    /// Look up the address of sources known only by name (off by default: it sends the
+    /// names attackers log under to a DNS server).
+    pub resolve: Option<bool>,
+    /// The DNS server to ask (`192.0.2.53:53`); default: the first of /etc/resolv.conf.
+    pub resolver: Option<String>,
+    /// Most DNS queries a second.
+    pub resolve_rate: Option<u32>,
 }
 
 /// `[[sensor.noise]]`: traffic that does not raise a candidate unless it exceeds a volume.
@@ -203,4 +210,34 @@ pub fn from_file(file: &crate::config::FileConfig) -> Result<Option<SensorConfig
         Some(s) => s.to_config().map(Some),
         None => Ok(Some(SensorConfig::default())),
     }
+}
+
+/// The resolver's settings from the file: None unless `[sensor] resolve = true`.
+pub fn resolver_from_file(
+    file: &crate::config::FileConfig,
+) -> Result<Option<super::resolve::ResolverConfig>, Error> {
+    let Some(s) = file.sensor.as_ref().filter(|s| s.resolve == Some(true)) else {
+        return Ok(None);
+    };
+    let server = match &s.resolver {
+        Some(a) => a
+            .parse()
+            .or_else(|_| {
+                a.parse::<std::net::IpAddr>()
+                    .map(|ip| std::net::SocketAddr::new(ip, 53))
+            })
+            .map_err(|_| {
+                bad(
+                    "resolver",
+                    format!("{a:?} is not an address (192.0.2.53 or 192.0.2.53:53)"),
+                )
+            })?,
+        None => super::resolve::system_server()
+            .ok_or_else(|| bad("resolver", "no nameserver in /etc/resolv.conf: name one"))?,
+    };
+    Ok(Some(super::resolve::ResolverConfig {
+        server,
+        rate: s.resolve_rate.unwrap_or(10).max(1),
+        timeout: Duration::from_secs(2),
+    }))
 }

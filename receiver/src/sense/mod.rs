@@ -8,6 +8,7 @@
 pub mod change;
 pub mod config;
 pub mod offline;
+pub mod resolve;
 
 use std::collections::HashSet;
 
@@ -30,6 +31,8 @@ pub struct Sensor {
     changes: Vec<Change>,
     absent: HashSet<SourceKey>,
     unsettled: bool,
+    /// Where names to resolve go (when `[sensor] resolve` is on).
+    resolver: Option<tokio::sync::mpsc::Sender<(SourceKey, Vec<u8>)>>,
 }
 
 /// The store key of a source's candidate.
@@ -45,7 +48,40 @@ impl Sensor {
             changes: Vec::new(),
             absent: HashSet::new(),
             unsettled: false,
+            resolver: None,
         }
+    }
+
+    /// Sends the names the book wants resolved to `resolver` from now on.
+    pub fn with_resolver(
+        mut self,
+        resolver: tokio::sync::mpsc::Sender<(SourceKey, Vec<u8>)>,
+    ) -> Sensor {
+        self.resolver = Some(resolver);
+        self
+    }
+
+    /// The resolver's answer for a name: the name's candidate merges into the address's
+    /// (restored from the store first), and the name's stored record is removed.
+    pub fn resolved(
+        &mut self,
+        store: &Store,
+        source: SourceKey,
+        addr: Option<std::net::IpAddr>,
+        writes: &mut IncidentWrites,
+    ) {
+        self.restore(store, source);
+        if let Some(a) = addr {
+            let cfg = self.book.config();
+            let prefix = if a.is_ipv4() {
+                cfg.group_v4
+            } else {
+                cfg.group_v6
+            };
+            self.restore(store, SourceKey::new(a, prefix));
+        }
+        self.book.resolved(source, addr, &mut self.changes);
+        self.collect(writes);
     }
 
     /// Brings a source's stored candidate back into the book, once.
@@ -144,6 +180,9 @@ impl Sensor {
     fn collect(&mut self, writes: &mut IncidentWrites) {
         for change in self.changes.drain(..) {
             match &change {
+                Change::Removed { key } => {
+                    writes.remove.push(store_key(key));
+                }
                 Change::Evicted(c) => {
                     if c.is_published() {
                         let mut v = Vec::new();
@@ -157,6 +196,12 @@ impl Sensor {
                         writes.changes.push(r.encode());
                     }
                 }
+            }
+        }
+        if let Some(r) = &self.resolver {
+            for (key, name) in self.book.names_to_resolve() {
+                // A full queue drops the name; the book asks for it again later.
+                let _ = r.try_send((key, name));
             }
         }
         for key in self.book.take_touched() {
@@ -177,6 +222,13 @@ pub type WatchItem = (u64, std::sync::Arc<Vec<u8>>);
 pub enum SensorRequest {
     /// Set a candidate's state.
     Mark(MarkRequest),
+    /// The resolver's answer for a source known by name (None: it does not resolve).
+    Resolved {
+        /// The name's key.
+        source: SourceKey,
+        /// Its address.
+        addr: Option<std::net::IpAddr>,
+    },
     /// The targets hit by at least `min_sources` distinct sources in the target window.
     Targets {
         /// The least number of distinct sources.

@@ -103,6 +103,8 @@ pub struct ServeConfig {
     pub query: crate::query::QueryLimits,
     /// The incident sensor's settings; None when `[sensor] enabled = false`.
     pub sensor: Option<picket_sensor::SensorConfig>,
+    /// The resolver for sources known by name; None unless `[sensor] resolve = true`.
+    pub resolver: Option<crate::sense::resolve::ResolverConfig>,
 }
 
 const DEFAULT_ADDR: &str = "0.0.0.0:5514";
@@ -230,6 +232,7 @@ impl ServeConfig {
             cache_bytes: store_s.and_then(|s| s.cache_mb).unwrap_or(64) << 20,
             retention,
             sensor: crate::sense::config::from_file(file)?,
+            resolver: crate::sense::config::resolver_from_file(file)?,
             query: {
                 let q = file.query.as_ref();
                 let d = crate::query::QueryLimits::default();
@@ -547,6 +550,21 @@ mod tests {
                 "sensor.noise.window",
                 "[[sensor.noise]]\nname = \"web\"\nports = [\"80\"]\ntransports = [\"tcp\"]\nvolume = 20\nwindow = \"10m\"".into(),
                 "[[sensor.noise]]\nname = \"web\"\nports = [\"80\"]\ntransports = [\"tcp\"]\nvolume = 20\nwindow = \"11m\"".into(),
+            ),
+            (
+                "sensor.resolve",
+                "".into(),
+                "[sensor]\nresolve = true\nresolver = \"127.0.0.1:53\"".into(),
+            ),
+            (
+                "sensor.resolver",
+                "[sensor]\nresolve = true\nresolver = \"127.0.0.1:53\"".into(),
+                "[sensor]\nresolve = true\nresolver = \"127.0.0.2:53\"".into(),
+            ),
+            (
+                "sensor.resolve_rate",
+                "[sensor]\nresolve = true\nresolver = \"127.0.0.1:53\"".into(),
+                "[sensor]\nresolve = true\nresolver = \"127.0.0.1:53\"\nresolve_rate = 7".into(),
             ),
             (
                 "query.max_streams",

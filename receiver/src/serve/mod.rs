@@ -154,9 +154,17 @@ pub async fn run(
     let (tail, _) = tokio::sync::broadcast::channel(4096);
     let (watch, _) = tokio::sync::broadcast::channel(4096);
     let (marks_tx, marks_rx) = mpsc::channel(64);
-    let sensor = cfg.sensor.clone().map(|c| writer::WriterSensor {
-        sensor: crate::sense::Sensor::new(c),
-        requests: marks_rx,
+    let sensor = cfg.sensor.clone().map(|c| {
+        let mut sensor = crate::sense::Sensor::new(c);
+        if let Some(r) = &cfg.resolver {
+            tracing::info!(server = %r.server, "names of sources are looked up");
+            let names = crate::sense::resolve::spawn(r.clone(), marks_tx.clone(), stop.clone());
+            sensor = sensor.with_resolver(names);
+        }
+        writer::WriterSensor {
+            sensor,
+            requests: marks_rx,
+        }
     });
 
     let writer = writer::spawn(

@@ -144,6 +144,10 @@ async fn run(
                     if let Some(s) = sensor.as_mut() {
                         match req {
                             SensorRequest::Mark(req) => mark(s, req, parts, &mut writes),
+                            SensorRequest::Resolved { source, addr } => {
+                                s.sensor.resolved(&parts.store, source, addr, &mut writes);
+                                write_alone(&mut writes, parts);
+                            }
                             SensorRequest::Targets { min_sources, reply } => {
                                 let _ = reply.send(s.sensor.targets(min_sources));
                             }
