@@ -1,5 +1,5 @@
-//! The `picket` binary: hands the command line to [`picket::cli`].
+//! The `picket` binary: hands the command line to [`picket::main`].
 
 fn main() -> std::process::ExitCode {
-    picket::cli::main()
+    picket::main()
 }

@@ -17,8 +17,8 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::time::Duration;
 
-use picket::config::FileConfig;
-use picket::serve::{Listeners, ServeArgs, ServeConfig, Summary};
+use picket::FileConfig;
+use picket::{Listeners, ServeArgs, ServeConfig, Summary};
 use support::{stored, wait_stats};
 
 /// `picket serve`'s flags, parsed as the binary parses them (so a new flag needs no change
@@ -70,7 +70,7 @@ fn serve_while<T>(
     assert!(listeners.udp_addrs().is_empty() && listeners.tls_addr().is_none());
     let sock = listeners.socket_path();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = rt.spawn(picket::serve::run(listeners, async {
+    let server = rt.spawn(picket::run(listeners, async {
         let _ = stopped.await;
     }));
     let kept = send(tcp[0], &sock);

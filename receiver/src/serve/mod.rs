@@ -31,7 +31,6 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
 pub use config::{ServeArgs, ServeConfig};
-pub use tls::TlsFiles;
 
 use crate::clock::now_ns;
 use crate::error::Error;
