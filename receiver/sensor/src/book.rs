@@ -275,6 +275,13 @@ impl IncidentBook {
         self.move_name(name_key, candidate, ip, changes);
     }
 
+    /// Names the book holds beside its candidates: answers remembered, names asked for and
+    /// not answered, names waiting to be asked for. Bounded (at most twice
+    /// [`NAMES_REMEMBERED`] plus the candidates in memory).
+    pub fn names_remembered(&self) -> usize {
+        self.resolved.len() + self.asked.len() + self.to_resolve.len()
+    }
+
     /// Name keys the book remembers an answer for: `Some(addr)` resolved, `None` does not
     /// resolve.
     pub fn resolution(&self, name_key: &SourceKey) -> Option<Option<IpAddr>> {

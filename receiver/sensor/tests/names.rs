@@ -416,3 +416,25 @@ fn a_stored_name_candidate_restored_after_its_name_resolved_goes_to_the_address(
     assert!(book.get(&nk).is_none());
     assert_eq!(book.get(&addr("192.0.2.94")).unwrap().events(), 2);
 }
+
+#[test]
+fn a_name_resolved_before_it_was_published_makes_the_address_created() {
+    // The answer came (from the receiver's cache) before the name's second was settled: the
+    // name was never shown, so no merge is; the address's candidate is created.
+    let mut book = IncidentBook::new(SensorConfig::default());
+    let line =
+        "Nov  8 15:26:00 linux ftpd[3689]: refused connect from 7dyn94.ztm.casema.net".to_string();
+    let mut changes = fold_all(&mut book, std::slice::from_ref(&line), 0);
+    let nk = name("7dyn94.ztm.casema.net");
+    assert!(!book.get(&nk).unwrap().is_published());
+    assert_eq!(book.names_to_resolve().len(), 1);
+    book.resolved(nk, Some(ip("192.0.2.94")), &mut changes);
+    book.settle(&mut changes);
+    assert_eq!(changes[0], Change::Removed { key: nk });
+    assert!(!changes.iter().any(|c| matches!(c, Change::Merged { .. })));
+    assert!(
+        changes
+            .iter()
+            .any(|c| matches!(c, Change::Created { key, .. } if *key == addr("192.0.2.94")))
+    );
+}
