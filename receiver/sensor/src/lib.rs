@@ -13,6 +13,13 @@
 //! 3. `picket mark`: [`IncidentBook::mark`] (restore first if evicted). Block expiry:
 //!    [`IncidentBook::expire`] with the wall clock now and then, and at each new event time.
 //! 4. At the end of an import or rebuild: [`IncidentBook::settle`].
+//! 5. Sources known only by host name (`refused connect from 7dyn94.ztm.casema.net`): such
+//!    events get a name key ([`SourceKey::is_name`], shown and stored as the name). After a
+//!    batch, [`IncidentBook::names_to_resolve`] gives the names to look up (each once); when
+//!    an answer comes, restore the stored candidates of the name and of the address (if in
+//!    the store), then [`IncidentBook::resolved`]: the name's candidate merges into the
+//!    address's ([`Change::Merged`], published) and the name's stored record goes
+//!    ([`Change::Removed`]: delete it). Later events under the name get the address's key.
 //!
 //! ```
 //! use picket_parsers::{parse_line, ParseContext};
