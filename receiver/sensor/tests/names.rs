@@ -438,3 +438,24 @@ fn a_name_resolved_before_it_was_published_makes_the_address_created() {
             .any(|c| matches!(c, Change::Created { key, .. } if *key == addr("192.0.2.94")))
     );
 }
+
+#[test]
+fn a_name_like_the_reporter_is_not_taken_for_it() {
+    let book = IncidentBook::new(SensorConfig::default());
+    // The host itself, by its own name: a self-report.
+    assert_eq!(
+        key_of_line(
+            &book,
+            "Dec 24 14:10:30 target in.fingerd[11244]: refused connect from Target."
+        ),
+        Err(Ignored::SelfReport)
+    );
+    // A PTR record named after the host is not the host.
+    assert_eq!(
+        key_of_line(
+            &book,
+            "Dec 24 14:10:30 target in.fingerd[11244]: refused connect from target.attacker.example"
+        ),
+        Ok(name("target.attacker.example"))
+    );
+}

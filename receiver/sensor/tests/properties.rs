@@ -96,7 +96,9 @@ fn feed_resolving(
                 .unwrap()
                 .parse()
                 .unwrap();
-            let addr = n.is_multiple_of(2).then(|| IpAddr::V4(Ipv4Addr::new(203, 0, 113, n + 1)));
+            let addr = n
+                .is_multiple_of(2)
+                .then(|| IpAddr::V4(Ipv4Addr::new(203, 0, 113, n + 1)));
             book.resolved(key, addr, changes);
         }
     };
@@ -528,7 +530,9 @@ fn a_flood_of_names_stays_bounded() {
         book.fold(&event, 0, EventRef::default(), &mut changes);
         if i % 7 == 0 {
             for (key, _) in book.names_to_resolve() {
-                let addr = i.is_multiple_of(2).then(|| IpAddr::V4(Ipv4Addr::from(0xc633_0000 | i)));
+                let addr = i
+                    .is_multiple_of(2)
+                    .then(|| IpAddr::V4(Ipv4Addr::from(0xc633_0000 | i)));
                 book.resolved(key, addr, &mut changes);
             }
         }
