@@ -224,6 +224,39 @@ fn serve_finds_the_attackers_marks_watches_and_keeps_them_across_a_restart() {
     assert_eq!(one[0]["incident"]["state"], "blocked");
     let (st, _, log) = srv.stop();
     assert!(st.success(), "{log}");
+
+    // picket incidents --rebuild: refused while a state set by hand would be lost.
+    let picket = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_picket"))
+            .arg("--data")
+            .arg(&data)
+            .args(["--config", &cfg, "incidents"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = picket(&["--rebuild"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--force"),
+        "{out:?}"
+    );
+    let out = picket(&["--rebuild", "--force"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("rebuilt 3 candidates"),
+        "{out:?}"
+    );
+    let out = picket(&["--offline", "--json"]);
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(classes(&lines[..lines.len() - 1]), want);
 }
 
 /// (source, class, score, events, ports, hosts) of every stored candidate.
@@ -351,6 +384,25 @@ fn a_target_hit_by_many_sources_shows_in_the_view_by_destination() {
         .find(|h| h["target"] == "192.0.2.22" && h["port"] == 22)
         .unwrap();
     assert_eq!(port["sources"], 14);
+    // The same from the command line.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_picket"))
+        .arg("--data")
+        .arg(&data)
+        .args([
+            "incidents",
+            "--by",
+            "target",
+            "--min-sources",
+            "10",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(r#""target":"192.0.2.22""#) && text.contains(r#""sources":14"#),
+        "{text}"
+    );
     // Nobody else was hit by ten sources.
     assert!(
         hits.iter()

@@ -77,6 +77,21 @@ pub struct IncidentsArgs {
     /// and evidence lines, instead of the list.
     #[arg(long, value_name = "IP", conflicts_with_all = ["state", "class", "min_score", "src", "since", "until", "cursor"])]
     pub show: Option<String>,
+    /// `target`: the view by destination instead (hosts and ports hit by many distinct
+    /// sources: a distributed scan, a flood), from the running server.
+    #[arg(long, value_name = "VIEW", value_parser = ["source", "target"], default_value = "source")]
+    pub by: String,
+    /// With `--by target`: the least number of distinct sources.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub min_sources: u64,
+    /// Recompute every candidate from the stored events (serve must be stopped), with the
+    /// `[sensor]` settings of --config. States set by hand (reported, blocked, ...) are
+    /// recomputed too, so it refuses when there are any, unless --force.
+    #[arg(long, conflicts_with_all = ["show", "by"])]
+    pub rebuild: bool,
+    /// With --rebuild: go on even though states set by hand will be lost.
+    #[arg(long, requires = "rebuild")]
+    pub force: bool,
     /// Where the candidates come from.
     #[command(flatten)]
     pub origin: Origin,
@@ -412,7 +427,17 @@ fn print_one(out: &mut impl Write, c: &Value) -> std::io::Result<()> {
 }
 
 /// Runs `picket incidents`; `Ok(false)` when the server (or the store) answered an error.
-pub fn run(data: &Path, args: &IncidentsArgs) -> Result<bool, Error> {
+pub fn run(
+    data: &Path,
+    args: &IncidentsArgs,
+    sensor: Option<picket_sensor::SensorConfig>,
+) -> Result<bool, Error> {
+    if args.rebuild {
+        return rebuild(data, args, sensor);
+    }
+    if args.by == "target" {
+        return targets(data, args);
+    }
     let req = match &args.show {
         Some(source) => {
             let mut m = Map::new();
@@ -442,4 +467,100 @@ pub fn run(data: &Path, args: &IncidentsArgs) -> Result<bool, Error> {
         return finish(r);
     }
     finish(print_table(&mut out, &items, &end))
+}
+
+/// `picket incidents --rebuild`.
+fn rebuild(
+    data: &Path,
+    args: &IncidentsArgs,
+    sensor: Option<picket_sensor::SensorConfig>,
+) -> Result<bool, Error> {
+    let Some(cfg) = sensor else {
+        return Err(Error::Usage(
+            "the sensor is off ([sensor] enabled = false): nothing to rebuild".into(),
+        ));
+    };
+    let store = open_store(data)?;
+    let store_err = |source| Error::Store {
+        dir: data.to_path_buf(),
+        source,
+    };
+    if !args.force {
+        let mut by_hand = 0u64;
+        for item in store.incidents() {
+            let (_, v) = item.map_err(store_err)?;
+            if picket_sensor::decode_candidate(&v)
+                .is_ok_and(|c| c.state() != picket_sensor::State::New)
+            {
+                by_hand += 1;
+            }
+        }
+        if by_hand > 0 {
+            eprintln!(
+                "picket: {by_hand} candidates have a state set by hand (reported, blocked, ...); a rebuild recomputes them from the events and loses those states. Add --force to rebuild anyway."
+            );
+            return Ok(false);
+        }
+    }
+    let started = std::time::Instant::now();
+    let r = crate::sense::offline::rebuild(&store, cfg).map_err(store_err)?;
+    store.flush().map_err(store_err)?;
+    eprintln!(
+        "rebuilt {} candidates from {} stored events in {:.1} s",
+        r.candidates,
+        r.events,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(true)
+}
+
+/// `picket incidents --by target`.
+fn targets(data: &Path, args: &IncidentsArgs) -> Result<bool, Error> {
+    if args.origin.offline {
+        return Err(Error::Usage(
+            "the view by target lives in the running server's memory: leave out --offline".into(),
+        ));
+    }
+    let mut req = Map::new();
+    req.insert("op".into(), "targets".into());
+    req.insert("min_sources".into(), args.min_sources.into());
+    let (items, end) = match fetch(data, &args.origin, &req)? {
+        Reply::Lines(items, end) => (items, end),
+        Reply::Error(code, message) => {
+            report_error(&code, &message);
+            return Ok(false);
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if args.origin.json || !std::io::stdout().is_terminal() {
+        return finish(print_json(&mut out, &items, &end));
+    }
+    let r = (|| {
+        writeln!(
+            out,
+            "{:<40} {:>5} {:>8}  LAST SEEN",
+            "TARGET", "PORT", "SOURCES"
+        )?;
+        for t in &items {
+            let port = t["port"]
+                .as_u64()
+                .map_or("*".to_string(), |p| p.to_string());
+            writeln!(
+                out,
+                "{:<40} {:>5} {:>8}  {}",
+                text(&t["target"]),
+                port,
+                t["sources"],
+                short_time(&t["last_seen"])
+            )?;
+        }
+        writeln!(
+            out,
+            "({} targets hit by {}+ sources)",
+            items.len(),
+            args.min_sources
+        )
+    })();
+    finish(r)
 }

@@ -161,7 +161,8 @@ pub fn main() -> ExitCode {
         Command::Tail { filters, socket } => client::tail(&data, &socket, &filters),
         Command::Stats { socket } => client::stats(&data, &socket),
         Command::Vacuum(args) => vacuum::run(&data, &args).map(|()| true),
-        Command::Incidents(args) => incidents::run(&data, &args),
+        Command::Incidents(args) => crate::sense::config::from_file(&file)
+            .and_then(|sensor| incidents::run(&data, &args, sensor)),
         Command::Mark(args) => mark::run(&data, &args),
         Command::Blocklist(args) => blocklist::run(&data, &args),
     };
