@@ -14,13 +14,13 @@
 //! are read in one pass ([`ios_quad`], [`asa_endpoint_quick`]), falling back to the general
 //! reading for anything else; addresses and ports go through `lex`.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 
 use super::Family;
 use crate::event::{Action, Dataset, Details, Endpoint, Rule, Transport};
 use crate::header::Header;
 use crate::lex::{
-    after, find, is_host_char, position, skip_spaces, split_word, to_ip, to_port, trim_end,
+    after, find, ipv4, is_host_char, position, skip_spaces, split_word, to_ip, to_port, trim_end,
 };
 
 /// Registry entry.
@@ -132,12 +132,6 @@ fn is_mac(tok: &[u8]) -> bool {
     }
 }
 
-/// A dotted quad at the start of `s` and the bytes it takes.
-fn quad_prefix(s: &[u8]) -> Option<(Ipv4Addr, usize)> {
-    let (rest, a) = crate::lex::ipv4(s).ok()?;
-    Some((a, s.len() - rest.len()))
-}
-
 /// An IOS endpoint at the start of `r`: `ADDR(PORT)` or `ADDR`, after a MAC address where the
 /// source may have one (`mac`), and followed by `(…)` groups that are not ports (interface and
 /// MAC on newer IOS), which are skipped. Returns the endpoint and what follows.
@@ -175,12 +169,11 @@ fn ios_endpoint(r: &[u8], mac: bool) -> Option<(Endpoint<'static>, &[u8])> {
 /// without finding the token's end first; `None` leaves `r` to that reading. (A token that
 /// starts with a dotted quad is no MAC address.)
 fn ios_quad(r: &[u8]) -> Option<(Endpoint<'static>, &[u8])> {
-    let (a, n) = quad_prefix(r)?;
+    let (mut rest, a) = ipv4(r).ok()?;
     let mut ep = Endpoint {
         ip: Some(IpAddr::V4(a)),
         ..Endpoint::default()
     };
-    let mut rest = r.get(n..)?;
     if let Some(inner) = rest.strip_prefix(b"(") {
         let digits = inner
             .iter()
@@ -199,7 +192,7 @@ fn ios_token(tok: &[u8]) -> Option<Endpoint<'static>> {
     let mut ep = Endpoint::default();
     // The address is what comes before the first `(`: a dotted quad that ends there or at the
     // token's end, else IPv6 (a quad followed by anything else is no address for `to_ip`).
-    let open = match quad_prefix(tok) {
+    let open = match ipv4(tok).ok().map(|(rest, a)| (a, tok.len() - rest.len())) {
         Some((a, n)) if matches!(tok.get(n), None | Some(b'(')) => {
             ep.ip = Some(IpAddr::V4(a));
             n
@@ -366,8 +359,7 @@ fn asa_endpoint_quick(tok: &[u8]) -> Option<Endpoint<'_>> {
             _ => return None,
         }
     };
-    let (a, n) = quad_prefix(tok.get(at..)?)?;
-    let rest = tok.get(at + n..)?;
+    let (rest, a) = ipv4(tok.get(at..)?).ok()?;
     let mut ep = Endpoint {
         ip: Some(IpAddr::V4(a)),
         ..Endpoint::default()

@@ -7,16 +7,18 @@
 //!
 //! This parser also runs, by shape, on every line no other family claims, so it is written to
 //! be cheap: a line without ` -> ` costs a look at its opening and one backwards scan. Fields
-//! are found with word-at-a-time scans over the few bytes they span, and the addresses Snort
-//! prints are read here rather than through nom and `str::parse`; any other form goes to
-//! `lex::to_ip`, so the results are always `lex`'s.
+//! are found with `lex`'s word-at-a-time scans over the few bytes they span, and addresses
+//! with `lex`'s readers (its dotted quad and hex-group IPv6 fast paths were snort's own once).
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 
 use super::Family;
 use crate::event::{Action, Dataset, Details, Endpoint, Rule, Transport};
 use crate::header::Header;
-use crate::lex::{after, skip_spaces, split_word, to_ip, to_port, to_u32, trim_end};
+use crate::lex::{
+    HIGHS, ONES, addr_colon_port, after, ipv4, position, rposition, skip_spaces, split_word, to_ip,
+    to_u32, trim_end,
+};
 
 /// Registry entry.
 pub const FAMILY: Family = Family {
@@ -29,47 +31,6 @@ pub const FAMILY: Family = Family {
 
 const CLASSIFICATION: &[u8] = b"[Classification:";
 const PRIORITY: &[u8] = b"[Priority:";
-
-// Word-at-a-time byte search. The tokens and fields scanned here are a few dozen bytes long,
-// and `memchr` spends more on its call and set-up than these loops spend on the scan. Words are
-// read little-endian on every target, so lane 0 is the first byte.
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
-
-/// The first `byte` in `hay`.
-fn find_byte(hay: &[u8], byte: u8) -> Option<usize> {
-    let mut words = hay.chunks_exact(8);
-    let mut at = 0;
-    for w in &mut words {
-        let x = u64::from_le_bytes(w.try_into().unwrap_or_default()) ^ (ONES * u64::from(byte));
-        // The classic zero-lane test: it may flag lanes above the first zero lane too, never
-        // below it, so the lowest flag is exact.
-        let hits = x.wrapping_sub(ONES) & !x & HIGHS;
-        if hits != 0 {
-            return Some(at + hits.trailing_zeros() as usize / 8);
-        }
-        at += 8;
-    }
-    let tail = words.remainder().iter().position(|&b| b == byte)?;
-    Some(at + tail)
-}
-
-/// The last `byte` in `hay`.
-fn rfind_byte(hay: &[u8], byte: u8) -> Option<usize> {
-    let mut words = hay.rchunks_exact(8);
-    let mut end = hay.len();
-    for w in &mut words {
-        end -= 8;
-        let x = u64::from_le_bytes(w.try_into().unwrap_or_default()) ^ (ONES * u64::from(byte));
-        // The highest flag is wanted, so the exact test: a lane is zero when neither its low
-        // seven bits nor its high bit is set, and the sum cannot carry into the next lane.
-        let hits = !(((x & !HIGHS) + !HIGHS) | x) & HIGHS;
-        if hits != 0 {
-            return Some(end + (63 - hits.leading_zeros() as usize) / 8);
-        }
-    }
-    words.remainder().iter().rposition(|&b| b == byte)
-}
 
 /// The start of the last ` -> ` in `m`. On the lines of other programs (half of all traffic)
 /// this scan is the whole cost of the parser. It looks for `>`, the rarest of the arrow's bytes,
@@ -86,175 +47,14 @@ fn last_arrow(m: &[u8]) -> Option<usize> {
     None
 }
 
-/// The value of the decimal digit at `s[k]`, if there is one.
-fn digit_at(s: &[u8], k: usize) -> Option<u32> {
-    let d = s.get(k)?.wrapping_sub(b'0');
-    (d < 10).then_some(u32::from(d))
-}
-
-/// A dotted quad at the start of `s`, read as `lex::ipv4` reads one (1-3 digits an octet, at
-/// most 255), and what follows it. An octet's digits are read one by one without a loop:
-/// this runs twice a line.
-fn quad_prefix(s: &[u8]) -> Option<(Ipv4Addr, &[u8])> {
-    let mut addr = 0u32;
-    let mut i = 0;
-    for k in 0..4 {
-        if k > 0 {
-            if s.get(i) != Some(&b'.') {
-                return None;
-            }
-            i += 1;
-        }
-        let mut octet = digit_at(s, i)?;
-        i += 1;
-        if let Some(d) = digit_at(s, i) {
-            octet = octet * 10 + d;
-            i += 1;
-            if let Some(d) = digit_at(s, i) {
-                octet = octet * 10 + d;
-                i += 1;
-                // `lex::ipv4` takes every digit: a fourth one makes no octet.
-                if octet > 255 || digit_at(s, i).is_some() {
-                    return None;
-                }
-            }
-        }
-        addr = addr << 8 | octet;
-    }
-    Some((Ipv4Addr::from(addr), s.get(i..)?))
-}
-
-/// The value of each byte as a hex digit; 0xFF for bytes that are none.
-// Evaluated at compile time: an index out of range fails the build, never a line.
-#[allow(clippy::indexing_slicing)]
-const HEX: [u8; 256] = {
-    let mut table = [0xFF; 256];
-    let mut i = 0;
-    while i < 16 {
-        let value = i as u8;
-        table[b"0123456789abcdef"[i] as usize] = value;
-        table[b"0123456789ABCDEF"[i] as usize] = value;
-        i += 1;
-    }
-    table
-};
-
-/// The value of a hex digit.
-fn hex_digit(b: u8) -> Option<u16> {
-    let v = *HEX.get(usize::from(b))?;
-    (v != 0xFF).then_some(u16::from(v))
-}
-
-/// An IPv6 address of 1-4 digit hex groups, eight of them or fewer around one `::` (no
-/// embedded IPv4), or `None` for anything else. What it accepts, `str::parse::<Ipv6Addr>`
-/// reads to the same address, for a tenth of the cost.
-fn ipv6_groups(s: &[u8]) -> Option<Ipv6Addr> {
-    let mut groups = [0u16; 8];
-    let mut n = 0;
-    // How many groups precede the `::`, if there is one.
-    let mut gap = None;
-    let mut i = 0;
-    if s.starts_with(b"::") {
-        gap = Some(0);
-        i = 2;
-    }
-    loop {
-        let start = i;
-        let mut v = 0u16;
-        while i - start < 4
-            && let Some(d) = s.get(i).copied().and_then(hex_digit)
-        {
-            v = v << 4 | d;
-            i += 1;
-        }
-        if i == start {
-            // Only a `::` may end the address.
-            if gap == Some(n) && i == s.len() {
-                break;
-            }
-            return None;
-        }
-        *groups.get_mut(n)? = v;
-        n += 1;
-        match s.get(i) {
-            None => break,
-            Some(b':') => {
-                i += 1;
-                if s.get(i) == Some(&b':') {
-                    if gap.is_some() {
-                        return None;
-                    }
-                    gap = Some(n);
-                    i += 1;
-                }
-            }
-            Some(_) => return None,
-        }
-    }
-    let Some(gap) = gap else {
-        return (n == 8).then(|| Ipv6Addr::from(groups));
-    };
-    // `::` stands for at least one zero group.
-    if n > 7 {
-        return None;
-    }
-    let mut seg = [0u16; 8];
-    let tail = n - gap;
-    for (dst, src) in seg.iter_mut().zip(groups.iter().take(gap)) {
-        *dst = *src;
-    }
-    for (dst, src) in seg.iter_mut().skip(8 - tail).zip(groups.iter().skip(gap)) {
-        *dst = *src;
-    }
-    Some(Ipv6Addr::from(seg))
-}
-
-/// `lex::to_ip`, with the forms Snort prints read here and not through nom and `str::parse`
-/// (which cost more than the rest of the line). Only a successful read is taken from the
-/// fast paths; a token they reject goes to `to_ip`, so the result is always `to_ip`'s.
-fn ip(s: &[u8]) -> Option<IpAddr> {
-    if let Some((a, b"")) = quad_prefix(s) {
-        return Some(IpAddr::V4(a));
-    }
-    if let Some(a) = ipv6_groups(s) {
-        return Some(IpAddr::V6(a).to_canonical());
-    }
-    to_ip(s)
-}
-
 /// An address and maybe a port, as `lex::addr_colon_port` gives them.
 type AddrPort = (IpAddr, Option<u16>);
 
-/// `lex::addr_colon_port` over [`ip`]: `[ADDR]:PORT`, `ADDR:PORT`, `ADDR`; a
-/// bare IPv6 address with a port is split at its last colon only when `want_port`.
-fn addr_port(token: &[u8], want_port: bool) -> Option<AddrPort> {
-    if let Some(inner) = token.strip_prefix(b"[") {
-        let close = find_byte(inner, b']')?;
-        let addr = ip(inner.get(..close)?)?;
-        let after = inner.get(close + 1..)?;
-        if after.is_empty() {
-            return Some((addr, None));
-        }
-        return Some((addr, Some(to_port(after.strip_prefix(b":")?)?)));
-    }
-    let Some(last) = rfind_byte(token, b':') else {
-        return ip(token).map(|a| (a, None));
-    };
-    let one_colon = find_byte(token, b':') == Some(last);
-    if (one_colon || want_port)
-        && let Some(p) = token.get(last + 1..).and_then(to_port)
-        && let Some(a) = token.get(..last).and_then(ip)
-    {
-        return Some((a, Some(p)));
-    }
-    ip(token).map(|a| (a, None))
-}
-
 /// A dotted quad and an optional `:DIGITS` at the start of `s`, in one pass: what
-/// [`addr_port`] makes of them as a token, and what follows them. `None` when `s` starts
+/// `lex::addr_colon_port` makes of them as a token, and what follows them. `None` when `s` starts
 /// otherwise.
 fn quad_port(s: &[u8]) -> Option<(Option<AddrPort>, &[u8])> {
-    let (a, rest) = quad_prefix(s)?;
+    let (rest, a) = ipv4(s).ok()?;
     let a = IpAddr::V4(a);
     let Some(after_colon) = rest.strip_prefix(b":") else {
         return Some((Some((a, None)), rest));
@@ -285,7 +85,7 @@ fn quad_port(s: &[u8]) -> Option<(Option<AddrPort>, &[u8])> {
 fn endpoint(tok: &[u8], has_ports: bool) -> Option<Endpoint<'static>> {
     let (ip, port) = match quad_port(tok) {
         Some((read, b"")) => read?,
-        _ => addr_port(tok, has_ports)?,
+        _ => addr_colon_port(tok, has_ports)?,
     };
     Some(Endpoint {
         ip: Some(ip),
@@ -310,7 +110,7 @@ fn word_endpoint(s: &[u8], has_ports: bool) -> Option<Endpoint<'static>> {
             domain: None,
         });
     }
-    let word = s.get(..find_byte(s, b' ').unwrap_or(s.len()))?;
+    let word = s.get(..position(s, b' ').unwrap_or(s.len()))?;
     endpoint(word.strip_suffix(b",").unwrap_or(word), has_ports)
 }
 
@@ -367,7 +167,7 @@ fn gid(t: &[u8]) -> Option<(&[u8], &[u8])> {
 
 /// The text of `KEY VALUE]` after a key: the value up to the `]`, trimmed.
 fn bracket_value(v: &[u8]) -> Option<&[u8]> {
-    let end = find_byte(v, b']')?;
+    let end = position(v, b']')?;
     Some(trim_end(skip_spaces(v.get(..end)?)))
 }
 
@@ -410,7 +210,7 @@ fn rule_part<'a>(text: &'a [u8], sig: Option<&'a [u8]>) -> (Rule<'a>, Option<u8>
     // brackets finds them, and stops once all three are known.
     let (mut name_end, mut class, mut prio) = (None, None, None);
     let mut from = 0;
-    while let Some(at) = t.get(from..).and_then(|s| find_byte(s, b'[')) {
+    while let Some(at) = t.get(from..).and_then(|s| position(s, b'[')) {
         let p = from + at;
         let rest = t.get(p..).unwrap_or_default();
         let key = if rest.starts_with(CLASSIFICATION) {
@@ -458,13 +258,13 @@ fn portscan(m: &[u8]) -> Option<Details<'_>> {
         .iter()
         .find_map(|&at| m.get(at..)?.strip_prefix(b" from "))
         .or_else(|| after(m, b" from "))?;
-    let tok = r.get(..find_byte(r, b' ').unwrap_or(r.len()))?;
+    let tok = r.get(..position(r, b' ').unwrap_or(r.len()))?;
     let tok = tok.strip_suffix(b":").unwrap_or(tok);
     let mut d = Details {
         action: Some(Action::PortScan),
         ..Details::default()
     };
-    d.source.ip = Some(ip(tok)?);
+    d.source.ip = Some(to_ip(tok)?);
     Some(d)
 }
 
@@ -516,12 +316,12 @@ fn alert<'a>(h: &Header<'a>, arrow: usize, sig: Option<&'a [u8]>) -> Option<Deta
     let m = h.message;
     let left = trim_end(m.get(..arrow)?);
     let right = skip_spaces(m.get(arrow + 4..)?);
-    let src_start = rfind_byte(left, b' ').map_or(0, |n| n + 1);
+    let src_start = rposition(left, b' ').map_or(0, |n| n + 1);
     let src_tok = left.get(src_start..)?;
     let mut head = trim_end(left.get(..src_start)?);
     let mut transport = None;
     if let Some(inner) = head.strip_suffix(b"}") {
-        let open = rfind_byte(inner, b'{')?;
+        let open = rposition(inner, b'{')?;
         transport = proto(inner.get(open + 1..)?);
         head = trim_end(inner.get(..open)?);
     } else if !head.ends_with(b":") && !tagged(h) {
@@ -899,11 +699,9 @@ mod fast_paths {
 
     use proptest::prelude::*;
 
-    use super::{
-        addr_port, endpoint, find_byte, id_len, ip, last_arrow, rfind_byte, word_endpoint,
-    };
+    use super::{endpoint, id_len, last_arrow, word_endpoint};
     use crate::event::Endpoint;
-    use crate::lex::{addr_colon_port, rfind, to_ip};
+    use crate::lex::{addr_colon_port, position, rfind, rposition, to_ipv6};
 
     /// Address-like tokens: real addresses printed every way, and runs of address bytes.
     fn token() -> impl Strategy<Value = Vec<u8>> {
@@ -976,8 +774,9 @@ mod fast_paths {
 
         #[test]
         fn addresses_read_as_lex_reads_them(tok in token(), has_ports in any::<bool>()) {
-            prop_assert_eq!(ip(&tok), to_ip(&tok));
-            prop_assert_eq!(addr_port(&tok, has_ports), addr_colon_port(&tok, has_ports));
+            // lex's hex-group fast path, against the standard library.
+            let std_v6 = std::str::from_utf8(&tok).ok().and_then(|t| t.parse::<std::net::Ipv6Addr>().ok());
+            prop_assert_eq!(to_ipv6(&tok), std_v6);
             prop_assert_eq!(endpoint(&tok, has_ports), reference(&tok, has_ports));
             for tail in [&b""[..], b" x", b",", b", y", b",,", b"x", b":1"] {
                 let s = [&tok[..], tail].concat();
@@ -992,8 +791,8 @@ mod fast_paths {
             let digits = s.iter().take_while(|b| b.is_ascii_digit() || **b == b':').count();
             prop_assert_eq!(id_len(&s), digits);
             for b in [b'[', b']', b' ', 0xBA] {
-                prop_assert_eq!(find_byte(&s, b), s.iter().position(|&x| x == b));
-                prop_assert_eq!(rfind_byte(&s, b), s.iter().rposition(|&x| x == b));
+                prop_assert_eq!(position(&s, b), s.iter().position(|&x| x == b));
+                prop_assert_eq!(rposition(&s, b), s.iter().rposition(|&x| x == b));
             }
             prop_assert_eq!(last_arrow(&s), rfind(&s, b" -> "));
         }
