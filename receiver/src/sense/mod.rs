@@ -29,10 +29,20 @@ const ABSENT_KEPT: usize = 200_000;
 pub struct Sensor {
     book: IncidentBook,
     changes: Vec<Change>,
-    absent: HashSet<SourceKey>,
+    /// Hashes of the sources known to have no stored candidate (a key is up to 256 bytes,
+    /// its hash 8).
+    absent: HashSet<u64>,
     unsettled: bool,
     /// Where names to resolve go (when `[sensor] resolve` is on).
     resolver: Option<tokio::sync::mpsc::Sender<(SourceKey, Vec<u8>)>>,
+}
+
+/// A hash of a source key, for the set of sources without a stored candidate.
+fn key_hash(key: &SourceKey) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut h);
+    h.finish()
 }
 
 /// The store key of a source's candidate.
@@ -86,7 +96,7 @@ impl Sensor {
 
     /// Brings a source's stored candidate back into the book, once.
     fn restore(&mut self, store: &Store, key: SourceKey) {
-        if self.book.get(&key).is_some() || self.absent.contains(&key) {
+        if self.book.get(&key).is_some() || self.absent.contains(&key_hash(&key)) {
             return;
         }
         match store.incident(&store_key(&key)) {
@@ -100,7 +110,7 @@ impl Sensor {
                 if self.absent.len() >= ABSENT_KEPT {
                     self.absent.clear();
                 }
-                self.absent.insert(key);
+                self.absent.insert(key_hash(&key));
             }
             // The write of this batch will fail the same way and be retried; a candidate
             // missed here is merged when the source is next seen after a restart.
@@ -188,7 +198,7 @@ impl Sensor {
                         let mut v = Vec::new();
                         encode_candidate(c, &mut v);
                         writes.put.push((store_key(&c.key()), v));
-                        self.absent.remove(&c.key());
+                        self.absent.remove(&key_hash(&c.key()));
                     }
                 }
                 other => {
@@ -209,7 +219,7 @@ impl Sensor {
                 let mut v = Vec::new();
                 encode_candidate(c, &mut v);
                 writes.put.push((store_key(&key), v));
-                self.absent.remove(&key);
+                self.absent.remove(&key_hash(&key));
             }
         }
     }
