@@ -1,13 +1,21 @@
 //! FreeBSD `log_in_vain` (net.inet.tcp.log_in_vain, net.inet.udp.log_in_vain), logged by the
 //! kernel: `Connection attempt to TCP DST:PORT from SRC:PORT [flags:0x02] [tos:… len:…]`.
 //! IPv6 addresses are bracketed (`[2001:db8::1]:23`); older kernels omit `flags:`.
+//!
+//! The grammar is a nom composition ([`attempt`], [`tcp_log_addrs`]) behind a test of the
+//! opening; [`stealth`] is a primitive written by hand (why in its doc).
 
 use std::net::IpAddr;
+
+use nom::Parser;
+use nom::branch::alt;
+use nom::combinator::{map, map_opt};
+use nom::sequence::{preceded, terminated};
 
 use super::Family;
 use crate::event::{Action, Dataset, Details, Endpoint, Transport};
 use crate::header::Header;
-use crate::lex::{addr_colon_port, find, ipv4, skip_spaces, split_word, to_port};
+use crate::lex::{Res, addr_colon_port, blanks, fail, ipv4, lit, past, to_port, token};
 
 /// Registry entry.
 pub const FAMILY: Family = Family {
@@ -18,9 +26,10 @@ pub const FAMILY: Family = Family {
     parse,
 };
 
-fn endpoint(tok: &[u8]) -> Option<Endpoint<'static>> {
-    // Most attempts are IPv4 `ADDR:PORT`: read that directly. `addr_colon_port` (which counts
-    // the colons and reads the address twice over) reads it the same way: a dotted quad then
+/// `ADDR:PORT` or `[ADDR]:PORT`, one token: either end of an attempt.
+fn to_endpoint(tok: &[u8]) -> Option<Endpoint<'static>> {
+    // Most attempts are IPv4 `ADDR:PORT`: read that directly. `addr_colon_port` (which looks
+    // for the colons and reads the address again) reads it the same way: a dotted quad then
     // `:` and digits to the end has one colon, and the quad is the whole part before it.
     if let Ok((rest, ip)) = ipv4(tok)
         && let Some(port) = rest.strip_prefix(b":").and_then(to_port)
@@ -39,43 +48,79 @@ fn endpoint(tok: &[u8]) -> Option<Endpoint<'static>> {
     })
 }
 
-/// FreeBSD 7 and later log TCP attempts through `tcp_log_addrs`:
-/// `TCP: [SRC]:PORT to [DST]:PORT tcpflags 0x2<SYN>; tcp_input: Connection attempt to closed port`.
-fn tcp_log_addrs(m: &[u8]) -> Option<Details<'_>> {
-    let r = m.strip_prefix(b"TCP: ")?;
-    find(r, b"Connection attempt to closed port")?;
-    let (src, r) = split_word(r);
-    let r = skip_spaces(r).strip_prefix(b"to ")?;
-    let (dst, _) = split_word(skip_spaces(r));
-    let dst = dst.strip_suffix(b";").unwrap_or(dst);
-    Some(Details {
-        action: Some(Action::ConnectionAttempt),
-        transport: Some(Transport::Tcp),
-        destination: endpoint(dst)?,
-        source: endpoint(src)?,
-        ..Details::default()
-    })
+/// An endpoint token.
+#[inline(always)]
+fn endpoint(i: &[u8]) -> Res<'_, Endpoint<'static>> {
+    map_opt(token, to_endpoint).parse(i)
 }
 
-/// What follows the first `Stealth Mode connection attempt to ` that lies within the first
-/// 64 bytes of `m`.
+/// What follows `Connection attempt to ` (FreeBSD) or `Stealth Mode connection attempt to `
+/// (macOS), up to the source; the rest (`flags:0x02 tos:0x10 len:60`) is not read:
 ///
-/// Every Cisco and ASA line reaches this parser (they name no program), and their codes
-/// (`%SEC-6-IPACCESSLOGP`, `%ASA-4-106023`) are full of the `S` that `find` would scan for.
-/// Scanning for the rarer `M` of `Mode` instead, and testing the `S` eight bytes before it
-/// ahead of the whole phrase, turns those lines and most kernel chatter away with one memchr.
-fn stealth(m: &[u8]) -> Option<&[u8]> {
+/// `TCP 192.0.2.10:23 from 198.51.100.7:3527 flags:0x02`
+/// `UDP [2001:db8::10]:53 from [2001:db8::7]:5353`
+///
+/// The transport, destination and source tokens; [`parse`] reads the endpoints from them.
+/// Read here (`map_opt(token, to_endpoint)`), the two endpoints moved through nom's results
+/// and a line cost 2,174 instructions against 2,161 (callgrind).
+fn attempt(i: &[u8]) -> Res<'_, (&[u8], &[u8], &[u8])> {
+    (
+        preceded(blanks, token),
+        preceded(blanks, token),
+        preceded((blanks, lit(b"from"), blanks), token),
+    )
+        .parse(i)
+}
+
+/// FreeBSD 7 and later log TCP attempts through `tcp_log_addrs`; the source and the
+/// destination:
+///
+/// `TCP: [198.51.100.7]:50022 to [192.0.2.10]:22 tcpflags 0x2<SYN>; tcp_input: Connection attempt to closed port`
+fn tcp_log_addrs(i: &[u8]) -> Res<'_, (Endpoint<'static>, Endpoint<'static>)> {
+    let destination = map_opt(token, |t: &[u8]| {
+        to_endpoint(t.strip_suffix(b";").unwrap_or(t))
+    });
+    preceded(
+        lit(b"TCP: "),
+        terminated(
+            (
+                endpoint,
+                preceded((blanks, lit(b"to "), blanks), destination),
+            ),
+            // No endpoint ends in the phrase's first word, so it is found after them.
+            past(b"Connection attempt to closed port"),
+        ),
+    )
+    .parse(i)
+}
+
+/// Everything up to and past the first `Stealth Mode connection attempt to ` that lies
+/// within the first 64 bytes of `m` (macOS: `ALF, IPFW: Stealth Mode connection attempt to`).
+///
+/// By hand, as nom's primitives are: every Cisco and ASA line reaches this parser (they name
+/// no program), and their codes (`%SEC-6-IPACCESSLOGP`, `%ASA-4-106023`) are full of the `S`
+/// that `past` would scan for. Scanning for the rarer `M` of `Mode` instead, and testing the
+/// `S` eight bytes before it ahead of the whole phrase, turns those lines and most kernel
+/// chatter away with one memchr.
+fn stealth(m: &[u8]) -> Res<'_, ()> {
     const PHRASE: &[u8] = b"Stealth Mode connection attempt to ";
     /// Where the `M` sits in the phrase.
     const M: usize = 8;
     let head = m.get(..m.len().min(64)).unwrap_or(m);
-    let last_start = head.len().checked_sub(PHRASE.len())?;
+    let Some(last_start) = head.len().checked_sub(PHRASE.len()) else {
+        return fail();
+    };
     // The `M` of a phrase starting at `s` is at `s + M`: hit `k` of this window is a phrase
     // starting at `k`, and hits come in order, so the first phrase is the one found.
-    let window = head.get(M..=last_start + M)?;
-    memchr::memchr_iter(b'M', window)
-        .find(|&s| head.get(s) == Some(&b'S') && head.get(s..s + PHRASE.len()) == Some(PHRASE))
-        .and_then(|s| m.get(s + PHRASE.len()..))
+    let rest = head.get(M..=last_start + M).and_then(|window| {
+        memchr::memchr_iter(b'M', window)
+            .find(|&s| head.get(s) == Some(&b'S') && head.get(s..s + PHRASE.len()) == Some(PHRASE))
+            .and_then(|s| m.get(s + PHRASE.len()..))
+    });
+    match rest {
+        Some(rest) => Ok((rest, ())),
+        None => fail(),
+    }
 }
 
 /// Parses a `log_in_vain` kernel message (macOS' firewall logs the same shape as
@@ -83,24 +128,25 @@ fn stealth(m: &[u8]) -> Option<&[u8]> {
 pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
     let m = h.message;
     let m = m.strip_prefix(b"kernel: ").unwrap_or(m);
-    if m.starts_with(b"TCP: [") {
-        return tcp_log_addrs(m);
-    }
-    let r = match m.strip_prefix(b"Connection attempt to ") {
-        Some(r) => r,
-        // macOS: `ALF, IPFW: Stealth Mode connection attempt to …`, near the start: looking
-        // only there keeps this check cheap on every other kernel line.
-        None => stealth(m)?,
+    // The opening picks the grammar; the macOS phrase is looked for only near the start,
+    // which keeps this cheap on every other kernel line.
+    let (transport, destination, source) = if m.starts_with(b"TCP: [") {
+        let (source, destination) = tcp_log_addrs(m).ok()?.1;
+        (Some(Transport::Tcp), destination, source)
+    } else {
+        let opening = alt((map(lit(b"Connection attempt to "), |_| ()), stealth));
+        let (proto, dst, src) = preceded(opening, attempt).parse(m).ok()?.1;
+        (
+            Transport::from_token(proto),
+            to_endpoint(dst)?,
+            to_endpoint(src)?,
+        )
     };
-    let (proto, r) = split_word(skip_spaces(r));
-    let (dst, r) = split_word(skip_spaces(r));
-    let r = skip_spaces(r).strip_prefix(b"from")?;
-    let (src, _) = split_word(skip_spaces(r));
     Some(Details {
         action: Some(Action::ConnectionAttempt),
-        transport: Transport::from_token(proto),
-        destination: endpoint(dst)?,
-        source: endpoint(src)?,
+        transport,
+        destination,
+        source,
         ..Details::default()
     })
 }
