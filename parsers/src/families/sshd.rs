@@ -4,11 +4,27 @@
 //! The peer is the address after the *last* `from` that is followed by `port`: user names are
 //! attacker input and may themselves contain `from … port …`. Lines of the form
 //! `… user NAME ADDR port N` (no `from`) take the address before the last `port`.
+//!
+//! The pieces of the grammar are nom parsers ([`addr_port`], [`genuine_tail`],
+//! [`connection_from`], [`peer_via`], [`reverse_mapping`], [`address_maps`], [`suse_remote`]),
+//! behind the cheap dispatch: a first-byte table over the openings and over the other forms.
+//! Two readers stay by hand, as nom's own primitives are written: [`peer`], a search over the
+//! `from ` of a line for the last one sshd wrote (nom has no backtracking search to express
+//! it), and [`pam_rhost`], one pass over the `=` signs (why in its doc).
+
+use nom::Parser;
+use nom::branch::alt;
+use nom::bytes::complete::take_while;
+use nom::combinator::{eof, map_opt, opt, peek};
+use nom::sequence::preceded;
 
 use super::Family;
 use crate::event::{Action, Dataset, Details, Endpoint};
 use crate::header::Header;
-use crate::lex::{Peer, after, find, rfind, skip_spaces, split_word, to_peer, to_port, trim_end};
+use crate::lex::{
+    Peer, Res, after, blanks, fail, find, lit, past, rfind, split_word, to_ip, to_peer, to_port,
+    token, trim_end,
+};
 
 /// Registry entry.
 pub const FAMILY: Family = Family {
@@ -142,34 +158,41 @@ fn peer_token(tok: &[u8]) -> Option<Endpoint<'_>> {
     Some(ep)
 }
 
-/// `ADDR port N` at the start of `i`, and what follows the port number.
-fn addr_port(i: &[u8]) -> Option<(Endpoint<'_>, &[u8])> {
-    let (tok, rest) = split_word(skip_spaces(i));
+/// `ADDR port N`, after blanks: `198.51.100.7 port 50022`, `host.example.net port 22`.
+#[inline]
+fn addr_port(i: &[u8]) -> Res<'_, Endpoint<'_>> {
+    let (i, tok) = preceded(blanks, token).parse(i)?;
     // `port` first: it rules out most candidates (`from invalid user …`) before the address
     // is read.
-    let r = skip_spaces(skip_spaces(rest).strip_prefix(b"port ")?);
+    let (i, _) = (blanks, lit(b"port "), blanks).parse(i)?;
     let mut ep = Endpoint::default();
-    match to_peer(tok)? {
-        Peer::Ip(a) => ep.ip = Some(a),
-        Peer::Name(n) => ep.domain = Some(n),
+    match to_peer(tok) {
+        Some(Peer::Ip(a)) => ep.ip = Some(a),
+        Some(Peer::Name(n)) => ep.domain = Some(n),
+        None => return fail(),
     }
-    let digits = r.iter().take_while(|b| b.is_ascii_digit()).count();
-    ep.port = Some(to_port(r.get(..digits)?)?);
-    Some((ep, r.get(digits..)?))
+    let (i, port) = map_opt(take_while(|b: u8| b.is_ascii_digit()), to_port).parse(i)?;
+    ep.port = Some(port);
+    Ok((i, ep))
 }
 
-/// Whether what follows `from ADDR port N` is how sshd ends that part of a line (the
-/// protocol, the auth info after `: `, `[preauth]`, or nothing), rather than more user name.
+/// Whether what follows `from ADDR port N` is how sshd ends that part of a line, rather than
+/// more user name: the protocol, then the auth info after `: `, `[preauth]`, `on ADDR`,
+/// `rdomain …` or nothing (`ssh2: RSA SHA256:…`, `ssh2 [preauth]`, ``).
 fn genuine_tail(rest: &[u8]) -> bool {
-    let r = skip_spaces(rest);
-    let r = r
-        .strip_prefix(b"ssh2")
-        .or_else(|| r.strip_prefix(b"ssh1"))
-        .unwrap_or(r);
-    r.is_empty() || r.starts_with(b":") || skip_spaces(r).starts_with(b"[preauth]") || {
-        let t = skip_spaces(r);
-        t.is_empty() || t.starts_with(b"on ") || t.starts_with(b"rdomain")
-    }
+    (
+        blanks,
+        opt(alt((lit(b"ssh2"), lit(b"ssh1")))),
+        alt((
+            lit(b":"),
+            preceded(
+                blanks,
+                alt((eof, lit(b"[preauth]"), lit(b"on "), lit(b"rdomain"))),
+            ),
+        )),
+    )
+        .parse(rest)
+        .is_ok()
 }
 
 /// The peer: a `from ADDR port N` that sshd wrote (user names are attacker input and may
@@ -185,7 +208,7 @@ fn peer(m: &[u8]) -> Option<(Endpoint<'_>, usize)> {
         if !boundary {
             continue;
         }
-        if let Some((ep, rest)) = m.get(at + 5..).and_then(addr_port) {
+        if let Some((rest, ep)) = m.get(at + 5..).and_then(|r| addr_port(r).ok()) {
             if genuine_tail(rest) {
                 return Some((ep, at));
             }
@@ -200,7 +223,7 @@ fn peer(m: &[u8]) -> Option<(Endpoint<'_>, usize)> {
     while let Some(at) = rfind(m.get(..end)?, b" port ") {
         let before = trim_end(m.get(..at)?);
         let start = memchr::memrchr(b' ', before).map_or(0, |n| n + 1);
-        if let Some((ep, _)) = addr_port(m.get(start..)?) {
+        if let Ok((_, ep)) = addr_port(m.get(start..)?) {
             return Some((ep, start));
         }
         end = at;
@@ -271,42 +294,99 @@ fn pam_rhost(m: &[u8]) -> Option<Details<'_>> {
     Some(d)
 }
 
+/// `reverse mapping checking getaddrinfo for NAME [ADDR] failed - POSSIBLE BREAK-IN ATTEMPT!`:
+/// the name and the address tokens.
+fn reverse_mapping(i: &[u8]) -> Res<'_, (&[u8], &[u8])> {
+    preceded(
+        lit(b"reverse mapping checking getaddrinfo for "),
+        (token, preceded(blanks, token)),
+    )
+    .parse(i)
+}
+
+/// `Address ADDR maps to NAME, but this does not map back to the address - POSSIBLE BREAK-IN ATTEMPT!`:
+/// the address, and the name token if ` maps to ` follows it.
+fn address_maps(i: &[u8]) -> Res<'_, (std::net::IpAddr, Option<&[u8]>)> {
+    preceded(
+        lit(b"Address "),
+        (
+            map_opt(token, to_ip),
+            opt(preceded(lit(b" maps to "), token)),
+        ),
+    )
+    .parse(i)
+}
+
+/// SUSE's `SSH: Server;Ltype: Version;Remote: 127.0.0.1-1780;Protocol: 2.0;…`: the remote's
+/// `ADDR-PORT`, address and port split at the last `-`.
+fn suse_remote(i: &[u8]) -> Res<'_, Endpoint<'_>> {
+    let remote = take_while(|b: u8| b != b';');
+    // `;Remote: ` may start at the opening's `;`: the opening is only looked at.
+    let (i, remote) =
+        preceded((peek(lit(b"SSH: Server;")), past(b";Remote: ")), remote).parse(i)?;
+    let Some(dash) = memchr::memrchr(b'-', remote) else {
+        return fail();
+    };
+    let Some(ip) = remote.get(..dash).and_then(to_ip) else {
+        return fail();
+    };
+    let port = remote.get(dash + 1..).and_then(to_port);
+    Ok((
+        i,
+        Endpoint {
+            ip: Some(ip),
+            port,
+            domain: None,
+        },
+    ))
+}
+
+/// `Connection from 198.51.100.7 port 50022 on 192.0.2.10 port 22` (LogLevel VERBOSE): the
+/// peer, and the local end when `on` follows.
+fn connection_from(i: &[u8]) -> Res<'_, (Endpoint<'_>, Option<Endpoint<'_>>)> {
+    preceded(
+        lit(b"Connection from "),
+        (addr_port, opt(preceded((blanks, lit(b"on ")), addr_port))),
+    )
+    .parse(i)
+}
+
+/// The peer token where no `port` follows it, and the local address after `via`:
+/// `198.51.100.7` (`Invalid user oracle from 198.51.100.7`),
+/// `205.186.180.88 via 192.168.1.201` (`PAM: authentication failure for james from …`).
+fn peer_via(i: &[u8]) -> Res<'_, (&[u8], Option<&[u8]>)> {
+    (token, opt(preceded((blanks, lit(b"via "), blanks), token))).parse(i)
+}
+
 /// Reads the lines that name the peer outside the common openings.
 fn other<'a>(m: &'a [u8], d: &mut Details<'a>) -> Option<()> {
-    if let Some(r) = m.strip_prefix(b"reverse mapping checking getaddrinfo for ") {
-        // `… for NAME [ADDR] failed - POSSIBLE BREAK-IN ATTEMPT!`
-        let (name, r) = split_word(r);
-        let (addr, _) = split_word(skip_spaces(r));
-        if let Some(Peer::Name(n)) = to_peer(name) {
-            d.source.domain = Some(n);
+    match m.first() {
+        Some(b'r') => {
+            let (name, addr) = reverse_mapping(m).ok()?.1;
+            if let Some(Peer::Name(n)) = to_peer(name) {
+                d.source.domain = Some(n);
+            }
+            if let Some(Peer::Ip(a)) = to_peer(addr) {
+                d.source.ip = Some(a);
+            }
+            (!d.source.is_empty()).then_some(())
         }
-        if let Some(Peer::Ip(a)) = to_peer(addr) {
-            d.source.ip = Some(a);
+        Some(b'A') => {
+            let (ip, name) = address_maps(m).ok()?.1;
+            // Without ` maps to ` the line is read as any other sshd line, the address kept.
+            d.source.ip = Some(ip);
+            let name = name?;
+            if let Some(Peer::Name(n)) = to_peer(name.strip_suffix(b",").unwrap_or(name)) {
+                d.source.domain = Some(n);
+            }
+            Some(())
         }
-        return (!d.source.is_empty()).then_some(());
-    }
-    if let Some(r) = m.strip_prefix(b"Address ") {
-        // `Address ADDR maps to NAME, but this does not map back to the address …`
-        let (addr, r) = split_word(r);
-        d.source.ip = Some(crate::lex::to_ip(addr)?);
-        let r = r.strip_prefix(b" maps to ")?;
-        let (name, _) = split_word(r);
-        if let Some(Peer::Name(n)) = to_peer(name.strip_suffix(b",").unwrap_or(name)) {
-            d.source.domain = Some(n);
+        Some(b'S') => {
+            d.source = suse_remote(m).ok()?.1;
+            Some(())
         }
-        return Some(());
+        _ => None,
     }
-    if m.starts_with(b"SSH: Server;") {
-        // SUSE's `SSH: Server;Ltype: Version;Remote: 127.0.0.1-1780;…`
-        let r = after(m, b";Remote: ")?;
-        let end = memchr::memchr(b';', r).unwrap_or(r.len());
-        let remote = r.get(..end)?;
-        let dash = memchr::memrchr(b'-', remote)?;
-        d.source.ip = Some(crate::lex::to_ip(remote.get(..dash)?)?);
-        d.source.port = remote.get(dash + 1..).and_then(to_port);
-        return Some(());
-    }
-    None
 }
 
 /// Bytes that can open a message this parser reads without sshd's tag: the openings, the PAM
@@ -407,14 +487,9 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
         return None;
     }
     d.action = *action;
-    if let Some(r) = body.strip_prefix(b"Connection from ")
-        && let Some((src, r)) = addr_port(r)
-    {
-        // `Connection from ADDR port N on ADDR port N` (LogLevel VERBOSE)
+    if let Ok((_, (src, dst))) = connection_from(body) {
         d.source = src;
-        if let Some(r) = skip_spaces(r).strip_prefix(b"on ")
-            && let Some((dst, _)) = addr_port(r)
-        {
+        if let Some(dst) = dst {
             d.destination = dst;
         }
         return Some(d);
@@ -437,13 +512,11 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
     } else {
         return Some(d);
     };
-    let (tok, rest) = split_word(body.get(peer_at..).unwrap_or_default());
+    let (tok, via) = peer_via(body.get(peer_at..).unwrap_or_default()).ok()?.1;
     if let Some(ep) = peer_token(tok) {
         d.source = ep;
-        // `… from HOST via ADDR`: the local address the connection came in on.
-        if let Some(r) = skip_spaces(rest).strip_prefix(b"via ") {
-            let (via, _) = split_word(skip_spaces(r));
-            d.destination.ip = crate::lex::to_ip(via);
+        if let Some(via) = via {
+            d.destination.ip = to_ip(via);
         }
     }
     if let Some(end) = user_end
