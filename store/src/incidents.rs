@@ -29,12 +29,18 @@ pub struct IncidentWrites {
     /// Candidates to delete (after the puts), e.g. a name's candidate merged into an
     /// address's.
     pub remove: Vec<Vec<u8>>,
+    /// The caller's checkpoint, kept in `meta` with these writes (the sensor's: the key of
+    /// the last event every stored candidate has seen).
+    pub checkpoint: Option<Vec<u8>>,
 }
 
 impl IncidentWrites {
     /// True when there is nothing to write.
     pub fn is_empty(&self) -> bool {
-        self.put.is_empty() && self.changes.is_empty() && self.remove.is_empty()
+        self.put.is_empty()
+            && self.changes.is_empty()
+            && self.remove.is_empty()
+            && self.checkpoint.is_none()
     }
 
     /// Empties every list, keeping their memory.
@@ -42,6 +48,7 @@ impl IncidentWrites {
         self.put.clear();
         self.changes.clear();
         self.remove.clear();
+        self.checkpoint = None;
     }
 }
 
@@ -80,6 +87,9 @@ pub(crate) fn write_tx(
         if cand.remove(k.as_slice())?.is_some() {
             removed += 1;
         }
+    }
+    if let Some(c) = &w.checkpoint {
+        meta.insert(meta_key::INCIDENTS_THROUGH, c.as_slice())?;
     }
     let now = (count + added).saturating_sub(removed);
     if now != count {
@@ -187,6 +197,15 @@ impl Store {
             .map_err(|e| self.note(e.into()))
     }
 
+    /// The checkpoint last written with [`IncidentWrites::checkpoint`].
+    pub fn incidents_checkpoint(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        let t = self.trees()?;
+        t.meta
+            .get(meta_key::INCIDENTS_THROUGH)
+            .map(|v| v.map(|v| v.to_vec()))
+            .map_err(|e| self.note(e.into()))
+    }
+
     /// Every stored candidate, in key order. No lock is held between items, so writes go on
     /// during the walk (it sees each key once, with the value it held when reached); after an
     /// I/O error it yields [`StoreError::NeedsRecovery`] and ends.
@@ -255,6 +274,7 @@ impl Store {
                 log.apply_batch(&log_del)?;
                 me.insert(meta_key::CHANGES_NEXT, &next_change.to_be_bytes()[..])?;
                 me.insert(meta_key::INCIDENT_COUNT, &0u64.to_be_bytes()[..])?;
+                me.remove(meta_key::INCIDENTS_THROUGH)?;
                 Ok::<_, ConflictableTransactionError<StoreError>>(())
             })
             .map_err(tx_err)?;

@@ -161,6 +161,7 @@ mod meta_key {
     pub const CHANGES_NEXT: &[u8] = b"changes_next";
     /// Candidates in `incidents`, big-endian; written with every incident write.
     pub const INCIDENT_COUNT: &[u8] = b"incident_count";
+    pub const INCIDENTS_THROUGH: &[u8] = b"incidents_through";
 }
 
 /// A big-endian u64 stored in `meta`.

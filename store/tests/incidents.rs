@@ -61,6 +61,7 @@ fn writes(put: &[(&str, &str)], changes: &[&str]) -> IncidentWrites {
             .collect(),
         changes: changes.iter().map(|c| c.as_bytes().to_vec()).collect(),
         remove: Vec::new(),
+        checkpoint: None,
     }
 }
 
@@ -164,6 +165,14 @@ fn write_incidents_alone_replaces_candidates_and_numbers_changes() {
     );
     assert_eq!(store.incident_count(), 2);
     assert_eq!(candidates(&store), pairs(&[("j", "w"), ("k", "v4")]));
+    // A checkpoint is kept with the writes, across a reopen, and a rebuild's clear drops it.
+    let mut w = IncidentWrites::default();
+    w.checkpoint = Some(b"through".to_vec());
+    assert_eq!(store.write_incidents(&w).unwrap(), None);
+    assert_eq!(
+        store.incidents_checkpoint().unwrap(),
+        Some(b"through".to_vec())
+    );
     // A removal (a name's candidate merged into its address's), counted, across a reopen.
     let mut w = writes(&[("m", "merged")], &["merge"]);
     w.remove = vec![b"j".to_vec(), b"absent".to_vec()];
@@ -186,6 +195,12 @@ fn write_incidents_alone_replaces_candidates_and_numbers_changes() {
     let store = open(dir.path());
     assert_eq!(store.incident_count(), 2);
     assert_eq!(store.last_change(), Some(4));
+    assert_eq!(
+        store.incidents_checkpoint().unwrap(),
+        Some(b"through".to_vec())
+    );
+    store.clear_incidents().unwrap();
+    assert_eq!(store.incidents_checkpoint().unwrap(), None);
 }
 
 #[test]
