@@ -8,7 +8,7 @@
 //! rejecting a line without `IN=` must cost little, and a netfilter line (twenty-odd
 //! `KEY=VALUE` tokens) is read in one word-at-a-time pass rather than token by token.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 use std::sync::LazyLock;
 
 use memchr::memmem::Finder;
@@ -16,7 +16,7 @@ use memchr::memmem::Finder;
 use super::Family;
 use crate::event::{Action, Dataset, Details, Endpoint, Rule, Transport};
 use crate::header::Header;
-use crate::lex::{skip_spaces, to_ip, trim_end};
+use crate::lex::{hex_ipv6, ipv4, skip_spaces, to_ip, trim_end};
 
 /// Registry entry.
 pub const FAMILY: Family = Family {
@@ -242,127 +242,18 @@ fn digit(s: &[u8], i: usize) -> Option<u16> {
     (d < 10).then_some(u16::from(d))
 }
 
-/// Reads one to three digits at `s[i..]` as an octet; returns it and the index after it.
-#[inline(always)]
-fn octet(s: &[u8], i: usize) -> Option<(u8, usize)> {
-    let mut n = digit(s, i)?;
-    let mut j = i + 1;
-    if let Some(d) = digit(s, j) {
-        n = n * 10 + d;
-        j += 1;
-        if let Some(d) = digit(s, j) {
-            n = n * 10 + d;
-            j += 1;
-        }
-    }
-    Some((u8::try_from(n).ok()?, j))
-}
-
-/// Reads a dotted quad at `s[i..]` (one to three digits per octet, each at most 255, as
-/// `lex::ipv4` reads one); returns it and the index after it. A fourth digit fails where
-/// the dot is expected, or is left after the address.
-fn dotted_quad(s: &[u8], i: usize) -> Option<(Ipv4Addr, usize)> {
-    let dot = |i: usize| (s.get(i) == Some(&b'.')).then_some(i + 1);
-    let (a, i) = octet(s, i)?;
-    let (b, i) = octet(s, dot(i)?)?;
-    let (c, i) = octet(s, dot(i)?)?;
-    let (d, i) = octet(s, dot(i)?)?;
-    Some((Ipv4Addr::new(a, b, c, d), i))
-}
-
-/// Hex digit values, 0xff for other bytes: one load a digit.
-// Evaluated at compile time: an index out of range fails the build, never a line.
-#[allow(clippy::indexing_slicing)]
-const HEX: [u8; 256] = {
-    let mut t = [0xff; 256];
-    let mut i = 0;
-    while i < 10 {
-        t[b'0' as usize + i] = i as u8;
-        i += 1;
-    }
-    let mut i = 0;
-    while i < 6 {
-        t[b'a' as usize + i] = 10 + i as u8;
-        t[b'A' as usize + i] = 10 + i as u8;
-        i += 1;
-    }
-    t
-};
-
-/// The hex digit at `s[i]`, if there is one.
-#[inline(always)]
-fn hex_digit(s: &[u8], i: usize) -> Option<u16> {
-    let d = *HEX.get(usize::from(*s.get(i)?))?;
-    (d != 0xff).then_some(u16::from(d))
-}
-
-/// Reads an IPv6 address written as hex groups with at most one `::` (the form the kernel
-/// prints) at `s[i..]`; returns it and where the value ends. `None` for anything else,
-/// embedded IPv4 included: the caller then asks `lex::to_ip`, so this only has to agree with
-/// std's parser where it answers.
-fn hex_ipv6(s: &[u8], mut i: usize) -> Option<(Ipv6Addr, usize)> {
-    let mut groups = [0u16; 8];
-    let mut n = 0;
-    // Where `::` stands: the number of groups before it.
-    let mut gap = None;
-    if s.get(i..i + 2) == Some(b"::") {
-        gap = Some(0);
-        i += 2;
-    }
-    while !ends_value(s, i) {
-        // One to four hex digits.
-        let (start, mut g) = (i, 0);
-        while let Some(d) = hex_digit(s, i) {
-            if i - start == 4 {
-                return None;
-            }
-            g = g << 4 | d;
-            i += 1;
-        }
-        if i == start {
-            return None;
-        }
-        *groups.get_mut(n)? = g;
-        n += 1;
-        // Then the end of the value, `::` (once) or `:` before another group.
-        if ends_value(s, i) {
-            break;
-        }
-        match (s.get(i), s.get(i + 1)) {
-            (Some(b':'), Some(b':')) if gap.is_none() => {
-                gap = Some(n);
-                i += 2;
-            }
-            (Some(b':'), Some(_)) if hex_digit(s, i + 1).is_some() => i += 1,
-            _ => return None,
-        }
-    }
-    let mut segments = [0u16; 8];
-    match gap {
-        None if n == 8 => segments = groups,
-        // `::` stands for at least one zero group.
-        Some(at) if n <= 7 => {
-            for (k, g) in groups.iter().take(n).enumerate() {
-                let to = if k < at { k } else { k + 8 - n };
-                *segments.get_mut(to)? = *g;
-            }
-        }
-        _ => return None,
-    }
-    Some((Ipv6Addr::from(segments), i))
-}
-
 /// Reads the address value at `s[i..]` as `lex::to_ip` reads the whole value; returns it and
-/// where the value ends. The kernel's own spellings (a dotted quad, hex groups) are read
-/// here, anything else by `to_ip`.
+/// where the value ends. The kernel's own spellings (a dotted quad, hex groups) are read before
+/// the value's end is known, with `lex`'s readers; anything else by `to_ip`.
 fn address(s: &[u8], i: usize) -> (Option<IpAddr>, usize) {
-    if let Some((a, end)) = dotted_quad(s, i)
-        && ends_value(s, end)
-    {
-        return (Some(IpAddr::V4(a)), end);
+    let v = s.get(i..).unwrap_or_default();
+    if let Ok((rest @ ([] | [b' ' | b'[', ..]), a)) = ipv4(v) {
+        return (Some(IpAddr::V4(a)), s.len() - rest.len());
     }
-    if let Some((a, end)) = hex_ipv6(s, i) {
-        return (Some(IpAddr::V6(a).to_canonical()), end);
+    if let Some((a, n)) = hex_ipv6(v)
+        && ends_value(s, i + n)
+    {
+        return (Some(IpAddr::V6(a).to_canonical()), i + n);
     }
     let end = value_end(s, i);
     (s.get(i..end).and_then(to_ip), end)
