@@ -266,7 +266,7 @@ fn stored_candidates(data: &std::path::Path) -> Vec<(String, String, u32, u64, u
         .incidents()
         .map(|i| {
             let (_, bytes) = i.unwrap();
-            let c = picket_sensor::decode_candidate(&bytes).unwrap();
+            let c = picket::decode_stored_candidate(&bytes).unwrap().1;
             (
                 c.key().to_string(),
                 c.class().as_str().to_string(),
@@ -409,6 +409,69 @@ fn a_target_hit_by_many_sources_shows_in_the_view_by_destination() {
             .all(|h| h.get("target").is_none_or(|t| t == "192.0.2.22")),
         "{hits:?}"
     );
+    let (st, _, log) = srv.stop();
+    assert!(st.success(), "{log}");
+}
+
+#[test]
+fn after_a_kill_9_the_candidates_catch_up_with_the_stored_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("picket.toml");
+    std::fs::write(&config, "[sensor]\nown_networks = [\"10.0.0.0/8\"]\n").unwrap();
+    let cfg = config.to_str().unwrap().to_string();
+    let data = dir.path().join("data");
+    // A long flush interval: the batch is stored, and killed before the quiet-time flush of
+    // the candidates that follows it.
+    let srv = Picket::start(
+        &data,
+        &[
+            "--config",
+            &cfg,
+            "--no-udp",
+            "--tcp",
+            "127.0.0.1:0",
+            "--flush-interval",
+            "4000",
+        ],
+    );
+    let lines = traffic();
+    let mut c = TcpStream::connect(srv.tcp()).unwrap();
+    for l in &lines {
+        writeln!(c, "{l}").unwrap();
+    }
+    drop(c);
+    wait_stats(&srv.socket(), Duration::from_secs(20), |s| {
+        s["stored"] == lines.len()
+    });
+    let (st, log) = srv.kill();
+    assert!(!st.success(), "{log}");
+    assert_eq!(
+        stored_candidates(&data),
+        vec![],
+        "killed before the candidates were flushed"
+    );
+
+    let srv = Picket::start(
+        &data,
+        &["--config", &cfg, "--no-udp", "--tcp", "127.0.0.1:0"],
+    );
+    let list = incidents(&srv.socket());
+    let mut srv = srv;
+    srv.wait_log("candidates brought up to date", Duration::from_secs(10));
+    let want = vec![
+        ("194.117.26.69".to_string(), "repeated-attempts".to_string()),
+        ("203.0.113.50".to_string(), "port-scan".to_string()),
+        ("203.0.113.66".to_string(), "ids-exploit".to_string()),
+    ];
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut list = list;
+    while classes(&list) != want && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+        list = incidents(&srv.socket());
+    }
+    assert_eq!(classes(&list), want);
+    let scan = list.iter().find(|c| c["source"] == "203.0.113.50").unwrap();
+    assert_eq!(scan["events"], 20, "each event counted once");
     let (st, _, log) = srv.stop();
     assert!(st.success(), "{log}");
 }

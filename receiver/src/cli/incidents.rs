@@ -489,8 +489,8 @@ fn rebuild(
         let mut by_hand = 0u64;
         for item in store.incidents() {
             let (_, v) = item.map_err(store_err)?;
-            if picket_sensor::decode_candidate(&v)
-                .is_ok_and(|c| c.state() != picket_sensor::State::New)
+            if crate::sense::decode_stored(&v)
+                .is_ok_and(|(_, c)| c.state() != picket_sensor::State::New)
             {
                 by_hand += 1;
             }

@@ -5,7 +5,9 @@
 
 use std::net::IpAddr;
 
-use picket_sensor::{Candidate, Class, State, decode_candidate};
+use picket_sensor::{Candidate, Class, State};
+
+use crate::sense::decode_stored;
 use picket_store::Store;
 use serde_json::{Value, json};
 
@@ -75,7 +77,7 @@ pub fn list(
     let mut all = Vec::new();
     for item in store.incidents() {
         let (_, v) = item.map_err(internal)?;
-        match decode_candidate(&v) {
+        match decode_stored(&v).map(|(_, c)| c) {
             Ok(c) if f.matches(&c) => all.push(c),
             Ok(_) => {}
             Err(e) => tracing::warn!("skipping an unreadable stored candidate: {e}"),
@@ -109,13 +111,13 @@ pub fn list(
 /// One stored candidate by source (an address, or the prefix it is grouped under).
 pub fn one(store: &Store, source: &str) -> Result<Option<Candidate>, ReplyError> {
     if let Some(v) = store.incident(source.as_bytes()).map_err(internal)? {
-        return Ok(decode_candidate(&v).ok());
+        return Ok(decode_stored(&v).ok().map(|(_, c)| c));
     }
     // An address inside a grouped prefix: look for the candidate that holds it.
     if let Ok(ip) = source.parse::<IpAddr>() {
         for item in store.incidents() {
             let (_, v) = item.map_err(internal)?;
-            if let Ok(c) = decode_candidate(&v)
+            if let Ok((_, c)) = decode_stored(&v)
                 && c.key().cidr().contains(ip)
             {
                 return Ok(Some(c));

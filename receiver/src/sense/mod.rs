@@ -35,6 +35,11 @@ pub struct Sensor {
     unsettled: bool,
     /// Where names to resolve go (when `[sensor] resolve` is on).
     resolver: Option<tokio::sync::mpsc::Sender<(SourceKey, Vec<u8>)>>,
+    /// The key of the last event folded: what a flush says every candidate has seen.
+    last_folded: Option<EventKey>,
+    /// While replaying after a restart: how far each restored candidate had already seen
+    /// (by source hash), so that no event is counted twice.
+    replay: Option<std::collections::HashMap<u64, EventKey>>,
 }
 
 /// A hash of a source key, for the set of sources without a stored candidate.
@@ -59,6 +64,8 @@ impl Sensor {
             absent: HashSet::new(),
             unsettled: false,
             resolver: None,
+            last_folded: None,
+            replay: None,
         }
     }
 
@@ -100,8 +107,13 @@ impl Sensor {
             return;
         }
         match store.incident(&store_key(&key)) {
-            Ok(Some(bytes)) => match decode_candidate(&bytes) {
-                Ok(c) => self.book.restore(c, &mut self.changes),
+            Ok(Some(bytes)) => match decode_stored(&bytes) {
+                Ok((through, c)) => {
+                    if let (Some(map), Some(t)) = (self.replay.as_mut(), through) {
+                        map.insert(key_hash(&key), t);
+                    }
+                    self.book.restore(c, &mut self.changes);
+                }
                 Err(e) => {
                     tracing::warn!(source = %key, "stored candidate unreadable, starting anew: {e}")
                 }
@@ -118,8 +130,12 @@ impl Sensor {
         }
     }
 
-    /// Folds a batch (`keys` are the store keys the batch will get) and puts what changed
-    /// into `writes`.
+    /// Folds a batch (`keys` are the store keys the batch will get) and puts what must go
+    /// with it into `writes`: change records, evicted candidates, deletions. The touched
+    /// candidates wait for [`Sensor::flush`], which the writer calls every few seconds: writing
+    /// every touched candidate with every batch cost 60 times the ingest itself on a
+    /// scan-heavy load (bench/README.md), and after a crash [`Sensor::replay`] folds the
+    /// events stored since the last flush again.
     pub fn fold_batch(
         &mut self,
         store: &Store,
@@ -130,13 +146,114 @@ impl Sensor {
         for ((event, received), key) in events.iter().zip(keys) {
             if let Ok(source) = self.book.key_for(event) {
                 self.restore(store, source);
+                if let Some(t) = self.replay.as_ref().and_then(|m| m.get(&key_hash(&source)))
+                    && key <= t
+                {
+                    continue; // already in the stored candidate
+                }
             }
             let received = i64::try_from(*received).unwrap_or(i64::MAX);
+            let before = self.last_folded;
             self.book
                 .fold(event, received, EventRef(key.to_bytes()), &mut self.changes);
+            self.last_folded = Some(*key);
+            if !self.changes.is_empty() {
+                // An eviction inside `fold` happens before the event is counted.
+                self.collect_changes(writes, before);
+            }
         }
         self.unsettled |= !events.is_empty();
-        self.collect(writes);
+        self.ask_names();
+    }
+
+    /// Writes every candidate that changed since the last flush, and the checkpoint: the
+    /// key of the last event they have all seen.
+    pub fn flush(&mut self, writes: &mut IncidentWrites) {
+        let through = self.last_folded;
+        self.collect_changes(writes, through);
+        for key in self.book.take_touched() {
+            if let Some(c) = self.book.get(&key).filter(|c| c.is_published()) {
+                let mut v = Vec::new();
+                encode_stored(c, through, &mut v);
+                writes.put.push((store_key(&key), v));
+                self.absent.remove(&key_hash(&key));
+            }
+        }
+        if let Some(t) = through {
+            writes.checkpoint = Some(t.to_bytes().to_vec());
+        }
+    }
+
+    /// After a restart: folds the events stored after the last flush's checkpoint (a crash
+    /// lost what the book had of them), without logging their changes again (the change
+    /// log got them with their batch), then flushes. Returns how many events it folded.
+    pub fn replay(
+        &mut self,
+        store: &Store,
+        writes: &mut IncidentWrites,
+    ) -> Result<u64, picket_store::StoreError> {
+        let Some(through) = store
+            .incidents_checkpoint()?
+            .and_then(|b| EventKey::from_bytes(&b))
+        else {
+            // The first start with the sensor: what is stored already came before it (a
+            // rebuild folds that); from the last stored event on, a crash is caught up.
+            let newest = picket_store::Query {
+                order: picket_store::Order::NewestFirst,
+                limit: Some(1),
+                ..picket_store::Query::default()
+            };
+            let last = match store.scan(&newest).next() {
+                Some(s) => s?.key,
+                None => EventKey::at(0),
+            };
+            writes.checkpoint = Some(last.to_bytes().to_vec());
+            self.last_folded = self.last_folded.or(Some(last));
+            return Ok(0);
+        };
+        self.replay = Some(std::collections::HashMap::new());
+        let q = picket_store::Query {
+            since_ns: Some(through.time_ns),
+            ..picket_store::Query::default()
+        };
+        let mut folded = 0u64;
+        let mut chunk = Vec::with_capacity(4096);
+        let mut scan = store.scan(&q);
+        loop {
+            chunk.clear();
+            for item in scan.by_ref() {
+                let s = item?;
+                if s.key > through {
+                    chunk.push(s);
+                }
+                if chunk.len() >= 4096 {
+                    break;
+                }
+            }
+            if chunk.is_empty() {
+                break;
+            }
+            let mut parsed = Vec::with_capacity(chunk.len());
+            let mut keys = Vec::with_capacity(chunk.len());
+            for s in &chunk {
+                if let Ok(ev) = s.event() {
+                    let received = ev
+                        .received
+                        .and_then(|t| u64::try_from(t.as_nanos()).ok())
+                        .unwrap_or(s.key.time_ns);
+                    parsed.push((ev, received));
+                    keys.push(s.key);
+                }
+            }
+            folded += parsed.len() as u64;
+            self.fold_batch(store, &parsed, &keys, writes);
+        }
+        // What a replay found is already in the change log.
+        writes.changes.clear();
+        self.flush(writes);
+        writes.changes.clear();
+        self.replay = None;
+        Ok(folded)
     }
 
     /// Decides everything folded so far (when ingest has gone quiet, and at shutdown).
@@ -185,9 +302,10 @@ impl Sensor {
         self.book.targets().busiest(now, min_sources)
     }
 
-    /// Moves what changed into `writes`: every touched published candidate, every evicted
-    /// one, and a record of every published change.
-    fn collect(&mut self, writes: &mut IncidentWrites) {
+    /// Moves the book's changes into `writes`: evicted candidates (they have seen events
+    /// through `through`), deletions, and a record of every published change (none while
+    /// replaying).
+    fn collect_changes(&mut self, writes: &mut IncidentWrites, through: Option<EventKey>) {
         for change in self.changes.drain(..) {
             match &change {
                 Change::Removed { key } => {
@@ -196,32 +314,64 @@ impl Sensor {
                 Change::Evicted(c) => {
                     if c.is_published() {
                         let mut v = Vec::new();
-                        encode_candidate(c, &mut v);
+                        encode_stored(c, through, &mut v);
                         writes.put.push((store_key(&c.key()), v));
                         self.absent.remove(&key_hash(&c.key()));
                     }
                 }
                 other => {
-                    if let Some(r) = ChangeRecord::of(other) {
+                    if self.replay.is_none()
+                        && let Some(r) = ChangeRecord::of(other)
+                    {
                         writes.changes.push(r.encode());
                     }
                 }
             }
         }
+    }
+
+    /// Sends the names the book wants resolved to the resolver.
+    fn ask_names(&mut self) {
         if let Some(r) = &self.resolver {
             for (key, name) in self.book.names_to_resolve() {
                 // A full queue drops the name; the book asks for it again later.
                 let _ = r.try_send((key, name));
             }
         }
-        for key in self.book.take_touched() {
-            if let Some(c) = self.book.get(&key).filter(|c| c.is_published()) {
-                let mut v = Vec::new();
-                encode_candidate(c, &mut v);
-                writes.put.push((store_key(&key), v));
-                self.absent.remove(&key_hash(&key));
-            }
+    }
+
+    /// Everything: changes, names to resolve, and a flush (for the rare paths: settle,
+    /// expiry, marks, resolved names).
+    fn collect(&mut self, writes: &mut IncidentWrites) {
+        self.ask_names();
+        self.flush(writes);
+    }
+}
+
+/// The marker of a stored candidate's envelope (the codec's own bytes start with `P`).
+const STORED: u8 = 0xE1;
+
+/// A candidate as the store keeps it: the key of the last event it has seen (what a replay
+/// after a crash must not count again), then the codec's bytes.
+pub fn encode_stored(c: &picket_sensor::Candidate, through: Option<EventKey>, out: &mut Vec<u8>) {
+    out.push(STORED);
+    out.extend_from_slice(&through.map_or([0; 12], EventKey::to_bytes));
+    encode_candidate(c, out);
+}
+
+/// Reads a stored candidate (with or without the envelope of [`encode_stored`]).
+pub fn decode_stored(
+    b: &[u8],
+) -> Result<(Option<EventKey>, picket_sensor::Candidate), picket_sensor::DecodeError> {
+    match b.split_first() {
+        Some((&STORED, rest)) => {
+            let (k, c) = rest
+                .split_at_checked(12)
+                .ok_or(picket_sensor::DecodeError::Truncated)?;
+            let through = EventKey::from_bytes(k).filter(|k| *k != EventKey::at(0));
+            Ok((through, decode_candidate(c)?))
         }
+        _ => Ok((None, decode_candidate(b)?)),
     }
 }
 

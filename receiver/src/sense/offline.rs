@@ -14,7 +14,12 @@ use super::Sensor;
 pub struct OfflineSensor {
     sensor: Sensor,
     writes: IncidentWrites,
+    batches: u32,
 }
+
+/// An import flushes the candidates every this many batches (and at the end), as serve
+/// does every few seconds.
+const FLUSH_EVERY: u32 = 16;
 
 impl OfflineSensor {
     /// A sensor with an empty book.
@@ -22,6 +27,7 @@ impl OfflineSensor {
         OfflineSensor {
             sensor: Sensor::new(cfg),
             writes: IncidentWrites::default(),
+            batches: 0,
         }
     }
 
@@ -39,6 +45,10 @@ impl OfflineSensor {
         self.sensor
             .fold_batch(store, &events, &kept, &mut self.writes);
         drop(events);
+        self.batches += 1;
+        if self.batches.is_multiple_of(FLUSH_EVERY) {
+            self.sensor.flush(&mut self.writes);
+        }
         let r = store.append_with(batch, &self.writes)?;
         self.writes.clear();
         Ok(r)
@@ -47,6 +57,7 @@ impl OfflineSensor {
     /// Decides what is left and stores it (at the end of an import or a rebuild).
     pub fn finish(&mut self, store: &Store) -> Result<(), StoreError> {
         self.sensor.settle(&mut self.writes);
+        self.sensor.flush(&mut self.writes);
         store.write_incidents(&self.writes)?;
         self.writes.clear();
         Ok(())
@@ -102,6 +113,7 @@ pub fn rebuild(store: &Store, cfg: SensorConfig) -> Result<RebuildReport, StoreE
         writes.clear();
     }
     sensor.settle(&mut writes);
+    sensor.flush(&mut writes);
     store.write_incidents(&writes)?;
     Ok(RebuildReport {
         events,

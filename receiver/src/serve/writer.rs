@@ -121,7 +121,21 @@ async fn run(
     let mut stored = 0u64;
     let mut since = Instant::now();
     let mut expired_at = Instant::now();
+    let mut flushed_at = Instant::now();
     let mut open = true;
+    // After a crash the candidates lag behind the stored events by up to a flush: fold
+    // those events again before taking new ones.
+    if let Some(s) = sensor.as_mut() {
+        match s.sensor.replay(&parts.store, &mut writes) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                events = n,
+                "candidates brought up to date with the stored events"
+            ),
+            Err(e) => tracing::warn!("candidates not brought up to date: {e}"),
+        }
+        write_alone(&mut writes, parts);
+    }
     while open || !pending.is_empty() {
         if open {
             let left = settings.flush_interval.saturating_sub(since.elapsed());
@@ -190,12 +204,17 @@ async fn run(
             }
             continue;
         }
+        // Candidates are written every few seconds, with the batch of that moment.
+        let flush = flushed_at.elapsed() >= FLUSH_EVERY;
+        if flush {
+            flushed_at = Instant::now();
+        }
         let n = match commit(
             &pending,
             &mut batch,
             settings,
             parts,
-            sensor.as_mut().map(|s| &mut s.sensor),
+            sensor.as_mut().map(|s| (&mut s.sensor, flush)),
             &mut writes,
         )
         .await
@@ -224,6 +243,10 @@ async fn run(
     }
     Ok(stored)
 }
+
+/// How often the writer stores the candidates that changed (and what a crash can make the
+/// next start fold again).
+const FLUSH_EVERY: Duration = Duration::from_secs(10);
 
 /// Applies a `mark` and stores it (a mark is rare: stored at once, alone).
 fn mark(s: &mut WriterSensor, req: MarkRequest, parts: &WriterParts, writes: &mut IncidentWrites) {
@@ -288,7 +311,7 @@ async fn commit(
     batch: &mut Batch,
     settings: &WriterSettings,
     parts: &WriterParts,
-    sensor: Option<&mut Sensor>,
+    sensor: Option<(&mut Sensor, bool)>,
     writes: &mut IncidentWrites,
 ) -> Result<u64, StoreError> {
     batch.clear();
@@ -302,9 +325,12 @@ async fn commit(
     for (e, received) in &events {
         batch.push(e, *received);
     }
-    if let Some(sensor) = sensor {
+    if let Some((sensor, flush)) = sensor {
         let keys = parts.store.keys_for(batch);
         sensor.fold_batch(&parts.store, &events, &keys, writes);
+        if flush {
+            sensor.flush(writes);
+        }
     }
     drop(events);
     let store = &parts.store;
