@@ -7,8 +7,8 @@ Each round starts a fresh `picket serve` (TCP on loopback, UDP off, its own temp
 `[sensor] enabled = true` or `false`), sends --messages netfilter DROP lines over 4
 connections as fast as Python writes 64 KiB chunks, and times from the first byte until
 `stats` (one connection kept open) reports every message stored. The traffic is scan-heavy:
-50,000 sources, each hitting 1-40 ports of 1-20 hosts, so the book creates, updates and
-evicts candidates all the time. Rounds alternate on/off; it prints msg/s, picket's CPU
+--sources sources (default 50,000), each hitting 1-40 ports of 1-20 hosts; above
+`max_active` (20,000) the book evicts and restores candidates all the time. Rounds alternate on/off; it prints msg/s, picket's CPU
 microseconds per message and peak RSS per round, and the medians.
 
 Pin picket with PICKET_CPU=1 (taskset) for steadier figures.
@@ -27,8 +27,10 @@ def peak_mb(pid):
                 return int(l.split()[1]) / 1024
     return 0
 
+SOURCES = 50000
+
 def line(i):
-    src = i * 7919 % 50000
+    src = i * 7919 % SOURCES
     a, b = src // 250, src % 250
     port = 1 + (i * 31 + src) % 40
     host = 1 + (i // 40 + src) % 20
@@ -109,7 +111,11 @@ def main():
     ap.add_argument("--bin", default="target/release/picket")
     ap.add_argument("--messages", type=int, default=2_000_000)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--sources", type=int, default=50000,
+                    help="distinct sources (default 50,000: more than [sensor] max_active, so the book evicts and restores all the time)")
     a = ap.parse_args()
+    global SOURCES
+    SOURCES = a.sources
     chunks, total = payload(a.messages, 4)
     res = {True: [], False: []}
     for r in range(a.rounds):
