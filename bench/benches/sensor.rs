@@ -33,7 +33,10 @@ fn line(i: usize) -> String {
 fn main() {
     let lines: Vec<String> = (0..200_000).map(line).collect();
     let ctx = ParseContext::new(1_795_392_000);
-    let events: Vec<_> = lines.iter().map(|l| parse_line(l.as_bytes(), &ctx)).collect();
+    let events: Vec<_> = lines
+        .iter()
+        .map(|l| parse_line(l.as_bytes(), &ctx))
+        .collect();
     let mut c = Criterion::default()
         .configure_from_args()
         .sample_size(10)

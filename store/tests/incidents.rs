@@ -166,8 +166,10 @@ fn write_incidents_alone_replaces_candidates_and_numbers_changes() {
     assert_eq!(store.incident_count(), 2);
     assert_eq!(candidates(&store), pairs(&[("j", "w"), ("k", "v4")]));
     // A checkpoint is kept with the writes, across a reopen, and a rebuild's clear drops it.
-    let mut w = IncidentWrites::default();
-    w.checkpoint = Some(b"through".to_vec());
+    let w = IncidentWrites {
+        checkpoint: Some(b"through".to_vec()),
+        ..IncidentWrites::default()
+    };
     assert_eq!(store.write_incidents(&w).unwrap(), None);
     assert_eq!(
         store.incidents_checkpoint().unwrap(),

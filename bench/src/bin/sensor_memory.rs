@@ -40,7 +40,12 @@ fn main() {
                 s % 256,
                 1000 + p
             );
-            book.fold(&parse_line(line.as_bytes(), &ctx), 0, EventRef::default(), &mut changes);
+            book.fold(
+                &parse_line(line.as_bytes(), &ctx),
+                0,
+                EventRef::default(),
+                &mut changes,
+            );
         }
         changes.clear();
     }
