@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
+use std::mem;
 use std::net::IpAddr;
 
 use picket_parsers::{Action, Dataset, Event};
@@ -12,6 +13,7 @@ use picket_parsers::{Action, Dataset, Event};
 use crate::candidate::{Candidate, Limits, Observation, Weight};
 use crate::config::{SensorConfig, nanos};
 use crate::distinct::{hash_bytes, hash_u128};
+use crate::entries::{Entries, Entry, KeyList};
 use crate::evidence::EventRef;
 use crate::lifecycle::BlockPolicy;
 use crate::noise::NoisePolicy;
@@ -63,14 +65,6 @@ impl fmt::Display for NotInBook {
 
 impl std::error::Error for NotInBook {}
 
-struct Entry {
-    candidate: Candidate,
-    /// Folded since the last settle.
-    dirty: bool,
-    /// Changed since the last `take_touched`.
-    touched: bool,
-}
-
 /// The incident book. See the crate documentation for how the receiver drives it.
 pub struct IncidentBook {
     config: SensorConfig,
@@ -79,9 +73,9 @@ pub struct IncidentBook {
     noise: NoisePolicy,
     exploit_categories: Vec<Vec<u8>>,
     exploit_words: Vec<Vec<u8>>,
-    entries: HashMap<SourceKey, Entry>,
-    dirty: Vec<SourceKey>,
-    touched: Vec<SourceKey>,
+    entries: Entries,
+    dirty: KeyList,
+    touched: KeyList,
     clock: Option<i64>,
     blocked: BTreeSet<(i64, SourceKey)>,
     targets: TargetView,
@@ -116,9 +110,9 @@ impl IncidentBook {
             noise: NoisePolicy::new(config.noise.clone()),
             exploit_categories: lower(&config.exploit_categories),
             exploit_words: lower(&config.exploit_words),
-            entries: HashMap::new(),
-            dirty: Vec::new(),
-            touched: Vec::new(),
+            entries: Entries::new(),
+            dirty: KeyList::default(),
+            touched: KeyList::default(),
             clock: None,
             blocked: BTreeSet::new(),
             targets: TargetView::new(nanos(config.target_window), config.max_targets),
@@ -164,12 +158,12 @@ impl IncidentBook {
 
     /// The candidate of `key`, if in memory.
     pub fn get(&self, key: &SourceKey) -> Option<&Candidate> {
-        self.entries.get(key).map(|e| &e.candidate)
+        self.entries.get(key).map(|e| &*e.candidate)
     }
 
     /// Every candidate in memory, in no particular order.
     pub fn candidates(&self) -> impl Iterator<Item = &Candidate> {
-        self.entries.values().map(|e| &e.candidate)
+        self.entries.values().map(|e| &*e.candidate)
     }
 
     /// Every candidate in memory, sorted by key (for comparisons and listings).
@@ -272,7 +266,7 @@ impl IncidentBook {
         if let Some(block) = candidate.block() {
             self.blocked.remove(&(block.until, name_key));
         }
-        self.move_name(name_key, candidate, ip, changes);
+        self.move_name(name_key, *candidate, ip, changes);
     }
 
     /// Names the book holds beside its candidates: answers remembered, names asked for and
@@ -355,12 +349,11 @@ impl IncidentBook {
             self.evict(changes);
         }
         let limits = &self.limits;
-        let entry = self.entries.entry(key).or_insert_with(|| Entry {
-            candidate: Candidate::new(key, time, limits),
-            dirty: false,
-            touched: false,
+        let entry = self.entries.get_or_insert_with(key, || {
+            Entry::new(Box::new(Candidate::new(key, time, limits)))
         });
         let signal = entry.candidate.observe(&obs, limits);
+        entry.rerank();
         if !entry.dirty {
             entry.dirty = true;
             self.dirty.push(key);
@@ -405,10 +398,12 @@ impl IncidentBook {
             self.blocked.pop_first();
             if let Some(entry) = self.entries.get_mut(&key)
                 && entry.candidate.expire_block(now, changes)
-                && !entry.touched
             {
-                entry.touched = true;
-                self.touched.push(key);
+                entry.rerank();
+                if !entry.touched {
+                    entry.touched = true;
+                    self.touched.push(key);
+                }
             }
         }
     }
@@ -436,6 +431,7 @@ impl IncidentBook {
         if let Some(block) = entry.candidate.block() {
             self.blocked.insert((block.until, *key));
         }
+        entry.rerank();
         if !entry.touched {
             entry.touched = true;
             self.touched.push(*key);
@@ -499,21 +495,19 @@ impl IncidentBook {
             self.settle_dirty(changes);
             self.evict(changes);
         }
-        let entry = match self.entries.entry(key) {
-            std::collections::hash_map::Entry::Occupied(o) => {
-                let e = o.into_mut();
-                if let Some(block) = e.candidate.block() {
-                    self.blocked.remove(&(block.until, key));
-                }
-                e.candidate.merge(&candidate);
-                e
+        let entry = if self.entries.contains_key(&key) {
+            let Some(e) = self.entries.get_mut(&key) else {
+                return;
+            };
+            if let Some(block) = e.candidate.block() {
+                self.blocked.remove(&(block.until, key));
             }
-            std::collections::hash_map::Entry::Vacant(v) => v.insert(Entry {
-                candidate,
-                dirty: false,
-                touched: false,
-            }),
+            e.candidate.merge(&candidate);
+            e
+        } else {
+            self.entries.insert(key, Entry::new(Box::new(candidate)))
         };
+        entry.rerank();
         if let Some(block) = entry.candidate.block() {
             self.blocked.insert((block.until, key));
         }
@@ -530,15 +524,20 @@ impl IncidentBook {
     /// The sources whose candidates changed since the last call, sorted: what the receiver
     /// encodes into the store's `incidents` tree with the batch that changed them.
     pub fn take_touched(&mut self) -> Vec<SourceKey> {
-        let mut keys = std::mem::take(&mut self.touched);
-        keys.retain(|k| match self.entries.get_mut(k) {
-            Some(e) => {
+        let KeyList {
+            mut nets,
+            mut names,
+        } = mem::take(&mut self.touched);
+        nets.sort_unstable();
+        names.sort_unstable();
+        let mut keys = Vec::with_capacity(nets.len() + names.len());
+        let all = nets.into_iter().map(SourceKey::of_net).chain(names);
+        for key in all {
+            if let Some(e) = self.entries.get_mut(&key) {
                 e.touched = false;
-                true
+                keys.push(key);
             }
-            None => false,
-        });
-        keys.sort_unstable();
+        }
         keys
     }
 
@@ -555,18 +554,31 @@ impl IncidentBook {
         self.expire(time, changes);
     }
 
+    /// Evaluates the candidates folded since the last settle, in key order.
     fn settle_dirty(&mut self, changes: &mut Vec<Change>) {
-        let mut keys = std::mem::take(&mut self.dirty);
-        keys.sort_unstable();
         let at = self.clock.unwrap_or(0);
-        for key in &keys {
+        let mut nets = mem::take(&mut self.dirty.nets);
+        nets.sort_unstable();
+        for cidr in &nets {
+            if let Some(entry) = self.entries.get_mut(&SourceKey::of_net(*cidr)) {
+                entry.dirty = false;
+                entry.candidate.evaluate(&self.limits, at, changes);
+                entry.rerank();
+            }
+        }
+        nets.clear();
+        self.dirty.nets = nets;
+        let mut names = mem::take(&mut self.dirty.names);
+        names.sort_unstable();
+        for key in &names {
             if let Some(entry) = self.entries.get_mut(key) {
                 entry.dirty = false;
                 entry.candidate.evaluate(&self.limits, at, changes);
+                entry.rerank();
             }
         }
-        keys.clear();
-        self.dirty = keys;
+        names.clear();
+        self.dirty.names = names;
     }
 
     /// Moves the lowest-ranked candidates out once over `max_active`, down to 15/16 of it.
@@ -579,24 +591,14 @@ impl IncidentBook {
         }
         let keep = (max_active - max_active / 16).max(1);
         let drop = self.entries.len().saturating_sub(keep);
-        let mut ranks: Vec<(bool, bool, u32, i64, SourceKey)> = self
-            .entries
-            .values()
-            .map(|e| {
-                let c = &e.candidate;
-                let handled = matches!(
-                    c.state(),
-                    State::Reported | State::Repeated | State::Blocked
-                );
-                (c.is_published(), handled, c.score(), c.last_seen(), c.key())
-            })
-            .collect();
+        let mut ranks = self.entries.ranks();
         if drop < ranks.len() {
             ranks.select_nth_unstable(drop);
         }
         ranks.truncate(drop);
         ranks.sort_unstable();
-        for (_, _, _, _, key) in ranks {
+        let keys: Vec<SourceKey> = ranks.into_iter().map(|(_, k)| k.key()).collect();
+        for key in keys {
             let Some(entry) = self.entries.remove(&key) else {
                 continue;
             };
@@ -610,7 +612,7 @@ impl IncidentBook {
             }
             if candidate.is_published() {
                 self.stats.evicted += 1;
-                changes.push(Change::Evicted(Box::new(candidate)));
+                changes.push(Change::Evicted(candidate));
             } else {
                 self.stats.forgotten += 1;
                 changes.push(Change::Forgotten { key });

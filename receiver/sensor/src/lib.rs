@@ -47,6 +47,7 @@ mod candidate;
 mod codec;
 mod config;
 mod distinct;
+mod entries;
 mod evidence;
 mod lifecycle;
 mod noise;

@@ -247,6 +247,19 @@ impl SourceKey {
         }
     }
 
+    /// The address block of an address or prefix key; `None` for a name key.
+    pub(crate) fn net(&self) -> Option<Cidr> {
+        match &self.0 {
+            KeyRepr::Net(c) => Some(*c),
+            KeyRepr::Name(_) => None,
+        }
+    }
+
+    /// The key of an address block, as [`SourceKey::net`] gave it.
+    pub(crate) fn of_net(cidr: Cidr) -> SourceKey {
+        SourceKey(KeyRepr::Net(cidr))
+    }
+
     /// True for a source known only by host name (not yet resolved to an address).
     pub fn is_name(&self) -> bool {
         matches!(self.0, KeyRepr::Name(_))

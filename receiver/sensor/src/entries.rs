@@ -1,0 +1,260 @@
+//! The book's table of candidates, laid out for the fold's hot path. A [`SourceKey`] is 256
+//! bytes (a name key holds its name inline), while nearly every key is an address or prefix
+//! (a [`Cidr`], 20 bytes): so address keys and name keys live in two maps, and the lists of
+//! keys to settle or to write ([`KeyList`]) keep the two apart the same way. Each entry's
+//! candidate is boxed (it is about 900 bytes: the table stays small and dense, growing it moves
+//! no candidate, and an evicted one leaves as the box it lives in), and the entry carries its
+//! eviction rank beside the box, so ranking the book for eviction reads the table alone.
+//!
+//! The maps hash with [`Seeded`]: a per-book random seed and folded multiplies (the shape of
+//! foldhash), far cheaper than SipHash on these small keys, and still not predictable by
+//! whoever picks the source addresses.
+
+use std::collections::HashMap;
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+
+use crate::candidate::Candidate;
+use crate::source::{Cidr, SourceKey};
+use crate::state::State;
+
+/// One candidate in the book.
+pub(crate) struct Entry {
+    pub candidate: Box<Candidate>,
+    /// [`rank_of`] the candidate, kept up to date by every change to it.
+    pub rank: u128,
+    /// Folded since the last settle.
+    pub dirty: bool,
+    /// Changed since the last `take_touched`.
+    pub touched: bool,
+}
+
+impl Entry {
+    pub fn new(candidate: Box<Candidate>) -> Entry {
+        Entry {
+            rank: rank_of(&candidate),
+            candidate,
+            dirty: false,
+            touched: false,
+        }
+    }
+
+    /// Recomputes the rank after the candidate changed.
+    pub fn rerank(&mut self) {
+        self.rank = rank_of(&self.candidate);
+    }
+}
+
+/// The eviction rank, lowest evicted first: unpublished first, then not being handled (new,
+/// closed), then lowest score, least recently seen (the key breaks ties), packed so that the
+/// order of the numbers is the order of the tuple.
+pub(crate) fn rank_of(c: &Candidate) -> u128 {
+    let handled = matches!(
+        c.state(),
+        State::Reported | State::Repeated | State::Blocked
+    );
+    (u128::from(c.is_published()) << 97)
+        | (u128::from(handled) << 96)
+        | (u128::from(c.score()) << 64)
+        | u128::from(c.last_seen().cast_unsigned() ^ (1 << 63))
+}
+
+/// A key as the table holds it, ordered as [`SourceKey`] is (addresses before names).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum KeyRef<'a> {
+    Net(&'a Cidr),
+    Name(&'a SourceKey),
+}
+
+impl KeyRef<'_> {
+    pub fn key(self) -> SourceKey {
+        match self {
+            KeyRef::Net(c) => SourceKey::of_net(*c),
+            KeyRef::Name(k) => *k,
+        }
+    }
+}
+
+/// The candidates, by key.
+pub(crate) struct Entries {
+    nets: HashMap<Cidr, Entry, Seeded>,
+    names: HashMap<SourceKey, Entry, Seeded>,
+}
+
+impl Entries {
+    pub fn new() -> Entries {
+        let seeded = Seeded::new();
+        Entries {
+            nets: HashMap::with_hasher(seeded.clone()),
+            names: HashMap::with_hasher(seeded),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.nets.len() + self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nets.is_empty() && self.names.is_empty()
+    }
+
+    pub fn get(&self, key: &SourceKey) -> Option<&Entry> {
+        match key.net() {
+            Some(c) => self.nets.get(&c),
+            None => self.names.get(key),
+        }
+    }
+
+    pub fn get_mut(&mut self, key: &SourceKey) -> Option<&mut Entry> {
+        match key.net() {
+            Some(c) => self.nets.get_mut(&c),
+            None => self.names.get_mut(key),
+        }
+    }
+
+    pub fn contains_key(&self, key: &SourceKey) -> bool {
+        self.get(key).is_some()
+    }
+
+    pub fn remove(&mut self, key: &SourceKey) -> Option<Entry> {
+        match key.net() {
+            Some(c) => self.nets.remove(&c),
+            None => self.names.remove(key),
+        }
+    }
+
+    /// The entry of `key`, made by `make` if there is none.
+    pub fn get_or_insert_with(
+        &mut self,
+        key: SourceKey,
+        make: impl FnOnce() -> Entry,
+    ) -> &mut Entry {
+        match key.net() {
+            Some(c) => self.nets.entry(c).or_insert_with(make),
+            None => self.names.entry(key).or_insert_with(make),
+        }
+    }
+
+    /// Puts `entry` in under `key` (there is none yet).
+    pub fn insert(&mut self, key: SourceKey, entry: Entry) -> &mut Entry {
+        match key.net() {
+            Some(c) => self.nets.entry(c).insert_entry(entry).into_mut(),
+            None => self.names.entry(key).insert_entry(entry).into_mut(),
+        }
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &Entry> {
+        self.nets.values().chain(self.names.values())
+    }
+
+    /// (rank, key) of every entry.
+    pub fn ranks(&self) -> Vec<(u128, KeyRef<'_>)> {
+        let mut out = Vec::with_capacity(self.len());
+        out.extend(self.nets.iter().map(|(c, e)| (e.rank, KeyRef::Net(c))));
+        out.extend(self.names.iter().map(|(k, e)| (e.rank, KeyRef::Name(k))));
+        out
+    }
+}
+
+/// Keys in the order they were pushed, address keys apart from name keys.
+#[derive(Default)]
+pub(crate) struct KeyList {
+    pub nets: Vec<Cidr>,
+    pub names: Vec<SourceKey>,
+}
+
+impl KeyList {
+    pub fn push(&mut self, key: SourceKey) {
+        match key.net() {
+            Some(c) => self.nets.push(c),
+            None => self.names.push(key),
+        }
+    }
+}
+
+/// A per-book random seed for the maps' hasher.
+#[derive(Clone)]
+pub(crate) struct Seeded {
+    seed: u64,
+    multiplier: u64,
+}
+
+impl Seeded {
+    fn new() -> Seeded {
+        let random = RandomState::new();
+        Seeded {
+            seed: random.hash_one(0x7069_636b_6574_u64),
+            // Odd, so that the multiply loses no bit.
+            multiplier: random.hash_one(0x7365_6e73_6f72_u64) | 1,
+        }
+    }
+}
+
+impl BuildHasher for Seeded {
+    type Hasher = Fold;
+
+    fn build_hasher(&self) -> Fold {
+        Fold {
+            state: self.seed,
+            multiplier: self.multiplier,
+        }
+    }
+}
+
+/// The hasher of [`Seeded`]: each word is folded in with one 64x64->128 multiply.
+pub(crate) struct Fold {
+    state: u64,
+    multiplier: u64,
+}
+
+fn folded_multiply(a: u64, b: u64) -> u64 {
+    let full = u128::from(a) * u128::from(b);
+    (full as u64) ^ ((full >> 64) as u64)
+}
+
+impl Fold {
+    fn add(&mut self, word: u64) {
+        self.state = folded_multiply(self.state ^ word, self.multiplier);
+    }
+}
+
+impl Hasher for Fold {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            for (to, from) in word.iter_mut().zip(chunk) {
+                *to = *from;
+            }
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u16(&mut self, i: u16) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    fn write_u128(&mut self, i: u128) {
+        self.add(i as u64);
+        self.add((i >> 64) as u64);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        folded_multiply(self.state, 0x9e37_79b9_7f4a_7c15 ^ self.multiplier).rotate_left(26)
+    }
+}
