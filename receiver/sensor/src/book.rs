@@ -366,13 +366,16 @@ impl IncidentBook {
             self.want_resolved(key, time);
         }
         if signal {
-            self.targets.observe(
-                d.destination.ip,
-                reporter,
-                d.destination.port,
-                key.addr(),
-                time,
-            );
+            if let Some(host) = host {
+                self.targets.observe(
+                    host,
+                    d.destination.ip,
+                    reporter,
+                    d.destination.port,
+                    key.addr(),
+                    time,
+                );
+            }
             if self.targets.overfull() {
                 self.targets.trim();
             }
@@ -524,20 +527,15 @@ impl IncidentBook {
     /// The sources whose candidates changed since the last call, sorted: what the receiver
     /// encodes into the store's `incidents` tree with the batch that changed them.
     pub fn take_touched(&mut self) -> Vec<SourceKey> {
-        let KeyList {
-            mut nets,
-            mut names,
-        } = mem::take(&mut self.touched);
-        nets.sort_unstable();
-        names.sort_unstable();
-        let mut keys = Vec::with_capacity(nets.len() + names.len());
-        let all = nets.into_iter().map(SourceKey::of_net).chain(names);
-        for key in all {
+        let mut list = mem::take(&mut self.touched);
+        let mut keys = Vec::with_capacity(list.v4.len() + list.v6.len() + list.names.len());
+        list.drain_sorted(|key| {
             if let Some(e) = self.entries.get_mut(&key) {
                 e.touched = false;
                 keys.push(key);
             }
-        }
+        });
+        self.touched = list;
         keys
     }
 
@@ -557,28 +555,15 @@ impl IncidentBook {
     /// Evaluates the candidates folded since the last settle, in key order.
     fn settle_dirty(&mut self, changes: &mut Vec<Change>) {
         let at = self.clock.unwrap_or(0);
-        let mut nets = mem::take(&mut self.dirty.nets);
-        nets.sort_unstable();
-        for cidr in &nets {
-            if let Some(entry) = self.entries.get_mut(&SourceKey::of_net(*cidr)) {
+        let mut list = mem::take(&mut self.dirty);
+        list.drain_sorted(|key| {
+            if let Some(entry) = self.entries.get_mut(&key) {
                 entry.dirty = false;
                 entry.candidate.evaluate(&self.limits, at, changes);
                 entry.rerank();
             }
-        }
-        nets.clear();
-        self.dirty.nets = nets;
-        let mut names = mem::take(&mut self.dirty.names);
-        names.sort_unstable();
-        for key in &names {
-            if let Some(entry) = self.entries.get_mut(key) {
-                entry.dirty = false;
-                entry.candidate.evaluate(&self.limits, at, changes);
-                entry.rerank();
-            }
-        }
-        names.clear();
-        self.dirty.names = names;
+        });
+        self.dirty = list;
     }
 
     /// Moves the lowest-ranked candidates out once over `max_active`, down to 15/16 of it.

@@ -119,6 +119,37 @@ pub fn default_noise_rules() -> Vec<NoiseRule> {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NoisePolicy {
     rules: Vec<NoiseRule>,
+    /// The destination ports some rule names: a rule with ports is not tried on others.
+    ports: PortSet,
+}
+
+/// A set of ports, one bit each (empty until a port is added).
+#[derive(Clone, Default, PartialEq, Eq)]
+struct PortSet(Vec<u64>);
+
+impl PortSet {
+    fn add(&mut self, lo: u16, hi: u16) {
+        if self.0.is_empty() {
+            self.0 = vec![0; 1024];
+        }
+        for port in lo..=hi {
+            if let Some(word) = self.0.get_mut(usize::from(port >> 6)) {
+                *word |= 1 << (port & 63);
+            }
+        }
+    }
+
+    fn contains(&self, port: u16) -> bool {
+        self.0
+            .get(usize::from(port >> 6))
+            .is_some_and(|w| w & (1 << (port & 63)) != 0)
+    }
+}
+
+impl std::fmt::Debug for PortSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PortSet")
+    }
 }
 
 impl NoisePolicy {
@@ -126,7 +157,11 @@ impl NoisePolicy {
     pub fn new(rules: Vec<NoiseRule>) -> NoisePolicy {
         let mut rules = rules;
         rules.truncate(usize::from(u16::MAX));
-        NoisePolicy { rules }
+        let mut ports = PortSet::default();
+        for (lo, hi) in rules.iter().flat_map(|r| &r.ports) {
+            ports.add(*lo, *hi);
+        }
+        NoisePolicy { rules, ports }
     }
 
     /// The rules, in order.
@@ -145,9 +180,21 @@ impl NoisePolicy {
         if exploit {
             return None;
         }
+        let d = &event.details;
+        let alert = match d.action {
+            None
+            | Some(Action::AclDenied)
+            | Some(Action::ConnectionAttempt)
+            | Some(Action::ConnectionRefused) => false,
+            Some(Action::IdsAlert) => true,
+            _ => return None,
+        };
+        let named_port = d.destination.port.is_some_and(|p| self.ports.contains(p));
         self.rules
             .iter()
-            .position(|r| r.matches(event))
+            .position(|r| {
+                (r.alerts || !alert) && (named_port || r.ports.is_empty()) && r.matches(event)
+            })
             .and_then(|i| u16::try_from(i).ok())
     }
 }

@@ -49,6 +49,25 @@ impl Cidr {
         self.prefix
     }
 
+    /// A cheap key with the order of the derived `Ord` (family, address, prefix), for sorts.
+    pub(crate) fn sort_key(&self) -> (bool, u128, u8) {
+        let bits = match self.addr {
+            IpAddr::V4(v4) => u128::from(u32::from(v4)),
+            IpAddr::V6(v6) => u128::from(v6),
+        };
+        (self.addr.is_ipv6(), bits, self.prefix)
+    }
+
+    /// The block back from its [`Cidr::sort_key`].
+    pub(crate) fn from_sort_key((v6, bits, prefix): (bool, u128, u8)) -> Cidr {
+        let addr = if v6 {
+            IpAddr::V6(Ipv6Addr::from(bits))
+        } else {
+            IpAddr::V4(Ipv4Addr::from(bits as u32))
+        };
+        Cidr { addr, prefix }
+    }
+
     /// True when `ip` lies inside the block (an IPv4 block never holds an IPv6 address).
     pub fn contains(&self, ip: IpAddr) -> bool {
         ip.is_ipv4() == self.addr.is_ipv4() && mask(ip, self.prefix) == self.addr
@@ -379,6 +398,10 @@ pub(crate) fn addr_bits(ip: IpAddr) -> u128 {
 /// The reporting host's address, when its host field is one.
 fn reporter_addr(event: &Event<'_>) -> Option<IpAddr> {
     let host = event.header.hostname?;
+    // An address has a dot or a colon; most host fields (`gw`, `fw`) are no address at all.
+    if !host.iter().any(|b| *b == b'.' || *b == b':') {
+        return None;
+    }
     let text = std::str::from_utf8(host).ok()?;
     let ip: IpAddr = text.parse().ok()?;
     Some(match ip {

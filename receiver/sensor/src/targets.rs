@@ -6,7 +6,8 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use crate::distinct::{DistinctCounter, hash_bytes, hash_u128};
+use crate::distinct::{DistinctCounter, hash_u128};
+use crate::entries::Seeded;
 use crate::source::addr_bits;
 
 /// Slots per target: the window in five slots plus the one being filled.
@@ -54,7 +55,7 @@ struct Target {
 pub struct TargetView {
     slot_ns: i64,
     max_targets: usize,
-    targets: HashMap<(u64, Option<u16>), Target>,
+    targets: HashMap<(u64, Option<u16>), Target, Seeded>,
 }
 
 impl TargetView {
@@ -63,7 +64,7 @@ impl TargetView {
         TargetView {
             slot_ns: (window_ns / (SLOTS as i64 - 1)).max(1),
             max_targets: max_targets.max(1),
-            targets: HashMap::new(),
+            targets: HashMap::with_hasher(Seeded::new()),
         }
     }
 
@@ -77,20 +78,17 @@ impl TargetView {
         self.targets.is_empty()
     }
 
-    /// Notes `source` hitting a host (by address or reporter name) and port at `time`.
+    /// Notes `source` hitting a host (by address, else reporter name; `host_hash` the book's
+    /// hash of it) and port at `time`.
     pub(crate) fn observe(
         &mut self,
+        host_hash: u64,
         dst: Option<IpAddr>,
         reporter: Option<&[u8]>,
         port: Option<u16>,
         source: IpAddr,
         time: i64,
     ) {
-        let host_hash = match (dst, reporter) {
-            (Some(ip), _) => hash_u128(addr_bits(ip)),
-            (None, Some(name)) => hash_bytes(name) ^ 1,
-            (None, None) => return,
-        };
         let source = hash_u128(addr_bits(source));
         let index = time.div_euclid(self.slot_ns);
         for (n, port) in [None, port].into_iter().enumerate() {
