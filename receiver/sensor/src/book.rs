@@ -13,7 +13,7 @@ use picket_parsers::{Action, Dataset, Event};
 use crate::candidate::{Candidate, Limits, Observation, Weight};
 use crate::config::{SensorConfig, nanos};
 use crate::distinct::{hash_bytes, hash_u128};
-use crate::entries::{Entries, Entry, KeyList};
+use crate::entries::{Entries, Entry, KeyList, key_of_rank};
 use crate::evidence::EventRef;
 use crate::lifecycle::BlockPolicy;
 use crate::noise::NoisePolicy;
@@ -80,6 +80,8 @@ pub struct IncidentBook {
     blocked: BTreeSet<(i64, SourceKey)>,
     targets: TargetView,
     ceiling: usize,
+    /// Eviction's buffer of rank numbers (kept: it is as long as the book).
+    rank_scratch: Vec<u128>,
     stats: BookStats,
     /// Name key -> its address, or `None` when it does not resolve.
     resolved: HashMap<SourceKey, Option<IpAddr>>,
@@ -117,6 +119,7 @@ impl IncidentBook {
             blocked: BTreeSet::new(),
             targets: TargetView::new(nanos(config.target_window), config.max_targets),
             ceiling: max_active.saturating_add((max_active / 8).max(1)),
+            rank_scratch: Vec::new(),
             stats: BookStats::default(),
             resolved: HashMap::new(),
             asked: HashMap::new(),
@@ -576,13 +579,11 @@ impl IncidentBook {
         }
         let keep = (max_active - max_active / 16).max(1);
         let drop = self.entries.len().saturating_sub(keep);
-        let mut ranks = self.entries.ranks();
-        if drop < ranks.len() {
-            ranks.select_nth_unstable(drop);
-        }
-        ranks.truncate(drop);
-        ranks.sort_unstable();
-        let keys: Vec<SourceKey> = ranks.into_iter().map(|(_, k)| k.key()).collect();
+        let (ranks, names) = self.entries.lowest(drop, &mut self.rank_scratch);
+        let keys: Vec<SourceKey> = ranks
+            .iter()
+            .filter_map(|r| key_of_rank(r, &names))
+            .collect();
         for key in keys {
             let Some(entry) = self.entries.remove(&key) else {
                 continue;

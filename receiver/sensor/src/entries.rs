@@ -59,19 +59,21 @@ pub(crate) fn rank_of(c: &Candidate) -> u128 {
         | u128::from(c.last_seen().cast_unsigned() ^ (1 << 63))
 }
 
-/// A key as the table holds it, ordered as [`SourceKey`] is (addresses before names).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum KeyRef<'a> {
-    Net(&'a Cidr),
-    Name(&'a SourceKey),
-}
+/// An entry's place in the eviction order: its rank, then its key as (0 IPv4 / 1 IPv6 /
+/// 2 name, address bits, prefix, the name's place among the names), so that comparing two
+/// needs no look at the table (most ranks tie: same score, same second) and no `Cidr` order.
+pub(crate) type Rank = (u128, u8, u128, u8, u32);
 
-impl KeyRef<'_> {
-    pub fn key(self) -> SourceKey {
-        match self {
-            KeyRef::Net(c) => SourceKey::of_net(*c),
-            KeyRef::Name(k) => *k,
-        }
+/// The key of a [`Rank`] (`names` as [`Entries::ranks`] gave them).
+pub(crate) fn key_of_rank(rank: &Rank, names: &[SourceKey]) -> Option<SourceKey> {
+    let &(_, kind, bits, prefix, name) = rank;
+    match kind {
+        0 | 1 => Some(SourceKey::of_net(Cidr::from_sort_key((
+            kind == 1,
+            bits,
+            prefix,
+        )))),
+        _ => names.get(name as usize).copied(),
     }
 }
 
@@ -147,12 +149,46 @@ impl Entries {
         self.nets.values().chain(self.names.values())
     }
 
-    /// (rank, key) of every entry.
-    pub fn ranks(&self) -> Vec<(u128, KeyRef<'_>)> {
-        let mut out = Vec::with_capacity(self.len());
-        out.extend(self.nets.iter().map(|(c, e)| (e.rank, KeyRef::Net(c))));
-        out.extend(self.names.iter().map(|(k, e)| (e.rank, KeyRef::Name(k))));
-        out
+    /// The `n` lowest [`Rank`]s, sorted, and the name keys (sorted) their names refer to.
+    /// Two passes: the rank numbers alone (16 bytes, one compare) find the `n`th lowest, and
+    /// only the entries at or below it are ranked in full.
+    pub fn lowest(&self, n: usize, scratch: &mut Vec<u128>) -> (Vec<Rank>, Vec<SourceKey>) {
+        scratch.clear();
+        scratch.extend(self.values().map(|e| e.rank));
+        if n == 0 {
+            return (Vec::new(), Vec::new());
+        }
+        let bound = match n.checked_sub(1) {
+            Some(i) if n < scratch.len() => *scratch.select_nth_unstable(i).1,
+            _ => u128::MAX,
+        };
+        let mut out: Vec<Rank> = self
+            .nets
+            .iter()
+            .filter(|(_, e)| e.rank <= bound)
+            .map(|(c, e)| {
+                let (v6, bits, prefix) = c.sort_key();
+                (e.rank, u8::from(v6), bits, prefix, 0)
+            })
+            .collect();
+        let mut names: Vec<SourceKey> = self
+            .names
+            .iter()
+            .filter(|(_, e)| e.rank <= bound)
+            .map(|(k, _)| *k)
+            .collect();
+        names.sort_unstable();
+        for (i, key) in names.iter().enumerate() {
+            if let Some(e) = self.names.get(key) {
+                out.push((e.rank, 2, 0, 0, u32::try_from(i).unwrap_or(u32::MAX)));
+            }
+        }
+        if n < out.len() {
+            out.select_nth_unstable(n);
+        }
+        out.truncate(n);
+        out.sort_unstable();
+        (out, names)
     }
 }
 

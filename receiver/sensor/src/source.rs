@@ -50,6 +50,7 @@ impl Cidr {
     }
 
     /// A cheap key with the order of the derived `Ord` (family, address, prefix), for sorts.
+    #[inline]
     pub(crate) fn sort_key(&self) -> (bool, u128, u8) {
         let bits = match self.addr {
             IpAddr::V4(v4) => u128::from(u32::from(v4)),
