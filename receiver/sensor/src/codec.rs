@@ -416,7 +416,7 @@ impl Writer<'_> {
             Repr::Exact(values) => {
                 self.u8(0);
                 self.u64(values.len() as u64);
-                for v in values {
+                for v in values.iter() {
                     self.u64(*v);
                 }
             }

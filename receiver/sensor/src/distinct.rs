@@ -6,6 +6,8 @@
 //! of the order: unions, maxima, and "the K largest under a total order". That is what lets the
 //! book promise the same state whichever order equal-time events arrive in.
 
+use crate::small::Small;
+
 /// How many distinct values a [`DistinctCounter`] keeps exactly before it switches to a sketch.
 pub const EXACT_BOUND: usize = 64;
 
@@ -49,7 +51,7 @@ pub struct DistinctCounter {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Repr {
     /// Sorted, deduplicated values.
-    Exact(Vec<u64>),
+    Exact(Small<u64, 2>),
     /// HyperLogLog registers.
     Sketch(Box<[u8; HLL_REGISTERS]>),
 }
@@ -64,7 +66,7 @@ impl DistinctCounter {
     /// An empty counter.
     pub fn new() -> DistinctCounter {
         DistinctCounter {
-            repr: Repr::Exact(Vec::new()),
+            repr: Repr::Exact(Small::new()),
         }
     }
 
@@ -98,14 +100,14 @@ impl DistinctCounter {
     pub fn union(&mut self, other: &DistinctCounter) {
         match &other.repr {
             Repr::Exact(values) => {
-                for v in values {
+                for v in values.iter() {
                     self.insert(*v);
                 }
             }
             Repr::Sketch(theirs) => {
                 if let Repr::Exact(values) = &self.repr {
                     let mut registers = Box::new([0u8; HLL_REGISTERS]);
-                    for v in values {
+                    for v in values.iter() {
                         sketch_add(&mut registers, *v);
                     }
                     self.repr = Repr::Sketch(registers);
@@ -178,15 +180,15 @@ fn sketch_estimate(registers: &[u8; HLL_REGISTERS]) -> u64 {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecentKeys<K> {
     cap: usize,
-    entries: Vec<(K, i64)>,
+    entries: Small<(K, i64), 1>,
 }
 
-impl<K: Ord + Copy> RecentKeys<K> {
+impl<K: Ord + Copy + Default> RecentKeys<K> {
     /// An empty table keeping at most `cap` keys.
     pub fn new(cap: usize) -> RecentKeys<K> {
         RecentKeys {
             cap: cap.max(1),
-            entries: Vec::new(),
+            entries: Small::new(),
         }
     }
 
@@ -249,7 +251,7 @@ impl<K: Ord + Copy> RecentKeys<K> {
 pub struct LatestTimes {
     cap: usize,
     /// Sorted ascending.
-    times: Vec<i64>,
+    times: Small<i64, 1>,
 }
 
 impl LatestTimes {
@@ -257,7 +259,7 @@ impl LatestTimes {
     pub fn new(cap: usize) -> LatestTimes {
         LatestTimes {
             cap: cap.max(1),
-            times: Vec::new(),
+            times: Small::new(),
         }
     }
 
@@ -301,7 +303,7 @@ impl LatestTimes {
 pub struct BucketCounts {
     cap: usize,
     /// (bucket index, count), oldest bucket first.
-    buckets: Vec<(i64, u32)>,
+    buckets: Small<(i64, u32), 2>,
 }
 
 impl BucketCounts {
@@ -309,7 +311,7 @@ impl BucketCounts {
     pub fn new(cap: usize) -> BucketCounts {
         BucketCounts {
             cap: cap.max(1),
-            buckets: Vec::new(),
+            buckets: Small::new(),
         }
     }
 
@@ -362,7 +364,7 @@ impl BucketCounts {
 
     /// Adds every bucket of `other`.
     pub fn merge(&mut self, other: &BucketCounts) {
-        for (index, count) in &other.buckets {
+        for (index, count) in other.buckets.iter() {
             self.add(*index, *count);
         }
     }

@@ -52,6 +52,7 @@ mod evidence;
 mod lifecycle;
 mod noise;
 mod settle;
+mod small;
 mod source;
 mod state;
 mod targets;
