@@ -29,7 +29,7 @@
 //! `opt(preceded(past("dst "), word))`, and the `from` form as `(preceded(opt(verify(word,
 //! laddr|faddr)), word), opt(preceded(alt((past(" to "), preceded(blanks, lit("to ")))),
 //! word)))`, where `word` is `preceded(blanks, token)`. Byte-identical on the references, it
-//! measured 3,799 a line with `past` (whose closure, shared by every needle of a length, stayed
+//! measured 3,783 a line with `past` (whose closure, shared by every needle of a length, stayed
 //! out of line), 3,759 with the search written as an always-inlined `find` per needle, 3,736
 //! with the endpoint reading out of line, 3,732 with the `src` form out of line too (mixed
 //! 2,052), against the hand reader's 3,722 (mixed 2,051) in the same tree: 10 above, so the hand
