@@ -580,11 +580,7 @@ impl IncidentBook {
         let keep = (max_active - max_active / 16).max(1);
         let drop = self.entries.len().saturating_sub(keep);
         let (ranks, names) = self.entries.lowest(drop, &mut self.rank_scratch);
-        let keys: Vec<SourceKey> = ranks
-            .iter()
-            .filter_map(|r| key_of_rank(r, &names))
-            .collect();
-        for key in keys {
+        for key in ranks.iter().filter_map(|r| key_of_rank(r, &names)) {
             let Some(entry) = self.entries.remove(&key) else {
                 continue;
             };
