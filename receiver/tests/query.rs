@@ -127,7 +127,10 @@ fn bad_requests_get_an_error_and_the_connection_stays_usable() {
             "too_long",
         ),
         (r#"{"op":"report"}"#.to_string(), "not_available"),
-        (r#"{"op":"mark","source":"192.0.2.1"}"#.to_string(), "bad_filter"),
+        (
+            r#"{"op":"mark","source":"192.0.2.1"}"#.to_string(),
+            "bad_filter",
+        ),
     ] {
         writeln!(s, "{req}").unwrap();
         let reply = read_reply(&mut r);
