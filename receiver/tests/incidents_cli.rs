@@ -19,50 +19,16 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{Picket, wait_stats};
+use support::{Picket, classes, wait_stats};
 
-fn iptables(src: &str, dst: &str, dport: u16, proto: &str, sec: u32) -> String {
-    format!(
-        "<4>Jan  8 03:{:02}:{:02} fw kernel: iptables DROP_INPUT: IN=eth0 OUT= MAC=90:10:35:5a:1e:3a:90:10:9e:ec:2c:71:08:00 SRC={src} DST={dst} LEN=52 TOS=0x00 PREC=0x00 TTL=115 ID=15743 DF PROTO={proto} SPT=17805 DPT={dport} WINDOW=8192 RES=0x00 SYN URGP=0",
-        sec / 60,
-        sec % 60
-    )
-}
-
-/// The traffic of tests/sensor.rs (a port scan, an SSH brute force, a priority-1 alert, noise,
-/// an own-network host), and a second priority-1 alert with escape codes in its signature.
+/// The traffic of tests/sensor.rs, and a second priority-1 alert with escape codes in its
+/// signature.
 fn traffic() -> Vec<String> {
-    let mut l = Vec::new();
-    l.extend((0..20).map(|i| {
-        iptables(
-            "203.0.113.50",
-            "198.51.100.20",
-            1000 + i as u16,
-            "TCP",
-            i * 5,
-        )
-    }));
-    l.extend((0..8).map(|i| format!(
-        "<38>Jan  8 03:10:{:02} belka sshd[31602]: Failed password for invalid user admin from 194.117.26.69 port {} ssh2",
-        i * 7, 50273 + i)));
-    l.push("<33>Jan  8 03:20:00 ids snort[2875]: [1:1390:5] SHELLCODE x86 inc ebx NOOP [Classification: Executable code was detected] [Priority: 1]: {TCP} 203.0.113.66:4444 -> 198.51.100.20:21".into());
+    let mut l = support::attack_traffic();
     l.push("<33>Jan  8 03:20:30 ids snort[2875]: [1:1391:5] EVIL \x1b[2J\x1b]0;owned\x07 NOOP [Classification: Executable code was detected] [Priority: 1]: {TCP} 203.0.113.77:4444 -> 198.51.100.20:21".into());
-    l.push(iptables("198.51.100.201", "198.51.100.20", 80, "TCP", 1300));
-    l.push(iptables("198.51.100.202", "198.51.100.20", 25, "TCP", 1301));
-    l.push("<4>Jan  8 03:21:42 fw kernel: IN=eth0 OUT= MAC=90:10:35:5a:1e:3a:90:10:9e:ec:2c:71:08:00 SRC=198.51.100.110 DST=192.0.2.10 LEN=84 TOS=0x00 PREC=0x00 TTL=56 ID=0 DF PROTO=ICMP TYPE=8 CODE=0 ID=1 SEQ=1".into());
-    l.extend((0..20).map(|i| {
-        iptables(
-            "10.1.2.3",
-            "198.51.100.20",
-            2000 + i as u16,
-            "TCP",
-            1400 + i,
-        )
-    }));
     l
 }
 
-/// Runs `picket --data DATA ARGS...` with its output piped.
 fn picket(data: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_picket"))
         .arg("--data")
@@ -96,21 +62,6 @@ fn sources(list: &[Value]) -> Vec<String> {
     list.iter()
         .map(|c| c["source"].as_str().unwrap().to_string())
         .collect()
-}
-
-/// The sorted (source, class) pairs.
-fn classes(list: &[Value]) -> Vec<(String, String)> {
-    let mut v: Vec<(String, String)> = list
-        .iter()
-        .map(|c| {
-            (
-                c["source"].as_str().unwrap().to_string(),
-                c["class"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    v.sort();
-    v
 }
 
 /// Runs the command on a pseudo-terminal (util-linux `script`); None where there is none.

@@ -216,14 +216,34 @@ impl Sensor {
             since_ns: Some(through.time_ns),
             ..picket_store::Query::default()
         };
+        let folded = self.fold_stored(store, &q, Some(through), writes, |_| Ok(()))?;
+        // What a replay found is already in the change log.
+        writes.changes.clear();
+        self.flush(writes);
+        writes.changes.clear();
+        self.replay = None;
+        Ok(folded)
+    }
+
+    /// Folds the stored events `q` finds (those after `after`, if given), oldest first, in
+    /// chunks; `per_chunk` sees the writes after each (a rebuild stores them as it goes).
+    /// Returns how many events it folded.
+    pub fn fold_stored(
+        &mut self,
+        store: &Store,
+        q: &picket_store::Query,
+        after: Option<EventKey>,
+        writes: &mut IncidentWrites,
+        mut per_chunk: impl FnMut(&mut IncidentWrites) -> Result<(), picket_store::StoreError>,
+    ) -> Result<u64, picket_store::StoreError> {
         let mut folded = 0u64;
         let mut chunk = Vec::with_capacity(4096);
-        let mut scan = store.scan(&q);
+        let mut scan = store.scan(q);
         loop {
             chunk.clear();
             for item in scan.by_ref() {
                 let s = item?;
-                if s.key > through {
+                if after.is_none_or(|a| s.key > a) {
                     chunk.push(s);
                 }
                 if chunk.len() >= 4096 {
@@ -247,12 +267,9 @@ impl Sensor {
             }
             folded += parsed.len() as u64;
             self.fold_batch(store, &parsed, &keys, writes);
+            drop(parsed);
+            per_chunk(writes)?;
         }
-        // What a replay found is already in the change log.
-        writes.changes.clear();
-        self.flush(writes);
-        writes.changes.clear();
-        self.replay = None;
         Ok(folded)
     }
 

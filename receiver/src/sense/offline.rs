@@ -80,38 +80,11 @@ pub fn rebuild(store: &Store, cfg: SensorConfig) -> Result<RebuildReport, StoreE
     store.clear_incidents()?;
     let mut sensor = Sensor::new(cfg);
     let mut writes = IncidentWrites::default();
-    let mut events = 0u64;
-    let mut chunk = Vec::with_capacity(4096);
-    let mut scan = store.scan(&Query::default());
-    loop {
-        chunk.clear();
-        for item in scan.by_ref() {
-            chunk.push(item?);
-            if chunk.len() >= 4096 {
-                break;
-            }
-        }
-        if chunk.is_empty() {
-            break;
-        }
-        let mut parsed = Vec::with_capacity(chunk.len());
-        let mut keys = Vec::with_capacity(chunk.len());
-        for s in &chunk {
-            if let Ok(ev) = s.event() {
-                let received = ev
-                    .received
-                    .and_then(|t| u64::try_from(t.as_nanos()).ok())
-                    .unwrap_or(s.key.time_ns);
-                parsed.push((ev, received));
-                keys.push(s.key);
-            }
-        }
-        events += parsed.len() as u64;
-        sensor.fold_batch(store, &parsed, &keys, &mut writes);
-        drop(parsed);
-        store.write_incidents(&writes)?;
-        writes.clear();
-    }
+    let events = sensor.fold_stored(store, &Query::default(), None, &mut writes, |w| {
+        store.write_incidents(w)?;
+        w.clear();
+        Ok(())
+    })?;
     sensor.settle(&mut writes);
     sensor.flush(&mut writes);
     store.write_incidents(&writes)?;

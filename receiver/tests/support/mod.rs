@@ -353,3 +353,76 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// A netfilter DROP line from `src` to `dst`:`dport`, at second `sec` of 03:00.
+pub fn netfilter_drop(src: &str, dst: &str, dport: u16, proto: &str, sec: u32) -> String {
+    format!(
+        "<4>Jan  8 03:{:02}:{:02} fw kernel: iptables DROP_INPUT: IN=eth0 OUT= MAC=90:10:35:5a:1e:3a:90:10:9e:ec:2c:71:08:00 SRC={src} DST={dst} LEN=52 TOS=0x00 PREC=0x00 TTL=115 ID=15743 DF PROTO={proto} SPT=17805 DPT={dport} WINDOW=8192 RES=0x00 SYN URGP=0",
+        sec / 60,
+        sec % 60
+    )
+}
+
+/// The sensor tests' traffic: a port scan, an SSH brute force, a priority-1 IDS alert,
+/// web/mail/ping noise and a scanning host of the own network 10.0.0.0/8.
+pub fn attack_traffic() -> Vec<String> {
+    let mut l = Vec::new();
+    // A port scan: 20 ports of one host in 100 s.
+    l.extend((0..20).map(|i| {
+        netfilter_drop(
+            "203.0.113.50",
+            "198.51.100.20",
+            1000 + i as u16,
+            "TCP",
+            i * 5,
+        )
+    }));
+    // An SSH brute force: 8 failures in a minute.
+    l.extend((0..8).map(|i| format!(
+        "<38>Jan  8 03:10:{:02} belka sshd[31602]: Failed password for invalid user admin from 194.117.26.69 port {} ssh2",
+        i * 7, 50273 + i)));
+    // One priority-1 IDS alert.
+    l.push("<33>Jan  8 03:20:00 ids snort[2875]: [1:1390:5] SHELLCODE x86 inc ebx NOOP [Classification: Executable code was detected] [Priority: 1]: {TCP} 203.0.113.66:4444 -> 198.51.100.20:21".into());
+    // Noise: one web connect, one mail connect, one ping.
+    l.push(netfilter_drop(
+        "198.51.100.201",
+        "198.51.100.20",
+        80,
+        "TCP",
+        1300,
+    ));
+    l.push(netfilter_drop(
+        "198.51.100.202",
+        "198.51.100.20",
+        25,
+        "TCP",
+        1301,
+    ));
+    l.push("<4>Jan  8 03:21:42 fw kernel: IN=eth0 OUT= MAC=90:10:35:5a:1e:3a:90:10:9e:ec:2c:71:08:00 SRC=198.51.100.110 DST=192.0.2.10 LEN=84 TOS=0x00 PREC=0x00 TTL=56 ID=0 DF PROTO=ICMP TYPE=8 CODE=0 ID=1 SEQ=1".into());
+    // A host of our own network scanning: never a candidate.
+    l.extend((0..20).map(|i| {
+        netfilter_drop(
+            "10.1.2.3",
+            "198.51.100.20",
+            2000 + i as u16,
+            "TCP",
+            1400 + i,
+        )
+    }));
+    l
+}
+
+/// The sorted (source, class) pairs of an incidents reply.
+pub fn classes(list: &[Value]) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = list
+        .iter()
+        .map(|c| {
+            (
+                c["source"].as_str().unwrap().to_string(),
+                c["class"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
