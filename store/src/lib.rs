@@ -204,13 +204,27 @@ fn load(dir: &Path, cfg: &StoreConfig) -> Result<(Trees, WriterState, Shared), S
         path: dir.to_path_buf(),
         source,
     };
-    let db = sled::Config::new()
+    let config = sled::Config::new()
         .path(dir)
         .cache_capacity(cfg.cache_bytes)
         .flush_every_ms(cfg.flush_every_ms)
-        .mode(sled::Mode::HighThroughput)
-        .open()
-        .map_err(open_err)?;
+        .mode(sled::Mode::HighThroughput);
+    // sled's flusher thread lets go of the directory's lock a moment after the last handle
+    // is dropped, so a reopen in the same process (recover, a test) can find it still held:
+    // wait a little. Another process holding it still gets the error, after the wait.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    let db = loop {
+        match config.open() {
+            Ok(db) => break db,
+            Err(sled::Error::Io(e))
+                if e.to_string().contains("could not acquire lock")
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => return Err(open_err(e)),
+        }
+    };
     let events = db.open_tree("events")?;
     let by_source = db.open_tree("by_source")?;
     let chain = db.open_tree("chain")?;
