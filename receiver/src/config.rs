@@ -123,6 +123,16 @@ pub struct QuerySection {
 }
 
 impl FileConfig {
+    /// The incident sensor's settings (None: `[sensor] enabled = false`).
+    pub fn sensor_config(&self) -> Result<Option<picket_sensor::SensorConfig>, Error> {
+        crate::sense::config::from_section(self.sensor.as_ref())
+    }
+
+    /// The resolver's settings (None unless `[sensor] resolve = true`).
+    pub fn resolver_config(&self) -> Result<Option<crate::sense::resolve::ResolverConfig>, Error> {
+        crate::sense::config::resolver_from_section(self.sensor.as_ref())
+    }
+
     /// The data directory: the flag, else the file's `data`, else `picket-data`.
     pub fn data_dir(&self, flag: Option<&Path>) -> PathBuf {
         flag.map(Path::to_path_buf)

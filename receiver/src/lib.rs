@@ -15,12 +15,12 @@ mod query;
 mod sense;
 mod serve;
 mod stats;
+mod text;
 mod values;
 
 pub use cli::main;
 pub use config::FileConfig;
 pub use error::Error;
-pub use sense::config::from_file as sensor_config;
 pub use sense::decode_stored as decode_stored_candidate;
 pub use sense::offline::{RebuildReport, rebuild};
 pub use serve::{Listeners, ServeArgs, ServeConfig, Summary, run, run_until_signal};

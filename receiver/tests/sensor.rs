@@ -276,7 +276,7 @@ fn live_ingest_import_and_rebuild_give_the_same_candidates() {
         let store =
             picket_store::Store::open(&live, &picket_store::StoreConfig::default()).unwrap();
         let file_cfg = picket::FileConfig::load(&config).unwrap();
-        let sensor = picket::sensor_config(&file_cfg).unwrap().unwrap();
+        let sensor = file_cfg.sensor_config().unwrap().unwrap();
         let r = picket::rebuild(&store, sensor).unwrap();
         assert_eq!(r.events, lines.len() as u64);
         assert_eq!(r.candidates, 3);

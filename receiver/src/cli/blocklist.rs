@@ -215,7 +215,7 @@ fn header(out: &mut impl Write, what: &str, n: usize, now_ns: u64) -> std::io::R
     writeln!(
         out,
         "# picket blocklist ({what}): {n} sources, written {}",
-        crate::query::rfc3339(now_ns)
+        crate::clock::rfc3339(now_ns)
     )
 }
 

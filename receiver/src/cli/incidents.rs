@@ -219,7 +219,10 @@ fn offline(data: &Path, req: &Map<String, Value>) -> Result<Reply, Error> {
             ),
             Ok(None) => Reply::Error(
                 "not_found".into(),
-                format!("no candidate for {}", ops::safe_text(source.as_bytes())),
+                format!(
+                    "no candidate for {}",
+                    crate::text::safe_text(source.as_bytes())
+                ),
             ),
             Err(e) => Reply::Error(e.code.into(), e.message),
         },

@@ -153,7 +153,8 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(data, &file, &args).map(|()| true),
         Command::Parse(args) => parse::run(&args).map(|()| true),
-        Command::Import(args) => crate::sense::config::from_file(&file)
+        Command::Import(args) => file
+            .sensor_config()
             .and_then(|sensor| import::run(&data, &args, sensor))
             .map(|()| true),
         Command::Verify => verify::run(&data),
@@ -161,7 +162,8 @@ pub fn main() -> ExitCode {
         Command::Tail { filters, socket } => client::tail(&data, &socket, &filters),
         Command::Stats { socket } => client::stats(&data, &socket),
         Command::Vacuum(args) => vacuum::run(&data, &args).map(|()| true),
-        Command::Incidents(args) => crate::sense::config::from_file(&file)
+        Command::Incidents(args) => file
+            .sensor_config()
             .and_then(|sensor| incidents::run(&data, &args, sensor)),
         Command::Mark(args) => mark::run(&data, &args),
         Command::Blocklist(args) => blocklist::run(&data, &args),

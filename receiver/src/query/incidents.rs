@@ -11,7 +11,7 @@ use crate::sense::decode_stored;
 use picket_store::Store;
 use serde_json::{Value, json};
 
-use super::protocol::ReplyError;
+use super::reply::ReplyError;
 
 /// How the list is ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -138,24 +138,8 @@ fn internal(e: picket_store::StoreError) -> ReplyError {
     }
 }
 
-/// Bytes from the network as text that is safe on a terminal: printable ASCII as it is,
-/// anything else as `\xNN`.
-pub fn safe_text(b: &[u8]) -> String {
-    let mut out = String::with_capacity(b.len());
-    for &c in b {
-        if (0x20..0x7f).contains(&c) && c != b'\\' {
-            out.push(char::from(c));
-        } else if c == b'\\' {
-            out.push_str("\\\\");
-        } else {
-            out.push_str(&format!("\\x{c:02x}"));
-        }
-    }
-    out
-}
-
 fn time(ns: i64) -> String {
-    super::rfc3339(u64::try_from(ns).unwrap_or(0))
+    crate::clock::rfc3339(u64::try_from(ns).unwrap_or(0))
 }
 
 /// What the JSON of a candidate needs beyond the candidate: the time now and the sensor's
@@ -198,7 +182,7 @@ pub fn to_json(c: &Candidate, full: bool) -> Value {
 /// A candidate as JSON; `full` adds its history and evidence lines.
 pub fn to_json_with(c: &Candidate, full: bool, view: &View) -> Value {
     let (sigs, _) = c.signatures();
-    let top = sigs.first().map(|(s, _)| safe_text(s));
+    let top = sigs.first().map(|(s, _)| crate::text::safe_text(s));
     let (reporters, _) = c.reporters();
     let mut v = json!({
         "source": c.key().to_string(),
@@ -212,12 +196,12 @@ pub fn to_json_with(c: &Candidate, full: bool, view: &View) -> Value {
         "last_seen": time(c.last_seen()),
         "top_signature": top,
         "datasets": c.datasets().iter().map(|d| d.as_str()).collect::<Vec<_>>(),
-        "reporters": reporters.iter().map(|r| safe_text(r)).collect::<Vec<_>>(),
+        "reporters": reporters.iter().map(|r| crate::text::safe_text(r)).collect::<Vec<_>>(),
         "notices": c.notices(),
         "blocks": c.blocks(),
         "block_until": c.block().map(|b| time(b.until)),
         "stale": c.is_stale(view.now, view.horizon_ns, view.huge_volume),
-        "names": c.names().iter().map(|n| safe_text(n)).collect::<Vec<_>>(),
+        "names": c.names().iter().map(|n| crate::text::safe_text(n)).collect::<Vec<_>>(),
         "noise": c.noise().iter().map(|t| json!({
             "rule": view.noise_names.get(usize::from(t.rule)).map_or("?", String::as_str),
             "events": t.events,
@@ -228,7 +212,7 @@ pub fn to_json_with(c: &Candidate, full: bool, view: &View) -> Value {
         m.insert(
             "signatures".into(),
             sigs.iter()
-                .map(|(s, n)| json!({"name": safe_text(s), "count": n}))
+                .map(|(s, n)| json!({"name": crate::text::safe_text(s), "count": n}))
                 .collect(),
         );
         m.insert(
@@ -244,7 +228,7 @@ pub fn to_json_with(c: &Candidate, full: bool, view: &View) -> Value {
                 .iter()
                 .map(|h| {
                     json!({"at": time(h.at), "from": h.from.as_str(), "to": h.to.as_str(),
-                           "who": safe_text(h.who.as_bytes()), "note": safe_text(h.note.as_bytes())})
+                           "who": crate::text::safe_text(h.who.as_bytes()), "note": crate::text::safe_text(h.note.as_bytes())})
                 })
                 .collect(),
         );
@@ -253,7 +237,7 @@ pub fn to_json_with(c: &Candidate, full: bool, view: &View) -> Value {
             c.evidence()
                 .lines()
                 .iter()
-                .map(|e| json!({"at": time(e.time), "line": safe_text(&e.line)}))
+                .map(|e| json!({"at": time(e.time), "line": crate::text::safe_text(&e.line)}))
                 .collect(),
         );
     }

@@ -14,6 +14,7 @@
 
 pub mod incidents;
 pub mod protocol;
+pub mod reply;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -386,7 +387,7 @@ fn incident_lines(store: &Store, source: &str, view: &incidents::View) -> Vec<u8
             code: "not_found",
             message: format!(
                 "no candidate for {}",
-                incidents::safe_text(source.as_bytes())
+                crate::text::safe_text(source.as_bytes())
             ),
         }
         .to_line(),
@@ -422,14 +423,14 @@ async fn targets(ctx: &Context, min_sources: u64) -> Vec<u8> {
     for h in &hits {
         let host = match &h.host {
             picket_sensor::TargetHost::Addr(a) => a.to_string(),
-            picket_sensor::TargetHost::Reporter(r) => incidents::safe_text(r),
+            picket_sensor::TargetHost::Reporter(r) => crate::text::safe_text(r),
         };
         let v = serde_json::json!({
             "target": host,
             "reporter": matches!(h.host, picket_sensor::TargetHost::Reporter(_)),
             "port": h.port,
             "sources": h.sources,
-            "last_seen": rfc3339(u64::try_from(h.last_seen).unwrap_or(0)),
+            "last_seen": crate::clock::rfc3339(u64::try_from(h.last_seen).unwrap_or(0)),
         });
         let _ = serde_json::to_writer(&mut out, &v);
         out.push(b'\n');
@@ -474,7 +475,7 @@ async fn mark(
                 code: "not_found",
                 message: format!(
                     "no candidate for {}",
-                    incidents::safe_text(source.as_bytes())
+                    crate::text::safe_text(source.as_bytes())
                 ),
             }
             .to_line();
@@ -657,7 +658,7 @@ fn stats_lines(ctx: &Context) -> Vec<u8> {
         Some(p) => serde_json::json!({
             "state": if p.fatal { "failed" } else { "retrying" },
             "error": p.error,
-            "since": crate::query::rfc3339(p.since_ns),
+            "since": crate::clock::rfc3339(p.since_ns),
             "retries": s.writer.retries(),
         }),
     };
@@ -828,15 +829,4 @@ async fn tail(q: Query, ctx: &Context, wr: &mut OwnedWriteHalf, shutdown: &Cance
         ctx,
     )
     .await;
-}
-
-/// RFC 3339 text of a Unix-nanosecond time, for replies.
-pub fn rfc3339(ns: u64) -> String {
-    let ts = picket_parsers::Timestamp {
-        secs: i64::try_from(ns / 1_000_000_000).unwrap_or(i64::MAX),
-        nanos: u32::try_from(ns % 1_000_000_000).unwrap_or(0),
-    };
-    let mut out = Vec::new();
-    ts.write_rfc3339(&mut out);
-    String::from_utf8_lossy(&out).into_owned()
 }

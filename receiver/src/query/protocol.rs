@@ -5,6 +5,8 @@ use picket_parsers::{Action, Dataset};
 use picket_store::{Cidr, Cursor, Order, Query};
 use serde::Deserialize;
 
+pub use super::reply::ReplyError;
+
 /// Longest request line accepted, in bytes.
 pub const MAX_REQUEST: usize = 16 * 1024;
 
@@ -57,32 +59,6 @@ pub enum Request {
     Watch(Option<u64>),
     /// Targets hit by at least this many distinct sources (the view by destination).
     Targets(u64),
-}
-
-/// An error reply: a code and a message for people.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReplyError {
-    /// Stable, machine-readable code.
-    pub code: &'static str,
-    /// What was wrong.
-    pub message: String,
-}
-
-impl ReplyError {
-    fn new(code: &'static str, message: impl Into<String>) -> ReplyError {
-        ReplyError {
-            code,
-            message: message.into(),
-        }
-    }
-
-    /// The reply line (with its newline).
-    pub fn to_line(&self) -> Vec<u8> {
-        let v = serde_json::json!({"error": {"code": self.code, "message": self.message}});
-        let mut out = serde_json::to_vec(&v).unwrap_or_default();
-        out.push(b'\n');
-        out
-    }
 }
 
 /// Parses one request line.

@@ -231,7 +231,7 @@ impl ChangeRecord {
             "change": number,
             "kind": self.kind.as_str(),
             "source": self.source,
-            "at": crate::query::rfc3339(u64::try_from(self.at).unwrap_or(0)),
+            "at": crate::clock::rfc3339(u64::try_from(self.at).unwrap_or(0)),
         });
         if let Some(m) = v.as_object_mut() {
             if let Some(c) = self.class_from {
@@ -253,7 +253,7 @@ impl ChangeRecord {
             if let Some(u) = self.until {
                 m.insert(
                     "until".into(),
-                    crate::query::rfc3339(u64::try_from(u).unwrap_or(0)).into(),
+                    crate::clock::rfc3339(u64::try_from(u).unwrap_or(0)).into(),
                 );
             }
             if let Some(e) = self.expired {

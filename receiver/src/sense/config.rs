@@ -202,21 +202,21 @@ impl SensorSection {
     }
 }
 
-/// The sensor's settings from the whole file: the defaults without a `[sensor]` section,
-/// None when it says `enabled = false`.
-pub fn from_file(file: &crate::config::FileConfig) -> Result<Option<SensorConfig>, Error> {
-    match &file.sensor {
+/// The sensor's settings from the file's `[sensor]` section: the defaults without one, None
+/// when it says `enabled = false`.
+pub fn from_section(section: Option<&SensorSection>) -> Result<Option<SensorConfig>, Error> {
+    match section {
         Some(s) if s.enabled == Some(false) => Ok(None),
         Some(s) => s.to_config().map(Some),
         None => Ok(Some(SensorConfig::default())),
     }
 }
 
-/// The resolver's settings from the file: None unless `[sensor] resolve = true`.
-pub fn resolver_from_file(
-    file: &crate::config::FileConfig,
+/// The resolver's settings from `[sensor]`: None unless `resolve = true`.
+pub fn resolver_from_section(
+    section: Option<&SensorSection>,
 ) -> Result<Option<super::resolve::ResolverConfig>, Error> {
-    let Some(s) = file.sensor.as_ref().filter(|s| s.resolve == Some(true)) else {
+    let Some(s) = section.filter(|s| s.resolve == Some(true)) else {
         return Ok(None);
     };
     let server = match &s.resolver {

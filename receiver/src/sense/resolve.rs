@@ -131,7 +131,7 @@ async fn lookup(
         loop {
             let got = tokio::time::timeout_at(deadline, sock.recv_from(&mut buf)).await;
             let Ok(Ok((n, from))) = got else {
-                tracing::debug!(name = %super::super::query::incidents::safe_text(name), "DNS query timed out");
+                tracing::debug!(name = %crate::text::safe_text(name), "DNS query timed out");
                 return failed;
             };
             if from != cfg.server {

@@ -231,8 +231,8 @@ impl ServeConfig {
             time_zone,
             cache_bytes: store_s.and_then(|s| s.cache_mb).unwrap_or(64) << 20,
             retention,
-            sensor: crate::sense::config::from_file(file)?,
-            resolver: crate::sense::config::resolver_from_file(file)?,
+            sensor: file.sensor_config()?,
+            resolver: file.resolver_config()?,
             query: {
                 let q = file.query.as_ref();
                 let d = crate::query::QueryLimits::default();
