@@ -91,6 +91,8 @@ pub struct WriterProblem {
 #[derive(Debug)]
 pub struct WriterStatus {
     healthy: watch::Sender<bool>,
+    /// The same as `healthy`, read without a lock: the UDP workers ask per datagram.
+    healthy_now: std::sync::atomic::AtomicBool,
     problem: Mutex<Option<WriterProblem>>,
     retries: AtomicU64,
 }
@@ -99,6 +101,7 @@ impl Default for WriterStatus {
     fn default() -> Self {
         WriterStatus {
             healthy: watch::Sender::new(true),
+            healthy_now: std::sync::atomic::AtomicBool::new(true),
             problem: Mutex::new(None),
             retries: AtomicU64::new(0),
         }
@@ -136,6 +139,7 @@ impl WriterStatus {
             self.retries.fetch_add(1, Ordering::Relaxed);
         }
         drop(slot);
+        self.healthy_now.store(false, Ordering::Release);
         self.healthy.send_replace(false);
     }
 
@@ -150,12 +154,13 @@ impl WriterStatus {
             );
         }
         drop(slot);
+        self.healthy_now.store(true, Ordering::Release);
         self.healthy.send_replace(true);
     }
 
     /// True while the writer stores.
     pub fn is_healthy(&self) -> bool {
-        *self.healthy.borrow()
+        self.healthy_now.load(Ordering::Acquire)
     }
 
     /// A receiver that sees every change of health.

@@ -98,17 +98,7 @@ fn request(op: &str, f: &Filters) -> serde_json::Map<String, Value> {
 }
 
 /// Text from the network made safe for a terminal: control characters become `\xNN`.
-pub(super) fn safe(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_control() {
-                format!("\\x{:02x}", c as u32)
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
-}
+pub(super) use crate::text::safe_str as safe;
 
 fn field<'a>(v: &'a Value, path: &[&str]) -> &'a Value {
     path.iter().fold(v, |v, k| &v[*k])

@@ -317,22 +317,28 @@ async fn commit(
     batch.clear();
     let ctx =
         ParseContext::new(picket_parsers::Timestamp::now().secs).with_offset(settings.time_zone);
-    // The events borrow the messages: parsed once, pushed to the batch, folded by the sensor.
-    let events: Vec<_> = msgs
-        .iter()
-        .map(|m| (parse_line(&m.bytes, &ctx), m.received_ns))
-        .collect();
-    for (e, received) in &events {
-        batch.push(e, *received);
-    }
-    if let Some((sensor, flush)) = sensor {
-        let keys = parts.store.keys_for(batch);
-        sensor.fold_batch(&parts.store, &events, &keys, writes);
-        if flush {
-            sensor.flush(writes);
+    match sensor {
+        // The events borrow the messages: parsed once, pushed to the batch, folded.
+        Some((sensor, flush)) => {
+            let events: Vec<_> = msgs
+                .iter()
+                .map(|m| (parse_line(&m.bytes, &ctx), m.received_ns))
+                .collect();
+            for (e, received) in &events {
+                batch.push(e, *received);
+            }
+            let keys = parts.store.keys_for(batch);
+            sensor.fold_batch(&parts.store, &events, &keys, writes);
+            if flush {
+                sensor.flush(writes);
+            }
+        }
+        None => {
+            for m in msgs {
+                batch.push(&parse_line(&m.bytes, &ctx), m.received_ns);
+            }
         }
     }
-    drop(events);
     let store = &parts.store;
     let status = &parts.stats.writer;
     let before = store.next_batch();
