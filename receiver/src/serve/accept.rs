@@ -80,7 +80,7 @@ pub async fn accept_loop<F, Fut>(
     while conns.join_next().await.is_some() {}
 }
 
-/// True when the sender may send; a refused sender is counted (and its connection dropped
+/// True when the sender may send (TCP, TLS and UDP); a refused sender is counted (and its connection dropped
 /// by the caller) before anything is read.
 pub fn allowed(allow: &[picket_store::Cidr], peer: SocketAddr, stats: &Stats) -> bool {
     if allow.is_empty() || allow.iter().any(|c| c.contains(peer.ip().to_canonical())) {

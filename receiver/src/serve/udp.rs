@@ -64,8 +64,7 @@ pub async fn run(
             r = sock.recv_from(&mut buf) => r,
         };
         let Ok((n, peer)) = got else { continue };
-        if !allow.is_empty() && !allow.iter().any(|c| c.contains(peer.ip().to_canonical())) {
-            Stats::inc(&stats.denied_sender);
+        if !super::accept::allowed(&allow, peer, stats) {
             continue;
         }
         let data = buf.get(..n).unwrap_or_default();
