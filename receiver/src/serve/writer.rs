@@ -122,6 +122,7 @@ async fn run(
     let mut since = Instant::now();
     let mut expired_at = Instant::now();
     let mut flushed_at = Instant::now();
+    let mut flush_every = FLUSH_EVERY;
     let mut open = true;
     // After a crash the candidates lag behind the stored events by up to a flush: fold
     // those events again before taking new ones.
@@ -205,7 +206,7 @@ async fn run(
             continue;
         }
         // Candidates are written every few seconds, with the batch of that moment.
-        let flush = flushed_at.elapsed() >= FLUSH_EVERY;
+        let flush = flushed_at.elapsed() >= flush_every;
         if flush {
             flushed_at = Instant::now();
         }
@@ -230,6 +231,12 @@ async fn run(
                 });
             }
         };
+        if flush {
+            // Writing tens of thousands of candidates takes seconds (sled's cost per key):
+            // flush less often then, so that flushing takes at most 1/FLUSH_SHARE of the
+            // writer's time (a crash then folds more events again at the next start).
+            flush_every = (flushed_at.elapsed() * FLUSH_SHARE).clamp(FLUSH_EVERY, FLUSH_MAX);
+        }
         stored += n;
         parts
             .stats
@@ -247,6 +254,13 @@ async fn run(
 /// How often the writer stores the candidates that changed (and what a crash can make the
 /// next start fold again).
 const FLUSH_EVERY: Duration = Duration::from_secs(10);
+
+/// A flush that took `t` puts the next one `FLUSH_SHARE * t` later (at least
+/// [`FLUSH_EVERY`], at most [`FLUSH_MAX`]).
+const FLUSH_SHARE: u32 = 20;
+
+/// The longest wait between flushes, whatever they cost: bounds what a restart folds again.
+const FLUSH_MAX: Duration = Duration::from_secs(120);
 
 /// Applies a `mark` and stores it (a mark is rare: stored at once, alone).
 fn mark(s: &mut WriterSensor, req: MarkRequest, parts: &WriterParts, writes: &mut IncidentWrites) {
@@ -318,17 +332,18 @@ async fn commit(
     let ctx =
         ParseContext::new(picket_parsers::Timestamp::now().secs).with_offset(settings.time_zone);
     match sensor {
-        // The events borrow the messages: parsed once, pushed to the batch, folded.
+        // Each event is parsed once, pushed to the batch and folded while its line is in
+        // the cache (a batch-long list of parsed events cost a page-faulting allocation
+        // of megabytes per batch).
         Some((sensor, flush)) => {
-            let events: Vec<_> = msgs
-                .iter()
-                .map(|m| (parse_line(&m.bytes, &ctx), m.received_ns))
-                .collect();
-            for (e, received) in &events {
-                batch.push(e, *received);
+            let mut keys = parts.store.key_cursor();
+            for m in msgs {
+                let e = parse_line(&m.bytes, &ctx);
+                batch.push(&e, m.received_ns);
+                let key = keys.next(m.received_ns);
+                sensor.fold_one(&parts.store, &e, m.received_ns, key, writes);
             }
-            let keys = parts.store.keys_for(batch);
-            sensor.fold_batch(&parts.store, &events, &keys, writes);
+            sensor.end_batch();
             if flush {
                 sensor.flush(writes);
             }
