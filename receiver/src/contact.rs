@@ -105,6 +105,85 @@ pub fn cached(
     }))
 }
 
+/// What a contact request comes to.
+#[derive(Debug)]
+pub enum Answer {
+    /// A contact, from the cache or just looked up.
+    Found {
+        /// The contact.
+        contact: Contact,
+        /// When it was looked up, ns since the epoch.
+        stored_at_ns: u64,
+        /// From the cache.
+        cached: bool,
+        /// Younger than the cache TTL.
+        fresh: bool,
+    },
+    /// `lookup` was false and nothing is cached.
+    NotCached,
+    /// The lookup failed.
+    Failed(picket_whois::WhoisError),
+}
+
+impl Answer {
+    /// The reply line's object, as the `contact` op sends it.
+    pub fn to_json(&self, ip: IpAddr) -> serde_json::Value {
+        match self {
+            Answer::Found {
+                contact,
+                stored_at_ns,
+                cached,
+                fresh,
+            } => to_json(contact, *stored_at_ns, *cached, *fresh),
+            Answer::NotCached => serde_json::json!({"error": {"code": "not_found",
+                "message": format!("no cached contact for {ip} (look it up to fill the cache)")}}),
+            Answer::Failed(e) => error_json(e),
+        }
+    }
+}
+
+/// The contact of `ip` for a process that holds the store itself (the CLI while serve is
+/// stopped; serve goes through its writer instead): the cache while fresh (or whatever is
+/// cached, without `lookup`), else a lookup (blocking) whose answer is cached and flushed.
+/// Without a store it only looks up.
+pub fn find(
+    store: Option<&Store>,
+    ip: IpAddr,
+    settings: &WhoisSettings,
+    lookup: bool,
+    now_ns: u64,
+) -> Result<Answer, StoreError> {
+    let ip = ip.to_canonical();
+    if let Some(s) = store
+        && let Some(c) = cached(s, ip, settings.cache_ttl, now_ns)?
+        && (c.fresh || !lookup)
+    {
+        return Ok(Answer::Found {
+            contact: c.contact,
+            stored_at_ns: c.stored_at_ns,
+            cached: true,
+            fresh: c.fresh,
+        });
+    }
+    if !lookup {
+        return Ok(Answer::NotCached);
+    }
+    let contact = match picket_whois::lookup(ip, &settings.lookup) {
+        Ok(c) => c,
+        Err(e) => return Ok(Answer::Failed(e)),
+    };
+    if let Some(s) = store {
+        s.put_contact(&key(ip), &contact.to_json(), now_ns)?;
+        s.flush()?;
+    }
+    Ok(Answer::Found {
+        contact,
+        stored_at_ns: now_ns,
+        cached: false,
+        fresh: true,
+    })
+}
+
 /// A cache write the query socket hands to the writer (the store's one writer).
 pub struct ContactWrite {
     /// The cache key.

@@ -116,37 +116,18 @@ fn offline(
     } else {
         None
     };
-    let now = crate::clock::now_ns();
-    let store_err = |source| Error::Store {
+    let answer = crate::contact::find(
+        store.as_ref(),
+        args.ip,
+        settings,
+        !args.no_lookup,
+        crate::clock::now_ns(),
+    )
+    .map_err(|source| Error::Store {
         dir: data.to_path_buf(),
         source,
-    };
-    if let Some(s) = &store
-        && let Some(c) =
-            crate::contact::cached(s, args.ip, settings.cache_ttl, now).map_err(store_err)?
-        && (c.fresh || args.no_lookup)
-    {
-        return Ok(crate::contact::to_json(
-            &c.contact,
-            c.stored_at_ns,
-            true,
-            c.fresh,
-        ));
-    }
-    if args.no_lookup {
-        return Ok(serde_json::json!({"error": {"code": "not_found",
-            "message": format!("no cached contact for {} (leave out --no-lookup to ask whois)", args.ip)}}));
-    }
-    let c = match picket_whois::lookup(args.ip.to_canonical(), &settings.lookup) {
-        Ok(c) => c,
-        Err(e) => return Ok(crate::contact::error_json(&e)),
-    };
-    if let Some(s) = &store {
-        s.put_contact(&crate::contact::key(args.ip), &c.to_json(), now)
-            .and_then(|()| s.flush().map(|_| ()))
-            .map_err(store_err)?;
-    }
-    Ok(crate::contact::to_json(&c, now, false, true))
+    })?;
+    Ok(answer.to_json(args.ip))
 }
 
 /// The reply for a person: the address and how it was found, the network, the chain.

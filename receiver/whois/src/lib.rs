@@ -110,3 +110,48 @@ impl Contact {
         serde_json::from_slice(bytes).ok()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The cached form is a contract: entries written by an older build must still read.
+    const STORED: &str = r#"{"ip":"193.51.7.9","abuse":"abuse@example-isp.fr","found_by":"abuse_c","fallback":false,"netname":"EXAMPLE-NET","range":"193.51.0.0 - 193.51.255.255","country":"FR","org":"Example ISP SAS","chain":[{"server":"whois.iana.org","reason":"root"},{"server":"whois.ripe.net","reason":"refer: whois.ripe.net"}]}"#;
+
+    #[test]
+    fn the_stored_form_is_stable() {
+        let c = Contact {
+            ip: "193.51.7.9".into(),
+            abuse: Some("abuse@example-isp.fr".into()),
+            found_by: Some(How::AbuseC),
+            fallback: false,
+            netname: Some("EXAMPLE-NET".into()),
+            range: Some("193.51.0.0 - 193.51.255.255".into()),
+            country: Some("FR".into()),
+            org: Some("Example ISP SAS".into()),
+            chain: vec![
+                Hop {
+                    server: "whois.iana.org".into(),
+                    reason: "root".into(),
+                },
+                Hop {
+                    server: "whois.ripe.net".into(),
+                    reason: "refer: whois.ripe.net".into(),
+                },
+            ],
+        };
+        assert_eq!(String::from_utf8(c.to_json()).unwrap(), STORED);
+        assert_eq!(Contact::from_json(STORED.as_bytes()), Some(c));
+        assert_eq!(Contact::from_json(b"{}"), None);
+    }
+
+    #[test]
+    fn the_rfc2142_guess_is_marked_and_offers_security() {
+        let reply = parse_reply("inetnum: 192.0.2.0 - 192.0.2.255\nnotify: noc@example.net\n");
+        let c = Contact::from_reply("192.0.2.1".parse().unwrap(), &reply, Vec::new());
+        assert_eq!(c.abuse.as_deref(), Some("abuse@example.net"));
+        assert!(c.fallback);
+        assert_eq!(c.found_by, Some(How::Rfc2142));
+        assert_eq!(c.security().as_deref(), Some("security@example.net"));
+    }
+}

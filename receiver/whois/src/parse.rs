@@ -232,14 +232,12 @@ const PLACEHOLDER_WORDS: [&str; 6] = [
 
 /// True when `value` is a registry's placeholder rather than an address someone reads.
 pub fn is_placeholder(value: &str) -> bool {
-    let upper = value.to_ascii_uppercase();
-    if PLACEHOLDER_WORDS.iter().any(|w| upper.contains(w)) {
+    let Some(address) = mail_address(value) else {
         return true;
-    }
-    match mail_address(value) {
-        None => true,
-        Some(a) => is_registry(a),
-    }
+    };
+    // The words count around the address, not inside it (abuse@privacy-host.example is one).
+    let around = value.replacen(address, " ", 1).to_ascii_uppercase();
+    PLACEHOLDER_WORDS.iter().any(|w| around.contains(w)) || is_registry(address)
 }
 
 /// True when the address is at a registry's domain (or a subdomain of one).
@@ -946,6 +944,8 @@ nic-hdl:        HR1-RIPE
             assert!(is_placeholder(v), "{v}");
         }
         assert!(!is_placeholder("abuse@example.net"));
+        assert!(!is_placeholder("abuse@privacy-host.example"));
+        assert!(is_placeholder("abuse@example.net (REDACTED)"));
         assert!(!is_placeholder("abuse@notripe.net"));
         assert_eq!(
             mail_address("<abuse@example.net>, see remarks"),
