@@ -229,6 +229,19 @@ mod tests {
             "bad_request"
         );
         assert!(parse(br#"{"op":"events","since":"2026-11-23T00:00:00Z"}"#, now).is_ok());
+        match parse(br#"{"op":"contact","ip":"::ffff:192.0.2.1"}"#, now).unwrap() {
+            Request::Contact { ip, lookup } => {
+                assert_eq!(ip.to_string(), "192.0.2.1");
+                assert!(lookup);
+            }
+            other => panic!("{other:?}"),
+        }
+        for bad in [
+            &br#"{"op":"contact"}"#[..],
+            br#"{"op":"contact","ip":"192.0.2.0/24"}"#,
+        ] {
+            assert_eq!(parse(bad, now).unwrap_err().code, "bad_filter");
+        }
         assert_eq!(
             parse(br#"{"op":"events","since":"yesterday"}"#, now)
                 .unwrap_err()
