@@ -24,6 +24,10 @@
 //! async runtime's worker threads (`spawn_blocking`). [`Contact::to_json`] /
 //! [`Contact::from_json`] are the stable form for caching. [`parse_reply`] is the pure reader
 //! of one reply, for tests and the fuzzer.
+//!
+//! Inside picket, go through the cache rather than call `lookup` directly: the query op
+//! `contact` while serve runs (docs/protocol.md; it caches through the writer), or
+//! `contact::find` in the receiver crate for a process that holds the store itself.
 
 mod client;
 mod parse;

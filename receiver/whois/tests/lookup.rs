@@ -123,6 +123,17 @@ fn a_loop_a_hop_cap_and_a_silent_server() {
     }
     let five = WhoisConfig { max_hops: 5, ..cfg };
     assert!(lookup("193.51.7.9".parse().unwrap(), &five).is_ok());
+    // A reply over the size cap.
+    let (big, _) = server("remarks: padding\n".repeat(20_000));
+    let cfg = WhoisConfig {
+        root: big,
+        max_reply: 64 * 1024,
+        ..WhoisConfig::default()
+    };
+    match lookup("192.0.2.1".parse().unwrap(), &cfg) {
+        Err(WhoisError::TooLarge { limit, .. }) => assert_eq!(limit, 64 * 1024),
+        other => panic!("{other:?}"),
+    }
     // A server that accepts and never answers.
     let silent = TcpListener::bind("127.0.0.1:0").unwrap();
     let cfg = WhoisConfig {
