@@ -81,7 +81,12 @@ fn ask(data: &Path, args: &WhoisArgs) -> Result<Value, Error> {
         .socket
         .clone()
         .unwrap_or_else(|| data.join("picket.sock"));
-    let mut conn = super::client::connect(&path)?;
+    let mut conn = super::client::connect(&path).map_err(|e| {
+        Error::Usage(format!(
+            "{e}; with serve stopped: picket whois {} --offline",
+            args.ip
+        ))
+    })?;
     let req =
         serde_json::json!({"op": "contact", "ip": args.ip.to_string(), "lookup": !args.no_lookup});
     let mut line = serde_json::to_vec(&req).unwrap_or_default();
