@@ -418,12 +418,18 @@ fn abuse<'a>(d: &Doc<'a>, net: Option<&Obj<'a>>, section: Option<usize>) -> Opti
     {
         return found(a, How::AbuseMailbox);
     }
-    for key in ["RAbuseEmail", "OrgAbuseEmail"] {
-        if let Some(a) = in_section(d, section)
-            .flat_map(|o| o.values(key))
-            .find_map(usable)
-        {
-            return found(a, How::ArinAbuse);
+    // ARIN: the network's own abuse POC, else its organisation's; a reassignment to a
+    // customer usually has neither, and then the network it was carved from (the section
+    // before) answers for it.
+    let top = section.unwrap_or(0);
+    for s in (0..=top).rev() {
+        for key in ["RAbuseEmail", "OrgAbuseEmail"] {
+            if let Some(a) = in_section(d, Some(s))
+                .flat_map(|o| o.values(key))
+                .find_map(usable)
+            {
+                return found(a, How::ArinAbuse);
+            }
         }
     }
     // KRNIC: an abuse section's E-Mail, else the technical contact's.
@@ -895,6 +901,14 @@ changed:     20200820
         assert_eq!(r.abuse.unwrap().address, "abuse@customer.example");
         assert_eq!(r.country, Some("CA"));
         assert_eq!(r.org, Some("Example Customer"));
+        // A customer without POCs: the provider's abuse desk answers for it.
+        let bare = two.replace(
+            "RAbuseHandle:   CA1-ARIN\nRAbuseEmail:    abuse@customer.example\n",
+            "",
+        );
+        let r = parse_reply(&bare);
+        assert_eq!(r.netname, Some("CUST-NET"));
+        assert_eq!(r.abuse.unwrap().address, "network-abuse@google.com");
     }
 
     #[test]
