@@ -38,6 +38,8 @@ pub struct FileConfig {
     pub query: Option<QuerySection>,
     /// `[sensor]` and `[[sensor.noise]]`.
     pub sensor: Option<crate::sense::config::SensorSection>,
+    /// `[whois]`: the abuse-contact lookup.
+    pub whois: Option<crate::contact::WhoisSection>,
 }
 
 /// `[udp]`.
@@ -131,6 +133,11 @@ impl FileConfig {
     /// The resolver's settings (None unless `[sensor] resolve = true`).
     pub fn resolver_config(&self) -> Result<Option<crate::sense::resolve::ResolverConfig>, Error> {
         crate::sense::config::resolver_from_section(self.sensor.as_ref())
+    }
+
+    /// The abuse-contact lookup's settings (`[whois]`, or the defaults).
+    pub fn whois_settings(&self) -> Result<crate::contact::WhoisSettings, Error> {
+        crate::contact::settings(self.whois.as_ref())
     }
 
     /// The data directory: the flag, else the file's `data`, else `picket-data`.

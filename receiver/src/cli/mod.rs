@@ -9,6 +9,7 @@ mod mark;
 mod parse;
 mod vacuum;
 mod verify;
+mod whois;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -118,6 +119,15 @@ pub enum Command {
     /// output replaces the whole set atomically when loaded.
     #[command(after_help = blocklist::EXAMPLES)]
     Blocklist(blocklist::BlocklistArgs),
+    /// The abuse contact of an address, its network, and the whois referral chain followed.
+    ///
+    /// Starts at [whois] root (whois.iana.org), follows the registries' referrals (ARIN,
+    /// RIPE, APNIC and its national registries, LACNIC, AFRINIC) and reads the abuse mailbox
+    /// of the last one; registry placeholders are never used, and an RFC 2142 `abuse@domain`
+    /// guess is marked as one. Asks the running server (op `contact`), which caches answers
+    /// for [whois] cache_ttl; --offline uses the store in --data while serve is stopped.
+    #[command(after_help = whois::EXAMPLES)]
+    Whois(whois::WhoisArgs),
 }
 
 /// Starts logging (to stderr) and the server.
@@ -167,6 +177,7 @@ pub fn main() -> ExitCode {
             .and_then(|sensor| incidents::run(&data, &args, sensor)),
         Command::Mark(args) => mark::run(&data, &args),
         Command::Blocklist(args) => blocklist::run(&data, &args),
+        Command::Whois(args) => whois::run(&data, &file, &args),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

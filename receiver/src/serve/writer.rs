@@ -54,6 +54,12 @@ pub struct WriterParts {
     pub watch: broadcast::Sender<WatchItem>,
 }
 
+/// Writes the query socket asks of the writer besides the sensor's: cached abuse contacts.
+pub struct WriterRequests {
+    /// Contacts the `contact` op looked up, to cache.
+    pub contacts: mpsc::Receiver<crate::contact::ContactWrite>,
+}
+
 /// The sensor as the writer runs it: the book and the marks that reach it.
 pub struct WriterSensor {
     /// The book and its store glue.
@@ -88,6 +94,7 @@ pub fn spawn(
     settings: WriterSettings,
     parts: WriterParts,
     sensor: Option<WriterSensor>,
+    requests: WriterRequests,
 ) -> Result<WriterHandle, Error> {
     let (tx, done) = oneshot::channel();
     let thread = std::thread::Builder::new()
@@ -97,7 +104,7 @@ pub fn spawn(
                 .enable_time()
                 .build()
             {
-                Ok(rt) => rt.block_on(run(rx, &settings, &parts, sensor)),
+                Ok(rt) => rt.block_on(run(rx, &settings, &parts, sensor, requests)),
                 Err(e) => Err(Error::Usage(format!("cannot start the writer: {e}"))),
             };
             if r.is_err() {
@@ -114,6 +121,7 @@ async fn run(
     settings: &WriterSettings,
     parts: &WriterParts,
     mut sensor: Option<WriterSensor>,
+    mut requests: WriterRequests,
 ) -> Result<u64, Error> {
     let mut pending: Vec<Message> = Vec::with_capacity(settings.batch_events);
     let mut batch = Batch::new();
@@ -168,6 +176,15 @@ async fn run(
                             }
                         }
                     }
+                    continue;
+                }
+                Some(w) = requests.contacts.recv() => {
+                    // A cache entry, alone: losing it to a crash costs one more lookup.
+                    let stored = parts.store.put_contact(&w.key, &w.bytes, w.stored_at_ns);
+                    if let Err(e) = &stored {
+                        tracing::warn!("abuse contact not cached: {e}");
+                    }
+                    let _ = w.reply.send(stored.is_ok());
                     continue;
                 }
             }
