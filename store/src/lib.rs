@@ -18,6 +18,7 @@ mod error;
 mod incidents;
 mod index;
 mod key;
+pub mod logbook;
 mod query;
 mod record;
 mod retention;
@@ -38,6 +39,9 @@ pub use chain::{ChainEntry, Hash, hex};
 pub use error::{DecodeError, StoreError};
 pub use incidents::IncidentWrites;
 pub use key::{Cidr, EventKey};
+pub use logbook::{
+    LogbookAction, LogbookEntry, LogbookProblem, LogbookReport, kind as logbook_kind, os_user,
+};
 pub use query::{Cursor, Order, Query, Scan, Stored};
 pub use retention::{Retention, RetentionReport};
 pub use verify::{Problem, VerifyReport};
@@ -97,6 +101,8 @@ struct Shared {
     incident_count: u64,
     /// The highest change number ever written (kept when `clear_incidents` empties the log).
     last_change: Option<u64>,
+    /// The logbook's last entry number and hash.
+    logbook_head: (u64, Hash),
 }
 
 /// The sled handles of one open.
@@ -108,6 +114,7 @@ struct Trees {
     meta: sled::Tree,
     incidents: sled::Tree,
     changes: sled::Tree,
+    logbook: sled::Tree,
 }
 
 /// Where a committed batch landed.
@@ -231,6 +238,7 @@ fn load(dir: &Path, cfg: &StoreConfig) -> Result<(Trees, WriterState, Shared), S
     let meta = db.open_tree("meta")?;
     let incidents = db.open_tree("incidents")?;
     let changes = db.open_tree("changes")?;
+    let logbook = db.open_tree("logbook")?;
     match meta.get(meta_key::FORMAT)? {
         None => {
             meta.insert(meta_key::FORMAT, &[STORE_FORMAT])?;
@@ -301,7 +309,9 @@ fn load(dir: &Path, cfg: &StoreConfig) -> Result<(Trees, WriterState, Shared), S
         meta,
         incidents,
         changes,
+        logbook,
     };
+    let logbook_head = logbook::load_head(&trees.logbook)?;
     let pending = rebuild_pending(&trees, indexed_through)?;
     Ok((
         trees,
@@ -320,6 +330,7 @@ fn load(dir: &Path, cfg: &StoreConfig) -> Result<(Trees, WriterState, Shared), S
             next_run,
             incident_count,
             last_change: next_change.checked_sub(1).filter(|n| *n > 0),
+            logbook_head,
         },
     ))
 }
@@ -680,6 +691,7 @@ impl Store {
             Ok(())
         };
         let first_change = w.next_change;
+        let book = logbook::prepare(&inc.logbook, lock(&self.shared).logbook_head)?;
         // The hot path (no incident writes) keeps its four-tree transaction.
         let incident_count_now = if inc.is_empty() {
             (&t.events, &t.by_source, &t.chain, &t.meta)
@@ -696,11 +708,20 @@ impl Store {
                 &t.meta,
                 &t.incidents,
                 &t.changes,
+                &t.logbook,
             )
-                .transaction(|(ev, idx, ch, me, cand, log)| {
+                .transaction(|(ev, idx, ch, me, cand, log, lb)| {
                     events_tx(ev, idx, ch, me)?;
-                    let now =
-                        incidents::write_tx(cand, log, me, inc, first_change, incident_count)?;
+                    let now = incidents::write_tx(
+                        cand,
+                        log,
+                        me,
+                        lb,
+                        inc,
+                        &book,
+                        first_change,
+                        incident_count,
+                    )?;
                     Ok::<_, ConflictableTransactionError<StoreError>>(now)
                 })
                 .map_err(tx_err)?
@@ -710,6 +731,7 @@ impl Store {
             let mut s = lock(&self.shared);
             if !inc.is_empty() {
                 s.incident_count = incident_count_now;
+                s.logbook_head = book.head;
                 w.next_change = first_change + inc.changes.len() as u64;
                 if !inc.changes.is_empty() {
                     s.last_change = Some(w.next_change - 1);

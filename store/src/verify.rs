@@ -129,12 +129,24 @@ pub struct VerifyReport {
     pub head: Hash,
     /// The first problem, if any.
     pub problem: Option<Problem>,
+    /// What the walk of the logbook found.
+    pub logbook: crate::LogbookReport,
+}
+
+impl VerifyReport {
+    /// True when both the event chain and the logbook verify.
+    pub fn ok(&self) -> bool {
+        self.problem.is_none() && self.logbook.problem.is_none()
+    }
 }
 
 impl Store {
     /// Re-checks the whole store.
+    /// The event chain and the logbook are both checked, each to its first problem.
     pub fn verify(&self) -> Result<VerifyReport, StoreError> {
-        self.verify_all().map_err(|e| self.noted(e))
+        let mut r = self.verify_all().map_err(|e| self.noted(e))?;
+        r.logbook = self.verify_logbook()?;
+        Ok(r)
     }
 
     fn verify_all(&self) -> Result<VerifyReport, StoreError> {
@@ -154,6 +166,11 @@ impl Store {
             batches: 0,
             head: prev,
             problem: None,
+            logbook: crate::LogbookReport {
+                entries: 0,
+                head: (0, [0; 32]),
+                problem: None,
+            },
         };
         let mut blocks = t.events.iter().peekable();
         for item in t.chain.iter() {
