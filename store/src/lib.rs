@@ -11,6 +11,7 @@
 //!
 //! sled stays behind this API: callers see [`Store`], [`Batch`], [`Query`] and plain types.
 
+mod anchor;
 mod batch;
 mod block;
 mod chain;
@@ -34,6 +35,7 @@ use sled::transaction::{
     ConflictableTransactionError, TransactionError, TransactionalTree, UnabortableTransactionError,
 };
 
+pub use anchor::{Head, HeadKind, format_heads, parse_hash, parse_heads};
 pub use batch::Batch;
 pub use chain::{ChainEntry, Hash, hex};
 pub use error::{DecodeError, StoreError};

@@ -59,6 +59,8 @@ pub enum Request {
     Watch(Option<u64>),
     /// Targets hit by at least this many distinct sources (the view by destination).
     Targets(u64),
+    /// The logbook: every entry, or those about one incident.
+    Logbook(Option<String>),
 }
 
 /// Parses one request line.
@@ -156,6 +158,7 @@ pub fn parse(line: &[u8], now_ns: u64) -> Result<Request, ReplyError> {
                 .map_err(|_| bad(format!("a watch cursor is a change number, not {c:?}"))),
         },
         "targets" => Ok(Request::Targets(raw.min_sources.unwrap_or(10))),
+        "logbook" => Ok(Request::Logbook(raw.source)),
         "report" => Err(ReplyError::new(
             "not_available",
             "op \"report\" comes with notices, which this build does not have",
@@ -163,7 +166,7 @@ pub fn parse(line: &[u8], now_ns: u64) -> Result<Request, ReplyError> {
         other => Err(ReplyError::new(
             "unknown_op",
             format!(
-                "unknown op {other:?} (events, tail, stats, incidents, incident, mark, watch, targets)"
+                "unknown op {other:?} (events, tail, stats, incidents, incident, mark, watch, targets, logbook)"
             ),
         )),
     }
