@@ -14,12 +14,14 @@
 mod anchor;
 mod batch;
 mod block;
+pub mod bundle;
 mod chain;
 mod error;
 mod incidents;
 mod index;
 mod key;
 pub mod logbook;
+pub mod merkle;
 mod query;
 mod record;
 mod retention;
@@ -37,6 +39,7 @@ use sled::transaction::{
 
 pub use anchor::{Head, HeadKind, format_heads, parse_hash, parse_heads};
 pub use batch::Batch;
+pub use bundle::{Bundle, BundleError, BundleLine, BundleReport, CheckedLine, Evidence};
 pub use chain::{ChainEntry, Hash, hex};
 pub use error::{DecodeError, StoreError};
 pub use incidents::IncidentWrites;
@@ -48,8 +51,13 @@ pub use query::{Cursor, Order, Query, Scan, Stored};
 pub use retention::{Retention, RetentionReport};
 pub use verify::{Problem, VerifyReport};
 
-/// The on-disk layout version this build writes (in `meta`).
-const STORE_FORMAT: u8 = 1;
+/// The on-disk layout version this build writes (in `meta`). Format 2 adds the Merkle root
+/// to new chain entries (version 2, see `chain`); a store of format 1 opens, keeps its
+/// version 1 entries (which still verify) and is marked format 2 at its next open, since
+/// an older build could not read the new entries.
+const STORE_FORMAT: u8 = 2;
+/// The oldest format this build opens.
+const OLDEST_FORMAT: u8 = 1;
 
 /// Store settings.
 #[derive(Clone, Debug)]
@@ -60,6 +68,10 @@ pub struct StoreConfig {
     pub flush_every_ms: Option<u64>,
     /// Index entries gathered in memory before they are written as one sorted run.
     pub index_run_entries: usize,
+    /// Write batches as a store of format 1 did (version 1 chain entries, no Merkle root):
+    /// only for tests that an old store still opens and verifies.
+    #[doc(hidden)]
+    pub format_1: bool,
 }
 
 impl Default for StoreConfig {
@@ -68,6 +80,7 @@ impl Default for StoreConfig {
             cache_bytes: 64 << 20,
             flush_every_ms: Some(1000),
             index_run_entries: 256 * 1024,
+            format_1: false,
         }
     }
 }
@@ -243,9 +256,15 @@ fn load(dir: &Path, cfg: &StoreConfig) -> Result<(Trees, WriterState, Shared), S
     let logbook = db.open_tree("logbook")?;
     match meta.get(meta_key::FORMAT)? {
         None => {
-            meta.insert(meta_key::FORMAT, &[STORE_FORMAT])?;
+            let f = if cfg.format_1 { 1 } else { STORE_FORMAT };
+            meta.insert(meta_key::FORMAT, &[f])?;
         }
         Some(v) if v.as_ref() == [STORE_FORMAT] => {}
+        Some(v) if matches!(v.as_ref(), [f] if (OLDEST_FORMAT..STORE_FORMAT).contains(f)) => {
+            if !cfg.format_1 {
+                meta.insert(meta_key::FORMAT, &[STORE_FORMAT])?;
+            }
+        }
         Some(v) => {
             return Err(StoreError::Meta(format!(
                 "store format {:?} is newer than this build understands ({STORE_FORMAT})",
@@ -591,6 +610,8 @@ impl Store {
         };
         let number = w.next_batch;
         let mut hasher = chain::BatchHasher::new(number, &prev_hash);
+        let v1 = self.cfg.format_1;
+        let mut leaves: Vec<Hash> = Vec::with_capacity(if v1 { 0 } else { batch.len() });
         let mut last = w.last_key;
         // Keys first: strictly increasing whatever the clock did.
         let mut keys = Vec::with_capacity(batch.len());
@@ -628,6 +649,9 @@ impl Store {
             members.clear();
             for (ordinal, (e, key)) in this.iter().enumerate() {
                 members.push((*key, batch.record(e)));
+                if !v1 {
+                    leaves.push(merkle::leaf(&key.to_bytes(), batch.record(e)));
+                }
                 if let Some(addr) = e.source {
                     new_entries.push(index::Entry {
                         addr,
@@ -638,7 +662,9 @@ impl Store {
                 }
             }
             let layout = block::encode(&members);
-            hasher.add(&layout);
+            if v1 {
+                hasher.add(&layout);
+            }
             let encoded = block::pack(&layout);
             bytes += (key::EVENT_KEY_LEN + encoded.len()) as u64;
             ev_batch.insert(&block_key.to_bytes()[..], encoded);
@@ -665,13 +691,27 @@ impl Store {
             new_runs = Some(runs);
         }
         let count = u32::try_from(batch.len()).unwrap_or(u32::MAX);
-        let entry = ChainEntry {
-            first,
-            last,
-            count,
-            bytes,
-            prev: prev_hash,
-            hash: hasher.finish(),
+        let entry = if v1 {
+            ChainEntry {
+                first,
+                last,
+                count,
+                bytes,
+                prev: prev_hash,
+                root: None,
+                hash: hasher.finish(),
+            }
+        } else {
+            let root = merkle::root(&leaves);
+            ChainEntry {
+                first,
+                last,
+                count,
+                bytes,
+                prev: prev_hash,
+                root: Some(root),
+                hash: chain::v2_hash(number, &prev_hash, &first, &last, count, &root),
+            }
         };
         let entry_bytes = entry.to_bytes();
         let counts_bytes = encode_counts(&counts);
