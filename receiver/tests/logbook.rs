@@ -207,3 +207,78 @@ fn whoami() -> String {
     let o = Command::new("id").arg("-un").output().unwrap();
     String::from_utf8_lossy(&o.stdout).trim().to_string()
 }
+
+#[test]
+fn an_evidence_bundle_verifies_without_the_store_and_fails_when_a_line_is_altered() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let srv = Picket::start(&data, &["--no-udp", "--tcp", "127.0.0.1:0"]);
+    let sock = srv.socket();
+    let lines = support::attack_traffic();
+    let mut c = TcpStream::connect(srv.tcp()).unwrap();
+    for l in &lines {
+        writeln!(c, "{l}").unwrap();
+    }
+    drop(c);
+    wait_stats(&sock, Duration::from_secs(20), |s| {
+        s["stored"] == lines.len()
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !picket(&data, &["mark", "203.0.113.50", "reported"])
+        .status
+        .success()
+    {
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (st, _, log) = srv.stop();
+    assert!(st.success(), "{log}");
+
+    let file = dir.path().join("203.0.113.50.bundle");
+    let w = picket(
+        &data,
+        &["evidence", "203.0.113.50", "-o", file.to_str().unwrap()],
+    );
+    assert!(
+        w.status.success(),
+        "{}{}",
+        out(&w),
+        String::from_utf8_lossy(&w.stderr)
+    );
+    assert!(out(&w).contains("20 lines"), "{}", out(&w));
+    // Writing it is logged, with the file's hash.
+    let (entries, _) = json_lines(&picket(&data, &["logbook", "--offline", "--json"]));
+    let last = &entries.last().unwrap()["entry"];
+    assert_eq!(last["action"], "evidence");
+    let bytes = std::fs::read(&file).unwrap();
+    assert!(
+        last["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&picket_store::hex(&picket_store::file_hash(&bytes))),
+        "{last}"
+    );
+    assert!(picket(&data, &["verify"]).status.success());
+    std::fs::remove_dir_all(&data).unwrap();
+
+    let v = picket(dir.path(), &["verify", "--bundle", file.to_str().unwrap()]);
+    assert!(v.status.success(), "{}", out(&v));
+    let said = out(&v);
+    assert!(said.contains("all 20 lines are committed"), "{said}");
+    assert!(said.contains("SRC=203.0.113.50"), "{said}");
+    assert!(said.contains(" from fw: "), "{said}");
+    assert!(said.contains("logbook #1 "), "{said}");
+
+    // One byte of the last line ("DPT=1019" becomes "DPT=1018").
+    let at = bytes.windows(8).rposition(|w| w == b"DPT=1019").unwrap();
+    let mut bad = bytes.clone();
+    bad[at + 7] = b'8';
+    let altered = dir.path().join("altered.bundle");
+    std::fs::write(&altered, &bad).unwrap();
+    let v = picket(
+        dir.path(),
+        &["verify", "--bundle", altered.to_str().unwrap()],
+    );
+    assert_eq!(v.status.code(), Some(1), "{}", out(&v));
+    assert!(out(&v).contains("line 20 "), "{}", out(&v));
+}

@@ -349,6 +349,12 @@ impl Bundle {
     }
 }
 
+/// The BLAKE3 hash of a whole bundle file (what the logbook records when one is written, and
+/// what `b3sum FILE` prints).
+pub fn file_hash(bytes: &[u8]) -> Hash {
+    *blake3::hash(bytes).as_bytes()
+}
+
 /// True when the layouts hash to a version 1 entry's hash and hold its count of events.
 fn whole_batch_hashes(number: u64, e: &ChainEntry, layouts: &[Vec<u8>]) -> bool {
     let mut hasher = BatchHasher::new(number, &e.prev);

@@ -39,7 +39,7 @@ use sled::transaction::{
 
 pub use anchor::{Head, HeadKind, format_heads, parse_hash, parse_heads};
 pub use batch::Batch;
-pub use bundle::{Bundle, BundleError, BundleLine, BundleReport, CheckedLine, Evidence};
+pub use bundle::{Bundle, BundleError, BundleLine, BundleReport, CheckedLine, Evidence, file_hash};
 pub use chain::{ChainEntry, Hash, hex};
 pub use error::{DecodeError, StoreError};
 pub use incidents::IncidentWrites;

@@ -133,6 +133,15 @@ pub enum Command {
     /// --offline reads the store in --data. Text is escaped on a terminal.
     #[command(after_help = logbook::EXAMPLES)]
     Logbook(logbook::LogbookArgs),
+    /// Write an incident's evidence bundle: one file a third party checks without the store.
+    ///
+    /// The candidate, its stored lines exactly as received (receive times, sending hosts),
+    /// each with the Merkle inclusion proof that its batch's chain entry commits to it, those
+    /// chain entries, the incident's logbook entries and the heads
+    /// (docs/evidence-bundle.md). Reads the store in --data: run it while `picket serve` is
+    /// stopped. `picket verify --bundle FILE` checks the file anywhere.
+    #[command(after_help = evidence::EXAMPLES)]
+    Evidence(evidence::EvidenceArgs),
 }
 
 /// Starts logging (to stderr) and the server.
@@ -183,6 +192,7 @@ pub fn main() -> ExitCode {
         Command::Mark(args) => mark::run(&data, &args),
         Command::Blocklist(args) => blocklist::run(&data, &args),
         Command::Logbook(args) => logbook::run(&data, &args),
+        Command::Evidence(args) => evidence::run(&data, &args),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
