@@ -219,6 +219,10 @@ impl<'a> Reader<'a> {
     }
 }
 
+fn limited(len: usize, max: usize) -> Result<usize, BadEntry> {
+    if len > max { Err(BadEntry) } else { Ok(len) }
+}
+
 /// Decodes an entry as stored. The hash is read, not checked: see [`LogbookEntry::intact`].
 pub fn decode(b: &[u8]) -> Result<LogbookEntry, BadEntry> {
     let mut r = Reader(b);
@@ -227,14 +231,18 @@ pub fn decode(b: &[u8]) -> Result<LogbookEntry, BadEntry> {
     }
     let seq = u64::from_be_bytes(r.array()?);
     let at_ns = u64::from_be_bytes(r.array()?);
+    // Fields over their limits were never written: refuse them.
     let [kl] = r.array::<1>()?;
-    let kind = r.text(usize::from(kl))?;
+    let kind = r.text(limited(usize::from(kl), MAX_KIND)?)?;
     let wl = u16::from_be_bytes(r.array()?);
-    let who = r.text(usize::from(wl))?;
+    let who = r.text(limited(usize::from(wl), MAX_WHO)?)?;
     let il = u16::from_be_bytes(r.array()?);
-    let incident = r.text(usize::from(il))?;
+    let incident = r.text(limited(usize::from(il), MAX_INCIDENT)?)?;
     let dl = u32::from_be_bytes(r.array()?);
-    let detail = r.text(usize::try_from(dl).map_err(|_| BadEntry)?)?;
+    let detail = r.text(limited(
+        usize::try_from(dl).map_err(|_| BadEntry)?,
+        MAX_DETAIL,
+    )?)?;
     let prev = r.array::<32>()?;
     let hash = r.array::<32>()?;
     if !r.0.is_empty() {

@@ -199,3 +199,35 @@ fn a_format_1_store_opens_verifies_and_its_old_batches_go_whole() {
             .contains("chain entry of batch 0")
     );
 }
+
+/// Writes small bundles as fuzz seeds when PICKET_FUZZ_SEEDS names a directory
+/// (fuzz/seeds/bundle); otherwise checks that they verify.
+#[test]
+fn small_bundles_for_the_fuzz_seeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir.path().join("v1"), true);
+    store.append(&batch(0, 4, 4)).unwrap();
+    drop(store);
+    let store = open(&dir.path().join("v1"), false);
+    store.append(&batch(100, 6, 3)).unwrap();
+    store
+        .logbook_append(&LogbookAction::now(
+            "alice",
+            TARGET,
+            logbook_kind::BLOCK,
+            "blocked until 2026-12-03T00:00:00Z",
+        ))
+        .unwrap();
+    let mixed = bundle_of(&store).to_bytes();
+    let store = open(&dir.path().join("v2"), false);
+    store.append(&batch(0, 9, 9)).unwrap();
+    let small = bundle_of(&store).to_bytes();
+    for b in [&mixed, &small] {
+        assert!(b.len() < 4096, "{}", b.len());
+        assert_eq!(Bundle::from_bytes(b).unwrap().verify().problem, None);
+    }
+    if let Ok(out) = std::env::var("PICKET_FUZZ_SEEDS") {
+        std::fs::write(format!("{out}/mixed"), &mixed).unwrap();
+        std::fs::write(format!("{out}/small"), &small).unwrap();
+    }
+}
