@@ -60,7 +60,7 @@ fn marks_are_logged_verified_anchored_and_a_changed_byte_is_named() {
     std::fs::write(
         &config,
         format!(
-            "[logbook]\nhead_file = \"{}\"\nhead_interval = \"1s\"\n",
+            "[sensor]\nblock_duration = \"1s\"\n[logbook]\nhead_file = \"{}\"\nhead_interval = \"1s\"\n",
             heads.display()
         ),
     )
@@ -105,11 +105,21 @@ fn marks_are_logged_verified_anchored_and_a_changed_byte_is_named() {
     );
     assert!(m.status.success(), "{}", out(&m));
 
-    // Through the socket: two marks and the block the second one started.
-    let (entries, end) = json_lines(&picket(&data, &["logbook", "203.0.113.50", "--json"]));
+    // Through the socket: two marks, the block the second one started, and (the block
+    // lasts 1 s; the writer ends blocks every 10 s when quiet) its expiry, by picket itself.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (entries, end) = loop {
+        let (entries, end) = json_lines(&picket(&data, &["logbook", "203.0.113.50", "--json"]));
+        if entries.len() >= 4 || Instant::now() > deadline {
+            break (entries, end);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
     let e: Vec<&Value> = entries.iter().map(|v| &v["entry"]).collect();
     let kinds: Vec<&str> = e.iter().map(|e| e["action"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["mark", "mark", "block"], "{entries:#?}");
+    assert_eq!(kinds, ["mark", "mark", "block", "expiry"], "{entries:#?}");
+    assert_eq!(e[3]["who"], "picket");
+    assert_eq!(e[3]["detail"], "block ran out");
     assert_eq!(e[0]["seq"], 1);
     assert_eq!(
         e[0]["detail"],
@@ -123,11 +133,14 @@ fn marks_are_logged_verified_anchored_and_a_changed_byte_is_named() {
             .starts_with("blocked until ")
     );
     let me = whoami();
-    assert!(e.iter().all(|e| e["who"] == me.as_str()), "{entries:#?}");
+    assert!(
+        e[..3].iter().all(|e| e["who"] == me.as_str()),
+        "{entries:#?}"
+    );
     assert!(e.iter().all(|e| e["incident"] == "203.0.113.50"));
     assert_eq!(e[1]["prev"], e[0]["hash"]);
     let head = end["head"].as_str().unwrap().to_string();
-    assert!(head.starts_with("logbook:3:"), "{head}");
+    assert!(head.starts_with("logbook:4:"), "{head}");
     // Another incident has none; a bad source is a filter error.
     let (none, _) = json_lines(&picket(&data, &["logbook", "203.0.113.66", "--json"]));
     assert!(none.is_empty());
@@ -164,7 +177,7 @@ fn marks_are_logged_verified_anchored_and_a_changed_byte_is_named() {
     let v = picket(&data, &["verify", "--expect-head", &recorded]);
     assert!(v.status.success(), "{}", out(&v));
     assert!(
-        out(&v).contains("all 3 logbook entries verify"),
+        out(&v).contains("all 4 logbook entries verify"),
         "{}",
         out(&v)
     );

@@ -3,25 +3,27 @@
 //! Trees: `events` (block key → a block of up to 64 records, see `block`), `by_source`
 //! (sorted runs of (address, event, block, ordinal) entries, see `index`), `chain` (batch
 //! number → [`ChainEntry`]), `meta` (format, counters, index runs, retention anchor, change
-//! numbering), `incidents` (the sensor's candidates, opaque key → value) and `changes` (the
-//! sensor's change log, big-endian change number → opaque record). A batch of events, and the
-//! incident writes it caused ([`Store::append_with`]), is written to every tree in one sled
-//! transaction, so a crash leaves either all of a batch or none of it. sled's cost is per
-//! key: blocks and index runs keep the number of keys ~50 times below the number of events.
+//! numbering), `incidents` (the sensor's candidates, opaque key → value), `changes` (the
+//! sensor's change log, big-endian change number → opaque record) and `logbook` (the
+//! hash-chained record of actions on incidents, see [`Store::logbook_append`]). A batch of
+//! events, and the incident writes and logbook entries it caused ([`Store::append_with`]), is
+//! written to every tree in one sled transaction, so a crash leaves either all of a batch or
+//! none of it. sled's cost is per key: blocks and index runs keep the number of keys ~50
+//! times below the number of events.
 //!
 //! sled stays behind this API: callers see [`Store`], [`Batch`], [`Query`] and plain types.
 
 mod anchor;
 mod batch;
 mod block;
-pub mod bundle;
+mod bundle;
 mod chain;
 mod error;
 mod incidents;
 mod index;
 mod key;
-pub mod logbook;
-pub mod merkle;
+mod logbook;
+mod merkle;
 mod query;
 mod record;
 mod retention;
