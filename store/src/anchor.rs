@@ -91,12 +91,12 @@ impl Store {
     /// The current heads: the event chain's (when a batch was ever stored) and the
     /// logbook's (when it has an entry). Never waits behind a commit.
     pub fn heads(&self) -> Vec<Head> {
-        let (events, (lb_n, lb_h)) = {
+        let (events, events_n, (lb_n, lb_h)) = {
             let s = self.lock_shared();
-            (s.head, s.logbook_head)
+            (s.head, s.head_batch, s.logbook_head)
         };
         let mut out = Vec::new();
-        if let Some(n) = self.next_batch().checked_sub(1) {
+        if let Some(n) = events_n {
             out.push(Head {
                 kind: HeadKind::Events,
                 number: n,

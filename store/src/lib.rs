@@ -106,6 +106,8 @@ struct WriterState {
 #[derive(Debug, Default)]
 struct Shared {
     head: Hash,
+    /// The number of the batch `head` belongs to (None before the first batch).
+    head_batch: Option<u64>,
     counts: [u64; Dataset::ALL.len()],
     live_bytes: u64,
     /// Index entries not yet written as a run.
@@ -346,6 +348,7 @@ fn load(dir: &Path, cfg: &StoreConfig) -> Result<(Trees, WriterState, Shared), S
         },
         Shared {
             head,
+            head_batch: next_batch.checked_sub(1),
             counts,
             live_bytes,
             pending,
@@ -790,6 +793,7 @@ impl Store {
                 None => s.pending.extend(&new_entries),
             }
             s.head = entry.hash;
+            s.head_batch = Some(number);
             s.counts = counts;
             s.live_bytes = live;
         }

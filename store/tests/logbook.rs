@@ -40,6 +40,10 @@ fn action(n: u64, kind: &str, detail: &str) -> LogbookAction {
 }
 
 fn batch() -> Batch {
+    batch_at(BASE)
+}
+
+fn batch_at(t: u64) -> Batch {
     let ctx = ParseContext::new((BASE / 1_000_000_000) as i64);
     let mut b = Batch::new();
     b.push(
@@ -47,7 +51,7 @@ fn batch() -> Batch {
             b"<38>Nov  8 15:26:31 gw sshd[1]: Failed password for root from 198.51.100.7 port 22 ssh2",
             &ctx,
         ),
-        BASE,
+        t,
     );
     b
 }
@@ -164,5 +168,54 @@ fn a_changed_byte_is_named_by_its_entry() {
             Some(LogbookProblem::Altered { seq: 2, .. })
         ),
         "{r:?}"
+    );
+}
+
+#[test]
+fn a_recorded_head_is_found_later_and_a_rebuilt_store_is_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    assert!(store.heads().is_empty());
+    store.append(&batch()).unwrap();
+    store
+        .logbook_append(&action(1, logbook_kind::MARK, "x"))
+        .unwrap();
+    let recorded = store.heads();
+    assert_eq!(recorded.len(), 2);
+    let text = picket_store::format_heads(&recorded);
+    assert_eq!(picket_store::parse_heads(&text).unwrap(), recorded);
+    // The store goes on: the recorded heads are still in it.
+    store.append(&batch()).unwrap();
+    store
+        .logbook_append(&action(2, logbook_kind::MARK, "y"))
+        .unwrap();
+    for h in &recorded {
+        assert_eq!(store.check_head(h).unwrap(), None, "{h}");
+    }
+    assert_ne!(store.heads(), recorded);
+    // A store built again from scratch with other content (one event received 1 ns later,
+    // another logbook entry) has other hashes.
+    let other = tempfile::tempdir().unwrap();
+    let forged = open(other.path());
+    forged.append(&batch_at(BASE + 1)).unwrap();
+    forged
+        .logbook_append(&action(1, logbook_kind::MARK, "forged"))
+        .unwrap();
+    for h in &recorded {
+        let why = forged.check_head(h).unwrap().expect("a mismatch");
+        assert!(
+            why.contains("does not match") || why.contains("rewritten"),
+            "{why}"
+        );
+    }
+    // A head past the end: entries were removed.
+    let mut far = recorded[1];
+    far.number = 9;
+    assert!(
+        forged
+            .check_head(&far)
+            .unwrap()
+            .unwrap()
+            .contains("removed")
     );
 }
