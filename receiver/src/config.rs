@@ -40,6 +40,19 @@ pub struct FileConfig {
     pub sensor: Option<crate::sense::config::SensorSection>,
     /// `[whois]`: the abuse-contact lookup.
     pub whois: Option<crate::contact::WhoisSection>,
+    /// `[logbook]`.
+    pub logbook: Option<LogbookSection>,
+}
+
+/// `[logbook]`: where serve anchors the heads of the event chain and the logbook.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogbookSection {
+    /// A file outside the data directory that serve appends the heads to (default: none,
+    /// the heads go to serve's log only).
+    pub head_file: Option<PathBuf>,
+    /// How often the heads are written (`1h`, `10m`), when they moved.
+    pub head_interval: Option<String>,
 }
 
 /// `[udp]`.

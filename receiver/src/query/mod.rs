@@ -13,6 +13,7 @@
 //! (`{"lagged":N}`) and never holds anything up.
 
 pub mod incidents;
+pub mod logbook;
 pub mod protocol;
 pub mod reply;
 
@@ -362,6 +363,14 @@ async fn answer(
             false
         }
         Request::Targets(min_sources) => send(wr, &targets(ctx, min_sources).await, ctx).await,
+        Request::Logbook(source) => {
+            let store = ctx.store.clone();
+            let lines =
+                tokio::task::spawn_blocking(move || logbook::lines(&store, source.as_deref()))
+                    .await
+                    .unwrap_or_default();
+            send(wr, &lines, ctx).await
+        }
         Request::Stats | Request::Mark { .. } | Request::Contact { .. } => true,
     }
 }

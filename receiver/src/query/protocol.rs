@@ -68,6 +68,8 @@ pub enum Request {
         /// Ask whois when the cache has nothing fresh.
         lookup: bool,
     },
+    /// The logbook: every entry, or those about one incident.
+    Logbook(Option<String>),
 }
 
 /// Parses one request line.
@@ -176,6 +178,7 @@ pub fn parse(line: &[u8], now_ns: u64) -> Result<Request, ReplyError> {
             ))),
             None => Err(bad("contact needs an ip".into())),
         },
+        "logbook" => Ok(Request::Logbook(raw.source)),
         "report" => Err(ReplyError::new(
             "not_available",
             "op \"report\" comes with notices, which this build does not have",
@@ -183,7 +186,7 @@ pub fn parse(line: &[u8], now_ns: u64) -> Result<Request, ReplyError> {
         other => Err(ReplyError::new(
             "unknown_op",
             format!(
-                "unknown op {other:?} (events, tail, stats, incidents, incident, mark, watch, targets, contact)"
+                "unknown op {other:?} (events, tail, stats, incidents, incident, mark, watch, targets, contact, logbook)"
             ),
         )),
     }

@@ -107,6 +107,10 @@ pub struct ServeConfig {
     pub resolver: Option<crate::sense::resolve::ResolverConfig>,
     /// `[whois]`: the abuse-contact lookup the query op `contact` runs, and its cache TTL.
     pub whois: crate::contact::WhoisSettings,
+    /// The file the heads are appended to (outside the data directory), if any.
+    pub head_file: Option<PathBuf>,
+    /// How often the heads are written to the log and the head file.
+    pub head_interval: Duration,
 }
 
 const DEFAULT_ADDR: &str = "0.0.0.0:5514";
@@ -188,6 +192,27 @@ impl ServeConfig {
             .socket
             .clone()
             .unwrap_or_else(|| data.join("picket.sock"));
+        let logbook_s = file.logbook.as_ref();
+        let head_interval = match logbook_s.and_then(|l| l.head_interval.as_deref()) {
+            Some(v) => crate::values::parse_duration(v)
+                .map_err(|e| Error::Usage(format!("config key logbook.head_interval: {e}")))?
+                .max(Duration::from_secs(1)),
+            None => Duration::from_secs(3600),
+        };
+        let head_file = logbook_s.and_then(|l| l.head_file.clone());
+        if let Some(f) = &head_file {
+            // Inside the data directory the head is as easy to rewrite as the store.
+            let abs =
+                |p: &std::path::Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+            if abs(f).starts_with(abs(&data)) {
+                return Err(Error::Usage(format!(
+                    "config key logbook.head_file: {} is inside the data directory {}; put it \
+                     where someone who can rewrite the store cannot reach",
+                    f.display(),
+                    data.display()
+                )));
+            }
+        }
         Ok(ServeConfig {
             socket,
             socket_group: file.socket_group.clone(),
@@ -236,6 +261,8 @@ impl ServeConfig {
             sensor: file.sensor_config()?,
             resolver: file.resolver_config()?,
             whois: file.whois_settings()?,
+            head_file,
+            head_interval,
             query: {
                 let q = file.query.as_ref();
                 let d = crate::query::QueryLimits::default();
@@ -590,6 +617,16 @@ mod tests {
                 "[query]\nwrite_timeout_secs = 7".into(),
             ),
             ("store.cache_mb", "".into(), "[store]\ncache_mb = 7".into()),
+            (
+                "logbook.head_file",
+                "".into(),
+                "[logbook]\nhead_file = \"/var/log/picket-heads\"".into(),
+            ),
+            (
+                "logbook.head_interval",
+                "".into(),
+                "[logbook]\nhead_interval = \"10m\"".into(),
+            ),
             (
                 "store.retention_max_age",
                 "".into(),
