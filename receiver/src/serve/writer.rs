@@ -1,5 +1,8 @@
 //! The single writer, on a thread of its own: collects messages into batches (by size or by
-//! the flush interval), parses them, appends each batch to the store and flushes it. It never
+//! the flush interval), parses them, appends each batch to the store and flushes it. A batch
+//! holding a RELP message is stored as soon as the queue is empty (group commit: whatever
+//! arrived during the previous flush goes in one batch), and after its flush each RELP
+//! connection is told the highest of its messages now durable, so that it acknowledges them. It never
 //! shares a thread pool with query scans, so no number of query clients can hold it up.
 //!
 //! Supervision: when the store refuses a write, the writer keeps the batch and tells
@@ -123,6 +126,8 @@ async fn run(
     let mut expired_at = Instant::now();
     let mut flushed_at = Instant::now();
     let mut open = true;
+    // A RELP sender waits for its acknowledgement: its batch is stored at once (group commit).
+    let mut acks_waiting = false;
     // After a crash the candidates lag behind the stored events by up to a flush: fold
     // those events again before taking new ones.
     if let Some(s) = sensor.as_mut() {
@@ -149,6 +154,7 @@ async fn run(
                 r = tokio::time::timeout(left, rx.recv()) => match r {
                     Ok(Some(m)) => {
                         publish(&parts.tail, &m);
+                        acks_waiting |= m.ack.is_some();
                         pending.push(m);
                     }
                     Ok(None) => open = false,
@@ -174,6 +180,7 @@ async fn run(
                 match rx.try_recv() {
                     Ok(m) => {
                         publish(&parts.tail, &m);
+                        acks_waiting |= m.ack.is_some();
                         pending.push(m);
                     }
                     Err(mpsc::error::TryRecvError::Empty) => break,
@@ -186,6 +193,7 @@ async fn run(
         }
         let due = pending.len() >= settings.batch_events
             || since.elapsed() >= settings.flush_interval
+            || acks_waiting
             || !open;
         if !due {
             continue;
@@ -230,6 +238,10 @@ async fn run(
                 });
             }
         };
+        if acks_waiting {
+            acknowledge(&pending);
+            acks_waiting = false;
+        }
         stored += n;
         parts
             .stats
@@ -242,6 +254,24 @@ async fn run(
         write_alone(&mut writes, parts);
     }
     Ok(stored)
+}
+
+/// Tells each RELP connection with messages in a batch just flushed the highest of them now
+/// durable. A connection's messages reach the queue in its order, so its last one in the
+/// batch covers the rest; a run of one connection's messages costs one notification.
+fn acknowledge(msgs: &[Message]) {
+    let mut last: Option<&crate::message::Ack> = None;
+    for a in msgs.iter().filter_map(|m| m.ack.as_ref()) {
+        if let Some(l) = last
+            && !Arc::ptr_eq(&l.to, &a.to)
+        {
+            l.durable();
+        }
+        last = Some(a);
+    }
+    if let Some(l) = last {
+        l.durable();
+    }
 }
 
 /// How often the writer stores the candidates that changed (and what a crash can make the
