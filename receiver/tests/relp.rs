@@ -27,25 +27,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use support::peers::{Pki, require};
 use support::{Picket, stats, wait_stats};
 
 /// omrelp's window (librelp's default): at most this many messages unacknowledged.
 const WINDOW: usize = 128;
-
-/// Finds a program on PATH or in /usr/sbin, or fails naming the Debian package.
-fn require(program: &str, package: &str) -> PathBuf {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/sbin")])
-        .map(|d| d.join(program))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "{program} not found: this test needs the Debian package {package} \
-                 (apt-get install {package}; .ci/run installs it)"
-            )
-        })
-}
 
 /// Fails unless rsyslog's omrelp module is installed.
 fn require_omrelp() {
@@ -356,5 +342,73 @@ fn rsyslog_omrelp_loses_nothing_across_kill_9() {
     assert!(
         duplicates <= kills * WINDOW,
         "{duplicates} duplicates for {kills} kills"
+    );
+}
+
+/// omrelp's TLS settings: picket's certificate checked against the test CA and the name
+/// localhost; with `client`, rsyslog presents the client certificate (mutual TLS).
+fn omrelp_tls(pki: &Pki, client: bool) -> String {
+    let f = |n: &str| pki.path(n).display().to_string();
+    let mut t = format!(
+        r#"tls="on" tls.caCert="{}" tls.authMode="name" tls.permittedPeer=["localhost"]"#,
+        f("ca.pem")
+    );
+    if client {
+        t += &format!(
+            r#" tls.myCert="{}" tls.myPrivKey="{}""#,
+            f("client.pem"),
+            f("client.key")
+        );
+    }
+    t
+}
+
+/// RELP over mutual TLS: rsyslog with its client certificate delivers everything once; a
+/// second rsyslog without one is refused at the handshake and nothing of it is stored.
+#[test]
+fn rsyslog_omrelp_over_mutual_tls() {
+    const N: usize = 2_000;
+    let pki = Pki::new();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (cert, key, ca) = (
+        pki.path("server.pem"),
+        pki.path("server.key"),
+        pki.path("ca.pem"),
+    );
+    let args = [
+        "--no-udp",
+        "--no-tcp",
+        "--relp-tls",
+        "127.0.0.1:0",
+        "--cert",
+        cert.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+        "--client-ca",
+        ca.to_str().unwrap(),
+    ];
+    let srv = Picket::start(&data, &args);
+    let port = srv.wait_addr("secure relp").port();
+    let rs = Rsyslog::start(port, &omrelp_tls(&pki, true));
+    send(rs.port, 0..N);
+    let s = wait_quiet(&srv.socket(), N as u64);
+    assert_eq!(s["dropped"]["tls_handshake"], 0, "{s}");
+    drop(rs);
+    // Without a client certificate: refused, retried by rsyslog, never stored.
+    let stranger = Rsyslog::start(port, &omrelp_tls(&pki, false));
+    send(stranger.port, N..N + 10);
+    wait_stats(&srv.socket(), Duration::from_secs(30), |s| {
+        s["dropped"]["tls_handshake"].as_u64().unwrap() >= 1
+    });
+    drop(stranger);
+    let (st, _, log) = srv.stop();
+    assert!(st.success(), "picket serve failed:\n{log}");
+    let got = numbers(&data);
+    assert_eq!(got.len(), N, "numbers stored");
+    assert!(got.values().all(|c| *c == 1), "a message stored twice");
+    assert!(
+        got.keys().all(|n| *n < N),
+        "the stranger's messages were stored"
     );
 }
