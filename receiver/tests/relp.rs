@@ -412,3 +412,108 @@ fn rsyslog_omrelp_over_mutual_tls() {
         "the stranger's messages were stored"
     );
 }
+
+/// A tmpfs mounted for the test, unmounted at the end.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(at: &Path, size: &str) -> Option<Tmpfs> {
+        std::fs::create_dir_all(at).unwrap();
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(at)
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then(|| Tmpfs(at.to_path_buf()))
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// A full disk: picket stops acknowledging (and reading) RELP while the store cannot be
+/// written, rsyslog waits, and when space returns every message arrives, once. With the
+/// sensor off: see `a_full_disk_with_the_sensor_on_keeps_the_store_usable`.
+#[test]
+fn a_full_disk_holds_relp_acks_until_space_returns() {
+    full_disk(false);
+}
+
+/// The same with the sensor on (sshd failures make candidates). Seen 2026-12-02: the store
+/// cannot be reopened after the failed write ("Read corrupted data"), serve stops, and the
+/// store stays unreadable once space returns; the run without the sensor passes, so the
+/// candidate writes are involved. Ignored until that is fixed (run with --ignored).
+#[test]
+#[ignore = "a full disk while candidates are written leaves a store sled cannot reopen"]
+fn a_full_disk_with_the_sensor_on_keeps_the_store_usable() {
+    full_disk(true);
+}
+
+fn full_disk(sensor: bool) {
+    const N: usize = 30_000;
+    let dir = tempfile::tempdir().unwrap();
+    let Some(fs) = Tmpfs::mount(&dir.path().join("mnt"), "48m") else {
+        let root = Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+        assert!(!root, "running as root but mount -t tmpfs failed");
+        eprintln!("SKIPPED: mounting a tmpfs needs root");
+        return;
+    };
+    let data = fs.0.join("data");
+    let conf = dir.path().join("picket.toml");
+    std::fs::write(&conf, format!("[sensor]\nenabled = {sensor}\n")).unwrap();
+    let conf = conf.to_str().unwrap();
+    let (mut srv, port) = start_picket(&data, "127.0.0.1:0", &["--config", conf]);
+    let sock = srv.socket();
+    let rs = Rsyslog::start(port, "");
+    const BEFORE: usize = 10_000;
+    send(rs.port, 0..BEFORE);
+    wait_stats(&sock, Duration::from_secs(60), |s| {
+        s["relp_acked"] == BEFORE
+    });
+
+    let filler = fs.0.join("filler");
+    {
+        let mut f = std::fs::File::create(&filler).unwrap();
+        let block = vec![0xAAu8; 64 * 1024];
+        while matches!(f.write(&block), Ok(k) if k > 0) {}
+        let _ = f.sync_all();
+    }
+    send(rs.port, BEFORE..N);
+    srv.wait_log("the store cannot be written", Duration::from_secs(30));
+    std::thread::sleep(Duration::from_secs(1));
+    eprintln!("DEBUG {}", srv.log());
+    let a = stats(&sock);
+    std::thread::sleep(Duration::from_secs(2));
+    let b = stats(&sock);
+    assert_eq!(b["writer"]["state"], "retrying", "{b}");
+    assert_eq!(
+        a["relp_acked"], b["relp_acked"],
+        "acked while the disk is full"
+    );
+    assert_eq!(
+        a["received"]["relp"], b["received"]["relp"],
+        "read while the disk is full"
+    );
+    assert!(
+        b["relp_acked"].as_u64().unwrap() <= b["stored"].as_u64().unwrap(),
+        "acked more than stored: {b}"
+    );
+    assert!(b["relp_acked"].as_u64().unwrap() < N as u64, "{b}");
+    assert_eq!(b["connections_open"], 1, "rsyslog stays connected: {b}");
+
+    std::fs::remove_file(&filler).unwrap();
+    srv.wait_log("the store is writable again", Duration::from_secs(30));
+    wait_quiet(&sock, N as u64);
+    drop(rs);
+    let (st, _, log) = srv.stop();
+    assert!(st.success(), "{log}");
+    let got = numbers(&data);
+    assert_eq!(got.len(), N, "every number stored");
+    assert!(got.values().all(|c| *c == 1), "nothing stored twice");
+}
