@@ -63,12 +63,10 @@ impl Stats {
     pub fn summary(&self) -> String {
         let g = |c: &AtomicU64| c.load(Ordering::Relaxed);
         format!(
-            "received udp {} tcp {} tls {} relp {}, relp acked {}, stored {}, truncated {}, dropped (queue full) {}, dropped (store unavailable) {}, bad frames {}, refused connections {}, denied senders {}, failed TLS handshakes {}, accept errors {}",
+            "received udp {} tcp {} tls {}, stored {}, truncated {}, dropped (queue full) {}, dropped (store unavailable) {}, bad frames {}, refused connections {}, denied senders {}, failed TLS handshakes {}, accept errors {}, received relp {}, relp acked {}",
             g(&self.udp_received),
             g(&self.tcp_received),
             g(&self.tls_received),
-            g(&self.relp_received),
-            g(&self.relp_acked),
             g(&self.stored),
             g(&self.truncated),
             g(&self.dropped_queue_full),
@@ -78,6 +76,8 @@ impl Stats {
             g(&self.denied_sender),
             g(&self.tls_refused),
             g(&self.accept_errors),
+            g(&self.relp_received),
+            g(&self.relp_acked),
         )
     }
 }
