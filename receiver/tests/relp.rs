@@ -517,3 +517,90 @@ fn full_disk(sensor: bool) {
     assert_eq!(got.len(), N, "every number stored");
     assert!(got.values().all(|c| *c == 1), "nothing stored twice");
 }
+
+/// Reads from a raw RELP connection until `want` frames (lines of the form librelp sends)
+/// have arrived, or the peer closes; what was read.
+fn read_frames(s: &mut TcpStream, want: usize) -> String {
+    use std::io::Read;
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    // Each frame here ends at its only LF except the open answer, which has 3 more.
+    while String::from_utf8_lossy(&got).matches(" rsp ").count()
+        + String::from_utf8_lossy(&got)
+            .matches(" serverclose ")
+            .count()
+        < want
+    {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+/// The protocol as a raw client sees it: the answer to `open`, `rsp 200 OK` per message,
+/// `close` answered before the connection ends, a wrong transaction number closes the
+/// connection and is counted, and a stopping server says `serverclose`.
+#[test]
+fn relp_frames_as_librelp_expects_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (srv, port) = start_picket(&data, "127.0.0.1:0", &[]);
+    let open =
+        "relp_version=0\nrelp_software=librelp,1.11.0,http://librelp.adiscon.com\ncommands=syslog";
+    let frame = |txnr: u32, cmd: &str, data: &str| {
+        if data.is_empty() {
+            format!("{txnr} {cmd} 0\n")
+        } else {
+            format!("{txnr} {cmd} {} {data}\n", data.len())
+        }
+    };
+
+    let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    c.write_all(frame(1, "open", open).as_bytes()).unwrap();
+    let answer = read_frames(&mut c, 1);
+    let version = env!("CARGO_PKG_VERSION");
+    let offers = format!("200 OK\nrelp_version=0\nrelp_software=picket,{version}\ncommands=syslog");
+    assert_eq!(answer, frame(1, "rsp", &offers));
+    let msgs: String = (2..=4)
+        .map(|t| frame(t, "syslog", &format!("<13>Dec  2 10:00:00 h app: raw {t}")))
+        .collect();
+    c.write_all(msgs.as_bytes()).unwrap();
+    assert_eq!(
+        read_frames(&mut c, 3),
+        "2 rsp 6 200 OK\n3 rsp 6 200 OK\n4 rsp 6 200 OK\n"
+    );
+    c.write_all(frame(5, "close", "").as_bytes()).unwrap();
+    assert_eq!(read_frames(&mut c, 2), "5 rsp 0\n", "close, then the end");
+
+    // A transaction number out of order: the connection is closed and counted.
+    let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    c.write_all(frame(1, "open", open).as_bytes()).unwrap();
+    read_frames(&mut c, 1);
+    c.write_all(frame(3, "syslog", "<13>skipped a number").as_bytes())
+        .unwrap();
+    assert_eq!(read_frames(&mut c, 1), "", "closed without an answer");
+    // Not RELP at all: closed and counted too.
+    let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    c.write_all(b"<13>Dec  2 10:00:00 h app: plain syslog\n")
+        .unwrap();
+    assert_eq!(read_frames(&mut c, 1), "");
+    let s = wait_stats(&srv.socket(), Duration::from_secs(10), |s| {
+        s["dropped"]["bad_frame"] == 2
+    });
+    assert_eq!(s["received"]["relp"], 3, "{s}");
+    assert_eq!(s["relp_acked"], 3, "{s}");
+
+    // A session open when picket stops is told so.
+    let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    c.write_all(frame(1, "open", open).as_bytes()).unwrap();
+    read_frames(&mut c, 1);
+    let stopper = std::thread::spawn(move || srv.stop());
+    assert_eq!(read_frames(&mut c, 1), "0 serverclose 0\n");
+    let (st, _, log) = stopper.join().unwrap();
+    assert!(st.success(), "{log}");
+    let stored = support::stored(&data);
+    assert_eq!(stored.len(), 3, "{stored:?}");
+}
