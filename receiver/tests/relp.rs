@@ -604,3 +604,20 @@ fn relp_frames_as_librelp_expects_them() {
     let stored = support::stored(&data);
     assert_eq!(stored.len(), 3, "{stored:?}");
 }
+
+/// The allow-list holds on RELP: a sender outside it is dropped before anything is read.
+#[test]
+fn relp_senders_outside_the_allow_list_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (srv, port) = start_picket(&data, "127.0.0.1:0", &["--allow", "192.0.2.0/24"]);
+    let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let _ = c.write_all(b"1 open 23 relp_version=0\ncommands=syslog\n");
+    assert_eq!(read_frames(&mut c, 1), "", "no answer to a refused sender");
+    let s = wait_stats(&srv.socket(), Duration::from_secs(10), |s| {
+        s["dropped"]["allow_list"] == 1
+    });
+    assert_eq!(s["received"]["relp"], 0, "{s}");
+    let (st, _, log) = srv.stop();
+    assert!(st.success(), "{log}");
+}

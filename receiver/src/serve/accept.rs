@@ -1,4 +1,4 @@
-//! The accept loop shared by TCP and TLS: allow-list, the shared connection budget, one task
+//! The accept loop shared by TCP, TLS and RELP: allow-list, the shared connection budget, one task
 //! per connection, and back-off when `accept` fails. On shutdown it stops accepting and waits
 //! for its connections to drain.
 //!
