@@ -572,6 +572,11 @@ mod tests {
                 "[sensor]\nmax_active = 77".into(),
             ),
             (
+                "sensor.evicted_cache_mb",
+                "".into(),
+                "[sensor]\nevicted_cache_mb = 3".into(),
+            ),
+            (
                 "sensor.noise.name",
                 "[[sensor.noise]]\nname = \"web\"\nports = [\"80\"]\ntransports = [\"tcp\"]\nvolume = 20\nwindow = \"10m\"".into(),
                 "[[sensor.noise]]\nname = \"www\"\nports = [\"80\"]\ntransports = [\"tcp\"]\nvolume = 20\nwindow = \"10m\"".into(),

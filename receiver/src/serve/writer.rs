@@ -2,8 +2,9 @@
 //! the flush interval), parses them, appends each batch to the store and flushes it. A batch
 //! holding a RELP message is stored as soon as the queue is empty (group commit: whatever
 //! arrived during the previous flush goes in one batch), and after its flush each RELP
-//! connection is told the highest of its messages now durable, so that it acknowledges them. It never
-//! shares a thread pool with query scans, so no number of query clients can hold it up.
+//! connection is told the highest of its messages now durable, so that it acknowledges them.
+//! It never shares a thread pool with query scans, so no number of query clients can hold it
+//! up.
 //!
 //! Supervision: when the store refuses a write, the writer keeps the batch and tells
 //! [`WriterStatus`](crate::stats::WriterStatus), which logs it once, shows it in `stats` and
@@ -125,6 +126,7 @@ async fn run(
     let mut since = Instant::now();
     let mut expired_at = Instant::now();
     let mut flushed_at = Instant::now();
+    let mut flush_every = FLUSH_EVERY;
     let mut open = true;
     // A RELP sender waits for its acknowledgement: its batch is stored at once (group commit).
     let mut acks_waiting = false;
@@ -213,7 +215,7 @@ async fn run(
             continue;
         }
         // Candidates are written every few seconds, with the batch of that moment.
-        let flush = flushed_at.elapsed() >= FLUSH_EVERY;
+        let flush = flushed_at.elapsed() >= flush_every;
         if flush {
             flushed_at = Instant::now();
         }
@@ -238,6 +240,12 @@ async fn run(
                 });
             }
         };
+        if flush {
+            // Writing tens of thousands of candidates takes seconds (sled's cost per key):
+            // flush less often then, so that flushing takes at most 1/FLUSH_SHARE of the
+            // writer's time (a crash then folds more events again at the next start).
+            flush_every = (flushed_at.elapsed() * FLUSH_SHARE).clamp(FLUSH_EVERY, FLUSH_MAX);
+        }
         if acks_waiting {
             acknowledge(&pending);
             acks_waiting = false;
@@ -277,6 +285,13 @@ fn acknowledge(msgs: &[Message]) {
 /// How often the writer stores the candidates that changed (and what a crash can make the
 /// next start fold again).
 const FLUSH_EVERY: Duration = Duration::from_secs(10);
+
+/// A flush that took `t` puts the next one `FLUSH_SHARE * t` later (at least
+/// [`FLUSH_EVERY`], at most [`FLUSH_MAX`]).
+const FLUSH_SHARE: u32 = 20;
+
+/// The longest wait between flushes, whatever they cost: bounds what a restart folds again.
+const FLUSH_MAX: Duration = Duration::from_secs(120);
 
 /// Applies a `mark` and stores it (a mark is rare: stored at once, alone).
 fn mark(s: &mut WriterSensor, req: MarkRequest, parts: &WriterParts, writes: &mut IncidentWrites) {
@@ -348,17 +363,18 @@ async fn commit(
     let ctx =
         ParseContext::new(picket_parsers::Timestamp::now().secs).with_offset(settings.time_zone);
     match sensor {
-        // The events borrow the messages: parsed once, pushed to the batch, folded.
+        // Each event is parsed once, pushed to the batch and folded while its line is in
+        // the cache (a batch-long list of parsed events cost a page-faulting allocation
+        // of megabytes per batch).
         Some((sensor, flush)) => {
-            let events: Vec<_> = msgs
-                .iter()
-                .map(|m| (parse_line(&m.bytes, &ctx), m.received_ns))
-                .collect();
-            for (e, received) in &events {
-                batch.push(e, *received);
+            let mut keys = parts.store.key_cursor();
+            for m in msgs {
+                let e = parse_line(&m.bytes, &ctx);
+                batch.push(&e, m.received_ns);
+                let key = keys.next(m.received_ns);
+                sensor.fold_one(&parts.store, &e, m.received_ns, key, writes);
             }
-            let keys = parts.store.keys_for(batch);
-            sensor.fold_batch(&parts.store, &events, &keys, writes);
+            sensor.end_batch();
             if flush {
                 sensor.flush(writes);
             }
