@@ -30,6 +30,8 @@ pub struct FileConfig {
     pub tcp: Option<TcpSection>,
     /// `[tls]`.
     pub tls: Option<TlsSection>,
+    /// `[relp]`.
+    pub relp: Option<RelpSection>,
     /// `[writer]`.
     pub writer: Option<WriterSection>,
     /// `[store]`.
@@ -96,6 +98,18 @@ pub struct TlsSection {
     /// CA for client certificates (mutual TLS).
     pub client_ca: Option<PathBuf>,
     /// Senders allowed on TLS.
+    pub allow: Option<Vec<String>>,
+}
+
+/// `[relp]`: RELP listeners (rsyslog's omrelp), acknowledged once stored.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelpSection {
+    /// Addresses; absent or `[]`: no RELP.
+    pub listen: Option<Vec<SocketAddr>>,
+    /// Address for RELP over TLS, with the `[tls]` certificate, key and client CA.
+    pub tls_listen: Option<SocketAddr>,
+    /// Senders allowed on RELP (plain and TLS).
     pub allow: Option<Vec<String>>,
 }
 

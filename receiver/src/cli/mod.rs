@@ -40,10 +40,12 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Receive syslog over UDP and TCP, parse every message and store it.
+    /// Receive syslog over UDP, TCP, TLS and RELP, parse every message and store it.
     ///
     /// With no flags: UDP and TCP on 0.0.0.0:5514, data in ./picket-data. Every message is
-    /// stored, parsed or not. SIGTERM or SIGINT stops the listeners, stores everything
+    /// stored, parsed or not. With --relp ADDR (rsyslog's omrelp), a message is acknowledged
+    /// only once it is stored and flushed, so a crash loses nothing a sender was told is
+    /// stored: the sender sends again what it did not hear acknowledged. SIGTERM or SIGINT stops the listeners, stores everything
     /// already read, and exits 0; SIGHUP reloads the TLS certificate. A full disk pauses the
     /// senders until space returns (see `picket stats`); an unusable store exits non-zero.
     /// The query socket (DATA/picket.sock) serves `picket query`, `tail` and `stats`.

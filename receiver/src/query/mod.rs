@@ -778,7 +778,9 @@ fn stats_lines(ctx: &Context) -> Vec<u8> {
             "udp": s.udp_received.load(Relaxed),
             "tcp": s.tcp_received.load(Relaxed),
             "tls": s.tls_received.load(Relaxed),
+            "relp": s.relp_received.load(Relaxed),
         },
+        "relp_acked": s.relp_acked.load(Relaxed),
         "stored": s.stored.load(Relaxed),
         "truncated": s.truncated.load(Relaxed),
         "dropped": {

@@ -1,4 +1,4 @@
-//! `picket serve`: UDP, TCP and TLS listeners feeding one writer thread that parses and
+//! `picket serve`: UDP, TCP, TLS and RELP listeners feeding one writer thread that parses and
 //! stores every message, and the query socket beside them. Shaped like mini-redis:
 //! [`Listeners::bind`] binds everything (a port in use is an error before anything runs),
 //! [`run`] serves until its `shutdown` future completes, so tests run it in-process.
@@ -8,13 +8,15 @@
 //! ```text
 //! udp workers ─┐                          bounded queue
 //! tcp conns ───┼─ Message{bytes, received} ────────────► writer thread ─► parse ─► Store::append
-//! (framing)   ─┘   (UDP drops when full; TCP waits)        (batch by size or interval)
+//! (framing)    │   (UDP drops when full; TCP waits)        (batch by size or interval)
+//! relp conns ──┘◄── highest durable message, per connection ◄─ after each flush (group commit)
 //! ```
 
 mod accept;
 mod config;
 mod intake;
 mod limits;
+mod relp;
 mod tcp;
 mod tls;
 mod udp;
@@ -44,6 +46,8 @@ pub struct Listeners {
     udp: Vec<(SocketAddr, UdpSocket)>,
     tcp: Vec<(SocketAddr, TcpListener)>,
     tls: Option<(SocketAddr, TcpListener, tls::SharedConfig)>,
+    relp: Vec<(SocketAddr, TcpListener)>,
+    relp_tls: Option<(SocketAddr, TcpListener, tls::SharedConfig)>,
     query: UnixListener,
 }
 
@@ -64,20 +68,34 @@ impl Listeners {
         for addr in &cfg.tcp {
             tcp.push(tcp::bind(*addr)?);
         }
-        let tls = match &cfg.tls {
-            Some((addr, files)) => {
-                let shared: tls::SharedConfig = Arc::new(std::sync::RwLock::new(tls::load(files)?));
-                let (local, l) = tcp::bind(*addr)?;
-                Some((local, l, shared))
-            }
+        // TLS and RELP over TLS share one configuration (the same files), reloaded together.
+        let shared = match cfg.tls.as_ref().or(cfg.relp_tls.as_ref()) {
+            Some((_, files)) => Some(Arc::new(std::sync::RwLock::new(tls::load(files)?))),
             None => None,
         };
+        let tls_on = |addr: Option<SocketAddr>| -> Result<_, Error> {
+            match (addr, &shared) {
+                (Some(addr), Some(shared)) => {
+                    let (local, l) = tcp::bind(addr)?;
+                    Ok(Some((local, l, shared.clone())))
+                }
+                _ => Ok(None),
+            }
+        };
+        let tls = tls_on(cfg.tls.as_ref().map(|(a, _)| *a))?;
+        let relp_tls = tls_on(cfg.relp_tls.as_ref().map(|(a, _)| *a))?;
+        let mut relp = Vec::new();
+        for addr in &cfg.relp {
+            relp.push(tcp::bind(*addr)?);
+        }
         let query = crate::query::bind(&cfg.socket, cfg.socket_group.as_deref())?;
         Ok(Listeners {
             cfg,
             udp,
             tcp,
             tls,
+            relp,
+            relp_tls,
             query,
         })
     }
@@ -97,6 +115,16 @@ impl Listeners {
     /// The TLS address bound.
     pub fn tls_addr(&self) -> Option<SocketAddr> {
         self.tls.as_ref().map(|(a, _, _)| *a)
+    }
+
+    /// The RELP addresses bound.
+    pub fn relp_addrs(&self) -> Vec<SocketAddr> {
+        self.relp.iter().map(|(a, _)| *a).collect()
+    }
+
+    /// The RELP over TLS address bound.
+    pub fn relp_tls_addr(&self) -> Option<SocketAddr> {
+        self.relp_tls.as_ref().map(|(a, _, _)| *a)
     }
 
     /// The query socket's path.
@@ -139,6 +167,8 @@ pub async fn run(
         udp,
         tcp,
         tls,
+        relp,
+        relp_tls,
         query,
     } = listeners;
     let store = Store::open(&cfg.data, &cfg.store_config()).map_err(|source| Error::Store {
@@ -242,22 +272,48 @@ pub async fn run(
             conn_limits,
         )));
     }
-    if let Some((addr, listener, shared)) = tls
-        && let Some((_, files)) = &cfg.tls
-    {
-        tasks.push(tokio::spawn(tls::reload_on_sighup(
-            files.clone(),
-            shared.clone(),
-            stop.clone(),
-        )));
-        tasks.push(tokio::spawn(tls::run(
+    for (addr, listener) in relp {
+        tasks.push(tokio::spawn(relp::run(
             addr,
             listener,
+            intake.clone(),
+            cfg.relp_allow.clone(),
+            slots.clone(),
+            conn_limits,
+        )));
+    }
+    let reload = tls
+        .as_ref()
+        .or(relp_tls.as_ref())
+        .map(|(_, _, shared)| shared.clone())
+        .zip(cfg.tls.as_ref().or(cfg.relp_tls.as_ref()));
+    if let Some((shared, (_, files))) = reload {
+        tasks.push(tokio::spawn(tls::reload_on_sighup(
+            files.clone(),
+            shared,
+            stop.clone(),
+        )));
+    }
+    if let Some((addr, listener, shared)) = tls {
+        tasks.push(tokio::spawn(tls::run(
+            (addr, listener),
             shared,
             intake.clone(),
             cfg.tls_allow.clone(),
             slots.clone(),
             conn_limits,
+            tls::Inside::Syslog,
+        )));
+    }
+    if let Some((addr, listener, shared)) = relp_tls {
+        tasks.push(tokio::spawn(tls::run(
+            (addr, listener),
+            shared,
+            intake.clone(),
+            cfg.relp_allow.clone(),
+            slots.clone(),
+            conn_limits,
+            tls::Inside::Relp,
         )));
     }
     if cfg.retention.max_age.is_some() || cfg.retention.max_bytes.is_some() {
