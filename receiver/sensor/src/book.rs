@@ -570,6 +570,13 @@ impl IncidentBook {
                 entry.dirty = false;
                 entry.candidate.evaluate(&self.limits, at, changes);
                 entry.rerank();
+                // A flush between the fold and this settle took the key already and skipped
+                // it unpublished: what the settle decided (published, class, score) must be
+                // written too.
+                if !entry.touched {
+                    entry.touched = true;
+                    self.touched.push(key);
+                }
             }
         });
         self.dirty = list;

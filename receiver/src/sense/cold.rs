@@ -5,9 +5,9 @@
 //! of a source that comes back found its candidate evicted; writing each evicted candidate to
 //! sled and reading it back on the next event cost about 30 µs a message, 30 times the whole
 //! ingest (bench/README.md). Here an eviction is an encode into memory and a return a decode;
-//! the store sees an evicted candidate once per flush at most (dirty entries are written by
-//! [`ColdCandidates::flush_into`] with the periodic flush), and only the oldest entries past
-//! the budget are written at once, with the batch, as every eviction was before.
+//! the store sees an evicted candidate once per flush at most (the flush writes the dirty
+//! entries, [`ColdCandidates::take_dirty`]), and only the oldest entries past the budget are
+//! written at once, with the batch, as every eviction was before.
 //!
 //! What a crash loses is what it lost before: the stored candidates are those of the last
 //! flush, and the replay from the flush's checkpoint folds the events since.
@@ -115,12 +115,16 @@ impl ColdCandidates {
         self.remove(key);
     }
 
-    /// Every dirty entry, to be written with the flush; they stay, clean.
-    pub fn flush_into(&mut self, out: &mut Vec<(SourceKey, Vec<u8>)>) {
-        for (key, c) in self.map.iter_mut().filter(|(_, c)| c.dirty) {
-            c.dirty = false;
-            out.push((*key, c.bytes.clone()));
-        }
+    /// The sources of the dirty entries (a flush writes them).
+    pub fn dirty_keys_into(&self, out: &mut Vec<SourceKey>) {
+        out.extend(self.map.iter().filter(|(_, c)| c.dirty).map(|(k, _)| *k));
+    }
+
+    /// A dirty entry's bytes, to be written now; it stays, clean.
+    pub fn take_dirty(&mut self, key: &SourceKey) -> Option<Vec<u8>> {
+        let c = self.map.get_mut(key).filter(|c| c.dirty)?;
+        c.dirty = false;
+        Some(c.bytes.clone())
     }
 
     fn remove(&mut self, key: &SourceKey) -> Option<Cold> {
@@ -162,12 +166,15 @@ mod tests {
         let mut spill = Vec::new();
         cold.put(key(1), vec![1], true, &mut spill);
         cold.put(key(2), vec![2], false, &mut spill);
-        let mut out = Vec::new();
-        cold.flush_into(&mut out);
-        assert_eq!(out, vec![(key(1), vec![1])]);
-        out.clear();
-        cold.flush_into(&mut out);
-        assert!(out.is_empty());
+        let mut keys = Vec::new();
+        cold.dirty_keys_into(&mut keys);
+        assert_eq!(keys, vec![key(1)]);
+        assert_eq!(cold.take_dirty(&key(1)), Some(vec![1]));
+        assert_eq!(cold.take_dirty(&key(1)), None, "clean now");
+        assert_eq!(cold.take_dirty(&key(2)), None, "was clean");
+        keys.clear();
+        cold.dirty_keys_into(&mut keys);
+        assert!(keys.is_empty());
         assert_eq!(cold.take(&key(1)), Some((vec![1], false)));
     }
 

@@ -46,6 +46,8 @@ pub struct Sensor {
     cold: ColdCandidates,
     /// Candidates the cold cache pushed out, to be written now.
     spilled: Vec<(SourceKey, Vec<u8>)>,
+    /// The periodic flush in progress, written a slice per batch.
+    round: Option<FlushRound>,
     /// Whether actions (marks, blocks, expiry) go to the logbook: off for a rebuild, which
     /// recomputes candidates and takes no action.
     logbook: bool,
@@ -76,6 +78,7 @@ impl Sensor {
         Sensor {
             cold,
             spilled: Vec::new(),
+            round: None,
             book: IncidentBook::new(cfg),
             changes: Vec::new(),
             absent: HashSet::new(),
@@ -225,18 +228,85 @@ impl Sensor {
     pub fn flush(&mut self, writes: &mut IncidentWrites) {
         let through = self.last_folded;
         self.collect_changes(writes, through);
-        for key in self.book.take_touched() {
-            if let Some(c) = self.book.get(&key).filter(|c| c.is_published()) {
+        let mut keys = self.round.take().map(|r| r.keys).unwrap_or_default();
+        keys.extend(self.book.take_touched());
+        self.cold.dirty_keys_into(&mut keys);
+        keys.sort_unstable();
+        keys.dedup();
+        for key in keys {
+            self.write_current(key, through, writes);
+        }
+        self.write_spilled(writes);
+        if let Some(t) = through {
+            writes.checkpoint = Some(t.to_bytes().to_vec());
+        }
+    }
+
+    /// Starts a flush written a slice at a time ([`Sensor::flush_step`]): the candidates
+    /// changed so far, and the checkpoint that holds once they are all written. One sled
+    /// transaction of every candidate took seconds with tens of thousands of them (the
+    /// writer stalled, queries waited: bench/README.md). Nothing if one is in progress.
+    pub fn begin_flush(&mut self) {
+        if self.round.is_some() {
+            return;
+        }
+        let mut keys = self.book.take_touched();
+        self.cold.dirty_keys_into(&mut keys);
+        keys.sort_unstable();
+        keys.dedup();
+        keys.reverse();
+        self.round = Some(FlushRound {
+            keys,
+            through: self.last_folded,
+        });
+    }
+
+    /// Writes up to `max` candidates of the flush in progress, each as it is now, and the
+    /// round's checkpoint with the last. True when no flush is in progress any more.
+    ///
+    /// Why the checkpoint holds: every candidate changed before the round began is written
+    /// by its end (as it is then, with the key of the last event folded so far), and one
+    /// changed after it carries its own key, so a replay from the checkpoint counts no
+    /// event twice and misses none.
+    pub fn flush_step(&mut self, writes: &mut IncidentWrites, max: usize) -> bool {
+        let Some(mut round) = self.round.take() else {
+            return true;
+        };
+        let now = self.last_folded;
+        for _ in 0..max {
+            let Some(key) = round.keys.pop() else {
+                break;
+            };
+            self.write_current(key, now, writes);
+        }
+        self.write_spilled(writes);
+        if round.keys.is_empty() {
+            if let Some(t) = round.through {
+                writes.checkpoint = Some(t.to_bytes().to_vec());
+            }
+            return true;
+        }
+        self.round = Some(round);
+        false
+    }
+
+    /// Writes a source's candidate as it is now: from the book, or the cold cache's bytes
+    /// if the store lacks them.
+    fn write_current(
+        &mut self,
+        key: SourceKey,
+        through: Option<EventKey>,
+        writes: &mut IncidentWrites,
+    ) {
+        if let Some(c) = self.book.get(&key) {
+            if c.is_published() {
                 let mut v = Vec::with_capacity(2048);
                 encode_stored(c, through, &mut v);
                 writes.put.push((store_key(&key), v));
                 self.absent.remove(&key_hash(&key));
             }
-        }
-        self.cold.flush_into(&mut self.spilled);
-        self.write_spilled(writes);
-        if let Some(t) = through {
-            writes.checkpoint = Some(t.to_bytes().to_vec());
+        } else if let Some(bytes) = self.cold.take_dirty(&key) {
+            writes.put.push((store_key(&key), bytes));
         }
     }
 
@@ -275,9 +345,14 @@ impl Sensor {
         let folded = self.fold_stored(store, &q, Some(through), writes, |_| Ok(()))?;
         // What a replay found is already in the change log.
         writes.changes.clear();
-        self.flush(writes);
-        writes.changes.clear();
         self.replay = None;
+        // Decide the last second's candidates before the checkpoint moves past their events:
+        // a candidate still unpublished is not stored, so its events would be lost at the
+        // next crash. What this settle decides may have been logged before the crash (a
+        // subscriber then sees it twice) or not (it must see it): it is logged.
+        self.book.settle(&mut self.changes);
+        self.unsettled = false;
+        self.flush(writes);
         Ok(folded)
     }
 
@@ -335,6 +410,18 @@ impl Sensor {
             self.book.settle(&mut self.changes);
             self.unsettled = false;
             self.collect(writes);
+        }
+    }
+
+    /// [`Sensor::settle`] without the flush: the caller writes it in slices
+    /// ([`Sensor::begin_flush`], [`Sensor::flush_step`]).
+    pub fn settle_only(&mut self, writes: &mut IncidentWrites) {
+        if self.unsettled {
+            self.book.settle(&mut self.changes);
+            self.unsettled = false;
+            let through = self.last_folded;
+            self.collect_changes(writes, through);
+            self.ask_names();
         }
     }
 
@@ -493,6 +580,13 @@ fn log_action(acting: Option<&str>, change: &Change, writes: &mut IncidentWrites
         kind: kind.into(),
         detail,
     });
+}
+
+/// A flush in progress: the sources still to write (last first) and the key of the last event
+/// folded when it began.
+struct FlushRound {
+    keys: Vec<SourceKey>,
+    through: Option<EventKey>,
 }
 
 /// The marker of a stored candidate's envelope (the codec's own bytes start with `P`).

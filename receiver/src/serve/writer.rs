@@ -134,7 +134,6 @@ async fn run(
     let mut since = Instant::now();
     let mut expired_at = Instant::now();
     let mut flushed_at = Instant::now();
-    let mut flush_every = FLUSH_EVERY;
     let mut open = true;
     // A RELP sender waits for its acknowledgement: its batch is stored at once (group commit).
     let mut acks_waiting = false;
@@ -221,7 +220,8 @@ async fn run(
         if pending.is_empty() {
             // Quiet: decide the last events' candidates, and end the blocks that ran out.
             if let Some(s) = sensor.as_mut() {
-                s.sensor.settle(&mut writes);
+                s.sensor.settle_only(&mut writes);
+                flush_in_slices(&mut s.sensor, &mut writes, parts);
                 if expired_at.elapsed() >= Duration::from_secs(10) {
                     expired_at = Instant::now();
                     s.sensor
@@ -231,8 +231,8 @@ async fn run(
             }
             continue;
         }
-        // Candidates are written every few seconds, with the batch of that moment.
-        let flush = flushed_at.elapsed() >= flush_every;
+        // Every few seconds a flush of the candidates begins, written a slice per batch.
+        let flush = flushed_at.elapsed() >= FLUSH_EVERY;
         if flush {
             flushed_at = Instant::now();
         }
@@ -257,12 +257,6 @@ async fn run(
                 });
             }
         };
-        if flush {
-            // Writing tens of thousands of candidates takes seconds (sled's cost per key):
-            // flush less often then, so that flushing takes at most 1/FLUSH_SHARE of the
-            // writer's time (a crash then folds more events again at the next start).
-            flush_every = (flushed_at.elapsed() * FLUSH_SHARE).clamp(FLUSH_EVERY, FLUSH_MAX);
-        }
         if acks_waiting {
             acknowledge(&pending);
             acks_waiting = false;
@@ -275,10 +269,24 @@ async fn run(
         pending.clear();
     }
     if let Some(s) = sensor.as_mut() {
-        s.sensor.settle(&mut writes);
+        s.sensor.settle_only(&mut writes);
+        flush_in_slices(&mut s.sensor, &mut writes, parts);
         write_alone(&mut writes, parts);
     }
     Ok(stored)
+}
+
+/// Writes every candidate changed so far, [`FLUSH_SLICE`] per transaction (when ingest is
+/// quiet, and at the end): queries read between the slices.
+fn flush_in_slices(sensor: &mut Sensor, writes: &mut IncidentWrites, parts: &WriterParts) {
+    // A second round for what changed while a round begun during ingest was still going.
+    for _ in 0..2 {
+        sensor.begin_flush();
+        while !sensor.flush_step(writes, FLUSH_SLICE) {
+            write_alone(writes, parts);
+        }
+        write_alone(writes, parts);
+    }
 }
 
 /// Tells each RELP connection with messages in a batch just flushed the highest of them now
@@ -303,12 +311,10 @@ fn acknowledge(msgs: &[Message]) {
 /// next start fold again).
 const FLUSH_EVERY: Duration = Duration::from_secs(10);
 
-/// A flush that took `t` puts the next one `FLUSH_SHARE * t` later (at least
-/// [`FLUSH_EVERY`], at most [`FLUSH_MAX`]).
-const FLUSH_SHARE: u32 = 20;
-
-/// The longest wait between flushes, whatever they cost: bounds what a restart folds again.
-const FLUSH_MAX: Duration = Duration::from_secs(120);
+/// Candidates written with one batch while a flush is in progress (about 1 KiB each):
+/// one sled transaction of every candidate of a large book took seconds (about 18 µs a key),
+/// stalling the writer and the queries.
+const FLUSH_SLICE: usize = 2_000;
 
 /// Applies a `mark` and stores it (a mark is rare: stored at once, alone).
 fn mark(s: &mut WriterSensor, req: MarkRequest, parts: &WriterParts, writes: &mut IncidentWrites) {
@@ -393,8 +399,9 @@ async fn commit(
             }
             sensor.end_batch();
             if flush {
-                sensor.flush(writes);
+                sensor.begin_flush();
             }
+            sensor.flush_step(writes, FLUSH_SLICE);
         }
         None => {
             for m in msgs {
