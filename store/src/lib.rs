@@ -4,7 +4,8 @@
 //! (sorted runs of (address, event, block, ordinal) entries, see `index`), `chain` (batch
 //! number → [`ChainEntry`]), `meta` (format, counters, index runs, retention anchor, change
 //! numbering), `incidents` (the sensor's candidates, opaque key → value) and `changes` (the
-//! sensor's change log, big-endian change number → opaque record). A batch of events, and the
+//! sensor's change log, big-endian change number → opaque record); `notices` (abuse notices
+//! and their replies, opaque, each write flushed at once: see `notices`). A batch of events, and the
 //! incident writes it caused ([`Store::append_with`]), is written to every tree in one sled
 //! transaction, so a crash leaves either all of a batch or none of it. sled's cost is per
 //! key: blocks and index runs keep the number of keys ~50 times below the number of events.
@@ -18,6 +19,7 @@ mod error;
 mod incidents;
 mod index;
 mod key;
+mod notices;
 mod query;
 mod record;
 mod retention;

@@ -7,6 +7,7 @@ mod incidents;
 mod input;
 mod mark;
 mod parse;
+mod report;
 mod vacuum;
 mod verify;
 
@@ -118,6 +119,18 @@ pub enum Command {
     /// output replaces the whole set atomically when loaded.
     #[command(after_help = blocklist::EXAMPLES)]
     Blocklist(blocklist::BlocklistArgs),
+    /// Draft an abuse notice about a candidate, or every notice that is due; --send sends.
+    ///
+    /// A notice is an RFC 5322 message to the abuse contact (Cc and signature from
+    /// [report]): what was seen (class, ports, hosts, counts), when it started and ended
+    /// with the zone stated, the first and latest log lines, a polite request, and a report
+    /// id in the subject that replies are matched on. A `repeated` candidate gets a second
+    /// (third, …) notice quoting the earlier ones. --format xarf gives an X-ARF v4 report,
+    /// --format text the plain body. Nothing is sent without --send; a notice is recorded
+    /// before it is sent and never sent twice, across crashes included. A sent notice marks
+    /// the candidate `reported`.
+    #[command(after_help = report::EXAMPLES)]
+    Report(report::ReportArgs),
 }
 
 /// Starts logging (to stderr) and the server.
@@ -167,6 +180,10 @@ pub fn main() -> ExitCode {
             .and_then(|sensor| incidents::run(&data, &args, sensor)),
         Command::Mark(args) => mark::run(&data, &args),
         Command::Blocklist(args) => blocklist::run(&data, &args),
+        Command::Report(args) => file.report_config().and_then(|cfg| {
+            file.sensor_config()
+                .and_then(|sensor| report::run(&data, &args, &cfg, sensor))
+        }),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

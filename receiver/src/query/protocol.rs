@@ -31,6 +31,7 @@ struct Raw {
     sort: Option<String>,
     note: Option<String>,
     min_sources: Option<u64>,
+    record: Option<serde_json::Value>,
 }
 
 /// A checked request.
@@ -59,6 +60,12 @@ pub enum Request {
     Watch(Option<u64>),
     /// Targets hit by at least this many distinct sources (the view by destination).
     Targets(u64),
+    /// Record a notice's intent or outcome.
+    Notice(crate::reports::NoticeRecord),
+    /// File a reply under its notice.
+    Followup(crate::reports::FollowupRecord),
+    /// The notices (and their replies), of sources inside the block when given.
+    Notices(Option<Cidr>),
 }
 
 /// Parses one request line.
@@ -156,17 +163,26 @@ pub fn parse(line: &[u8], now_ns: u64) -> Result<Request, ReplyError> {
                 .map_err(|_| bad(format!("a watch cursor is a change number, not {c:?}"))),
         },
         "targets" => Ok(Request::Targets(raw.min_sources.unwrap_or(10))),
-        "report" => Err(ReplyError::new(
-            "not_available",
-            "op \"report\" comes with notices, which this build does not have",
-        )),
+        "notice" => record(raw.record, "notice").map(Request::Notice),
+        "followup" => record(raw.record, "followup").map(Request::Followup),
+        "notices" => Ok(Request::Notices(q.source)),
         other => Err(ReplyError::new(
             "unknown_op",
             format!(
-                "unknown op {other:?} (events, tail, stats, incidents, incident, mark, watch, targets)"
+                "unknown op {other:?} (events, tail, stats, incidents, incident, mark, watch, targets, notice, notices, followup)"
             ),
         )),
     }
+}
+
+/// The `record` of a `notice` or `followup` request, checked.
+fn record<T: serde::de::DeserializeOwned>(
+    v: Option<serde_json::Value>,
+    op: &str,
+) -> Result<T, ReplyError> {
+    let v = v.ok_or_else(|| ReplyError::new("bad_request", format!("{op} needs a record")))?;
+    serde_json::from_value(v)
+        .map_err(|e| ReplyError::new("bad_request", format!("not a {op} record: {e}")))
 }
 
 #[cfg(test)]
