@@ -2,12 +2,14 @@
 
 mod blocklist;
 mod client;
+mod followup;
 mod import;
 mod incidents;
 mod input;
 mod mark;
 mod parse;
 mod report;
+mod report_stats;
 mod vacuum;
 mod verify;
 
@@ -83,7 +85,17 @@ pub enum Command {
         socket: client::SocketArgs,
     },
     /// The running server's counters: received, stored, dropped, connections, store size.
+    ///
+    /// With --reports: the notices per month (sent, repeat notices, automated and personal
+    /// answers, bounces, no answer) and the contacts that never answered; --offline reads
+    /// the store in --data while serve is stopped.
     Stats {
+        /// The notices' monthly table instead of the counters.
+        #[arg(long)]
+        reports: bool,
+        /// Read the store in --data directly (with --reports, while serve is stopped).
+        #[arg(long, requires = "reports")]
+        offline: bool,
         /// Where the server is.
         #[command(flatten)]
         socket: client::SocketArgs,
@@ -131,6 +143,14 @@ pub enum Command {
     /// the candidate `reported`.
     #[command(after_help = report::EXAMPLES)]
     Report(report::ReportArgs),
+    /// File a reply to a notice (a message on standard input) under its incident.
+    ///
+    /// Matched by In-Reply-To/References (the Message-ID of the notice) or the report id in
+    /// the subject, and classified: a bounce (delivery status notification), an automated
+    /// answer (Auto-Submitted, X-Autoreply, Precedence, ticket systems) or a person's. It
+    /// shows in `picket incidents --show IP` and counts in `picket stats --reports`.
+    #[command(after_help = followup::EXAMPLES)]
+    Followup(followup::FollowupArgs),
 }
 
 /// Starts logging (to stderr) and the server.
@@ -173,13 +193,28 @@ pub fn main() -> ExitCode {
         Command::Verify => verify::run(&data),
         Command::Query { what, socket } => client::query(&data, &socket, &what),
         Command::Tail { filters, socket } => client::tail(&data, &socket, &filters),
-        Command::Stats { socket } => client::stats(&data, &socket),
+        Command::Stats {
+            reports: true,
+            offline,
+            socket,
+        } => report_stats::run(
+            &data,
+            &incidents::Origin {
+                socket: socket.socket.clone(),
+                offline,
+                json: socket.json,
+            },
+        ),
+        Command::Stats { socket, .. } => client::stats(&data, &socket),
         Command::Vacuum(args) => vacuum::run(&data, &args).map(|()| true),
         Command::Incidents(args) => file
             .sensor_config()
             .and_then(|sensor| incidents::run(&data, &args, sensor)),
         Command::Mark(args) => mark::run(&data, &args),
         Command::Blocklist(args) => blocklist::run(&data, &args),
+        Command::Followup(args) => file
+            .sensor_config()
+            .and_then(|sensor| followup::run(&data, &args, sensor)),
         Command::Report(args) => file.report_config().and_then(|cfg| {
             file.sensor_config()
                 .and_then(|sensor| report::run(&data, &args, &cfg, sensor))

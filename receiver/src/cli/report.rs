@@ -142,7 +142,11 @@ fn offline(
             Err(e) => err(e),
         },
         Request::Incident(source) => match ops::one(store, &source) {
-            Ok(Some(c)) => one(json!({"incident": ops::to_json(&c, true)})),
+            Ok(Some(c)) => {
+                let mut v = ops::to_json(&c, true);
+                crate::reports::attach(store, &mut v);
+                one(json!({"incident": v}))
+            }
             Ok(None) => Reply::Error(
                 "not_found".into(),
                 format!("no candidate for {}", crate::text::safe_text(source.as_bytes())),

@@ -395,9 +395,9 @@ fn incident_list_lines(
 fn incident_lines(store: &Store, source: &str, view: &incidents::View) -> Vec<u8> {
     match incidents::one(store, source) {
         Ok(Some(c)) => {
-            let mut out = serde_json::to_vec(
-                &serde_json::json!({"incident": incidents::to_json_with(&c, true, view)}),
-            )
+            let mut v = incidents::to_json_with(&c, true, view);
+            crate::reports::attach(store, &mut v);
+            let mut out = serde_json::to_vec(&serde_json::json!({"incident": v}))
             .unwrap_or_default();
             out.extend_from_slice(b"\n{\"end\":true,\"count\":1}\n");
             out

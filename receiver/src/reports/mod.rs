@@ -191,6 +191,19 @@ pub fn apply_followup(
     Ok(json!({ "followup": rec, "duplicate": !new }))
 }
 
+/// Adds the candidate's notices and their replies to its `incident` JSON, as `reports`.
+pub fn attach(store: &Store, incident: &mut Value) {
+    let source = incident["source"].as_str().unwrap_or_default().to_string();
+    let mine: Vec<Value> = list(store, None)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|n| n["source"].as_str() == Some(source.as_str()))
+        .collect();
+    if let Some(m) = incident.as_object_mut() {
+        m.insert("reports".into(), mine.into());
+    }
+}
+
 /// Every notice (with its replies under `followups`), oldest first; only those of sources
 /// inside `source` when given.
 pub fn list(store: &Store, source: Option<picket_store::Cidr>) -> Result<Vec<Value>, ReplyError> {
