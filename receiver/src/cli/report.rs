@@ -28,8 +28,8 @@ Examples:
   picket report --due --to abuse@isp.example                 every notice that is due (dry run)
   picket report --due --to abuse@isp.example --send          send them
 Template placeholders ([report] template): see `picket report --placeholders`.
-Exit status: 0 when every notice was drafted (or sent and confirmed), 1 when one was refused,
-unconfirmed or not due, 2 on an error.";
+Exit status: 0 when every notice was drafted (or sent and confirmed, or was sent before),
+1 when one was refused, unconfirmed or could not be sent, or on an error.";
 
 /// Options of `picket report`.
 #[derive(Debug, Args)]
