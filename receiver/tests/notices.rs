@@ -264,7 +264,9 @@ fn due_notices_go_out_once_and_replies_are_filed() {
     // The relay's certificate for 127.0.0.1, self-signed: it is its own CA here.
     let key = KeyPair::generate().unwrap();
     let mut params = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
-    params.distinguished_name.push(DnType::CommonName, "relay.test");
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "relay.test");
     let cert = params.self_signed(&key).unwrap();
     let (cert_path, key_path) = (dir.path().join("relay.pem"), dir.path().join("relay.key"));
     std::fs::write(&cert_path, cert.pem()).unwrap();
@@ -306,7 +308,11 @@ fn due_notices_go_out_once_and_replies_are_filed() {
     assert!(inbox.lock().unwrap().is_empty());
 
     // Sent: one message per due candidate, through STARTTLS and AUTH.
-    let sent = picket(&data, &config, &[&["report", "--due", "--send"][..], &to].concat());
+    let sent = picket(
+        &data,
+        &config,
+        &[&["report", "--due", "--send"][..], &to].concat(),
+    );
     assert!(sent.status.success(), "{}\n{}", out(&sent), err(&sent));
     let arrived = inbox.lock().unwrap().clone();
     assert_eq!(arrived.len(), 2, "{arrived:#?}");
@@ -336,13 +342,20 @@ fn due_notices_go_out_once_and_replies_are_filed() {
     assert_eq!(scan["state"], "reported");
     assert_eq!(scan["notices"], 1);
     let h = scan["history"].as_array().unwrap().last().unwrap().clone();
-    assert!(h["note"].as_str().unwrap().starts_with("notice PKT-"), "{h}");
+    assert!(
+        h["note"].as_str().unwrap().starts_with("notice PKT-"),
+        "{h}"
+    );
     assert_eq!(scan["reports"][0]["state"], "sent");
 
     // kill -9, restart: nothing is sent again.
     let (_, _) = srv.kill();
     let srv = Picket::start(&data, &serve_args);
-    let again = picket(&data, &config, &[&["report", "--due", "--send"][..], &to].concat());
+    let again = picket(
+        &data,
+        &config,
+        &[&["report", "--due", "--send"][..], &to].concat(),
+    );
     assert!(again.status.success(), "{}", err(&again));
     assert_eq!(inbox.lock().unwrap().len(), 2, "{}", err(&again));
 
@@ -355,7 +368,11 @@ fn due_notices_go_out_once_and_replies_are_filed() {
     wait_until("the scanner to be repeated", || {
         incident(&data, &config, "203.0.113.50")["state"] == "repeated"
     });
-    let second = picket(&data, &config, &[&["report", "--due", "--send"][..], &to].concat());
+    let second = picket(
+        &data,
+        &config,
+        &[&["report", "--due", "--send"][..], &to].concat(),
+    );
     assert!(second.status.success(), "{}", err(&second));
     let arrived = inbox.lock().unwrap().clone();
     assert_eq!(arrived.len(), 3, "{}", err(&second));
@@ -380,7 +397,12 @@ fn due_notices_go_out_once_and_replies_are_filed() {
         header(&scan_msg.data, "Subject")
     );
     let o = picket_stdin(&data, &config, &["followup"], &auto);
-    assert!(out(&o).contains("filed automated"), "{}{}", out(&o), err(&o));
+    assert!(
+        out(&o).contains("filed automated"),
+        "{}{}",
+        out(&o),
+        err(&o)
+    );
     let brute_mid = header(&brute_msg.data, "Message-ID");
     let dsn = format!(
         "From: MAILER-DAEMON@relay.test\nSubject: Undelivered Mail Returned to Sender\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\nSorry.\n--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; relay.test\n\nFinal-Recipient: rfc822; abuse@isp.example\nAction: failed\nStatus: 5.1.1\n--b\nContent-Type: text/rfc822-headers\n\nMessage-ID: {brute_mid}\n--b--\n"
@@ -389,7 +411,12 @@ fn due_notices_go_out_once_and_replies_are_filed() {
     assert!(out(&o).contains("filed bounce"), "{}{}", out(&o), err(&o));
     let o = picket_stdin(&data, &config, &["followup"], &person);
     assert!(out(&o).contains("already filed"), "{}", out(&o));
-    let o = picket_stdin(&data, &config, &["followup"], "From: x@y\nSubject: hello\n\nhi\n");
+    let o = picket_stdin(
+        &data,
+        &config,
+        &["followup"],
+        "From: x@y\nSubject: hello\n\nhi\n",
+    );
     assert_eq!(o.status.code(), Some(1));
     let scan = incident(&data, &config, "203.0.113.50");
     let kinds: Vec<&str> = scan["reports"][0]["followups"]
@@ -427,7 +454,18 @@ fn due_notices_go_out_once_and_replies_are_filed() {
 
     // X-ARF, valid against the published schema.
     for ip in ["203.0.113.50", "194.117.26.69"] {
-        let o = picket(&data, &config, &["report", ip, "--to", "abuse@isp.example", "--format", "xarf"]);
+        let o = picket(
+            &data,
+            &config,
+            &[
+                "report",
+                ip,
+                "--to",
+                "abuse@isp.example",
+                "--format",
+                "xarf",
+            ],
+        );
         assert!(o.status.success(), "{}", err(&o));
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/xarf_schema.py");
         let mut v = Command::new("python3")

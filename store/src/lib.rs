@@ -40,6 +40,7 @@ pub use chain::{ChainEntry, Hash, hex};
 pub use error::{DecodeError, StoreError};
 pub use incidents::IncidentWrites;
 pub use key::{Cidr, EventKey};
+pub use notices::NoticeRecords;
 pub use query::{Cursor, Order, Query, Scan, Stored};
 pub use retention::{Retention, RetentionReport};
 pub use verify::{Problem, VerifyReport};

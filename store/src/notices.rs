@@ -8,6 +8,9 @@
 use crate::Store;
 use crate::error::StoreError;
 
+/// Records as (key, value) pairs.
+pub type NoticeRecords = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// The tree's name in sled.
 const TREE: &str = "notices";
 
@@ -48,7 +51,7 @@ impl Store {
     }
 
     /// Every record whose key starts with `prefix`, in key order.
-    pub fn notices_with_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    pub fn notices_with_prefix(&self, prefix: &[u8]) -> Result<NoticeRecords, StoreError> {
         let tree = self.notices_tree()?;
         let mut out = Vec::new();
         for item in tree.scan_prefix(prefix) {

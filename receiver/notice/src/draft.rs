@@ -207,7 +207,11 @@ fn values(r: &Request<'_>, s: &Sender, id: &str) -> Vec<(&'static str, Value)> {
     let mut evidence = String::new();
     for (t, line) in i.evidence.iter().take(MAX_EVIDENCE) {
         let line = printable(line);
-        fold_evidence(&format!("{}  {line}", time::local(*t, off)), "  ", &mut evidence);
+        fold_evidence(
+            &format!("{}  {line}", time::local(*t, off)),
+            "  ",
+            &mut evidence,
+        );
     }
     if evidence.ends_with('\n') {
         evidence.pop();
@@ -456,7 +460,10 @@ mod tests {
             first_seen: 1_796_183_308_000_000_000,
             last_seen: 1_796_183_608_000_000_000,
             evidence: vec![
-                (1_796_183_308_000_000_000, "kernel: IN=eth0 SRC=203.0.113.50".into()),
+                (
+                    1_796_183_308_000_000_000,
+                    "kernel: IN=eth0 SRC=203.0.113.50".into(),
+                ),
                 (1_796_183_608_000_000_000, "x".repeat(3000)),
             ],
         }
@@ -494,7 +501,10 @@ mod tests {
         assert!(d.body.contains("Example abuse desk"));
         let m = d.message("\r\n");
         assert!(m.starts_with("From: Abuse desk <abuse@example.org>\r\nTo: abuse@isp.example\r\nCc: noc@example.org\r\n"));
-        assert!(m.contains(&format!("Message-ID: <{}@example.org>\r\n", d.report_id.to_ascii_lowercase())));
+        assert!(m.contains(&format!(
+            "Message-ID: <{}@example.org>\r\n",
+            d.report_id.to_ascii_lowercase()
+        )));
         assert!(m.contains("Date: Wed, 02 Dec 2026 06:40:00 +0100\r\n"));
         for l in m.split("\r\n") {
             assert!(l.len() < MAX_LINE, "{} bytes", l.len());
@@ -550,6 +560,11 @@ mod tests {
         assert_eq!(v["category"], "connection");
         assert_eq!(v["type"], "port_scan");
         assert_eq!(v["report_id"].as_str().unwrap().len(), 36);
-        assert!(v["evidence"][0]["hash"].as_str().unwrap().starts_with("sha256:"));
+        assert!(
+            v["evidence"][0]["hash"]
+                .as_str()
+                .unwrap()
+                .starts_with("sha256:")
+        );
     }
 }

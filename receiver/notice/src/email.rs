@@ -202,7 +202,8 @@ impl<'a> Part<'a> {
         let mut i = 0;
         // Delimiter lines: at a line start, `--boundary`, then `--` (the end) or a line end.
         while i <= body.len() {
-            let line_end = memchr_nl(body.get(i..).unwrap_or_default()).map_or(body.len(), |p| i + p);
+            let line_end =
+                memchr_nl(body.get(i..).unwrap_or_default()).map_or(body.len(), |p| i + p);
             let line = body.get(i..line_end).unwrap_or_default();
             if let Some(rest) = line.strip_prefix(delim) {
                 let rest = rest.strip_suffix(b"\r").unwrap_or(rest);
@@ -353,7 +354,9 @@ fn unq(s: &str) -> Vec<u8> {
         match c {
             b'_' => out.push(b' '),
             b'=' => {
-                let h = b.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+                let h = b
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok());
                 match h.and_then(|h| u8::from_str_radix(h, 16).ok()) {
                     Some(v) => {
                         out.push(v);
@@ -392,7 +395,8 @@ pub fn find_report_id(text: &str) -> Option<String> {
     while i + 16 <= b.len() {
         let w = b.get(i..i + 16)?;
         if w.get(..4).is_some_and(|p| p.eq_ignore_ascii_case(b"PKT-"))
-            && w.get(4..).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
+            && w.get(4..)
+                .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
             && !b.get(i + 16).is_some_and(u8::is_ascii_hexdigit)
         {
             return Some(String::from_utf8_lossy(w).to_ascii_uppercase());
@@ -556,9 +560,15 @@ fn classify(top: &Part<'_>, parts: &[Part<'_>]) -> Kind {
     let subject = top.get("subject").unwrap_or_default().to_ascii_lowercase();
     let daemon = from.contains("mailer-daemon") || from.contains("postmaster@");
     if daemon
-        && ["undeliver", "delivery status", "failure", "returned mail", "delivery fail"]
-            .iter()
-            .any(|s| subject.contains(s))
+        && [
+            "undeliver",
+            "delivery status",
+            "failure",
+            "returned mail",
+            "delivery fail",
+        ]
+        .iter()
+        .any(|s| subject.contains(s))
     {
         return Kind::Bounce {
             action: Some("failed".into()),
@@ -626,16 +636,13 @@ fn is_rt_tag(s: &str) -> bool {
 /// `Action`, `Status` and `Final-Recipient` of the first recipient group of a DSN body.
 fn dsn_fields(p: &Part<'_>) -> (Option<String>, Option<String>, Option<String>) {
     // The body is groups of fields separated by blank lines: read them all as one header.
-    let text = String::from_utf8_lossy(p.body).replace("\r\n", "\n").replace("\n\n", "\n");
+    let text = String::from_utf8_lossy(p.body)
+        .replace("\r\n", "\n")
+        .replace("\n\n", "\n");
     let mut with_blank = text.into_bytes();
     with_blank.extend_from_slice(b"\n\n");
     let f = Part::parse(&with_blank);
-    let strip = |v: &str| {
-        v.split_once(';')
-            .map_or(v, |(_, a)| a)
-            .trim()
-            .to_string()
-    };
+    let strip = |v: &str| v.split_once(';').map_or(v, |(_, a)| a).trim().to_string();
     (
         f.get("action").map(|v| v.trim().to_ascii_lowercase()),
         f.get("status").map(|v| v.trim().to_string()),
@@ -654,7 +661,10 @@ mod tests {
         let m = Part::parse(
             b"Subject: =?UTF-8?B?UmU6IGFidXNl?=\r\n =?ISO-8859-1?Q?_r=E9ponse?= [PKT-0123456789AB]\r\nX-A: one\r\n\ttwo\r\n\r\nbody",
         );
-        assert_eq!(m.get("subject"), Some("Re: abuse réponse [PKT-0123456789AB]"));
+        assert_eq!(
+            m.get("subject"),
+            Some("Re: abuse réponse [PKT-0123456789AB]")
+        );
         assert_eq!(m.get("x-a"), Some("one two"));
         assert_eq!(m.body, b"body");
         assert_eq!(
@@ -673,10 +683,15 @@ mod tests {
         let person = b"From: Bob <bob@isp.example>\nSubject: Re: Abuse report [PKT-0123456789AB]\nIn-Reply-To: <pkt-0123456789ab@example.org>\n\nWe disconnected the customer.\n";
         let r = read_reply(person);
         assert_eq!(r.kind, Kind::Person);
-        assert_eq!(r.refers_to, vec!["pkt-0123456789ab@example.org".to_string()]);
-        let auto = b"From: abuse@isp.example\nAuto-Submitted: auto-replied\nSubject: Re: x\n\nthanks\n";
+        assert_eq!(
+            r.refers_to,
+            vec!["pkt-0123456789ab@example.org".to_string()]
+        );
+        let auto =
+            b"From: abuse@isp.example\nAuto-Submitted: auto-replied\nSubject: Re: x\n\nthanks\n";
         assert!(matches!(read_reply(auto).kind, Kind::Automated { .. }));
-        let rt = b"From: abuse@isp.example\nSubject: [rt.isp.example #4711] AutoReply: x\n\nthanks\n";
+        let rt =
+            b"From: abuse@isp.example\nSubject: [rt.isp.example #4711] AutoReply: x\n\nthanks\n";
         assert!(matches!(read_reply(rt).kind, Kind::Automated { .. }));
         let dsn = b"From: MAILER-DAEMON@mx.example.org\nSubject: Undelivered Mail Returned to Sender\nContent-Type: multipart/report; report-type=delivery-status;\n\tboundary=\"B1\"\n\n--B1\nContent-Type: text/plain\n\nsorry\n--B1\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.org\n\nFinal-Recipient: rfc822; abuse@isp.example\nAction: failed\nStatus: 5.1.1\n--B1\nContent-Type: text/rfc822-headers\n\nMessage-ID: <pkt-0123456789ab@example.org>\nSubject: Abuse report [PKT-0123456789AB]\n--B1--\n";
         let r = read_reply(dsn);
@@ -688,7 +703,10 @@ mod tests {
                 recipient: Some("abuse@isp.example".into())
             }
         );
-        assert_eq!(r.refers_to, vec!["pkt-0123456789ab@example.org".to_string()]);
+        assert_eq!(
+            r.refers_to,
+            vec!["pkt-0123456789ab@example.org".to_string()]
+        );
         assert_eq!(r.report_id.as_deref(), Some("PKT-0123456789AB"));
     }
 

@@ -99,7 +99,9 @@ pub fn hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
         for nibble in [b >> 4, b & 15] {
-            s.push(char::from(DIGITS.get(usize::from(nibble)).copied().unwrap_or(b'0')));
+            s.push(char::from(
+                DIGITS.get(usize::from(nibble)).copied().unwrap_or(b'0'),
+            ));
         }
     }
     s
@@ -116,9 +118,8 @@ pub fn base64(data: &[u8]) -> String {
             c.get(2).copied().unwrap_or(0),
         ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        let idx = |shift: u32| {
-            char::from(A.get(((n >> shift) & 63) as usize).copied().unwrap_or(b'A'))
-        };
+        let idx =
+            |shift: u32| char::from(A.get(((n >> shift) & 63) as usize).copied().unwrap_or(b'A'));
         s.push(idx(18));
         s.push(idx(12));
         s.push(if c.len() > 1 { idx(6) } else { '=' });

@@ -14,25 +14,40 @@ pub const DEFAULT_TEMPLATE: &str = include_str!("default_notice.txt");
 /// Every placeholder a template may use, with what it holds (docs and `--help` list them).
 pub const PLACEHOLDERS: &[(&str, &str)] = &[
     ("source", "the reported address (or prefix)"),
-    ("report_id", "the report id follow-ups are matched on (PKT-…)"),
+    (
+        "report_id",
+        "the report id follow-ups are matched on (PKT-…)",
+    ),
     ("what", "what was seen, in words (\"a port scan\")"),
     ("class", "the candidate's class (port-scan, sweep, …)"),
     ("score", "the candidate's score"),
     ("events", "how many events"),
-    ("ports", "distinct destination ports (count, and the list when short)"),
+    (
+        "ports",
+        "distinct destination ports (count, and the list when short)",
+    ),
     ("hosts", "distinct destination hosts"),
     ("datasets", "which logs saw it (sshd, iptables, …)"),
     ("first_seen", "start, with the zone"),
     ("last_seen", "end, with the zone"),
     ("zone", "the zone times are given in (UTC, UTC+01:00)"),
     ("signatures", "top signatures, one per line (may be empty)"),
-    ("evidence", "the first and latest raw lines, folded under 998 bytes"),
+    (
+        "evidence",
+        "the first and latest raw lines, folded under 998 bytes",
+    ),
     ("ordinal", "1 for the first notice, 2 for the second, …"),
     ("ordinal_word", "first, second, third, 4th, …"),
     ("repeat", "set for a second or later notice"),
-    ("earlier", "the earlier notices (date and report id), one per line"),
+    (
+        "earlier",
+        "the earlier notices (date and report id), one per line",
+    ),
     ("contact", "the abuse contact written to"),
-    ("network", "the network's name and range from whois (may be empty)"),
+    (
+        "network",
+        "the network's name and range from whois (may be empty)",
+    ),
     ("signature", "the operator's signature ([report] signature)"),
 ];
 

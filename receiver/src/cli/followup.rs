@@ -55,16 +55,12 @@ pub fn run(
             .iter()
             .find(|n| text(&n["message_id"]).eq_ignore_ascii_case(id))
     };
-    let notice = reply
-        .refers_to
-        .iter()
-        .find_map(|id| by_id(id))
-        .or_else(|| {
-            reply
-                .report_id
-                .as_ref()
-                .and_then(|r| notices.iter().find(|n| text(&n["report_id"]) == *r))
-        });
+    let notice = reply.refers_to.iter().find_map(|id| by_id(id)).or_else(|| {
+        reply
+            .report_id
+            .as_ref()
+            .and_then(|r| notices.iter().find(|n| text(&n["report_id"]) == *r))
+    });
     let Some(notice) = notice else {
         eprintln!(
             "picket: this message answers no notice of ours (no known Message-ID in In-Reply-To or References, no PKT-… report id in the subject); from {}, subject {}",
@@ -111,7 +107,7 @@ pub fn run(
     };
     let line = format!(
         "{} {} under {} ({}){}",
-        if filed["duplicate"] == true {
+        if filed.get("duplicate") == Some(&Value::Bool(true)) {
             "already filed:"
         } else {
             "filed"

@@ -67,7 +67,7 @@ pub enum Backend {
     /// Through the query socket.
     Online(std::path::PathBuf, Origin),
     /// The store itself.
-    Offline(picket_store::Store, Option<picket_sensor::SensorConfig>),
+    Offline(Box<(picket_store::Store, Option<picket_sensor::SensorConfig>)>),
 }
 
 impl Backend {
@@ -78,7 +78,10 @@ impl Backend {
         sensor: Option<picket_sensor::SensorConfig>,
     ) -> Result<Backend, Error> {
         if origin.offline {
-            Ok(Backend::Offline(super::incidents::open_store(data)?, sensor))
+            Ok(Backend::Offline(Box::new((
+                super::incidents::open_store(data)?,
+                sensor,
+            ))))
         } else {
             Ok(Backend::Online(data.to_path_buf(), origin.clone()))
         }
@@ -88,7 +91,7 @@ impl Backend {
     pub fn ask(&self, req: &Map<String, Value>) -> Result<Reply, Error> {
         match self {
             Backend::Online(data, origin) => fetch(data, origin, req),
-            Backend::Offline(store, sensor) => Ok(offline(store, sensor.as_ref(), req)),
+            Backend::Offline(b) => Ok(offline(&b.0, b.1.as_ref(), req)),
         }
     }
 
@@ -149,7 +152,10 @@ fn offline(
             }
             Ok(None) => Reply::Error(
                 "not_found".into(),
-                format!("no candidate for {}", crate::text::safe_text(source.as_bytes())),
+                format!(
+                    "no candidate for {}",
+                    crate::text::safe_text(source.as_bytes())
+                ),
             ),
             Err(e) => err(e),
         },
@@ -160,10 +166,12 @@ fn offline(
             }
             Err(e) => err(e),
         },
-        Request::Notice(r) => match crate::sense::NoticeWrite::Notice(r).apply(store, &local_user()) {
-            Ok(v) => one(v),
-            Err(e) => err(e),
-        },
+        Request::Notice(r) => {
+            match crate::sense::NoticeWrite::Notice(r).apply(store, &local_user()) {
+                Ok(v) => one(v),
+                Err(e) => err(e),
+            }
+        }
         Request::Followup(r) => {
             match crate::sense::NoticeWrite::Followup(r).apply(store, &local_user()) {
                 Ok(v) => one(v),
@@ -199,7 +207,9 @@ fn offline(
                 return Reply::Error("not_found".into(), "no candidate".into());
             }
             match store.write_incidents(&writes).and_then(|_| store.flush()) {
-                Ok(_) => one(json!({"marked": {"source": key.to_string(), "state": state.as_str(), "who": who}})),
+                Ok(_) => one(
+                    json!({"marked": {"source": key.to_string(), "state": state.as_str(), "who": who}}),
+                ),
                 Err(e) => Reply::Error("unavailable".into(), e.to_string()),
             }
         }
@@ -208,6 +218,11 @@ fn offline(
             "this request cannot be answered offline".into(),
         ),
     }
+}
+
+/// A member of a JSON object (null when absent).
+fn at<'a>(v: &'a Value, key: &str) -> &'a Value {
+    v.get(key).unwrap_or(&Value::Null)
 }
 
 fn request(op: &str, pairs: &[(&str, Value)]) -> Map<String, Value> {
@@ -268,7 +283,7 @@ struct Due {
 
 fn due_of(candidate: Value, notices: &[Value]) -> Due {
     let incident = incident_of(&candidate);
-    let ordinal = u32::try_from(candidate["notices"].as_u64().unwrap_or(0))
+    let ordinal = u32::try_from(at(&candidate, "notices").as_u64().unwrap_or(0))
         .unwrap_or(u32::MAX)
         .saturating_add(1);
     let report_id = picket_notice::report_id(&incident.source, ordinal, incident.first_seen);
@@ -349,7 +364,7 @@ pub fn run(
         Some(source) => {
             let r = backend.ask(&request("incident", &[("source", source.clone().into())]))?;
             match r {
-                Reply::Lines(items, _) => items.into_iter().map(|v| v["incident"].clone()).collect(),
+                Reply::Lines(items, _) => items.iter().map(|v| at(v, "incident").clone()).collect(),
                 Reply::Error(code, message) => {
                     report_error(&code, &message);
                     return Ok(false);
@@ -363,16 +378,19 @@ pub fn run(
             ))?;
             let mut full = Vec::new();
             for c in list {
-                let state = text(&c["state"]);
-                if c["stale"] == true || !(state == "new" || state == "repeated") {
+                let state = text(at(&c, "state"));
+                if at(&c, "stale") == true || !(state == "new" || state == "repeated") {
                     continue;
                 }
                 if let Some(v) = backend
-                    .ask_ok(&request("incident", &[("source", c["source"].clone())]))?
+                    .ask_ok(&request(
+                        "incident",
+                        &[("source", at(&c, "source").clone())],
+                    ))?
                     .into_iter()
                     .next()
                 {
-                    full.push(v["incident"].clone());
+                    full.push(at(&v, "incident").clone());
                 }
             }
             full
@@ -395,8 +413,17 @@ pub fn run(
     for (n, c) in candidates.into_iter().enumerate() {
         let due = due_of(c, &notices);
         let outcome = one(
-            &backend, args, cfg, &template, &sender, smtp.as_ref(), &due, now, &mut sent_to,
-            (n + 1, total), &mut stdout.lock(),
+            &backend,
+            args,
+            cfg,
+            &template,
+            &sender,
+            smtp.as_ref(),
+            &due,
+            now,
+            &mut sent_to,
+            (n + 1, total),
+            &mut stdout.lock(),
         )?;
         let i = match outcome {
             Outcome::Drafted => 0,
@@ -447,7 +474,7 @@ fn one(
         let state = text(&e["state"]);
         if state == "sent" {
             // Sent, but the mark did not follow (a crash between the two): mark now.
-            if text(&due.candidate["state"]) != "reported" && args.send {
+            if text(at(&due.candidate, "state")) != "reported" && args.send {
                 mark_reported(backend, source, &due.report_id, &text(&e["contact"]))?;
                 say(format!(
                     "notice {} was sent already ({}); candidate marked reported",
@@ -468,7 +495,11 @@ fn one(
                 "notice {} to {} is {} since {}: {}; not sent again (picket report {} --send --resend, after checking the relay's log)",
                 due.report_id,
                 text(&e["contact"]),
-                if state == "intent" { "unconfirmed".to_string() } else { state.clone() },
+                if state == "intent" {
+                    "unconfirmed".to_string()
+                } else {
+                    state.clone()
+                },
                 text(&e["intent_at"]),
                 if state == "intent" {
                     "its sending was interrupted after the message may have reached the relay"
@@ -530,7 +561,9 @@ fn one(
         finish_write(r)?;
         return Ok(Outcome::Drafted);
     };
-    send(backend, args, smtp, &draft, due, &contact, now, sent_to, out)
+    send(
+        backend, args, smtp, &draft, due, &contact, now, sent_to, out,
+    )
 }
 
 fn finish_write(r: std::io::Result<()>) -> Result<(), Error> {
@@ -542,7 +575,14 @@ fn finish_write(r: std::io::Result<()>) -> Result<(), Error> {
 }
 
 /// The record of `draft` in `state`.
-fn record(draft: &Draft, due: &Due, state: &str, now: i64, reply: Option<String>, resend: bool) -> Value {
+fn record(
+    draft: &Draft,
+    due: &Due,
+    state: &str,
+    now: i64,
+    reply: Option<String>,
+    resend: bool,
+) -> Value {
     let now = u64::try_from(now).unwrap_or(0);
     json!({
         "report_id": draft.report_id,
@@ -574,13 +614,20 @@ fn send(
     let source = &due.incident.source;
     let message = draft.message("\r\n");
     let mut rcpt = vec![picket_notice::address_of(&draft.to).to_string()];
-    rcpt.extend(draft.cc.iter().map(|c| picket_notice::address_of(c).to_string()));
+    rcpt.extend(
+        draft
+            .cc
+            .iter()
+            .map(|c| picket_notice::address_of(c).to_string()),
+    );
     let from = picket_notice::address_of(&draft.from).to_string();
     let intent = record(draft, due, "intent", now, None, args.resend);
     let result = crate::reports::smtp::send(smtp, &from, &rcpt, &message, || {
         match backend.ask(&request("notice", &[("record", intent.clone())])) {
             Ok(Reply::Lines(..)) => Ok(()),
-            Ok(Reply::Error(code, m)) => Err(format!("the notice was not recorded, so not sent: {m} ({code})")),
+            Ok(Reply::Error(code, m)) => Err(format!(
+                "the notice was not recorded, so not sent: {m} ({code})"
+            )),
             Err(e) => Err(format!("the notice was not recorded, so not sent: {e}")),
         }
     });
@@ -607,7 +654,10 @@ fn send(
         }
         Err(SmtpError::Refused(m)) => {
             finish("failed", m.clone())?;
-            eprintln!("picket: notice {} to {contact}: refused by the relay: {m}", draft.report_id);
+            eprintln!(
+                "picket: notice {} to {contact}: refused by the relay: {m}",
+                draft.report_id
+            );
             Ok(Outcome::Problem)
         }
         Err(e @ SmtpError::Unknown(_)) => {
@@ -625,7 +675,12 @@ fn send(
 }
 
 /// Moves the candidate to `reported` (the history names the notice).
-fn mark_reported(backend: &Backend, source: &str, report_id: &str, contact: &str) -> Result<(), Error> {
+fn mark_reported(
+    backend: &Backend,
+    source: &str,
+    report_id: &str,
+    contact: &str,
+) -> Result<(), Error> {
     backend
         .ask_ok(&request(
             "mark",

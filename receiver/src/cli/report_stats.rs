@@ -33,7 +33,10 @@ pub fn run(data: &Path, origin: &Origin) -> Result<bool, Error> {
     // Contact -> (notices sent, answered by a person).
     let mut contacts: BTreeMap<String, (u64, u64)> = BTreeMap::new();
     for n in notices.iter().filter(|n| n["state"] == "sent") {
-        let at = n["done_ns"].as_u64().or(n["intent_ns"].as_u64()).unwrap_or(0);
+        let at = n["done_ns"]
+            .as_u64()
+            .or(n["intent_ns"].as_u64())
+            .unwrap_or(0);
         let m = months
             .entry(picket_notice::month(i64::try_from(at).unwrap_or(0)))
             .or_default();
@@ -41,7 +44,10 @@ pub fn run(data: &Path, origin: &Origin) -> Result<bool, Error> {
         if n["ordinal"].as_u64().unwrap_or(1) > 1 {
             m.repeats += 1;
         }
-        let replies = n["followups"].as_array().map(Vec::as_slice).unwrap_or_default();
+        let replies = n["followups"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default();
         let has = |k: &str| replies.iter().any(|f| f["kind"] == k);
         if has("automated") {
             m.automated += 1;
@@ -55,7 +61,9 @@ pub fn run(data: &Path, origin: &Origin) -> Result<bool, Error> {
         if replies.is_empty() {
             m.unanswered += 1;
         }
-        let c = contacts.entry(text(&n["contact"]).to_ascii_lowercase()).or_default();
+        let c = contacts
+            .entry(text(&n["contact"]).to_ascii_lowercase())
+            .or_default();
         c.0 += 1;
         if has("person") {
             c.1 += 1;
@@ -81,7 +89,9 @@ pub fn run(data: &Path, origin: &Origin) -> Result<bool, Error> {
             }
             let list: Vec<Value> = silent
                 .iter()
-                .map(|(c, n)| json!({"contact": crate::text::safe_text(c.as_bytes()), "notices": n}))
+                .map(
+                    |(c, n)| json!({"contact": crate::text::safe_text(c.as_bytes()), "notices": n}),
+                )
                 .collect();
             writeln!(out, "{}", json!({"never_answered": list}))?;
             writeln!(out, "{}", json!({"end": true, "count": months.len()}))
@@ -103,7 +113,11 @@ pub fn run(data: &Path, origin: &Origin) -> Result<bool, Error> {
             if !silent.is_empty() {
                 writeln!(out, "\ncontacts that never answered (a person):")?;
                 for (c, n) in &silent {
-                    writeln!(out, "  {:<40} {n} notices", crate::text::safe_text(c.as_bytes()))?;
+                    writeln!(
+                        out,
+                        "  {:<40} {n} notices",
+                        crate::text::safe_text(c.as_bytes())
+                    )?;
                 }
             }
             Ok(())

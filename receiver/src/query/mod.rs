@@ -397,8 +397,8 @@ fn incident_lines(store: &Store, source: &str, view: &incidents::View) -> Vec<u8
         Ok(Some(c)) => {
             let mut v = incidents::to_json_with(&c, true, view);
             crate::reports::attach(store, &mut v);
-            let mut out = serde_json::to_vec(&serde_json::json!({"incident": v}))
-            .unwrap_or_default();
+            let mut out =
+                serde_json::to_vec(&serde_json::json!({"incident": v})).unwrap_or_default();
             out.extend_from_slice(b"\n{\"end\":true,\"count\":1}\n");
             out
         }
@@ -474,7 +474,9 @@ fn notices_lines(store: &Store, source: Option<picket_store::Cidr>) -> Vec<u8> {
                 let _ = serde_json::to_writer(&mut out, v);
                 out.push(b'\n');
             }
-            out.extend_from_slice(format!("{{\"end\":true,\"count\":{}}}\n", list.len()).as_bytes());
+            out.extend_from_slice(
+                format!("{{\"end\":true,\"count\":{}}}\n", list.len()).as_bytes(),
+            );
             out
         }
         Err(e) => e.to_line(),

@@ -108,7 +108,9 @@ impl ReportConfig {
             }
         };
         if let Some(smtp) = &s.smtp
-            && smtp.rsplit_once(':').is_none_or(|(_, p)| p.parse::<u16>().is_err())
+            && smtp
+                .rsplit_once(':')
+                .is_none_or(|(_, p)| p.parse::<u16>().is_err())
         {
             return Err(Error::Usage(format!(
                 "[report] smtp = {smtp:?}: give host:port (e.g. \"mail.example.org:587\")"
@@ -132,7 +134,7 @@ impl ReportConfig {
     }
 
     /// `From:`, or a clear error.
-    pub fn from_or_err(&self) -> Result<&str, Error> {
+    pub fn sender_address(&self) -> Result<&str, Error> {
         self.from.as_deref().ok_or_else(|| {
             Error::Usage(
                 "[report] from is not set: notices need a From: address (see deploy/picket.toml.example)"
@@ -144,7 +146,7 @@ impl ReportConfig {
     /// The drafting side of these settings.
     pub fn sender(&self) -> Result<picket_notice::Sender, Error> {
         Ok(picket_notice::Sender {
-            from: self.from_or_err()?.to_string(),
+            from: self.sender_address()?.to_string(),
             cc: self.cc.clone(),
             signature: self.signature.clone(),
             organisation: None,
@@ -195,7 +197,10 @@ mod tests {
             ("user", "user = \"u\"\npassword = \"p\"".into()),
             ("password", "user = \"u\"\npassword = \"p\"".into()),
             ("signature", "signature = \"-- \\nme\"".into()),
-            ("template", format!("template = {:?}", t.display().to_string())),
+            (
+                "template",
+                format!("template = {:?}", t.display().to_string()),
+            ),
             ("time_zone", "time_zone = \"+01:00\"".into()),
             ("min_score", "min_score = 7".into()),
             ("per_contact_per_hour", "per_contact_per_hour = 7".into()),
@@ -214,7 +219,9 @@ mod tests {
         let example: crate::config::FileConfig =
             toml::from_str(include_str!("../../../deploy/picket.toml.example")).unwrap();
         assert_eq!(
-            ReportConfig::from_section(example.report.as_ref()).unwrap().min_score,
+            ReportConfig::from_section(example.report.as_ref())
+                .unwrap()
+                .min_score,
             DEFAULT_MIN_SCORE
         );
     }
@@ -224,9 +231,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let t = dir.path().join("t.txt");
         std::fs::write(&t, "Subject: {{sorce}}\n\nHi\n").unwrap();
-        let f: crate::config::FileConfig =
-            toml::from_str(&format!("[report]\ntemplate = {:?}\n", t.display().to_string()))
-                .unwrap();
+        let f: crate::config::FileConfig = toml::from_str(&format!(
+            "[report]\ntemplate = {:?}\n",
+            t.display().to_string()
+        ))
+        .unwrap();
         let e = ReportConfig::from_section(f.report.as_ref()).unwrap_err();
         assert!(e.to_string().contains("sorce"), "{e}");
     }

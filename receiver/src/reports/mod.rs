@@ -180,7 +180,10 @@ pub fn apply_followup(
     {
         return Err(ReplyError::new(
             "not_found",
-            format!("no notice {}", crate::text::safe_text(rec.report_id.as_bytes())),
+            format!(
+                "no notice {}",
+                crate::text::safe_text(rec.report_id.as_bytes())
+            ),
         ));
     }
     rec.who = who.to_string();
@@ -234,7 +237,10 @@ pub fn list(store: &Store, source: Option<picket_store::Cidr>) -> Result<Vec<Val
         replies.sort_by_key(|f| f.at_ns);
         let mut v = serde_json::to_value(&n).unwrap_or(Value::Null);
         if let Some(m) = v.as_object_mut() {
-            m.insert("intent_at".into(), crate::clock::rfc3339(n.intent_ns).into());
+            m.insert(
+                "intent_at".into(),
+                crate::clock::rfc3339(n.intent_ns).into(),
+            );
             if let Some(d) = n.done_ns {
                 m.insert("done_at".into(), crate::clock::rfc3339(d).into());
             }

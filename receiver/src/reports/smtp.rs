@@ -48,7 +48,10 @@ impl std::fmt::Display for SmtpError {
         match self {
             SmtpError::NotSent(m) => write!(f, "not sent: {m}"),
             SmtpError::Refused(m) => write!(f, "refused by the relay: {m}"),
-            SmtpError::Unknown(m) => write!(f, "unconfirmed (the relay did not answer after the message): {m}"),
+            SmtpError::Unknown(m) => write!(
+                f,
+                "unconfirmed (the relay did not answer after the message): {m}"
+            ),
         }
     }
 }
@@ -126,7 +129,8 @@ impl Session {
             if n == 0 {
                 return Err("the relay closed the connection".into());
             }
-            self.buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
+            self.buf
+                .extend_from_slice(chunk.get(..n).unwrap_or_default());
         }
     }
 
@@ -279,13 +283,14 @@ pub fn send(
         let mut stream = rustls::StreamOwned::new(conn, tcp);
         // Finish the handshake now, so a certificate problem is reported as one.
         while stream.conn.is_handshaking() {
-            stream
-                .conn
-                .complete_io(&mut stream.sock)
-                .map_err(|e| SmtpError::NotSent(format!("TLS handshake with {}: {e}", cfg.relay)))?;
+            stream.conn.complete_io(&mut stream.sock).map_err(|e| {
+                SmtpError::NotSent(format!("TLS handshake with {}: {e}", cfg.relay))
+            })?;
         }
         s.conn = Conn::Tls(Box::new(stream));
-        ehlo = s.command(&helo, 2, "EHLO after STARTTLS").map_err(not_sent)?;
+        ehlo = s
+            .command(&helo, 2, "EHLO after STARTTLS")
+            .map_err(not_sent)?;
     }
     if let Some((user, pass)) = &cfg.auth {
         if !matches!(s.conn, Conn::Tls(_)) {
@@ -300,10 +305,18 @@ pub fn send(
                 .map_err(not_sent)?;
         } else if mechs.iter().any(|m| m == "LOGIN") {
             s.command("AUTH LOGIN", 3, "AUTH LOGIN").map_err(not_sent)?;
-            s.command(&picket_notice::base64(user.as_bytes()), 3, "AUTH LOGIN user")
-                .map_err(not_sent)?;
-            s.command(&picket_notice::base64(pass.as_bytes()), 2, "AUTH LOGIN password")
-                .map_err(not_sent)?;
+            s.command(
+                &picket_notice::base64(user.as_bytes()),
+                3,
+                "AUTH LOGIN user",
+            )
+            .map_err(not_sent)?;
+            s.command(
+                &picket_notice::base64(pass.as_bytes()),
+                2,
+                "AUTH LOGIN password",
+            )
+            .map_err(not_sent)?;
         } else {
             return Err(SmtpError::NotSent(format!(
                 "the relay offers no AUTH PLAIN or LOGIN (it offers {:?})",
