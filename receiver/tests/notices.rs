@@ -32,7 +32,19 @@ struct Arrived {
     data: String,
 }
 
-type Inbox = Arc<Mutex<Vec<Arrived>>>;
+/// What the relay received; `stall`, when set, makes it take the next message and never
+/// answer it (a relay or a link that dies between DATA and the 250).
+#[derive(Clone, Default)]
+struct Inbox {
+    got: Arc<Mutex<Vec<Arrived>>>,
+    stall: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Inbox {
+    fn lock(&self) -> std::sync::LockResult<std::sync::MutexGuard<'_, Vec<Arrived>>> {
+        self.got.lock()
+    }
+}
 
 fn line(s: &mut impl Read) -> Option<String> {
     let mut out = Vec::new();
@@ -98,12 +110,20 @@ fn session(s: &mut (impl Read + Write), tls: bool, inbox: &Inbox) -> Step {
                 data.push_str(d.strip_prefix('.').unwrap_or(&d));
                 data.push('\n');
             }
-            let mut ib = inbox.lock().unwrap();
-            ib.push(Arrived {
-                rcpt: std::mem::take(&mut rcpt),
-                data,
-            });
-            format!("250 queued as {}", ib.len())
+            let n = {
+                let mut ib = inbox.lock().unwrap();
+                ib.push(Arrived {
+                    rcpt: std::mem::take(&mut rcpt),
+                    data,
+                });
+                ib.len()
+            };
+            if inbox.stall.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                // Hold the connection open, answer nothing.
+                while line(s).is_some() {}
+                return Step::Done;
+            }
+            format!("250 queued as {n}")
         } else if up == "QUIT" {
             let _ = s.write_all(b"221 bye\r\n");
             return Step::Done;
@@ -137,7 +157,7 @@ fn relay(cert: &Path, key: &Path) -> (u16, Inbox) {
     );
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let inbox: Inbox = Arc::default();
+    let inbox = Inbox::default();
     let ib = inbox.clone();
     std::thread::spawn(move || {
         for conn in listener.incoming() {
@@ -486,4 +506,150 @@ fn due_notices_go_out_once_and_replies_are_filed() {
         );
     }
     drop(srv);
+}
+
+/// The relay takes a message and dies before its 250; the sender is killed (-9) while it
+/// waits. The notice stays unconfirmed: the next run says so and sends nothing, until the
+/// operator asks with --resend. Then the same with serve stopped (--offline), and an
+/// operator's template.
+#[test]
+fn an_unconfirmed_notice_is_not_sent_again_by_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "relay.test");
+    let cert = params.self_signed(&key).unwrap();
+    let (cert_path, key_path) = (dir.path().join("relay.pem"), dir.path().join("relay.key"));
+    std::fs::write(&cert_path, cert.pem()).unwrap();
+    std::fs::write(&key_path, key.serialize_pem()).unwrap();
+    let (port, inbox) = relay(&cert_path, &key_path);
+    let template = dir.path().join("notice.txt");
+    std::fs::write(
+        &template,
+        "Subject: {{#repeat}}Again: {{/repeat}}Scan from {{source}} ({{report_id}})\n\nDear {{contact}},\n{{what}} from {{source}}, {{first_seen}} to {{last_seen}} ({{zone}}).\n{{evidence}}\n{{signature}}\n",
+    )
+    .unwrap();
+    let config = dir.path().join("picket.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[report]\nfrom = \"abuse@example.org\"\nsmtp = \"127.0.0.1:{port}\"\nsmtp_ca = {:?}\nuser = \"picket\"\npassword = \"s3cret\"\ntemplate = {:?}\ntime_zone = \"+01:00\"\n",
+            cert_path.display().to_string(),
+            template.display().to_string()
+        ),
+    )
+    .unwrap();
+    let cfg = config.to_str().unwrap().to_string();
+    let srv = Picket::start(
+        &data,
+        &["--config", &cfg, "--no-udp", "--tcp", "127.0.0.1:0"],
+    );
+    let now = stamp(5);
+    let lines: Vec<String> = (0..20)
+        .map(|i| drop_line(&now, "203.0.113.50", 1000 + i))
+        .collect();
+    feed(&srv, &lines);
+    wait_until("the scan", || {
+        let o = picket(&data, &config, &["incidents", "--json"]);
+        out(&o).contains("203.0.113.50")
+    });
+    let args = [
+        "report",
+        "203.0.113.50",
+        "--to",
+        "abuse@isp.example",
+        "--send",
+    ];
+    inbox.stall.store(true, std::sync::atomic::Ordering::SeqCst);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_picket"))
+        .arg("--data")
+        .arg(&data)
+        .arg("--config")
+        .arg(&config)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("the message at the relay", || {
+        inbox.lock().unwrap().len() == 1
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let msg = inbox.lock().unwrap()[0].data.clone();
+    assert!(
+        header(&msg, "Subject").starts_with("Scan from 203.0.113.50 (PKT-"),
+        "{msg}"
+    );
+    assert!(msg.contains("Dear abuse@isp.example,"), "{msg}");
+    assert!(
+        msg.contains("(UTC+01:00)") && msg.contains("+0100"),
+        "{msg}"
+    );
+    // The next run: unconfirmed, not sent again.
+    let again = picket(&data, &config, &args);
+    assert_eq!(again.status.code(), Some(1), "{}", err(&again));
+    assert!(err(&again).contains("unconfirmed"), "{}", err(&again));
+    let due = picket(
+        &data,
+        &config,
+        &["report", "--due", "--send", "--to", "abuse@isp.example"],
+    );
+    assert_eq!(due.status.code(), Some(1), "{}", err(&due));
+    assert_eq!(inbox.lock().unwrap().len(), 1);
+    let inc = incident(&data, &config, "203.0.113.50");
+    assert_eq!(inc["state"], "new", "not marked: the relay never confirmed");
+    assert_eq!(inc["reports"][0]["state"], "intent");
+    // The operator checked the relay's log and asks again.
+    let resend = picket(&data, &config, &[&args[..], &["--resend"]].concat());
+    assert!(resend.status.success(), "{}", err(&resend));
+    assert_eq!(inbox.lock().unwrap().len(), 2);
+    let inc = incident(&data, &config, "203.0.113.50");
+    assert_eq!(inc["state"], "reported");
+    assert_eq!(inc["reports"][0]["state"], "sent");
+    let (status, _, _) = srv.stop();
+    assert!(status.success());
+
+    // Serve stopped: the same commands with --offline.
+    let o = picket(
+        &data,
+        &config,
+        &["stats", "--reports", "--offline", "--json"],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(out(&o).contains("\"sent\":1"), "{}", out(&o));
+    let o = picket(
+        &data,
+        &config,
+        &[
+            "report",
+            "203.0.113.50",
+            "--offline",
+            "--to",
+            "abuse@isp.example",
+            "--format",
+            "text",
+        ],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(
+        out(&o).starts_with("Dear abuse@isp.example,"),
+        "{}",
+        out(&o)
+    );
+    let o = picket(
+        &data,
+        &config,
+        &["report", "203.0.113.50", "--format", "text"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        err(&o).contains("picket.sock") || err(&o).contains("server"),
+        "{}",
+        err(&o)
+    );
 }

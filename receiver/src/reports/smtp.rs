@@ -122,10 +122,12 @@ impl Session {
                 return Err("the relay sent a reply line over 4 KiB".into());
             }
             let mut chunk = [0u8; 1024];
-            let n = self
-                .conn
-                .read(&mut chunk)
-                .map_err(|e| format!("reading from the relay: {e}"))?;
+            let n = self.conn.read(&mut chunk).map_err(|e| match e.kind() {
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
+                    "the relay did not answer in time".to_string()
+                }
+                _ => format!("reading from the relay: {e}"),
+            })?;
             if n == 0 {
                 return Err("the relay closed the connection".into());
             }
