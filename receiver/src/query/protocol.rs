@@ -166,6 +166,10 @@ pub fn parse(line: &[u8], now_ns: u64) -> Result<Request, ReplyError> {
         "notice" => record(raw.record, "notice").map(Request::Notice),
         "followup" => record(raw.record, "followup").map(Request::Followup),
         "notices" => Ok(Request::Notices(q.source)),
+        "report" => Err(ReplyError::new(
+            "not_available",
+            "notices are drafted and sent by the client (`picket report`); the socket keeps their records: ops notice, notices, followup",
+        )),
         other => Err(ReplyError::new(
             "unknown_op",
             format!(
