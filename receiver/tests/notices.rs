@@ -322,6 +322,7 @@ fn due_notices_go_out_once_and_replies_are_filed() {
     assert_eq!(drafts.matches("### notice").count(), 2, "{drafts}");
     assert!(drafts.contains("203.0.113.50") && drafts.contains("194.117.26.69"));
     assert!(!drafts.contains("203.0.113.99"), "stale: no notice");
+    assert_eq!(incident(&data, &config, "203.0.113.99")["stale"], true);
     assert!(!drafts.contains("198.51.100.201") && !drafts.contains("198.51.100.202"));
     assert!(!drafts.contains("10.1.2.3"), "own network: no notice");
     assert!(err(&dry).contains("dry run"), "{}", err(&dry));
@@ -536,7 +537,7 @@ fn an_unconfirmed_notice_is_not_sent_again_by_itself() {
     std::fs::write(
         &config,
         format!(
-            "[report]\nfrom = \"abuse@example.org\"\nsmtp = \"127.0.0.1:{port}\"\nsmtp_ca = {:?}\nuser = \"picket\"\npassword = \"s3cret\"\ntemplate = {:?}\ntime_zone = \"+01:00\"\n",
+            "[report]\nfrom = \"abuse@example.org\"\nsmtp = \"127.0.0.1:{port}\"\nsmtp_ca = {:?}\nuser = \"picket\"\npassword = \"s3cret\"\ntemplate = {:?}\ntime_zone = \"+01:00\"\nper_contact_per_hour = 1\n",
             cert_path.display().to_string(),
             template.display().to_string()
         ),
@@ -611,6 +612,27 @@ fn an_unconfirmed_notice_is_not_sent_again_by_itself() {
     let inc = incident(&data, &config, "203.0.113.50");
     assert_eq!(inc["state"], "reported");
     assert_eq!(inc["reports"][0]["state"], "sent");
+    // Back again, but the contact had its one notice this hour: it waits.
+    std::thread::sleep(Duration::from_secs(2));
+    let back: Vec<String> = (0..20)
+        .map(|i| drop_line(&stamp(0), "203.0.113.50", 4000 + i))
+        .collect();
+    feed(&srv, &back);
+    wait_until("the scanner to be repeated", || {
+        incident(&data, &config, "203.0.113.50")["state"] == "repeated"
+    });
+    let due = picket(
+        &data,
+        &config,
+        &["report", "--due", "--send", "--to", "abuse@isp.example"],
+    );
+    assert!(due.status.success(), "{}", err(&due));
+    assert!(
+        err(&due).contains("per_contact_per_hour = 1"),
+        "{}",
+        err(&due)
+    );
+    assert_eq!(inbox.lock().unwrap().len(), 2);
     let (status, _, _) = srv.stop();
     assert!(status.success());
 

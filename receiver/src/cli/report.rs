@@ -314,6 +314,9 @@ fn due_of(candidate: Value, notices: &[Value]) -> Due {
     }
 }
 
+/// A notice recorded for a contact: (contact, when its intent was recorded, report id).
+type Sent = (String, i64, String);
+
 /// What happened to one notice.
 enum Outcome {
     Drafted,
@@ -397,12 +400,13 @@ pub fn run(
         }
     };
     let now = i64::try_from(crate::clock::now_ns()).unwrap_or(i64::MAX);
-    let mut sent_to: Vec<(String, i64)> = notices
+    let mut sent_to: Vec<Sent> = notices
         .iter()
         .map(|n| {
             (
                 text(&n["contact"]).to_ascii_lowercase(),
                 i64::try_from(n["intent_ns"].as_u64().unwrap_or(0)).unwrap_or(0),
+                text(&n["report_id"]),
             )
         })
         .collect();
@@ -464,7 +468,7 @@ fn one(
     smtp: Option<&SmtpConfig>,
     due: &Due,
     now: i64,
-    sent_to: &mut Vec<(String, i64)>,
+    sent_to: &mut Vec<Sent>,
     (n, total): (usize, usize),
     out: &mut impl Write,
 ) -> Result<Outcome, Error> {
@@ -522,9 +526,12 @@ fn one(
     };
     let limit = i64::from(cfg.per_contact_per_hour);
     let hour_ago = now.saturating_sub(3_600_000_000_000);
+    // A resend replaces its own record: that one does not count against it.
     let recent = sent_to
         .iter()
-        .filter(|(c, t)| *c == contact.to_ascii_lowercase() && *t >= hour_ago)
+        .filter(|(c, t, id)| {
+            *c == contact.to_ascii_lowercase() && *t >= hour_ago && *id != due.report_id
+        })
         .count();
     if args.send && i64::try_from(recent).unwrap_or(i64::MAX) >= limit {
         say(format!(
@@ -545,7 +552,8 @@ fn one(
         .map_err(|e| Error::Usage(format!("[report] template: {e}")))?;
     let Some(smtp) = smtp else {
         let r = (|| {
-            if total > 1 {
+            // X-ARF stays one JSON object per line.
+            if total > 1 && args.format != "xarf" {
                 writeln!(
                     out,
                     "### notice {n} of {total}: {} to {} about {}",
@@ -608,7 +616,7 @@ fn send(
     due: &Due,
     contact: &str,
     now: i64,
-    sent_to: &mut Vec<(String, i64)>,
+    sent_to: &mut Vec<Sent>,
     out: &mut impl Write,
 ) -> Result<Outcome, Error> {
     let source = &due.incident.source;
@@ -631,7 +639,7 @@ fn send(
             Err(e) => Err(format!("the notice was not recorded, so not sent: {e}")),
         }
     });
-    sent_to.push((contact.to_ascii_lowercase(), now));
+    sent_to.push((contact.to_ascii_lowercase(), now, draft.report_id.clone()));
     let finish = |state: &str, reply: String| {
         backend.ask_ok(&request(
             "notice",
