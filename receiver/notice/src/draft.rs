@@ -192,7 +192,7 @@ pub fn printable(s: &str) -> String {
 }
 
 fn ports_text(i: &Incident) -> String {
-    if !i.port_list.is_empty() && i.port_list.len() <= 20 {
+    if !i.port_list.is_empty() && i.port_list.len() <= 10 {
         let list: Vec<String> = i.port_list.iter().map(u16::to_string).collect();
         format!("{} ({})", i.ports, list.join(", "))
     } else {
