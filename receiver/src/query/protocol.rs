@@ -230,6 +230,24 @@ mod tests {
         );
         assert!(parse(br#"{"op":"events","since":"2026-11-23T00:00:00Z"}"#, now).is_ok());
         assert_eq!(
+            parse(br#"{"op":"notice"}"#, now).unwrap_err().code,
+            "bad_request"
+        );
+        assert_eq!(
+            parse(br#"{"op":"notice","record":{"report_id":"x"}}"#, now)
+                .unwrap_err()
+                .code,
+            "bad_request"
+        );
+        assert!(matches!(
+            parse(br#"{"op":"notices","source":"203.0.113.0/24"}"#, now),
+            Ok(Request::Notices(Some(_)))
+        ));
+        assert_eq!(
+            parse(br#"{"op":"report"}"#, now).unwrap_err().code,
+            "not_available"
+        );
+        assert_eq!(
             parse(br#"{"op":"events","since":"yesterday"}"#, now)
                 .unwrap_err()
                 .code,

@@ -262,3 +262,97 @@ pub fn list(store: &Store, source: Option<picket_store::Cidr>) -> Result<Vec<Val
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(state: &str) -> NoticeRecord {
+        NoticeRecord {
+            report_id: "PKT-0123456789AB".into(),
+            message_id: "pkt-0123456789ab@example.org".into(),
+            source: "203.0.113.50".into(),
+            contact: "abuse@isp.example".into(),
+            ordinal: 1,
+            state: state.into(),
+            intent_ns: 5,
+            done_ns: None,
+            smtp_reply: None,
+            subject: "s".into(),
+            who: String::new(),
+            resend: false,
+        }
+    }
+
+    #[test]
+    fn an_intent_is_recorded_once_and_confirmed_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &picket_store::StoreConfig::default()).unwrap();
+        assert_eq!(
+            apply_notice(&store, rec("sent"), "alice").unwrap_err().code,
+            "conflict",
+            "nothing to confirm"
+        );
+        apply_notice(&store, rec("intent"), "alice").unwrap();
+        assert_eq!(
+            apply_notice(&store, rec("intent"), "bob").unwrap_err().code,
+            "conflict",
+            "a second run does not send it again"
+        );
+        let mut again = rec("intent");
+        again.resend = true;
+        apply_notice(&store, again.clone(), "alice").unwrap();
+        let v = apply_notice(&store, rec("sent"), "bob").unwrap();
+        assert_eq!(v["notice"]["state"], "sent");
+        assert_eq!(
+            v["notice"]["who"], "alice",
+            "who sent it, not who confirmed"
+        );
+        assert_eq!(
+            apply_notice(&store, again, "alice").unwrap_err().code,
+            "conflict",
+            "never resent once the relay accepted it"
+        );
+        let listed = list(&store, Some("203.0.113.0/24".parse().unwrap())).unwrap();
+        assert_eq!(listed.len(), 1);
+        assert!(
+            list(&store, Some("198.51.100.0/24".parse().unwrap()))
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_reply_is_filed_once_under_an_existing_notice() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &picket_store::StoreConfig::default()).unwrap();
+        let f = FollowupRecord {
+            report_id: "PKT-0123456789AB".into(),
+            source: "203.0.113.50".into(),
+            at_ns: 9,
+            date_ns: None,
+            kind: "person".into(),
+            detail: String::new(),
+            from: "bob@isp.example".into(),
+            subject: "Re".into(),
+            message_id: None,
+            digest: "00ff".into(),
+            who: String::new(),
+        };
+        assert_eq!(
+            apply_followup(&store, f.clone(), "alice").unwrap_err().code,
+            "not_found"
+        );
+        apply_notice(&store, rec("intent"), "alice").unwrap();
+        assert_eq!(
+            apply_followup(&store, f.clone(), "alice").unwrap()["duplicate"],
+            false
+        );
+        assert_eq!(
+            apply_followup(&store, f, "alice").unwrap()["duplicate"],
+            true
+        );
+        let listed = list(&store, None).unwrap();
+        assert_eq!(listed[0]["followups"].as_array().unwrap().len(), 1);
+    }
+}
