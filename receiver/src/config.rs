@@ -40,6 +40,8 @@ pub struct FileConfig {
     pub sensor: Option<crate::sense::config::SensorSection>,
     /// `[report]`: abuse notices (read by the clients, not by serve).
     pub report: Option<crate::reports::config::ReportSection>,
+    /// `[whois]`: the abuse-contact lookup.
+    pub whois: Option<crate::contact::WhoisSection>,
 }
 
 /// `[udp]`.
@@ -138,6 +140,11 @@ impl FileConfig {
     /// The notices' settings.
     pub fn report_config(&self) -> Result<crate::reports::config::ReportConfig, Error> {
         crate::reports::config::ReportConfig::from_section(self.report.as_ref())
+    }
+
+    /// The abuse-contact lookup's settings (`[whois]`, or the defaults).
+    pub fn whois_settings(&self) -> Result<crate::contact::WhoisSettings, Error> {
+        crate::contact::settings(self.whois.as_ref())
     }
 
     /// The data directory: the flag, else the file's `data`, else `picket-data`.

@@ -4,8 +4,9 @@
 //! (sorted runs of (address, event, block, ordinal) entries, see `index`), `chain` (batch
 //! number → [`ChainEntry`]), `meta` (format, counters, index runs, retention anchor, change
 //! numbering), `incidents` (the sensor's candidates, opaque key → value) and `changes` (the
-//! sensor's change log, big-endian change number → opaque record); `notices` (abuse notices
-//! and their replies, opaque, each write flushed at once: see `notices`). A batch of events, and the
+//! sensor's change log, big-endian change number → opaque record), `contacts` (a cache of abuse
+//! contacts, see `contacts`), `notices` (abuse notices and their replies, opaque, each write
+//! flushed at once: see `notices`). A batch of events, and the
 //! incident writes it caused ([`Store::append_with`]), is written to every tree in one sled
 //! transaction, so a crash leaves either all of a batch or none of it. sled's cost is per
 //! key: blocks and index runs keep the number of keys ~50 times below the number of events.
@@ -15,6 +16,7 @@
 mod batch;
 mod block;
 mod chain;
+mod contacts;
 mod error;
 mod incidents;
 mod index;
@@ -549,16 +551,21 @@ impl Store {
     /// after [`Store::recover`] (which reloads the last key from disk); there is one writer,
     /// so nothing else appends in between.
     pub fn keys_for(&self, batch: &Batch) -> Vec<EventKey> {
-        let mut last = lock(&self.writer).last_key;
+        let mut cursor = self.key_cursor();
         batch
             .entries
             .iter()
-            .map(|e| {
-                let key = next_key(last, e.received_ns);
-                last = Some(key);
-                key
-            })
+            .map(|e| cursor.next(e.received_ns))
             .collect()
+    }
+
+    /// The keys the next append will give its events, one at a time as they are pushed to
+    /// the batch (what [`Store::keys_for`] gives for the whole batch), so a caller can use
+    /// each key as soon as its event is parsed. Valid as long as `keys_for` is.
+    pub fn key_cursor(&self) -> KeyCursor {
+        KeyCursor {
+            last: lock(&self.writer).last_key,
+        }
     }
 
     fn append_locked(
@@ -775,6 +782,21 @@ impl Store {
     /// Never waits behind a commit.
     pub fn head(&self) -> Hash {
         lock(&self.shared).head
+    }
+}
+
+/// The keys of the next append's events in order: see [`Store::key_cursor`].
+#[derive(Clone, Copy, Debug)]
+pub struct KeyCursor {
+    last: Option<EventKey>,
+}
+
+impl KeyCursor {
+    /// The key of the next event pushed, received at `received_ns`.
+    pub fn next(&mut self, received_ns: u64) -> EventKey {
+        let key = next_key(self.last, received_ns);
+        self.last = Some(key);
+        key
     }
 }
 

@@ -12,6 +12,7 @@ mod report;
 mod report_stats;
 mod vacuum;
 mod verify;
+mod whois;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -151,6 +152,15 @@ pub enum Command {
     /// shows in `picket incidents --show IP` and counts in `picket stats --reports`.
     #[command(after_help = followup::EXAMPLES)]
     Followup(followup::FollowupArgs),
+    /// The abuse contact of an address, its network, and the whois referral chain followed.
+    ///
+    /// Starts at [whois] root (whois.iana.org), follows the registries' referrals (ARIN,
+    /// RIPE, APNIC and its national registries, LACNIC, AFRINIC) and reads the abuse mailbox
+    /// of the last one; registry placeholders are never used, and an RFC 2142 `abuse@domain`
+    /// guess is marked as one. Asks the running server (op `contact`), which caches answers
+    /// for [whois] cache_ttl; --offline uses the store in --data while serve is stopped.
+    #[command(after_help = whois::EXAMPLES)]
+    Whois(whois::WhoisArgs),
 }
 
 /// Starts logging (to stderr) and the server.
@@ -219,6 +229,7 @@ pub fn main() -> ExitCode {
             file.sensor_config()
                 .and_then(|sensor| report::run(&data, &args, &cfg, sensor))
         }),
+        Command::Whois(args) => whois::run(&data, &file, &args),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -32,6 +32,8 @@ struct Raw {
     note: Option<String>,
     min_sources: Option<u64>,
     record: Option<serde_json::Value>,
+    ip: Option<String>,
+    lookup: Option<bool>,
 }
 
 /// A checked request.
@@ -66,6 +68,13 @@ pub enum Request {
     Followup(crate::reports::FollowupRecord),
     /// The notices (and their replies), of sources inside the block when given.
     Notices(Option<Cidr>),
+    /// The abuse contact of an address: cached, or looked up over whois when `lookup`.
+    Contact {
+        /// The address.
+        ip: std::net::IpAddr,
+        /// Ask whois when the cache has nothing fresh.
+        lookup: bool,
+    },
 }
 
 /// Parses one request line.
@@ -166,6 +175,17 @@ pub fn parse(line: &[u8], now_ns: u64) -> Result<Request, ReplyError> {
         "notice" => record(raw.record, "notice").map(Request::Notice),
         "followup" => record(raw.record, "followup").map(Request::Followup),
         "notices" => Ok(Request::Notices(q.source)),
+        "contact" => match raw.ip.as_deref().map(str::parse::<std::net::IpAddr>) {
+            Some(Ok(ip)) => Ok(Request::Contact {
+                ip: ip.to_canonical(),
+                lookup: raw.lookup.unwrap_or(true),
+            }),
+            Some(Err(_)) => Err(bad(format!(
+                "contact needs one address, not {:?}",
+                raw.ip.unwrap_or_default()
+            ))),
+            None => Err(bad("contact needs an ip".into())),
+        },
         "report" => Err(ReplyError::new(
             "not_available",
             "notices are drafted and sent by the client (`picket report`); the socket keeps their records: ops notice, notices, followup",
@@ -173,7 +193,7 @@ pub fn parse(line: &[u8], now_ns: u64) -> Result<Request, ReplyError> {
         other => Err(ReplyError::new(
             "unknown_op",
             format!(
-                "unknown op {other:?} (events, tail, stats, incidents, incident, mark, watch, targets, notice, notices, followup)"
+                "unknown op {other:?} (events, tail, stats, incidents, incident, mark, watch, targets, contact, notice, notices, followup)"
             ),
         )),
     }
@@ -229,6 +249,19 @@ mod tests {
             "bad_request"
         );
         assert!(parse(br#"{"op":"events","since":"2026-11-23T00:00:00Z"}"#, now).is_ok());
+        match parse(br#"{"op":"contact","ip":"::ffff:192.0.2.1"}"#, now).unwrap() {
+            Request::Contact { ip, lookup } => {
+                assert_eq!(ip.to_string(), "192.0.2.1");
+                assert!(lookup);
+            }
+            other => panic!("{other:?}"),
+        }
+        for bad in [
+            &br#"{"op":"contact"}"#[..],
+            br#"{"op":"contact","ip":"192.0.2.0/24"}"#,
+        ] {
+            assert_eq!(parse(bad, now).unwrap_err().code, "bad_filter");
+        }
         assert_eq!(
             parse(br#"{"op":"notice"}"#, now).unwrap_err().code,
             "bad_request"

@@ -105,6 +105,8 @@ pub struct ServeConfig {
     pub sensor: Option<picket_sensor::SensorConfig>,
     /// The resolver for sources known by name; None unless `[sensor] resolve = true`.
     pub resolver: Option<crate::sense::resolve::ResolverConfig>,
+    /// `[whois]`: the abuse-contact lookup the query op `contact` runs, and its cache TTL.
+    pub whois: crate::contact::WhoisSettings,
 }
 
 const DEFAULT_ADDR: &str = "0.0.0.0:5514";
@@ -233,6 +235,7 @@ impl ServeConfig {
             retention,
             sensor: file.sensor_config()?,
             resolver: file.resolver_config()?,
+            whois: file.whois_settings()?,
             query: {
                 let q = file.query.as_ref();
                 let d = crate::query::QueryLimits::default();
@@ -527,6 +530,11 @@ mod tests {
                 "[sensor]\nmax_active = 77".into(),
             ),
             (
+                "sensor.evicted_cache_mb",
+                "".into(),
+                "[sensor]\nevicted_cache_mb = 3".into(),
+            ),
+            (
                 "sensor.noise.name",
                 "[[sensor.noise]]\nname = \"web\"\nports = [\"80\"]\ntransports = [\"tcp\"]\nvolume = 20\nwindow = \"10m\"".into(),
                 "[[sensor.noise]]\nname = \"www\"\nports = [\"80\"]\ntransports = [\"tcp\"]\nvolume = 20\nwindow = \"10m\"".into(),
@@ -586,6 +594,17 @@ mod tests {
                 "store.retention_max_age",
                 "".into(),
                 "[store]\nretention_max_age = \"7d\"".into(),
+            ),
+            (
+                "whois.root",
+                "".into(),
+                "[whois]\nroot = \"127.0.0.1:4343\"".into(),
+            ),
+            ("whois.timeout", "".into(), "[whois]\ntimeout = \"3s\"".into()),
+            (
+                "whois.cache_ttl",
+                "".into(),
+                "[whois]\ncache_ttl = \"1d\"".into(),
             ),
             (
                 "store.retention_max_size",

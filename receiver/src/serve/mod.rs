@@ -153,6 +153,7 @@ pub async fn run(
     let (tail, _) = tokio::sync::broadcast::channel(4096);
     let (watch, _) = tokio::sync::broadcast::channel(4096);
     let (marks_tx, marks_rx) = mpsc::channel(64);
+    let (contacts_tx, contacts_rx) = mpsc::channel(64);
     let sensor = cfg.sensor.clone().map(|c| {
         let mut sensor = crate::sense::Sensor::new(c);
         if let Some(r) = &cfg.resolver {
@@ -178,6 +179,9 @@ pub async fn run(
             watch: watch.clone(),
         },
         sensor,
+        writer::WriterRequests {
+            contacts: contacts_rx,
+        },
     )?;
     let query_task = tokio::spawn(crate::query::run(
         query,
@@ -192,6 +196,11 @@ pub async fn run(
                 requests: marks_tx,
                 watch,
                 config: Arc::new(c.clone()),
+            }),
+            whois: Arc::new(crate::query::WhoisLink {
+                settings: cfg.whois.clone(),
+                lookups: Semaphore::new(crate::query::MAX_LOOKUPS),
+                cache: contacts_tx,
             }),
         },
         stop.clone(),
