@@ -675,3 +675,86 @@ fn an_unconfirmed_notice_is_not_sent_again_by_itself() {
         err(&o)
     );
 }
+
+/// A whois server on loopback answering every query with `reply` (RFC 3912), counting queries.
+fn registry(reply: String) -> (String, Arc<Mutex<u32>>) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap().to_string();
+    let asked = Arc::new(Mutex::new(0));
+    let n = asked.clone();
+    std::thread::spawn(move || {
+        for c in l.incoming() {
+            let Ok(mut c) = c else { continue };
+            let mut q = String::new();
+            let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(&c), &mut q);
+            *n.lock().unwrap() += 1;
+            let _ = c.write_all(reply.as_bytes());
+        }
+    });
+    (addr, asked)
+}
+
+/// The contact comes from a whois chain on loopback (IANA -> ARIN -> a RIPE-style server with
+/// an abuse-c role): To: is its abuse mailbox and the body names the network; the contact is
+/// cached, so a second run (and --no-lookup) asks nobody.
+#[test]
+fn the_abuse_contact_comes_from_whois() {
+    let ripe = "% Abuse contact for '203.0.113.0 - 203.0.113.255' is 'abuse@example-isp.fr'\n\ninetnum:        203.0.113.0 - 203.0.113.255\nnetname:        EXAMPLE-NET\ncountry:        FR\norg:            ORG-EX1-RIPE\nabuse-c:        AR41-RIPE\nsource:         RIPE # Filtered\n\norganisation:   ORG-EX1-RIPE\norg-name:       Example ISP SAS\nabuse-c:        AR41-RIPE\n\nrole:           Abuse contact role\nabuse-mailbox:  abuse@example-isp.fr\nnic-hdl:        AR41-RIPE\nsource:         RIPE # Filtered\n".to_string();
+    let (ripe_addr, ripe_asked) = registry(ripe);
+    let (arin_addr, _) = registry(format!(
+        "NetRange:       203.0.0.0 - 203.255.255.255\nNetName:        RIPE-CBLK\nNetType:        Allocated to RIPE NCC\nOrgName:        RIPE Network Coordination Centre\nReferralServer:  whois://{ripe_addr}\nOrgAbuseEmail:  abuse@ripe.net\n"
+    ));
+    let (iana_addr, _) = registry(format!(
+        "% IANA WHOIS server\n\nrefer:        {arin_addr}\n\ninetnum:      203.0.0.0 - 203.255.255.255\nwhois:        {arin_addr}\n"
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = dir.path().join("picket.toml");
+    std::fs::write(
+        &config,
+        format!("[report]\nfrom = \"abuse@example.org\"\n\n[whois]\nroot = \"{iana_addr}\"\n"),
+    )
+    .unwrap();
+    let cfg = config.to_str().unwrap().to_string();
+    let srv = Picket::start(
+        &data,
+        &["--config", &cfg, "--no-udp", "--tcp", "127.0.0.1:0"],
+    );
+    let now = stamp(5);
+    let lines: Vec<String> = (0..20)
+        .map(|i| drop_line(&now, "203.0.113.50", 1000 + i))
+        .collect();
+    feed(&srv, &lines);
+    wait_until("the scan", || {
+        out(&picket(&data, &config, &["incidents", "--json"])).contains("203.0.113.50")
+    });
+    // Nothing cached yet: --no-lookup has no contact and says so.
+    let o = picket(&data, &config, &["report", "203.0.113.50", "--no-lookup"]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(err(&o).contains("no abuse contact"), "{}", err(&o));
+    assert_eq!(*ripe_asked.lock().unwrap(), 0);
+    let o = picket(&data, &config, &["report", "--due"]);
+    assert!(o.status.success(), "{}", err(&o));
+    let msg = out(&o);
+    assert_eq!(header(&msg, "To"), "abuse@example-isp.fr", "{msg}");
+    assert!(
+        msg.contains("(EXAMPLE-NET, 203.0.113.0 - 203.0.113.255)"),
+        "{msg}"
+    );
+    assert_eq!(*ripe_asked.lock().unwrap(), 1);
+    // Cached: the next drafts ask nobody.
+    let o = picket(
+        &data,
+        &config,
+        &["report", "203.0.113.50", "--no-lookup", "--format", "text"],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    let o = picket(
+        &data,
+        &config,
+        &["report", "203.0.113.50", "--format", "text"],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(*ripe_asked.lock().unwrap(), 1);
+    drop(srv);
+}

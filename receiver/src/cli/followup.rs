@@ -46,7 +46,7 @@ pub fn run(
         .read_to_end(&mut raw)
         .map_err(Error::Stdin)?;
     let reply = picket_notice::read_reply(&raw);
-    let backend = Backend::open(data, &args.origin, sensor)?;
+    let backend = Backend::open(data, &args.origin, sensor, Default::default())?;
     let mut req = Map::new();
     req.insert("op".into(), "notices".into());
     let notices = backend.ask_ok(&req)?;

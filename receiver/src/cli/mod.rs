@@ -226,8 +226,10 @@ pub fn main() -> ExitCode {
             .sensor_config()
             .and_then(|sensor| followup::run(&data, &args, sensor)),
         Command::Report(args) => file.report_config().and_then(|cfg| {
-            file.sensor_config()
-                .and_then(|sensor| report::run(&data, &args, &cfg, sensor))
+            file.sensor_config().and_then(|sensor| {
+                file.whois_settings()
+                    .and_then(|whois| report::run(&data, &args, &cfg, sensor, whois))
+            })
         }),
         Command::Whois(args) => whois::run(&data, &file, &args),
     };

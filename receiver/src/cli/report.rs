@@ -22,11 +22,12 @@ use crate::reports::smtp::{SmtpConfig, SmtpError};
 /// Examples for `picket report --help`.
 pub const EXAMPLES: &str = "\
 Examples:
-  picket report 203.0.113.50 --to abuse@isp.example        the draft, as a message
+  picket report 203.0.113.50                        the draft to the abuse address whois gives
   picket report 203.0.113.50 --to abuse@isp.example --format xarf
-  picket report 203.0.113.50 --to abuse@isp.example --send  send it through [report] smtp
-  picket report --due --to abuse@isp.example                 every notice that is due (dry run)
-  picket report --due --to abuse@isp.example --send          send them
+  picket report 203.0.113.50 --send                 send it through [report] smtp
+  picket report --due                               every notice that is due (dry run)
+  picket report --due --send                        send them (a guessed contact is not used)
+  picket report --due --no-lookup                   contacts only from the whois cache
 Template placeholders ([report] template): see `picket report --placeholders`.
 Exit status: 0 when every notice was drafted (or sent and confirmed, or was sent before),
 1 when one was refused, unconfirmed or could not be sent, or on an error.";
@@ -44,7 +45,7 @@ pub struct ReportArgs {
     /// The draft's form: an RFC 5322 message, its plain body, or an X-ARF v4 JSON report.
     #[arg(long, default_value = "mail", value_parser = ["mail", "text", "xarf"])]
     pub format: String,
-    /// The abuse contact (To:).
+    /// The abuse contact (To:) [default: the source's abuse address from whois].
     #[arg(long, value_name = "ADDR")]
     pub to: Option<String>,
     /// Send through the [report] smtp relay (without it: print the drafts only).
@@ -54,6 +55,9 @@ pub struct ReportArgs {
     /// relay accepted). Only with IP.
     #[arg(long, requires = "send", conflicts_with = "due")]
     pub resend: bool,
+    /// Take the contact only from the cache of earlier whois lookups; never ask whois.
+    #[arg(long, conflicts_with = "to")]
+    pub no_lookup: bool,
     /// List the template's placeholders and exit.
     #[arg(long)]
     pub placeholders: bool,
@@ -67,7 +71,14 @@ pub enum Backend {
     /// Through the query socket.
     Online(std::path::PathBuf, Origin),
     /// The store itself.
-    Offline(Box<(picket_store::Store, Option<picket_sensor::SensorConfig>)>),
+    Offline(Box<Offline>),
+}
+
+/// What answers requests offline: the store, the sensor's settings (for marks), whois's.
+pub struct Offline {
+    store: picket_store::Store,
+    sensor: Option<picket_sensor::SensorConfig>,
+    whois: crate::contact::WhoisSettings,
 }
 
 impl Backend {
@@ -76,12 +87,14 @@ impl Backend {
         data: &Path,
         origin: &Origin,
         sensor: Option<picket_sensor::SensorConfig>,
+        whois: crate::contact::WhoisSettings,
     ) -> Result<Backend, Error> {
         if origin.offline {
-            Ok(Backend::Offline(Box::new((
-                super::incidents::open_store(data)?,
+            Ok(Backend::Offline(Box::new(Offline {
+                store: super::incidents::open_store(data)?,
                 sensor,
-            ))))
+                whois,
+            })))
         } else {
             Ok(Backend::Online(data.to_path_buf(), origin.clone()))
         }
@@ -91,7 +104,7 @@ impl Backend {
     pub fn ask(&self, req: &Map<String, Value>) -> Result<Reply, Error> {
         match self {
             Backend::Online(data, origin) => fetch(data, origin, req),
-            Backend::Offline(b) => Ok(offline(&b.0, b.1.as_ref(), req)),
+            Backend::Offline(b) => Ok(offline(b, req)),
         }
     }
 
@@ -121,11 +134,8 @@ pub fn local_user() -> String {
 }
 
 /// Answers a request from the store, as the server would.
-fn offline(
-    store: &picket_store::Store,
-    sensor: Option<&picket_sensor::SensorConfig>,
-    req: &Map<String, Value>,
-) -> Reply {
+fn offline(b: &Offline, req: &Map<String, Value>) -> Reply {
+    let (store, sensor) = (&b.store, b.sensor.as_ref());
     use crate::query::incidents as ops;
     use crate::query::protocol::{self, Request};
     let line = serde_json::to_vec(req).unwrap_or_default();
@@ -159,6 +169,19 @@ fn offline(
             ),
             Err(e) => err(e),
         },
+        Request::Contact { ip, lookup } => {
+            let now = crate::clock::now_ns();
+            match crate::contact::find(Some(store), ip, &b.whois, lookup, now) {
+                Ok(answer) => {
+                    let v = answer.to_json(ip);
+                    match v.get("error") {
+                        Some(e) => Reply::Error(text(&e["code"]), text(&e["message"])),
+                        None => one(v),
+                    }
+                }
+                Err(e) => Reply::Error("unavailable".into(), e.to_string()),
+            }
+        }
         Request::Notices(source) => match crate::reports::list(store, source) {
             Ok(items) => {
                 let n = items.len();
@@ -270,6 +293,53 @@ pub fn incident_of(c: &Value) -> Incident {
     }
 }
 
+/// The abuse contact of `source` from whois (op `contact`: the cache, or a lookup unless
+/// `no_lookup`): the address, the network's name and range, and whether it is only an RFC
+/// 2142 guess.
+fn contact_of(
+    backend: &Backend,
+    source: &str,
+    no_lookup: bool,
+) -> Result<(String, String, bool), String> {
+    let addr = source.split('/').next().unwrap_or(source);
+    let ip: std::net::IpAddr = addr.parse().map_err(|_| {
+        format!(
+            "{} is known only by name",
+            crate::text::safe_text(source.as_bytes())
+        )
+    })?;
+    let req = request(
+        "contact",
+        &[
+            ("ip", ip.to_string().into()),
+            ("lookup", (!no_lookup).into()),
+        ],
+    );
+    match backend.ask(&req).map_err(|e| e.to_string())? {
+        Reply::Lines(items, _) => {
+            let c = items
+                .first()
+                .map(|v| at(v, "contact"))
+                .unwrap_or(&Value::Null);
+            let abuse = text(at(c, "abuse"));
+            if abuse.is_empty() {
+                return Err(format!("whois names no abuse address for {ip}"));
+            }
+            let net = [text(at(c, "netname")), text(at(c, "range"))]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>();
+            let network = match net.as_slice() {
+                [name, range] => format!("{name}, {range}"),
+                [one] => one.clone(),
+                _ => String::new(),
+            };
+            Ok((abuse, network, at(c, "fallback") == true))
+        }
+        Reply::Error(code, m) => Err(format!("{m} ({code})")),
+    }
+}
+
 /// One notice to act on.
 struct Due {
     candidate: Value,
@@ -331,6 +401,7 @@ pub fn run(
     args: &ReportArgs,
     cfg: &ReportConfig,
     sensor: Option<picket_sensor::SensorConfig>,
+    whois: crate::contact::WhoisSettings,
 ) -> Result<bool, Error> {
     if args.placeholders {
         let mut out = std::io::stdout().lock();
@@ -361,7 +432,7 @@ pub fn run(
     } else {
         None
     };
-    let backend = Backend::open(data, &args.origin, sensor)?;
+    let backend = Backend::open(data, &args.origin, sensor, whois)?;
     let notices = backend.ask_ok(&request("notices", &[]))?;
     let candidates: Vec<Value> = match &args.source {
         Some(source) => {
@@ -515,14 +586,29 @@ fn one(
             return Ok(Outcome::Problem);
         }
     }
-    let contact = match &args.to {
-        Some(t) => t.clone(),
-        None => {
-            return Err(Error::Usage(
-                "no abuse contact: give --to ADDR (the whois lookup is not in this build yet)"
-                    .into(),
-            ));
-        }
+    let (contact, network) = match &args.to {
+        Some(t) => (t.clone(), String::new()),
+        None => match contact_of(backend, source, args.no_lookup) {
+            Ok((c, net, guess)) => {
+                if guess && args.send && args.due {
+                    say(format!(
+                        "whois names no abuse mailbox, only the guess {c} (RFC 2142): not sent by --due; send it with `picket report {} --send` (or --to) if it is right",
+                        crate::text::safe_text(source.as_bytes())
+                    ));
+                    return Ok(Outcome::Problem);
+                }
+                if guess {
+                    say(format!(
+                        "{c} is a guess (RFC 2142): whois names no abuse mailbox"
+                    ));
+                }
+                (c, net)
+            }
+            Err(why) => {
+                say(format!("no abuse contact: {why}; give --to ADDR"));
+                return Ok(Outcome::Problem);
+            }
+        },
     };
     let limit = i64::from(cfg.per_contact_per_hour);
     let hour_ago = now.saturating_sub(3_600_000_000_000);
@@ -543,7 +629,7 @@ fn one(
     let req = NoticeRequest {
         incident: &due.incident,
         contact: &contact,
-        network: "",
+        network: &network,
         ordinal: due.ordinal,
         earlier: &due.earlier,
         now,

@@ -25,7 +25,7 @@ struct Month {
 
 /// Runs `picket stats --reports`.
 pub fn run(data: &Path, origin: &Origin) -> Result<bool, Error> {
-    let backend = Backend::open(data, origin, None)?;
+    let backend = Backend::open(data, origin, None, Default::default())?;
     let mut req = Map::new();
     req.insert("op".into(), "notices".into());
     let notices = backend.ask_ok(&req)?;
