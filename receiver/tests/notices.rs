@@ -473,6 +473,36 @@ fn due_notices_go_out_once_and_replies_are_filed() {
         out(&o)
     );
 
+    // The logbook has each action on the scanner, and who did it.
+    let o = picket(&data, &config, &["logbook", "203.0.113.50", "--json"]);
+    assert!(o.status.success(), "{}", err(&o));
+    let entries: Vec<Value> = out(&o)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v.get("entry").is_some())
+        .map(|v| v["entry"].clone())
+        .collect();
+    let actions: Vec<&str> = entries
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for a in ["draft", "send", "mark", "followup"] {
+        assert!(actions.contains(&a), "{a} missing: {actions:?}");
+    }
+    let sent = entries
+        .iter()
+        .find(|e| {
+            e["detail"]
+                .as_str()
+                .unwrap()
+                .contains("accepted by the relay")
+        })
+        .unwrap();
+    assert!(
+        sent["detail"].as_str().unwrap().contains(first_id),
+        "{sent}"
+    );
+
     // X-ARF, valid against the published schema.
     for ip in ["203.0.113.50", "194.117.26.69"] {
         let o = picket(
@@ -506,7 +536,11 @@ fn due_notices_go_out_once_and_replies_are_filed() {
             out(&o)
         );
     }
-    drop(srv);
+    // Serve stopped: the event chain and the logbook verify.
+    let (status, _, _) = srv.stop();
+    assert!(status.success());
+    let v = picket(&data, &config, &["verify"]);
+    assert!(v.status.success(), "{}{}", out(&v), err(&v));
 }
 
 /// The relay takes a message and dies before its 250; the sender is killed (-9) while it

@@ -637,6 +637,11 @@ fn one(
     let draft = picket_notice::draft(&req, sender, template)
         .map_err(|e| Error::Usage(format!("[report] template: {e}")))?;
     let Some(smtp) = smtp else {
+        // The draft goes in the logbook (who drafted which notice, when).
+        let logged = record(&draft, due, "draft", now, None, false);
+        if let Err(e) = backend.ask_ok(&request("notice", &[("record", logged)])) {
+            say(format!("the draft was not logged: {e}"));
+        }
         let r = (|| {
             // X-ARF stays one JSON object per line.
             if total > 1 && args.format != "xarf" {

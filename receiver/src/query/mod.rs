@@ -13,6 +13,7 @@
 //! (`{"lagged":N}`) and never holds anything up.
 
 pub mod incidents;
+pub mod logbook;
 pub mod protocol;
 pub mod reply;
 
@@ -379,6 +380,14 @@ async fn answer(
             let lines = tokio::task::spawn_blocking(move || notices_lines(&store, source))
                 .await
                 .unwrap_or_default();
+            send(wr, &lines, ctx).await
+        }
+        Request::Logbook(source) => {
+            let store = ctx.store.clone();
+            let lines =
+                tokio::task::spawn_blocking(move || logbook::lines(&store, source.as_deref()))
+                    .await
+                    .unwrap_or_default();
             send(wr, &lines, ctx).await
         }
         Request::Stats
@@ -844,7 +853,9 @@ fn stats_lines(ctx: &Context) -> Vec<u8> {
             "udp": s.udp_received.load(Relaxed),
             "tcp": s.tcp_received.load(Relaxed),
             "tls": s.tls_received.load(Relaxed),
+            "relp": s.relp_received.load(Relaxed),
         },
+        "relp_acked": s.relp_acked.load(Relaxed),
         "stored": s.stored.load(Relaxed),
         "truncated": s.truncated.load(Relaxed),
         "dropped": {

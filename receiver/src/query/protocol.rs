@@ -75,6 +75,8 @@ pub enum Request {
         /// Ask whois when the cache has nothing fresh.
         lookup: bool,
     },
+    /// The logbook: every entry, or those about one incident.
+    Logbook(Option<String>),
 }
 
 /// Parses one request line.
@@ -186,6 +188,7 @@ pub fn parse(line: &[u8], now_ns: u64) -> Result<Request, ReplyError> {
             ))),
             None => Err(bad("contact needs an ip".into())),
         },
+        "logbook" => Ok(Request::Logbook(raw.source)),
         "report" => Err(ReplyError::new(
             "not_available",
             "notices are drafted and sent by the client (`picket report`); the socket keeps their records: ops notice, notices, followup",
@@ -193,7 +196,7 @@ pub fn parse(line: &[u8], now_ns: u64) -> Result<Request, ReplyError> {
         other => Err(ReplyError::new(
             "unknown_op",
             format!(
-                "unknown op {other:?} (events, tail, stats, incidents, incident, mark, watch, targets, contact, notice, notices, followup)"
+                "unknown op {other:?} (events, tail, stats, incidents, incident, mark, watch, targets, contact, logbook, notice, notices, followup)"
             ),
         )),
     }

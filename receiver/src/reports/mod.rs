@@ -109,10 +109,53 @@ fn conflict(m: String) -> ReplyError {
     ReplyError::new("conflict", m)
 }
 
-/// Applies a notice record: a new intent (refused when the report id has a record, unless
-/// it is a `resend` of an unconfirmed or failed one), or the outcome of an intent. Durable
-/// when it returns.
+/// Appends an action on `incident` to the logbook and makes it durable.
+fn log(
+    store: &Store,
+    who: &str,
+    incident: &str,
+    kind: &str,
+    detail: String,
+) -> Result<(), ReplyError> {
+    let action = picket_store::LogbookAction::now(who, incident, kind, &detail);
+    store
+        .logbook_append(&action)
+        .and_then(|_| store.flush())
+        .map(|_| ())
+        .map_err(|e| ReplyError::new("unavailable", format!("the logbook was not written: {e}")))
+}
+
+/// What the logbook says of a notice.
+fn about(rec: &NoticeRecord) -> String {
+    format!(
+        "notice {} (number {}) to {}",
+        rec.report_id,
+        rec.ordinal,
+        crate::text::safe_text(rec.contact.as_bytes())
+    )
+}
+
+/// Applies a notice record: a draft (logged only), a new intent (refused when the report id
+/// has a record, unless it is a `resend` of an unconfirmed or failed one), or the outcome of
+/// an intent. Each is appended to the logbook (`draft`, `send`). Durable when it returns; a
+/// logbook that cannot be written fails the intent, so nothing is sent unlogged.
 pub fn apply_notice(store: &Store, mut rec: NoticeRecord, who: &str) -> Result<Value, ReplyError> {
+    use picket_store::logbook_kind as kind;
+    if rec.state == "draft" {
+        rec.who = who.to_string();
+        log(
+            store,
+            who,
+            &rec.source,
+            kind::DRAFT,
+            format!(
+                "{}: {}",
+                about(&rec),
+                crate::text::safe_text(rec.subject.as_bytes())
+            ),
+        )?;
+        return Ok(json!({ "notice": rec }));
+    }
     let key = notice_key(&rec.report_id);
     let old = store
         .notice(&key)
@@ -144,6 +187,22 @@ pub fn apply_notice(store: &Store, mut rec: NoticeRecord, who: &str) -> Result<V
                     )));
                 }
             }
+            log(
+                store,
+                who,
+                &rec.source,
+                kind::SEND,
+                format!(
+                    "{}: handed to the relay{} (unconfirmed until its answer), Message-ID <{}>",
+                    about(&rec),
+                    if rec.resend {
+                        " again, by the operator's word"
+                    } else {
+                        ""
+                    },
+                    crate::text::safe_text(rec.message_id.as_bytes())
+                ),
+            )?;
         }
         "sent" | "failed" => {
             let Some(o) = old.filter(|o| o.state == "intent") else {
@@ -156,11 +215,25 @@ pub fn apply_notice(store: &Store, mut rec: NoticeRecord, who: &str) -> Result<V
             rec.intent_ns = o.intent_ns;
             let bytes = serde_json::to_vec(&rec).unwrap_or_default();
             store.put_notice(&key, &bytes).map_err(store_err)?;
+            let reply =
+                crate::text::safe_text(rec.smtp_reply.clone().unwrap_or_default().as_bytes());
+            let what = if rec.state == "sent" {
+                format!("accepted by the relay: {reply}")
+            } else {
+                format!("refused by the relay: {reply}")
+            };
+            log(
+                store,
+                who,
+                &rec.source,
+                kind::SEND,
+                format!("{}: {what}", about(&rec)),
+            )?;
         }
         other => {
             return Err(ReplyError::new(
                 "bad_filter",
-                format!("a notice's state is intent, sent or failed, not {other:?}"),
+                format!("a notice's state is draft, intent, sent or failed, not {other:?}"),
             ));
         }
     }
@@ -191,6 +264,23 @@ pub fn apply_followup(
     let new = store
         .put_notice_new(&followup_key(&rec), &bytes)
         .map_err(store_err)?;
+    if new {
+        let detail = if rec.detail.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", rec.detail)
+        };
+        log(
+            store,
+            who,
+            &rec.source,
+            picket_store::logbook_kind::FOLLOWUP,
+            format!(
+                "{} reply{detail} to notice {} from {}: {}",
+                rec.kind, rec.report_id, rec.from, rec.subject
+            ),
+        )?;
+    }
     Ok(json!({ "followup": rec, "duplicate": !new }))
 }
 

@@ -46,7 +46,15 @@ pub struct Sensor {
     cold: ColdCandidates,
     /// Candidates the cold cache pushed out, to be written now.
     spilled: Vec<(SourceKey, Vec<u8>)>,
+    /// Whether actions (marks, blocks, expiry) go to the logbook: off for a rebuild, which
+    /// recomputes candidates and takes no action.
+    logbook: bool,
+    /// Who is acting while a mark is applied (else the sensor itself: [`SENSOR_WHO`]).
+    acting: Option<String>,
 }
+
+/// The `who` of the logbook entries the sensor writes by itself (a block that ran out).
+pub const SENSOR_WHO: &str = "picket";
 
 /// A hash of a source key, for the set of sources without a stored candidate.
 fn key_hash(key: &SourceKey) -> u64 {
@@ -75,7 +83,15 @@ impl Sensor {
             resolver: None,
             last_folded: None,
             replay: None,
+            logbook: true,
+            acting: None,
         }
+    }
+
+    /// A sensor that writes nothing to the logbook (a rebuild: no action is taken).
+    pub fn without_logbook(mut self) -> Sensor {
+        self.logbook = false;
+        self
     }
 
     /// Sends the names the book wants resolved to `resolver` from now on.
@@ -344,11 +360,32 @@ impl Sensor {
             self.collect(writes);
             return false;
         }
+        let from = self.book.get(&key).map(|c| c.state());
         let ok = self
             .book
             .mark(&key, req.state, &req.note, &req.who, at, &mut self.changes)
             .is_ok();
+        if ok && self.logbook {
+            let mut detail = match from {
+                Some(f) => format!("state {f} -> {}", req.state),
+                None => format!("state {}", req.state),
+            };
+            if !req.note.is_empty() {
+                detail.push_str("; note: ");
+                detail.push_str(&req.note);
+            }
+            writes.logbook.push(picket_store::LogbookAction {
+                at_ns: u64::try_from(at).unwrap_or(0),
+                who: req.who.clone(),
+                incident: key.to_string(),
+                kind: picket_store::logbook_kind::MARK.into(),
+                detail,
+            });
+        }
+        // The block a mark starts or lifts is the marker's action.
+        self.acting = Some(req.who.clone());
         self.collect(writes);
+        self.acting = None;
         ok
     }
 
@@ -384,6 +421,9 @@ impl Sensor {
                     {
                         writes.changes.push(r.encode());
                     }
+                    if self.replay.is_none() && self.logbook {
+                        log_action(self.acting.as_deref(), other, writes);
+                    }
                 }
             }
         }
@@ -413,6 +453,46 @@ impl Sensor {
         self.ask_names();
         self.flush(writes);
     }
+}
+
+/// The logbook entry of a change that is an action, by `acting` (else the sensor): a block
+/// started, ran out or was lifted. State changes by hand are logged by [`Sensor::mark`],
+/// with the note.
+fn log_action(acting: Option<&str>, change: &Change, writes: &mut IncidentWrites) {
+    let who = acting.unwrap_or(SENSOR_WHO);
+    let (kind, at, detail) = match change {
+        Change::BlockAdded { since, until, .. } => (
+            picket_store::logbook_kind::BLOCK,
+            *since,
+            format!(
+                "blocked until {}",
+                crate::clock::rfc3339(u64::try_from(*until).unwrap_or(0))
+            ),
+        ),
+        Change::BlockEnded { at, expired, .. } => {
+            if *expired {
+                (
+                    picket_store::logbook_kind::EXPIRY,
+                    *at,
+                    "block ran out".to_string(),
+                )
+            } else {
+                (
+                    picket_store::logbook_kind::UNBLOCK,
+                    *at,
+                    "block lifted by hand".to_string(),
+                )
+            }
+        }
+        _ => return,
+    };
+    writes.logbook.push(picket_store::LogbookAction {
+        at_ns: u64::try_from(at).unwrap_or(0),
+        who: who.to_string(),
+        incident: change.key().to_string(),
+        kind: kind.into(),
+        detail,
+    });
 }
 
 /// The marker of a stored candidate's envelope (the codec's own bytes start with `P`).

@@ -1,6 +1,10 @@
 //! The single writer, on a thread of its own: collects messages into batches (by size or by
-//! the flush interval), parses them, appends each batch to the store and flushes it. It never
-//! shares a thread pool with query scans, so no number of query clients can hold it up.
+//! the flush interval), parses them, appends each batch to the store and flushes it. A batch
+//! holding a RELP message is stored as soon as the queue is empty (group commit: whatever
+//! arrived during the previous flush goes in one batch), and after its flush each RELP
+//! connection is told the highest of its messages now durable, so that it acknowledges them.
+//! It never shares a thread pool with query scans, so no number of query clients can hold it
+//! up.
 //!
 //! Supervision: when the store refuses a write, the writer keeps the batch and tells
 //! [`WriterStatus`](crate::stats::WriterStatus), which logs it once, shows it in `stats` and
@@ -132,6 +136,8 @@ async fn run(
     let mut flushed_at = Instant::now();
     let mut flush_every = FLUSH_EVERY;
     let mut open = true;
+    // A RELP sender waits for its acknowledgement: its batch is stored at once (group commit).
+    let mut acks_waiting = false;
     // After a crash the candidates lag behind the stored events by up to a flush: fold
     // those events again before taking new ones.
     if let Some(s) = sensor.as_mut() {
@@ -158,6 +164,7 @@ async fn run(
                 r = tokio::time::timeout(left, rx.recv()) => match r {
                     Ok(Some(m)) => {
                         publish(&parts.tail, &m);
+                        acks_waiting |= m.ack.is_some();
                         pending.push(m);
                     }
                     Ok(None) => open = false,
@@ -195,6 +202,7 @@ async fn run(
                 match rx.try_recv() {
                     Ok(m) => {
                         publish(&parts.tail, &m);
+                        acks_waiting |= m.ack.is_some();
                         pending.push(m);
                     }
                     Err(mpsc::error::TryRecvError::Empty) => break,
@@ -207,6 +215,7 @@ async fn run(
         }
         let due = pending.len() >= settings.batch_events
             || since.elapsed() >= settings.flush_interval
+            || acks_waiting
             || !open;
         if !due {
             continue;
@@ -257,6 +266,10 @@ async fn run(
             // writer's time (a crash then folds more events again at the next start).
             flush_every = (flushed_at.elapsed() * FLUSH_SHARE).clamp(FLUSH_EVERY, FLUSH_MAX);
         }
+        if acks_waiting {
+            acknowledge(&pending);
+            acks_waiting = false;
+        }
         stored += n;
         parts
             .stats
@@ -269,6 +282,24 @@ async fn run(
         write_alone(&mut writes, parts);
     }
     Ok(stored)
+}
+
+/// Tells each RELP connection with messages in a batch just flushed the highest of them now
+/// durable. A connection's messages reach the queue in its order, so its last one in the
+/// batch covers the rest; a run of one connection's messages costs one notification.
+fn acknowledge(msgs: &[Message]) {
+    let mut last: Option<&crate::message::Ack> = None;
+    for a in msgs.iter().filter_map(|m| m.ack.as_ref()) {
+        if let Some(l) = last
+            && !Arc::ptr_eq(&l.to, &a.to)
+        {
+            l.durable();
+        }
+        last = Some(a);
+    }
+    if let Some(l) = last {
+        l.durable();
+    }
 }
 
 /// How often the writer stores the candidates that changed (and what a crash can make the
