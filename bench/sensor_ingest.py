@@ -96,9 +96,17 @@ def round_(binary, chunks, total, sensor):
     rss = peak_mb(p.pid)
     op = ""
     if sensor:
-        time.sleep(1.5)  # the book settles when ingest goes quiet
-        mon.f.write('{"op":"stats"}\n'); mon.f.flush()
-        cands = json.loads(mon.f.readline())["stats"]["store"].get("incidents"); mon.f.readline()
+        # The book settles and writes its candidates when ingest goes quiet (a large flush
+        # takes seconds): time the op once the stored count has held for 3 s.
+        cands, since, deadline = -1, time.time(), time.time() + 300
+        while time.time() < deadline:
+            mon.f.write('{"op":"stats"}\n'); mon.f.flush()
+            n = json.loads(mon.f.readline())["stats"]["store"].get("incidents"); mon.f.readline()
+            if n != cands:
+                cands, since = n, time.time()
+            elif n and time.time() - since >= 3:
+                break
+            time.sleep(0.5)
         t1 = time.time()
         mon.f.write('{"op":"incidents","limit":100}\n'); mon.f.flush()
         while "end" not in json.loads(mon.f.readline()):

@@ -244,6 +244,7 @@ fn load(dir: &Path, cfg: &StoreConfig) -> Result<(Trees, WriterState, Shared), S
     // is dropped, so a reopen in the same process (recover, a test) can find it still held:
     // wait a little. Another process holding it still gets the error, after the wait.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    let mut cleared = false;
     let db = loop {
         match config.open() {
             Ok(db) => break db,
@@ -252,6 +253,12 @@ fn load(dir: &Path, cfg: &StoreConfig) -> Result<(Trees, WriterState, Shared), S
                     && std::time::Instant::now() < deadline =>
             {
                 std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e @ sled::Error::Corruption { .. }) if !cleared => {
+                cleared = true;
+                if remove_unfinished_snapshots(dir) == 0 {
+                    return Err(open_err(e));
+                }
             }
             Err(e) => return Err(open_err(e)),
         }
@@ -877,6 +884,33 @@ fn next_key(last: Option<EventKey>, received_ns: u64) -> EventKey {
         Some(prev) if received_ns <= prev.time_ns => prev.next(),
         _ => EventKey::at(received_ns),
     }
+}
+
+/// Removes the snapshots sled began and never finished (`snap.*.generating`), and says how
+/// many there were.
+///
+/// sled 0.34 writes a snapshot to `snap.LSN.generating` and renames it when complete, but
+/// reads the last `snap.*` file whatever its suffix: one cut short (by a full disk) makes
+/// every later open fail with "Read corrupted data" although the log is intact. Called only
+/// after such a failure, when this process held the lock (sled takes it before it reads
+/// the snapshot), so no other process is writing one. Without it the snapshot is rebuilt
+/// from the log.
+fn remove_unfinished_snapshots(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("snap.")
+            && name.ends_with(".generating")
+            && std::fs::remove_file(entry.path()).is_ok()
+        {
+            removed += 1;
+        }
+    }
+    removed
 }
 
 /// sled could not take the directory's lock (another handle on it is still alive).
