@@ -40,6 +40,8 @@ pub struct FileConfig {
     pub query: Option<QuerySection>,
     /// `[sensor]` and `[[sensor.noise]]`.
     pub sensor: Option<crate::sense::config::SensorSection>,
+    /// `[report]`: abuse notices (read by the clients, not by serve).
+    pub report: Option<crate::reports::config::ReportSection>,
     /// `[whois]`: the abuse-contact lookup.
     pub whois: Option<crate::contact::WhoisSection>,
     /// `[logbook]`.
@@ -160,6 +162,11 @@ impl FileConfig {
     /// The resolver's settings (None unless `[sensor] resolve = true`).
     pub fn resolver_config(&self) -> Result<Option<crate::sense::resolve::ResolverConfig>, Error> {
         crate::sense::config::resolver_from_section(self.sensor.as_ref())
+    }
+
+    /// The notices' settings.
+    pub fn report_config(&self) -> Result<crate::reports::config::ReportConfig, Error> {
+        crate::reports::config::ReportConfig::from_section(self.report.as_ref())
     }
 
     /// The abuse-contact lookup's settings (`[whois]`, or the defaults).

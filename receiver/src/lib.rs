@@ -13,6 +13,7 @@ mod error;
 mod lines;
 mod message;
 mod query;
+mod reports;
 mod sense;
 mod serve;
 mod stats;

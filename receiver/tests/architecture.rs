@@ -65,6 +65,8 @@ fn dependencies_point_one_way() {
         dependencies("receiver/whois/Cargo.toml"),
         ["serde", "serde_json"]
     );
+    // Notice drafting and the reply reader are pure: JSON only.
+    assert_eq!(dependencies("receiver/notice/Cargo.toml"), ["serde_json"]);
     // Only the store names sled.
     for m in [
         "receiver/Cargo.toml",
@@ -88,6 +90,7 @@ fn every_member_opts_in_to_the_workspace_lints() {
         "receiver/sensor/Cargo.toml",
         "receiver/dns/Cargo.toml",
         "receiver/whois/Cargo.toml",
+        "receiver/notice/Cargo.toml",
     ] {
         let text = std::fs::read_to_string(root().join(m)).unwrap();
         assert!(

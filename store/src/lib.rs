@@ -5,8 +5,9 @@
 //! number → [`ChainEntry`]), `meta` (format, counters, index runs, retention anchor, change
 //! numbering), `incidents` (the sensor's candidates, opaque key → value), `changes` (the
 //! sensor's change log, big-endian change number → opaque record), `contacts` (a cache of abuse
-//! contacts, see `contacts`) and `logbook` (the hash-chained record of actions on incidents,
-//! see [`Store::logbook_append`]). A batch of
+//! contacts, see `contacts`), `logbook` (the hash-chained record of actions on incidents,
+//! see [`Store::logbook_append`]) and `notices` (abuse notices and their replies, opaque,
+//! each write flushed at once: see `notices`). A batch of
 //! events, and the incident writes and logbook entries it caused ([`Store::append_with`]), is
 //! written to every tree in one sled transaction, so a crash leaves either all of a batch or
 //! none of it. sled's cost is per key: blocks and index runs keep the number of keys ~50
@@ -26,6 +27,7 @@ mod index;
 mod key;
 mod logbook;
 mod merkle;
+mod notices;
 mod query;
 mod record;
 mod retention;
@@ -51,6 +53,7 @@ pub use key::{Cidr, EventKey};
 pub use logbook::{
     LogbookAction, LogbookEntry, LogbookProblem, LogbookReport, kind as logbook_kind, os_user,
 };
+pub use notices::NoticeRecords;
 pub use query::{Cursor, Order, Query, Scan, Stored};
 pub use retention::{Retention, RetentionReport};
 pub use verify::{Problem, VerifyReport};

@@ -214,7 +214,11 @@ fn offline(data: &Path, req: &Map<String, Value>) -> Result<Reply, Error> {
         },
         Request::Incident(source) => match ops::one(&store, &source) {
             Ok(Some(c)) => Reply::Lines(
-                vec![json!({"incident": ops::to_json(&c, true)})],
+                vec![{
+                    let mut v = ops::to_json(&c, true);
+                    crate::reports::attach(&store, &mut v);
+                    json!({ "incident": v })
+                }],
                 json!({"end": true, "count": 1}),
             ),
             Ok(None) => Reply::Error(
@@ -428,6 +432,44 @@ fn print_one(out: &mut impl Write, c: &Value) -> std::io::Result<()> {
         writeln!(out, "{title}:")?;
         for i in items {
             writeln!(out, "  {}", row(i))?;
+        }
+    }
+    let reports = list_of(&c["reports"]);
+    if !reports.is_empty() {
+        writeln!(out, "notices:")?;
+        for n in reports {
+            writeln!(
+                out,
+                "  {}  {} to {}  {}{}",
+                text(&n["intent_at"]),
+                text(&n["report_id"]),
+                text(&n["contact"]),
+                if n["state"] == "intent" {
+                    "unconfirmed".to_string()
+                } else {
+                    text(&n["state"])
+                },
+                if n["ordinal"].as_u64().unwrap_or(1) > 1 {
+                    format!(" (notice {})", text(&n["ordinal"]))
+                } else {
+                    String::new()
+                }
+            )?;
+            for f in list_of(&n["followups"]) {
+                let detail = text(&f["detail"]);
+                writeln!(
+                    out,
+                    "    {}  {} from {}{}",
+                    text(&f["at"]),
+                    text(&f["kind"]),
+                    text(&f["from"]),
+                    if detail.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {detail}")
+                    }
+                )?;
+            }
         }
     }
     out.flush()

@@ -3,12 +3,15 @@
 mod blocklist;
 mod client;
 mod evidence;
+mod followup;
 mod import;
 mod incidents;
 mod input;
 mod logbook;
 mod mark;
 mod parse;
+mod report;
+mod report_stats;
 mod vacuum;
 mod verify;
 mod whois;
@@ -92,7 +95,17 @@ pub enum Command {
         socket: client::SocketArgs,
     },
     /// The running server's counters: received, stored, dropped, connections, store size.
+    ///
+    /// With --reports: the notices per month (sent, repeat notices, automated and personal
+    /// answers, bounces, no answer) and the contacts that never answered; --offline reads
+    /// the store in --data while serve is stopped.
     Stats {
+        /// The notices' monthly table instead of the counters.
+        #[arg(long)]
+        reports: bool,
+        /// Read the store in --data directly (with --reports, while serve is stopped).
+        #[arg(long, requires = "reports")]
+        offline: bool,
         /// Where the server is.
         #[command(flatten)]
         socket: client::SocketArgs,
@@ -128,6 +141,26 @@ pub enum Command {
     /// output replaces the whole set atomically when loaded.
     #[command(after_help = blocklist::EXAMPLES)]
     Blocklist(blocklist::BlocklistArgs),
+    /// Draft an abuse notice about a candidate, or every notice that is due; --send sends.
+    ///
+    /// A notice is an RFC 5322 message to the abuse contact (Cc and signature from
+    /// [report]): what was seen (class, ports, hosts, counts), when it started and ended
+    /// with the zone stated, the first and latest log lines, a polite request, and a report
+    /// id in the subject that replies are matched on. A `repeated` candidate gets a second
+    /// (third, …) notice quoting the earlier ones. --format xarf gives an X-ARF v4 report,
+    /// --format text the plain body. Nothing is sent without --send; a notice is recorded
+    /// before it is sent and never sent twice, across crashes included. A sent notice marks
+    /// the candidate `reported`.
+    #[command(after_help = report::EXAMPLES)]
+    Report(report::ReportArgs),
+    /// File a reply to a notice (a message on standard input) under its incident.
+    ///
+    /// Matched by In-Reply-To/References (the Message-ID of the notice) or the report id in
+    /// the subject, and classified: a bounce (delivery status notification), an automated
+    /// answer (Auto-Submitted, X-Autoreply, Precedence, ticket systems) or a person's. It
+    /// shows in `picket incidents --show IP` and counts in `picket stats --reports`.
+    #[command(after_help = followup::EXAMPLES)]
+    Followup(followup::FollowupArgs),
     /// The abuse contact of an address, its network, and the whois referral chain followed.
     ///
     /// Starts at [whois] root (whois.iana.org), follows the registries' referrals (ARIN,
@@ -196,13 +229,34 @@ pub fn main() -> ExitCode {
         Command::Verify(args) => verify::run(&data, &args),
         Command::Query { what, socket } => client::query(&data, &socket, &what),
         Command::Tail { filters, socket } => client::tail(&data, &socket, &filters),
-        Command::Stats { socket } => client::stats(&data, &socket),
+        Command::Stats {
+            reports: true,
+            offline,
+            socket,
+        } => report_stats::run(
+            &data,
+            &incidents::Origin {
+                socket: socket.socket.clone(),
+                offline,
+                json: socket.json,
+            },
+        ),
+        Command::Stats { socket, .. } => client::stats(&data, &socket),
         Command::Vacuum(args) => vacuum::run(&data, &args).map(|()| true),
         Command::Incidents(args) => file
             .sensor_config()
             .and_then(|sensor| incidents::run(&data, &args, sensor)),
         Command::Mark(args) => mark::run(&data, &args),
         Command::Blocklist(args) => blocklist::run(&data, &args),
+        Command::Followup(args) => file
+            .sensor_config()
+            .and_then(|sensor| followup::run(&data, &args, sensor)),
+        Command::Report(args) => file.report_config().and_then(|cfg| {
+            file.sensor_config().and_then(|sensor| {
+                file.whois_settings()
+                    .and_then(|whois| report::run(&data, &args, &cfg, sensor, whois))
+            })
+        }),
         Command::Whois(args) => whois::run(&data, &file, &args),
         Command::Logbook(args) => logbook::run(&data, &args),
         Command::Evidence(args) => evidence::run(&data, &args),

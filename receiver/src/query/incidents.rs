@@ -222,6 +222,7 @@ pub fn to_json_with(c: &Candidate, full: bool, view: &View) -> Value {
                 .map(|(a, n)| json!({"action": a.map(|a| a.as_str()), "count": n}))
                 .collect(),
         );
+        m.insert("port_list".into(), c.ports().unwrap_or_default().into());
         m.insert(
             "history".into(),
             c.history()

@@ -306,6 +306,14 @@ async fn answer(
             state,
             note,
         }) => return send(wr, &mark(ctx, source, state, note, who).await, ctx).await,
+        Ok(Request::Notice(r)) => {
+            let w = crate::sense::NoticeWrite::Notice(r);
+            return send(wr, &notice_write(ctx, w, who).await, ctx).await;
+        }
+        Ok(Request::Followup(r)) => {
+            let w = crate::sense::NoticeWrite::Followup(r);
+            return send(wr, &notice_write(ctx, w, who).await, ctx).await;
+        }
         Ok(Request::Contact { ip, lookup }) => {
             return send(wr, &contact(ctx, ip, lookup).await, ctx).await;
         }
@@ -313,7 +321,11 @@ async fn answer(
     };
     let needs_sensor = matches!(
         request,
-        Request::Incidents(_) | Request::Incident(_) | Request::Watch(_) | Request::Targets(_)
+        Request::Incidents(_)
+            | Request::Incident(_)
+            | Request::Watch(_)
+            | Request::Targets(_)
+            | Request::Notices(_)
     );
     if needs_sensor && ctx.sensor.is_none() {
         let e = ReplyError {
@@ -363,6 +375,13 @@ async fn answer(
             false
         }
         Request::Targets(min_sources) => send(wr, &targets(ctx, min_sources).await, ctx).await,
+        Request::Notices(source) => {
+            let store = ctx.store.clone();
+            let lines = tokio::task::spawn_blocking(move || notices_lines(&store, source))
+                .await
+                .unwrap_or_default();
+            send(wr, &lines, ctx).await
+        }
         Request::Logbook(source) => {
             let store = ctx.store.clone();
             let lines =
@@ -371,7 +390,11 @@ async fn answer(
                     .unwrap_or_default();
             send(wr, &lines, ctx).await
         }
-        Request::Stats | Request::Mark { .. } | Request::Contact { .. } => true,
+        Request::Stats
+        | Request::Mark { .. }
+        | Request::Notice(_)
+        | Request::Followup(_)
+        | Request::Contact { .. } => true,
     }
 }
 
@@ -404,10 +427,10 @@ fn incident_list_lines(
 fn incident_lines(store: &Store, source: &str, view: &incidents::View) -> Vec<u8> {
     match incidents::one(store, source) {
         Ok(Some(c)) => {
-            let mut out = serde_json::to_vec(
-                &serde_json::json!({"incident": incidents::to_json_with(&c, true, view)}),
-            )
-            .unwrap_or_default();
+            let mut v = incidents::to_json_with(&c, true, view);
+            crate::reports::attach(store, &mut v);
+            let mut out =
+                serde_json::to_vec(&serde_json::json!({"incident": v})).unwrap_or_default();
             out.extend_from_slice(b"\n{\"end\":true,\"count\":1}\n");
             out
         }
@@ -472,6 +495,58 @@ fn view(ctx: &Context) -> incidents::View {
     ctx.sensor
         .as_ref()
         .map_or_else(incidents::View::default, |l| incidents::View::of(&l.config))
+}
+
+/// The `notices` reply: one notice per line (with its replies), then the end line.
+fn notices_lines(store: &Store, source: Option<picket_store::Cidr>) -> Vec<u8> {
+    match crate::reports::list(store, source) {
+        Ok(list) => {
+            let mut out = Vec::new();
+            for v in &list {
+                let _ = serde_json::to_writer(&mut out, v);
+                out.push(b'\n');
+            }
+            out.extend_from_slice(
+                format!("{{\"end\":true,\"count\":{}}}\n", list.len()).as_bytes(),
+            );
+            out
+        }
+        Err(e) => e.to_line(),
+    }
+}
+
+/// Hands a `notice` or `followup` write to the writer (the one that writes the store) and
+/// waits for its answer.
+async fn notice_write(ctx: &Context, write: crate::sense::NoticeWrite, who: &str) -> Vec<u8> {
+    let Some(link) = &ctx.sensor else {
+        return ReplyError {
+            code: "not_available",
+            message: "the incident sensor is off ([sensor] enabled = false)".into(),
+        }
+        .to_line();
+    };
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let req = crate::sense::SensorRequest::Notice {
+        write,
+        who: who.to_string(),
+        reply: tx,
+    };
+    if link.requests.send(req).await.is_err() {
+        return ReplyError::new("unavailable", "serve is stopping").to_line();
+    }
+    match tokio::time::timeout(Duration::from_secs(30), rx).await {
+        Ok(Ok(Ok(v))) => {
+            let mut out = serde_json::to_vec(&v).unwrap_or_default();
+            out.extend_from_slice(b"\n{\"end\":true,\"count\":1}\n");
+            out
+        }
+        Ok(Ok(Err(e))) => e.to_line(),
+        _ => ReplyError::new(
+            "unavailable",
+            "the writer did not answer (the store may be full); try again",
+        )
+        .to_line(),
+    }
 }
 
 /// The `contact` reply: the cached contact while it is fresh (or whatever is cached, with

@@ -31,6 +31,7 @@ struct Raw {
     sort: Option<String>,
     note: Option<String>,
     min_sources: Option<u64>,
+    record: Option<serde_json::Value>,
     ip: Option<String>,
     lookup: Option<bool>,
 }
@@ -61,6 +62,12 @@ pub enum Request {
     Watch(Option<u64>),
     /// Targets hit by at least this many distinct sources (the view by destination).
     Targets(u64),
+    /// Record a notice's intent or outcome.
+    Notice(crate::reports::NoticeRecord),
+    /// File a reply under its notice.
+    Followup(crate::reports::FollowupRecord),
+    /// The notices (and their replies), of sources inside the block when given.
+    Notices(Option<Cidr>),
     /// The abuse contact of an address: cached, or looked up over whois when `lookup`.
     Contact {
         /// The address.
@@ -167,6 +174,9 @@ pub fn parse(line: &[u8], now_ns: u64) -> Result<Request, ReplyError> {
                 .map_err(|_| bad(format!("a watch cursor is a change number, not {c:?}"))),
         },
         "targets" => Ok(Request::Targets(raw.min_sources.unwrap_or(10))),
+        "notice" => record(raw.record, "notice").map(Request::Notice),
+        "followup" => record(raw.record, "followup").map(Request::Followup),
+        "notices" => Ok(Request::Notices(q.source)),
         "contact" => match raw.ip.as_deref().map(str::parse::<std::net::IpAddr>) {
             Some(Ok(ip)) => Ok(Request::Contact {
                 ip: ip.to_canonical(),
@@ -181,15 +191,25 @@ pub fn parse(line: &[u8], now_ns: u64) -> Result<Request, ReplyError> {
         "logbook" => Ok(Request::Logbook(raw.source)),
         "report" => Err(ReplyError::new(
             "not_available",
-            "op \"report\" comes with notices, which this build does not have",
+            "notices are drafted and sent by the client (`picket report`); the socket keeps their records: ops notice, notices, followup",
         )),
         other => Err(ReplyError::new(
             "unknown_op",
             format!(
-                "unknown op {other:?} (events, tail, stats, incidents, incident, mark, watch, targets, contact, logbook)"
+                "unknown op {other:?} (events, tail, stats, incidents, incident, mark, watch, targets, contact, logbook, notice, notices, followup)"
             ),
         )),
     }
+}
+
+/// The `record` of a `notice` or `followup` request, checked.
+fn record<T: serde::de::DeserializeOwned>(
+    v: Option<serde_json::Value>,
+    op: &str,
+) -> Result<T, ReplyError> {
+    let v = v.ok_or_else(|| ReplyError::new("bad_request", format!("{op} needs a record")))?;
+    serde_json::from_value(v)
+        .map_err(|e| ReplyError::new("bad_request", format!("not a {op} record: {e}")))
 }
 
 #[cfg(test)]
@@ -245,6 +265,24 @@ mod tests {
         ] {
             assert_eq!(parse(bad, now).unwrap_err().code, "bad_filter");
         }
+        assert_eq!(
+            parse(br#"{"op":"notice"}"#, now).unwrap_err().code,
+            "bad_request"
+        );
+        assert_eq!(
+            parse(br#"{"op":"notice","record":{"report_id":"x"}}"#, now)
+                .unwrap_err()
+                .code,
+            "bad_request"
+        );
+        assert!(matches!(
+            parse(br#"{"op":"notices","source":"203.0.113.0/24"}"#, now),
+            Ok(Request::Notices(Some(_)))
+        ));
+        assert_eq!(
+            parse(br#"{"op":"report"}"#, now).unwrap_err().code,
+            "not_available"
+        );
         assert_eq!(
             parse(br#"{"op":"events","since":"yesterday"}"#, now)
                 .unwrap_err()

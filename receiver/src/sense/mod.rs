@@ -637,6 +637,39 @@ pub enum SensorRequest {
         /// The answer, most sources first.
         reply: tokio::sync::oneshot::Sender<Vec<picket_sensor::TargetHit>>,
     },
+    /// Record a notice or file a reply (the `notices` tree is written by the writer only).
+    Notice {
+        /// What to write.
+        write: NoticeWrite,
+        /// The OS user of the client.
+        who: String,
+        /// The reply line's object, or the error.
+        reply: tokio::sync::oneshot::Sender<
+            Result<serde_json::Value, crate::query::protocol::ReplyError>,
+        >,
+    },
+}
+
+/// A write to the `notices` tree.
+pub enum NoticeWrite {
+    /// A notice's intent or outcome.
+    Notice(crate::reports::NoticeRecord),
+    /// A reply under a notice.
+    Followup(crate::reports::FollowupRecord),
+}
+
+impl NoticeWrite {
+    /// Applies it to `store` (the writer while serve runs; a client with `--data` otherwise).
+    pub fn apply(
+        self,
+        store: &picket_store::Store,
+        who: &str,
+    ) -> Result<serde_json::Value, crate::query::protocol::ReplyError> {
+        match self {
+            NoticeWrite::Notice(r) => crate::reports::apply_notice(store, r, who),
+            NoticeWrite::Followup(r) => crate::reports::apply_followup(store, r, who),
+        }
+    }
 }
 
 /// A `mark` from the query socket, for the writer (the book's one owner).

@@ -180,6 +180,9 @@ async fn run(
                             SensorRequest::Targets { min_sources, reply } => {
                                 let _ = reply.send(s.sensor.targets(min_sources));
                             }
+                            SensorRequest::Notice { write, who, reply } => {
+                                let _ = reply.send(write.apply(&parts.store, &who));
+                            }
                         }
                     }
                     continue;
