@@ -559,11 +559,20 @@ impl IncidentBook {
     fn settle_dirty(&mut self, changes: &mut Vec<Change>) {
         let at = self.clock.unwrap_or(0);
         let mut list = mem::take(&mut self.dirty);
+        let touched = &mut self.touched;
         list.drain_sorted(|key| {
             if let Some(entry) = self.entries.get_mut(&key) {
                 entry.dirty = false;
+                let before = changes.len();
                 entry.candidate.evaluate(&self.limits, at, changes);
                 entry.rerank();
+                // A candidate that settling changed (published, reclassified) must be stored
+                // again, even when a flush took its events already (late events: an import
+                // while live traffic runs ahead of it).
+                if changes.len() > before && !entry.touched {
+                    entry.touched = true;
+                    touched.push(key);
+                }
             }
         });
         self.dirty = list;
