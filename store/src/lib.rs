@@ -147,6 +147,9 @@ pub struct Store {
     failures: AtomicU64,
     writer: Mutex<WriterState>,
     shared: Mutex<Shared>,
+    /// Held by `verify` and retention for their whole pass, so that a verify walking the
+    /// chain while appends go on never sees retention move the anchor under it.
+    maintenance: Mutex<()>,
 }
 
 mod meta_key {
@@ -373,6 +376,7 @@ impl Store {
             failures: AtomicU64::new(0),
             writer: Mutex::new(writer),
             shared: Mutex::new(shared),
+            maintenance: Mutex::new(()),
         })
     }
 
@@ -491,6 +495,17 @@ impl Store {
 
     pub(crate) fn lock_writer(&self) -> MutexGuard<'_, WriterState> {
         lock(&self.writer)
+    }
+
+    pub(crate) fn lock_maintenance(&self) -> MutexGuard<'_, ()> {
+        lock(&self.maintenance)
+    }
+
+    /// The last appended batch and the last event key, read under the writer's lock: what a
+    /// verify that runs beside appends checks (everything up to there is whole).
+    pub(crate) fn appended_through(&self) -> (Option<u64>, Option<EventKey>) {
+        let w = lock(&self.writer);
+        (w.next_batch.checked_sub(1), w.last_key)
     }
 
     pub(crate) fn lock_shared(&self) -> MutexGuard<'_, Shared> {

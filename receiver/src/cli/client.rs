@@ -141,7 +141,16 @@ fn print_row(out: &mut impl Write, v: &Value) -> std::io::Result<()> {
 }
 
 /// Sends a request and prints the reply stream; returns false when the server sent an error.
-fn exchange(path: &Path, req: &serde_json::Map<String, Value>, json: bool) -> Result<bool, Error> {
+/// `limit`: for `events`, the page size (a full page says how to ask for more); for `tail`,
+/// how many events to print before it stops.
+fn exchange(
+    path: &Path,
+    req: &serde_json::Map<String, Value>,
+    json: bool,
+    limit: Option<usize>,
+) -> Result<bool, Error> {
+    let is_tail = req.get("op").and_then(Value::as_str) == Some("tail");
+    let mut rows = 0usize;
     let mut conn = connect(path)?;
     let mut line = serde_json::to_vec(req).unwrap_or_default();
     line.push(b'\n');
@@ -171,7 +180,11 @@ fn exchange(path: &Path, req: &serde_json::Map<String, Value>, json: bool) -> Re
         let written = if !table {
             writeln!(out, "{l}")
         } else if end {
-            match v.get("cursor") {
+            // The server sends a cursor with every non-empty page; more exist only when the
+            // page is full.
+            let full =
+                limit.is_some_and(|n| v.get("count").and_then(Value::as_u64) == Some(n as u64));
+            match v.get("cursor").filter(|_| full) {
                 Some(c) => writeln!(
                     out,
                     "({} events; more with --cursor {})",
@@ -199,6 +212,12 @@ fn exchange(path: &Path, req: &serde_json::Map<String, Value>, json: bool) -> Re
         if end {
             break;
         }
+        if is_tail && v.get("lagged").is_none() {
+            rows += 1;
+            if limit.is_some_and(|n| rows >= n) {
+                break;
+            }
+        }
     }
     Ok(true)
 }
@@ -224,15 +243,24 @@ pub fn query(data: &Path, sock: &SocketArgs, cmd: &QueryCommand) -> Result<bool,
             req.insert(k.into(), v.clone().into());
         }
     }
-    exchange(&socket_path(data, sock), &req, sock.json)
+    exchange(&socket_path(data, sock), &req, sock.json, Some(*limit))
 }
 
-/// `picket tail`.
-pub fn tail(data: &Path, sock: &SocketArgs, filters: &Filters) -> Result<bool, Error> {
+/// `picket tail`: until Ctrl-C, or until `limit` events were printed.
+pub fn tail(
+    data: &Path,
+    sock: &SocketArgs,
+    filters: &Filters,
+    limit: Option<usize>,
+) -> Result<bool, Error> {
+    if limit == Some(0) {
+        return Ok(true);
+    }
     exchange(
         &socket_path(data, sock),
         &request("tail", filters),
         sock.json,
+        limit,
     )
 }
 
@@ -242,5 +270,6 @@ pub fn stats(data: &Path, sock: &SocketArgs) -> Result<bool, Error> {
         &socket_path(data, sock),
         &request("stats", &Filters::default()),
         sock.json,
+        None,
     )
 }

@@ -5,6 +5,7 @@ mod client;
 mod import;
 mod incidents;
 mod input;
+mod maint;
 mod mark;
 mod parse;
 mod vacuum;
@@ -56,13 +57,17 @@ pub enum Command {
     ///
     /// Each line is parsed like `picket parse` does and stored with the import time as its
     /// receive time; the sender's stamp is kept as @timestamp. Shows progress on a terminal.
+    /// While `picket serve` runs, the lines go to it over its query socket and its single
+    /// writer stores them beside live traffic; otherwise they go into the store directly.
     Import(import::ImportArgs),
     /// Re-check the evidence chain of the whole store.
     ///
     /// Recomputes every batch hash and names the first batch that was altered, removed or
-    /// reordered (with its time range); exits 1 if the store does not verify. Run it while
-    /// `picket serve` is stopped: the store is locked by the process that has it open.
-    Verify,
+    /// reordered (with its time range); exits 1 if the store does not verify. While `picket
+    /// serve` runs it asks the server (its query socket), which checks the store as of that
+    /// moment while it goes on storing; otherwise it reads the store itself.
+    #[command(after_help = verify::EXAMPLES)]
+    Verify(verify::VerifyArgs),
     /// Ask the running server for stored events.
     Query {
         /// What to ask for.
@@ -77,6 +82,9 @@ pub enum Command {
         /// Which events.
         #[command(flatten)]
         filters: client::Filters,
+        /// Stop after this many events (default: follow until Ctrl-C).
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
         /// Where the server is.
         #[command(flatten)]
         socket: client::SocketArgs,
@@ -90,7 +98,9 @@ pub enum Command {
     /// Apply retention now: remove the oldest events by age and/or size.
     ///
     /// Whole write batches are removed from every tree at once, and the evidence chain keeps
-    /// an anchor, so `picket verify` still passes afterwards.
+    /// an anchor, so `picket verify` still passes afterwards. Through the running server when
+    /// one answers on the query socket, else on the store itself.
+    #[command(after_help = vacuum::EXAMPLES)]
     Vacuum(vacuum::VacuumArgs),
     /// The incident candidates: one per attacking source, highest score first.
     ///
@@ -150,18 +160,40 @@ pub fn main() -> ExitCode {
         None => crate::config::FileConfig::default(),
     };
     let data = file.data_dir(cli.data.as_deref());
-    let result = match cli.command {
+    // Every client finds the server the same way: --socket, else `socket` in the config
+    // file, else DATA/picket.sock.
+    let socket =
+        |flag: &Option<PathBuf>| maint::socket_path(&data, flag.as_deref(), file.socket.as_deref());
+    let mut command = cli.command;
+    match &mut command {
+        Command::Query { socket: s, .. }
+        | Command::Tail { socket: s, .. }
+        | Command::Stats { socket: s } => s.socket = Some(socket(&s.socket)),
+        Command::Incidents(a) if !a.origin.offline => {
+            a.origin.socket = Some(socket(&a.origin.socket));
+        }
+        Command::Mark(a) => a.socket.socket = Some(socket(&a.socket.socket)),
+        Command::Blocklist(a) if !a.origin.offline => {
+            a.origin.socket = Some(socket(&a.origin.socket));
+        }
+        _ => {}
+    }
+    let result = match command {
         Command::Serve(args) => serve(data, &file, &args).map(|()| true),
         Command::Parse(args) => parse::run(&args).map(|()| true),
         Command::Import(args) => file
             .sensor_config()
-            .and_then(|sensor| import::run(&data, &args, sensor))
+            .and_then(|sensor| import::run(&data, &socket(&args.socket), &args, sensor))
             .map(|()| true),
-        Command::Verify => verify::run(&data),
+        Command::Verify(args) => verify::run(&data, &socket(&args.socket)),
         Command::Query { what, socket } => client::query(&data, &socket, &what),
-        Command::Tail { filters, socket } => client::tail(&data, &socket, &filters),
+        Command::Tail {
+            filters,
+            limit,
+            socket,
+        } => client::tail(&data, &socket, &filters, limit),
         Command::Stats { socket } => client::stats(&data, &socket),
-        Command::Vacuum(args) => vacuum::run(&data, &args).map(|()| true),
+        Command::Vacuum(args) => vacuum::run(&data, &socket(&args.socket), &args).map(|()| true),
         Command::Incidents(args) => file
             .sensor_config()
             .and_then(|sensor| incidents::run(&data, &args, sensor)),

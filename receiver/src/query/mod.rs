@@ -74,6 +74,8 @@ pub struct Context {
     pub time_zone: i32,
     /// What one client may hold.
     pub limits: QueryLimits,
+    /// Work that goes through the single writer (`import`).
+    pub writer: mpsc::Sender<crate::message::WriterCommand>,
     /// The sensor's side of the socket (marks to the writer, changes from it); None when the
     /// sensor is off.
     pub sensor: Option<SensorLink>,
@@ -234,6 +236,13 @@ async fn connection(
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
+            // An import takes the rest of the connection: the raw lines follow the request.
+            if let Ok(Request::Import { reference, offset }) = protocol::parse(line, now_ns()) {
+                let rest = std::mem::take(&mut buf);
+                let ctx_lines = ParseContext::new(reference).with_offset(offset);
+                import(ctx_lines, rest, &mut rd, &mut wr, &ctx, &shutdown).await;
+                return;
+            }
             if !answer(line, &ctx, &streams, &who, &rd, &mut wr, &shutdown).await {
                 return;
             }
@@ -343,8 +352,172 @@ async fn answer(
             false
         }
         Request::Targets(min_sources) => send(wr, &targets(ctx, min_sources).await, ctx).await,
-        Request::Stats | Request::Mark { .. } => true,
+        Request::Verify => {
+            let store = ctx.store.clone();
+            let lines = tokio::task::spawn_blocking(move || {
+                lower_priority();
+                verify_lines(&store)
+            })
+            .await
+            .unwrap_or_default();
+            send(wr, &lines, ctx).await
+        }
+        Request::Vacuum(policy) => {
+            let store = ctx.store.clone();
+            let lines = tokio::task::spawn_blocking(move || vacuum_lines(&store, &policy))
+                .await
+                .unwrap_or_default();
+            send(wr, &lines, ctx).await
+        }
+        // Taken by `connection` before it gets here.
+        Request::Stats | Request::Mark { .. } | Request::Import { .. } => true,
     }
+}
+
+/// The `verify` reply: the chain as of the request, checked while appends go on.
+fn verify_lines(store: &Store) -> Vec<u8> {
+    let report = match store.verify() {
+        Ok(r) => r,
+        Err(e) => return ReplyError::new("internal", e.to_string()).to_line(),
+    };
+    let v = serde_json::json!({"verify": {
+        "ok": report.problem.is_none(),
+        "events": report.events,
+        "batches": report.batches,
+        "head": picket_store::hex(&report.head),
+        "problem": report.problem.map(|p| p.to_string()),
+    }});
+    with_end(&v)
+}
+
+/// The `vacuum` reply: what retention removed now, and what remains.
+fn vacuum_lines(store: &Store, policy: &picket_store::Retention) -> Vec<u8> {
+    let r = match store
+        .apply_retention(policy, now_ns())
+        .and_then(|r| store.flush().map(|_| r))
+    {
+        Ok(r) => r,
+        Err(e) => return ReplyError::new("internal", e.to_string()).to_line(),
+    };
+    let v = serde_json::json!({"vacuum": {
+        "removed_events": r.events,
+        "removed_batches": r.batches,
+        "events": store.counts().total,
+        "bytes": store.live_bytes(),
+    }});
+    with_end(&v)
+}
+
+/// One reply object and the end line.
+fn with_end(v: &serde_json::Value) -> Vec<u8> {
+    let mut out = serde_json::to_vec(v).unwrap_or_default();
+    out.extend_from_slice(b"\n{\"end\":true,\"count\":1}\n");
+    out
+}
+
+/// Bytes of an import handed to the writer at once (whole lines; about 1 MiB).
+const IMPORT_CHUNK: usize = 1 << 20;
+
+/// `import`: reads the raw lines that follow the request until the client shuts down its
+/// sending side, hands them to the writer a chunk at a time (waiting for each, so a fast
+/// client cannot queue more than a chunk), then answers how many lines were stored.
+async fn import(
+    pctx: ParseContext,
+    mut buf: Vec<u8>,
+    rd: &mut OwnedReadHalf,
+    wr: &mut OwnedWriteHalf,
+    ctx: &Context,
+    shutdown: &CancellationToken,
+) {
+    let mut chunk = vec![0u8; 64 * 1024];
+    let (mut lines_seen, mut stored) = (0u64, 0u64);
+    let mut eof = false;
+    loop {
+        while !eof && buf.len() < IMPORT_CHUNK {
+            let n = tokio::select! {
+                _ = shutdown.cancelled() => return,
+                r = tokio::time::timeout(ctx.limits.idle_timeout, rd.read(&mut chunk)) => match r {
+                    Ok(Ok(n)) => n,
+                    Ok(Err(_)) => return,
+                    Err(_) => {
+                        Stats::inc(&ctx.stats.query_timeouts);
+                        return;
+                    }
+                },
+            };
+            eof = n == 0;
+            buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
+        }
+        // Whole lines only, unless the input ends (or one line is longer than a chunk).
+        let cut = match buf.iter().rposition(|b| *b == b'\n') {
+            Some(i) if !eof => i + 1,
+            _ => buf.len(),
+        };
+        let data = bytes::Bytes::from(buf.drain(..cut).collect::<Vec<u8>>());
+        let lines = split_lines(&data);
+        lines_seen += lines.len() as u64;
+        let last = eof && buf.is_empty();
+        if !lines.is_empty() || last {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            let cmd = crate::message::WriterCommand::Import {
+                lines,
+                ctx: pctx,
+                last,
+                reply: tx,
+            };
+            let answer = match ctx.writer.send(cmd).await {
+                Ok(()) => tokio::time::timeout(Duration::from_secs(60), rx).await.ok(),
+                Err(_) => None,
+            };
+            match answer {
+                Some(Ok(Ok(n))) => stored += n,
+                Some(Ok(Err(e))) => {
+                    let e = ReplyError::new(
+                        "unavailable",
+                        format!("{e} ({stored} of the lines before stored)"),
+                    );
+                    let _ = send(wr, &e.to_line(), ctx).await;
+                    return;
+                }
+                _ => {
+                    let e = ReplyError::new(
+                        "unavailable",
+                        format!(
+                            "the writer did not answer (serve stopping, or the store full); \
+                             {stored} lines stored"
+                        ),
+                    );
+                    let _ = send(wr, &e.to_line(), ctx).await;
+                    return;
+                }
+            }
+        }
+        if last {
+            break;
+        }
+    }
+    let v = serde_json::json!({"imported": {"lines": lines_seen, "stored": stored}});
+    let _ = send(wr, &with_end(&v), ctx).await;
+}
+
+/// Splits at `\n` as `picket import` reads a file: `\r\n` ends a line too, and a last line
+/// without an end is a line.
+fn split_lines(data: &bytes::Bytes) -> Vec<bytes::Bytes> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < data.len() {
+        let end = data
+            .get(start..)
+            .and_then(|rest| rest.iter().position(|b| *b == b'\n'))
+            .map_or(data.len(), |i| start + i);
+        let mut line_end = end;
+        if line_end > start && data.get(line_end - 1) == Some(&b'\r') {
+            line_end -= 1;
+        }
+        out.push(data.slice(start..line_end));
+        start = end + 1;
+    }
+    out
 }
 
 /// The `incidents` reply: one candidate per line, then the end line (with a cursor when the

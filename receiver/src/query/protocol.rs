@@ -31,6 +31,10 @@ struct Raw {
     sort: Option<String>,
     note: Option<String>,
     min_sources: Option<u64>,
+    max_age: Option<String>,
+    max_size: Option<String>,
+    reference: Option<i64>,
+    offset: Option<i32>,
 }
 
 /// A checked request.
@@ -59,6 +63,17 @@ pub enum Request {
     Watch(Option<u64>),
     /// Targets hit by at least this many distinct sources (the view by destination).
     Targets(u64),
+    /// Re-check the evidence chain as of now, while ingest goes on.
+    Verify,
+    /// Apply retention now.
+    Vacuum(picket_store::Retention),
+    /// Store the raw lines that follow on the connection, through the writer.
+    Import {
+        /// Unix seconds year-less stamps are read against (the file's modification time).
+        reference: i64,
+        /// Zone of stamps that name none, seconds east of UTC.
+        offset: i32,
+    },
 }
 
 /// Parses one request line.
@@ -156,6 +171,30 @@ pub fn parse(line: &[u8], now_ns: u64) -> Result<Request, ReplyError> {
                 .map_err(|_| bad(format!("a watch cursor is a change number, not {c:?}"))),
         },
         "targets" => Ok(Request::Targets(raw.min_sources.unwrap_or(10))),
+        "verify" => Ok(Request::Verify),
+        "vacuum" => {
+            let max_age = match &raw.max_age {
+                Some(v) => Some(crate::values::parse_duration(v).map_err(bad)?),
+                None => None,
+            };
+            let max_bytes = match &raw.max_size {
+                Some(v) => Some(crate::values::parse_size(v).map_err(bad)?),
+                None => None,
+            };
+            if max_age.is_none() && max_bytes.is_none() {
+                return Err(bad("vacuum needs max_age, max_size or both".into()));
+            }
+            Ok(Request::Vacuum(picket_store::Retention {
+                max_age,
+                max_bytes,
+            }))
+        }
+        "import" => Ok(Request::Import {
+            reference: raw
+                .reference
+                .unwrap_or_else(|| i64::try_from(now_ns / 1_000_000_000).unwrap_or(0)),
+            offset: raw.offset.unwrap_or(0),
+        }),
         "report" => Err(ReplyError::new(
             "not_available",
             "op \"report\" comes with notices, which this build does not have",
@@ -163,7 +202,7 @@ pub fn parse(line: &[u8], now_ns: u64) -> Result<Request, ReplyError> {
         other => Err(ReplyError::new(
             "unknown_op",
             format!(
-                "unknown op {other:?} (events, tail, stats, incidents, incident, mark, watch, targets)"
+                "unknown op {other:?} (events, tail, stats, incidents, incident, mark, watch, targets, verify, vacuum, import)"
             ),
         )),
     }

@@ -153,6 +153,7 @@ pub async fn run(
     let (tail, _) = tokio::sync::broadcast::channel(4096);
     let (watch, _) = tokio::sync::broadcast::channel(4096);
     let (marks_tx, marks_rx) = mpsc::channel(64);
+    let (commands_tx, commands_rx) = mpsc::channel(4);
     let sensor = cfg.sensor.clone().map(|c| {
         let mut sensor = crate::sense::Sensor::new(c);
         if let Some(r) = &cfg.resolver {
@@ -178,6 +179,7 @@ pub async fn run(
             watch: watch.clone(),
         },
         sensor,
+        commands_rx,
     )?;
     let query_task = tokio::spawn(crate::query::run(
         query,
@@ -188,6 +190,7 @@ pub async fn run(
             tail,
             time_zone: cfg.time_zone,
             limits: cfg.query_limits(),
+            writer: commands_tx,
             sensor: cfg.sensor.as_ref().map(|c| crate::query::SensorLink {
                 requests: marks_tx,
                 watch,

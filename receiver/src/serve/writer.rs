@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::clock::now_ns;
 use crate::error::Error;
-use crate::message::Message;
+use crate::message::{Message, WriterCommand};
 use crate::sense::{MarkError, MarkRequest, Sensor, SensorRequest, WatchItem};
 use crate::stats::Stats;
 
@@ -88,6 +88,7 @@ pub fn spawn(
     settings: WriterSettings,
     parts: WriterParts,
     sensor: Option<WriterSensor>,
+    commands: mpsc::Receiver<WriterCommand>,
 ) -> Result<WriterHandle, Error> {
     let (tx, done) = oneshot::channel();
     let thread = std::thread::Builder::new()
@@ -97,7 +98,7 @@ pub fn spawn(
                 .enable_time()
                 .build()
             {
-                Ok(rt) => rt.block_on(run(rx, &settings, &parts, sensor)),
+                Ok(rt) => rt.block_on(run(rx, &settings, &parts, sensor, commands)),
                 Err(e) => Err(Error::Usage(format!("cannot start the writer: {e}"))),
             };
             if r.is_err() {
@@ -114,6 +115,7 @@ async fn run(
     settings: &WriterSettings,
     parts: &WriterParts,
     mut sensor: Option<WriterSensor>,
+    mut commands: mpsc::Receiver<WriterCommand>,
 ) -> Result<u64, Error> {
     let mut pending: Vec<Message> = Vec::with_capacity(settings.batch_events);
     let mut batch = Batch::new();
@@ -169,6 +171,27 @@ async fn run(
                     }
                     continue;
                 }
+                Some(cmd) = commands.recv() => {
+                    let WriterCommand::Import { lines, ctx, last, reply } = cmd;
+                    let msgs: Vec<Message> = lines
+                        .into_iter()
+                        .map(|bytes| Message { bytes, received_ns: now_ns() })
+                        .collect();
+                    // Candidates are stored with each chunk: `picket incidents` sees them at once.
+                    let folding = sensor.as_mut().map(|s| (&mut s.sensor, true));
+                    let r = if msgs.is_empty() {
+                        Ok(0)
+                    } else {
+                        commit(&msgs, &mut batch, &ctx, parts, folding, &mut writes).await
+                    };
+                    if let Some(s) = sensor.as_mut().filter(|_| last && r.is_ok()) {
+                        s.sensor.settle(&mut writes);
+                        s.sensor.flush(&mut writes);
+                        write_alone(&mut writes, parts);
+                    }
+                    let _ = reply.send(r.map_err(|e| e.to_string()));
+                    continue;
+                }
             }
             while pending.len() < settings.batch_events {
                 match rx.try_recv() {
@@ -209,10 +232,12 @@ async fn run(
         if flush {
             flushed_at = Instant::now();
         }
+        let ctx = ParseContext::new(picket_parsers::Timestamp::now().secs)
+            .with_offset(settings.time_zone);
         let n = match commit(
             &pending,
             &mut batch,
-            settings,
+            &ctx,
             parts,
             sensor.as_mut().map(|s| (&mut s.sensor, flush)),
             &mut writes,
@@ -309,20 +334,18 @@ fn publish(tail: &broadcast::Sender<Message>, m: &Message) {
 async fn commit(
     msgs: &[Message],
     batch: &mut Batch,
-    settings: &WriterSettings,
+    ctx: &ParseContext,
     parts: &WriterParts,
     sensor: Option<(&mut Sensor, bool)>,
     writes: &mut IncidentWrites,
 ) -> Result<u64, StoreError> {
     batch.clear();
-    let ctx =
-        ParseContext::new(picket_parsers::Timestamp::now().secs).with_offset(settings.time_zone);
     match sensor {
         // The events borrow the messages: parsed once, pushed to the batch, folded.
         Some((sensor, flush)) => {
             let events: Vec<_> = msgs
                 .iter()
-                .map(|m| (parse_line(&m.bytes, &ctx), m.received_ns))
+                .map(|m| (parse_line(&m.bytes, ctx), m.received_ns))
                 .collect();
             for (e, received) in &events {
                 batch.push(e, *received);
@@ -335,7 +358,7 @@ async fn commit(
         }
         None => {
             for m in msgs {
-                batch.push(&parse_line(&m.bytes, &ctx), m.received_ns);
+                batch.push(&parse_line(&m.bytes, ctx), m.received_ns);
             }
         }
     }
