@@ -28,11 +28,11 @@ pub struct Filters {
     /// Source address or CIDR block.
     #[arg(long, value_name = "IP|CIDR")]
     pub src: Option<String>,
-    /// Dataset (sshd, tcpd, snort, portsentry, xinetd, log_in_vain, cisco_acl, iptables, syslog).
-    #[arg(long, value_name = "D")]
+    /// Dataset: the log family the line came from.
+    #[arg(long, value_name = "D", value_parser = dataset_names())]
     pub dataset: Option<String>,
-    /// Action (login-failed, acl-denied, port-scan, ...).
-    #[arg(long, value_name = "A")]
+    /// Action: what the line says happened.
+    #[arg(long, value_name = "A", value_parser = action_names())]
     pub action: Option<String>,
     /// Reporting host, exactly.
     #[arg(long, value_name = "HOST")]
@@ -42,10 +42,43 @@ pub struct Filters {
     pub text: Option<String>,
 }
 
+/// The dataset names, for clap (every one: the help lists them).
+fn dataset_names() -> clap::builder::PossibleValuesParser {
+    picket_parsers::Dataset::ALL.map(|d| d.as_str()).into()
+}
+
+/// The action names, for clap.
+fn action_names() -> clap::builder::PossibleValuesParser {
+    picket_parsers::Action::ALL.map(|a| a.as_str()).into()
+}
+
+/// Examples for `picket query --help`.
+pub const QUERY_EXAMPLES: &str = "\
+Examples:
+  picket query events --dataset sshd --since 2h          the last two hours' sshd lines
+  picket query events --src 198.51.100.0/24 --newest --limit 20
+  picket query events --action acl-denied --json | jq -r .source.ip
+  picket query events --cursor 18ed5342015e80fa00000000  the next page";
+
+/// Examples for `picket tail --help`.
+pub const TAIL_EXAMPLES: &str = "\
+Examples:
+  picket tail                                   everything, until Ctrl-C
+  picket tail --dataset sshd --action login-failed
+  picket tail --src 203.0.113.0/24 --json | jq .message
+  picket tail --limit 1                         wait for the next event, print it, exit";
+
+/// Examples for `picket stats --help`.
+pub const STATS_EXAMPLES: &str = "\
+Examples:
+  picket stats                                  a table on a terminal
+  picket stats --json | jq .stats.dropped       piped or --json: the JSON line";
+
 /// `picket query …`.
 #[derive(Debug, Subcommand)]
 pub enum QueryCommand {
     /// Stored events, oldest first (newest with --newest).
+    #[command(after_help = QUERY_EXAMPLES)]
     Events {
         #[command(flatten)]
         filters: Filters,
