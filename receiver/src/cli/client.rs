@@ -173,6 +173,33 @@ fn print_row(out: &mut impl Write, v: &Value) -> std::io::Result<()> {
     )
 }
 
+/// The counters as a two-column table, one row per counter (`dropped.queue_full  0`), in the
+/// order the server sends them: whatever counters a server has, they are all shown.
+fn stats_table(out: &mut impl Write, stats: &Value) -> std::io::Result<()> {
+    fn flatten(prefix: &str, v: &Value, rows: &mut Vec<(String, String)>) {
+        match v {
+            Value::Object(m) => {
+                for (k, v) in m {
+                    let path = if prefix.is_empty() {
+                        safe(k)
+                    } else {
+                        format!("{prefix}.{}", safe(k))
+                    };
+                    flatten(&path, v, rows);
+                }
+            }
+            other => rows.push((prefix.to_string(), text(other))),
+        }
+    }
+    let mut rows = Vec::new();
+    flatten("", stats, &mut rows);
+    let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    for (k, v) in rows {
+        writeln!(out, "{k:<width$}  {v}")?;
+    }
+    Ok(())
+}
+
 /// Sends a request and prints the reply stream; returns false when the server sent an error.
 /// `limit`: for `events`, the page size (a full page says how to ask for more); for `tail`,
 /// how many events to print before it stops.
@@ -210,8 +237,11 @@ fn exchange(
             return Ok(false);
         }
         let end = v.get("end").is_some();
+        let is_stats = req.get("op").and_then(Value::as_str) == Some("stats");
         let written = if !table {
             writeln!(out, "{l}")
+        } else if end && is_stats {
+            Ok(())
         } else if end {
             // The server sends a cursor with every non-empty page; more exist only when the
             // page is full.
@@ -229,11 +259,7 @@ fn exchange(
         } else if let Some(n) = v.get("lagged") {
             writeln!(out, "... {n} events missed (reader too slow)")
         } else if let Some(s) = v.get("stats") {
-            writeln!(
-                out,
-                "{}",
-                serde_json::to_string_pretty(s).unwrap_or_default()
-            )
+            stats_table(&mut out, s)
         } else {
             print_row(&mut out, &v)
         };

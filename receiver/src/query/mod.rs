@@ -326,7 +326,7 @@ async fn answer(
         return send(wr, &e.to_line(), ctx).await;
     };
     match request {
-        Request::Events(q) => events(q, ctx, rd, wr, shutdown).await,
+        Request::Events(q, tag) => events(q, &tag, ctx, rd, wr, shutdown).await,
         Request::Tail(q) => {
             tail(q, ctx, wr, shutdown).await;
             false
@@ -878,6 +878,7 @@ fn stats_lines(ctx: &Context) -> Vec<u8> {
 
 async fn events(
     q: Query,
+    tag: &str,
     ctx: &Context,
     rd: &OwnedReadHalf,
     wr: &mut OwnedWriteHalf,
@@ -898,6 +899,7 @@ async fn events(
     // request ends, including when the connection task is dropped at shutdown.
     let stop = StopOnDrop(Arc::new(AtomicBool::new(false)));
     let scan_stop = stop.0.clone();
+    let tag = tag.to_string();
     let scan = tokio::task::spawn_blocking(move || {
         lower_priority();
         let mut count = 0u64;
@@ -934,7 +936,9 @@ async fn events(
         }
         // Written by hand so that "end" comes first for people reading socat output.
         let end = match last {
-            Some(c) => format!("{{\"end\":true,\"count\":{count},\"cursor\":\"{c}\"}}\n"),
+            Some(c) => {
+                format!("{{\"end\":true,\"count\":{count},\"cursor\":\"{c}.{tag}\"}}\n")
+            }
             None => format!("{{\"end\":true,\"count\":{count}}}\n"),
         };
         let _ = tx.blocking_send(end.into_bytes());

@@ -40,8 +40,9 @@ struct Raw {
 /// A checked request.
 #[derive(Debug, Clone)]
 pub enum Request {
-    /// Stored events matching the filters.
-    Events(Query),
+    /// Stored events matching the filters, and the tag of those filters that every cursor
+    /// of the reply carries.
+    Events(Query, String),
     /// Live events matching the filters.
     Tail(Query),
     /// Server counters.
@@ -76,6 +77,26 @@ pub enum Request {
     },
 }
 
+/// The tag of an events request's filters and order (FNV-1a, 8 hex digits): what a cursor
+/// must carry to resume that query. Time bounds are left out: paging on with the same
+/// `since` is the same query.
+fn filter_tag(raw: &Raw) -> String {
+    let mut h: u32 = 0x811c_9dc5;
+    for part in [
+        raw.source.as_deref(),
+        raw.dataset.as_deref(),
+        raw.action.as_deref(),
+        raw.host.as_deref(),
+        raw.text.as_deref(),
+        Some(raw.order.as_deref().unwrap_or("oldest")),
+    ] {
+        for b in part.unwrap_or("\u{0}").bytes().chain([0xff]) {
+            h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+        }
+    }
+    format!("{h:08x}")
+}
+
 /// Parses one request line.
 pub fn parse(line: &[u8], now_ns: u64) -> Result<Request, ReplyError> {
     let raw: Raw = serde_json::from_slice(line)
@@ -104,9 +125,19 @@ pub fn parse(line: &[u8], now_ns: u64) -> Result<Request, ReplyError> {
         Some(o) => return Err(bad(format!("order is \"oldest\" or \"newest\", not {o:?}"))),
     };
     q.limit = raw.limit;
-    // Event cursors are for events and tail; incidents and watch have cursors of their own.
+    // An events cursor carries the tag of the filters it was made under: a cursor from one
+    // query given to another would silently skip or repeat events, so it is refused.
+    let tag = filter_tag(&raw);
     if let Some(c) = raw.cursor.as_ref().filter(|_| raw.op == "events") {
-        q.after = Some(c.parse::<Cursor>().map_err(bad)?);
+        let (key, given) = c.rsplit_once('.').unwrap_or((c, ""));
+        if given != tag {
+            return Err(bad(
+                "this cursor belongs to another query (other filters or order): \
+                 ask again without the cursor"
+                    .into(),
+            ));
+        }
+        q.after = Some(key.parse::<Cursor>().map_err(bad)?);
     }
     q.host = raw.host.map(String::into_bytes);
     q.text = raw.text.map(String::into_bytes);
@@ -119,7 +150,7 @@ pub fn parse(line: &[u8], now_ns: u64) -> Result<Request, ReplyError> {
         None => None,
     };
     match raw.op.as_str() {
-        "events" => Ok(Request::Events(q)),
+        "events" => Ok(Request::Events(q, tag)),
         "tail" => Ok(Request::Tail(q)),
         "stats" => Ok(Request::Stats),
         "incidents" => {
@@ -217,7 +248,7 @@ mod tests {
         let now = 1_795_392_000_000_000_000;
         let r = parse(br#"{"op":"events","source":"198.51.100.0/24","dataset":"sshd","order":"newest","limit":5,"since":"2h"}"#, now).unwrap();
         match r {
-            Request::Events(q) => {
+            Request::Events(q, _) => {
                 assert_eq!(q.limit, Some(5));
                 assert_eq!(q.order, Order::NewestFirst);
                 assert_eq!(q.since_ns, Some(now - 7200 * 1_000_000_000));
@@ -248,6 +279,22 @@ mod tests {
             "bad_request"
         );
         assert!(parse(br#"{"op":"events","since":"2026-11-23T00:00:00Z"}"#, now).is_ok());
+        // A cursor is good for the query it came from only.
+        let Request::Events(_, tag) = parse(br#"{"op":"events","dataset":"sshd"}"#, now).unwrap()
+        else {
+            panic!()
+        };
+        let cursor = format!("18ed5342015e80fa00000000.{tag}");
+        let same = format!(r#"{{"op":"events","dataset":"sshd","limit":5,"cursor":"{cursor}"}}"#);
+        assert!(parse(same.as_bytes(), now).is_ok());
+        for other in [
+            format!(r#"{{"op":"events","dataset":"tcpd","cursor":"{cursor}"}}"#),
+            format!(r#"{{"op":"events","dataset":"sshd","order":"newest","cursor":"{cursor}"}}"#),
+            r#"{"op":"events","dataset":"sshd","cursor":"18ed5342015e80fa00000000"}"#.to_string(),
+        ] {
+            let e = parse(other.as_bytes(), now).unwrap_err();
+            assert!(e.message.contains("another query"), "{other}: {e:?}");
+        }
         assert_eq!(
             parse(br#"{"op":"events","since":"yesterday"}"#, now)
                 .unwrap_err()
