@@ -208,3 +208,44 @@ fn a_locked_store_says_who_holds_it_and_clients_follow_the_config_socket() {
     let (status, _, log_text) = server.stop();
     assert!(status.success(), "{log_text}");
 }
+
+#[test]
+fn the_same_file_twice_is_skipped_with_a_warning_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let d = data.to_str().unwrap();
+    let log = dir.path().join("auth.log");
+    write_log(&log, 40);
+    let copy = dir.path().join("auth.log.renamed");
+    std::fs::copy(&log, &copy).unwrap();
+    let l = log.to_str().unwrap();
+
+    // Offline.
+    assert!(picket(&["--data", d, "import", l]).status.success());
+    let o = picket(&["--data", d, "import", copy.to_str().unwrap()]);
+    let (_, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("picket: skipping ")
+            && err.contains("the same file was imported before (on ")
+            && err.contains(" as ")
+            && err.contains(", 40 lines); --force imports it again")
+            && err.contains("0 stored"),
+        "{err}"
+    );
+    // Through the server: the same record.
+    let server = Picket::start(&data, &[]);
+    let o = picket(&["--data", d, "import", l]);
+    let (_, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("the same file was imported before"), "{err}");
+    assert_eq!(stats(&server.socket())["store"]["events"], 40);
+    let o = picket(&["--data", d, "import", "--force", l]);
+    let (_, err) = text(&o);
+    assert!(err.contains("40 stored"), "{err}");
+    assert_eq!(stats(&server.socket())["store"]["events"], 80);
+    assert!(server.stop().0.success());
+    let o = picket(&["--data", d, "import", "--force", l]);
+    assert!(text(&o).1.contains("40 stored"), "{:?}", text(&o));
+    assert_eq!(stored(&data).values().sum::<usize>(), 120);
+}

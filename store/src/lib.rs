@@ -165,6 +165,9 @@ mod meta_key {
     /// Candidates in `incidents`, big-endian; written with every incident write.
     pub const INCIDENT_COUNT: &[u8] = b"incident_count";
     pub const INCIDENTS_THROUGH: &[u8] = b"incidents_through";
+    /// `import:` + a file's fingerprint: the note of its import (so that the same file is
+    /// not stored twice by mistake).
+    pub const IMPORTED: &[u8] = b"import:";
 }
 
 /// A big-endian u64 stored in `meta`.
@@ -440,6 +443,25 @@ impl Store {
         *w = writer;
         *lock(&self.shared) = shared;
         *self.trees.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(trees));
+        Ok(())
+    }
+
+    /// The note kept when a file with this fingerprint was imported, if one was.
+    pub fn imported(&self, fingerprint: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        let t = self.trees()?;
+        let key = [meta_key::IMPORTED, fingerprint].concat();
+        Ok(t.meta
+            .get(key)
+            .map_err(|e| self.note(e.into()))?
+            .map(|v| v.to_vec()))
+    }
+
+    /// Remembers that a file with this fingerprint was imported (`note`: when, what), once
+    /// its lines are stored; flushed with the next flush.
+    pub fn record_import(&self, fingerprint: &[u8], note: &[u8]) -> Result<(), StoreError> {
+        let t = self.trees()?;
+        let key = [meta_key::IMPORTED, fingerprint].concat();
+        t.meta.insert(key, note).map_err(|e| self.note(e.into()))?;
         Ok(())
     }
 

@@ -34,6 +34,37 @@ pub struct ImportArgs {
     /// Query socket of the running server, if one runs [default: DATA/picket.sock].
     #[arg(long, value_name = "PATH")]
     pub socket: Option<PathBuf>,
+    /// Import a file even though the same file was imported before (its lines are then
+    /// stored twice). Without it such a file is skipped with a warning.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// A file's fingerprint: its size and an FNV-1a hash of its first and last 64 KiB (rotated
+/// logs do not change, so the same file gives the same fingerprint whatever its name).
+/// None for standard input.
+fn fingerprint(path: &Path) -> Option<String> {
+    use std::io::{Read, Seek, SeekFrom};
+    if path.as_os_str() == "-" {
+        return None;
+    }
+    let mut f = std::fs::File::open(path).ok()?;
+    let size = f.metadata().ok()?.len();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut buf = vec![0u8; 64 * 1024];
+    for start in [0, size.saturating_sub(64 * 1024)] {
+        f.seek(SeekFrom::Start(start)).ok()?;
+        let n = f.read(&mut buf).ok()?;
+        for b in buf.get(..n).unwrap_or_default() {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    Some(format!("{size:x}-{h:016x}"))
+}
+
+/// The warning for a file imported before.
+fn skipped(name: &str, why: &str) {
+    eprintln!("picket: skipping {name}: {why}; --force imports it again");
 }
 
 /// Totals for the summary.
@@ -141,7 +172,24 @@ pub fn run(
         }
         Ok(())
     };
+    let mut done: Vec<(String, String, u64)> = Vec::new();
     for path in &args.files {
+        let fp = fingerprint(path);
+        if let Some(fp) = fp.as_deref().filter(|_| !args.force)
+            && let Some(note) = store
+                .imported(fp.as_bytes())
+                .map_err(|e| store_err(data, e))?
+        {
+            skipped(
+                &path.display().to_string(),
+                &format!(
+                    "the same file was imported before ({})",
+                    crate::query::describe_import(&note)
+                ),
+            );
+            continue;
+        }
+        let lines_before = totals.lines;
         let mut input = input::open(path)?;
         let ctx = args.time.context(input.mtime);
         let name = input.name();
@@ -168,10 +216,25 @@ pub fn run(
                 received = now_ns();
             }
         }
+        if let Some(fp) = fp {
+            done.push((fp, name, totals.lines - lines_before));
+        }
     }
     commit(&mut batch, &mut stored)?;
     if let Some(s) = sensor.as_mut() {
         s.finish(&store).map_err(|e| store_err(data, e))?;
+    }
+    // Remembered once their lines are stored (a crash before this imports them again).
+    for (fp, name, lines) in &done {
+        let note = serde_json::json!({
+            "at": crate::clock::rfc3339(now_ns()),
+            "name": name,
+            "lines": lines,
+        })
+        .to_string();
+        store
+            .record_import(fp.as_bytes(), note.as_bytes())
+            .map_err(|e| store_err(data, e))?;
     }
     store.checkpoint().map_err(|e| store_err(data, e))?;
     store.flush().map_err(|e| store_err(data, e))?;
@@ -230,7 +293,32 @@ fn online(socket: &Path, args: &ImportArgs) -> Result<(), Error> {
             input::reference(args.time.year, input.mtime).into(),
         );
         req.insert("offset".into(), args.time.tz.into());
+        req.insert("name".into(), name.clone().into());
+        req.insert("force".into(), args.force.into());
+        if let Some(fp) = fingerprint(path) {
+            req.insert("fingerprint".into(), fp.into());
+        }
         maint::send_request(&mut conn, &req)?;
+        // The server says whether it takes the file before any line is sent.
+        match maint::first_line(&conn)? {
+            v if v.get("importing").is_some() => {}
+            v => match v.pointer("/error/code").and_then(serde_json::Value::as_str) {
+                Some("already_imported") => {
+                    let why = v
+                        .pointer("/error/message")
+                        .map(super::client::text)
+                        .unwrap_or_default();
+                    skipped(&name, why.trim_end_matches(": force imports it again"));
+                    continue;
+                }
+                _ => {
+                    return Err(Error::Usage(format!(
+                        "the server refused the import: {}",
+                        super::client::text(&v)
+                    )));
+                }
+            },
+        }
         let mut out =
             std::io::BufWriter::with_capacity(256 * 1024, conn.try_clone().map_err(lost)?);
         let mut lines = LineReader::new(&mut input.reader);

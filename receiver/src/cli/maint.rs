@@ -49,6 +49,24 @@ pub fn read_reply(conn: UnixStream) -> Result<Value, Error> {
     ))
 }
 
+/// Reads one reply line (byte by byte: the rest of the reply is read later, from the same
+/// connection).
+pub fn first_line(conn: &UnixStream) -> Result<Value, Error> {
+    use std::io::Read;
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    let mut r = conn;
+    loop {
+        match r.read(&mut byte).map_err(server_gone)? {
+            0 => break,
+            _ if byte == [b'\n'] => break,
+            _ => line.extend_from_slice(&byte),
+        }
+    }
+    serde_json::from_slice(&line)
+        .map_err(|e| Error::Usage(format!("the server sent a line that is not JSON ({e})")))
+}
+
 fn server_gone(e: std::io::Error) -> Error {
     Error::Usage(format!("lost the connection to the server: {e}"))
 }

@@ -237,10 +237,22 @@ async fn connection(
                 continue;
             }
             // An import takes the rest of the connection: the raw lines follow the request.
-            if let Ok(Request::Import { reference, offset }) = protocol::parse(line, now_ns()) {
+            if let Ok(Request::Import {
+                reference,
+                offset,
+                fingerprint,
+                name,
+                force,
+            }) = protocol::parse(line, now_ns())
+            {
                 let rest = std::mem::take(&mut buf);
-                let ctx_lines = ParseContext::new(reference).with_offset(offset);
-                import(ctx_lines, rest, &mut rd, &mut wr, &ctx, &shutdown).await;
+                let file = ImportFile {
+                    ctx: ParseContext::new(reference).with_offset(offset),
+                    fingerprint,
+                    name,
+                    force,
+                };
+                import(file, rest, &mut rd, &mut wr, &ctx, &shutdown).await;
                 return;
             }
             if !answer(line, &ctx, &streams, &who, &rd, &mut wr, &shutdown).await {
@@ -418,17 +430,67 @@ fn with_end(v: &serde_json::Value) -> Vec<u8> {
 /// Bytes of an import handed to the writer at once (whole lines; about 1 MiB).
 const IMPORT_CHUNK: usize = 1 << 20;
 
-/// `import`: reads the raw lines that follow the request until the client shuts down its
+/// The note kept of an earlier import, in words: "on 2026-12-02T04:22:20Z as auth.log, 6 lines".
+pub fn describe_import(note: &[u8]) -> String {
+    let v: serde_json::Value = serde_json::from_slice(note).unwrap_or_default();
+    let at = v.get("at").and_then(|a| a.as_str()).unwrap_or("?");
+    format!(
+        "on {} as {}, {} lines",
+        at.get(..19).map_or(at.to_string(), |s| format!("{s}Z")),
+        crate::text::safe_str(v.get("name").and_then(|n| n.as_str()).unwrap_or("?")),
+        v.get("lines")
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0)
+    )
+}
+
+/// What an `import` request says about its file.
+struct ImportFile {
+    ctx: ParseContext,
+    fingerprint: Option<String>,
+    name: String,
+    force: bool,
+}
+
+/// `import`: says whether it takes the file (a file imported before is refused unless
+/// forced), reads the raw lines that follow the request until the client shuts down its
 /// sending side, hands them to the writer a chunk at a time (waiting for each, so a fast
-/// client cannot queue more than a chunk), then answers how many lines were stored.
+/// client cannot queue more than a chunk), then answers how many lines were stored and
+/// remembers the file.
 async fn import(
-    pctx: ParseContext,
+    file: ImportFile,
     mut buf: Vec<u8>,
     rd: &mut OwnedReadHalf,
     wr: &mut OwnedWriteHalf,
     ctx: &Context,
     shutdown: &CancellationToken,
 ) {
+    let pctx = file.ctx;
+    if let Some(fp) = file.fingerprint.clone().filter(|_| !file.force) {
+        let store = ctx.store.clone();
+        let seen = tokio::task::spawn_blocking(move || store.imported(fp.as_bytes()))
+            .await
+            .ok();
+        let line = match seen {
+            Some(Ok(Some(note))) => ReplyError::new(
+                "already_imported",
+                format!(
+                    "the same file was imported before ({}): force imports it again",
+                    describe_import(&note)
+                ),
+            )
+            .to_line(),
+            Some(Ok(None)) => b"{\"importing\":true}\n".to_vec(),
+            Some(Err(e)) => ReplyError::new("unavailable", e.to_string()).to_line(),
+            None => ReplyError::new("internal", "the check for an earlier import failed").to_line(),
+        };
+        let go = line.starts_with(b"{\"importing");
+        if !send(wr, &line, ctx).await || !go {
+            return;
+        }
+    } else if !send(wr, b"{\"importing\":true}\n", ctx).await {
+        return;
+    }
     let mut chunk = vec![0u8; 64 * 1024];
     let (mut lines_seen, mut stored) = (0u64, 0u64);
     let mut eof = false;
@@ -495,6 +557,19 @@ async fn import(
         if last {
             break;
         }
+    }
+    if let Some(fp) = file.fingerprint {
+        let note = serde_json::json!({
+            "at": crate::clock::rfc3339(now_ns()),
+            "name": file.name,
+            "lines": lines_seen,
+        })
+        .to_string();
+        let store = ctx.store.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            store.record_import(fp.as_bytes(), note.as_bytes())
+        })
+        .await;
     }
     let v = serde_json::json!({"imported": {"lines": lines_seen, "stored": stored}});
     let _ = send(wr, &with_end(&v), ctx).await;

@@ -35,6 +35,9 @@ struct Raw {
     max_size: Option<String>,
     reference: Option<i64>,
     offset: Option<i32>,
+    fingerprint: Option<String>,
+    name: Option<String>,
+    force: Option<bool>,
 }
 
 /// A checked request.
@@ -74,6 +77,13 @@ pub enum Request {
         reference: i64,
         /// Zone of stamps that name none, seconds east of UTC.
         offset: i32,
+        /// The file's fingerprint (`picket import` sends one): a file imported before is
+        /// refused unless `force`.
+        fingerprint: Option<String>,
+        /// The file's name, for the note kept of the import.
+        name: String,
+        /// Import even a file imported before.
+        force: bool,
     },
 }
 
@@ -225,6 +235,9 @@ pub fn parse(line: &[u8], now_ns: u64) -> Result<Request, ReplyError> {
                 .reference
                 .unwrap_or_else(|| i64::try_from(now_ns / 1_000_000_000).unwrap_or(0)),
             offset: raw.offset.unwrap_or(0),
+            fingerprint: raw.fingerprint.filter(|f| !f.is_empty() && f.len() <= 64),
+            name: raw.name.unwrap_or_default(),
+            force: raw.force.unwrap_or(false),
         }),
         "report" => Err(ReplyError::new(
             "not_available",
