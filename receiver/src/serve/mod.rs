@@ -12,6 +12,7 @@
 //! ```
 
 mod accept;
+mod activation;
 mod config;
 mod intake;
 mod limits;
@@ -56,21 +57,59 @@ impl Listeners {
             path: cfg.data.clone(),
             source,
         })?;
+        // Sockets from systemd replace every configured listener: the socket units say
+        // where picket listens.
+        let mut inherited = activation::take()?;
         let mut udp = Vec::new();
-        for addr in &cfg.udp {
-            udp.extend(udp::bind(*addr, cfg.udp_workers, cfg.recv_buffer)?);
-        }
         let mut tcp = Vec::new();
-        for addr in &cfg.tcp {
-            tcp.push(tcp::bind(*addr)?);
+        let mut tls_listener = None;
+        if inherited.is_empty() {
+            for addr in &cfg.udp {
+                udp.extend(udp::bind(*addr, cfg.udp_workers, cfg.recv_buffer)?);
+            }
+            for addr in &cfg.tcp {
+                tcp.push(tcp::bind(*addr)?);
+            }
+            if let Some((addr, _)) = &cfg.tls {
+                tls_listener = Some(tcp::bind(*addr)?);
+            }
+        } else {
+            let err = |e: std::io::Error| Error::Usage(format!("a socket from systemd: {e}"));
+            for s in inherited.udp {
+                let addr = s.local_addr().map_err(err)?;
+                tracing::info!(%addr, "udp socket from systemd");
+                udp.push((addr, UdpSocket::from_std(s).map_err(err)?));
+            }
+            for s in inherited.tcp {
+                let addr = s.local_addr().map_err(err)?;
+                tracing::info!(%addr, "tcp socket from systemd");
+                tcp.push((addr, TcpListener::from_std(s).map_err(err)?));
+            }
+            if cfg.tls.is_some() && inherited.tls.is_empty() {
+                tracing::warn!(
+                    "TLS is configured but systemd handed over no TLS socket: TLS is off \
+                     (add picket-tls.socket to the service's Sockets=)"
+                );
+            }
+            if let Some(s) = inherited.tls.pop() {
+                if cfg.tls.is_none() {
+                    return Err(Error::Usage(
+                        "systemd handed over a TLS socket, but no certificate is configured \
+                         ([tls] cert and key, with any listen address, or --tls --cert --key)"
+                            .into(),
+                    ));
+                }
+                let addr = s.local_addr().map_err(err)?;
+                tracing::info!(%addr, "tls socket from systemd");
+                tls_listener = Some((addr, TcpListener::from_std(s).map_err(err)?));
+            }
         }
-        let tls = match &cfg.tls {
-            Some((addr, files)) => {
+        let tls = match (&cfg.tls, tls_listener) {
+            (Some((_, files)), Some((local, l))) => {
                 let shared: tls::SharedConfig = Arc::new(std::sync::RwLock::new(tls::load(files)?));
-                let (local, l) = tcp::bind(*addr)?;
                 Some((local, l, shared))
             }
-            None => None,
+            _ => None,
         };
         let query = crate::query::bind(&cfg.socket, cfg.socket_group.as_deref())?;
         Ok(Listeners {
