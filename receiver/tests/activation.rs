@@ -103,7 +103,7 @@ fn picket_serves_on_the_sockets_systemd_hands_over() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let mut p = out;
+    let p = out;
     std::thread::sleep(std::time::Duration::from_millis(1500));
     let _ = Command::new("kill")
         .args(["-TERM", &p.id().to_string()])
