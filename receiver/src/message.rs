@@ -9,6 +9,9 @@ pub struct Message {
     pub bytes: bytes::Bytes,
     /// Receive time, Unix nanoseconds.
     pub received_ns: u64,
+    /// The sender's message was longer than `max_message` and was cut there (the event is
+    /// flagged: tag `truncated`).
+    pub truncated: bool,
 }
 
 /// Work from the query socket that must go through the single writer, beside the sensor's

@@ -108,3 +108,34 @@ fn a_terminal_gets_escaped_text_a_stats_table_and_honest_cursors() {
     );
     assert!(server.stop().0.success());
 }
+
+#[test]
+fn a_cut_message_is_flagged_on_the_event_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = Picket::start(&data, &["--max-message", "120"]);
+    let mut s = TcpStream::connect(server.tcp()).unwrap();
+    let long = format!(
+        "<38>Jan  8 03:10:00 gw sshd[1]: Failed password for root from 198.51.100.9 port 22 ssh2 {}",
+        "x".repeat(400)
+    );
+    writeln!(s, "{long}").unwrap();
+    writeln!(s, "<38>Jan  8 03:10:01 gw sshd[1]: a short one").unwrap();
+    drop(s);
+    wait_stored(&server.socket(), 2);
+    let replies = support::ask(&server.socket(), r#"{"op":"events"}"#);
+    assert_eq!(
+        replies[0]["tags"],
+        serde_json::json!(["truncated"]),
+        "{replies:?}"
+    );
+    assert_eq!(replies[0]["event"]["original"].as_str().unwrap().len(), 120);
+    assert!(replies[1].get("tags").is_none(), "{replies:?}");
+    assert_eq!(support::stats(&server.socket())["truncated"], 1);
+    let (ok, table) = on_terminal(&data, "query events");
+    assert!(ok, "{table}");
+    let rows: Vec<&str> = table.lines().filter(|l| l.contains(" gw ")).collect();
+    assert!(rows[0].contains("[cut] Failed password"), "{table}");
+    assert!(!rows[1].contains("[cut]"), "{table}");
+    assert!(server.stop().0.success());
+}

@@ -158,6 +158,15 @@ fn endpoint(v: &Value) -> String {
     }
 }
 
+/// `[cut] ` before the message of an event whose message picket cut (tag `truncated`).
+fn cut_mark(v: &Value) -> String {
+    let cut = v
+        .get("tags")
+        .and_then(Value::as_array)
+        .is_some_and(|t| t.iter().any(|x| x == "truncated"));
+    if cut { "[cut] ".into() } else { String::new() }
+}
+
 fn print_row(out: &mut impl Write, v: &Value) -> std::io::Result<()> {
     let time = text(field(v, &["event", "received"]));
     writeln!(
@@ -169,7 +178,7 @@ fn print_row(out: &mut impl Write, v: &Value) -> std::io::Result<()> {
         endpoint(&v["source"]),
         endpoint(&v["destination"]),
         text(field(v, &["host", "hostname"])),
-        text(&v["message"]).chars().take(100).collect::<String>(),
+        cut_mark(v) + &text(&v["message"]).chars().take(100).collect::<String>(),
     )
 }
 

@@ -1054,6 +1054,7 @@ async fn tail(q: Query, ctx: &Context, wr: &mut OwnedWriteHalf, shutdown: &Cance
                 let pctx = ParseContext::new((item.received_ns / 1_000_000_000) as i64)
                     .with_offset(ctx.time_zone);
                 let mut ev = parse_line(&item.bytes, &pctx);
+                ev.truncated = item.truncated;
                 // Time filters do not apply to a live tail.
                 if !q.matches(&ev) {
                     continue;

@@ -153,6 +153,7 @@ fn frame_message(f: Frame, received_ns: u64, stats: &Stats, received: &AtomicU64
     Message {
         bytes: f.bytes,
         received_ns,
+        truncated: f.truncated,
     }
 }
 

@@ -175,7 +175,11 @@ async fn run(
                     let WriterCommand::Import { lines, ctx, last, reply } = cmd;
                     let msgs: Vec<Message> = lines
                         .into_iter()
-                        .map(|bytes| Message { bytes, received_ns: now_ns() })
+                        .map(|bytes| Message {
+                            bytes,
+                            received_ns: now_ns(),
+                            truncated: false,
+                        })
                         .collect();
                     // Candidates are stored with each chunk: `picket incidents` sees them at once.
                     let folding = sensor.as_mut().map(|s| (&mut s.sensor, true));
@@ -327,6 +331,13 @@ fn publish(tail: &broadcast::Sender<Message>, m: &Message) {
     }
 }
 
+/// A message parsed, with the receiver's cut flag.
+fn parsed<'m>(m: &'m Message, ctx: &ParseContext) -> picket_parsers::Event<'m> {
+    let mut ev = parse_line(&m.bytes, ctx);
+    ev.truncated = m.truncated;
+    ev
+}
+
 /// Parses the batch, appends it and flushes, retrying what can be retried. A retry first
 /// recovers the store (sled refuses every write after an I/O error until it is reopened),
 /// and the recovered store's batch count tells whether the failed batch had become durable
@@ -345,7 +356,7 @@ async fn commit(
         Some((sensor, flush)) => {
             let events: Vec<_> = msgs
                 .iter()
-                .map(|m| (parse_line(&m.bytes, ctx), m.received_ns))
+                .map(|m| (parsed(m, ctx), m.received_ns))
                 .collect();
             for (e, received) in &events {
                 batch.push(e, *received);
@@ -358,7 +369,7 @@ async fn commit(
         }
         None => {
             for m in msgs {
-                batch.push(&parse_line(&m.bytes, ctx), m.received_ns);
+                batch.push(&parsed(m, ctx), m.received_ns);
             }
         }
     }
