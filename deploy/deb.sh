@@ -2,7 +2,8 @@
 # Builds the Debian package (target/debian/picket_VERSION_ARCH.deb) with cargo-deb
 # (`cargo install cargo-deb --locked`): the binary, the systemd units, the config, the
 # manual page and shell completions, the last two made by the binary from its clap
-# definitions. PICKET_BIN=path packs an already built binary instead of building one.
+# definitions. PICKET_BIN=path packs an already built binary instead of building one;
+# arguments go to cargo deb (--fast: quicker compression, a larger file).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${PICKET_BIN:-}
@@ -20,4 +21,4 @@ cp "$bin" "$stage/picket"
 "$bin" completions fish >"$stage/picket.fish"
 # The package installs the binary as /usr/bin/picket (deploy/ says /usr/local/bin).
 sed 's|/usr/local/bin/picket|/usr/bin/picket|g' deploy/picket.service >"$stage/picket.service"
-cargo deb -p picket --no-build --no-strip --output target/debian/
+cargo deb -p picket --no-build --no-strip --output target/debian/ "$@"

@@ -2,7 +2,7 @@
 //! packs this build's binary with the units, the config, the manual page and completions; the
 //! package holds each of them, and the binary it holds runs (`--version`, a parse). With
 //! PICKET_DEB_INSTALL=1 (CI, as root) it is installed with dpkg and run from /usr/bin, then
-//! removed; otherwise it is unpacked with dpkg-deb and run from there.
+//! purged; otherwise it is unpacked with dpkg-deb and run from there.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -49,7 +49,9 @@ fn the_debian_package_holds_everything_and_its_binary_runs() {
         eprintln!("cargo-deb is not installed here: the package is not built");
         return;
     }
+    // A debug binary is large: quick compression keeps this test at seconds.
     let o = Command::new(root().join("deploy/deb.sh"))
+        .arg("--fast")
         .env("PICKET_BIN", env!("CARGO_BIN_EXE_picket"))
         .output()
         .unwrap();
@@ -125,7 +127,7 @@ fn the_debian_package_holds_everything_and_its_binary_runs() {
     if std::env::var_os("PICKET_DEB_INSTALL").is_some() {
         assert!(
             Command::new("dpkg")
-                .args(["-r", "picket"])
+                .args(["-P", "picket"])
                 .status()
                 .unwrap()
                 .success()
