@@ -2,14 +2,17 @@
 
 mod blocklist;
 mod client;
+mod evidence;
 mod import;
 mod incidents;
 mod input;
+mod logbook;
 mod maint;
 mod mark;
 mod parse;
 mod vacuum;
 mod verify;
+mod whois;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -74,12 +77,16 @@ pub enum Command {
     /// writer stores them beside live traffic; otherwise they go into the store directly.
     #[command(after_help = IMPORT_EXAMPLES)]
     Import(import::ImportArgs),
-    /// Re-check the evidence chain of the whole store.
+    /// Re-check the evidence chain and the logbook of the whole store, or one bundle.
     ///
     /// Recomputes every batch hash and names the first batch that was altered, removed or
-    /// reordered (with its time range); exits 1 if the store does not verify. While `picket
-    /// serve` runs it asks the server (its query socket), which checks the store as of that
-    /// moment while it goes on storing; otherwise it reads the store itself.
+    /// reordered (with its time range), and the first logbook entry that was changed or
+    /// removed (its number and how it reads now); then prints both heads
+    /// (`heads events:N:HEX,logbook:N:HEX`) to record elsewhere, and checks the heads given
+    /// with --expect-head. With --bundle FILE it checks an evidence bundle alone. Exits 1
+    /// if anything does not verify. While `picket serve` runs it asks the server (its query
+    /// socket), which checks the store as of that moment while it goes on storing; otherwise
+    /// it reads the store itself.
     #[command(after_help = verify::EXAMPLES)]
     Verify(verify::VerifyArgs),
     /// Ask the running server for stored events.
@@ -145,6 +152,32 @@ pub enum Command {
     /// output replaces the whole set atomically when loaded.
     #[command(after_help = blocklist::EXAMPLES)]
     Blocklist(blocklist::BlocklistArgs),
+    /// The abuse contact of an address, its network, and the whois referral chain followed.
+    ///
+    /// Starts at [whois] root (whois.iana.org), follows the registries' referrals (ARIN,
+    /// RIPE, APNIC and its national registries, LACNIC, AFRINIC) and reads the abuse mailbox
+    /// of the last one; registry placeholders are never used, and an RFC 2142 `abuse@domain`
+    /// guess is marked as one. Asks the running server (op `contact`), which caches answers
+    /// for [whois] cache_ttl; --offline uses the store in --data while serve is stopped.
+    #[command(after_help = whois::EXAMPLES)]
+    Whois(whois::WhoisArgs),
+    /// The logbook: every action on incidents (marks, blocks, expiry, lookups, notices).
+    ///
+    /// Each entry has its number, time, who (OS user, or `picket` for the sensor itself),
+    /// the incident, the action and its detail, chained by hash so that `picket verify`
+    /// names any entry changed or removed. Asks the running server (op `logbook`), or with
+    /// --offline reads the store in --data. Text is escaped on a terminal.
+    #[command(after_help = logbook::EXAMPLES)]
+    Logbook(logbook::LogbookArgs),
+    /// Write an incident's evidence bundle: one file a third party checks without the store.
+    ///
+    /// The candidate, its stored lines exactly as received (receive times, sending hosts),
+    /// each with the Merkle inclusion proof that its batch's chain entry commits to it, those
+    /// chain entries, the incident's logbook entries and the heads
+    /// (docs/evidence-bundle.md). Reads the store in --data: run it while `picket serve` is
+    /// stopped. `picket verify --bundle FILE` checks the file anywhere.
+    #[command(after_help = evidence::EXAMPLES)]
+    Evidence(evidence::EvidenceArgs),
     /// Print a shell completion script, made from these very definitions.
     ///
     /// Load it in the running shell, or install it where the shell looks for completions.
@@ -286,6 +319,10 @@ pub fn main() -> ExitCode {
         Command::Blocklist(a) if !a.origin.offline => {
             a.origin.socket = Some(socket(&a.origin.socket));
         }
+        Command::Logbook(a) if !a.origin.offline => {
+            a.origin.socket = Some(socket(&a.origin.socket));
+        }
+        Command::Whois(a) if !a.offline => a.socket = Some(socket(&a.socket)),
         _ => {}
     }
     let result = match command {
@@ -295,7 +332,7 @@ pub fn main() -> ExitCode {
             .sensor_config()
             .and_then(|sensor| import::run(&data, &socket(&args.socket), &args, sensor))
             .map(|()| true),
-        Command::Verify(args) => verify::run(&data, &socket(&args.socket)),
+        Command::Verify(args) => verify::run(&data, &socket(&args.socket), &args),
         Command::Query { what, socket } => client::query(&data, &socket, &what),
         Command::Tail {
             filters,
@@ -309,6 +346,9 @@ pub fn main() -> ExitCode {
             .and_then(|sensor| incidents::run(&data, &args, sensor)),
         Command::Mark(args) => mark::run(&data, &args),
         Command::Blocklist(args) => blocklist::run(&data, &args),
+        Command::Whois(args) => whois::run(&data, &file, &args),
+        Command::Logbook(args) => logbook::run(&data, &args),
+        Command::Evidence(args) => evidence::run(&data, &args),
         Command::Completions { shell } => completions(&shell),
         Command::Man => man(),
     };

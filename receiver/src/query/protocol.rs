@@ -32,12 +32,15 @@ struct Raw {
     note: Option<String>,
     min_sources: Option<u64>,
     max_age: Option<String>,
+    expect_head: Option<Vec<String>>,
     max_size: Option<String>,
     reference: Option<i64>,
     offset: Option<i32>,
     fingerprint: Option<String>,
     name: Option<String>,
     force: Option<bool>,
+    ip: Option<String>,
+    lookup: Option<bool>,
 }
 
 /// A checked request.
@@ -67,8 +70,18 @@ pub enum Request {
     Watch(Option<u64>),
     /// Targets hit by at least this many distinct sources (the view by destination).
     Targets(u64),
-    /// Re-check the evidence chain as of now, while ingest goes on.
-    Verify,
+    /// The abuse contact of an address: cached, or looked up over whois when `lookup`.
+    Contact {
+        /// The address.
+        ip: std::net::IpAddr,
+        /// Ask whois when the cache has nothing fresh.
+        lookup: bool,
+    },
+    /// The logbook: every entry, or those about one incident.
+    Logbook(Option<String>),
+    /// Re-check the evidence chain and the logbook as of now, while ingest goes on, and the
+    /// heads recorded earlier that are given.
+    Verify(Vec<String>),
     /// Apply retention now.
     Vacuum(picket_store::Retention),
     /// Store the raw lines that follow on the connection, through the writer.
@@ -212,7 +225,7 @@ pub fn parse(line: &[u8], now_ns: u64) -> Result<Request, ReplyError> {
                 .map_err(|_| bad(format!("a watch cursor is a change number, not {c:?}"))),
         },
         "targets" => Ok(Request::Targets(raw.min_sources.unwrap_or(10))),
-        "verify" => Ok(Request::Verify),
+        "verify" => Ok(Request::Verify(raw.expect_head.unwrap_or_default())),
         "vacuum" => {
             let max_age = match &raw.max_age {
                 Some(v) => Some(crate::values::parse_duration(v).map_err(bad)?),
@@ -239,6 +252,18 @@ pub fn parse(line: &[u8], now_ns: u64) -> Result<Request, ReplyError> {
             name: raw.name.unwrap_or_default(),
             force: raw.force.unwrap_or(false),
         }),
+        "contact" => match raw.ip.as_deref().map(str::parse::<std::net::IpAddr>) {
+            Some(Ok(ip)) => Ok(Request::Contact {
+                ip: ip.to_canonical(),
+                lookup: raw.lookup.unwrap_or(true),
+            }),
+            Some(Err(_)) => Err(bad(format!(
+                "contact needs one address, not {:?}",
+                raw.ip.unwrap_or_default()
+            ))),
+            None => Err(bad("contact needs an ip".into())),
+        },
+        "logbook" => Ok(Request::Logbook(raw.source)),
         "report" => Err(ReplyError::new(
             "not_available",
             "op \"report\" comes with notices, which this build does not have",
@@ -246,7 +271,7 @@ pub fn parse(line: &[u8], now_ns: u64) -> Result<Request, ReplyError> {
         other => Err(ReplyError::new(
             "unknown_op",
             format!(
-                "unknown op {other:?} (events, tail, stats, incidents, incident, mark, watch, targets, verify, vacuum, import)"
+                "unknown op {other:?} (events, tail, stats, incidents, incident, mark, watch, targets, contact, logbook, verify, vacuum, import)"
             ),
         )),
     }
@@ -307,6 +332,19 @@ mod tests {
         ] {
             let e = parse(other.as_bytes(), now).unwrap_err();
             assert!(e.message.contains("another query"), "{other}: {e:?}");
+        }
+        match parse(br#"{"op":"contact","ip":"::ffff:192.0.2.1"}"#, now).unwrap() {
+            Request::Contact { ip, lookup } => {
+                assert_eq!(ip.to_string(), "192.0.2.1");
+                assert!(lookup);
+            }
+            other => panic!("{other:?}"),
+        }
+        for bad in [
+            &br#"{"op":"contact"}"#[..],
+            br#"{"op":"contact","ip":"192.0.2.0/24"}"#,
+        ] {
+            assert_eq!(parse(bad, now).unwrap_err().code, "bad_filter");
         }
         assert_eq!(
             parse(br#"{"op":"events","since":"yesterday"}"#, now)

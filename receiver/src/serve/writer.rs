@@ -54,6 +54,14 @@ pub struct WriterParts {
     pub watch: broadcast::Sender<WatchItem>,
 }
 
+/// Writes the query socket asks of the writer besides the sensor's: cached abuse contacts.
+pub struct WriterRequests {
+    /// Contacts the `contact` op looked up, to cache.
+    pub contacts: mpsc::Receiver<crate::contact::ContactWrite>,
+    /// Maintenance that goes through the writer (an import's chunks).
+    pub commands: mpsc::Receiver<WriterCommand>,
+}
+
 /// The sensor as the writer runs it: the book and the marks that reach it.
 pub struct WriterSensor {
     /// The book and its store glue.
@@ -88,7 +96,7 @@ pub fn spawn(
     settings: WriterSettings,
     parts: WriterParts,
     sensor: Option<WriterSensor>,
-    commands: mpsc::Receiver<WriterCommand>,
+    requests: WriterRequests,
 ) -> Result<WriterHandle, Error> {
     let (tx, done) = oneshot::channel();
     let thread = std::thread::Builder::new()
@@ -98,7 +106,7 @@ pub fn spawn(
                 .enable_time()
                 .build()
             {
-                Ok(rt) => rt.block_on(run(rx, &settings, &parts, sensor, commands)),
+                Ok(rt) => rt.block_on(run(rx, &settings, &parts, sensor, requests)),
                 Err(e) => Err(Error::Usage(format!("cannot start the writer: {e}"))),
             };
             if r.is_err() {
@@ -115,7 +123,7 @@ async fn run(
     settings: &WriterSettings,
     parts: &WriterParts,
     mut sensor: Option<WriterSensor>,
-    mut commands: mpsc::Receiver<WriterCommand>,
+    mut requests: WriterRequests,
 ) -> Result<u64, Error> {
     let mut pending: Vec<Message> = Vec::with_capacity(settings.batch_events);
     let mut batch = Batch::new();
@@ -124,6 +132,7 @@ async fn run(
     let mut since = Instant::now();
     let mut expired_at = Instant::now();
     let mut flushed_at = Instant::now();
+    let mut flush_every = FLUSH_EVERY;
     let mut open = true;
     // After a crash the candidates lag behind the stored events by up to a flush: fold
     // those events again before taking new ones.
@@ -171,7 +180,16 @@ async fn run(
                     }
                     continue;
                 }
-                Some(cmd) = commands.recv() => {
+                Some(w) = requests.contacts.recv() => {
+                    // A cache entry, alone: losing it to a crash costs one more lookup.
+                    let stored = parts.store.put_contact(&w.key, &w.bytes, w.stored_at_ns);
+                    if let Err(e) = &stored {
+                        tracing::warn!("abuse contact not cached: {e}");
+                    }
+                    let _ = w.reply.send(stored.is_ok());
+                                    continue;
+                }
+                Some(cmd) = requests.commands.recv() => {
                     let WriterCommand::Import { lines, ctx, last, reply } = cmd;
                     let msgs: Vec<Message> = lines
                         .into_iter()
@@ -232,7 +250,7 @@ async fn run(
             continue;
         }
         // Candidates are written every few seconds, with the batch of that moment.
-        let flush = flushed_at.elapsed() >= FLUSH_EVERY;
+        let flush = flushed_at.elapsed() >= flush_every;
         if flush {
             flushed_at = Instant::now();
         }
@@ -259,6 +277,12 @@ async fn run(
                 });
             }
         };
+        if flush {
+            // Writing tens of thousands of candidates takes seconds (sled's cost per key):
+            // flush less often then, so that flushing takes at most 1/FLUSH_SHARE of the
+            // writer's time (a crash then folds more events again at the next start).
+            flush_every = (flushed_at.elapsed() * FLUSH_SHARE).clamp(FLUSH_EVERY, FLUSH_MAX);
+        }
         stored += n;
         parts
             .stats
@@ -276,6 +300,13 @@ async fn run(
 /// How often the writer stores the candidates that changed (and what a crash can make the
 /// next start fold again).
 const FLUSH_EVERY: Duration = Duration::from_secs(10);
+
+/// A flush that took `t` puts the next one `FLUSH_SHARE * t` later (at least
+/// [`FLUSH_EVERY`], at most [`FLUSH_MAX`]).
+const FLUSH_SHARE: u32 = 20;
+
+/// The longest wait between flushes, whatever they cost: bounds what a restart folds again.
+const FLUSH_MAX: Duration = Duration::from_secs(120);
 
 /// Applies a `mark` and stores it (a mark is rare: stored at once, alone).
 fn mark(s: &mut WriterSensor, req: MarkRequest, parts: &WriterParts, writes: &mut IncidentWrites) {
@@ -352,17 +383,18 @@ async fn commit(
 ) -> Result<u64, StoreError> {
     batch.clear();
     match sensor {
-        // The events borrow the messages: parsed once, pushed to the batch, folded.
+        // Each event is parsed once, pushed to the batch and folded while its line is in
+        // the cache (a batch-long list of parsed events cost a page-faulting allocation
+        // of megabytes per batch).
         Some((sensor, flush)) => {
-            let events: Vec<_> = msgs
-                .iter()
-                .map(|m| (parsed(m, ctx), m.received_ns))
-                .collect();
-            for (e, received) in &events {
-                batch.push(e, *received);
+            let mut keys = parts.store.key_cursor();
+            for m in msgs {
+                let e = parsed(m, ctx);
+                batch.push(&e, m.received_ns);
+                let key = keys.next(m.received_ns);
+                sensor.fold_one(&parts.store, &e, m.received_ns, key, writes);
             }
-            let keys = parts.store.keys_for(batch);
-            sensor.fold_batch(&parts.store, &events, &keys, writes);
+            sensor.end_batch();
             if flush {
                 sensor.flush(writes);
             }
