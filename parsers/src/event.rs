@@ -318,6 +318,10 @@ pub struct Event<'a> {
     pub details: Details<'a>,
     /// When picket received the line, if it came from the network.
     pub received: Option<Timestamp>,
+    /// The sender's message was longer than picket keeps (`max_message`) and was cut there:
+    /// `original` is its start only. Set by the receiver, never by the parsers; shown as
+    /// the ECS tag `truncated`.
+    pub truncated: bool,
 }
 
 /// Number of byte-slice fields of an event (see [`Event::slice_fields`]).

@@ -246,6 +246,10 @@ pub fn write_event(out: &mut Vec<u8>, ev: &Event<'_>) {
         x.str("name", d.rule.name);
         x.str("category", d.rule.category);
     });
+    if ev.truncated {
+        o.key("tags");
+        o.out.extend_from_slice(b"[\"truncated\"]");
+    }
     o.object("user", |x| x.str("name", d.user));
     o.object("service", |x| x.str("name", d.service));
     o.object("log", |x| {

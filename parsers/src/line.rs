@@ -17,6 +17,7 @@ pub fn parse_line<'a>(line: &'a [u8], ctx: &ParseContext) -> Event<'a> {
         dataset: Dataset::Syslog,
         details: Details::default(),
         received: None,
+        truncated: false,
     };
     header::parse_into(line, ctx, &mut ev.header);
     ev.dataset = families::classify(&ev.header, &mut ev.details);

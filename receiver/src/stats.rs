@@ -36,6 +36,8 @@ pub struct Stats {
     pub connections_open: AtomicU64,
     /// Messages or connections from senders outside the allow-list.
     pub denied_sender: AtomicU64,
+    /// Which refused senders were logged lately (each once per interval).
+    pub refused_log: RefusedLog,
     /// TLS handshakes that failed (untrusted client certificate, bad protocol).
     pub tls_refused: AtomicU64,
     /// `accept` calls that failed (descriptor limit reached, out of memory).
@@ -204,5 +206,58 @@ mod tests {
         s.recovered(30);
         assert!(s.is_healthy());
         assert_eq!(s.problem(), None);
+    }
+}
+
+/// How often one refused sender is logged again.
+pub const REFUSED_LOG_INTERVAL: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Most senders remembered for [`RefusedLog`]; past it, senders are logged together.
+const REFUSED_LOG_SENDERS: usize = 4096;
+
+/// Logs each sender outside the allow-list once per [`REFUSED_LOG_INTERVAL`], with how many
+/// times it was refused since: a misconfigured router sending thousands of lines a second
+/// shows up in the log at once, but does not fill it. Bounded: past 4096 senders in one
+/// interval, the rest are logged together.
+#[derive(Debug, Default)]
+pub struct RefusedLog {
+    seen: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, (std::time::Instant, u64)>>,
+}
+
+impl RefusedLog {
+    /// Notes one refusal of `peer` (a datagram or a connection), logging it when due.
+    pub fn note(&self, peer: std::net::SocketAddr) {
+        let now = std::time::Instant::now();
+        let ip = peer.ip().to_canonical();
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.len() >= REFUSED_LOG_SENDERS && !seen.contains_key(&ip) {
+            seen.retain(|_, (at, _)| now.duration_since(*at) < REFUSED_LOG_INTERVAL);
+        }
+        let key = if seen.len() >= REFUSED_LOG_SENDERS && !seen.contains_key(&ip) {
+            std::net::IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED) // "the others"
+        } else {
+            ip
+        };
+        match seen.get_mut(&key) {
+            Some((at, more)) if now.duration_since(*at) < REFUSED_LOG_INTERVAL => *more += 1,
+            Some((at, more)) => {
+                tracing::warn!(
+                    sender = %key,
+                    port = peer.port(),
+                    refused_since = *more,
+                    "sender not in the allow-list: refused, nothing of it stored (logged again in 10 min if it goes on)"
+                );
+                *at = now;
+                *more = 0;
+            }
+            None => {
+                tracing::warn!(
+                    sender = %key,
+                    port = peer.port(),
+                    "sender not in the allow-list: refused, nothing of it stored (logged again in 10 min if it goes on)"
+                );
+                seen.insert(key, (now, 0));
+            }
+        }
     }
 }

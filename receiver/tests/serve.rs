@@ -212,13 +212,26 @@ fn senders_outside_the_allow_list_get_nothing_stored() {
     wait_stats(&srv.socket(), Duration::from_secs(20), |s| {
         s["dropped"]["allow_list"] == 2
     });
+    // A third and a fourth from the same sender: counted, not logged again.
+    logger(srv.udp(), &["-d", "-t", "x"], "over udp again");
+    logger(srv.udp(), &["-d", "-t", "x"], "and again");
+    wait_stats(&srv.socket(), Duration::from_secs(20), |s| {
+        s["dropped"]["allow_list"] == 4
+    });
     let (st, _, log) = srv.stop();
     assert!(st.success(), "{log}");
     assert!(stored(&dir.path().join("data")).is_empty(), "{log}");
     assert!(
-        log.contains("stored 0") && log.contains("denied senders 2"),
+        log.contains("stored 0") && log.contains("denied senders 4"),
         "{log}"
     );
+    // Logged once per sender per interval, in words, with the address.
+    let refused: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("sender not in the allow-list"))
+        .collect();
+    assert_eq!(refused.len(), 1, "{log}");
+    assert!(refused[0].contains("sender=127.0.0.1"), "{log}");
 
     let (srv, dir) = start(&["--allow", "127.0.0.0/8"]);
     logger(srv.udp(), &["-d", "-t", "x"], "allowed");

@@ -178,6 +178,9 @@ pub struct Store {
     failures: AtomicU64,
     writer: Mutex<WriterState>,
     shared: Mutex<Shared>,
+    /// Held by `verify` and retention for their whole pass, so that a verify walking the
+    /// chain while appends go on never sees retention move the anchor under it.
+    maintenance: Mutex<()>,
 }
 
 mod meta_key {
@@ -193,6 +196,9 @@ mod meta_key {
     /// Candidates in `incidents`, big-endian; written with every incident write.
     pub const INCIDENT_COUNT: &[u8] = b"incident_count";
     pub const INCIDENTS_THROUGH: &[u8] = b"incidents_through";
+    /// `import:` + a file's fingerprint: the note of its import (so that the same file is
+    /// not stored twice by mistake).
+    pub const IMPORTED: &[u8] = b"import:";
 }
 
 /// A big-endian u64 stored in `meta`.
@@ -422,6 +428,7 @@ impl Store {
             failures: AtomicU64::new(0),
             writer: Mutex::new(writer),
             shared: Mutex::new(shared),
+            maintenance: Mutex::new(()),
         })
     }
 
@@ -488,6 +495,25 @@ impl Store {
         Ok(())
     }
 
+    /// The note kept when a file with this fingerprint was imported, if one was.
+    pub fn imported(&self, fingerprint: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        let t = self.trees()?;
+        let key = [meta_key::IMPORTED, fingerprint].concat();
+        Ok(t.meta
+            .get(key)
+            .map_err(|e| self.note(e.into()))?
+            .map(|v| v.to_vec()))
+    }
+
+    /// Remembers that a file with this fingerprint was imported (`note`: when, what), once
+    /// its lines are stored; flushed with the next flush.
+    pub fn record_import(&self, fingerprint: &[u8], note: &[u8]) -> Result<(), StoreError> {
+        let t = self.trees()?;
+        let key = [meta_key::IMPORTED, fingerprint].concat();
+        t.meta.insert(key, note).map_err(|e| self.note(e.into()))?;
+        Ok(())
+    }
+
     /// The number the next appended batch will get (batches are numbered from 0).
     pub fn next_batch(&self) -> u64 {
         lock(&self.writer).next_batch
@@ -540,6 +566,17 @@ impl Store {
 
     pub(crate) fn lock_writer(&self) -> MutexGuard<'_, WriterState> {
         lock(&self.writer)
+    }
+
+    pub(crate) fn lock_maintenance(&self) -> MutexGuard<'_, ()> {
+        lock(&self.maintenance)
+    }
+
+    /// The last appended batch and the last event key, read under the writer's lock: what a
+    /// verify that runs beside appends checks (everything up to there is whole).
+    pub(crate) fn appended_through(&self) -> (Option<u64>, Option<EventKey>) {
+        let w = lock(&self.writer);
+        (w.next_batch.checked_sub(1), w.last_key)
     }
 
     pub(crate) fn lock_shared(&self) -> MutexGuard<'_, Shared> {

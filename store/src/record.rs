@@ -36,6 +36,8 @@ mod flag {
     pub const PRIORITY: u16 = 1 << 8;
     pub const SEQUENCE: u16 = 1 << 9;
     pub const REPEAT: u16 = 1 << 10;
+    /// The message was cut at the receiver's maximum (no field follows).
+    pub const TRUNCATED: u16 = 1 << 11;
 }
 
 /// Transport codes; `OTHER` is followed by a slice entry.
@@ -159,6 +161,9 @@ pub fn encode(out: &mut Vec<u8>, ev: &Event<'_>, received_ns: u64) {
     if let Some(r) = h.repeat {
         flags |= flag::REPEAT;
         out.extend_from_slice(&r.to_le_bytes());
+    }
+    if ev.truncated {
+        flags |= flag::TRUNCATED;
     }
     if let Some(slot) = out.get_mut(flags_at..flags_at + 2) {
         slot.copy_from_slice(&flags.to_le_bytes());
@@ -390,6 +395,7 @@ pub fn decode(record: &[u8]) -> Result<Event<'_>, DecodeError> {
             secs: (sum.received_ns / 1_000_000_000) as i64,
             nanos: (sum.received_ns % 1_000_000_000) as u32,
         }),
+        truncated: has(flag::TRUNCATED),
     })
 }
 

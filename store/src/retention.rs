@@ -40,6 +40,7 @@ impl Store {
     }
 
     fn retention(&self, policy: &Retention, now_ns: u64) -> Result<RetentionReport, StoreError> {
+        let _m = self.lock_maintenance();
         let t = self.open_trees()?;
         let mut report = RetentionReport::default();
         let mut removed_through = None;

@@ -150,9 +150,12 @@ impl Store {
     }
 
     fn verify_all(&self) -> Result<VerifyReport, StoreError> {
+        // Retention waits while the chain is walked; appends do not. The walk stops at the
+        // last batch appended when it began, so it sees whole batches only: a consistent view
+        // of the store as of its start, while ingest goes on.
+        let _m = self.lock_maintenance();
         let t = self.open_trees()?;
-        // Appends wait while the chain is walked, so the walk sees whole batches only.
-        let guard = self.lock_writer();
+        let (through_batch, through_key) = self.appended_through();
         let anchor = t
             .meta
             .get(meta_key::ANCHOR)?
@@ -176,6 +179,9 @@ impl Store {
         for item in t.chain.iter() {
             let (k, v) = item?;
             let number = chain::batch_number(&k).unwrap_or(u64::MAX);
+            if through_batch.is_none_or(|last| number > last) {
+                break; // appended after the walk began
+            }
             let Some(entry) = ChainEntry::from_bytes(&v) else {
                 report.problem = Some(Problem::BadEntry { batch: number });
                 return Ok(report);
@@ -276,12 +282,16 @@ impl Store {
         }
         if let Some(item) = blocks.next() {
             let (bk, _) = item?;
-            report.problem = Some(Problem::Unchained {
-                key: EventKey::from_bytes(&bk).unwrap_or(EventKey::at(0)),
-            });
-            return Ok(report);
+            let key = EventKey::from_bytes(&bk);
+            // Blocks after the last key seen at the start belong to later batches.
+            // (No key at the start: the store had no blocks then.)
+            if key.is_none_or(|k| through_key.is_some_and(|last| k <= last)) {
+                report.problem = Some(Problem::Unchained {
+                    key: key.unwrap_or(EventKey::at(0)),
+                });
+                return Ok(report);
+            }
         }
-        drop(guard);
         if let Some(key) = self.dangling_index(&t)? {
             report.problem = Some(Problem::DanglingIndex { key });
         }

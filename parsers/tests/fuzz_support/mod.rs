@@ -347,6 +347,7 @@ pub fn check_header_input(input: &[u8]) {
         dataset: Dataset::Syslog,
         details: Details::default(),
         received: None,
+        truncated: false,
     };
     check_event(input, &ev);
 }
@@ -408,6 +409,7 @@ pub fn check_family(
                 dataset,
                 details: d,
                 received: None,
+                truncated: false,
             };
             jsons.push(check_event(input, &ev));
         }

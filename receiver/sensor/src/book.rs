@@ -563,6 +563,7 @@ impl IncidentBook {
     fn settle_dirty(&mut self, changes: &mut Vec<Change>) {
         let at = self.clock.unwrap_or(0);
         let mut list = mem::take(&mut self.dirty);
+        let touched = &mut self.touched;
         list.drain_sorted(|key| {
             if let Some(entry) = self.entries.get_mut(&key)
                 && entry.dirty
@@ -570,12 +571,12 @@ impl IncidentBook {
                 entry.dirty = false;
                 entry.candidate.evaluate(&self.limits, at, changes);
                 entry.rerank();
-                // A flush between the fold and this settle took the key already and skipped
-                // it unpublished: what the settle decided (published, class, score) must be
-                // written too.
+                // A flush between the fold and this settle took the key already (and skipped
+                // it while unpublished, or stored what the settle has now changed: published,
+                // class, score; late events of an import behind live traffic): store it again.
                 if !entry.touched {
                     entry.touched = true;
-                    self.touched.push(key);
+                    touched.push(key);
                 }
             }
         });

@@ -338,6 +338,7 @@ fn spoofed<'a>(src: Ipv4Addr, secs: i64, line: &'a [u8]) -> Event<'a> {
             ..Details::default()
         },
         received: None,
+        truncated: false,
     }
 }
 

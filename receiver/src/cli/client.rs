@@ -28,11 +28,11 @@ pub struct Filters {
     /// Source address or CIDR block.
     #[arg(long, value_name = "IP|CIDR")]
     pub src: Option<String>,
-    /// Dataset (sshd, tcpd, snort, portsentry, xinetd, log_in_vain, cisco_acl, iptables, syslog).
-    #[arg(long, value_name = "D")]
+    /// Dataset: the log family the line came from.
+    #[arg(long, value_name = "D", value_parser = dataset_names())]
     pub dataset: Option<String>,
-    /// Action (login-failed, acl-denied, port-scan, ...).
-    #[arg(long, value_name = "A")]
+    /// Action: what the line says happened.
+    #[arg(long, value_name = "A", value_parser = action_names())]
     pub action: Option<String>,
     /// Reporting host, exactly.
     #[arg(long, value_name = "HOST")]
@@ -42,10 +42,43 @@ pub struct Filters {
     pub text: Option<String>,
 }
 
+/// The dataset names, for clap (every one: the help lists them).
+fn dataset_names() -> clap::builder::PossibleValuesParser {
+    picket_parsers::Dataset::ALL.map(|d| d.as_str()).into()
+}
+
+/// The action names, for clap.
+fn action_names() -> clap::builder::PossibleValuesParser {
+    picket_parsers::Action::ALL.map(|a| a.as_str()).into()
+}
+
+/// Examples for `picket query --help`.
+pub const QUERY_EXAMPLES: &str = "\
+Examples:
+  picket query events --dataset sshd --since 2h          the last two hours' sshd lines
+  picket query events --src 198.51.100.0/24 --newest --limit 20
+  picket query events --action acl-denied --json | jq -r .source.ip
+  picket query events --cursor 18ed5342015e80fa00000000  the next page";
+
+/// Examples for `picket tail --help`.
+pub const TAIL_EXAMPLES: &str = "\
+Examples:
+  picket tail                                   everything, until Ctrl-C
+  picket tail --dataset sshd --action login-failed
+  picket tail --src 203.0.113.0/24 --json | jq .message
+  picket tail --limit 1                         wait for the next event, print it, exit";
+
+/// Examples for `picket stats --help`.
+pub const STATS_EXAMPLES: &str = "\
+Examples:
+  picket stats                                  a table on a terminal
+  picket stats --json | jq .stats.dropped       piped or --json: the JSON line";
+
 /// `picket query …`.
 #[derive(Debug, Subcommand)]
 pub enum QueryCommand {
     /// Stored events, oldest first (newest with --newest).
+    #[command(after_help = QUERY_EXAMPLES)]
     Events {
         #[command(flatten)]
         filters: Filters,
@@ -125,6 +158,15 @@ fn endpoint(v: &Value) -> String {
     }
 }
 
+/// `[cut] ` before the message of an event whose message picket cut (tag `truncated`).
+fn cut_mark(v: &Value) -> String {
+    let cut = v
+        .get("tags")
+        .and_then(Value::as_array)
+        .is_some_and(|t| t.iter().any(|x| x == "truncated"));
+    if cut { "[cut] ".into() } else { String::new() }
+}
+
 fn print_row(out: &mut impl Write, v: &Value) -> std::io::Result<()> {
     let time = text(field(v, &["event", "received"]));
     writeln!(
@@ -136,12 +178,48 @@ fn print_row(out: &mut impl Write, v: &Value) -> std::io::Result<()> {
         endpoint(&v["source"]),
         endpoint(&v["destination"]),
         text(field(v, &["host", "hostname"])),
-        text(&v["message"]).chars().take(100).collect::<String>(),
+        cut_mark(v) + &text(&v["message"]).chars().take(100).collect::<String>(),
     )
 }
 
+/// The counters as a two-column table, one row per counter (`dropped.queue_full  0`), in the
+/// order the server sends them: whatever counters a server has, they are all shown.
+fn stats_table(out: &mut impl Write, stats: &Value) -> std::io::Result<()> {
+    fn flatten(prefix: &str, v: &Value, rows: &mut Vec<(String, String)>) {
+        match v {
+            Value::Object(m) => {
+                for (k, v) in m {
+                    let path = if prefix.is_empty() {
+                        safe(k)
+                    } else {
+                        format!("{prefix}.{}", safe(k))
+                    };
+                    flatten(&path, v, rows);
+                }
+            }
+            other => rows.push((prefix.to_string(), text(other))),
+        }
+    }
+    let mut rows = Vec::new();
+    flatten("", stats, &mut rows);
+    let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    for (k, v) in rows {
+        writeln!(out, "{k:<width$}  {v}")?;
+    }
+    Ok(())
+}
+
 /// Sends a request and prints the reply stream; returns false when the server sent an error.
-fn exchange(path: &Path, req: &serde_json::Map<String, Value>, json: bool) -> Result<bool, Error> {
+/// `limit`: for `events`, the page size (a full page says how to ask for more); for `tail`,
+/// how many events to print before it stops.
+fn exchange(
+    path: &Path,
+    req: &serde_json::Map<String, Value>,
+    json: bool,
+    limit: Option<usize>,
+) -> Result<bool, Error> {
+    let is_tail = req.get("op").and_then(Value::as_str) == Some("tail");
+    let mut rows = 0usize;
     let mut conn = connect(path)?;
     let mut line = serde_json::to_vec(req).unwrap_or_default();
     line.push(b'\n');
@@ -168,10 +246,17 @@ fn exchange(path: &Path, req: &serde_json::Map<String, Value>, json: bool) -> Re
             return Ok(false);
         }
         let end = v.get("end").is_some();
+        let is_stats = req.get("op").and_then(Value::as_str) == Some("stats");
         let written = if !table {
             writeln!(out, "{l}")
+        } else if end && is_stats {
+            Ok(())
         } else if end {
-            match v.get("cursor") {
+            // The server sends a cursor with every non-empty page; more exist only when the
+            // page is full.
+            let full =
+                limit.is_some_and(|n| v.get("count").and_then(Value::as_u64) == Some(n as u64));
+            match v.get("cursor").filter(|_| full) {
                 Some(c) => writeln!(
                     out,
                     "({} events; more with --cursor {})",
@@ -183,11 +268,7 @@ fn exchange(path: &Path, req: &serde_json::Map<String, Value>, json: bool) -> Re
         } else if let Some(n) = v.get("lagged") {
             writeln!(out, "... {n} events missed (reader too slow)")
         } else if let Some(s) = v.get("stats") {
-            writeln!(
-                out,
-                "{}",
-                serde_json::to_string_pretty(s).unwrap_or_default()
-            )
+            stats_table(&mut out, s)
         } else {
             print_row(&mut out, &v)
         };
@@ -198,6 +279,12 @@ fn exchange(path: &Path, req: &serde_json::Map<String, Value>, json: bool) -> Re
         }
         if end {
             break;
+        }
+        if is_tail && v.get("lagged").is_none() {
+            rows += 1;
+            if limit.is_some_and(|n| rows >= n) {
+                break;
+            }
         }
     }
     Ok(true)
@@ -224,15 +311,24 @@ pub fn query(data: &Path, sock: &SocketArgs, cmd: &QueryCommand) -> Result<bool,
             req.insert(k.into(), v.clone().into());
         }
     }
-    exchange(&socket_path(data, sock), &req, sock.json)
+    exchange(&socket_path(data, sock), &req, sock.json, Some(*limit))
 }
 
-/// `picket tail`.
-pub fn tail(data: &Path, sock: &SocketArgs, filters: &Filters) -> Result<bool, Error> {
+/// `picket tail`: until Ctrl-C, or until `limit` events were printed.
+pub fn tail(
+    data: &Path,
+    sock: &SocketArgs,
+    filters: &Filters,
+    limit: Option<usize>,
+) -> Result<bool, Error> {
+    if limit == Some(0) {
+        return Ok(true);
+    }
     exchange(
         &socket_path(data, sock),
         &request("tail", filters),
         sock.json,
+        limit,
     )
 }
 
@@ -242,5 +338,6 @@ pub fn stats(data: &Path, sock: &SocketArgs) -> Result<bool, Error> {
         &socket_path(data, sock),
         &request("stats", &Filters::default()),
         sock.json,
+        None,
     )
 }

@@ -1,5 +1,7 @@
 //! `picket import`: bulk-load old log files (plain or gzip) through the parsers into the
 //! store, in large batches, with a progress line on a terminal and a summary at the end.
+//! While `picket serve` runs, the lines are streamed to it over the query socket (op
+//! `import`) and stored by its single writer; otherwise they go into the store directly.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -29,6 +31,40 @@ pub struct ImportArgs {
     /// that kill the import and check what survived.
     #[arg(long, hide = true)]
     pub report_flushes: bool,
+    /// Query socket of the running server, if one runs [default: DATA/picket.sock].
+    #[arg(long, value_name = "PATH")]
+    pub socket: Option<PathBuf>,
+    /// Import a file even though the same file was imported before (its lines are then
+    /// stored twice). Without it such a file is skipped with a warning.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// A file's fingerprint: its size and an FNV-1a hash of its first and last 64 KiB (rotated
+/// logs do not change, so the same file gives the same fingerprint whatever its name).
+/// None for standard input.
+fn fingerprint(path: &Path) -> Option<String> {
+    use std::io::{Read, Seek, SeekFrom};
+    if path.as_os_str() == "-" {
+        return None;
+    }
+    let mut f = std::fs::File::open(path).ok()?;
+    let size = f.metadata().ok()?.len();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut buf = vec![0u8; 64 * 1024];
+    for start in [0, size.saturating_sub(64 * 1024)] {
+        f.seek(SeekFrom::Start(start)).ok()?;
+        let n = f.read(&mut buf).ok()?;
+        for b in buf.get(..n).unwrap_or_default() {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    Some(format!("{size:x}-{h:016x}"))
+}
+
+/// The warning for a file imported before.
+fn skipped(name: &str, why: &str) {
+    eprintln!("picket: skipping {name}: {why}; --force imports it again");
 }
 
 /// Totals for the summary.
@@ -88,18 +124,27 @@ fn store_err(dir: &Path, e: picket_store::StoreError) -> Error {
     }
 }
 
-/// Runs `picket import`.
+/// Runs `picket import`: through the server on `socket` when one answers there, else on the
+/// store in `data` (with the `[sensor]` settings given).
 pub fn run(
     data: &Path,
+    socket: &Path,
     args: &ImportArgs,
     sensor: Option<picket_sensor::SensorConfig>,
 ) -> Result<(), Error> {
+    if !args.report_flushes && super::maint::server(socket).is_some() {
+        return online(socket, args);
+    }
     std::fs::create_dir_all(data).map_err(|source| Error::File {
         op: "create",
         path: data.to_path_buf(),
         source,
     })?;
-    let store = Store::open(data, &StoreConfig::default()).map_err(|e| store_err(data, e))?;
+    let store = if data.join("conf").exists() {
+        super::maint::open_store(data, socket)?
+    } else {
+        Store::open(data, &StoreConfig::default()).map_err(|e| store_err(data, e))?
+    };
     let started = Instant::now();
     let mut totals = Totals::default();
     let mut progress = Progress::new();
@@ -127,7 +172,24 @@ pub fn run(
         }
         Ok(())
     };
+    let mut done: Vec<(String, String, u64)> = Vec::new();
     for path in &args.files {
+        let fp = fingerprint(path);
+        if let Some(fp) = fp.as_deref().filter(|_| !args.force)
+            && let Some(note) = store
+                .imported(fp.as_bytes())
+                .map_err(|e| store_err(data, e))?
+        {
+            skipped(
+                &path.display().to_string(),
+                &format!(
+                    "the same file was imported before ({})",
+                    crate::query::describe_import(&note)
+                ),
+            );
+            continue;
+        }
+        let lines_before = totals.lines;
         let mut input = input::open(path)?;
         let ctx = args.time.context(input.mtime);
         let name = input.name();
@@ -154,22 +216,47 @@ pub fn run(
                 received = now_ns();
             }
         }
+        if let Some(fp) = fp {
+            done.push((fp, name, totals.lines - lines_before));
+        }
     }
     commit(&mut batch, &mut stored)?;
     if let Some(s) = sensor.as_mut() {
         s.finish(&store).map_err(|e| store_err(data, e))?;
     }
+    // Remembered once their lines are stored (a crash before this imports them again).
+    for (fp, name, lines) in &done {
+        let note = serde_json::json!({
+            "at": crate::clock::rfc3339(now_ns()),
+            "name": name,
+            "lines": lines,
+        })
+        .to_string();
+        store
+            .record_import(fp.as_bytes(), note.as_bytes())
+            .map_err(|e| store_err(data, e))?;
+    }
     store.checkpoint().map_err(|e| store_err(data, e))?;
     store.flush().map_err(|e| store_err(data, e))?;
     progress.done();
+    summary(
+        &totals,
+        args.files.len(),
+        &data.display().to_string(),
+        stored,
+        started,
+    );
+    Ok(())
+}
+
+/// The summary on stderr: lines, where they went, how fast, and how many per dataset.
+fn summary(totals: &Totals, files: usize, into: &str, stored: u64, started: Instant) {
     let secs = started.elapsed().as_secs_f64();
     let mut err = std::io::stderr().lock();
     let _ = writeln!(
         err,
-        "imported {} lines from {} file(s) into {}: {stored} stored in {secs:.1} s ({:.0} lines/s)",
+        "imported {} lines from {files} file(s) into {into}: {stored} stored in {secs:.1} s ({:.0} lines/s)",
         totals.lines,
-        args.files.len(),
-        data.display(),
         totals.lines as f64 / secs.max(1e-9),
     );
     for (d, n) in Dataset::ALL.iter().zip(totals.per_dataset) {
@@ -177,5 +264,92 @@ pub fn run(
             let _ = writeln!(err, "  {:<12} {n}", d.as_str());
         }
     }
+}
+
+/// Streams every file to the running server (op `import`, one connection per file): its
+/// writer parses and stores the lines with the file's year and zone, and its sensor folds
+/// them. The lines are parsed here too, only to count them per dataset for the summary.
+fn online(socket: &Path, args: &ImportArgs) -> Result<(), Error> {
+    use super::maint;
+    let started = Instant::now();
+    let mut totals = Totals::default();
+    let mut progress = Progress::new();
+    let mut stored = 0u64;
+    let lost = |e: std::io::Error| Error::Usage(format!("lost the connection to the server: {e}"));
+    for path in &args.files {
+        let mut input = input::open(path)?;
+        let ctx = args.time.context(input.mtime);
+        let name = input.name();
+        let mut conn = maint::server(socket).ok_or_else(|| {
+            Error::Usage(format!(
+                "the server on {} stopped answering during the import",
+                socket.display()
+            ))
+        })?;
+        let mut req = serde_json::Map::new();
+        req.insert("op".into(), "import".into());
+        req.insert(
+            "reference".into(),
+            input::reference(args.time.year, input.mtime).into(),
+        );
+        req.insert("offset".into(), args.time.tz.into());
+        req.insert("name".into(), name.clone().into());
+        req.insert("force".into(), args.force.into());
+        if let Some(fp) = fingerprint(path) {
+            req.insert("fingerprint".into(), fp.into());
+        }
+        maint::send_request(&mut conn, &req)?;
+        // The server says whether it takes the file before any line is sent.
+        match maint::first_line(&conn)? {
+            v if v.get("importing").is_some() => {}
+            v => match v.pointer("/error/code").and_then(serde_json::Value::as_str) {
+                Some("already_imported") => {
+                    let why = v
+                        .pointer("/error/message")
+                        .map(super::client::text)
+                        .unwrap_or_default();
+                    skipped(&name, why.trim_end_matches(": force imports it again"));
+                    continue;
+                }
+                _ => {
+                    return Err(Error::Usage(format!(
+                        "the server refused the import: {}",
+                        super::client::text(&v)
+                    )));
+                }
+            },
+        }
+        let mut out =
+            std::io::BufWriter::with_capacity(256 * 1024, conn.try_clone().map_err(lost)?);
+        let mut lines = LineReader::new(&mut input.reader);
+        loop {
+            let line = match lines.next_line() {
+                Ok(Some(l)) => l,
+                Ok(None) => break,
+                Err(e) => return Err(input.read_error(e)),
+            };
+            let ev = parse_line(line, &ctx);
+            totals.lines += 1;
+            if let Some(n) = totals.per_dataset.get_mut(ev.dataset as usize) {
+                *n += 1;
+            }
+            out.write_all(line).map_err(lost)?;
+            out.write_all(b"\n").map_err(lost)?;
+            if totals.lines % 4096 == 0 {
+                progress.tick(&name, input.read.get(), input.size, totals.lines);
+            }
+        }
+        out.flush().map_err(lost)?;
+        drop(out);
+        conn.shutdown(std::net::Shutdown::Write).map_err(lost)?;
+        let reply = maint::read_reply(conn)?;
+        stored += reply
+            .pointer("/imported/stored")
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0);
+    }
+    progress.done();
+    let into = format!("the running server ({})", socket.display());
+    summary(&totals, args.files.len(), &into, stored, started);
     Ok(())
 }

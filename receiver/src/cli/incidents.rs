@@ -85,7 +85,7 @@ pub struct IncidentsArgs {
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub min_sources: u64,
     /// Recompute every candidate from the stored events (serve must be stopped), with the
-    /// `[sensor]` settings of --config. States set by hand (reported, blocked, ...) are
+    /// `[sensor]` settings of --config. States set by hand (reported, repeated, blocked, closed) are
     /// recomputed too, so it refuses when there are any, unless --force.
     #[arg(long, conflicts_with_all = ["show", "by"])]
     pub rebuild: bool,

@@ -8,6 +8,7 @@ mod import;
 mod incidents;
 mod input;
 mod logbook;
+mod maint;
 mod mark;
 mod parse;
 mod report;
@@ -30,10 +31,20 @@ use clap::{Parser, Subcommand};
 #[command(name = "picket", version, about, long_about)]
 pub struct Cli {
     /// Data directory (store, query socket) [default: picket-data, or `data` in the config file].
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        help_heading = "Global options"
+    )]
     pub data: Option<PathBuf>,
     /// Configuration file (TOML; see deploy/picket.toml.example). Flags override it.
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        help_heading = "Global options"
+    )]
     pub config: Option<PathBuf>,
     /// What to do.
     #[command(subcommand)]
@@ -51,7 +62,9 @@ pub enum Command {
     /// stored: the sender sends again what it did not hear acknowledged. SIGTERM or SIGINT stops the listeners, stores everything
     /// already read, and exits 0; SIGHUP reloads the TLS certificate. A full disk pauses the
     /// senders until space returns (see `picket stats`); an unusable store exits non-zero.
-    /// The query socket (DATA/picket.sock) serves `picket query`, `tail` and `stats`.
+    /// The query socket (DATA/picket.sock, or `socket` in the config) serves every other
+    /// command: query, tail, stats, incidents, mark, blocklist, verify, import, vacuum.
+    #[command(after_help = SERVE_EXAMPLES)]
     Serve(crate::serve::ServeArgs),
     /// Parse log lines and print one JSON event per input line, in input order.
     ///
@@ -59,11 +72,15 @@ pub enum Command {
     /// a line no family recognises comes out with dataset "syslog", its header fields and
     /// event.original. Bytes that are not UTF-8 appear in strings as the text \xNN.
     /// Exits 0 however many lines were unparsable; non-zero only on an I/O error.
+    #[command(after_help = PARSE_EXAMPLES)]
     Parse(parse::ParseArgs),
     /// Load old log files (plain or gzip) into the store, with a summary per dataset.
     ///
     /// Each line is parsed like `picket parse` does and stored with the import time as its
     /// receive time; the sender's stamp is kept as @timestamp. Shows progress on a terminal.
+    /// While `picket serve` runs, the lines go to it over its query socket and its single
+    /// writer stores them beside live traffic; otherwise they go into the store directly.
+    #[command(after_help = IMPORT_EXAMPLES)]
     Import(import::ImportArgs),
     /// Re-check the evidence chain and the logbook of the whole store, or one bundle.
     ///
@@ -72,11 +89,13 @@ pub enum Command {
     /// removed (its number and how it reads now); then prints both heads
     /// (`heads events:N:HEX,logbook:N:HEX`) to record elsewhere, and checks the heads given
     /// with --expect-head. With --bundle FILE it checks an evidence bundle alone. Exits 1
-    /// if anything does not verify. Run it while `picket serve` is stopped: the store is
-    /// locked by the process that has it open.
+    /// if anything does not verify. While `picket serve` runs it asks the server (its query
+    /// socket), which checks the store as of that moment while it goes on storing; otherwise
+    /// it reads the store itself.
     #[command(after_help = verify::EXAMPLES)]
     Verify(verify::VerifyArgs),
     /// Ask the running server for stored events.
+    #[command(after_help = client::QUERY_EXAMPLES)]
     Query {
         /// What to ask for.
         #[command(subcommand)]
@@ -86,10 +105,14 @@ pub enum Command {
         socket: client::SocketArgs,
     },
     /// Follow live events as the running server stores them (Ctrl-C to stop).
+    #[command(after_help = client::TAIL_EXAMPLES)]
     Tail {
         /// Which events.
         #[command(flatten)]
         filters: client::Filters,
+        /// Stop after this many events (default: follow until Ctrl-C).
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
         /// Where the server is.
         #[command(flatten)]
         socket: client::SocketArgs,
@@ -99,6 +122,7 @@ pub enum Command {
     /// With --reports: the notices per month (sent, repeat notices, automated and personal
     /// answers, bounces, no answer) and the contacts that never answered; --offline reads
     /// the store in --data while serve is stopped.
+    #[command(after_help = client::STATS_EXAMPLES)]
     Stats {
         /// The notices' monthly table instead of the counters.
         #[arg(long)]
@@ -113,7 +137,9 @@ pub enum Command {
     /// Apply retention now: remove the oldest events by age and/or size.
     ///
     /// Whole write batches are removed from every tree at once, and the evidence chain keeps
-    /// an anchor, so `picket verify` still passes afterwards.
+    /// an anchor, so `picket verify` still passes afterwards. Through the running server when
+    /// one answers on the query socket, else on the store itself.
+    #[command(after_help = vacuum::EXAMPLES)]
     Vacuum(vacuum::VacuumArgs),
     /// The incident candidates: one per attacking source, highest score first.
     ///
@@ -187,6 +213,99 @@ pub enum Command {
     /// stopped. `picket verify --bundle FILE` checks the file anywhere.
     #[command(after_help = evidence::EXAMPLES)]
     Evidence(evidence::EvidenceArgs),
+    /// Print a shell completion script, made from these very definitions.
+    ///
+    /// Load it in the running shell, or install it where the shell looks for completions.
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions {
+        /// The shell.
+        #[arg(value_name = "SHELL", value_parser = ["bash", "zsh", "fish"])]
+        shell: String,
+    },
+    /// Print the manual page (roff), made from these very definitions.
+    #[command(after_help = MAN_EXAMPLES)]
+    Man,
+}
+
+const SERVE_EXAMPLES: &str = "\
+Examples:
+  picket serve                                   UDP and TCP on 0.0.0.0:5514, data in ./picket-data
+  picket --config /etc/picket/picket.toml serve  every key: deploy/picket.toml.example
+  picket --data /var/lib/picket serve --udp 0.0.0.0:514 --tcp 0.0.0.0:514 --allow 192.0.2.0/24
+  picket serve --no-udp --tls 0.0.0.0:6514 --cert server.pem --key server.key --client-ca ca.pem";
+
+const PARSE_EXAMPLES: &str = "\
+Examples:
+  picket parse /var/log/auth.log                 one JSON event per line
+  zcat secure.2.gz | picket parse --year 2025 --tz +01:00
+  journalctl -o short -t sshd | picket parse | jq -r 'select(.event.action==\"login-failed\") | .source.ip'";
+
+const IMPORT_EXAMPLES: &str = "\
+Examples:
+  picket import /var/log/auth.log /var/log/auth.log.1 /var/log/auth.log.2.gz
+  journalctl -o short -t sshd > sshd.log && picket import sshd.log
+  picket --data /var/lib/picket import --year 2025 old/messages.*";
+
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  picket completions bash > /etc/bash_completion.d/picket
+  source <(picket completions bash)              this shell, now
+  picket completions zsh > \"${fpath[1]}/_picket\"
+  picket completions fish > ~/.config/fish/completions/picket.fish";
+
+const MAN_EXAMPLES: &str = "\
+Examples:
+  picket man | man -l -
+  picket man > /usr/local/share/man/man1/picket.1";
+
+/// Writes the completion script for `shell` (bash, zsh or fish) to stdout.
+fn completions(shell: &str) -> Result<bool, crate::error::Error> {
+    use clap::CommandFactory;
+    use clap_complete::Shell;
+    let shell = match shell {
+        "bash" => Shell::Bash,
+        "zsh" => Shell::Zsh,
+        _ => Shell::Fish,
+    };
+    let mut cmd = Cli::command();
+    // Into memory first: clap_complete panics on a write error (a closed pipe).
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "picket", &mut out);
+    write_out(&out)
+}
+
+/// Writes `out` to stdout; a closed pipe is not an error.
+fn write_out(out: &[u8]) -> Result<bool, crate::error::Error> {
+    use std::io::Write;
+    match std::io::stdout().write_all(out) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(crate::error::Error::Stdout(e)),
+        _ => Ok(true),
+    }
+}
+
+/// Writes the manual page, with a section per subcommand, to stdout.
+fn man() -> Result<bool, crate::error::Error> {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    let mut out = Vec::new();
+    let err = |e: std::io::Error| crate::error::Error::Stdout(e);
+    clap_mangen::Man::new(cmd.clone())
+        .render(&mut out)
+        .map_err(err)?;
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+        out.extend_from_slice(b".SH \"PICKET ");
+        out.extend_from_slice(sub.get_name().to_uppercase().as_bytes());
+        out.extend_from_slice(b"\"\n");
+        let page = clap_mangen::Man::new(sub.clone());
+        page.render_synopsis_section(&mut out).map_err(err)?;
+        page.render_description_section(&mut out).map_err(err)?;
+        page.render_options_section(&mut out).map_err(err)?;
+        if sub.get_subcommands().next().is_some() {
+            page.render_subcommands_section(&mut out).map_err(err)?;
+        }
+        page.render_extra_section(&mut out).map_err(err)?;
+    }
+    write_out(&out)
 }
 
 /// Starts logging (to stderr) and the server.
@@ -219,16 +338,42 @@ pub fn main() -> ExitCode {
         None => crate::config::FileConfig::default(),
     };
     let data = file.data_dir(cli.data.as_deref());
-    let result = match cli.command {
+    // Every client finds the server the same way: --socket, else `socket` in the config
+    // file, else DATA/picket.sock.
+    let socket =
+        |flag: &Option<PathBuf>| maint::socket_path(&data, flag.as_deref(), file.socket.as_deref());
+    let mut command = cli.command;
+    match &mut command {
+        Command::Query { socket: s, .. }
+        | Command::Tail { socket: s, .. }
+        | Command::Stats { socket: s, .. } => s.socket = Some(socket(&s.socket)),
+        Command::Incidents(a) if !a.origin.offline => {
+            a.origin.socket = Some(socket(&a.origin.socket));
+        }
+        Command::Mark(a) => a.socket.socket = Some(socket(&a.socket.socket)),
+        Command::Blocklist(a) if !a.origin.offline => {
+            a.origin.socket = Some(socket(&a.origin.socket));
+        }
+        Command::Logbook(a) if !a.origin.offline => {
+            a.origin.socket = Some(socket(&a.origin.socket));
+        }
+        Command::Whois(a) if !a.offline => a.socket = Some(socket(&a.socket)),
+        _ => {}
+    }
+    let result = match command {
         Command::Serve(args) => serve(data, &file, &args).map(|()| true),
         Command::Parse(args) => parse::run(&args).map(|()| true),
         Command::Import(args) => file
             .sensor_config()
-            .and_then(|sensor| import::run(&data, &args, sensor))
+            .and_then(|sensor| import::run(&data, &socket(&args.socket), &args, sensor))
             .map(|()| true),
-        Command::Verify(args) => verify::run(&data, &args),
+        Command::Verify(args) => verify::run(&data, &socket(&args.socket), &args),
         Command::Query { what, socket } => client::query(&data, &socket, &what),
-        Command::Tail { filters, socket } => client::tail(&data, &socket, &filters),
+        Command::Tail {
+            filters,
+            limit,
+            socket,
+        } => client::tail(&data, &socket, &filters, limit),
         Command::Stats {
             reports: true,
             offline,
@@ -242,7 +387,7 @@ pub fn main() -> ExitCode {
             },
         ),
         Command::Stats { socket, .. } => client::stats(&data, &socket),
-        Command::Vacuum(args) => vacuum::run(&data, &args).map(|()| true),
+        Command::Vacuum(args) => vacuum::run(&data, &socket(&args.socket), &args).map(|()| true),
         Command::Incidents(args) => file
             .sensor_config()
             .and_then(|sensor| incidents::run(&data, &args, sensor)),
@@ -260,6 +405,8 @@ pub fn main() -> ExitCode {
         Command::Whois(args) => whois::run(&data, &file, &args),
         Command::Logbook(args) => logbook::run(&data, &args),
         Command::Evidence(args) => evidence::run(&data, &args),
+        Command::Completions { shell } => completions(&shell),
+        Command::Man => man(),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -1,11 +1,13 @@
 //! `picket verify`: re-check the evidence chain and the logbook of the whole store, print
 //! their heads (to record elsewhere), check heads recorded earlier (`--expect-head`), or
-//! check one evidence bundle alone (`--bundle`, no store needed).
+//! check one evidence bundle alone (`--bundle`, no store needed). While `picket serve` runs
+//! it asks the server (op `verify`, over the store as of the request while ingest goes on);
+//! otherwise it reads the store itself. Both print the same lines.
 
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use picket_store::{Store, StoreConfig, format_heads, hex, parse_heads};
+use serde_json::Value;
 
 use crate::error::Error;
 
@@ -20,16 +22,34 @@ pub struct VerifyArgs {
     /// Check this evidence bundle (from `picket evidence`) alone, without the store.
     #[arg(long, value_name = "FILE", conflicts_with = "expect_head")]
     pub bundle: Option<PathBuf>,
+    /// Query socket of the running server, if one runs [default: DATA/picket.sock].
+    #[arg(long, value_name = "PATH")]
+    pub socket: Option<PathBuf>,
 }
 
 /// Runs `picket verify`; `Ok(false)` when the store (or the bundle) does not verify.
-pub fn run(data: &Path, args: &VerifyArgs) -> Result<bool, Error> {
+pub fn run(data: &Path, socket: &Path, args: &VerifyArgs) -> Result<bool, Error> {
     if let Some(file) = &args.bundle {
         return super::evidence::verify_bundle(file);
     }
-    let mut expected = Vec::new();
-    for h in &args.expect_head {
-        expected.extend(parse_heads(h).map_err(Error::Usage)?);
+    if let Some(mut conn) = super::maint::server(socket) {
+        let mut req = serde_json::Map::new();
+        req.insert("op".into(), "verify".into());
+        if !args.expect_head.is_empty() {
+            req.insert("expect_head".into(), args.expect_head.clone().into());
+        }
+        super::maint::send_request(&mut conn, &req)?;
+        let v = super::maint::read_reply(conn)?;
+        let v = v.get("verify").unwrap_or(&Value::Null);
+        for l in v
+            .get("lines")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            println!("{}", super::client::text(l));
+        }
+        return Ok(v.get("ok") == Some(&Value::Bool(true)));
     }
     if !data.join("conf").exists() {
         return Err(Error::Usage(format!(
@@ -37,62 +57,23 @@ pub fn run(data: &Path, args: &VerifyArgs) -> Result<bool, Error> {
             data.display()
         )));
     }
-    let store_err = |source| Error::Store {
-        dir: data.to_path_buf(),
-        source,
-    };
-    let store = Store::open(data, &StoreConfig::default()).map_err(store_err)?;
-    let report = store.verify().map_err(store_err)?;
-    let mut ok = true;
-    match &report.problem {
-        None => println!(
-            "all {} events in {} batches verify; chain head {}",
-            report.events,
-            report.batches,
-            hex(&report.head)
-        ),
-        Some(p) => {
-            ok = false;
-            println!("verify FAILED: {p}");
-            println!(
-                "({} events in {} batches verified before it)",
-                report.events, report.batches
-            );
-        }
+    let store = super::maint::open_store(data, socket)?;
+    let report = crate::query::verify::report(&store, &args.expect_head)
+        .map_err(Error::Usage)?
+        .map_err(|source| Error::Store {
+            dir: data.to_path_buf(),
+            source,
+        })?;
+    for l in &report.lines {
+        println!("{l}");
     }
-    let lb = &report.logbook;
-    match &lb.problem {
-        None => println!(
-            "all {} logbook entries verify; logbook head {}",
-            lb.entries,
-            hex(&lb.head.1)
-        ),
-        Some(p) => {
-            ok = false;
-            println!("verify FAILED: {}", crate::text::safe_str(&p.to_string()));
-            println!("({} logbook entries verified before it)", lb.entries);
-        }
-    }
-    for h in &expected {
-        match store.check_head(h).map_err(store_err)? {
-            None => println!("expected head {h} is in the store"),
-            Some(why) => {
-                ok = false;
-                println!("verify FAILED: {why}");
-            }
-        }
-    }
-    let heads = store.heads();
-    if !heads.is_empty() {
-        println!("heads {}", format_heads(&heads));
-    }
-    Ok(ok)
+    Ok(report.ok)
 }
 
 /// Examples for `picket verify --help`.
 pub const EXAMPLES: &str = "\
 Examples:
-  picket --data /var/lib/picket verify
+  picket verify                                   while serve runs (its socket) or not
   picket --data /var/lib/picket verify --expect-head \"$(tail -1 /var/log/picket-heads | cut -d' ' -f2)\"
   picket verify --bundle 203.0.113.50.bundle      (no store needed)
 Exit status: 0 when everything verifies, 1 when something does not.";

@@ -16,6 +16,7 @@ pub mod incidents;
 pub mod logbook;
 pub mod protocol;
 pub mod reply;
+pub mod verify;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -75,6 +76,8 @@ pub struct Context {
     pub time_zone: i32,
     /// What one client may hold.
     pub limits: QueryLimits,
+    /// Work that goes through the single writer (`import`).
+    pub writer: mpsc::Sender<crate::message::WriterCommand>,
     /// The sensor's side of the socket (marks to the writer, changes from it); None when the
     /// sensor is off.
     pub sensor: Option<SensorLink>,
@@ -251,6 +254,25 @@ async fn connection(
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
+            // An import takes the rest of the connection: the raw lines follow the request.
+            if let Ok(Request::Import {
+                reference,
+                offset,
+                fingerprint,
+                name,
+                force,
+            }) = protocol::parse(line, now_ns())
+            {
+                let rest = std::mem::take(&mut buf);
+                let file = ImportFile {
+                    ctx: ParseContext::new(reference).with_offset(offset),
+                    fingerprint,
+                    name,
+                    force,
+                };
+                import(file, rest, &mut rd, &mut wr, &ctx, &shutdown).await;
+                return;
+            }
             if !answer(line, &ctx, &streams, &who, &rd, &mut wr, &shutdown).await {
                 return;
             }
@@ -349,7 +371,7 @@ async fn answer(
         return send(wr, &e.to_line(), ctx).await;
     };
     match request {
-        Request::Events(q) => events(q, ctx, rd, wr, shutdown).await,
+        Request::Events(q, tag) => events(q, &tag, ctx, rd, wr, shutdown).await,
         Request::Tail(q) => {
             tail(q, ctx, wr, shutdown).await;
             false
@@ -382,6 +404,23 @@ async fn answer(
                 .unwrap_or_default();
             send(wr, &lines, ctx).await
         }
+        Request::Verify(expect) => {
+            let store = ctx.store.clone();
+            let lines = tokio::task::spawn_blocking(move || {
+                lower_priority();
+                verify_lines(&store, &expect)
+            })
+            .await
+            .unwrap_or_default();
+            send(wr, &lines, ctx).await
+        }
+        Request::Vacuum(policy) => {
+            let store = ctx.store.clone();
+            let lines = tokio::task::spawn_blocking(move || vacuum_lines(&store, &policy))
+                .await
+                .unwrap_or_default();
+            send(wr, &lines, ctx).await
+        }
         Request::Logbook(source) => {
             let store = ctx.store.clone();
             let lines =
@@ -390,12 +429,217 @@ async fn answer(
                     .unwrap_or_default();
             send(wr, &lines, ctx).await
         }
+        // Import is taken by `connection` before it gets here.
         Request::Stats
         | Request::Mark { .. }
         | Request::Notice(_)
         | Request::Followup(_)
-        | Request::Contact { .. } => true,
+        | Request::Contact { .. }
+        | Request::Import { .. } => true,
     }
+}
+
+/// The `verify` reply: the chain and logbook as of the request, checked while appends go
+/// on, as the lines `picket verify` prints.
+fn verify_lines(store: &Store, expect: &[String]) -> Vec<u8> {
+    match verify::report(store, expect) {
+        Err(e) => ReplyError::new("bad_filter", e).to_line(),
+        Ok(Err(e)) => ReplyError::new("internal", e.to_string()).to_line(),
+        Ok(Ok(r)) => with_end(&serde_json::json!({"verify": {"ok": r.ok, "lines": r.lines}})),
+    }
+}
+
+/// The `vacuum` reply: what retention removed now, and what remains.
+fn vacuum_lines(store: &Store, policy: &picket_store::Retention) -> Vec<u8> {
+    let r = match store
+        .apply_retention(policy, now_ns())
+        .and_then(|r| store.flush().map(|_| r))
+    {
+        Ok(r) => r,
+        Err(e) => return ReplyError::new("internal", e.to_string()).to_line(),
+    };
+    let v = serde_json::json!({"vacuum": {
+        "removed_events": r.events,
+        "removed_batches": r.batches,
+        "events": store.counts().total,
+        "bytes": store.live_bytes(),
+    }});
+    with_end(&v)
+}
+
+/// One reply object and the end line.
+fn with_end(v: &serde_json::Value) -> Vec<u8> {
+    let mut out = serde_json::to_vec(v).unwrap_or_default();
+    out.extend_from_slice(b"\n{\"end\":true,\"count\":1}\n");
+    out
+}
+
+/// Bytes of an import handed to the writer at once (whole lines; about 1 MiB).
+const IMPORT_CHUNK: usize = 1 << 20;
+
+/// The note kept of an earlier import, in words: "on 2026-12-02T04:22:20Z as auth.log, 6 lines".
+pub fn describe_import(note: &[u8]) -> String {
+    let v: serde_json::Value = serde_json::from_slice(note).unwrap_or_default();
+    let at = v.get("at").and_then(|a| a.as_str()).unwrap_or("?");
+    format!(
+        "on {} as {}, {} lines",
+        at.get(..19).map_or(at.to_string(), |s| format!("{s}Z")),
+        crate::text::safe_str(v.get("name").and_then(|n| n.as_str()).unwrap_or("?")),
+        v.get("lines")
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0)
+    )
+}
+
+/// What an `import` request says about its file.
+struct ImportFile {
+    ctx: ParseContext,
+    fingerprint: Option<String>,
+    name: String,
+    force: bool,
+}
+
+/// `import`: says whether it takes the file (a file imported before is refused unless
+/// forced), reads the raw lines that follow the request until the client shuts down its
+/// sending side, hands them to the writer a chunk at a time (waiting for each, so a fast
+/// client cannot queue more than a chunk), then answers how many lines were stored and
+/// remembers the file.
+async fn import(
+    file: ImportFile,
+    mut buf: Vec<u8>,
+    rd: &mut OwnedReadHalf,
+    wr: &mut OwnedWriteHalf,
+    ctx: &Context,
+    shutdown: &CancellationToken,
+) {
+    let pctx = file.ctx;
+    if let Some(fp) = file.fingerprint.clone().filter(|_| !file.force) {
+        let store = ctx.store.clone();
+        let seen = tokio::task::spawn_blocking(move || store.imported(fp.as_bytes()))
+            .await
+            .ok();
+        let line = match seen {
+            Some(Ok(Some(note))) => ReplyError::new(
+                "already_imported",
+                format!(
+                    "the same file was imported before ({}): force imports it again",
+                    describe_import(&note)
+                ),
+            )
+            .to_line(),
+            Some(Ok(None)) => b"{\"importing\":true}\n".to_vec(),
+            Some(Err(e)) => ReplyError::new("unavailable", e.to_string()).to_line(),
+            None => ReplyError::new("internal", "the check for an earlier import failed").to_line(),
+        };
+        let go = line.starts_with(b"{\"importing");
+        if !send(wr, &line, ctx).await || !go {
+            return;
+        }
+    } else if !send(wr, b"{\"importing\":true}\n", ctx).await {
+        return;
+    }
+    let mut chunk = vec![0u8; 64 * 1024];
+    let (mut lines_seen, mut stored) = (0u64, 0u64);
+    let mut eof = false;
+    loop {
+        while !eof && buf.len() < IMPORT_CHUNK {
+            let n = tokio::select! {
+                _ = shutdown.cancelled() => return,
+                r = tokio::time::timeout(ctx.limits.idle_timeout, rd.read(&mut chunk)) => match r {
+                    Ok(Ok(n)) => n,
+                    Ok(Err(_)) => return,
+                    Err(_) => {
+                        Stats::inc(&ctx.stats.query_timeouts);
+                        return;
+                    }
+                },
+            };
+            eof = n == 0;
+            buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
+        }
+        // Whole lines only, unless the input ends (or one line is longer than a chunk).
+        let cut = match buf.iter().rposition(|b| *b == b'\n') {
+            Some(i) if !eof => i + 1,
+            _ => buf.len(),
+        };
+        let data = bytes::Bytes::from(buf.drain(..cut).collect::<Vec<u8>>());
+        let lines = split_lines(&data);
+        lines_seen += lines.len() as u64;
+        let last = eof && buf.is_empty();
+        if !lines.is_empty() || last {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            let cmd = crate::message::WriterCommand::Import {
+                lines,
+                ctx: pctx,
+                last,
+                reply: tx,
+            };
+            let answer = match ctx.writer.send(cmd).await {
+                Ok(()) => tokio::time::timeout(Duration::from_secs(60), rx).await.ok(),
+                Err(_) => None,
+            };
+            match answer {
+                Some(Ok(Ok(n))) => stored += n,
+                Some(Ok(Err(e))) => {
+                    let e = ReplyError::new(
+                        "unavailable",
+                        format!("{e} ({stored} of the lines before stored)"),
+                    );
+                    let _ = send(wr, &e.to_line(), ctx).await;
+                    return;
+                }
+                _ => {
+                    let e = ReplyError::new(
+                        "unavailable",
+                        format!(
+                            "the writer did not answer (serve stopping, or the store full); \
+                             {stored} lines stored"
+                        ),
+                    );
+                    let _ = send(wr, &e.to_line(), ctx).await;
+                    return;
+                }
+            }
+        }
+        if last {
+            break;
+        }
+    }
+    if let Some(fp) = file.fingerprint {
+        let note = serde_json::json!({
+            "at": crate::clock::rfc3339(now_ns()),
+            "name": file.name,
+            "lines": lines_seen,
+        })
+        .to_string();
+        let store = ctx.store.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            store.record_import(fp.as_bytes(), note.as_bytes())
+        })
+        .await;
+    }
+    let v = serde_json::json!({"imported": {"lines": lines_seen, "stored": stored}});
+    let _ = send(wr, &with_end(&v), ctx).await;
+}
+
+/// Splits at `\n` as `picket import` reads a file: `\r\n` ends a line too, and a last line
+/// without an end is a line.
+fn split_lines(data: &bytes::Bytes) -> Vec<bytes::Bytes> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < data.len() {
+        let end = data
+            .get(start..)
+            .and_then(|rest| rest.iter().position(|b| *b == b'\n'))
+            .map_or(data.len(), |i| start + i);
+        let mut line_end = end;
+        if line_end > start && data.get(line_end - 1) == Some(&b'\r') {
+            line_end -= 1;
+        }
+        out.push(data.slice(start..line_end));
+        start = end + 1;
+    }
+    out
 }
 
 /// The `incidents` reply: one candidate per line, then the end line (with a cursor when the
@@ -888,6 +1132,7 @@ fn stats_lines(ctx: &Context) -> Vec<u8> {
 
 async fn events(
     q: Query,
+    tag: &str,
     ctx: &Context,
     rd: &OwnedReadHalf,
     wr: &mut OwnedWriteHalf,
@@ -908,6 +1153,7 @@ async fn events(
     // request ends, including when the connection task is dropped at shutdown.
     let stop = StopOnDrop(Arc::new(AtomicBool::new(false)));
     let scan_stop = stop.0.clone();
+    let tag = tag.to_string();
     let scan = tokio::task::spawn_blocking(move || {
         lower_priority();
         let mut count = 0u64;
@@ -944,7 +1190,9 @@ async fn events(
         }
         // Written by hand so that "end" comes first for people reading socat output.
         let end = match last {
-            Some(c) => format!("{{\"end\":true,\"count\":{count},\"cursor\":\"{c}\"}}\n"),
+            Some(c) => {
+                format!("{{\"end\":true,\"count\":{count},\"cursor\":\"{c}.{tag}\"}}\n")
+            }
             None => format!("{{\"end\":true,\"count\":{count}}}\n"),
         };
         let _ = tx.blocking_send(end.into_bytes());
@@ -985,6 +1233,7 @@ async fn tail(q: Query, ctx: &Context, wr: &mut OwnedWriteHalf, shutdown: &Cance
                 let pctx = ParseContext::new((item.received_ns / 1_000_000_000) as i64)
                     .with_offset(ctx.time_zone);
                 let mut ev = parse_line(&item.bytes, &pctx);
+                ev.truncated = item.truncated;
                 // Time filters do not apply to a live tail.
                 if !q.matches(&ev) {
                     continue;

@@ -32,6 +32,14 @@ struct Raw {
     note: Option<String>,
     min_sources: Option<u64>,
     record: Option<serde_json::Value>,
+    max_age: Option<String>,
+    expect_head: Option<Vec<String>>,
+    max_size: Option<String>,
+    reference: Option<i64>,
+    offset: Option<i32>,
+    fingerprint: Option<String>,
+    name: Option<String>,
+    force: Option<bool>,
     ip: Option<String>,
     lookup: Option<bool>,
 }
@@ -39,8 +47,9 @@ struct Raw {
 /// A checked request.
 #[derive(Debug, Clone)]
 pub enum Request {
-    /// Stored events matching the filters.
-    Events(Query),
+    /// Stored events matching the filters, and the tag of those filters that every cursor
+    /// of the reply carries.
+    Events(Query, String),
     /// Live events matching the filters.
     Tail(Query),
     /// Server counters.
@@ -77,6 +86,45 @@ pub enum Request {
     },
     /// The logbook: every entry, or those about one incident.
     Logbook(Option<String>),
+    /// Re-check the evidence chain and the logbook as of now, while ingest goes on, and the
+    /// heads recorded earlier that are given.
+    Verify(Vec<String>),
+    /// Apply retention now.
+    Vacuum(picket_store::Retention),
+    /// Store the raw lines that follow on the connection, through the writer.
+    Import {
+        /// Unix seconds year-less stamps are read against (the file's modification time).
+        reference: i64,
+        /// Zone of stamps that name none, seconds east of UTC.
+        offset: i32,
+        /// The file's fingerprint (`picket import` sends one): a file imported before is
+        /// refused unless `force`.
+        fingerprint: Option<String>,
+        /// The file's name, for the note kept of the import.
+        name: String,
+        /// Import even a file imported before.
+        force: bool,
+    },
+}
+
+/// The tag of an events request's filters and order (FNV-1a, 8 hex digits): what a cursor
+/// must carry to resume that query. Time bounds are left out: paging on with the same
+/// `since` is the same query.
+fn filter_tag(raw: &Raw) -> String {
+    let mut h: u32 = 0x811c_9dc5;
+    for part in [
+        raw.source.as_deref(),
+        raw.dataset.as_deref(),
+        raw.action.as_deref(),
+        raw.host.as_deref(),
+        raw.text.as_deref(),
+        Some(raw.order.as_deref().unwrap_or("oldest")),
+    ] {
+        for b in part.unwrap_or("\u{0}").bytes().chain([0xff]) {
+            h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+        }
+    }
+    format!("{h:08x}")
 }
 
 /// Parses one request line.
@@ -107,9 +155,19 @@ pub fn parse(line: &[u8], now_ns: u64) -> Result<Request, ReplyError> {
         Some(o) => return Err(bad(format!("order is \"oldest\" or \"newest\", not {o:?}"))),
     };
     q.limit = raw.limit;
-    // Event cursors are for events and tail; incidents and watch have cursors of their own.
+    // An events cursor carries the tag of the filters it was made under: a cursor from one
+    // query given to another would silently skip or repeat events, so it is refused.
+    let tag = filter_tag(&raw);
     if let Some(c) = raw.cursor.as_ref().filter(|_| raw.op == "events") {
-        q.after = Some(c.parse::<Cursor>().map_err(bad)?);
+        let (key, given) = c.rsplit_once('.').unwrap_or((c, ""));
+        if given != tag {
+            return Err(bad(
+                "this cursor belongs to another query (other filters or order): \
+                 ask again without the cursor"
+                    .into(),
+            ));
+        }
+        q.after = Some(key.parse::<Cursor>().map_err(bad)?);
     }
     q.host = raw.host.map(String::into_bytes);
     q.text = raw.text.map(String::into_bytes);
@@ -122,7 +180,7 @@ pub fn parse(line: &[u8], now_ns: u64) -> Result<Request, ReplyError> {
         None => None,
     };
     match raw.op.as_str() {
-        "events" => Ok(Request::Events(q)),
+        "events" => Ok(Request::Events(q, tag)),
         "tail" => Ok(Request::Tail(q)),
         "stats" => Ok(Request::Stats),
         "incidents" => {
@@ -177,6 +235,33 @@ pub fn parse(line: &[u8], now_ns: u64) -> Result<Request, ReplyError> {
         "notice" => record(raw.record, "notice").map(Request::Notice),
         "followup" => record(raw.record, "followup").map(Request::Followup),
         "notices" => Ok(Request::Notices(q.source)),
+        "verify" => Ok(Request::Verify(raw.expect_head.unwrap_or_default())),
+        "vacuum" => {
+            let max_age = match &raw.max_age {
+                Some(v) => Some(crate::values::parse_duration(v).map_err(bad)?),
+                None => None,
+            };
+            let max_bytes = match &raw.max_size {
+                Some(v) => Some(crate::values::parse_size(v).map_err(bad)?),
+                None => None,
+            };
+            if max_age.is_none() && max_bytes.is_none() {
+                return Err(bad("vacuum needs max_age, max_size or both".into()));
+            }
+            Ok(Request::Vacuum(picket_store::Retention {
+                max_age,
+                max_bytes,
+            }))
+        }
+        "import" => Ok(Request::Import {
+            reference: raw
+                .reference
+                .unwrap_or_else(|| i64::try_from(now_ns / 1_000_000_000).unwrap_or(0)),
+            offset: raw.offset.unwrap_or(0),
+            fingerprint: raw.fingerprint.filter(|f| !f.is_empty() && f.len() <= 64),
+            name: raw.name.unwrap_or_default(),
+            force: raw.force.unwrap_or(false),
+        }),
         "contact" => match raw.ip.as_deref().map(str::parse::<std::net::IpAddr>) {
             Some(Ok(ip)) => Ok(Request::Contact {
                 ip: ip.to_canonical(),
@@ -196,7 +281,7 @@ pub fn parse(line: &[u8], now_ns: u64) -> Result<Request, ReplyError> {
         other => Err(ReplyError::new(
             "unknown_op",
             format!(
-                "unknown op {other:?} (events, tail, stats, incidents, incident, mark, watch, targets, contact, logbook, notice, notices, followup)"
+                "unknown op {other:?} (events, tail, stats, incidents, incident, mark, watch, targets, contact, logbook, notice, notices, followup, verify, vacuum, import)"
             ),
         )),
     }
@@ -221,7 +306,7 @@ mod tests {
         let now = 1_795_392_000_000_000_000;
         let r = parse(br#"{"op":"events","source":"198.51.100.0/24","dataset":"sshd","order":"newest","limit":5,"since":"2h"}"#, now).unwrap();
         match r {
-            Request::Events(q) => {
+            Request::Events(q, _) => {
                 assert_eq!(q.limit, Some(5));
                 assert_eq!(q.order, Order::NewestFirst);
                 assert_eq!(q.since_ns, Some(now - 7200 * 1_000_000_000));
@@ -252,6 +337,22 @@ mod tests {
             "bad_request"
         );
         assert!(parse(br#"{"op":"events","since":"2026-11-23T00:00:00Z"}"#, now).is_ok());
+        // A cursor is good for the query it came from only.
+        let Request::Events(_, tag) = parse(br#"{"op":"events","dataset":"sshd"}"#, now).unwrap()
+        else {
+            panic!()
+        };
+        let cursor = format!("18ed5342015e80fa00000000.{tag}");
+        let same = format!(r#"{{"op":"events","dataset":"sshd","limit":5,"cursor":"{cursor}"}}"#);
+        assert!(parse(same.as_bytes(), now).is_ok());
+        for other in [
+            format!(r#"{{"op":"events","dataset":"tcpd","cursor":"{cursor}"}}"#),
+            format!(r#"{{"op":"events","dataset":"sshd","order":"newest","cursor":"{cursor}"}}"#),
+            r#"{"op":"events","dataset":"sshd","cursor":"18ed5342015e80fa00000000"}"#.to_string(),
+        ] {
+            let e = parse(other.as_bytes(), now).unwrap_err();
+            assert!(e.message.contains("another query"), "{other}: {e:?}");
+        }
         match parse(br#"{"op":"contact","ip":"::ffff:192.0.2.1"}"#, now).unwrap() {
             Request::Contact { ip, lookup } => {
                 assert_eq!(ip.to_string(), "192.0.2.1");

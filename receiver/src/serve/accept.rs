@@ -87,6 +87,6 @@ pub fn allowed(allow: &[picket_store::Cidr], peer: SocketAddr, stats: &Stats) ->
         return true;
     }
     Stats::inc(&stats.denied_sender);
-    tracing::debug!(%peer, "sender not in the allow-list");
+    stats.refused_log.note(peer);
     false
 }

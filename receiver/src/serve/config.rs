@@ -417,6 +417,51 @@ mod tests {
         format!("{used} {rest:?}")
     }
 
+    /// Every key the example file sets (not commented out), as the TOML to set it alone in
+    /// its section: the example's value for it.
+    fn example_settings() -> Vec<(String, String)> {
+        let example = include_str!("../../../deploy/picket.toml.example");
+        let mut section = String::new();
+        let mut out = Vec::new();
+        for line in example.lines() {
+            if line.starts_with('#') || line.trim().is_empty() {
+                continue;
+            }
+            if line.starts_with('[') {
+                section = line.to_string();
+                continue;
+            }
+            let key = line.split_once(" = ").map_or(line, |(k, _)| k);
+            let name = section.trim_matches(['[', ']']);
+            let full = if name.is_empty() {
+                key.to_string()
+            } else {
+                format!("{name}.{key}")
+            };
+            out.push((full, format!("{section}\n{line}\n")));
+        }
+        out
+    }
+
+    #[test]
+    fn the_example_shows_the_real_defaults() {
+        let settings = example_settings();
+        assert!(settings.len() > 30, "{settings:?}");
+        let default = effective("");
+        for (key, toml_text) in &settings {
+            assert_eq!(
+                effective(toml_text),
+                default,
+                "deploy/picket.toml.example shows a default for {key} that is not the real one:\n{toml_text}"
+            );
+        }
+        // And the whole file as shipped runs exactly as no file does.
+        assert_eq!(
+            effective(include_str!("../../../deploy/picket.toml.example")),
+            default
+        );
+    }
+
     #[test]
     fn every_documented_key_changes_what_serve_runs_with() {
         const TLS: &str = "[tls]\nlisten = \"127.0.0.1:6514\"\ncert = \"c.pem\"\nkey = \"k.pem\"\n";

@@ -13,6 +13,7 @@
 //! ```
 
 mod accept;
+mod activation;
 mod config;
 mod intake;
 mod limits;
@@ -60,18 +61,61 @@ impl Listeners {
             path: cfg.data.clone(),
             source,
         })?;
+        // Sockets from systemd replace every configured listener: the socket units say
+        // where picket listens.
+        let mut inherited = activation::take()?;
         let mut udp = Vec::new();
-        for addr in &cfg.udp {
-            udp.extend(udp::bind(*addr, cfg.udp_workers, cfg.recv_buffer)?);
-        }
         let mut tcp = Vec::new();
-        for addr in &cfg.tcp {
-            tcp.push(tcp::bind(*addr)?);
+        let mut tls_listener = None;
+        if inherited.is_empty() {
+            for addr in &cfg.udp {
+                udp.extend(udp::bind(*addr, cfg.udp_workers, cfg.recv_buffer)?);
+            }
+            for addr in &cfg.tcp {
+                tcp.push(tcp::bind(*addr)?);
+            }
+            if let Some((addr, _)) = &cfg.tls {
+                tls_listener = Some(tcp::bind(*addr)?);
+            }
+        } else {
+            let err = |e: std::io::Error| Error::Usage(format!("a socket from systemd: {e}"));
+            for s in inherited.udp {
+                let addr = s.local_addr().map_err(err)?;
+                tracing::info!(%addr, "udp socket from systemd");
+                udp.push((addr, UdpSocket::from_std(s).map_err(err)?));
+            }
+            for s in inherited.tcp {
+                let addr = s.local_addr().map_err(err)?;
+                tracing::info!(%addr, "tcp socket from systemd");
+                tcp.push((addr, TcpListener::from_std(s).map_err(err)?));
+            }
+            if cfg.tls.is_some() && inherited.tls.is_empty() {
+                tracing::warn!(
+                    "TLS is configured but systemd handed over no TLS socket: TLS is off \
+                     (add picket-tls.socket to the service's Sockets=)"
+                );
+            }
+            if let Some(s) = inherited.tls.pop() {
+                if cfg.tls.is_none() {
+                    return Err(Error::Usage(
+                        "systemd handed over a TLS socket, but no certificate is configured \
+                         ([tls] cert and key, with any listen address, or --tls --cert --key)"
+                            .into(),
+                    ));
+                }
+                let addr = s.local_addr().map_err(err)?;
+                tracing::info!(%addr, "tls socket from systemd");
+                tls_listener = Some((addr, TcpListener::from_std(s).map_err(err)?));
+            }
         }
         // TLS and RELP over TLS share one configuration (the same files), reloaded together.
-        let shared = match cfg.tls.as_ref().or(cfg.relp_tls.as_ref()) {
+        let shared: Option<tls::SharedConfig> = match cfg.tls.as_ref().or(cfg.relp_tls.as_ref()) {
             Some((_, files)) => Some(Arc::new(std::sync::RwLock::new(tls::load(files)?))),
             None => None,
+        };
+        let tls = match (tls_listener, &shared) {
+            (Some((local, l)), Some(shared)) => Some((local, l, shared.clone())),
+            _ => None,
         };
         let tls_on = |addr: Option<SocketAddr>| -> Result<_, Error> {
             match (addr, &shared) {
@@ -82,7 +126,6 @@ impl Listeners {
                 _ => Ok(None),
             }
         };
-        let tls = tls_on(cfg.tls.as_ref().map(|(a, _)| *a))?;
         let relp_tls = tls_on(cfg.relp_tls.as_ref().map(|(a, _)| *a))?;
         let mut relp = Vec::new();
         for addr in &cfg.relp {
@@ -183,6 +226,7 @@ pub async fn run(
     let (tail, _) = tokio::sync::broadcast::channel(4096);
     let (watch, _) = tokio::sync::broadcast::channel(4096);
     let (marks_tx, marks_rx) = mpsc::channel(64);
+    let (commands_tx, commands_rx) = mpsc::channel(4);
     let (contacts_tx, contacts_rx) = mpsc::channel(64);
     let sensor = cfg.sensor.clone().map(|c| {
         let mut sensor = crate::sense::Sensor::new(c);
@@ -211,6 +255,7 @@ pub async fn run(
         sensor,
         writer::WriterRequests {
             contacts: contacts_rx,
+            commands: commands_rx,
         },
     )?;
     let query_task = tokio::spawn(crate::query::run(
@@ -222,6 +267,7 @@ pub async fn run(
             tail,
             time_zone: cfg.time_zone,
             limits: cfg.query_limits(),
+            writer: commands_tx,
             sensor: cfg.sensor.as_ref().map(|c| crate::query::SensorLink {
                 requests: marks_tx,
                 watch,

@@ -265,6 +265,7 @@ impl Session {
                         to: ack.clone(),
                         seq: self.seq,
                     }),
+                    truncated: f.truncated,
                 });
             }
             Command::Close => self.closing = Some(f.txnr),

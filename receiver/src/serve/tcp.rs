@@ -154,6 +154,7 @@ fn frame_message(f: Frame, received_ns: u64, stats: &Stats, received: &AtomicU64
         bytes: f.bytes,
         received_ns,
         ack: None,
+        truncated: f.truncated,
     }
 }
 

@@ -79,6 +79,8 @@ pub async fn run(
             bytes: bytes::Bytes::copy_from_slice(data.get(..keep).unwrap_or_default()),
             received_ns: now_ns(),
             ack: None,
+            // A datagram is whole: at most 64 KiB, which the buffer holds.
+            truncated: false,
         };
         if !stats.writer.is_healthy() {
             Stats::inc(&stats.dropped_store_unavailable);

@@ -25,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::clock::now_ns;
 use crate::error::Error;
-use crate::message::Message;
+use crate::message::{Message, WriterCommand};
 use crate::sense::{MarkError, MarkRequest, Sensor, SensorRequest, WatchItem};
 use crate::stats::Stats;
 
@@ -62,6 +62,8 @@ pub struct WriterParts {
 pub struct WriterRequests {
     /// Contacts the `contact` op looked up, to cache.
     pub contacts: mpsc::Receiver<crate::contact::ContactWrite>,
+    /// Maintenance that goes through the writer (an import's chunks).
+    pub commands: mpsc::Receiver<WriterCommand>,
 }
 
 /// The sensor as the writer runs it: the book and the marks that reach it.
@@ -194,6 +196,32 @@ async fn run(
                         tracing::warn!("abuse contact not cached: {e}");
                     }
                     let _ = w.reply.send(stored.is_ok());
+                                    continue;
+                }
+                Some(cmd) = requests.commands.recv() => {
+                    let WriterCommand::Import { lines, ctx, last, reply } = cmd;
+                    let msgs: Vec<Message> = lines
+                        .into_iter()
+                        .map(|bytes| Message {
+                            bytes,
+                            received_ns: now_ns(),
+                            ack: None,
+                            truncated: false,
+                        })
+                        .collect();
+                    // Candidates are stored with each chunk: `picket incidents` sees them at once.
+                    let folding = sensor.as_mut().map(|s| (&mut s.sensor, true));
+                    let r = if msgs.is_empty() {
+                        Ok(0)
+                    } else {
+                        commit(&msgs, &mut batch, &ctx, parts, folding, &mut writes).await
+                    };
+                    if let Some(s) = sensor.as_mut().filter(|_| last && r.is_ok()) {
+                        s.sensor.settle(&mut writes);
+                        s.sensor.flush(&mut writes);
+                        write_alone(&mut writes, parts);
+                    }
+                    let _ = reply.send(r.map_err(|e| e.to_string()));
                     continue;
                 }
             }
@@ -239,10 +267,12 @@ async fn run(
         if flush {
             flushed_at = Instant::now();
         }
+        let ctx = ParseContext::new(picket_parsers::Timestamp::now().secs)
+            .with_offset(settings.time_zone);
         let n = match commit(
             &pending,
             &mut batch,
-            settings,
+            &ctx,
             parts,
             sensor.as_mut().map(|s| (&mut s.sensor, flush)),
             &mut writes,
@@ -373,6 +403,13 @@ fn publish(tail: &broadcast::Sender<Message>, m: &Message) {
     }
 }
 
+/// A message parsed, with the receiver's cut flag.
+fn parsed<'m>(m: &'m Message, ctx: &ParseContext) -> picket_parsers::Event<'m> {
+    let mut ev = parse_line(&m.bytes, ctx);
+    ev.truncated = m.truncated;
+    ev
+}
+
 /// Parses the batch, appends it and flushes, retrying what can be retried. A retry first
 /// recovers the store (sled refuses every write after an I/O error until it is reopened),
 /// and the recovered store's batch count tells whether the failed batch had become durable
@@ -380,14 +417,12 @@ fn publish(tail: &broadcast::Sender<Message>, m: &Message) {
 async fn commit(
     msgs: &[Message],
     batch: &mut Batch,
-    settings: &WriterSettings,
+    ctx: &ParseContext,
     parts: &WriterParts,
     sensor: Option<(&mut Sensor, bool)>,
     writes: &mut IncidentWrites,
 ) -> Result<u64, StoreError> {
     batch.clear();
-    let ctx =
-        ParseContext::new(picket_parsers::Timestamp::now().secs).with_offset(settings.time_zone);
     match sensor {
         // Each event is parsed once, pushed to the batch and folded while its line is in
         // the cache (a batch-long list of parsed events cost a page-faulting allocation
@@ -395,7 +430,7 @@ async fn commit(
         Some((sensor, flush)) => {
             let mut keys = parts.store.key_cursor();
             for m in msgs {
-                let e = parse_line(&m.bytes, &ctx);
+                let e = parsed(m, ctx);
                 batch.push(&e, m.received_ns);
                 let key = keys.next(m.received_ns);
                 sensor.fold_one(&parts.store, &e, m.received_ns, key, writes);
@@ -408,7 +443,7 @@ async fn commit(
         }
         None => {
             for m in msgs {
-                batch.push(&parse_line(&m.bytes, &ctx), m.received_ns);
+                batch.push(&parsed(m, ctx), m.received_ns);
             }
         }
     }

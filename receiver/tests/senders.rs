@@ -1,0 +1,251 @@
+//! deploy/senders.md cannot drift: every rsyslog snippet marked `<!-- test: rsyslog NAME -->`
+//! is taken from the page and run by a real rsyslogd (Debian package rsyslog, with
+//! rsyslog-gnutls for TLS) against a live `picket serve`: picket.example.net becomes
+//! 127.0.0.1 (the name rsyslog checks in picket's certificate becomes localhost), the ports
+//! picket's, /etc/ssl/picket/ a directory of certificates made here. The snippet goes into a
+//! config whose only input is imtcp on loopback, fed by util-linux `logger`; every line sent
+//! must be stored. The disk-assisted queue is started before picket, as when picket restarts:
+//! what it queued meanwhile must arrive.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod support;
+
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+};
+use support::{Picket, free_port, stored, wait_stats};
+
+/// Lines sent through each snippet.
+const LINES: usize = 20;
+
+/// The rsyslog snippets of deploy/senders.md, by name.
+fn snippets() -> Vec<(String, String)> {
+    let page =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/senders.md"))
+            .unwrap();
+    let mut out = Vec::new();
+    let mut rest = page.as_str();
+    while let Some(at) = rest.find("<!-- test: rsyslog ") {
+        rest = &rest[at + "<!-- test: rsyslog ".len()..];
+        let name = rest[..rest.find(" -->").unwrap()].to_string();
+        let open = rest.find("```\n").unwrap() + 4;
+        let close = rest[open..].find("```").unwrap() + open;
+        out.push((name, rest[open..close].to_string()));
+        rest = &rest[close..];
+    }
+    out
+}
+
+/// A CA, picket's certificate from it (localhost, 127.0.0.1), and a sender's (fw1).
+fn pki(dir: &Path) {
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "picket CA");
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let key = KeyPair::generate().unwrap();
+    std::fs::write(dir.join("ca.pem"), params.self_signed(&key).unwrap().pem()).unwrap();
+    let ca = Issuer::new(params, key);
+    for (name, usage) in [
+        ("server", ExtendedKeyUsagePurpose::ServerAuth),
+        ("fw1", ExtendedKeyUsagePurpose::ClientAuth),
+    ] {
+        let mut p =
+            CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
+        p.extended_key_usages.push(usage);
+        p.distinguished_name.push(DnType::CommonName, name);
+        p.use_authority_key_identifier_extension = true;
+        let key = KeyPair::generate().unwrap();
+        let cert = p.signed_by(&key, &ca).unwrap();
+        std::fs::write(dir.join(format!("{name}.pem")), cert.pem()).unwrap();
+        std::fs::write(dir.join(format!("{name}.key")), key.serialize_pem()).unwrap();
+    }
+}
+
+fn rsyslogd() -> PathBuf {
+    ["/usr/sbin/rsyslogd", "/sbin/rsyslogd", "/usr/bin/rsyslogd"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
+        .expect("rsyslogd not found: the Debian package rsyslog (.ci/packages)")
+}
+
+/// rsyslogd running `snippet` (already made local), its input on `port`; killed on drop.
+struct Rsyslog {
+    child: Child,
+    dir: tempfile::TempDir,
+}
+
+impl Rsyslog {
+    fn start(snippet: &str, port: u16) -> Rsyslog {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir(d.join("work")).unwrap();
+        // global() and module() statements stay at the top; the action goes in the ruleset
+        // of the test's one input.
+        let at = snippet.find("action(").unwrap();
+        let (top, action) = snippet.split_at(at);
+        let conf = format!(
+            "global(workDirectory=\"{work}\" net.enableDNS=\"off\")\n{top}\n\
+             module(load=\"imtcp\")\n\
+             input(type=\"imtcp\" address=\"127.0.0.1\" port=\"{port}\" ruleset=\"to_picket\")\n\
+             ruleset(name=\"to_picket\") {{\n{action}}}\n",
+            work = d.join("work").display()
+        );
+        std::fs::write(d.join("rsyslog.conf"), &conf).unwrap();
+        let child = Command::new(rsyslogd())
+            .arg("-f")
+            .arg(d.join("rsyslog.conf"))
+            .arg("-i")
+            .arg(d.join("rsyslogd.pid"))
+            .arg("-n")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(d.join("stderr")).unwrap())
+            .spawn()
+            .unwrap();
+        let mut r = Rsyslog { child, dir };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Some(st) = r.child.try_wait().unwrap() {
+                panic!("rsyslogd exited ({st}):\n{}", r.diagnostics());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "rsyslogd did not start:\n{}",
+                r.diagnostics()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        r
+    }
+
+    fn diagnostics(&self) -> String {
+        let read = |f: &str| std::fs::read_to_string(self.dir.path().join(f)).unwrap_or_default();
+        format!(
+            "--- stderr:\n{}--- rsyslog.conf:\n{}",
+            read("stderr"),
+            read("rsyslog.conf")
+        )
+    }
+}
+
+impl Drop for Rsyslog {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Sends `LINES` lines tagged `name` to rsyslog's input with logger; their texts.
+fn send(port: u16, name: &str) -> Vec<String> {
+    let texts: Vec<String> = (0..LINES)
+        .map(|i| format!("Failed password for root from 198.51.100.{i} port 22 ssh2 via {name}"))
+        .collect();
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), texts.join("\n") + "\n").unwrap();
+    let st = Command::new("logger")
+        .args([
+            "-n",
+            "127.0.0.1",
+            "-P",
+            &port.to_string(),
+            "-T",
+            "-t",
+            "sshd",
+            "-f",
+        ])
+        .arg(file.path())
+        .status()
+        .expect("logger (Debian package bsdutils)");
+    assert!(st.success());
+    texts
+}
+
+#[test]
+fn every_rsyslog_snippet_in_senders_md_delivers_to_picket() {
+    let all = snippets();
+    let names: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        ["udp", "tcp", "queue", "tls", "mtls"],
+        "the snippets on the page"
+    );
+    let certs = tempfile::tempdir().unwrap();
+    pki(certs.path());
+    for (name, snippet) in &all {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let picket_port = free_port();
+        let addr = format!("127.0.0.1:{picket_port}");
+        let local = snippet
+            .replace(
+                "StreamDriverPermittedPeers=\"picket.example.net\"",
+                "StreamDriverPermittedPeers=\"localhost\"",
+            )
+            .replace("picket.example.net", "127.0.0.1")
+            .replace("\"5514\"", &format!("\"{picket_port}\""))
+            .replace("\"6514\"", &format!("\"{picket_port}\""))
+            .replace("/etc/ssl/picket/", &format!("{}/", certs.path().display()));
+        let start = || {
+            let p = |f: &str| certs.path().join(f);
+            match name.as_str() {
+                "udp" => Picket::start(&data, &["--no-tcp", "--udp", &addr]),
+                "tls" => Picket::start_tls(&data, &addr, &p("server.pem"), &p("server.key"), None),
+                "mtls" => Picket::start_tls(
+                    &data,
+                    &addr,
+                    &p("server.pem"),
+                    &p("server.key"),
+                    Some(&p("ca.pem")),
+                ),
+                _ => Picket::start(&data, &["--no-udp", "--tcp", &addr]),
+            }
+        };
+        let port = free_port();
+        // The queue is tried the hard way: rsyslog first, picket down while the lines come.
+        let (server, rsyslog, texts) = if name == "queue" {
+            let r = Rsyslog::start(&local, port);
+            let texts = send(port, name);
+            std::thread::sleep(Duration::from_secs(2));
+            (start(), r, texts)
+        } else {
+            let s = start();
+            let r = Rsyslog::start(&local, port);
+            let texts = send(port, name);
+            (s, r, texts)
+        };
+        let deadline = Duration::from_secs(60);
+        let got = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            wait_stats(&server.socket(), deadline, |s| {
+                s["stored"].as_u64() >= Some(LINES as u64)
+            })
+        }));
+        if got.is_err() {
+            panic!(
+                "{name}: picket did not get {LINES} lines:\n{}",
+                rsyslog.diagnostics()
+            );
+        }
+        drop(rsyslog);
+        let (st, _, log) = server.stop();
+        assert!(st.success(), "{log}");
+        let lines = stored(&data);
+        for t in &texts {
+            assert!(
+                lines.keys().any(|l| l.ends_with(t.as_str())),
+                "{name}: {t:?} not stored; stored: {lines:?}"
+            );
+        }
+    }
+}
