@@ -408,6 +408,7 @@ pub fn to_peer(token: &[u8]) -> Option<Peer<'_>> {
         return Some(Peer::Ip(a));
     }
     if !token.is_empty()
+        && !is_redacted(token)
         && token.iter().all(|b| is_host_char(*b))
         && token.iter().any(u8::is_ascii_alphabetic)
         && !token.eq_ignore_ascii_case(b"unknown")
@@ -415,6 +416,16 @@ pub fn to_peer(token: &[u8]) -> Option<Peer<'_>> {
         return Some(Peer::Name(token));
     }
     None
+}
+
+/// True for an address blanked out before the line was shared (`x.x.x.x`, `xx.xxx.xx.xx`,
+/// `74.94.*.*`, `###`, `XXX.XXX.XXX.XXX`): no peer is read from it.
+pub fn is_redacted(token: &[u8]) -> bool {
+    !token.is_empty()
+        && token
+            .iter()
+            .all(|b| matches!(b, b'0'..=b'9' | b'x' | b'X' | b'.' | b'*' | b'#' | b':'))
+        && token.iter().any(|b| matches!(b, b'x' | b'X' | b'*' | b'#'))
 }
 
 /// Splits `ADDR:PORT`, `[ADDR]:PORT`, `ADDR.PORT`-free forms at the last colon when the part

@@ -102,6 +102,19 @@ fn mnemonic(m: &[u8]) -> Option<Mnemonic<'_>> {
     memchr::memchr_iter(b'%', m).find_map(|p| mnemonic_at(m.get(p + 1..)?))
 }
 
+/// The mnemonic and body of the first `%FACILITY-SEV-MNEMONIC:` in `m` whose facility is
+/// `facility` (the other Cisco families' entry: `%FW-6-DROP_PKT`, `%SEC_LOGIN-4-…`).
+pub(super) fn cisco_message<'a>(m: &'a [u8], facility: &[u8]) -> Option<(&'a [u8], &'a [u8])> {
+    memchr::memchr_iter(b'%', m).find_map(|p| {
+        let rest = m.get(p + 1..)?;
+        if !rest.starts_with(facility) || rest.get(facility.len()) != Some(&b'-') {
+            return None;
+        }
+        let found = mnemonic_at(rest)?;
+        (found.facility == facility).then_some((found.mnemonic, found.body))
+    })
+}
+
 /// Reads `FAC-…-SEV-MNEMONIC`, optional blanks and the colon at the start of `rest` (the bytes
 /// after a `%`) in one pass: the facility is upper case, digits and `_`; the parts after it
 /// are letters, digits and `_`; the severity is the first single-digit part; the mnemonic is

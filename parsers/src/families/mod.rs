@@ -7,8 +7,17 @@
 //! copy a module, then add one line to [`FAMILIES`].
 
 pub mod cisco_acl;
+pub mod cisco_fw;
+pub mod cisco_ips;
+pub mod cisco_login;
+pub mod ftpd;
+pub mod inetd;
+pub mod ipfw;
 pub mod iptables;
 pub mod log_in_vain;
+pub mod mail_auth;
+pub mod pam;
+pub mod pf;
 pub mod portsentry;
 pub mod snort;
 pub mod sshd;
@@ -77,7 +86,7 @@ const TAG_LENGTHS: u32 = {
 };
 
 /// Every family, in the order shape fallback tries them (more specific shapes first).
-pub static FAMILIES: [Family; 8] = [
+pub static FAMILIES: [Family; 17] = [
     sshd::FAMILY,
     tcpd::FAMILY,
     snort::FAMILY,
@@ -86,6 +95,15 @@ pub static FAMILIES: [Family; 8] = [
     log_in_vain::FAMILY,
     cisco_acl::FAMILY,
     iptables::FAMILY,
+    pf::FAMILY,
+    ipfw::FAMILY,
+    cisco_fw::FAMILY,
+    cisco_ips::FAMILY,
+    cisco_login::FAMILY,
+    mail_auth::FAMILY,
+    ftpd::FAMILY,
+    pam::FAMILY,
+    inetd::FAMILY,
 ];
 
 /// Finds the family that claims a message: tag-matched families first, then all others by

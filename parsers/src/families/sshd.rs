@@ -259,7 +259,7 @@ fn user_before<'a>(m: &'a [u8], opening: &[u8], peer_at: usize) -> Option<&'a [u
 ///
 /// One pass over the `=` signs, where `find` and `lex::value_of` would scan the line three
 /// times: `=` is the rarest byte of both keys, so each search stopped at every `=` of the line.
-fn pam_rhost(m: &[u8]) -> Option<Details<'_>> {
+pub(super) fn pam_rhost(m: &[u8]) -> Option<Details<'_>> {
     // A key starts a word: at the start, or after a space, a tab or `(`.
     let word_start = |at: usize| at == 0 || matches!(m.get(at - 1), Some(b' ' | b'\t' | b'('));
     let value = |eq: usize| m.get(eq + 1..).map(|r| split_word(r).0);

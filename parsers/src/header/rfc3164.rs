@@ -170,6 +170,16 @@ fn strip_solaris_id(m: &[u8]) -> &[u8] {
     }
 }
 
+/// daemontools' and s6's TAI64N label (`@400000004c91b044077a9e94`, multilog files): the rest
+/// after it. Its time is not decoded (it is TAI, not UTC, and such lines come from files).
+fn tai64n(i: &[u8]) -> Option<&[u8]> {
+    let label = i.strip_prefix(b"@4")?;
+    let hex = label.get(..23)?;
+    let rest = label.get(23..)?;
+    (hex.iter().all(u8::is_ascii_hexdigit) && matches!(rest.first(), None | Some(b' ')))
+        .then_some(rest)
+}
+
 /// Skips a `:` and the spaces that follow a stamp.
 fn after_stamp(i: &[u8]) -> &[u8] {
     let i = i.strip_prefix(b":").unwrap_or(i);
@@ -227,7 +237,13 @@ fn parse_fields<'a>(i: &'a [u8], ctx: &ParseContext, h: &mut Header<'a>) {
             rest = after_stamp(r);
             true
         }
-        Err(_) => false,
+        Err(_) => match tai64n(rest) {
+            Some(r) => {
+                rest = skip_spaces(r);
+                true
+            }
+            None => false,
+        },
     };
     if rest.first() == Some(&b'l') && rest.starts_with(b"last message repeated ") {
         h.message = rest;
