@@ -43,7 +43,7 @@ use super::Family;
 use crate::event::{Action, Dataset, Details, Endpoint, Rule, Transport};
 use crate::header::Header;
 use crate::lex::{
-    after, find, ipv4, is_host_char, position, skip_spaces, split_word, to_ip, to_port, trim_end,
+    after, find, ipv4, is_host_char, is_redacted, position, skip_spaces, split_word, to_ip, to_port, trim_end,
 };
 
 /// Registry entry.
@@ -236,7 +236,11 @@ fn ios_token(tok: &[u8]) -> Option<Endpoint<'static>> {
         Some(_) => return None,
         None => {
             let open = position(tok, b'(').unwrap_or(tok.len());
-            ep.ip = Some(to_ip(tok.get(..open)?)?);
+            let addr = tok.get(..open)?;
+            // A redacted address (`x.x.x.x(3527)`) gives no address; its port still counts.
+            if !is_redacted(addr) {
+                ep.ip = Some(to_ip(addr)?);
+            }
             open
         }
     };

@@ -105,17 +105,28 @@ fn dovecot_login(m: &[u8]) -> Option<Details<'_>> {
 /// dovecot's auth workers: `pam(USER,ADDR): pam_authenticate() failed`, `passwd-file(USER,ADDR):
 /// unknown user`, `…(USER,ADDR): Password mismatch`.
 fn dovecot_auth(m: &[u8]) -> Option<Details<'_>> {
-    let close = find(m, b"): ")?;
-    let inner = m.get(..close)?;
-    let open = rposition(inner, b'(')?;
-    let args = inner.get(open + 1..)?;
-    let comma = rposition(args, b',')?;
-    let ip = to_ip(args.get(comma + 1..)?)?;
+    // The first `(USER,ADDR): ` (`auth(default): ` before it names no peer).
+    let mut from = 0;
+    let (close, args, ip) = loop {
+        let close = from + find(m.get(from..)?, b"): ")?;
+        from = close + 3;
+        let inner = m.get(..close)?;
+        let Some(open) = rposition(inner, b'(') else {
+            continue;
+        };
+        let args = inner.get(open + 1..)?;
+        let Some(comma) = rposition(args, b',') else {
+            continue;
+        };
+        if let Some(ip) = args.get(comma + 1..).and_then(to_ip) {
+            break (close, args.get(..comma)?, ip);
+        }
+    };
     let what = m.get(close + 3..)?;
     let failed = find(what, b"failed").is_some()
         || find(what, b"unknown user").is_some()
         || find(what, b"mismatch").is_some();
-    let user = args.get(..comma).map(trim_end).filter(|u| !u.is_empty());
+    let user = Some(trim_end(args)).filter(|u| !u.is_empty());
     Some(Details {
         action: failed.then_some(Action::LoginFailed),
         source: Endpoint {

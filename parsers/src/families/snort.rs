@@ -34,7 +34,7 @@ use super::Family;
 use crate::event::{Action, Dataset, Details, Endpoint, Rule, Transport};
 use crate::header::Header;
 use crate::lex::{
-    HIGHS, ONES, Res, addr_colon_port, blanks, ipv4, lit, past, position, rposition, skip_spaces,
+    HIGHS, ONES, Res, addr_colon_port, blanks, find, ipv4, lit, past, position, rposition, skip_spaces,
     split_word, to_ip, to_u32, token, trim_end,
 };
 
@@ -269,6 +269,7 @@ fn rule_part<'a>(text: &'a [u8], sig: Option<&'a [u8]>) -> (Rule<'a>, Option<u8>
 fn portscan(i: &[u8]) -> Res<'_, IpAddr> {
     let opening = alt((
         lit(b"PORTSCAN DETECTED"),
+        lit(b"portscan detected"),
         lit(b"End of portscan"),
         lit(b"portscan status"),
     ));
@@ -325,8 +326,51 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
         d.source.ip = Some(source);
         return Some(d);
     }
-    let arrow = last_arrow(m)?;
-    alert(h, arrow, sig.map(|(id, _)| id))
+    match last_arrow(m) {
+        Some(arrow) => alert(h, arrow, sig.map(|(id, _)| id)),
+        None => cut_alert(h, sig.map(|(id, _)| id)),
+    }
+}
+
+/// An alert cut short before its ` -> ` (a datagram limit, a paste): the rule, the
+/// classification, the priority, the protocol and the source if it was reached. Only a line
+/// with a `[gid:sid:rev]` or under Snort's tag is taken for one.
+#[inline(never)]
+fn cut_alert<'a>(h: &Header<'a>, sig: Option<&'a [u8]>) -> Option<Details<'a>> {
+    let m = h.message;
+    // `[26931:0] info: …` (unbound) is no signature: a cut alert needs a full `[gid:sid:rev]`
+    // and what alert_syslog writes after it, or Snort's tag.
+    let full_sig = sig.is_some_and(|s| s.iter().filter(|b| **b == b':').count() == 2)
+        && (find(m, b"[Priority: ").is_some()
+            || find(m, b"[Classification: ").is_some()
+            || position(m, b'{').is_some());
+    if !full_sig && !tagged(h) {
+        return None;
+    }
+    let mut d = Details {
+        action: Some(Action::IdsAlert),
+        ..Details::default()
+    };
+    let head = match position(m, b'{') {
+        Some(open) => {
+            let inner = m.get(open + 1..)?;
+            if let Some(close) = position(inner, b'}') {
+                d.transport = proto(inner.get(..close)?);
+                let has_ports = !matches!(d.transport, Some(Transport::Icmp | Transport::Ipv6Icmp));
+                let (tok, _) = split_word(skip_spaces(inner.get(close + 1..)?));
+                if let Some(e) = endpoint(tok, has_ports) {
+                    d.source = e;
+                }
+            }
+            trim_end(m.get(..open)?)
+        }
+        None if sig.is_some() => m,
+        None => return None,
+    };
+    let (rule, priority) = rule_part(head, sig);
+    d.rule = rule;
+    d.priority = priority;
+    Some(d)
 }
 
 /// The alert at `arrow`, the last ` -> ` of the message; `sig` as for [`rule_part`]. Kept out

@@ -75,6 +75,23 @@ fn is_bare_tag(tok: &[u8]) -> bool {
         && tok != b"message"
 }
 
+/// `[4663]:` or `[4663]`: a tag reduced to its pid (some senders drop the program name).
+fn bare_pid(tok: &[u8]) -> Option<&[u8]> {
+    let body = tok.strip_suffix(b":").unwrap_or(tok);
+    let pid = body.strip_prefix(b"[")?.strip_suffix(b"]")?;
+    to_u32(pid).map(|_| pid)
+}
+
+/// A host name a forum or relay wrapped: `[host]`, `[b]host[/b]` (BBCode), when a tag follows.
+fn wrapped_host(tok: &[u8]) -> Option<&[u8]> {
+    if let Some(inner) = tok.strip_prefix(b"[b]").and_then(|t| t.strip_suffix(b"[/b]")) {
+        return Some(inner).filter(|h| !h.is_empty());
+    }
+    let inner = tok.strip_prefix(b"[")?.strip_suffix(b"]")?;
+    (!inner.is_empty() && inner.iter().all(|b| crate::lex::is_host_char(*b) || *b == b':'))
+        .then_some(inner)
+}
+
 /// `[sshd]` or `[sshd]:` where a host would be: a tag in brackets, as some relays write it.
 fn bracketed_tag(tok: &[u8]) -> Option<&[u8]> {
     let body = tok.strip_suffix(b":").unwrap_or(tok);
@@ -279,6 +296,20 @@ fn parse_fields<'a>(i: &'a [u8], ctx: &ParseContext, h: &mut Header<'a>) {
             return;
         }
         Token::Word if had_stamp && !tok.is_empty() => {
+            if let Some(pid) = bare_pid(tok) {
+                h.procid = Some(pid);
+                h.message = skip_spaces(after);
+                return;
+            }
+            // `[host] sshd[1]:`: brackets around a host, told from a bracketed tag by the tag
+            // that follows.
+            let next = split_word(skip_spaces(after)).0;
+            if let Some(host) = wrapped_host(tok)
+                && matches!(classify(next), Token::Tag(..))
+            {
+                h.hostname = Some(host);
+                return parse_after_host(skip_spaces(after), ctx, h);
+            }
             if let Some(app) = bracketed_tag(tok) {
                 h.appname = Some(app);
                 h.message = skip_spaces(after);
@@ -291,12 +322,20 @@ fn parse_fields<'a>(i: &'a [u8], ctx: &ParseContext, h: &mut Header<'a>) {
             return;
         }
     }
-    // After the host: the tag, a Cisco prefix, or the message.
-    let mut rest = skip_spaces(after);
+    parse_after_host(skip_spaces(after), ctx, h);
+}
+
+/// After the host: the tag, a Cisco prefix, or the message.
+fn parse_after_host<'a>(mut rest: &'a [u8], ctx: &ParseContext, h: &mut Header<'a>) {
     let (mut tok, mut after) = split_word(rest);
     if is_facility_severity(tok) {
         rest = skip_spaces(after);
         (tok, after) = split_word(rest);
+    }
+    if let Some(pid) = bare_pid(tok) {
+        h.procid = Some(pid);
+        h.message = skip_spaces(after);
+        return;
     }
     match classify(tok) {
         Token::Mnemonic => h.message = rest,
