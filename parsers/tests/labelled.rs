@@ -112,7 +112,11 @@ fn fields_match_the_labels() {
             if want == got {
                 right[k] += 1;
             } else {
-                let kind = r.labels.get("kind").cloned().unwrap_or_else(|| "plain".into());
+                let kind = r
+                    .labels
+                    .get("kind")
+                    .cloned()
+                    .unwrap_or_else(|| "plain".into());
                 misses.entry(kind).or_default().push(format!(
                     "  {}: {f}: want {want:?} got {got:?}: {}",
                     r.file,
@@ -126,7 +130,11 @@ fn fields_match_the_labels() {
     for (k, f) in FIELDS.iter().enumerate() {
         let pct = right[k] as f64 * 100.0 / recs.len() as f64;
         worst = worst.min(pct);
-        report.push_str(&format!("  {f:<6} {:>5}/{} {pct:6.2}%\n", right[k], recs.len()));
+        report.push_str(&format!(
+            "  {f:<6} {:>5}/{} {pct:6.2}%\n",
+            right[k],
+            recs.len()
+        ));
     }
     for (kind, list) in &misses {
         report.push_str(&format!("misses of kind {kind} ({}):\n", list.len()));

@@ -43,7 +43,8 @@ use super::Family;
 use crate::event::{Action, Dataset, Details, Endpoint, Rule, Transport};
 use crate::header::Header;
 use crate::lex::{
-    after, find, ipv4, is_host_char, is_redacted, position, skip_spaces, split_word, to_ip, to_port, trim_end,
+    after, find, ipv4, is_host_char, is_redacted, position, skip_spaces, split_word, to_ip,
+    to_port, trim_end,
 };
 
 /// Registry entry.

@@ -23,7 +23,11 @@ pub const FAMILY: Family = Family {
 /// `A:P` (or `(A:P)`, `A:P(target…`) as an endpoint.
 fn endpoint(tok: &[u8]) -> Option<Endpoint<'_>> {
     let tok = tok.strip_prefix(b"(").unwrap_or(tok);
-    let tok = tok.get(..position(tok, b'(').or_else(|| position(tok, b')')).unwrap_or(tok.len()))?;
+    let tok = tok.get(
+        ..position(tok, b'(')
+            .or_else(|| position(tok, b')'))
+            .unwrap_or(tok.len()),
+    )?;
     let tok = tok.strip_suffix(b",").unwrap_or(tok);
     let (ip, port) = addr_colon_port(tok, true)?;
     Some(Endpoint {
@@ -45,10 +49,10 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
         let (proto, rest) = split_word(rest);
         d.transport = Transport::from_token(proto);
         let (kind, mut rest) = split_word(skip_spaces(rest));
-        if kind == b"pkt" || kind == b"packet" {
-            if let Some(r) = skip_spaces(rest).strip_prefix(b"from ") {
-                rest = split_word(skip_spaces(r)).1;
-            }
+        if (kind == b"pkt" || kind == b"packet")
+            && let Some(r) = skip_spaces(rest).strip_prefix(b"from ")
+        {
+            rest = split_word(skip_spaces(r)).1;
         }
         let (src, rest) = split_word(skip_spaces(rest));
         let (mut dst, rest) = split_word(skip_spaces(rest));

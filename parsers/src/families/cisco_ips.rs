@@ -7,7 +7,9 @@ use super::Family;
 use super::cisco_acl::cisco_message;
 use crate::event::{Action, Dataset, Details};
 use crate::header::Header;
-use crate::lex::{addr_colon_port, after, find, position, skip_spaces, split_word, to_u32, trim_end};
+use crate::lex::{
+    addr_colon_port, after, find, position, skip_spaces, split_word, to_u32, trim_end,
+};
 
 /// Registry entry.
 pub const FAMILY: Family = Family {
@@ -44,7 +46,8 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
             let (src, rest) = split_word(from);
             d.source.ip = addr_colon_port(src, false).map(|(a, _)| a);
             if let Some(to) = skip_spaces(rest).strip_prefix(b"to ") {
-                d.destination.ip = addr_colon_port(split_word(skip_spaces(to)).0, false).map(|(a, _)| a);
+                d.destination.ip =
+                    addr_colon_port(split_word(skip_spaces(to)).0, false).map(|(a, _)| a);
             }
         }
         return Some(d);
@@ -70,7 +73,9 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
         }
         if let Some(arrow) = skip_spaces(more).strip_prefix(b"-> ") {
             let (dst, _) = split_word(skip_spaces(arrow));
-            let dst = dst.get(..position(dst, b']').unwrap_or(dst.len())).unwrap_or_default();
+            let dst = dst
+                .get(..position(dst, b']').unwrap_or(dst.len()))
+                .unwrap_or_default();
             if let Some((a, p)) = addr_colon_port(dst, true) {
                 d.destination.ip = Some(a);
                 d.destination.port = p;

@@ -9,7 +9,10 @@
 use super::Family;
 use crate::event::{Action, Dataset, Details, Endpoint};
 use crate::header::Header;
-use crate::lex::{Peer, addr_colon_port, after, find, position, rfind, rposition, skip_spaces, split_word, to_peer};
+use crate::lex::{
+    Peer, addr_colon_port, after, find, position, rfind, rposition, skip_spaces, split_word,
+    to_peer,
+};
 
 /// Registry entry.
 pub const FAMILY: Family = Family {
@@ -143,7 +146,10 @@ fn proftpd(m: &[u8]) -> Option<Details<'_>> {
         source.domain = Some(n);
     }
     let msg = inner.get(close + 2..)?;
-    let msg = msg.strip_prefix(b":").or_else(|| skip_spaces(msg).strip_prefix(b"-")).unwrap_or(msg);
+    let msg = msg
+        .strip_prefix(b":")
+        .or_else(|| skip_spaces(msg).strip_prefix(b"-"))
+        .unwrap_or(msg);
     let msg = skip_spaces(msg);
     let failed = [
         &b"(Login failed)"[..],
@@ -198,7 +204,9 @@ fn pure_ftpd(m: &[u8]) -> Option<Details<'_>> {
     let msg = skip_spaces(inner.get(close + 1..)?);
     let action = if find(msg, b"Authentication failed").is_some() {
         Some(Action::LoginFailed)
-    } else if find(msg, b"is now logged in").is_some() || find(msg, b"successfully authenticated").is_some() {
+    } else if find(msg, b"is now logged in").is_some()
+        || find(msg, b"successfully authenticated").is_some()
+    {
         Some(Action::LoginSucceeded)
     } else if find(msg, b"New connection from").is_some() {
         Some(Action::ConnectionAccepted)
@@ -221,7 +229,9 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
         return pure_ftpd(m);
     }
     // proftpd's shape (`SERVER (NAME[ADDR])`) is too loose to try under another tag.
-    let proftpd_tag = h.program().is_some_and(|p| p.eq_ignore_ascii_case(b"proftpd"));
+    let proftpd_tag = h
+        .program()
+        .is_some_and(|p| p.eq_ignore_ascii_case(b"proftpd"));
     bsd(m)
         .or_else(|| vsftpd(m))
         .or_else(|| proftpd_tag.then(|| proftpd(m)).flatten())

@@ -30,7 +30,10 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
         .position(|b| matches!(b, b'[' | b'/' | b':'))
         .unwrap_or(service.len());
     let name = service.get(..end).filter(|n| !n.is_empty())?;
-    if !name.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')) {
+    if !name
+        .iter()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    {
         return None;
     }
     let mut d = Details {

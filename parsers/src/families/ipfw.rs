@@ -62,7 +62,10 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
     // `ICMP:8.0`, `ICMPv6:128.0`: the type and code are no ports.
     let name = proto.get(..position(proto, b':').unwrap_or(proto.len()))?;
     d.transport = Transport::from_token(name);
-    let ports = matches!(d.transport, Some(Transport::Tcp | Transport::Udp | Transport::Sctp));
+    let ports = matches!(
+        d.transport,
+        Some(Transport::Tcp | Transport::Udp | Transport::Sctp)
+    );
     let (src, rest) = split_word(skip_spaces(rest));
     let (dst, _) = split_word(skip_spaces(rest));
     if let Some((a, p)) = addr_colon_port(src, ports) {

@@ -89,8 +89,10 @@ fn is_fragment(m: &[u8]) -> bool {
     const KEYS: [&[u8]; 9] = [
         b"OUT=", b"MAC=", b"SRC=", b"DST=", b"LEN=", b"TOS=", b"PREC=", b"TTL=", b"ID=",
     ];
-    matches!(m.first(), Some(b'O' | b'M' | b'S' | b'D' | b'L' | b'T' | b'P' | b'I'))
-        && KEYS.iter().any(|k| m.starts_with(k))
+    matches!(
+        m.first(),
+        Some(b'O' | b'M' | b'S' | b'D' | b'L' | b'T' | b'P' | b'I')
+    ) && KEYS.iter().any(|k| m.starts_with(k))
 }
 
 /// A fragment's fields read token by token (rare lines: no fast path), the first value of

@@ -149,7 +149,11 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
                 let (proto, r) = split_word(skip_spaces(rest));
                 let (dst, _) = split_word(skip_spaces(r));
                 let transport = Transport::from_token(proto)?;
-                (transport.into(), to_endpoint(dst).unwrap_or_default(), Endpoint::default())
+                (
+                    transport.into(),
+                    to_endpoint(dst).unwrap_or_default(),
+                    Endpoint::default(),
+                )
             }
         }
     };

@@ -89,7 +89,10 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
     d.transport = proto;
     d.source.ip = f.next().and_then(to_ip);
     d.destination.ip = f.next().and_then(to_ip);
-    if matches!(proto, Some(Transport::Tcp | Transport::Udp | Transport::Sctp)) {
+    if matches!(
+        proto,
+        Some(Transport::Tcp | Transport::Udp | Transport::Sctp)
+    ) {
         d.source.port = f.next().and_then(to_port);
         d.destination.port = f.next().and_then(to_port);
     }

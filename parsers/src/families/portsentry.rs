@@ -172,7 +172,10 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
             let (num, r) = split_word(skip_spaces(p));
             d.destination.port = to_port(num);
             // Some builds add the source port: `… to TCP port: 111 from TCP port: 4242`.
-            if let Some(p) = skip_spaces(r).strip_prefix(b"from ").and_then(|r| after(r, b"port:")) {
+            if let Some(p) = skip_spaces(r)
+                .strip_prefix(b"from ")
+                .and_then(|r| after(r, b"port:"))
+            {
                 d.source.port = to_port(split_word(skip_spaces(p)).0);
             }
         }

@@ -34,8 +34,8 @@ use super::Family;
 use crate::event::{Action, Dataset, Details, Endpoint, Rule, Transport};
 use crate::header::Header;
 use crate::lex::{
-    HIGHS, ONES, Res, addr_colon_port, blanks, find, ipv4, lit, past, position, rposition, skip_spaces,
-    split_word, to_ip, to_u32, token, trim_end,
+    HIGHS, ONES, Res, addr_colon_port, blanks, find, ipv4, lit, past, position, rposition,
+    skip_spaces, split_word, to_ip, to_u32, token, trim_end,
 };
 
 /// Registry entry.

@@ -84,12 +84,18 @@ fn bare_pid(tok: &[u8]) -> Option<&[u8]> {
 
 /// A host name a forum or relay wrapped: `[host]`, `[b]host[/b]` (BBCode), when a tag follows.
 fn wrapped_host(tok: &[u8]) -> Option<&[u8]> {
-    if let Some(inner) = tok.strip_prefix(b"[b]").and_then(|t| t.strip_suffix(b"[/b]")) {
+    if let Some(inner) = tok
+        .strip_prefix(b"[b]")
+        .and_then(|t| t.strip_suffix(b"[/b]"))
+    {
         return Some(inner).filter(|h| !h.is_empty());
     }
     let inner = tok.strip_prefix(b"[")?.strip_suffix(b"]")?;
-    (!inner.is_empty() && inner.iter().all(|b| crate::lex::is_host_char(*b) || *b == b':'))
-        .then_some(inner)
+    (!inner.is_empty()
+        && inner
+            .iter()
+            .all(|b| crate::lex::is_host_char(*b) || *b == b':'))
+    .then_some(inner)
 }
 
 /// `[sshd]` or `[sshd]:` where a host would be: a tag in brackets, as some relays write it.
