@@ -364,7 +364,8 @@ fn cut_alert<'a>(h: &Header<'a>, sig: Option<&'a [u8]>) -> Option<Details<'a>> {
             }
             trim_end(m.get(..open)?)
         }
-        None if sig.is_some() => m,
+        // Snort 3 writes the alert's text in quotes: `"(arp_spoof) unicast ARP request`.
+        None if sig.is_some() || m.starts_with(b"\"(") => m,
         None => return None,
     };
     let (rule, priority) = rule_part(head, sig);
