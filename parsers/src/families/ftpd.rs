@@ -139,7 +139,12 @@ fn proftpd(m: &[u8]) -> Option<Details<'_>> {
     let close = find(inner, b"])")?;
     let peer_part = inner.get(..close)?;
     let lb = position(peer_part, b'[')?;
-    let mut source = peer(peer_part.get(lb + 1..)?);
+    // The brackets hold the address; anything else there (`aa.bb.vv.dd`) was blanked out, and
+    // so, then, was the name before it.
+    let mut source = Endpoint {
+        ip: peer_part.get(lb + 1..).and_then(crate::lex::to_ip),
+        ..Endpoint::default()
+    };
     if source.ip.is_some()
         && let Some(Peer::Name(n)) = peer_part.get(..lb).and_then(to_peer)
     {
@@ -162,6 +167,8 @@ fn proftpd(m: &[u8]) -> Option<Details<'_>> {
     .any(|n| find(msg, n).is_some());
     let action = if failed {
         Some(Action::LoginFailed)
+    } else if msg.starts_with(b"Connection from ") && find(msg, b" denied").is_some() {
+        Some(Action::ConnectionRefused)
     } else if find(msg, b"Login successful").is_some() {
         Some(Action::LoginSucceeded)
     } else if find(msg, b"FTP session opened").is_some() {

@@ -435,7 +435,7 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
         || (tagged
             && (body.starts_with(b"(pam_unix) authentication failure;")
                 || body.starts_with(b"authentication failure; logname=")
-                || (body.starts_with(b"PAM ")
+                || ((body.starts_with(b"PAM ") || body.first().is_some_and(u8::is_ascii_digit))
                     && find(body, b" more authentication failure").is_some())));
     if pam && let Some(d) = pam_rhost(body) {
         return Some(d);

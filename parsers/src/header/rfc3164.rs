@@ -75,6 +75,14 @@ fn is_bare_tag(tok: &[u8]) -> bool {
         && tok != b"message"
 }
 
+/// A log level written as a tag (`Info:`, `Warn:`): dovecot's and some daemons' own files.
+fn is_level(tok: &[u8]) -> bool {
+    matches!(
+        tok,
+        b"Info:" | b"Warn:" | b"Warning:" | b"Error:" | b"Fatal:" | b"Panic:" | b"Debug:"
+    )
+}
+
 /// `[4663]:` or `[4663]`: a tag reduced to its pid (some senders drop the program name).
 fn bare_pid(tok: &[u8]) -> Option<&[u8]> {
     let body = tok.strip_suffix(b":").unwrap_or(tok);
@@ -272,7 +280,13 @@ fn parse_fields<'a>(i: &'a [u8], ctx: &ParseContext, h: &mut Header<'a>) {
         h.message = rest;
         return;
     }
-    let (tok, after) = split_word(rest);
+    let (mut tok, mut after) = split_word(rest);
+    // dovecot's own log file: `Jun 23 15:04:05 Info: imap-login: …`, a level where a host
+    // would be; the process follows it.
+    if had_stamp && is_level(tok) && matches!(classify(split_word(skip_spaces(after)).0), Token::Tag(..)) {
+        rest = skip_spaces(after);
+        (tok, after) = split_word(rest);
+    }
     match classify(tok) {
         Token::Mnemonic => {
             h.message = rest;
