@@ -478,6 +478,9 @@ fn asa_endpoint(tok: &[u8]) -> Option<Endpoint<'_>> {
             } else if set_ip(right, &mut ep) {
                 // 106100: IF/ADDR(PORT)
                 ep.port = paren.and_then(paren_port);
+            } else if is_redacted(left) {
+                // `***/20031`: the address was blanked out, the port stands.
+                ep.port = service_port(right);
             } else if service_port(right).is_some() && name_ok(left) {
                 ep.domain = Some(left);
                 ep.port = service_port(right);
@@ -686,6 +689,17 @@ fn asa_reads(id: &[u8]) -> bool {
 
 /// ASA/PIX/FWSM/FTD access messages.
 fn asa<'a>(id: &'a [u8], body: &'a [u8], d: &mut Details<'a>) -> Option<()> {
+    asa_flow(id, body, d)?;
+    // ICMP has no ports: what ASA prints in their place (`(8)`, `/0`) is a type, a code or an id.
+    if matches!(d.transport, Some(Transport::Icmp | Transport::Ipv6Icmp)) {
+        d.source.port = None;
+        d.destination.port = None;
+    }
+    Some(())
+}
+
+/// [`asa`]'s reading of the action, the rule and the flow.
+fn asa_flow<'a>(id: &'a [u8], body: &'a [u8], d: &mut Details<'a>) -> Option<()> {
     if !asa_reads(id) {
         return None;
     }
@@ -1073,7 +1087,7 @@ mod tests {
                     dst: Some("192.168.0.12"),
                     dport: Some(53),
                     transport: Some("udp"),
-                    host: Some("<IP>"),
+                    host: None,
                     ..Expect::default()
                 },
             ),

@@ -297,7 +297,10 @@ fn parse_fields<'a>(i: &'a [u8], ctx: &ParseContext, h: &mut Header<'a>) {
             return;
         }
         Token::Tag(app, None) if cisco_follows(after) => {
-            h.hostname = Some(app);
+            // `<IP>:`: a host name blanked out before the line was shared.
+            if !(app.starts_with(b"<") && app.ends_with(b">")) {
+                h.hostname = Some(app);
+            }
             h.message = cisco_prefix(skip_spaces(after), h, ctx);
             return;
         }
