@@ -1153,13 +1153,14 @@ mod tests {
             ),
             (
                 "Aug  6 2020 11:01:38: %ASA-1-106103: access-list filter denied icmp for user joe inside/10.1.2.3(64321) -> outside/81.2.69.144(8080) hit-cnt 1 first hit [0x3c8b88c1, 0xbee595c3]",
+                // ICMP has no ports: ASA prints its type and code where ports would be.
                 Expect {
                     dataset: Some("cisco_acl"),
                     action: Some("acl-denied"),
                     src: Some("10.1.2.3"),
-                    sport: Some(64321),
+                    sport: None,
                     dst: Some("81.2.69.144"),
-                    dport: Some(8080),
+                    dport: None,
                     transport: Some("icmp"),
                     ..Expect::default()
                 },
