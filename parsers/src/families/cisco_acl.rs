@@ -1246,11 +1246,14 @@ mod tests {
                 },
             ),
             (
+                // Blanked addresses: no address, the ports stand.
                 "%PIX-2-106006: Deny inbound UDP from ***/20031 to ***/20031 on",
                 Expect {
                     dataset: Some("cisco_acl"),
                     action: Some("acl-denied"),
                     transport: Some("udp"),
+                    sport: Some(20031),
+                    dport: Some(20031),
                     ..Expect::default()
                 },
             ),
