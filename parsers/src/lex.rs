@@ -428,6 +428,20 @@ pub fn is_redacted(token: &[u8]) -> bool {
         && token.iter().any(|b| matches!(b, b'x' | b'X' | b'*' | b'#'))
 }
 
+/// The port of `ADDR:PORT` or `[ADDR]:PORT` whose address was blanked out (`x.x.x.x:23`).
+pub fn redacted_port(token: &[u8]) -> Option<u16> {
+    let colon = rposition(token, b':')?;
+    let addr = token.get(..colon)?;
+    let addr = addr
+        .strip_prefix(b"[")
+        .and_then(|a| a.strip_suffix(b"]"))
+        .unwrap_or(addr);
+    if !is_redacted(addr) {
+        return None;
+    }
+    to_port(token.get(colon + 1..)?)
+}
+
 /// Splits `ADDR:PORT`, `[ADDR]:PORT`, `ADDR.PORT`-free forms at the last colon when the part
 /// before it is an address; with `want_port` false a bare address is returned as it is.
 pub fn addr_colon_port(token: &[u8], want_port: bool) -> Option<(IpAddr, Option<u16>)> {

@@ -245,8 +245,8 @@ fn ios_token(tok: &[u8]) -> Option<Endpoint<'static>> {
             open
         }
     };
-    if let Some(inner) = tok.get(open + 1..) {
-        let inner = inner.strip_suffix(b")").unwrap_or(inner);
+    // `(2` without its `)`: the number was cut, and is no port.
+    if let Some(inner) = tok.get(open + 1..).and_then(|i| i.strip_suffix(b")")) {
         ep.port = to_port(inner);
     }
     Some(ep)
@@ -285,8 +285,10 @@ fn ios<'a>(body: &'a [u8], d: &mut Details<'a>) -> Option<()> {
     let (src, r) = ios_endpoint(r, true)?;
     d.source = src;
     // The arrow may be glued to an interface name (`TenGigabitEthernet0/1/1->`).
-    if let Some(at) = find(r, b"->") {
-        let (dst, _) = ios_endpoint(r.get(at + 2..)?, false)?;
+    // A line cut inside the destination keeps its source.
+    if let Some(at) = find(r, b"->")
+        && let Some((dst, _)) = r.get(at + 2..).and_then(|r| ios_endpoint(r, false))
+    {
         d.destination = dst;
     }
     Some(())

@@ -16,7 +16,8 @@ use super::Family;
 use crate::event::{Action, Dataset, Details, Endpoint, Transport};
 use crate::header::Header;
 use crate::lex::{
-    Res, addr_colon_port, blanks, fail, ipv4, lit, past, skip_spaces, split_word, to_port, token,
+    Res, addr_colon_port, blanks, fail, ipv4, lit, past, redacted_port, skip_spaces, split_word,
+    to_port, token,
 };
 
 /// Registry entry.
@@ -42,7 +43,13 @@ fn to_endpoint(tok: &[u8]) -> Option<Endpoint<'static>> {
             domain: None,
         });
     }
-    let (ip, port) = addr_colon_port(tok, true)?;
+    let Some((ip, port)) = addr_colon_port(tok, true) else {
+        // `x.x.x.x:23`: a blanked address; the port stands.
+        return redacted_port(tok).map(|p| Endpoint {
+            port: Some(p),
+            ..Endpoint::default()
+        });
+    };
     Some(Endpoint {
         ip: Some(ip),
         port,

@@ -34,8 +34,8 @@ use super::Family;
 use crate::event::{Action, Dataset, Details, Endpoint, Rule, Transport};
 use crate::header::Header;
 use crate::lex::{
-    HIGHS, ONES, Res, addr_colon_port, blanks, find, ipv4, lit, past, position, rposition,
-    skip_spaces, split_word, to_ip, to_u32, token, trim_end,
+    HIGHS, ONES, Res, addr_colon_port, blanks, find, ipv4, is_redacted, lit, past, position,
+    redacted_port, rposition, skip_spaces, split_word, to_ip, to_u32, token, trim_end,
 };
 
 /// Registry entry.
@@ -103,10 +103,24 @@ fn quad_port(s: &[u8]) -> Option<(Option<AddrPort>, &[u8])> {
 fn endpoint(tok: &[u8], has_ports: bool) -> Option<Endpoint<'static>> {
     let (ip, port) = match quad_port(tok) {
         Some((read, b"")) => read?,
-        _ => addr_colon_port(tok, has_ports)?,
+        _ => match addr_colon_port(tok, has_ports) {
+            Some(read) => read,
+            None => return redacted_endpoint(tok, has_ports),
+        },
     };
     Some(Endpoint {
         ip: Some(ip),
+        port,
+        domain: None,
+    })
+}
+
+/// A blanked endpoint (`x.x.x.x:41022`, `xx.xx.xx.xx`): no address, the port if given.
+#[cold]
+fn redacted_endpoint(tok: &[u8], has_ports: bool) -> Option<Endpoint<'static>> {
+    let port = if has_ports { redacted_port(tok) } else { None };
+    (port.is_some() || is_redacted(tok)).then_some(Endpoint {
+        ip: None,
         port,
         domain: None,
     })
@@ -827,7 +841,9 @@ mod fast_paths {
     }
 
     fn reference(tok: &[u8], has_ports: bool) -> Option<Endpoint<'static>> {
-        let (ip, port) = addr_colon_port(tok, has_ports)?;
+        let Some((ip, port)) = addr_colon_port(tok, has_ports) else {
+            return super::redacted_endpoint(tok, has_ports);
+        };
         Some(Endpoint {
             ip: Some(ip),
             port,

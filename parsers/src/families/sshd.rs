@@ -22,8 +22,8 @@ use super::Family;
 use crate::event::{Action, Dataset, Details, Endpoint};
 use crate::header::Header;
 use crate::lex::{
-    Peer, Res, after, blanks, fail, find, lit, past, rfind, split_word, to_ip, to_peer, to_port,
-    token, trim_end,
+    Peer, Res, after, blanks, fail, find, is_redacted, lit, past, rfind, split_word, to_ip, to_peer,
+    to_port, token, trim_end,
 };
 
 /// Registry entry.
@@ -171,6 +171,8 @@ fn addr_port(i: &[u8]) -> Res<'_, Endpoint<'_>> {
     match to_peer(tok) {
         Some(Peer::Ip(a)) => ep.ip = Some(a),
         Some(Peer::Name(n)) => ep.domain = Some(n),
+        // A blanked address (`x.x.x.x port 4242`): no peer, but the port is still the line's.
+        None if is_redacted(tok) => {}
         None => return fail(),
     }
     let (i, port) = map_opt(take_while(|b: u8| b.is_ascii_digit()), to_port).parse(i)?;
