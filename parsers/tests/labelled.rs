@@ -174,12 +174,19 @@ fn non_security_lines_stay_syslog_without_a_peer() {
         }
     }
     // The labelled lines that are no security event count here too.
-    for r in records().iter().filter(|r| r.labels.get("ds").map(String::as_str) == Some("syslog")) {
+    for r in records()
+        .iter()
+        .filter(|r| r.labels.get("ds").map(String::as_str) == Some("syslog"))
+    {
         total += 1;
         let ev = parse_line(&r.line, &ctx);
         let d = &ev.details;
         if ev.dataset.as_str() != "syslog" || d.action.is_some() || !d.source.is_empty() {
-            dirty.push(format!("  {}: {}", r.file, String::from_utf8_lossy(&r.line)));
+            dirty.push(format!(
+                "  {}: {}",
+                r.file,
+                String::from_utf8_lossy(&r.line)
+            ));
         }
     }
     println!("non-security lines: {}/{total} clean", total - dirty.len());

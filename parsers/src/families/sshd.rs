@@ -22,8 +22,8 @@ use super::Family;
 use crate::event::{Action, Dataset, Details, Endpoint};
 use crate::header::Header;
 use crate::lex::{
-    Peer, Res, after, blanks, fail, find, is_redacted, lit, past, rfind, split_word, to_ip, to_peer,
-    to_port, token, trim_end,
+    Peer, Res, after, blanks, fail, find, is_redacted, lit, past, rfind, split_word, to_ip,
+    to_peer, to_port, token, trim_end,
 };
 
 /// Registry entry.

@@ -283,7 +283,10 @@ fn parse_fields<'a>(i: &'a [u8], ctx: &ParseContext, h: &mut Header<'a>) {
     let (mut tok, mut after) = split_word(rest);
     // dovecot's own log file: `Jun 23 15:04:05 Info: imap-login: …`, a level where a host
     // would be; the process follows it.
-    if had_stamp && is_level(tok) && matches!(classify(split_word(skip_spaces(after)).0), Token::Tag(..)) {
+    if had_stamp
+        && is_level(tok)
+        && matches!(classify(split_word(skip_spaces(after)).0), Token::Tag(..))
+    {
         rest = skip_spaces(after);
         (tok, after) = split_word(rest);
     }
