@@ -125,7 +125,19 @@ fn fields_match_the_labels() {
             }
         }
     }
-    let mut report = format!("per-field accuracy on {} labelled lines:\n", recs.len());
+    let mut per_dataset: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in &recs {
+        *per_dataset.entry(r.labels["ds"].as_str()).or_default() += 1;
+    }
+    let mut report = format!(
+        "per-field accuracy on {} labelled lines ({}):\n",
+        recs.len(),
+        per_dataset
+            .iter()
+            .map(|(d, n)| format!("{d} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     let mut worst = 100.0f64;
     for (k, f) in FIELDS.iter().enumerate() {
         let pct = right[k] as f64 * 100.0 / recs.len() as f64;

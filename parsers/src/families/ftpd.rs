@@ -90,10 +90,13 @@ fn bsd(m: &[u8]) -> Option<Details<'_>> {
         return None;
     };
     let source = name_and_addr(rest);
-    let user = if m.starts_with(b"FTP") || m.starts_with(b"ANON") {
-        user_after_comma(rest)
-    } else {
+    // `FROM NAME [ADDR], USER` (wu-ftpd) or `FROM NAME as USER (class: …)` (BSD ftpd).
+    let user = if !(m.starts_with(b"FTP") || m.starts_with(b"ANON")) {
         None
+    } else if let Some(r) = after(rest, b" as ") {
+        Some(split_word(r).0).filter(|u| !u.is_empty())
+    } else {
+        user_after_comma(rest)
     };
     Some(Details {
         action,

@@ -36,8 +36,14 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
     {
         return None;
     }
+    // `ftp/tcp: connection from ADDR (ADDR) exceeded counts/min`: inetd refused the service.
+    let refused = crate::lex::find(from, b" exceeded ").is_some();
     let mut d = Details {
-        action: Some(Action::ServiceStart),
+        action: Some(if refused {
+            Action::ServiceFail
+        } else {
+            Action::ServiceStart
+        }),
         service: Some(name),
         ..Details::default()
     };

@@ -60,7 +60,11 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
     };
     let (proto, rest) = split_word(skip_spaces(rest));
     // `ICMP:8.0`, `ICMPv6:128.0`: the type and code are no ports.
-    let name = proto.get(..position(proto, b':').unwrap_or(proto.len()))?;
+    // `P:47`: a protocol ipfw has no name for, by number.
+    let name = match proto.strip_prefix(b"P:") {
+        Some(number) => number,
+        None => proto.get(..position(proto, b':').unwrap_or(proto.len()))?,
+    };
     d.transport = Transport::from_token(name);
     let ports = matches!(
         d.transport,

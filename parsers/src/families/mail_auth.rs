@@ -114,12 +114,14 @@ fn dovecot_auth(m: &[u8]) -> Option<Details<'_>> {
         let Some(open) = rposition(inner, b'(') else {
             continue;
         };
+        // `(USER,ADDR)`, and since dovecot 2.3 `(USER,ADDR,<SESSION>)`.
         let args = inner.get(open + 1..)?;
-        let Some(comma) = rposition(args, b',') else {
+        let mut parts = args.split(|b| *b == b',');
+        let (Some(user), Some(addr)) = (parts.next(), parts.next()) else {
             continue;
         };
-        if let Some(ip) = args.get(comma + 1..).and_then(to_ip) {
-            break (close, args.get(..comma)?, ip);
+        if let Some(ip) = to_ip(addr) {
+            break (close, user, ip);
         }
     };
     let what = m.get(close + 3..)?;

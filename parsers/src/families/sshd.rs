@@ -434,6 +434,10 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
         return None;
     }
     let pam = body.starts_with(b"pam_unix(sshd:auth): authentication failure;")
+        // Other PAM modules under sshd's own tag (`pam_sss(sshd:auth)`, `pam_ldap(sshd:auth)`).
+        || (tagged
+            && body.starts_with(b"pam_")
+            && find(body, b":auth): authentication failure;").is_some())
         || (tagged
             && (body.starts_with(b"(pam_unix) authentication failure;")
                 || body.starts_with(b"authentication failure; logname=")
