@@ -16,7 +16,9 @@ pub const FAMILY: Family = Family {
     dataset: Dataset::CiscoFw,
     tags: &[],
     owns_tag: false,
-    any_program: true,
+    // IOS sends these without a program; trying them under every program's tag would cost
+    // a scan for `%` on every line no family claims.
+    any_program: false,
     parse,
 };
 

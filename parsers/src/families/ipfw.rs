@@ -33,10 +33,9 @@ fn action(word: &[u8]) -> Option<(Option<Action>, usize)> {
 /// Parses an ipfw rule log line.
 pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
     let m = h.message;
-    let tagged = h.program().is_some_and(|p| p.eq_ignore_ascii_case(b"ipfw"));
     let m = match m.strip_prefix(b"ipfw: ") {
         Some(r) => skip_spaces(r),
-        None if tagged => m,
+        None if h.program().is_some_and(|p| p.eq_ignore_ascii_case(b"ipfw")) => m,
         None => return None,
     };
     let (rule, rest) = split_word(m);

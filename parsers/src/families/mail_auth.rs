@@ -142,6 +142,10 @@ fn dovecot_auth(m: &[u8]) -> Option<Details<'_>> {
 
 /// Parses a postfix or dovecot authentication line.
 pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
+    // Every form comes under a program (postfix's, dovecot's or its process'; a daemontools
+    // label or a level word before it is read by the header): lines without one, which reach
+    // this by shape, are turned away before any search.
+    h.program()?;
     let m = h.message;
     if let Some(d) = postfix(m) {
         return Some(d);

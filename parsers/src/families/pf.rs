@@ -46,6 +46,11 @@ fn skip_5424_rest(m: &[u8]) -> &[u8] {
 /// Parses a `filterlog` record.
 pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
     let m = h.message;
+    // Every record and every OPNsense prefix opens with a digit: one byte turns the lines
+    // this family is tried on by shape away.
+    if !m.first().is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
     // A space before the first comma: the record does not start here.
     let m = match (position(m, b' '), position(m, b',')) {
         (Some(s), Some(c)) if s < c => skip_5424_rest(m),
