@@ -12,9 +12,11 @@ use crate::lex::{addr_colon_port, position, skip_spaces, split_word, to_u32};
 /// Registry entry.
 pub const FAMILY: Family = Family {
     dataset: Dataset::Ipfw,
-    tags: &[b"ipfw"],
+    // Its lines come under `ipfw` or `kernel` (`kernel: ipfw: …`): tried by tag, and by shape
+    // only for lines without a program.
+    tags: &[b"ipfw", b"kernel"],
     owns_tag: false,
-    any_program: true,
+    any_program: false,
     parse,
 };
 

@@ -22,15 +22,20 @@ pub const FAMILY: Family = Family {
 /// Parses a PAM authentication failure.
 pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
     let m = h.message;
-    // Every form opens with `pam_…`, `(pam_unix)` or the failure itself (`pop(pam_unix)[1]:`).
-    if !matches!(m.first(), Some(b'p' | b'(' | b'a' | b'P')) {
+    // Every form opens with `pam_…`, `(pam_unix)`, dovecot's `auth: pam_…` or the failure itself
+    // (`pop(pam_unix)[1]:`): prefix tests turn the other lines away before any search.
+    if !(m.starts_with(b"pam_")
+        || m.starts_with(b"(pam_")
+        || m.starts_with(b"auth: pam_")
+        || m.starts_with(b"authentication failure;"))
+    {
         return None;
     }
-    let at = find(m, b"authentication failure")?;
     // The failure is the message's subject, not text quoted further on.
-    if at > 48 {
-        return None;
-    }
+    find(
+        m.get(..m.len().min(72)).unwrap_or(m),
+        b"authentication failure",
+    )?;
     let d = pam_rhost(m)?;
     (d.source.ip.is_some() || d.source.domain.is_some()).then_some(d)
 }

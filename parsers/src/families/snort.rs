@@ -342,7 +342,10 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
     }
     match last_arrow(m) {
         Some(arrow) => alert(h, arrow, sig.map(|(id, _)| id)),
-        None => cut_alert(h, sig.map(|(id, _)| id)),
+        // Only a signature or Snort 3's quoted text opens a cut alert: one test here spares
+        // the call on every other line.
+        None if sig.is_some() || m.first() == Some(&b'"') => cut_alert(h, sig.map(|(id, _)| id)),
+        None => None,
     }
 }
 
@@ -353,12 +356,19 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
 fn cut_alert<'a>(h: &Header<'a>, sig: Option<&'a [u8]>) -> Option<Details<'a>> {
     let m = h.message;
     // `[26931:0] info: …` (unbound) is no signature: a cut alert needs a full `[gid:sid:rev]`
-    // and what alert_syslog writes after it, or Snort's tag.
-    let full_sig = sig.is_some_and(|s| s.iter().filter(|b| **b == b':').count() == 2)
-        && (find(m, b"[Priority: ").is_some()
-            || find(m, b"[Classification: ").is_some()
-            || position(m, b'{').is_some());
-    if !full_sig && !tagged(h) {
+    // and what alert_syslog writes after it; without one, Snort 3's quoted text under Snort's
+    // tag. The cheap tests first: this runs on every line no family took.
+    let claimed = match sig {
+        Some(s) => {
+            s.iter().filter(|b| **b == b':').count() == 2
+                && (find(m, b"[Priority: ").is_some()
+                    || find(m, b"[Classification: ").is_some()
+                    || position(m, b'{').is_some()
+                    || tagged(h))
+        }
+        None => m.starts_with(b"\"(") && tagged(h),
+    };
+    if !claimed {
         return None;
     }
     let mut d = Details {

@@ -329,9 +329,8 @@ fn parse_fields<'a>(i: &'a [u8], ctx: &ParseContext, h: &mut Header<'a>) {
             }
             // `[host] sshd[1]:`: brackets around a host, told from a bracketed tag by the tag
             // that follows.
-            let next = split_word(skip_spaces(after)).0;
             if let Some(host) = wrapped_host(tok)
-                && matches!(classify(next), Token::Tag(..))
+                && matches!(classify(split_word(skip_spaces(after)).0), Token::Tag(..))
             {
                 h.hostname = Some(host);
                 return parse_after_host(skip_spaces(after), ctx, h);
