@@ -11,7 +11,8 @@ connections as fast as Python writes 64 KiB chunks, and times from the first byt
 `max_active` (20,000) the book evicts and restores candidates all the time. Rounds alternate on/off; it prints msg/s, picket's CPU
 microseconds per message and peak RSS per round, and the medians.
 
-Pin picket with PICKET_CPU=1 (taskset) for steadier figures.
+Pin picket with PICKET_CPU=1 (taskset) for steadier figures; more `[sensor]` keys in
+PICKET_SENSOR_CONFIG (lines separated by a literal \\n), e.g. 'evicted_cache_mb = 512'.
 """
 import argparse, json, os, socket, statistics, subprocess, sys, tempfile, threading, time
 
@@ -68,6 +69,7 @@ def round_(binary, chunks, total, sensor):
     cfg = os.path.join(d, "picket.toml")
     with open(cfg, "w") as f:
         f.write(f"[sensor]\nenabled = {'true' if sensor else 'false'}\n")
+        f.write(os.environ.get("PICKET_SENSOR_CONFIG", "").replace("\\n", "\n") + "\n")
     port = 18000 + os.getpid() % 1000
     cmd = [binary, "--data", data, "--config", cfg, "serve", "--no-udp", "--tcp", f"127.0.0.1:{port}"]
     if os.environ.get("PICKET_CPU"):
@@ -94,9 +96,17 @@ def round_(binary, chunks, total, sensor):
     rss = peak_mb(p.pid)
     op = ""
     if sensor:
-        time.sleep(1.5)  # the book settles when ingest goes quiet
-        mon.f.write('{"op":"stats"}\n'); mon.f.flush()
-        cands = json.loads(mon.f.readline())["stats"]["store"].get("incidents"); mon.f.readline()
+        # The book settles and writes its candidates when ingest goes quiet (a large flush
+        # takes seconds): time the op once the stored count has held for 3 s.
+        cands, since, deadline = -1, time.time(), time.time() + 300
+        while time.time() < deadline:
+            mon.f.write('{"op":"stats"}\n'); mon.f.flush()
+            n = json.loads(mon.f.readline())["stats"]["store"].get("incidents"); mon.f.readline()
+            if n != cands:
+                cands, since = n, time.time()
+            elif n and time.time() - since >= 3:
+                break
+            time.sleep(0.5)
         t1 = time.time()
         mon.f.write('{"op":"incidents","limit":100}\n'); mon.f.flush()
         while "end" not in json.loads(mon.f.readline()):

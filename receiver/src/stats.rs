@@ -16,6 +16,10 @@ pub struct Stats {
     pub tcp_received: AtomicU64,
     /// TLS messages received.
     pub tls_received: AtomicU64,
+    /// RELP messages received (plain and over TLS).
+    pub relp_received: AtomicU64,
+    /// RELP messages acknowledged to their sender (each after its batch was flushed).
+    pub relp_acked: AtomicU64,
     /// Messages stored.
     pub stored: AtomicU64,
     /// Messages cut at the maximum size.
@@ -59,7 +63,7 @@ impl Stats {
     pub fn summary(&self) -> String {
         let g = |c: &AtomicU64| c.load(Ordering::Relaxed);
         format!(
-            "received udp {} tcp {} tls {}, stored {}, truncated {}, dropped (queue full) {}, dropped (store unavailable) {}, bad frames {}, refused connections {}, denied senders {}, failed TLS handshakes {}, accept errors {}",
+            "received udp {} tcp {} tls {}, stored {}, truncated {}, dropped (queue full) {}, dropped (store unavailable) {}, bad frames {}, refused connections {}, denied senders {}, failed TLS handshakes {}, accept errors {}, received relp {}, relp acked {}",
             g(&self.udp_received),
             g(&self.tcp_received),
             g(&self.tls_received),
@@ -72,6 +76,8 @@ impl Stats {
             g(&self.denied_sender),
             g(&self.tls_refused),
             g(&self.accept_errors),
+            g(&self.relp_received),
+            g(&self.relp_acked),
         )
     }
 }

@@ -5,8 +5,12 @@
 //! longer than the maximum is cut at the maximum, flagged as truncated, and the rest of that
 //! frame is skipped without buffering it, so a flood cannot grow memory and the decoder keeps
 //! its place in the stream. Errors say whether the stream can go on.
+//!
+//! [`relp`] decodes RELP (rsyslog's reliable protocol) the same way.
 
 use bytes::{Buf, BytesMut};
+
+pub mod relp;
 
 /// One decoded message.
 #[derive(Debug, PartialEq, Eq)]

@@ -1,6 +1,6 @@
-//! The accept loop shared by TCP and TLS: allow-list, the shared connection budget, one task
-//! per connection, and back-off when `accept` fails. On shutdown it stops accepting and waits
-//! for its connections to drain.
+//! The accept loop shared by TCP, TLS and RELP: allow-list, the shared connection budget, one
+//! task per connection, and back-off when `accept` fails. On shutdown it stops accepting and
+//! waits for its connections to drain.
 //!
 //! Why back off: `accept` fails with EMFILE or ENFILE while the descriptor table is full and
 //! the pending connection stays queued, so retrying at once fails again at once (measured:

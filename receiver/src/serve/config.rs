@@ -21,6 +21,13 @@ pub struct ServeArgs {
     /// TLS address to listen on (RFC 5425); needs --cert and --key.
     #[arg(long, value_name = "ADDR")]
     pub tls: Option<SocketAddr>,
+    /// RELP address to listen on (rsyslog omrelp; repeatable; default: none). A message is
+    /// acknowledged only once it is stored and flushed.
+    #[arg(long, value_name = "ADDR")]
+    pub relp: Vec<SocketAddr>,
+    /// RELP over TLS address; needs --cert and --key (and takes --client-ca as TLS does).
+    #[arg(long, value_name = "ADDR")]
+    pub relp_tls: Option<SocketAddr>,
     /// TLS certificate chain (PEM); reloaded on SIGHUP.
     #[arg(long, value_name = "FILE")]
     pub cert: Option<PathBuf>,
@@ -67,12 +74,18 @@ pub struct ServeConfig {
     pub tcp: Vec<SocketAddr>,
     /// TLS listen address and its files.
     pub tls: Option<(SocketAddr, super::tls::TlsFiles)>,
+    /// RELP listen addresses.
+    pub relp: Vec<SocketAddr>,
+    /// RELP over TLS address and its files (the same as TLS's).
+    pub relp_tls: Option<(SocketAddr, super::tls::TlsFiles)>,
     /// Senders allowed on UDP (empty: all).
     pub udp_allow: Vec<picket_store::Cidr>,
     /// Senders allowed on TCP (empty: all).
     pub tcp_allow: Vec<picket_store::Cidr>,
     /// Senders allowed on TLS (empty: all).
     pub tls_allow: Vec<picket_store::Cidr>,
+    /// Senders allowed on RELP and RELP over TLS (empty: all).
+    pub relp_allow: Vec<picket_store::Cidr>,
     /// Zone of stamps that name none, seconds east of UTC.
     pub time_zone: i32,
     /// Query socket path.
@@ -105,6 +118,12 @@ pub struct ServeConfig {
     pub sensor: Option<picket_sensor::SensorConfig>,
     /// The resolver for sources known by name; None unless `[sensor] resolve = true`.
     pub resolver: Option<crate::sense::resolve::ResolverConfig>,
+    /// `[whois]`: the abuse-contact lookup the query op `contact` runs, and its cache TTL.
+    pub whois: crate::contact::WhoisSettings,
+    /// The file the heads are appended to (outside the data directory), if any.
+    pub head_file: Option<PathBuf>,
+    /// How often the heads are written to the log and the head file.
+    pub head_interval: Duration,
 }
 
 const DEFAULT_ADDR: &str = "0.0.0.0:5514";
@@ -139,27 +158,36 @@ impl ServeConfig {
                     None => Ok(common.clone()),
                 }
             };
-        let tls_addr = a.tls.or(tls_s.and_then(|t| t.listen));
+        let relp_s = file.relp.as_ref();
         let cert = a.cert.clone().or(tls_s.and_then(|t| t.cert.clone()));
         let key = a.key.clone().or(tls_s.and_then(|t| t.key.clone()));
-        let tls = match (tls_addr, cert, key) {
-            (Some(addr), Some(cert), Some(key)) => Some((
+        let client_ca = a
+            .client_ca
+            .clone()
+            .or(tls_s.and_then(|t| t.client_ca.clone()));
+        let with_files = |addr: Option<SocketAddr>, what: &str| match (addr, &cert, &key) {
+            (Some(addr), Some(cert), Some(key)) => Ok(Some((
                 addr,
                 super::tls::TlsFiles {
-                    cert,
-                    key,
-                    client_ca: a
-                        .client_ca
-                        .clone()
-                        .or(tls_s.and_then(|t| t.client_ca.clone())),
+                    cert: cert.clone(),
+                    key: key.clone(),
+                    client_ca: client_ca.clone(),
                 },
-            )),
-            (Some(addr), _, _) => {
-                return Err(Error::Usage(format!(
-                    "TLS on {addr} needs a certificate and a key (--cert and --key, or [tls] cert and key)"
-                )));
-            }
-            _ => None,
+            ))),
+            (Some(addr), _, _) => Err(Error::Usage(format!(
+                "{what} on {addr} needs a certificate and a key (--cert and --key, or [tls] cert and key)"
+            ))),
+            _ => Ok(None),
+        };
+        let tls = with_files(a.tls.or(tls_s.and_then(|t| t.listen)), "TLS")?;
+        let relp_tls = with_files(
+            a.relp_tls.or(relp_s.and_then(|r| r.tls_listen)),
+            "RELP over TLS",
+        )?;
+        let relp = if a.relp.is_empty() {
+            relp_s.and_then(|r| r.listen.clone()).unwrap_or_default()
+        } else {
+            a.relp.clone()
         };
         let tz = file.time_zone.as_deref().unwrap_or("Z");
         let time_zone = crate::values::parse_offset(tz)
@@ -186,6 +214,27 @@ impl ServeConfig {
             .socket
             .clone()
             .unwrap_or_else(|| data.join("picket.sock"));
+        let logbook_s = file.logbook.as_ref();
+        let head_interval = match logbook_s.and_then(|l| l.head_interval.as_deref()) {
+            Some(v) => crate::values::parse_duration(v)
+                .map_err(|e| Error::Usage(format!("config key logbook.head_interval: {e}")))?
+                .max(Duration::from_secs(1)),
+            None => Duration::from_secs(3600),
+        };
+        let head_file = logbook_s.and_then(|l| l.head_file.clone());
+        if let Some(f) = &head_file {
+            // Inside the data directory the head is as easy to rewrite as the store.
+            let abs =
+                |p: &std::path::Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+            if abs(f).starts_with(abs(&data)) {
+                return Err(Error::Usage(format!(
+                    "config key logbook.head_file: {} is inside the data directory {}; put it \
+                     where someone who can rewrite the store cannot reach",
+                    f.display(),
+                    data.display()
+                )));
+            }
+        }
         Ok(ServeConfig {
             socket,
             socket_group: file.socket_group.clone(),
@@ -193,6 +242,9 @@ impl ServeConfig {
             udp: listen(&a.udp, a.no_udp, udp_s.and_then(|u| u.listen.as_ref())),
             tcp: listen(&a.tcp, a.no_tcp, tcp_s.and_then(|t| t.listen.as_ref())),
             tls,
+            relp,
+            relp_tls,
+            relp_allow: allow(relp_s.and_then(|r| r.allow.as_ref()), "relp.allow")?,
             udp_allow: allow(udp_s.and_then(|u| u.allow.as_ref()), "udp.allow")?,
             tcp_allow: allow(tcp_s.and_then(|t| t.allow.as_ref()), "tcp.allow")?,
             tls_allow: allow(tls_s.and_then(|t| t.allow.as_ref()), "tls.allow")?,
@@ -233,6 +285,9 @@ impl ServeConfig {
             retention,
             sensor: file.sensor_config()?,
             resolver: file.resolver_config()?,
+            whois: file.whois_settings()?,
+            head_file,
+            head_interval,
             query: {
                 let q = file.query.as_ref();
                 let d = crate::query::QueryLimits::default();
@@ -321,6 +376,8 @@ mod tests {
             udp: vec![],
             tcp: vec![],
             tls: None,
+            relp: vec![],
+            relp_tls: None,
             cert: None,
             key: None,
             client_ca: None,
@@ -419,6 +476,24 @@ mod tests {
                 "tls.allow",
                 TLS.into(),
                 format!("{TLS}allow = [\"10.0.0.0/8\"]"),
+            ),
+            (
+                "relp.listen",
+                "".into(),
+                "[relp]\nlisten = [\"127.0.0.1:2514\"]".into(),
+            ),
+            (
+                "relp.tls_listen",
+                TLS.replace("listen = \"127.0.0.1:6514\"\n", ""),
+                format!(
+                    "{}[relp]\ntls_listen = \"127.0.0.1:2515\"",
+                    TLS.replace("listen = \"127.0.0.1:6514\"\n", "")
+                ),
+            ),
+            (
+                "relp.allow",
+                "".into(),
+                "[relp]\nallow = [\"10.0.0.0/8\"]".into(),
             ),
             (
                 "writer.flush_interval_ms",
@@ -527,6 +602,11 @@ mod tests {
                 "[sensor]\nmax_active = 77".into(),
             ),
             (
+                "sensor.evicted_cache_mb",
+                "".into(),
+                "[sensor]\nevicted_cache_mb = 3".into(),
+            ),
+            (
                 "sensor.noise.name",
                 "[[sensor.noise]]\nname = \"web\"\nports = [\"80\"]\ntransports = [\"tcp\"]\nvolume = 20\nwindow = \"10m\"".into(),
                 "[[sensor.noise]]\nname = \"www\"\nports = [\"80\"]\ntransports = [\"tcp\"]\nvolume = 20\nwindow = \"10m\"".into(),
@@ -583,9 +663,30 @@ mod tests {
             ),
             ("store.cache_mb", "".into(), "[store]\ncache_mb = 7".into()),
             (
+                "logbook.head_file",
+                "".into(),
+                "[logbook]\nhead_file = \"/var/log/picket-heads\"".into(),
+            ),
+            (
+                "logbook.head_interval",
+                "".into(),
+                "[logbook]\nhead_interval = \"10m\"".into(),
+            ),
+            (
                 "store.retention_max_age",
                 "".into(),
                 "[store]\nretention_max_age = \"7d\"".into(),
+            ),
+            (
+                "whois.root",
+                "".into(),
+                "[whois]\nroot = \"127.0.0.1:4343\"".into(),
+            ),
+            ("whois.timeout", "".into(), "[whois]\ntimeout = \"3s\"".into()),
+            (
+                "whois.cache_ttl",
+                "".into(),
+                "[whois]\ncache_ttl = \"1d\"".into(),
             ),
             (
                 "store.retention_max_size",

@@ -1,4 +1,4 @@
-//! `picket serve`: UDP, TCP and TLS listeners feeding one writer thread that parses and
+//! `picket serve`: UDP, TCP, TLS and RELP listeners feeding one writer thread that parses and
 //! stores every message, and the query socket beside them. Shaped like mini-redis:
 //! [`Listeners::bind`] binds everything (a port in use is an error before anything runs),
 //! [`run`] serves until its `shutdown` future completes, so tests run it in-process.
@@ -8,13 +8,15 @@
 //! ```text
 //! udp workers ─┐                          bounded queue
 //! tcp conns ───┼─ Message{bytes, received} ────────────► writer thread ─► parse ─► Store::append
-//! (framing)   ─┘   (UDP drops when full; TCP waits)        (batch by size or interval)
+//! (framing)    │   (UDP drops when full; TCP waits)        (batch by size or interval)
+//! relp conns ──┘◄── highest durable message, per connection ◄─ after each flush (group commit)
 //! ```
 
 mod accept;
 mod config;
 mod intake;
 mod limits;
+mod relp;
 mod tcp;
 mod tls;
 mod udp;
@@ -44,6 +46,8 @@ pub struct Listeners {
     udp: Vec<(SocketAddr, UdpSocket)>,
     tcp: Vec<(SocketAddr, TcpListener)>,
     tls: Option<(SocketAddr, TcpListener, tls::SharedConfig)>,
+    relp: Vec<(SocketAddr, TcpListener)>,
+    relp_tls: Option<(SocketAddr, TcpListener, tls::SharedConfig)>,
     query: UnixListener,
 }
 
@@ -64,20 +68,34 @@ impl Listeners {
         for addr in &cfg.tcp {
             tcp.push(tcp::bind(*addr)?);
         }
-        let tls = match &cfg.tls {
-            Some((addr, files)) => {
-                let shared: tls::SharedConfig = Arc::new(std::sync::RwLock::new(tls::load(files)?));
-                let (local, l) = tcp::bind(*addr)?;
-                Some((local, l, shared))
-            }
+        // TLS and RELP over TLS share one configuration (the same files), reloaded together.
+        let shared = match cfg.tls.as_ref().or(cfg.relp_tls.as_ref()) {
+            Some((_, files)) => Some(Arc::new(std::sync::RwLock::new(tls::load(files)?))),
             None => None,
         };
+        let tls_on = |addr: Option<SocketAddr>| -> Result<_, Error> {
+            match (addr, &shared) {
+                (Some(addr), Some(shared)) => {
+                    let (local, l) = tcp::bind(addr)?;
+                    Ok(Some((local, l, shared.clone())))
+                }
+                _ => Ok(None),
+            }
+        };
+        let tls = tls_on(cfg.tls.as_ref().map(|(a, _)| *a))?;
+        let relp_tls = tls_on(cfg.relp_tls.as_ref().map(|(a, _)| *a))?;
+        let mut relp = Vec::new();
+        for addr in &cfg.relp {
+            relp.push(tcp::bind(*addr)?);
+        }
         let query = crate::query::bind(&cfg.socket, cfg.socket_group.as_deref())?;
         Ok(Listeners {
             cfg,
             udp,
             tcp,
             tls,
+            relp,
+            relp_tls,
             query,
         })
     }
@@ -97,6 +115,16 @@ impl Listeners {
     /// The TLS address bound.
     pub fn tls_addr(&self) -> Option<SocketAddr> {
         self.tls.as_ref().map(|(a, _, _)| *a)
+    }
+
+    /// The RELP addresses bound.
+    pub fn relp_addrs(&self) -> Vec<SocketAddr> {
+        self.relp.iter().map(|(a, _)| *a).collect()
+    }
+
+    /// The RELP over TLS address bound.
+    pub fn relp_tls_addr(&self) -> Option<SocketAddr> {
+        self.relp_tls.as_ref().map(|(a, _, _)| *a)
     }
 
     /// The query socket's path.
@@ -139,6 +167,8 @@ pub async fn run(
         udp,
         tcp,
         tls,
+        relp,
+        relp_tls,
         query,
     } = listeners;
     let store = Store::open(&cfg.data, &cfg.store_config()).map_err(|source| Error::Store {
@@ -153,6 +183,7 @@ pub async fn run(
     let (tail, _) = tokio::sync::broadcast::channel(4096);
     let (watch, _) = tokio::sync::broadcast::channel(4096);
     let (marks_tx, marks_rx) = mpsc::channel(64);
+    let (contacts_tx, contacts_rx) = mpsc::channel(64);
     let sensor = cfg.sensor.clone().map(|c| {
         let mut sensor = crate::sense::Sensor::new(c);
         if let Some(r) = &cfg.resolver {
@@ -178,6 +209,9 @@ pub async fn run(
             watch: watch.clone(),
         },
         sensor,
+        writer::WriterRequests {
+            contacts: contacts_rx,
+        },
     )?;
     let query_task = tokio::spawn(crate::query::run(
         query,
@@ -192,6 +226,11 @@ pub async fn run(
                 requests: marks_tx,
                 watch,
                 config: Arc::new(c.clone()),
+            }),
+            whois: Arc::new(crate::query::WhoisLink {
+                settings: cfg.whois.clone(),
+                lookups: Semaphore::new(crate::query::MAX_LOOKUPS),
+                cache: contacts_tx,
             }),
         },
         stop.clone(),
@@ -233,22 +272,48 @@ pub async fn run(
             conn_limits,
         )));
     }
-    if let Some((addr, listener, shared)) = tls
-        && let Some((_, files)) = &cfg.tls
-    {
-        tasks.push(tokio::spawn(tls::reload_on_sighup(
-            files.clone(),
-            shared.clone(),
-            stop.clone(),
-        )));
-        tasks.push(tokio::spawn(tls::run(
+    for (addr, listener) in relp {
+        tasks.push(tokio::spawn(relp::run(
             addr,
             listener,
+            intake.clone(),
+            cfg.relp_allow.clone(),
+            slots.clone(),
+            conn_limits,
+        )));
+    }
+    let reload = tls
+        .as_ref()
+        .or(relp_tls.as_ref())
+        .map(|(_, _, shared)| shared.clone())
+        .zip(cfg.tls.as_ref().or(cfg.relp_tls.as_ref()));
+    if let Some((shared, (_, files))) = reload {
+        tasks.push(tokio::spawn(tls::reload_on_sighup(
+            files.clone(),
+            shared,
+            stop.clone(),
+        )));
+    }
+    if let Some((addr, listener, shared)) = tls {
+        tasks.push(tokio::spawn(tls::run(
+            (addr, listener),
             shared,
             intake.clone(),
             cfg.tls_allow.clone(),
             slots.clone(),
             conn_limits,
+            tls::Inside::Syslog,
+        )));
+    }
+    if let Some((addr, listener, shared)) = relp_tls {
+        tasks.push(tokio::spawn(tls::run(
+            (addr, listener),
+            shared,
+            intake.clone(),
+            cfg.relp_allow.clone(),
+            slots.clone(),
+            conn_limits,
+            tls::Inside::Relp,
         )));
     }
     if cfg.retention.max_age.is_some() || cfg.retention.max_bytes.is_some() {
@@ -258,6 +323,12 @@ pub async fn run(
             stop.clone(),
         )));
     }
+    let heads_task = tokio::spawn(heads(
+        store.clone(),
+        cfg.head_file.clone(),
+        cfg.head_interval,
+        stop.clone(),
+    ));
     drop(intake);
     tracing::info!(data = %cfg.data.display(), "picket is running");
 
@@ -280,8 +351,55 @@ pub async fn run(
             dir: cfg.data.clone(),
             source,
         })?;
+    // The last heads, with everything stored.
+    let mut last = heads_task.await.unwrap_or_default();
+    write_heads(&store, cfg.head_file.as_deref(), &mut last);
     tracing::info!(stored, "stopped; {}", stats.summary());
     Ok(Summary { stored })
+}
+
+/// Writes the heads of the event chain and the logbook at start and every `interval` (when
+/// they moved) to the log and to `file`, until shutdown; returns the last heads written.
+async fn heads(
+    store: Arc<Store>,
+    file: Option<std::path::PathBuf>,
+    interval: Duration,
+    shutdown: CancellationToken,
+) -> String {
+    let mut last = String::new();
+    loop {
+        write_heads(&store, file.as_deref(), &mut last);
+        tokio::select! {
+            _ = shutdown.cancelled() => return last,
+            _ = tokio::time::sleep(interval) => {}
+        }
+    }
+}
+
+/// Writes the heads if they differ from `last`: to the log, and appended to `file` as
+/// `TIME HEADS` (one line each time, so that every head ever written can be checked).
+fn write_heads(store: &Store, file: Option<&std::path::Path>, last: &mut String) {
+    let heads = picket_store::format_heads(&store.heads());
+    if heads.is_empty() || heads == *last {
+        return;
+    }
+    tracing::info!(heads = %heads, "chain heads (record them elsewhere; picket verify --expect-head checks them)");
+    if let Some(path) = file {
+        use std::io::Write;
+        let line = format!("{} {heads}\n", crate::clock::rfc3339(now_ns()));
+        let mut opts = std::fs::OpenOptions::new();
+        opts.create(true);
+        // Called by its path: tests/architecture.rs finds store writers by the method call.
+        std::fs::OpenOptions::append(&mut opts, true);
+        let r = opts
+            .open(path)
+            .and_then(|mut f| f.write_all(line.as_bytes()).and_then(|()| f.sync_data()));
+        if let Err(e) = r {
+            tracing::warn!(file = %path.display(), "cannot write the chain heads: {e}");
+            return;
+        }
+    }
+    *last = heads;
 }
 
 /// Applies retention at start and every minute until shutdown.

@@ -153,12 +153,13 @@ fn frame_message(f: Frame, received_ns: u64, stats: &Stats, received: &AtomicU64
     Message {
         bytes: f.bytes,
         received_ns,
+        ack: None,
     }
 }
 
 /// Sends the ready messages, waiting for room in the queue (backpressure); false when the
 /// writer is gone.
-async fn hand_over(tx: &mpsc::Sender<Message>, ready: &mut Vec<Message>) -> bool {
+pub(super) async fn hand_over(tx: &mpsc::Sender<Message>, ready: &mut Vec<Message>) -> bool {
     // A reservation larger than the queue could never be granted.
     let step = tx.max_capacity().max(1);
     while !ready.is_empty() {

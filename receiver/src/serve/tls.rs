@@ -1,6 +1,7 @@
 //! TLS listener (RFC 5425): certificate and key from PEM files, TLS 1.2 and 1.3, optional
 //! client-certificate verification against a CA (mutual TLS). The configuration is reloaded on
-//! SIGHUP; open connections keep the configuration they were accepted with.
+//! SIGHUP; open connections keep the configuration they were accepted with. RELP over TLS
+//! runs on the same configuration (certificate, key, client CA) inside these connections.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -103,17 +104,29 @@ pub async fn reload_on_sighup(files: TlsFiles, shared: SharedConfig, shutdown: C
     }
 }
 
+/// What runs inside a TLS connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inside {
+    /// RFC 5425 syslog frames.
+    Syslog,
+    /// A RELP session.
+    Relp,
+}
+
 /// Accepts TLS connections until shutdown, then waits for them to drain.
 pub async fn run(
-    addr: SocketAddr,
-    listener: TcpListener,
+    (addr, listener): (SocketAddr, TcpListener),
     shared: SharedConfig,
     intake: Intake,
     allow: Vec<picket_store::Cidr>,
     slots: ConnectionSlots,
     limits: ConnLimits,
+    inside: Inside,
 ) {
-    tracing::info!(%addr, "listening on tls");
+    match inside {
+        Inside::Syslog => tracing::info!(%addr, "listening on tls"),
+        Inside::Relp => tracing::info!(%addr, "listening on secure relp"),
+    }
     let stats = intake.stats.clone();
     let shutdown = intake.shutdown.clone();
     accept_loop(
@@ -137,8 +150,21 @@ pub async fn run(
                 match handshake {
                     Ok(Ok(tls)) => {
                         Stats::inc(&stats.connections_open);
-                        super::tcp::connection(tls, peer, &intake, &stats.tls_received, limits)
-                            .await;
+                        match inside {
+                            Inside::Syslog => {
+                                super::tcp::connection(
+                                    tls,
+                                    peer,
+                                    &intake,
+                                    &stats.tls_received,
+                                    limits,
+                                )
+                                .await
+                            }
+                            Inside::Relp => {
+                                super::relp::connection(tls, peer, &intake, limits).await
+                            }
+                        }
                         Stats::dec(&stats.connections_open);
                     }
                     Ok(Err(e)) => {

@@ -78,6 +78,7 @@ pub async fn run(
         let msg = Message {
             bytes: bytes::Bytes::copy_from_slice(data.get(..keep).unwrap_or_default()),
             received_ns: now_ns(),
+            ack: None,
         };
         if !stats.writer.is_healthy() {
             Stats::inc(&stats.dropped_store_unavailable);

@@ -9,6 +9,8 @@
     clippy::indexing_slicing
 )]
 
+pub mod peers;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
