@@ -31,11 +31,29 @@ pub enum Dataset {
     Iptables = 7,
     /// OpenSSH server.
     Sshd = 8,
+    /// pf `filterlog` (OpenBSD, pfSense, OPNsense) CSV records.
+    Pf = 9,
+    /// FreeBSD/macOS ipfw rule logs.
+    Ipfw = 10,
+    /// Cisco IOS zone-based firewall drops (`%FW-6-DROP_PKT`).
+    CiscoFw = 11,
+    /// Cisco IOS IPS signatures (`%IPS-4-SIGNATURE`).
+    CiscoIps = 12,
+    /// Cisco IOS login success/failure (`%SEC_LOGIN`).
+    CiscoLogin = 13,
+    /// postfix and dovecot authentication failures.
+    MailAuth = 14,
+    /// FTP daemons: wu-ftpd/BSD ftpd, vsftpd, proftpd, pure-ftpd.
+    Ftpd = 15,
+    /// PAM `authentication failure; … rhost=` under any daemon but sshd.
+    Pam = 16,
+    /// Solaris/illumos inetd connection tracing.
+    Inetd = 17,
 }
 
 impl Dataset {
     /// Every dataset, in code order.
-    pub const ALL: [Dataset; 9] = [
+    pub const ALL: [Dataset; 18] = [
         Dataset::Syslog,
         Dataset::Tcpd,
         Dataset::Snort,
@@ -45,6 +63,15 @@ impl Dataset {
         Dataset::CiscoAcl,
         Dataset::Iptables,
         Dataset::Sshd,
+        Dataset::Pf,
+        Dataset::Ipfw,
+        Dataset::CiscoFw,
+        Dataset::CiscoIps,
+        Dataset::CiscoLogin,
+        Dataset::MailAuth,
+        Dataset::Ftpd,
+        Dataset::Pam,
+        Dataset::Inetd,
     ];
 
     /// The ECS `event.dataset` value.
@@ -59,6 +86,15 @@ impl Dataset {
             Dataset::CiscoAcl => "cisco_acl",
             Dataset::Iptables => "iptables",
             Dataset::Sshd => "sshd",
+            Dataset::Pf => "pf",
+            Dataset::Ipfw => "ipfw",
+            Dataset::CiscoFw => "cisco_fw",
+            Dataset::CiscoIps => "cisco_ips",
+            Dataset::CiscoLogin => "cisco_login",
+            Dataset::MailAuth => "mail_auth",
+            Dataset::Ftpd => "ftpd",
+            Dataset::Pam => "pam",
+            Dataset::Inetd => "inetd",
         }
     }
 

@@ -408,6 +408,7 @@ pub fn to_peer(token: &[u8]) -> Option<Peer<'_>> {
         return Some(Peer::Ip(a));
     }
     if !token.is_empty()
+        && !is_redacted(token)
         && token.iter().all(|b| is_host_char(*b))
         && token.iter().any(u8::is_ascii_alphabetic)
         && !token.eq_ignore_ascii_case(b"unknown")
@@ -415,6 +416,30 @@ pub fn to_peer(token: &[u8]) -> Option<Peer<'_>> {
         return Some(Peer::Name(token));
     }
     None
+}
+
+/// True for an address blanked out before the line was shared (`x.x.x.x`, `xx.xxx.xx.xx`,
+/// `74.94.*.*`, `###`, `XXX.XXX.XXX.XXX`): no peer is read from it.
+pub fn is_redacted(token: &[u8]) -> bool {
+    !token.is_empty()
+        && token
+            .iter()
+            .all(|b| matches!(b, b'0'..=b'9' | b'x' | b'X' | b'.' | b'*' | b'#' | b':'))
+        && token.iter().any(|b| matches!(b, b'x' | b'X' | b'*' | b'#'))
+}
+
+/// The port of `ADDR:PORT` or `[ADDR]:PORT` whose address was blanked out (`x.x.x.x:23`).
+pub fn redacted_port(token: &[u8]) -> Option<u16> {
+    let colon = rposition(token, b':')?;
+    let addr = token.get(..colon)?;
+    let addr = addr
+        .strip_prefix(b"[")
+        .and_then(|a| a.strip_suffix(b"]"))
+        .unwrap_or(addr);
+    if !is_redacted(addr) {
+        return None;
+    }
+    to_port(token.get(colon + 1..)?)
 }
 
 /// Splits `ADDR:PORT`, `[ADDR]:PORT`, `ADDR.PORT`-free forms at the last colon when the part

@@ -1,6 +1,7 @@
 //! picket-parsers: zero-copy parsers for syslog headers and the security log families picket
 //! reads (TCP wrappers, Snort/Suricata, PortSentry, xinetd, FreeBSD log_in_vain, Cisco ACLs,
-//! netfilter LOG, sshd).
+//! netfilter LOG, sshd, pf filterlog, ipfw, Cisco zone firewall/IPS/login, mail and FTP
+//! authentication, PAM under any daemon, inetd).
 //!
 //! Input is `&[u8]`, never `&str`: senders emit Latin-1 and garbage, and no input panics.
 //! A parsed [`Event`] borrows from the line; the success path allocates nothing.

@@ -43,7 +43,8 @@ use super::Family;
 use crate::event::{Action, Dataset, Details, Endpoint, Rule, Transport};
 use crate::header::Header;
 use crate::lex::{
-    after, find, ipv4, is_host_char, position, skip_spaces, split_word, to_ip, to_port, trim_end,
+    after, find, ipv4, is_host_char, is_redacted, position, skip_spaces, split_word, to_ip,
+    to_port, trim_end,
 };
 
 /// Registry entry.
@@ -100,6 +101,19 @@ fn run_end(s: &[u8], from: usize, ok: impl Fn(u8) -> bool) -> usize {
 fn mnemonic(m: &[u8]) -> Option<Mnemonic<'_>> {
     // memchr here: the message is long and most lines have no `%` at all.
     memchr::memchr_iter(b'%', m).find_map(|p| mnemonic_at(m.get(p + 1..)?))
+}
+
+/// The mnemonic and body of the first `%FACILITY-SEV-MNEMONIC:` in `m` whose facility is
+/// `facility` (the other Cisco families' entry: `%FW-6-DROP_PKT`, `%SEC_LOGIN-4-…`).
+pub(super) fn cisco_message<'a>(m: &'a [u8], facility: &[u8]) -> Option<(&'a [u8], &'a [u8])> {
+    memchr::memchr_iter(b'%', m).find_map(|p| {
+        let rest = m.get(p + 1..)?;
+        if !rest.starts_with(facility) || rest.get(facility.len()) != Some(&b'-') {
+            return None;
+        }
+        let found = mnemonic_at(rest)?;
+        (found.facility == facility).then_some((found.mnemonic, found.body))
+    })
 }
 
 /// Reads `FAC-…-SEV-MNEMONIC`, optional blanks and the colon at the start of `rest` (the bytes
@@ -223,12 +237,16 @@ fn ios_token(tok: &[u8]) -> Option<Endpoint<'static>> {
         Some(_) => return None,
         None => {
             let open = position(tok, b'(').unwrap_or(tok.len());
-            ep.ip = Some(to_ip(tok.get(..open)?)?);
+            let addr = tok.get(..open)?;
+            // A redacted address (`x.x.x.x(3527)`) gives no address; its port still counts.
+            if !is_redacted(addr) {
+                ep.ip = Some(to_ip(addr)?);
+            }
             open
         }
     };
-    if let Some(inner) = tok.get(open + 1..) {
-        let inner = inner.strip_suffix(b")").unwrap_or(inner);
+    // `(2` without its `)`: the number was cut, and is no port.
+    if let Some(inner) = tok.get(open + 1..).and_then(|i| i.strip_suffix(b")")) {
         ep.port = to_port(inner);
     }
     Some(ep)
@@ -267,8 +285,10 @@ fn ios<'a>(body: &'a [u8], d: &mut Details<'a>) -> Option<()> {
     let (src, r) = ios_endpoint(r, true)?;
     d.source = src;
     // The arrow may be glued to an interface name (`TenGigabitEthernet0/1/1->`).
-    if let Some(at) = find(r, b"->") {
-        let (dst, _) = ios_endpoint(r.get(at + 2..)?, false)?;
+    // A line cut inside the destination keeps its source.
+    if let Some(at) = find(r, b"->")
+        && let Some((dst, _)) = r.get(at + 2..).and_then(|r| ios_endpoint(r, false))
+    {
         d.destination = dst;
     }
     Some(())
@@ -460,6 +480,9 @@ fn asa_endpoint(tok: &[u8]) -> Option<Endpoint<'_>> {
             } else if set_ip(right, &mut ep) {
                 // 106100: IF/ADDR(PORT)
                 ep.port = paren.and_then(paren_port);
+            } else if is_redacted(left) {
+                // `***/20031`: the address was blanked out, the port stands.
+                ep.port = service_port(right);
             } else if service_port(right).is_some() && name_ok(left) {
                 ep.domain = Some(left);
                 ep.port = service_port(right);
@@ -668,6 +691,17 @@ fn asa_reads(id: &[u8]) -> bool {
 
 /// ASA/PIX/FWSM/FTD access messages.
 fn asa<'a>(id: &'a [u8], body: &'a [u8], d: &mut Details<'a>) -> Option<()> {
+    asa_flow(id, body, d)?;
+    // ICMP has no ports: what ASA prints in their place (`(8)`, `/0`) is a type, a code or an id.
+    if matches!(d.transport, Some(Transport::Icmp | Transport::Ipv6Icmp)) {
+        d.source.port = None;
+        d.destination.port = None;
+    }
+    Some(())
+}
+
+/// [`asa`]'s reading of the action, the rule and the flow.
+fn asa_flow<'a>(id: &'a [u8], body: &'a [u8], d: &mut Details<'a>) -> Option<()> {
     if !asa_reads(id) {
         return None;
     }
@@ -1055,7 +1089,7 @@ mod tests {
                     dst: Some("192.168.0.12"),
                     dport: Some(53),
                     transport: Some("udp"),
-                    host: Some("<IP>"),
+                    host: None,
                     ..Expect::default()
                 },
             ),
@@ -1121,13 +1155,14 @@ mod tests {
             ),
             (
                 "Aug  6 2020 11:01:38: %ASA-1-106103: access-list filter denied icmp for user joe inside/10.1.2.3(64321) -> outside/81.2.69.144(8080) hit-cnt 1 first hit [0x3c8b88c1, 0xbee595c3]",
+                // ICMP has no ports: ASA prints its type and code where ports would be.
                 Expect {
                     dataset: Some("cisco_acl"),
                     action: Some("acl-denied"),
                     src: Some("10.1.2.3"),
-                    sport: Some(64321),
+                    sport: None,
                     dst: Some("81.2.69.144"),
-                    dport: Some(8080),
+                    dport: None,
                     transport: Some("icmp"),
                     ..Expect::default()
                 },
@@ -1213,11 +1248,14 @@ mod tests {
                 },
             ),
             (
+                // Blanked addresses: no address, the ports stand.
                 "%PIX-2-106006: Deny inbound UDP from ***/20031 to ***/20031 on",
                 Expect {
                     dataset: Some("cisco_acl"),
                     action: Some("acl-denied"),
                     transport: Some("udp"),
+                    sport: Some(20031),
+                    dport: Some(20031),
                     ..Expect::default()
                 },
             ),

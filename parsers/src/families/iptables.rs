@@ -25,7 +25,7 @@ use memchr::memmem::Finder;
 use super::Family;
 use crate::event::{Action, Dataset, Details, Endpoint, Rule, Transport};
 use crate::header::Header;
-use crate::lex::{hex_ipv6, ipv4, skip_spaces, to_ip, trim_end};
+use crate::lex::{hex_ipv6, ipv4, skip_spaces, to_ip, to_port, trim_end};
 
 /// Registry entry.
 pub const FAMILY: Family = Family {
@@ -81,6 +81,50 @@ fn packet_start(m: &[u8]) -> Option<usize> {
         }
         at = pos + 3;
     }
+}
+
+/// Whether `m` opens with one of the packet keys that follow `IN=` (`TTL=50 ID=0 DF PROTO=…`):
+/// the rest of a netfilter line whose start was cut off.
+fn is_fragment(m: &[u8]) -> bool {
+    const KEYS: [&[u8]; 9] = [
+        b"OUT=", b"MAC=", b"SRC=", b"DST=", b"LEN=", b"TOS=", b"PREC=", b"TTL=", b"ID=",
+    ];
+    matches!(
+        m.first(),
+        Some(b'O' | b'M' | b'S' | b'D' | b'L' | b'T' | b'P' | b'I')
+    ) && KEYS.iter().any(|k| m.starts_with(k))
+}
+
+/// A fragment's fields read token by token (rare lines: no fast path), the first value of
+/// each key, up to a quoted packet's `[`; `None` without a `PROTO=`.
+#[cold]
+fn fragment_details(m: &[u8]) -> Option<Details<'_>> {
+    let fields = m.get(..memchr::memchr(b'[', m).unwrap_or(m.len()))?;
+    let (mut src, mut dst, mut proto, mut spt, mut dpt) = (None, None, None, None, None);
+    for tok in fields.split(|b| *b == b' ') {
+        let Some(eq) = memchr::memchr(b'=', tok) else {
+            continue;
+        };
+        let (key, value) = (tok.get(..eq)?, tok.get(eq + 1..)?);
+        let slot = match key {
+            b"SRC" => &mut src,
+            b"DST" => &mut dst,
+            b"PROTO" => &mut proto,
+            b"SPT" => &mut spt,
+            b"DPT" => &mut dpt,
+            _ => continue,
+        };
+        slot.get_or_insert(value);
+    }
+    let mut d = Details {
+        transport: Some(Transport::from_token(proto?)?),
+        ..Details::default()
+    };
+    d.source.ip = src.and_then(to_ip);
+    d.destination.ip = dst.and_then(to_ip);
+    d.source.port = spt.and_then(to_port);
+    d.destination.port = dpt.and_then(to_port);
+    Some(d)
 }
 
 /// Whether `word` starts `s`, ignoring the case of `s`. `word` is lower-case letters, and
@@ -395,16 +439,24 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
     let m = h.message;
     let m = m.strip_prefix(b"kernel: ").unwrap_or(m);
     let m = strip_uptime(m);
-    // `IN=` starts the packet fields; the prefix is what comes before it.
-    let start = packet_start(m)?;
+    // `IN=` starts the packet fields; the prefix is what comes before it. A line that starts
+    // mid-packet (a continuation, a cut paste) has no prefix and is read from its start.
+    let (start, fragment) = match packet_start(m) {
+        Some(s) => (s, false),
+        None if is_fragment(m) => (0, true),
+        None => return None,
+    };
     let prefix = trim_end(m.get(..start)?);
+    if fragment {
+        return fragment_details(m);
+    }
     let flow = Flow::read(m.get(start..)?);
-    let (_, source) = flow.src?;
-    let (_, destination) = flow.dst?;
+    // A redacted address (`SRC=x.x.x.x`) is no address, but the rest of the packet stands.
+    let (source, destination) = (flow.src?.1, flow.dst?.1);
     Some(Details {
         action: verdict(prefix),
         source: Endpoint {
-            ip: Some(source?),
+            ip: source,
             port: flow.spt.and_then(|(_, p)| p),
             domain: None,
         },
@@ -479,17 +531,27 @@ mod tests {
             let m = h.message;
             let m = m.strip_prefix(b"kernel: ").unwrap_or(m);
             let m = strip_uptime(m);
-            let mut at = 0;
-            let start = loop {
-                let n = find(m.get(at..)?, b"IN=")?;
-                let pos = at + n;
-                if pos == 0
-                    || m.get(pos - 1)
-                        .is_some_and(|b| matches!(b, b' ' | b']' | b':' | b')'))
-                {
-                    break pos;
+            let keys: [&[u8]; 9] = [
+                b"OUT=", b"MAC=", b"SRC=", b"DST=", b"LEN=", b"TOS=", b"PREC=", b"TTL=", b"ID=",
+            ];
+            let in_start = || {
+                let mut at = 0;
+                loop {
+                    let n = find(m.get(at..)?, b"IN=")?;
+                    let pos = at + n;
+                    if pos == 0
+                        || m.get(pos - 1)
+                            .is_some_and(|b| matches!(b, b' ' | b']' | b':' | b')'))
+                    {
+                        return Some(pos);
+                    }
+                    at = pos + 3;
                 }
-                at = pos + 3;
+            };
+            let (start, fragment) = match in_start() {
+                Some(s) => (s, false),
+                None if keys.iter().any(|k| m.starts_with(k)) => (0, true),
+                None => return None,
             };
             let prefix = trim_end(m.get(..start)?);
             let fields = m.get(start..)?;
@@ -514,8 +576,14 @@ mod tests {
                 slot.get_or_insert(value);
             }
             let mut d = Details::default();
-            d.source.ip = Some(to_ip(src?)?);
-            d.destination.ip = to_ip(dst?);
+            if fragment {
+                d.transport = Some(Transport::from_token(proto?)?);
+                d.source.ip = src.and_then(to_ip);
+                d.destination.ip = dst.and_then(to_ip);
+            } else {
+                d.source.ip = to_ip(src?);
+                d.destination.ip = to_ip(dst?);
+            }
             d.transport = proto.and_then(Transport::from_token);
             d.source.port = spt.and_then(to_port);
             d.destination.port = dpt.and_then(to_port);

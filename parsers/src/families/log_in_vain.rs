@@ -15,12 +15,15 @@ use nom::sequence::{preceded, terminated};
 use super::Family;
 use crate::event::{Action, Dataset, Details, Endpoint, Transport};
 use crate::header::Header;
-use crate::lex::{Res, addr_colon_port, blanks, fail, ipv4, lit, past, to_port, token};
+use crate::lex::{
+    Res, addr_colon_port, blanks, fail, ipv4, lit, past, redacted_port, skip_spaces, split_word,
+    to_port, token,
+};
 
 /// Registry entry.
 pub const FAMILY: Family = Family {
     dataset: Dataset::LogInVain,
-    tags: &[b"kernel"],
+    tags: &[b"kernel", b"ipfw"],
     owns_tag: false,
     any_program: false,
     parse,
@@ -40,7 +43,13 @@ fn to_endpoint(tok: &[u8]) -> Option<Endpoint<'static>> {
             domain: None,
         });
     }
-    let (ip, port) = addr_colon_port(tok, true)?;
+    let Some((ip, port)) = addr_colon_port(tok, true) else {
+        // `x.x.x.x:23`: a blanked address; the port stands.
+        return redacted_port(tok).map(|p| Endpoint {
+            port: Some(p),
+            ..Endpoint::default()
+        });
+    };
     Some(Endpoint {
         ip: Some(ip),
         port,
@@ -134,13 +143,26 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
         let (source, destination) = tcp_log_addrs(m).ok()?.1;
         (Some(Transport::Tcp), destination, source)
     } else {
-        let opening = alt((map(lit(b"Connection attempt to "), |_| ()), stealth));
-        let (proto, dst, src) = preceded(opening, attempt).parse(m).ok()?.1;
-        (
-            Transport::from_token(proto),
-            to_endpoint(dst)?,
-            to_endpoint(src)?,
-        )
+        let mut opening = alt((map(lit(b"Connection attempt to "), |_| ()), stealth));
+        let rest = opening.parse(m).ok()?.0;
+        match attempt(rest) {
+            Ok((_, (proto, dst, src))) => (
+                Transport::from_token(proto),
+                to_endpoint(dst).unwrap_or_default(),
+                to_endpoint(src).unwrap_or_default(),
+            ),
+            // Cut short (`… to TCP 192.0.2.10:23 from`) or redacted: what is there.
+            Err(_) => {
+                let (proto, r) = split_word(skip_spaces(rest));
+                let (dst, _) = split_word(skip_spaces(r));
+                let transport = Transport::from_token(proto)?;
+                (
+                    transport.into(),
+                    to_endpoint(dst).unwrap_or_default(),
+                    Endpoint::default(),
+                )
+            }
+        }
     };
     Some(Details {
         action: Some(Action::ConnectionAttempt),
@@ -272,9 +294,17 @@ mod tests {
             program: Some("kernel"),
             ..Expect::default()
         };
+        // Cut after `from`: the protocol and the target are still read.
         check(
             "Nov  8 15:26:31 bsd kernel: Connection attempt to TCP 192.0.2.10:23 from",
-            &k,
+            &Expect {
+                dataset: Some("log_in_vain"),
+                action: Some("connection-attempt"),
+                dst: Some("192.0.2.10"),
+                dport: Some(23),
+                transport: Some("tcp"),
+                ..k
+            },
         );
         check(
             "Nov  8 15:26:31 bsd kernel: em0: link state changed to UP",

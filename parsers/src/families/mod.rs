@@ -7,8 +7,17 @@
 //! copy a module, then add one line to [`FAMILIES`].
 
 pub mod cisco_acl;
+pub mod cisco_fw;
+pub mod cisco_ips;
+pub mod cisco_login;
+pub mod ftpd;
+pub mod inetd;
+pub mod ipfw;
 pub mod iptables;
 pub mod log_in_vain;
+pub mod mail_auth;
+pub mod pam;
+pub mod pf;
 pub mod portsentry;
 pub mod snort;
 pub mod sshd;
@@ -35,49 +44,151 @@ pub struct Family {
     pub parse: for<'a> fn(&Header<'a>) -> Option<Details<'a>>,
 }
 
-impl Family {
-    fn matches(&self, program: &[u8]) -> bool {
-        self.tags.iter().any(|t| t.eq_ignore_ascii_case(program))
-    }
-}
-
 /// Which families name `program` among their tags (bit k: `FAMILIES[k]`).
 fn tagged_families(program: &[u8]) -> u32 {
-    // Most programs have a length no tag has: one test instead of fourteen comparisons.
-    if program.len() >= 32 || TAG_LENGTHS & (1 << program.len()) == 0 {
+    // Most programs have a length and first letter no tag has: one lookup instead of thirty
+    // comparisons; the others are compared with the tags of their length only.
+    let Some(first) = program.first() else {
+        return 0;
+    };
+    let keys = TAG_KEYS.get(program.len()).copied().unwrap_or(0);
+    if keys & first_letter_bit(*first) == 0 {
         return 0;
     }
+    let Some(&(start, end)) = TAGS_BY_LENGTH.get(program.len()) else {
+        return 0;
+    };
     let mut mask = 0;
-    for (k, f) in FAMILIES.iter().enumerate() {
-        if f.matches(program) {
+    for (tag, k) in TAGS
+        .get(usize::from(start)..usize::from(end))
+        .unwrap_or_default()
+    {
+        if tag.eq_ignore_ascii_case(program) {
             mask |= 1 << k;
         }
     }
     mask
 }
 
-/// Bit n set when some family has a tag n bytes long.
+/// How many tags the families have in all.
 // Evaluated at compile time: an index out of range fails the build, never a line.
 #[allow(clippy::indexing_slicing)]
-const TAG_LENGTHS: u32 = {
-    let mut bits = 0u32;
+const TAG_COUNT: usize = {
+    let mut n = 0;
+    let mut k = 0;
+    while k < FAMILIES.len() {
+        n += FAMILIES[k].tags.len();
+        k += 1;
+    }
+    n
+};
+
+/// Every tag with its family's index, shortest first.
+// Evaluated at compile time: an index out of range fails the build, never a line.
+#[allow(clippy::indexing_slicing)]
+const TAGS: [(&[u8], u8); TAG_COUNT] = {
+    let mut out: [(&[u8], u8); TAG_COUNT] = [(b"", 0); TAG_COUNT];
+    let mut n = 0;
     let mut k = 0;
     while k < FAMILIES.len() {
         let tags = FAMILIES[k].tags;
         let mut t = 0;
         while t < tags.len() {
-            if tags[t].len() < 32 {
-                bits |= 1 << tags[t].len();
-            }
+            out[n] = (tags[t], k as u8);
+            n += 1;
             t += 1;
+        }
+        k += 1;
+    }
+    // Insertion sort by length (a few dozen entries, once, at compile time).
+    let mut i = 1;
+    while i < TAG_COUNT {
+        let mut j = i;
+        while j > 0 && out[j - 1].0.len() > out[j].0.len() {
+            let tmp = out[j - 1];
+            out[j - 1] = out[j];
+            out[j] = tmp;
+            j -= 1;
+        }
+        i += 1;
+    }
+    out
+};
+
+/// For each length below 32, where the tags that long lie in [`TAGS`].
+// Evaluated at compile time: an index out of range fails the build, never a line.
+#[allow(clippy::indexing_slicing)]
+const TAGS_BY_LENGTH: [(u8, u8); 32] = {
+    let mut out = [(0u8, 0u8); 32];
+    let mut len = 0;
+    while len < 32 {
+        let mut start = 0;
+        while start < TAG_COUNT && TAGS[start].0.len() < len {
+            start += 1;
+        }
+        let mut end = start;
+        while end < TAG_COUNT && TAGS[end].0.len() == len {
+            end += 1;
+        }
+        out[len] = (start as u8, end as u8);
+        len += 1;
+    }
+    out
+};
+
+/// Bit k set for every family (`FAMILIES[k]`).
+const ALL_FAMILIES: u32 = (1 << FAMILIES.len()) - 1;
+
+/// Bit k set when `FAMILIES[k]` is tried by shape under other programs' tags.
+// Evaluated at compile time: an index out of range fails the build, never a line.
+#[allow(clippy::indexing_slicing)]
+const ANY_PROGRAM: u32 = {
+    let mut bits = 0u32;
+    let mut k = 0;
+    while k < FAMILIES.len() {
+        if FAMILIES[k].any_program {
+            bits |= 1 << k;
         }
         k += 1;
     }
     bits
 };
 
+/// The bit of a tag's first byte in [`TAG_KEYS`]: one per letter (either case), one for
+/// every other byte.
+const fn first_letter_bit(b: u8) -> u32 {
+    let lower = b.to_ascii_lowercase();
+    if lower.is_ascii_lowercase() {
+        1 << (lower - b'a')
+    } else {
+        1 << 26
+    }
+}
+
+/// For each length below 32, the first-byte bits of the tags that long (a program 32 bytes
+/// long or more matches no tag).
+// Evaluated at compile time: an index out of range fails the build, never a line.
+#[allow(clippy::indexing_slicing)]
+const TAG_KEYS: [u32; 32] = {
+    let mut keys = [0u32; 32];
+    let mut k = 0;
+    while k < FAMILIES.len() {
+        let tags = FAMILIES[k].tags;
+        let mut t = 0;
+        while t < tags.len() {
+            let tag = tags[t];
+            if tag.len() < 32 && !tag.is_empty() {
+                keys[tag.len()] |= first_letter_bit(tag[0]);
+            }
+            t += 1;
+        }
+        k += 1;
+    }
+    keys
+};
+
 /// Every family, in the order shape fallback tries them (more specific shapes first).
-pub static FAMILIES: [Family; 8] = [
+pub static FAMILIES: [Family; 17] = [
     sshd::FAMILY,
     tcpd::FAMILY,
     snort::FAMILY,
@@ -86,6 +197,15 @@ pub static FAMILIES: [Family; 8] = [
     log_in_vain::FAMILY,
     cisco_acl::FAMILY,
     iptables::FAMILY,
+    pf::FAMILY,
+    ipfw::FAMILY,
+    cisco_fw::FAMILY,
+    cisco_ips::FAMILY,
+    cisco_login::FAMILY,
+    mail_auth::FAMILY,
+    ftpd::FAMILY,
+    pam::FAMILY,
+    inetd::FAMILY,
 ];
 
 /// Finds the family that claims a message: tag-matched families first, then all others by
@@ -116,11 +236,19 @@ pub fn classify<'a>(h: &Header<'a>, out: &mut Details<'a>) -> Dataset {
         }
     }
     // Shape fallback. Half of all lines belong to no family; trying only the families that can
-    // appear under a foreign tag keeps them cheap.
-    for (k, f) in FAMILIES.iter().enumerate() {
-        if tagged & (1 << k) != 0 || !(program.is_empty() || f.any_program) {
-            continue;
-        }
+    // appear under a foreign tag keeps them cheap, and walking the bits of those (rather than
+    // all seventeen entries) keeps the walk cheap too.
+    let mut untried = if program.is_empty() {
+        ALL_FAMILIES
+    } else {
+        ANY_PROGRAM
+    } & !tagged;
+    while untried != 0 {
+        let k = untried.trailing_zeros() as usize;
+        untried &= untried - 1;
+        let Some(f) = FAMILIES.get(k) else {
+            break;
+        };
         if let Some(d) = (f.parse)(h) {
             *out = d;
             return f.dataset;

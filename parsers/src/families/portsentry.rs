@@ -158,7 +158,8 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
     let kind = m.get(..at)?;
     let r = skip_spaces(m.get(at + b" from host:".len()..)?);
     let (tok, rest) = split_word(r);
-    d.source = name_slash_addr(tok)?;
+    // A redacted peer (`x.x.x.x/x.x.x.x`) names no one; the rest of the alert stands.
+    d.source = name_slash_addr(tok).unwrap_or_default();
     d.action = Some(if kind.ends_with(b"scan") {
         Action::PortScan
     } else {
@@ -168,8 +169,15 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
         let (proto, r) = split_word(skip_spaces(r));
         d.transport = Transport::from_token(proto);
         if let Some(p) = after(r, b"port:") {
-            let (num, _) = split_word(skip_spaces(p));
+            let (num, r) = split_word(skip_spaces(p));
             d.destination.port = to_port(num);
+            // Some builds add the source port: `… to TCP port: 111 from TCP port: 4242`.
+            if let Some(p) = skip_spaces(r)
+                .strip_prefix(b"from ")
+                .and_then(|r| after(r, b"port:"))
+            {
+                d.source.port = to_port(split_word(skip_spaces(p)).0);
+            }
         }
     }
     Some(d)

@@ -34,8 +34,8 @@ use super::Family;
 use crate::event::{Action, Dataset, Details, Endpoint, Rule, Transport};
 use crate::header::Header;
 use crate::lex::{
-    HIGHS, ONES, Res, addr_colon_port, blanks, ipv4, lit, past, position, rposition, skip_spaces,
-    split_word, to_ip, to_u32, token, trim_end,
+    HIGHS, ONES, Res, addr_colon_port, blanks, find, ipv4, is_redacted, lit, past, position,
+    redacted_port, rposition, skip_spaces, split_word, to_ip, to_u32, token, trim_end,
 };
 
 /// Registry entry.
@@ -103,10 +103,24 @@ fn quad_port(s: &[u8]) -> Option<(Option<AddrPort>, &[u8])> {
 fn endpoint(tok: &[u8], has_ports: bool) -> Option<Endpoint<'static>> {
     let (ip, port) = match quad_port(tok) {
         Some((read, b"")) => read?,
-        _ => addr_colon_port(tok, has_ports)?,
+        _ => match addr_colon_port(tok, has_ports) {
+            Some(read) => read,
+            None => return redacted_endpoint(tok, has_ports),
+        },
     };
     Some(Endpoint {
         ip: Some(ip),
+        port,
+        domain: None,
+    })
+}
+
+/// A blanked endpoint (`x.x.x.x:41022`, `xx.xx.xx.xx`): no address, the port if given.
+#[cold]
+fn redacted_endpoint(tok: &[u8], has_ports: bool) -> Option<Endpoint<'static>> {
+    let port = if has_ports { redacted_port(tok) } else { None };
+    (port.is_some() || is_redacted(tok)).then_some(Endpoint {
+        ip: None,
         port,
         domain: None,
     })
@@ -269,6 +283,7 @@ fn rule_part<'a>(text: &'a [u8], sig: Option<&'a [u8]>) -> (Rule<'a>, Option<u8>
 fn portscan(i: &[u8]) -> Res<'_, IpAddr> {
     let opening = alt((
         lit(b"PORTSCAN DETECTED"),
+        lit(b"portscan detected"),
         lit(b"End of portscan"),
         lit(b"portscan status"),
     ));
@@ -325,8 +340,62 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
         d.source.ip = Some(source);
         return Some(d);
     }
-    let arrow = last_arrow(m)?;
-    alert(h, arrow, sig.map(|(id, _)| id))
+    match last_arrow(m) {
+        Some(arrow) => alert(h, arrow, sig.map(|(id, _)| id)),
+        // Only a signature or Snort 3's quoted text opens a cut alert: one test here spares
+        // the call on every other line.
+        None if sig.is_some() || m.first() == Some(&b'"') => cut_alert(h, sig.map(|(id, _)| id)),
+        None => None,
+    }
+}
+
+/// An alert cut short before its ` -> ` (a datagram limit, a paste): the rule, the
+/// classification, the priority, the protocol and the source if it was reached. Only a line
+/// with a `[gid:sid:rev]` or under Snort's tag is taken for one.
+#[inline(never)]
+fn cut_alert<'a>(h: &Header<'a>, sig: Option<&'a [u8]>) -> Option<Details<'a>> {
+    let m = h.message;
+    // `[26931:0] info: …` (unbound) is no signature: a cut alert needs a full `[gid:sid:rev]`
+    // and what alert_syslog writes after it; without one, Snort 3's quoted text under Snort's
+    // tag. The cheap tests first: this runs on every line no family took.
+    let claimed = match sig {
+        Some(s) => {
+            s.iter().filter(|b| **b == b':').count() == 2
+                && (find(m, b"[Priority: ").is_some()
+                    || find(m, b"[Classification: ").is_some()
+                    || position(m, b'{').is_some()
+                    || tagged(h))
+        }
+        None => m.starts_with(b"\"(") && tagged(h),
+    };
+    if !claimed {
+        return None;
+    }
+    let mut d = Details {
+        action: Some(Action::IdsAlert),
+        ..Details::default()
+    };
+    let head = match position(m, b'{') {
+        Some(open) => {
+            let inner = m.get(open + 1..)?;
+            if let Some(close) = position(inner, b'}') {
+                d.transport = proto(inner.get(..close)?);
+                let has_ports = !matches!(d.transport, Some(Transport::Icmp | Transport::Ipv6Icmp));
+                let (tok, _) = split_word(skip_spaces(inner.get(close + 1..)?));
+                if let Some(e) = endpoint(tok, has_ports) {
+                    d.source = e;
+                }
+            }
+            trim_end(m.get(..open)?)
+        }
+        // Snort 3 writes the alert's text in quotes: `"(arp_spoof) unicast ARP request`.
+        None if sig.is_some() || m.starts_with(b"\"(") => m,
+        None => return None,
+    };
+    let (rule, priority) = rule_part(head, sig);
+    d.rule = rule;
+    d.priority = priority;
+    Some(d)
 }
 
 /// The alert at `arrow`, the last ` -> ` of the message; `sig` as for [`rule_part`]. Kept out
@@ -782,7 +851,9 @@ mod fast_paths {
     }
 
     fn reference(tok: &[u8], has_ports: bool) -> Option<Endpoint<'static>> {
-        let (ip, port) = addr_colon_port(tok, has_ports)?;
+        let Some((ip, port)) = addr_colon_port(tok, has_ports) else {
+            return super::redacted_endpoint(tok, has_ports);
+        };
         Some(Endpoint {
             ip: Some(ip),
             port,

@@ -22,8 +22,8 @@ use super::Family;
 use crate::event::{Action, Dataset, Details, Endpoint};
 use crate::header::Header;
 use crate::lex::{
-    Peer, Res, after, blanks, fail, find, lit, past, rfind, split_word, to_ip, to_peer, to_port,
-    token, trim_end,
+    Peer, Res, after, blanks, fail, find, is_redacted, lit, past, rfind, split_word, to_ip,
+    to_peer, to_port, token, trim_end,
 };
 
 /// Registry entry.
@@ -41,20 +41,14 @@ const OPENINGS: [(&[u8], Option<Action>); 37] = [
     (b"Invalid user ", Some(Action::LoginFailed)),
     (b"Illegal user ", Some(Action::LoginFailed)),
     (b"invalid user ", Some(Action::LoginFailed)),
-    (b"User ", Some(Action::LoginFailed)),
-    (
-        b"maximum authentication attempts exceeded ",
-        Some(Action::LoginFailed),
-    ),
-    (
-        b"Disconnecting authenticating user ",
-        Some(Action::LoginFailed),
-    ),
+    // Summaries of failures sshd logged one by one already (`User root not allowed because
+    // account is locked` precedes `Failed … for invalid user root`; the limit and disconnect
+    // lines follow the last failure): counted again, one attempt would count twice.
+    (b"User ", None),
+    (b"maximum authentication attempts exceeded ", None),
+    (b"Disconnecting authenticating user ", None),
     (b"Disconnecting invalid user ", Some(Action::LoginFailed)),
-    (
-        b"Disconnecting: Too many authentication failures",
-        Some(Action::LoginFailed),
-    ),
+    (b"Disconnecting: Too many authentication failures", None),
     (
         b"Connection closed by authenticating user ",
         Some(Action::LoginFailed),
@@ -107,6 +101,14 @@ const OPENINGS: [(&[u8], Option<Action>); 37] = [
     (b"Timeout, client not responding from ", None),
     (b"Disconnecting: ", None),
     (b"Connection refused by ", None),
+];
+
+/// Openings of the summary lines (no action of their own) that still name the account.
+const SUMMARIES: [&[u8]; 4] = [
+    b"User ",
+    b"maximum authentication attempts exceeded ",
+    b"Disconnecting authenticating user ",
+    b"Disconnecting: Too many authentication failures",
 ];
 
 /// For each byte, the index of the first opening that starts with it (`OPENINGS.len()` for
@@ -169,6 +171,8 @@ fn addr_port(i: &[u8]) -> Res<'_, Endpoint<'_>> {
     match to_peer(tok) {
         Some(Peer::Ip(a)) => ep.ip = Some(a),
         Some(Peer::Name(n)) => ep.domain = Some(n),
+        // A blanked address (`x.x.x.x port 4242`): no peer, but the port is still the line's.
+        None if is_redacted(tok) => {}
         None => return fail(),
     }
     let (i, port) = map_opt(take_while(|b: u8| b.is_ascii_digit()), to_port).parse(i)?;
@@ -259,7 +263,7 @@ fn user_before<'a>(m: &'a [u8], opening: &[u8], peer_at: usize) -> Option<&'a [u
 ///
 /// One pass over the `=` signs, where `find` and `lex::value_of` would scan the line three
 /// times: `=` is the rarest byte of both keys, so each search stopped at every `=` of the line.
-fn pam_rhost(m: &[u8]) -> Option<Details<'_>> {
+pub(super) fn pam_rhost(m: &[u8]) -> Option<Details<'_>> {
     // A key starts a word: at the start, or after a space, a tab or `(`.
     let word_start = |at: usize| at == 0 || matches!(m.get(at - 1), Some(b' ' | b'\t' | b'('));
     let value = |eq: usize| m.get(eq + 1..).map(|r| split_word(r).0);
@@ -430,10 +434,14 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
         return None;
     }
     let pam = body.starts_with(b"pam_unix(sshd:auth): authentication failure;")
+        // Other PAM modules under sshd's own tag (`pam_sss(sshd:auth)`, `pam_ldap(sshd:auth)`).
+        || (tagged
+            && body.starts_with(b"pam_")
+            && find(body, b":auth): authentication failure;").is_some())
         || (tagged
             && (body.starts_with(b"(pam_unix) authentication failure;")
                 || body.starts_with(b"authentication failure; logname=")
-                || (body.starts_with(b"PAM ")
+                || ((body.starts_with(b"PAM ") || body.first().is_some_and(u8::is_ascii_digit))
                     && find(body, b" more authentication failure").is_some())));
     if pam && let Some(d) = pam_rhost(body) {
         return Some(d);
@@ -494,7 +502,8 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
         }
         return Some(d);
     }
-    let login = matches!(action, Some(Action::LoginFailed | Action::LoginSucceeded));
+    let login = matches!(action, Some(Action::LoginFailed | Action::LoginSucceeded))
+        || SUMMARIES.contains(opening);
     if let Some((ep, at)) = peer(body) {
         d.source = ep;
         if login {
@@ -606,13 +615,13 @@ mod tests {
                 l(
                     "error: maximum authentication attempts exceeded for root from 198.51.100.7 port 4242 ssh2 [preauth]",
                 ),
-                ssh(failed, ip, Some(4242), Some("root")),
+                ssh(None, ip, Some(4242), Some("root")),
             ),
             (
                 l(
                     "Disconnecting authenticating user root 198.51.100.7 port 4242: Too many authentication failures [preauth]",
                 ),
-                ssh(failed, ip, Some(4242), Some("root")),
+                ssh(None, ip, Some(4242), Some("root")),
             ),
             (
                 l("Disconnected from invalid user admin 198.51.100.7 port 4242 [preauth]"),
@@ -638,7 +647,7 @@ mod tests {
             ),
             (
                 l("User root from 198.51.100.7 not allowed because not listed in AllowUsers"),
-                ssh(failed, ip, None, Some("root")),
+                ssh(None, ip, None, Some("root")),
             ),
             (
                 l("Failed password for root from attacker.example.net port 4242 ssh2"),
@@ -800,7 +809,7 @@ mod tests {
                 "Mar  3 00:17:22 [sshd]: User root from 211.188.220.49 not allowed because not listed in AllowUsers",
                 Expect {
                     dataset: Some("sshd"),
-                    action: Some("login-failed"),
+                    action: None,
                     src: Some("211.188.220.49"),
                     program: Some("sshd"),
                     user: Some("root"),
@@ -869,7 +878,7 @@ mod tests {
                 "Nov 28 09:16:05 srv sshd[32310]: Disconnecting: Too many authentication failures for git [preauth]",
                 Expect {
                     dataset: Some("sshd"),
-                    action: Some("login-failed"),
+                    action: None,
                     host: Some("srv"),
                     program: Some("sshd"),
                     pid: Some(32310),
@@ -1005,7 +1014,7 @@ mod tests {
                 "Apr 24 01:39:19 host sshd[3719]: User root not allowed because account is locked",
                 Expect {
                     dataset: Some("sshd"),
-                    action: Some("login-failed"),
+                    action: None,
                     host: Some("host"),
                     program: Some("sshd"),
                     pid: Some(3719),

@@ -13,7 +13,7 @@ use nom::sequence::{preceded, terminated};
 use super::Family;
 use crate::event::{Action, Dataset, Details, Endpoint};
 use crate::header::Header;
-use crate::lex::{Peer, Res, blanks, fail, lit, past, to_ip, to_peer, token};
+use crate::lex::{Peer, Res, blanks, fail, is_redacted, lit, past, to_ip, to_peer, token};
 
 /// Registry entry.
 pub const FAMILY: Family = Family {
@@ -40,7 +40,9 @@ fn peer(i: &[u8]) -> Res<'_, (Endpoint<'_>, Option<&[u8]>)> {
     match to_peer(host) {
         Some(Peer::Ip(a)) => ep.ip = Some(a),
         Some(Peer::Name(n)) => ep.domain = Some(n),
-        None if host.eq_ignore_ascii_case(b"unknown") => {}
+        // `unknown`, a blanked address (`xx.xx.xx.xx`) or nothing (the line was cut): the
+        // refusal stands without a peer.
+        None if host.eq_ignore_ascii_case(b"unknown") || is_redacted(host) || host.is_empty() => {}
         None => return fail(),
     }
     // libwrap inside sshd: `name (addr)`; a token that is no `(ADDR)` is left alone.
@@ -107,6 +109,10 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
     // byte picks the only grammar worth trying and turns most lines away.
     // The grammars return the few fields they read; the details are built once, here.
     let (action, (source, user)) = match m.first() {
+        // Cut right after the opening: a refusal whose peer was lost.
+        Some(b'r') if m == b"refused connect from" => {
+            (Some(Action::ConnectionRefused), (Endpoint::default(), None))
+        }
         Some(b'r') => (
             Some(Action::ConnectionRefused),
             connection(b"refused connect from ").parse(m).ok()?.1,
@@ -322,7 +328,6 @@ mod tests {
         for line in [
             "Nov  8 15:26:31 mail postfix/smtpd[77]: connect from unknown[198.51.100.7]",
             "Nov  8 15:26:31 mail postfix/smtpd[77]: disconnect from unknown[198.51.100.7]",
-            "Nov  8 15:26:31 linux in.telnetd[812]: refused connect from",
         ] {
             crate::testing::check(
                 line,
@@ -339,6 +344,25 @@ mod tests {
                     }),
                     pid: Some(if line.contains("postfix") { 77 } else { 812 }),
                     ..Expect::default()
+                },
+            );
+        }
+    }
+
+    /// Cut after `from` or blanked: still a refusal, without a peer.
+    #[test]
+    fn refusal_without_a_peer() {
+        for line in [
+            "Nov  8 15:26:31 linux in.telnetd[812]: refused connect from",
+            "Nov  8 15:26:31 linux in.telnetd[812]: refused connect from xx.xx.xx.xx",
+        ] {
+            crate::testing::check(
+                line,
+                &Expect {
+                    host: Some("linux"),
+                    program: Some("in.telnetd"),
+                    pid: Some(812),
+                    ..tcpd("connection-refused")
                 },
             );
         }

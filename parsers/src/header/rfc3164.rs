@@ -75,6 +75,37 @@ fn is_bare_tag(tok: &[u8]) -> bool {
         && tok != b"message"
 }
 
+/// A log level written as a tag (`Info:`, `Warn:`): dovecot's and some daemons' own files.
+fn is_level(tok: &[u8]) -> bool {
+    matches!(
+        tok,
+        b"Info:" | b"Warn:" | b"Warning:" | b"Error:" | b"Fatal:" | b"Panic:" | b"Debug:"
+    )
+}
+
+/// `[4663]:` or `[4663]`: a tag reduced to its pid (some senders drop the program name).
+fn bare_pid(tok: &[u8]) -> Option<&[u8]> {
+    let body = tok.strip_suffix(b":").unwrap_or(tok);
+    let pid = body.strip_prefix(b"[")?.strip_suffix(b"]")?;
+    to_u32(pid).map(|_| pid)
+}
+
+/// A host name a forum or relay wrapped: `[host]`, `[b]host[/b]` (BBCode), when a tag follows.
+fn wrapped_host(tok: &[u8]) -> Option<&[u8]> {
+    if let Some(inner) = tok
+        .strip_prefix(b"[b]")
+        .and_then(|t| t.strip_suffix(b"[/b]"))
+    {
+        return Some(inner).filter(|h| !h.is_empty());
+    }
+    let inner = tok.strip_prefix(b"[")?.strip_suffix(b"]")?;
+    (!inner.is_empty()
+        && inner
+            .iter()
+            .all(|b| crate::lex::is_host_char(*b) || *b == b':'))
+    .then_some(inner)
+}
+
 /// `[sshd]` or `[sshd]:` where a host would be: a tag in brackets, as some relays write it.
 fn bracketed_tag(tok: &[u8]) -> Option<&[u8]> {
     let body = tok.strip_suffix(b":").unwrap_or(tok);
@@ -170,6 +201,16 @@ fn strip_solaris_id(m: &[u8]) -> &[u8] {
     }
 }
 
+/// daemontools' and s6's TAI64N label (`@400000004c91b044077a9e94`, multilog files): the rest
+/// after it. Its time is not decoded (it is TAI, not UTC, and such lines come from files).
+fn tai64n(i: &[u8]) -> Option<&[u8]> {
+    let label = i.strip_prefix(b"@4")?;
+    let hex = label.get(..23)?;
+    let rest = label.get(23..)?;
+    (hex.iter().all(u8::is_ascii_hexdigit) && matches!(rest.first(), None | Some(b' ')))
+        .then_some(rest)
+}
+
 /// Skips a `:` and the spaces that follow a stamp.
 fn after_stamp(i: &[u8]) -> &[u8] {
     let i = i.strip_prefix(b":").unwrap_or(i);
@@ -227,13 +268,28 @@ fn parse_fields<'a>(i: &'a [u8], ctx: &ParseContext, h: &mut Header<'a>) {
             rest = after_stamp(r);
             true
         }
-        Err(_) => false,
+        Err(_) => match tai64n(rest) {
+            Some(r) => {
+                rest = skip_spaces(r);
+                true
+            }
+            None => false,
+        },
     };
     if rest.first() == Some(&b'l') && rest.starts_with(b"last message repeated ") {
         h.message = rest;
         return;
     }
-    let (tok, after) = split_word(rest);
+    let (mut tok, mut after) = split_word(rest);
+    // dovecot's own log file: `Jun 23 15:04:05 Info: imap-login: …`, a level where a host
+    // would be; the process follows it.
+    if had_stamp
+        && is_level(tok)
+        && matches!(classify(split_word(skip_spaces(after)).0), Token::Tag(..))
+    {
+        rest = skip_spaces(after);
+        (tok, after) = split_word(rest);
+    }
     match classify(tok) {
         Token::Mnemonic => {
             h.message = rest;
@@ -244,7 +300,10 @@ fn parse_fields<'a>(i: &'a [u8], ctx: &ParseContext, h: &mut Header<'a>) {
             return;
         }
         Token::Tag(app, None) if cisco_follows(after) => {
-            h.hostname = Some(app);
+            // `<IP>:`: a host name blanked out before the line was shared.
+            if !(app.starts_with(b"<") && app.ends_with(b">")) {
+                h.hostname = Some(app);
+            }
             h.message = cisco_prefix(skip_spaces(after), h, ctx);
             return;
         }
@@ -263,6 +322,19 @@ fn parse_fields<'a>(i: &'a [u8], ctx: &ParseContext, h: &mut Header<'a>) {
             return;
         }
         Token::Word if had_stamp && !tok.is_empty() => {
+            if let Some(pid) = bare_pid(tok) {
+                h.procid = Some(pid);
+                h.message = skip_spaces(after);
+                return;
+            }
+            // `[host] sshd[1]:`: brackets around a host, told from a bracketed tag by the tag
+            // that follows.
+            if let Some(host) = wrapped_host(tok)
+                && matches!(classify(split_word(skip_spaces(after)).0), Token::Tag(..))
+            {
+                h.hostname = Some(host);
+                return parse_after_host(skip_spaces(after), ctx, h);
+            }
             if let Some(app) = bracketed_tag(tok) {
                 h.appname = Some(app);
                 h.message = skip_spaces(after);
@@ -275,12 +347,20 @@ fn parse_fields<'a>(i: &'a [u8], ctx: &ParseContext, h: &mut Header<'a>) {
             return;
         }
     }
-    // After the host: the tag, a Cisco prefix, or the message.
-    let mut rest = skip_spaces(after);
+    parse_after_host(skip_spaces(after), ctx, h);
+}
+
+/// After the host: the tag, a Cisco prefix, or the message.
+fn parse_after_host<'a>(mut rest: &'a [u8], ctx: &ParseContext, h: &mut Header<'a>) {
     let (mut tok, mut after) = split_word(rest);
     if is_facility_severity(tok) {
         rest = skip_spaces(after);
         (tok, after) = split_word(rest);
+    }
+    if let Some(pid) = bare_pid(tok) {
+        h.procid = Some(pid);
+        h.message = skip_spaces(after);
+        return;
     }
     match classify(tok) {
         Token::Mnemonic => h.message = rest,

@@ -219,9 +219,23 @@ pub fn iso_fast(i: Input<'_>) -> IResult<Input<'_>, CivilTime> {
 /// Any stamp a syslog header may start with.
 pub fn any(i: Input<'_>) -> IResult<Input<'_>, CivilTime> {
     match i.first() {
-        Some(b'0'..=b'9') => iso_fast(i),
+        Some(b'0'..=b'9') => iso_fast(i).or_else(|e| year_first(i).ok_or(e)),
         _ => bsd_fast(i),
     }
+}
+
+/// `2015 Nov 13 13:40:01`: the year before a BSD stamp (syslog-ng's `$YEAR $DATE` templates).
+#[cold]
+fn year_first(i: Input<'_>) -> Option<(Input<'_>, CivilTime)> {
+    let (n, year) = leading_digits(i, 4);
+    let rest = i.get(n..)?;
+    if n != 4 || rest.first() != Some(&b' ') {
+        return None;
+    }
+    let rest = rest.get(blanks(rest)..)?;
+    let (rest, mut t) = bsd_fast(rest).ok()?;
+    t.year.get_or_insert(i64::from(year));
+    Some((rest, t))
 }
 
 fn stamp_error(i: Input<'_>) -> nom::Err<nom::error::Error<Input<'_>>> {

@@ -678,6 +678,10 @@ impl IncidentBook {
                     | Dataset::LogInVain
                     | Dataset::Portsentry
                     | Dataset::Snort
+                    | Dataset::Pf
+                    | Dataset::Ipfw
+                    | Dataset::CiscoFw
+                    | Dataset::CiscoIps
             ) =>
             {
                 return Weight::Benign;

@@ -216,7 +216,7 @@ pub struct Candidate {
     pub(crate) exploit_alerts: u64,
     /// IDS alerts of priority 1, 2, 3 and 4 or more.
     pub(crate) alerts_by_priority: [u64; 4],
-    pub(crate) datasets: u16,
+    pub(crate) datasets: u32,
     pub(crate) reporters: Vec<Vec<u8>>,
     pub(crate) reporters_more: bool,
     /// Host names of the source, sorted, at most [`NAMES_KEPT`].
@@ -357,7 +357,7 @@ impl Candidate {
     pub fn datasets(&self) -> Vec<Dataset> {
         Dataset::ALL
             .into_iter()
-            .filter(|d| self.datasets & (1 << (*d as u16)) != 0)
+            .filter(|d| self.datasets & (1 << (*d as u32)) != 0)
             .collect()
     }
     /// Reporting hosts by name (at most 8, the smallest names), and whether there were more.
@@ -452,7 +452,7 @@ impl Candidate {
         self.first_seen = self.first_seen.min(obs.time);
         self.last_seen = self.last_seen.max(obs.time);
         self.events = self.events.saturating_add(1);
-        self.datasets |= 1 << (obs.dataset as u16);
+        self.datasets |= 1 << (obs.dataset as u32);
         let action_index = obs.action.map_or(0, |a| a as usize);
         if let Some(c) = self.actions.get_mut(action_index) {
             *c = c.saturating_add(1);

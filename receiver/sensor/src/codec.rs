@@ -242,7 +242,7 @@ pub fn decode_candidate(bytes: &[u8]) -> Result<Candidate, DecodeError> {
     for a in &mut alerts_by_priority {
         *a = r.u64()?;
     }
-    let datasets = u16::try_from(r.u64()?).map_err(|_| DecodeError::Invalid("datasets"))?;
+    let datasets = u32::try_from(r.u64()?).map_err(|_| DecodeError::Invalid("datasets"))?;
     let n = r.count(REPORTERS_KEPT)?;
     let mut reporters = Vec::new();
     for _ in 0..n {

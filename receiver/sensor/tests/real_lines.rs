@@ -140,6 +140,49 @@ fn sweep_from_cisco_acl() {
     assert!(book.targets().busiest(book.clock().unwrap(), 2).is_empty());
 }
 
+/// The brute-force targets beside sshd (issue 12): mail, FTP, PAM under any daemon and Cisco
+/// logins fail with `login-failed`, and a run of them is repeated attempts.
+#[test]
+fn login_failures_of_the_other_families_are_repeated_attempts() {
+    let templates: [fn(u32) -> String; 5] = [
+        |i| {
+            format!(
+                "Dec  2 22:24:{i:02} hel postfix/smtpd[7676]: warning: unknown[203.0.113.61]: SASL LOGIN authentication failed: UGFzc3dvcmQ6"
+            )
+        },
+        |i| {
+            format!(
+                "Jun 13 16:30:{i:02} platypus dovecot: imap-login: Disconnected (auth failed, 2 attempts): user=<bob>, method=PLAIN, rip=203.0.113.62, lip=198.51.100.2, TLS"
+            )
+        },
+        |i| {
+            format!(
+                "Oct  6 09:59:{i:02} myserver wu-ftpd[18760]: failed login from host.example [203.0.113.63]"
+            )
+        },
+        |i| {
+            format!(
+                "Oct 23 21:15:{i:02} vps vsftpd: pam_unix(vsftpd:auth): authentication failure; logname= uid=0 euid=0 tty=ftp ruser=test rhost=203.0.113.64"
+            )
+        },
+        |i| {
+            format!(
+                "Mar  1 00:01:{i:02} rtr %SEC_LOGIN-4-LOGIN_FAILED: Login failed [user: admin] [Source: 203.0.113.65] [localport: 22] [Reason: Login Authentication Failed] at 00:01:{i:02} UTC Mon Mar 1 2021"
+            )
+        },
+    ];
+    for (k, template) in templates.iter().enumerate() {
+        let mut book = IncidentBook::new(SensorConfig::default());
+        let lines: Vec<String> = (0..8).map(|i| template(i * 7)).collect();
+        feed(&mut book, &lines);
+        let source = format!("203.0.113.{}", 61 + k);
+        let c = book
+            .get(&key(&source))
+            .unwrap_or_else(|| panic!("no candidate for {source}: {}", lines[0]));
+        assert_eq!(c.class(), Class::RepeatedAttempts, "{}", lines[0]);
+    }
+}
+
 #[test]
 fn sshd_brute_force() {
     let mut book = IncidentBook::new(SensorConfig::default());

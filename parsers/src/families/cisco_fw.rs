@@ -1,0 +1,141 @@
+//! Cisco IOS zone-based firewall drops: `%FW-6-DROP_PKT: Dropping tcp session A:P B:P on
+//! zone-pair ZP class CLASS with ip ident 0 due to …` and the IOS-XE form `Dropping tcp pkt
+//! from IFACE A:P => B:P(target:class)-(ZP:class) due to …`, also nested in a platform line
+//! (`%IOSXE-6-PLATFORM: … cpp_cp: … %FW-6-DROP_PKT: …`). Other `%FW-` lines with a session
+//! (`%FW-6-SESS_AUDIT_TRAIL_START: Start tcp session: initiator (A:P) -- responder (B:P)`)
+//! give their flow without an action.
+
+use super::Family;
+use super::cisco_acl::cisco_message;
+use crate::event::{Action, Dataset, Details, Endpoint, Transport};
+use crate::header::Header;
+use crate::lex::{addr_colon_port, after, position, skip_spaces, split_word};
+
+/// Registry entry.
+pub const FAMILY: Family = Family {
+    dataset: Dataset::CiscoFw,
+    tags: &[],
+    owns_tag: false,
+    // IOS sends these without a program; trying them under every program's tag would cost
+    // a scan for `%` on every line no family claims.
+    any_program: false,
+    parse,
+};
+
+/// `A:P` (or `(A:P)`, `A:P(target…`) as an endpoint.
+fn endpoint(tok: &[u8]) -> Option<Endpoint<'_>> {
+    let tok = tok.strip_prefix(b"(").unwrap_or(tok);
+    let tok = tok.get(
+        ..position(tok, b'(')
+            .or_else(|| position(tok, b')'))
+            .unwrap_or(tok.len()),
+    )?;
+    let tok = tok.strip_suffix(b",").unwrap_or(tok);
+    let (ip, port) = addr_colon_port(tok, true)?;
+    Some(Endpoint {
+        ip: Some(ip),
+        port,
+        domain: None,
+    })
+}
+
+/// Parses a zone-based firewall line.
+pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
+    let (mnemonic, body) = cisco_message(h.message, b"FW")?;
+    let mut d = Details {
+        code: Some(mnemonic),
+        ..Details::default()
+    };
+    if let Some(rest) = body.strip_prefix(b"Dropping ") {
+        d.action = Some(Action::AclDenied);
+        let (proto, rest) = split_word(rest);
+        d.transport = Transport::from_token(proto);
+        let (kind, mut rest) = split_word(skip_spaces(rest));
+        if (kind == b"pkt" || kind == b"packet")
+            && let Some(r) = skip_spaces(rest).strip_prefix(b"from ")
+        {
+            rest = split_word(skip_spaces(r)).1;
+        }
+        let (src, rest) = split_word(skip_spaces(rest));
+        let (mut dst, rest) = split_word(skip_spaces(rest));
+        if dst == b"=>" {
+            dst = split_word(skip_spaces(rest)).0;
+        }
+        if let Some(e) = endpoint(src) {
+            d.source = e;
+        }
+        if let Some(e) = endpoint(dst) {
+            d.destination = e;
+        }
+        if let Some(zp) = after(body, b" zone-pair ") {
+            d.rule.name = Some(split_word(zp).0).filter(|z| !z.is_empty());
+        }
+    } else if let Some(ini) = after(body, b"initiator (") {
+        if let Some(sp) = position(body, b' ') {
+            let (_, rest) = body.split_at(sp);
+            let (proto, _) = split_word(skip_spaces(rest));
+            d.transport = Transport::from_token(proto);
+        }
+        if let Some(e) = endpoint(split_word(ini).0) {
+            d.source = e;
+        }
+        if let Some(e) = after(body, b"responder (").and_then(|r| endpoint(split_word(r).0)) {
+            d.destination = e;
+        }
+    }
+    Some(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::{Expect, run};
+
+    #[test]
+    fn drops() {
+        let fw = Expect {
+            dataset: Some("cisco_fw"),
+            action: Some("acl-denied"),
+            transport: Some("tcp"),
+            ..Expect::default()
+        };
+        run(
+            &[
+                (
+                    // elastic/integrations cisco_ios test log (quoted in the old negative corpus)
+                    "<190>3352460: 3352481: Aug 12 2023 12:15:33.963 mdt: %IOSXE-6-PLATFORM: R0/0: cpp_cp: QFP:0.0 Thread:001 TS:00013807835737559120 %FW-6-DROP_PKT: Dropping tcp pkt from GigabitEthernet1/0/2.6 10.50.14.44:53836 => 89.160.20.128:80(target:class)-(ZP_PROCESS_TO_CORPORATE:class-default) due to Policy drop:classify result with ip ident 13017 tcp flag 0x2, seq 4266642156, ack 0",
+                    Expect {
+                        src: Some("10.50.14.44"),
+                        sport: Some(53836),
+                        dst: Some("89.160.20.128"),
+                        dport: Some(80),
+                        ..fw
+                    },
+                ),
+                (
+                    "Mar  1 00:01:02 rtr %FW-6-DROP_PKT: Dropping tcp session 198.51.100.7:3527 192.0.2.10:23 on zone-pair out-in class class-default with ip ident 0 due to Invalid Flags",
+                    Expect {
+                        src: Some("198.51.100.7"),
+                        sport: Some(3527),
+                        dst: Some("192.0.2.10"),
+                        dport: Some(23),
+                        host: Some("rtr"),
+                        ..fw
+                    },
+                ),
+                (
+                    "Mar  1 00:01:02 rtr %FW-6-SESS_AUDIT_TRAIL_START: Start tcp session: initiator (198.51.100.7:3527) -- responder (192.0.2.10:80)",
+                    Expect {
+                        src: Some("198.51.100.7"),
+                        sport: Some(3527),
+                        dst: Some("192.0.2.10"),
+                        dport: Some(80),
+                        host: Some("rtr"),
+                        action: None,
+                        ..fw
+                    },
+                ),
+            ],
+            3,
+        );
+    }
+}

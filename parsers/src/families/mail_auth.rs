@@ -1,0 +1,254 @@
+//! Mail servers' authentication failures, the brute-force target beside sshd:
+//! postfix `warning: NAME[ADDR]: SASL LOGIN authentication failed: …`; dovecot's login
+//! processes `imap-login: Disconnected (auth failed, 3 attempts …): user=<…>, method=PLAIN,
+//! rip=ADDR, lip=ADDR` (and `Aborted login`, `Login:`), its auth workers
+//! `auth-worker(default): pam(USER,ADDR): pam_authenticate() failed: …` and
+//! `passwd-file(USER,ADDR): unknown user`. The tag may be the process (`imap-login`), dovecot's
+//! own, or none (a daemontools `@4000…` stamp opens the line).
+
+use super::Family;
+use crate::event::{Action, Dataset, Details, Endpoint};
+use crate::header::Header;
+use crate::lex::{Peer, after, find, position, rposition, to_ip, to_peer, trim_end};
+
+/// Registry entry.
+pub const FAMILY: Family = Family {
+    dataset: Dataset::MailAuth,
+    tags: &[
+        b"smtpd",
+        b"dovecot",
+        b"imap-login",
+        b"pop3-login",
+        b"submission-login",
+        b"managesieve-login",
+        b"auth",
+        b"auth-worker",
+        b"dovecot-auth",
+    ],
+    owns_tag: false,
+    any_program: false,
+    parse,
+};
+
+/// `NAME[ADDR]` (postfix's peer): the name unless `unknown`, and the address.
+fn name_addr(tok: &[u8]) -> Option<Endpoint<'_>> {
+    let tok = tok.strip_suffix(b":").unwrap_or(tok);
+    let inner = tok.strip_suffix(b"]")?;
+    let open = rposition(inner, b'[')?;
+    let name = inner.get(..open)?;
+    let mut ep = Endpoint {
+        ip: inner.get(open + 1..).and_then(to_ip),
+        ..Endpoint::default()
+    };
+    if let Some(Peer::Name(n)) = to_peer(name) {
+        ep.domain = Some(n);
+    }
+    Some(ep)
+}
+
+/// The value of `key=` up to the next comma or space.
+fn field<'a>(m: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
+    let mut from = 0;
+    while let Some(at) = find(m.get(from..)?, key) {
+        let start = from + at;
+        if start == 0 || matches!(m.get(start - 1), Some(b' ' | b'(' | b',')) {
+            let v = m.get(start + key.len()..)?;
+            let end = v
+                .iter()
+                .position(|b| matches!(b, b',' | b' ' | b')'))
+                .unwrap_or(v.len());
+            return v.get(..end);
+        }
+        from = start + key.len();
+    }
+    None
+}
+
+/// postfix's SASL failure.
+fn postfix(m: &[u8]) -> Option<Details<'_>> {
+    let w = after(m, b"warning: ")?;
+    let sasl = find(w, b": SASL ")?;
+    let tail = w.get(sasl..)?;
+    find(tail, b" authentication failed")?;
+    let source = name_addr(w.get(..sasl)?)?;
+    // A lost connection to the auth server is the server's fault, not a failed login.
+    let server = find(tail, b"Connection lost to authentication server").is_some();
+    Some(Details {
+        action: (!server).then_some(Action::LoginFailed),
+        source,
+        ..Details::default()
+    })
+}
+
+/// dovecot's login processes: `rip=`, `lip=`, `user=<…>` and the outcome in parentheses.
+fn dovecot_login(m: &[u8]) -> Option<Details<'_>> {
+    let rip = field(m, b"rip=")?;
+    let mut d = Details::default();
+    d.source.ip = to_ip(rip);
+    d.destination.ip = field(m, b"lip=").and_then(to_ip);
+    d.user = field(m, b"user=<")
+        .map(|u| u.strip_suffix(b">").unwrap_or(u))
+        .filter(|u| !u.is_empty());
+    d.action = if find(m, b"auth failed").is_some()
+        || find(m, b"tried to use disabled").is_some()
+        || find(m, b"Password mismatch").is_some()
+    {
+        Some(Action::LoginFailed)
+    } else if find(m, b"Login: ").is_some() {
+        Some(Action::LoginSucceeded)
+    } else {
+        None
+    };
+    Some(d)
+}
+
+/// dovecot's auth workers: `pam(USER,ADDR): pam_authenticate() failed`, `passwd-file(USER,ADDR):
+/// unknown user`, `…(USER,ADDR): Password mismatch`.
+fn dovecot_auth(m: &[u8]) -> Option<Details<'_>> {
+    // The first `(USER,ADDR): ` (`auth(default): ` before it names no peer).
+    let mut from = 0;
+    let (close, args, ip) = loop {
+        let close = from + find(m.get(from..)?, b"): ")?;
+        from = close + 3;
+        let inner = m.get(..close)?;
+        let Some(open) = rposition(inner, b'(') else {
+            continue;
+        };
+        // `(USER,ADDR)`, and since dovecot 2.3 `(USER,ADDR,<SESSION>)`.
+        let args = inner.get(open + 1..)?;
+        let mut parts = args.split(|b| *b == b',');
+        let (Some(user), Some(addr)) = (parts.next(), parts.next()) else {
+            continue;
+        };
+        if let Some(ip) = to_ip(addr) {
+            break (close, user, ip);
+        }
+    };
+    let what = m.get(close + 3..)?;
+    let failed = find(what, b"failed").is_some()
+        || find(what, b"unknown user").is_some()
+        || find(what, b"mismatch").is_some();
+    let user = Some(trim_end(args)).filter(|u| !u.is_empty());
+    Some(Details {
+        action: failed.then_some(Action::LoginFailed),
+        source: Endpoint {
+            ip: Some(ip),
+            ..Endpoint::default()
+        },
+        user: user.filter(|u| position(u, b'(').is_none()),
+        ..Details::default()
+    })
+}
+
+/// Parses a postfix or dovecot authentication line.
+pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
+    // Every form comes under a program (postfix's, dovecot's or its process'; a daemontools
+    // label or a level word before it is read by the header): lines without one, which reach
+    // this by shape, are turned away before any search.
+    h.program()?;
+    let m = h.message;
+    if let Some(d) = postfix(m) {
+        return Some(d);
+    }
+    if find(m, b"rip=").is_some() {
+        return dovecot_login(m);
+    }
+    if find(m, b"pam_authenticate() failed").is_some()
+        || find(m, b"unknown user").is_some()
+        || find(m, b"Password mismatch").is_some()
+    {
+        return dovecot_auth(m);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::{Expect, run};
+
+    /// Real lines: fail2ban's postfix-sasl and dovecot test logs.
+    #[test]
+    fn failures() {
+        let mail = |action| Expect {
+            dataset: Some("mail_auth"),
+            action,
+            ..Expect::default()
+        };
+        run(
+            &[
+                (
+                    "Dec  2 22:24:22 hel postfix/smtpd[7676]: warning: 114-44-142-233.dynamic.hinet.net[114.44.142.233]: SASL CRAM-MD5 authentication failed: PDc3OTEwNTkyNTEyMzA2NDIuMTIyODI1MzA2MUBoZWw+",
+                    Expect {
+                        src: Some("114.44.142.233"),
+                        sdomain: Some("114-44-142-233.dynamic.hinet.net"),
+                        host: Some("hel"),
+                        program: Some("postfix/smtpd"),
+                        pid: Some(7676),
+                        ..mail(Some("login-failed"))
+                    },
+                ),
+                (
+                    "Sep  6 00:44:56 trianon postfix/submission/smtpd[11538]: warning: unknown[82.221.106.233]: SASL LOGIN authentication failed: UGFzc3dvcmQ6",
+                    Expect {
+                        src: Some("82.221.106.233"),
+                        host: Some("trianon"),
+                        program: Some("postfix/submission/smtpd"),
+                        pid: Some(11538),
+                        ..mail(Some("login-failed"))
+                    },
+                ),
+                (
+                    "Feb  3 08:29:28 mail postfix/smtpd[21022]: warning: unknown[1.1.1.1]: SASL LOGIN authentication failed: Connection lost to authentication server",
+                    Expect {
+                        src: Some("1.1.1.1"),
+                        host: Some("mail"),
+                        program: Some("postfix/smtpd"),
+                        pid: Some(21022),
+                        ..mail(None)
+                    },
+                ),
+                (
+                    "Jun 13 16:30:54 platypus dovecot: imap-login: Disconnected (auth failed, 2 attempts): user=<username.bob>, method=PLAIN, rip=49.176.98.87, lip=113.212.99.194, TLS",
+                    Expect {
+                        src: Some("49.176.98.87"),
+                        dst: Some("113.212.99.194"),
+                        host: Some("platypus"),
+                        program: Some("dovecot"),
+                        user: Some("username.bob"),
+                        ..mail(Some("login-failed"))
+                    },
+                ),
+                (
+                    "@400000004c91b044077a9e94 imap-login: Info: Aborted login (auth failed, 1 attempts): user=<martin@waschbuesch.de>, method=CRAM-MD5, rip=80.187.101.33, lip=80.254.129.240, TLS",
+                    Expect {
+                        src: Some("80.187.101.33"),
+                        dst: Some("80.254.129.240"),
+                        program: Some("imap-login"),
+                        user: Some("martin@waschbuesch.de"),
+                        ..mail(Some("login-failed"))
+                    },
+                ),
+                (
+                    "Jun 13 20:48:11 platypus dovecot: pop3-login: Disconnected (no auth attempts): rip=121.44.24.254, lip=113.212.99.194, TLS: Disconnected",
+                    Expect {
+                        src: Some("121.44.24.254"),
+                        dst: Some("113.212.99.194"),
+                        host: Some("platypus"),
+                        program: Some("dovecot"),
+                        ..mail(None)
+                    },
+                ),
+                (
+                    "2013-08-11 03:56:40 auth-worker(default): Info: pam(username,1.2.3.4): pam_authenticate() failed: Authentication failure (password mismatch?)",
+                    Expect {
+                        src: Some("1.2.3.4"),
+                        program: Some("auth-worker(default)"),
+                        user: Some("username"),
+                        ..mail(Some("login-failed"))
+                    },
+                ),
+            ],
+            7,
+        );
+    }
+}
