@@ -174,6 +174,12 @@ pub fn find(
     };
     if let Some(s) = store {
         s.put_contact(&key(ip), &contact.to_json(), now_ns)?;
+        s.logbook_append(&lookup_action(
+            &picket_store::os_user(),
+            ip,
+            &contact,
+            now_ns,
+        ))?;
         s.flush()?;
     }
     Ok(Answer::Found {
@@ -184,6 +190,33 @@ pub fn find(
     })
 }
 
+/// The logbook entry of a whois lookup of `ip` by `who`: what it found and where.
+pub fn lookup_action(
+    who: &str,
+    ip: IpAddr,
+    c: &Contact,
+    at_ns: u64,
+) -> picket_store::LogbookAction {
+    let servers: Vec<&str> = c.chain.iter().map(|h| h.server.as_str()).collect();
+    let detail = format!(
+        "abuse {}{} via {}",
+        c.abuse.as_deref().unwrap_or("(none)"),
+        if c.fallback {
+            " (a guess: RFC 2142)"
+        } else {
+            ""
+        },
+        servers.join(" -> ")
+    );
+    picket_store::LogbookAction {
+        at_ns,
+        who: who.into(),
+        incident: ip.to_string(),
+        kind: picket_store::logbook_kind::LOOKUP.into(),
+        detail,
+    }
+}
+
 /// A cache write the query socket hands to the writer (the store's one writer).
 pub struct ContactWrite {
     /// The cache key.
@@ -192,6 +225,8 @@ pub struct ContactWrite {
     pub bytes: Vec<u8>,
     /// When it was found.
     pub stored_at_ns: u64,
+    /// The lookup's logbook entry (stored with the contact).
+    pub logged: picket_store::LogbookAction,
     /// Whether the store took it.
     pub reply: tokio::sync::oneshot::Sender<bool>,
 }

@@ -162,6 +162,23 @@ fn iana_arin_ripe_chain_through_the_server_then_the_cache() {
     assert_eq!(ripe.queries.lock().unwrap()[0], "193.51.7.9\r\n");
     assert_eq!((iana_r.asked(), arin_r.asked(), ripe.asked()), (1, 1, 1));
 
+    // The lookup is in the logbook, once, with what it found.
+    let o = picket(&cfg, &data, &["logbook", "193.51.7.9", "--json"]);
+    let log_lines = stdout(&o);
+    let lookups: Vec<Value> = log_lines
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["entry"]["action"] == "lookup")
+        .collect();
+    assert_eq!(lookups.len(), 1, "{log_lines}");
+    assert!(
+        lookups[0]["entry"]["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("abuse abuse@example-isp.fr via "),
+        "{log_lines}"
+    );
+
     // Cached: --no-lookup answers without a query, and so does a lookup within cache_ttl.
     let o = picket(&cfg, &data, &["whois", "193.51.7.9", "--no-lookup"]);
     let out = stdout(&o);

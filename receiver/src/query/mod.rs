@@ -337,7 +337,7 @@ async fn answer(
             return send(wr, &notice_write(ctx, w, who).await, ctx).await;
         }
         Ok(Request::Contact { ip, lookup }) => {
-            return send(wr, &contact(ctx, ip, lookup).await, ctx).await;
+            return send(wr, &contact(ctx, ip, lookup, who).await, ctx).await;
         }
         Ok(r) => r,
     };
@@ -795,7 +795,7 @@ async fn notice_write(ctx: &Context, write: crate::sense::NoticeWrite, who: &str
 
 /// The `contact` reply: the cached contact while it is fresh (or whatever is cached, with
 /// `lookup` false); else a lookup on a blocking thread, cached through the writer.
-async fn contact(ctx: &Context, ip: std::net::IpAddr, lookup: bool) -> Vec<u8> {
+async fn contact(ctx: &Context, ip: std::net::IpAddr, lookup: bool, who: &str) -> Vec<u8> {
     let link = ctx.whois.clone();
     let store = ctx.store.clone();
     let ttl = link.settings.cache_ttl;
@@ -862,6 +862,7 @@ async fn contact(ctx: &Context, ip: std::net::IpAddr, lookup: bool) -> Vec<u8> {
         key: crate::contact::key(ip),
         bytes: c.to_json(),
         stored_at_ns: at,
+        logged: crate::contact::lookup_action(who, ip, &c, at),
         reply: tx,
     };
     // The answer does not wait on a writer that is busy retrying a full disk.

@@ -190,8 +190,12 @@ async fn run(
                     continue;
                 }
                 Some(w) = requests.contacts.recv() => {
-                    // A cache entry, alone: losing it to a crash costs one more lookup.
-                    let stored = parts.store.put_contact(&w.key, &w.bytes, w.stored_at_ns);
+                    // A cache entry, alone: losing it to a crash costs one more lookup. The
+                    // lookup goes to the logbook with it.
+                    let stored = parts
+                        .store
+                        .put_contact(&w.key, &w.bytes, w.stored_at_ns)
+                        .and_then(|()| parts.store.logbook_append(&w.logged).map(|_| ()));
                     if let Err(e) = &stored {
                         tracing::warn!("abuse contact not cached: {e}");
                     }
