@@ -1082,14 +1082,21 @@ pub fn unrelated_line(r: &mut Rng, out: &mut Vec<u8>) {
         }
         15 => {
             hdr_on(r, out, Fac::Mail, h, "dovecot", true);
+            // A session's end, not its login: since issue 12 the `mail_auth` family reads
+            // dovecot logins as authentication events.
             w!(
                 out,
-                "imap-login: Login: user=<{}>, method=PLAIN, rip=",
-                r.pick(&USERS)
+                "imap({})<{}><{:x}>: Disconnected: Logged out in=",
+                r.pick(&USERS),
+                pid(r),
+                r.next_u64()
             );
-            ipv4(r, out);
-            out.extend_from_slice(b", lip=192.0.2.25, mpid=");
-            w!(out, "{}, TLS, session=<{:x}>", pid(r), r.next_u64());
+            w!(
+                out,
+                "{} out={} deleted=0 expunged=0",
+                r.below(4096),
+                r.below(65536)
+            );
         }
         16 => {
             hdr_on(r, out, Fac::Daemon, h, "ntpd", true);
