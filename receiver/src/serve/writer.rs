@@ -19,6 +19,7 @@ use picket_store::{Batch, IncidentWrites, Store, StoreError};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
+use super::intake::{Next, Outlet};
 use crate::clock::now_ns;
 use crate::error::Error;
 use crate::message::Message;
@@ -84,7 +85,7 @@ impl WriterHandle {
 /// Starts the writer thread. It returns when every sender of `rx` is gone and everything
 /// queued is stored (or, on a fatal error or a shutdown during a failure, at once).
 pub fn spawn(
-    rx: mpsc::Receiver<Message>,
+    rx: Outlet,
     settings: WriterSettings,
     parts: WriterParts,
     sensor: Option<WriterSensor>,
@@ -110,7 +111,7 @@ pub fn spawn(
 }
 
 async fn run(
-    mut rx: mpsc::Receiver<Message>,
+    mut rx: Outlet,
     settings: &WriterSettings,
     parts: &WriterParts,
     mut sensor: Option<WriterSensor>,
@@ -147,10 +148,7 @@ async fn run(
             };
             tokio::select! {
                 r = tokio::time::timeout(left, rx.recv()) => match r {
-                    Ok(Some(m)) => {
-                        publish(&parts.tail, &m);
-                        pending.push(m);
-                    }
+                    Ok(Some(msgs)) => take(&parts.tail, &mut pending, msgs),
                     Ok(None) => open = false,
                     Err(_) => {}
                 },
@@ -172,12 +170,9 @@ async fn run(
             }
             while pending.len() < settings.batch_events {
                 match rx.try_recv() {
-                    Ok(m) => {
-                        publish(&parts.tail, &m);
-                        pending.push(m);
-                    }
-                    Err(mpsc::error::TryRecvError::Empty) => break,
-                    Err(mpsc::error::TryRecvError::Disconnected) => {
+                    Next::Parcel(msgs) => take(&parts.tail, &mut pending, msgs),
+                    Next::Empty => break,
+                    Next::Closed => {
                         open = false;
                         break;
                     }
@@ -209,6 +204,7 @@ async fn run(
         if flush {
             flushed_at = Instant::now();
         }
+        let started = Instant::now();
         let n = match commit(
             &pending,
             &mut batch,
@@ -221,8 +217,7 @@ async fn run(
         {
             Ok(n) => n,
             Err(e) => {
-                let queued = rx.len();
-                let lost = pending.len() + queued;
+                let lost = pending.len() as u64 + rx.queued();
                 tracing::error!("{lost} messages received but not stored: {e}");
                 return Err(Error::Store {
                     dir: settings.data.clone(),
@@ -230,6 +225,11 @@ async fn run(
                 });
             }
         };
+        // A retried commit counts with its back-off: that is how long it held the writer.
+        parts.stats.commits.record(
+            u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+            n,
+        );
         stored += n;
         parts
             .stats
@@ -296,9 +296,21 @@ fn publish_changes(writes: &IncidentWrites, parts: &WriterParts) {
 
 /// Hands a message to live subscribers as soon as the writer has it (a tail should not wait
 /// for the flush interval); without subscribers this costs one atomic load.
-fn publish(tail: &broadcast::Sender<Message>, m: &Message) {
+fn publish(tail: &broadcast::Sender<Message>, msgs: &[Message]) {
     if tail.receiver_count() > 0 {
-        let _ = tail.send(m.clone());
+        for m in msgs {
+            let _ = tail.send(m.clone());
+        }
+    }
+}
+
+/// Takes a parcel off the queue into the batch being gathered.
+fn take(tail: &broadcast::Sender<Message>, pending: &mut Vec<Message>, msgs: Vec<Message>) {
+    publish(tail, &msgs);
+    if pending.is_empty() && pending.capacity() <= msgs.capacity() {
+        *pending = msgs;
+    } else {
+        pending.extend(msgs);
     }
 }
 
