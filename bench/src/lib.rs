@@ -14,6 +14,8 @@
 
 use std::io::Write;
 
+pub mod json_before;
+
 use picket_parsers::Dataset;
 
 /// SplitMix64: tiny, fast, and good enough to pick log variants.
