@@ -53,8 +53,8 @@ fn special(x: u64) -> u64 {
         & HIGHS
 }
 
-/// How many bytes at the start of `s` are [`PLAIN`].
-#[inline]
+/// How many bytes at the start of `s` are [`PLAIN`] (the word scan of `write_str`, alone).
+#[cfg(test)]
 fn plain_prefix(s: &[u8]) -> usize {
     let mut i = 0;
     let mut words = s.chunks_exact(8);
@@ -82,17 +82,64 @@ pub fn write_str(out: &mut Vec<u8>, s: &[u8]) {
     out.push(b'"');
     let mut rest = s;
     loop {
-        let n = plain_prefix(rest);
-        let (plain, tail) = rest.split_at(n.min(rest.len()));
-        out.extend_from_slice(plain);
-        if tail.is_empty() {
+        let at = copy_plain(out, rest);
+        let Some(tail) = rest.get(at..).filter(|t| !t.is_empty()) else {
             break;
-        }
+        };
         let used = escape_at(out, tail, 0);
         rest = tail.get(used..).unwrap_or_default();
     }
     out.push(b'"');
 }
+
+/// Copies the plain bytes at the start of `s` to `out`; how many there were. Whole words are
+/// copied as they are scanned (an 8-byte store, then the bytes after the first special one
+/// cut off again), and the last few bytes of a string of eight or more as the word that ends
+/// it, overlapping bytes already out (rewritten with themselves).
+#[inline(always)]
+fn copy_plain(out: &mut Vec<u8>, s: &[u8]) -> usize {
+    let n = s.len();
+    let mut i = 0;
+    while let Some(w) = s.get(i..i + 8) {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(w);
+        let m = special(u64::from_le_bytes(b));
+        out.extend_from_slice(&b);
+        if m != 0 {
+            let k = (m.trailing_zeros() / 8) as usize;
+            out.truncate(out.len() - 8 + k);
+            return i + k;
+        }
+        i += 8;
+    }
+    let r = n - i;
+    if r == 0 {
+        return n;
+    }
+    if n < 8 {
+        for (j, &c) in s.iter().enumerate() {
+            if PLAIN.get(usize::from(c)) != Some(&true) {
+                return j;
+            }
+            out.push(c);
+        }
+        return n;
+    }
+    // The word of the last eight bytes: its first 8 - r were copied just now, and are plain,
+    // so no false alarm (those run upwards only) can come from them.
+    let mut b = [0u8; 8];
+    b.copy_from_slice(s.get(n - 8..).unwrap_or(&[b'a'; 8]));
+    let m = special(u64::from_le_bytes(b)) >> (8 * (8 - r));
+    out.truncate(out.len() - (8 - r));
+    out.extend_from_slice(&b);
+    if m != 0 {
+        let k = (m.trailing_zeros() / 8) as usize;
+        out.truncate(out.len() - r + k);
+        return i + k;
+    }
+    n
+}
+
 /// Escapes the character starting at `s[i]` (not plain ASCII); returns how many bytes it used.
 fn escape_at(out: &mut Vec<u8>, s: &[u8], i: usize) -> usize {
     let b = s.get(i).copied().unwrap_or(0);
@@ -292,12 +339,32 @@ fn push_ip(out: &mut Vec<u8>, ip: IpAddr) {
 
 /// Writes `value` as `width` decimal digits into `buf` (zero-padded, high digits dropped), as
 /// `Timestamp::write_rfc3339` does.
+#[inline(always)]
 fn digits(buf: &mut [u8], mut value: u32) {
-    for slot in buf.iter_mut().rev() {
-        *slot = b'0' + (value % 10) as u8;
-        value /= 10;
+    let mut pairs = buf.rchunks_exact_mut(2);
+    for pair in &mut pairs {
+        let two = (value % 100) as usize;
+        value /= 100;
+        let d = PAIRS.get(2 * two..2 * two + 2).unwrap_or(b"00");
+        pair.copy_from_slice(d);
+    }
+    if let Some(first) = pairs.into_remainder().first_mut() {
+        *first = b'0' + (value % 10) as u8;
     }
 }
+
+/// "00" to "99", two bytes each.
+#[allow(clippy::indexing_slicing)]
+const PAIRS: [u8; 200] = {
+    let mut t = [0u8; 200];
+    let mut i = 0;
+    while i < 100 {
+        t[2 * i] = b'0' + (i / 10) as u8;
+        t[2 * i + 1] = b'0' + (i % 10) as u8;
+        i += 1;
+    }
+    t
+};
 
 /// Appends `"` + the RFC 3339 form of `t` + `"`, the bytes `Timestamp::write_rfc3339` gives,
 /// built in one stack buffer.
@@ -636,7 +703,7 @@ mod tests {
     #[test]
     fn addresses_are_written_as_display_writes_them() {
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut check = |ip: IpAddr| {
+        let check = |ip: IpAddr| {
             let mut out = Vec::new();
             push_ip(&mut out, ip);
             assert_eq!(String::from_utf8(out).unwrap(), ip.to_string());
@@ -699,6 +766,7 @@ mod tests {
         for _ in 0..200_000 {
             let r = xorshift(&mut seed);
             let len = (r % 40) as usize;
+            let r = r >> 6;
             let mut s: Vec<u8> = (0..len).map(|_| b'a' + (xorshift(&mut seed) % 26) as u8).collect();
             if len > 0 && r & 1 == 0 {
                 let at = (r >> 8) as usize % len;
@@ -706,6 +774,9 @@ mod tests {
             }
             let want = s.iter().position(|b| !PLAIN[usize::from(*b)]).unwrap_or(s.len());
             assert_eq!(plain_prefix(&s), want, "{s:x?}");
+            let mut out = b"xy".to_vec();
+            assert_eq!(copy_plain(&mut out, &s), want, "{s:x?}");
+            assert_eq!(&out[2..], &s[..want], "{s:x?}");
         }
     }
 }
