@@ -9,7 +9,7 @@
 #
 # SEARCH=1 runs, instead of the fixed rows, a stepped-rate search for each receiver's lossless
 # maximum: for each transport of SEARCH_TRANSPORTS ("udp tcp") and each receiver, steps of
-# STEP_SECS (20) s from START_RATE (100000) msg/s, times FACTOR (1.5) while nothing is lost
+# STEP_SECS (20) s from START_RATE (100000; tcp: TCP_START_RATE, 300000) msg/s, times FACTOR (1.5) while nothing is lost
 # (divided by it while something is, down to MIN_RATE), then REFINE (1) bisection step(s)
 # between the last lossless and the first lossy rate (geometric mean), MAX_STEPS (12) at most.
 # udp: loggen --rate RATE, one socket; lossless = stored equals sent. tcp: bulk.py paced to
@@ -90,6 +90,7 @@ SEARCH=${SEARCH:-0}
 SEARCH_TRANSPORTS=${SEARCH_TRANSPORTS:-udp tcp}
 STEP_SECS=${STEP_SECS:-20}
 START_RATE=${START_RATE:-100000}
+TCP_START_RATE=${TCP_START_RATE:-300000}
 FACTOR=${FACTOR:-1.5}
 REFINE=${REFINE:-1}
 MAX_STEPS=${MAX_STEPS:-12}
@@ -504,6 +505,7 @@ run_search() {
         for name in $RECEIVERS; do
             lo=0 lo_cpu=- hi=0
             rate=$START_RATE
+            [ "$proto" = tcp ] && rate=$TCP_START_RATE
             # Up by FACTOR while lossless (down by it while not, to find a first lossless rate),
             # then REFINE bisection steps between the last lossless and the first lossy rate.
             for _ in $(seq "$MAX_STEPS"); do
@@ -540,7 +542,7 @@ run_search() {
     done
     echo
     cat "$WORK/machine.txt"
-    echo "search: ${STEP_SECS}s per step from $START_RATE/s, x$FACTOR per step, $REFINE refining step(s); load average before: $LOAD0"
+    echo "search: ${STEP_SECS}s per step from $START_RATE/s (tcp $TCP_START_RATE/s), x$FACTOR per step, $REFINE refining step(s); load average before: $LOAD0"
     echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo
     cat "$STABLE"
