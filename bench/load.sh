@@ -492,6 +492,7 @@ passes() {
 }
 
 run_search() {
+    port=$PORT
     local STABLE=$WORK/search.md SSUM=$WORK/search-summary.md name proto rate lo hi r
     {
         echo "| receiver | transport | rate asked | sent | stored | lost | sender's rate | CPU µs/msg | CPU $RECV_CPU busy | kernel UDP drops | picket queue drops | backlog s | other processes' CPU | lossless |"
