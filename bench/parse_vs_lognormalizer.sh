@@ -12,7 +12,7 @@
 #
 # Environment: LINES (default 1500000), SEED (1), CPU (1), RUNS (5), WORK (a new temp dir;
 # keeps corpus.log, the rulebases and the results there), PICKET_BIN (an already built picket
-# binary to use instead of building target/release/picket).
+# binary to use instead of building target/release/picket), GEN_CORPUS (a built gen_corpus).
 #
 # Installs liblognorm-utils (and hyperfine, if it can) from Debian when missing. Falls back to
 # /usr/bin/time when hyperfine is not available. Peak RSS comes from /usr/bin/time -f %M.
@@ -44,7 +44,12 @@ command -v hyperfine >/dev/null || apt_install hyperfine || echo "hyperfine unav
 [ -x /usr/bin/time ] || apt_install time
 
 echo "== building (release)" >&2
-(cd "$ROOT" && cargo build --release -q -p picket-bench --bin gen_corpus)
+if [ -n "${GEN_CORPUS:-}" ]; then
+    GEN=$GEN_CORPUS
+else
+    (cd "$ROOT" && cargo build --release -q -p picket-bench --bin gen_corpus)
+    GEN="$TARGET/release/gen_corpus"
+fi
 if [ -n "${PICKET_BIN:-}" ]; then
     PICKET=$PICKET_BIN
 else
@@ -53,7 +58,7 @@ else
 fi
 for kind in $CORPORA; do
     echo "== generating $LINES $kind lines (seed $SEED) into $WORK/$kind.log" >&2
-    "$TARGET/release/gen_corpus" "$LINES" "$WORK/$kind.log" "$SEED" "$kind"
+    "$GEN" "$LINES" "$WORK/$kind.log" "$SEED" "$kind"
 done
 
 # The rulebase: liblognorm v2 syntax, one rule per message shape of the eight families, behind
