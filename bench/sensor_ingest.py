@@ -11,7 +11,8 @@ connections as fast as Python writes 64 KiB chunks, and times from the first byt
 `max_active` (20,000) the book evicts and restores candidates all the time. Rounds alternate on/off; it prints msg/s, picket's CPU
 microseconds per message and peak RSS per round, and the medians.
 
-Pin picket with PICKET_CPU=1 (taskset) for steadier figures.
+Pin picket with PICKET_CPU=1 (taskset) for steadier figures; more `[sensor]` keys in
+PICKET_SENSOR_CONFIG (lines separated by a literal \\n), e.g. 'evicted_cache_mb = 512'.
 """
 import argparse, json, os, socket, statistics, subprocess, sys, tempfile, threading, time
 
@@ -68,6 +69,7 @@ def round_(binary, chunks, total, sensor):
     cfg = os.path.join(d, "picket.toml")
     with open(cfg, "w") as f:
         f.write(f"[sensor]\nenabled = {'true' if sensor else 'false'}\n")
+        f.write(os.environ.get("PICKET_SENSOR_CONFIG", "").replace("\\n", "\n") + "\n")
     port = 18000 + os.getpid() % 1000
     cmd = [binary, "--data", data, "--config", cfg, "serve", "--no-udp", "--tcp", f"127.0.0.1:{port}"]
     if os.environ.get("PICKET_CPU"):

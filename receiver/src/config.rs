@@ -38,6 +38,21 @@ pub struct FileConfig {
     pub query: Option<QuerySection>,
     /// `[sensor]` and `[[sensor.noise]]`.
     pub sensor: Option<crate::sense::config::SensorSection>,
+    /// `[whois]`: the abuse-contact lookup.
+    pub whois: Option<crate::contact::WhoisSection>,
+    /// `[logbook]`.
+    pub logbook: Option<LogbookSection>,
+}
+
+/// `[logbook]`: where serve anchors the heads of the event chain and the logbook.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogbookSection {
+    /// A file outside the data directory that serve appends the heads to (default: none,
+    /// the heads go to serve's log only).
+    pub head_file: Option<PathBuf>,
+    /// How often the heads are written (`1h`, `10m`), when they moved.
+    pub head_interval: Option<String>,
 }
 
 /// `[udp]`.
@@ -131,6 +146,11 @@ impl FileConfig {
     /// The resolver's settings (None unless `[sensor] resolve = true`).
     pub fn resolver_config(&self) -> Result<Option<crate::sense::resolve::ResolverConfig>, Error> {
         crate::sense::config::resolver_from_section(self.sensor.as_ref())
+    }
+
+    /// The abuse-contact lookup's settings (`[whois]`, or the defaults).
+    pub fn whois_settings(&self) -> Result<crate::contact::WhoisSettings, Error> {
+        crate::contact::settings(self.whois.as_ref())
     }
 
     /// The data directory: the flag, else the file's `data`, else `picket-data`.

@@ -8,6 +8,7 @@
 mod cli;
 mod clock;
 mod config;
+mod contact;
 mod error;
 mod lines;
 mod message;

@@ -60,6 +60,11 @@ fn dependencies_point_one_way() {
             .all(|d| !matches!(d.as_str(), "tokio" | "sled" | "picket" | "picket-store")),
         "the sensor is pure: {sensor:?}"
     );
+    // The whois client is std networking and JSON: no runtime, no store.
+    assert_eq!(
+        dependencies("receiver/whois/Cargo.toml"),
+        ["serde", "serde_json"]
+    );
     // Only the store names sled.
     for m in [
         "receiver/Cargo.toml",
@@ -82,6 +87,7 @@ fn every_member_opts_in_to_the_workspace_lints() {
         "receiver/framing/Cargo.toml",
         "receiver/sensor/Cargo.toml",
         "receiver/dns/Cargo.toml",
+        "receiver/whois/Cargo.toml",
     ] {
         let text = std::fs::read_to_string(root().join(m)).unwrap();
         assert!(

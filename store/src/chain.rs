@@ -1,13 +1,22 @@
 //! The evidence chain: one entry per write batch with its key range, event count and a
 //! BLAKE3 hash over its records, chained to the previous batch's hash. Retention leaves an
 //! anchor (the last removed batch's number and hash) so the chain still verifies afterwards.
+//!
+//! Two entry versions: version 1 (stores of format 1) hashes the batch's block layouts in
+//! order ([`BatchHasher`]); version 2 (written since store format 2) commits to the root of a
+//! Merkle tree over the batch's events ([`crate::merkle`]), so that one event can be proven
+//! part of its batch without the rest ([`v2_hash`]). Both verify; new batches get version 2.
 
 use crate::key::{EVENT_KEY_LEN, EventKey};
 
-/// Chain entry format version.
-const ENTRY_VERSION: u8 = 1;
-/// Encoded entry length.
+/// Chain entry format version of stores of format 1.
+const ENTRY_V1: u8 = 1;
+/// Chain entry format version with a Merkle root (written now).
+const ENTRY_V2: u8 = 2;
+/// Encoded length of a version 1 entry.
 const ENTRY_LEN: usize = 1 + 2 * EVENT_KEY_LEN + 4 + 8 + 32 + 32;
+/// Encoded length of a version 2 entry (the root after `prev`).
+pub const ENTRY_V2_LEN: usize = ENTRY_LEN + 32;
 
 /// A 32-byte BLAKE3 digest.
 pub type Hash = [u8; 32];
@@ -25,6 +34,8 @@ pub struct ChainEntry {
     pub bytes: u64,
     /// The previous batch's hash (or the anchor's).
     pub prev: Hash,
+    /// The Merkle root over the batch's events (version 2 entries; `None` in version 1).
+    pub root: Option<Hash>,
     /// This batch's hash.
     pub hash: Hash,
 }
@@ -32,32 +43,75 @@ pub struct ChainEntry {
 impl ChainEntry {
     /// Encodes the entry.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut v = Vec::with_capacity(ENTRY_LEN);
-        v.push(ENTRY_VERSION);
+        let mut v = Vec::with_capacity(ENTRY_V2_LEN);
+        v.push(if self.root.is_some() {
+            ENTRY_V2
+        } else {
+            ENTRY_V1
+        });
         v.extend_from_slice(&self.first.to_bytes());
         v.extend_from_slice(&self.last.to_bytes());
         v.extend_from_slice(&self.count.to_le_bytes());
         v.extend_from_slice(&self.bytes.to_le_bytes());
         v.extend_from_slice(&self.prev);
+        if let Some(r) = &self.root {
+            v.extend_from_slice(r);
+        }
         v.extend_from_slice(&self.hash);
         v
     }
 
     /// Decodes an entry; `None` if it is not one this build wrote.
     pub fn from_bytes(b: &[u8]) -> Option<ChainEntry> {
-        if b.len() != ENTRY_LEN || b.first() != Some(&ENTRY_VERSION) {
-            return None;
-        }
+        let v2 = match (b.first(), b.len()) {
+            (Some(&ENTRY_V1), ENTRY_LEN) => false,
+            (Some(&ENTRY_V2), ENTRY_V2_LEN) => true,
+            _ => return None,
+        };
         let key = |at: usize| EventKey::from_bytes(b.get(at..at + EVENT_KEY_LEN)?);
+        let hash_at = if v2 { 101 } else { 69 };
         Some(ChainEntry {
             first: key(1)?,
             last: key(13)?,
             count: u32::from_le_bytes(b.get(25..29)?.try_into().ok()?),
             bytes: u64::from_le_bytes(b.get(29..37)?.try_into().ok()?),
             prev: b.get(37..69)?.try_into().ok()?,
-            hash: b.get(69..101)?.try_into().ok()?,
+            root: if v2 {
+                Some(b.get(69..101)?.try_into().ok()?)
+            } else {
+                None
+            },
+            hash: b.get(hash_at..hash_at + 32)?.try_into().ok()?,
         })
     }
+
+    /// The hash a version 2 entry of batch `number` must have (None for version 1, whose
+    /// hash needs the batch's blocks).
+    pub fn expected_v2_hash(&self, number: u64) -> Option<Hash> {
+        self.root
+            .map(|r| v2_hash(number, &self.prev, &self.first, &self.last, self.count, &r))
+    }
+}
+
+/// The hash of a version 2 batch: BLAKE3 of `"picket-chain-v3" || number (u64 BE) || prev ||
+/// first key || last key || count (u32 LE) || Merkle root`.
+pub fn v2_hash(
+    number: u64,
+    prev: &Hash,
+    first: &EventKey,
+    last: &EventKey,
+    count: u32,
+    root: &Hash,
+) -> Hash {
+    let mut h = blake3::Hasher::new();
+    h.update(b"picket-chain-v3");
+    h.update(&number.to_be_bytes());
+    h.update(prev);
+    h.update(&first.to_bytes());
+    h.update(&last.to_bytes());
+    h.update(&count.to_le_bytes());
+    h.update(root);
+    *h.finalize().as_bytes()
 }
 
 /// Hashes a batch: its number, the previous hash, then each of its block layouts (which hold

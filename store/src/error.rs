@@ -58,6 +58,8 @@ pub enum StoreError {
     },
     /// The store's metadata is not what this build understands.
     Meta(String),
+    /// A logbook action that cannot be stored as given (an empty incident, a bad kind).
+    Logbook(String),
     /// An earlier I/O error closed the store; [`crate::Store::recover`] reopens it.
     NeedsRecovery,
 }
@@ -127,6 +129,7 @@ impl fmt::Display for StoreError {
             StoreError::Db(e) => write!(f, "store error: {e}"),
             StoreError::Decode { key, source } => write!(f, "stored event {key}: {source}"),
             StoreError::Meta(m) => write!(f, "store metadata: {m}"),
+            StoreError::Logbook(m) => write!(f, "logbook: {m}"),
             StoreError::NeedsRecovery => f.write_str(
                 "the store is closed after an I/O error and must be reopened (Store::recover)",
             ),
@@ -139,7 +142,7 @@ impl std::error::Error for StoreError {
         match self {
             StoreError::Open { source, .. } | StoreError::Db(source) => Some(source),
             StoreError::Decode { source, .. } => Some(source),
-            StoreError::Meta(_) | StoreError::NeedsRecovery => None,
+            StoreError::Meta(_) | StoreError::Logbook(_) | StoreError::NeedsRecovery => None,
         }
     }
 }

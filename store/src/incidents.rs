@@ -17,6 +17,7 @@ use sled::transaction::{
 };
 
 use crate::error::StoreError;
+use crate::logbook;
 use crate::{Store, Trees, lock, meta_key, tx_err};
 
 /// Incident writes that go into the same transaction as a batch (or alone).
@@ -32,6 +33,9 @@ pub struct IncidentWrites {
     /// The caller's checkpoint, kept in `meta` with these writes (the sensor's: the key of
     /// the last event every stored candidate has seen).
     pub checkpoint: Option<Vec<u8>>,
+    /// Actions to append to the logbook, in order, in the same transaction (the store numbers
+    /// and chains them; see [`Store::logbook_append`] for one alone).
+    pub logbook: Vec<crate::LogbookAction>,
 }
 
 impl IncidentWrites {
@@ -41,6 +45,7 @@ impl IncidentWrites {
             && self.changes.is_empty()
             && self.remove.is_empty()
             && self.checkpoint.is_none()
+            && self.logbook.is_empty()
     }
 
     /// Empties every list, keeping their memory.
@@ -49,6 +54,7 @@ impl IncidentWrites {
         self.changes.clear();
         self.remove.clear();
         self.checkpoint = None;
+        self.logbook.clear();
     }
 }
 
@@ -65,14 +71,18 @@ pub(crate) fn change_number(k: &[u8]) -> Option<u64> {
 /// Writes `w` inside a transaction: candidates into `cand`, change records into `log` from
 /// number `first_change` on, deletions, and the new candidate count (`count` before) into
 /// `meta`. Returns the new count.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn write_tx(
     cand: &TransactionalTree,
     log: &TransactionalTree,
     meta: &TransactionalTree,
+    book: &TransactionalTree,
     w: &IncidentWrites,
+    entries: &logbook::Prepared,
     first_change: u64,
     count: u64,
 ) -> Result<u64, UnabortableTransactionError> {
+    logbook::write_tx(book, entries)?;
     let mut added = 0u64;
     for (k, v) in &w.put {
         if cand.insert(k.as_slice(), v.as_slice())?.is_none() {
@@ -171,10 +181,14 @@ impl Store {
             return Ok(None);
         }
         let first = *next_change;
-        let count = lock(&self.shared).incident_count;
-        let now = (&t.incidents, &t.changes, &t.meta)
-            .transaction(|(cand, log, me)| {
-                let now = write_tx(cand, log, me, w, first, count)?;
+        let (count, head) = {
+            let s = lock(&self.shared);
+            (s.incident_count, s.logbook_head)
+        };
+        let entries = logbook::prepare(&w.logbook, head)?;
+        let now = (&t.incidents, &t.changes, &t.meta, &t.logbook)
+            .transaction(|(cand, log, me, book)| {
+                let now = write_tx(cand, log, me, book, w, &entries, first, count)?;
                 Ok::<_, ConflictableTransactionError<StoreError>>(now)
             })
             .map_err(tx_err)?;
@@ -182,6 +196,7 @@ impl Store {
         let last = next_change.checked_sub(1).filter(|_| !w.changes.is_empty());
         let mut s = lock(&self.shared);
         s.incident_count = now;
+        s.logbook_head = entries.head;
         if last.is_some() {
             s.last_change = last;
         }

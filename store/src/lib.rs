@@ -3,21 +3,29 @@
 //! Trees: `events` (block key → a block of up to 64 records, see `block`), `by_source`
 //! (sorted runs of (address, event, block, ordinal) entries, see `index`), `chain` (batch
 //! number → [`ChainEntry`]), `meta` (format, counters, index runs, retention anchor, change
-//! numbering), `incidents` (the sensor's candidates, opaque key → value) and `changes` (the
-//! sensor's change log, big-endian change number → opaque record). A batch of events, and the
-//! incident writes it caused ([`Store::append_with`]), is written to every tree in one sled
-//! transaction, so a crash leaves either all of a batch or none of it. sled's cost is per
-//! key: blocks and index runs keep the number of keys ~50 times below the number of events.
+//! numbering), `incidents` (the sensor's candidates, opaque key → value), `changes` (the
+//! sensor's change log, big-endian change number → opaque record), `contacts` (a cache of abuse
+//! contacts, see `contacts`) and `logbook` (the hash-chained record of actions on incidents,
+//! see [`Store::logbook_append`]). A batch of
+//! events, and the incident writes and logbook entries it caused ([`Store::append_with`]), is
+//! written to every tree in one sled transaction, so a crash leaves either all of a batch or
+//! none of it. sled's cost is per key: blocks and index runs keep the number of keys ~50
+//! times below the number of events.
 //!
 //! sled stays behind this API: callers see [`Store`], [`Batch`], [`Query`] and plain types.
 
+mod anchor;
 mod batch;
 mod block;
+mod bundle;
 mod chain;
+mod contacts;
 mod error;
 mod incidents;
 mod index;
 mod key;
+mod logbook;
+mod merkle;
 mod query;
 mod record;
 mod retention;
@@ -33,17 +41,27 @@ use sled::transaction::{
     ConflictableTransactionError, TransactionError, TransactionalTree, UnabortableTransactionError,
 };
 
+pub use anchor::{Head, HeadKind, format_heads, parse_hash, parse_heads};
 pub use batch::Batch;
+pub use bundle::{Bundle, BundleError, BundleLine, BundleReport, CheckedLine, Evidence, file_hash};
 pub use chain::{ChainEntry, Hash, hex};
 pub use error::{DecodeError, StoreError};
 pub use incidents::IncidentWrites;
 pub use key::{Cidr, EventKey};
+pub use logbook::{
+    LogbookAction, LogbookEntry, LogbookProblem, LogbookReport, kind as logbook_kind, os_user,
+};
 pub use query::{Cursor, Order, Query, Scan, Stored};
 pub use retention::{Retention, RetentionReport};
 pub use verify::{Problem, VerifyReport};
 
-/// The on-disk layout version this build writes (in `meta`).
-const STORE_FORMAT: u8 = 1;
+/// The on-disk layout version this build writes (in `meta`). Format 2 adds the Merkle root
+/// to new chain entries (version 2, see `chain`); a store of format 1 opens, keeps its
+/// version 1 entries (which still verify) and is marked format 2 at its next open, since
+/// an older build could not read the new entries.
+const STORE_FORMAT: u8 = 2;
+/// The oldest format this build opens.
+const OLDEST_FORMAT: u8 = 1;
 
 /// Store settings.
 #[derive(Clone, Debug)]
@@ -54,6 +72,10 @@ pub struct StoreConfig {
     pub flush_every_ms: Option<u64>,
     /// Index entries gathered in memory before they are written as one sorted run.
     pub index_run_entries: usize,
+    /// Write batches as a store of format 1 did (version 1 chain entries, no Merkle root):
+    /// only for tests that an old store still opens and verifies.
+    #[doc(hidden)]
+    pub format_1: bool,
 }
 
 impl Default for StoreConfig {
@@ -62,6 +84,7 @@ impl Default for StoreConfig {
             cache_bytes: 64 << 20,
             flush_every_ms: Some(1000),
             index_run_entries: 256 * 1024,
+            format_1: false,
         }
     }
 }
@@ -85,6 +108,8 @@ struct WriterState {
 #[derive(Debug, Default)]
 struct Shared {
     head: Hash,
+    /// The number of the batch `head` belongs to (None before the first batch).
+    head_batch: Option<u64>,
     counts: [u64; Dataset::ALL.len()],
     live_bytes: u64,
     /// Index entries not yet written as a run.
@@ -97,6 +122,8 @@ struct Shared {
     incident_count: u64,
     /// The highest change number ever written (kept when `clear_incidents` empties the log).
     last_change: Option<u64>,
+    /// The logbook's last entry number and hash.
+    logbook_head: (u64, Hash),
 }
 
 /// The sled handles of one open.
@@ -108,6 +135,7 @@ struct Trees {
     meta: sled::Tree,
     incidents: sled::Tree,
     changes: sled::Tree,
+    logbook: sled::Tree,
 }
 
 /// Where a committed batch landed.
@@ -231,11 +259,18 @@ fn load(dir: &Path, cfg: &StoreConfig) -> Result<(Trees, WriterState, Shared), S
     let meta = db.open_tree("meta")?;
     let incidents = db.open_tree("incidents")?;
     let changes = db.open_tree("changes")?;
+    let logbook = db.open_tree("logbook")?;
     match meta.get(meta_key::FORMAT)? {
         None => {
-            meta.insert(meta_key::FORMAT, &[STORE_FORMAT])?;
+            let f = if cfg.format_1 { 1 } else { STORE_FORMAT };
+            meta.insert(meta_key::FORMAT, &[f])?;
         }
         Some(v) if v.as_ref() == [STORE_FORMAT] => {}
+        Some(v) if matches!(v.as_ref(), [f] if (OLDEST_FORMAT..STORE_FORMAT).contains(f)) => {
+            if !cfg.format_1 {
+                meta.insert(meta_key::FORMAT, &[STORE_FORMAT])?;
+            }
+        }
         Some(v) => {
             return Err(StoreError::Meta(format!(
                 "store format {:?} is newer than this build understands ({STORE_FORMAT})",
@@ -301,7 +336,9 @@ fn load(dir: &Path, cfg: &StoreConfig) -> Result<(Trees, WriterState, Shared), S
         meta,
         incidents,
         changes,
+        logbook,
     };
+    let logbook_head = logbook::load_head(&trees.logbook)?;
     let pending = rebuild_pending(&trees, indexed_through)?;
     Ok((
         trees,
@@ -313,6 +350,7 @@ fn load(dir: &Path, cfg: &StoreConfig) -> Result<(Trees, WriterState, Shared), S
         },
         Shared {
             head,
+            head_batch: next_batch.checked_sub(1),
             counts,
             live_bytes,
             pending,
@@ -320,6 +358,7 @@ fn load(dir: &Path, cfg: &StoreConfig) -> Result<(Trees, WriterState, Shared), S
             next_run,
             incident_count,
             last_change: next_change.checked_sub(1).filter(|n| *n > 0),
+            logbook_head,
         },
     ))
 }
@@ -546,16 +585,21 @@ impl Store {
     /// after [`Store::recover`] (which reloads the last key from disk); there is one writer,
     /// so nothing else appends in between.
     pub fn keys_for(&self, batch: &Batch) -> Vec<EventKey> {
-        let mut last = lock(&self.writer).last_key;
+        let mut cursor = self.key_cursor();
         batch
             .entries
             .iter()
-            .map(|e| {
-                let key = next_key(last, e.received_ns);
-                last = Some(key);
-                key
-            })
+            .map(|e| cursor.next(e.received_ns))
             .collect()
+    }
+
+    /// The keys the next append will give its events, one at a time as they are pushed to
+    /// the batch (what [`Store::keys_for`] gives for the whole batch), so a caller can use
+    /// each key as soon as its event is parsed. Valid as long as `keys_for` is.
+    pub fn key_cursor(&self) -> KeyCursor {
+        KeyCursor {
+            last: lock(&self.writer).last_key,
+        }
     }
 
     fn append_locked(
@@ -578,6 +622,8 @@ impl Store {
         };
         let number = w.next_batch;
         let mut hasher = chain::BatchHasher::new(number, &prev_hash);
+        let v1 = self.cfg.format_1;
+        let mut leaves: Vec<Hash> = Vec::with_capacity(if v1 { 0 } else { batch.len() });
         let mut last = w.last_key;
         // Keys first: strictly increasing whatever the clock did.
         let mut keys = Vec::with_capacity(batch.len());
@@ -615,6 +661,9 @@ impl Store {
             members.clear();
             for (ordinal, (e, key)) in this.iter().enumerate() {
                 members.push((*key, batch.record(e)));
+                if !v1 {
+                    leaves.push(merkle::leaf(&key.to_bytes(), batch.record(e)));
+                }
                 if let Some(addr) = e.source {
                     new_entries.push(index::Entry {
                         addr,
@@ -625,7 +674,9 @@ impl Store {
                 }
             }
             let layout = block::encode(&members);
-            hasher.add(&layout);
+            if v1 {
+                hasher.add(&layout);
+            }
             let encoded = block::pack(&layout);
             bytes += (key::EVENT_KEY_LEN + encoded.len()) as u64;
             ev_batch.insert(&block_key.to_bytes()[..], encoded);
@@ -652,13 +703,27 @@ impl Store {
             new_runs = Some(runs);
         }
         let count = u32::try_from(batch.len()).unwrap_or(u32::MAX);
-        let entry = ChainEntry {
-            first,
-            last,
-            count,
-            bytes,
-            prev: prev_hash,
-            hash: hasher.finish(),
+        let entry = if v1 {
+            ChainEntry {
+                first,
+                last,
+                count,
+                bytes,
+                prev: prev_hash,
+                root: None,
+                hash: hasher.finish(),
+            }
+        } else {
+            let root = merkle::root(&leaves);
+            ChainEntry {
+                first,
+                last,
+                count,
+                bytes,
+                prev: prev_hash,
+                root: Some(root),
+                hash: chain::v2_hash(number, &prev_hash, &first, &last, count, &root),
+            }
         };
         let entry_bytes = entry.to_bytes();
         let counts_bytes = encode_counts(&counts);
@@ -680,6 +745,7 @@ impl Store {
             Ok(())
         };
         let first_change = w.next_change;
+        let book = logbook::prepare(&inc.logbook, lock(&self.shared).logbook_head)?;
         // The hot path (no incident writes) keeps its four-tree transaction.
         let incident_count_now = if inc.is_empty() {
             (&t.events, &t.by_source, &t.chain, &t.meta)
@@ -696,11 +762,20 @@ impl Store {
                 &t.meta,
                 &t.incidents,
                 &t.changes,
+                &t.logbook,
             )
-                .transaction(|(ev, idx, ch, me, cand, log)| {
+                .transaction(|(ev, idx, ch, me, cand, log, lb)| {
                     events_tx(ev, idx, ch, me)?;
-                    let now =
-                        incidents::write_tx(cand, log, me, inc, first_change, incident_count)?;
+                    let now = incidents::write_tx(
+                        cand,
+                        log,
+                        me,
+                        lb,
+                        inc,
+                        &book,
+                        first_change,
+                        incident_count,
+                    )?;
                     Ok::<_, ConflictableTransactionError<StoreError>>(now)
                 })
                 .map_err(tx_err)?
@@ -710,6 +785,7 @@ impl Store {
             let mut s = lock(&self.shared);
             if !inc.is_empty() {
                 s.incident_count = incident_count_now;
+                s.logbook_head = book.head;
                 w.next_change = first_change + inc.changes.len() as u64;
                 if !inc.changes.is_empty() {
                     s.last_change = Some(w.next_change - 1);
@@ -724,6 +800,7 @@ impl Store {
                 None => s.pending.extend(&new_entries),
             }
             s.head = entry.hash;
+            s.head_batch = Some(number);
             s.counts = counts;
             s.live_bytes = live;
         }
@@ -772,6 +849,21 @@ impl Store {
     /// Never waits behind a commit.
     pub fn head(&self) -> Hash {
         lock(&self.shared).head
+    }
+}
+
+/// The keys of the next append's events in order: see [`Store::key_cursor`].
+#[derive(Clone, Copy, Debug)]
+pub struct KeyCursor {
+    last: Option<EventKey>,
+}
+
+impl KeyCursor {
+    /// The key of the next event pushed, received at `received_ns`.
+    pub fn next(&mut self, received_ns: u64) -> EventKey {
+        let key = next_key(self.last, received_ns);
+        self.last = Some(key);
+        key
     }
 }
 

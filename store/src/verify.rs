@@ -6,7 +6,7 @@ use crate::block::{self, BlockView};
 use crate::chain::{self, BatchHasher, ChainEntry, Hash};
 use crate::error::StoreError;
 use crate::key::{EventKey, addr16};
-use crate::{Store, index, meta_key, record};
+use crate::{Store, index, merkle, meta_key, record};
 
 /// The first problem found.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -129,12 +129,24 @@ pub struct VerifyReport {
     pub head: Hash,
     /// The first problem, if any.
     pub problem: Option<Problem>,
+    /// What the walk of the logbook found.
+    pub logbook: crate::LogbookReport,
+}
+
+impl VerifyReport {
+    /// True when both the event chain and the logbook verify.
+    pub fn ok(&self) -> bool {
+        self.problem.is_none() && self.logbook.problem.is_none()
+    }
 }
 
 impl Store {
     /// Re-checks the whole store.
+    /// The event chain and the logbook are both checked, each to its first problem.
     pub fn verify(&self) -> Result<VerifyReport, StoreError> {
-        self.verify_all().map_err(|e| self.noted(e))
+        let mut r = self.verify_all().map_err(|e| self.noted(e))?;
+        r.logbook = self.verify_logbook()?;
+        Ok(r)
     }
 
     fn verify_all(&self) -> Result<VerifyReport, StoreError> {
@@ -154,6 +166,11 @@ impl Store {
             batches: 0,
             head: prev,
             problem: None,
+            logbook: crate::LogbookReport {
+                entries: 0,
+                head: (0, [0; 32]),
+                problem: None,
+            },
         };
         let mut blocks = t.events.iter().peekable();
         for item in t.chain.iter() {
@@ -179,6 +196,8 @@ impl Store {
                 return Ok(report);
             }
             let mut hasher = BatchHasher::new(number, &prev);
+            let v2 = entry.root.is_some();
+            let mut leaves: Vec<Hash> = Vec::new();
             let mut found = 0u32;
             let mut damaged = false;
             loop {
@@ -207,12 +226,17 @@ impl Store {
                 };
                 match block::unpack(&block) {
                     Ok(layout) => {
-                        hasher.add(&layout);
+                        if !v2 {
+                            hasher.add(&layout);
+                        }
                         match BlockView::new(&layout) {
                             Ok(view) => {
                                 for i in 0..view.len() {
                                     match view.get(i) {
-                                        Ok((key, _)) => {
+                                        Ok((key, rec)) => {
+                                            if v2 {
+                                                leaves.push(merkle::leaf(&key.to_bytes(), rec));
+                                            }
                                             damaged |= key < entry.first || key > entry.last;
                                             found = found.saturating_add(1);
                                         }
@@ -228,7 +252,15 @@ impl Store {
             }
             report.events += u64::from(found);
             report.batches += 1;
-            if damaged || found != entry.count || hasher.finish() != entry.hash {
+            let hashes = match entry.root {
+                // The root must be the events' and the hash must cover the root.
+                Some(root) => {
+                    merkle::root(&leaves) == root
+                        && entry.expected_v2_hash(number) == Some(entry.hash)
+                }
+                None => hasher.finish() == entry.hash,
+            };
+            if damaged || found != entry.count || !hashes {
                 report.problem = Some(Problem::Altered {
                     batch: number,
                     first: entry.first,

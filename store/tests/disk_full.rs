@@ -275,6 +275,7 @@ fn incident_writes(n: u64) -> IncidentWrites {
         changes: vec![n.to_be_bytes().to_vec()],
         remove: Vec::new(),
         checkpoint: None,
+        logbook: Vec::new(),
     }
 }
 

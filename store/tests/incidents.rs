@@ -62,6 +62,7 @@ fn writes(put: &[(&str, &str)], changes: &[&str]) -> IncidentWrites {
         changes: changes.iter().map(|c| c.as_bytes().to_vec()).collect(),
         remove: Vec::new(),
         checkpoint: None,
+        logbook: Vec::new(),
     }
 }
 

@@ -532,8 +532,12 @@ impl IncidentBook {
     pub fn take_touched(&mut self) -> Vec<SourceKey> {
         let mut list = mem::take(&mut self.touched);
         let mut keys = Vec::with_capacity(list.v4.len() + list.v6.len() + list.names.len());
+        // A key evicted and brought back since the last call is in the list twice (its new
+        // entry was not yet touched when it came back): the flag says whether it is due.
         list.drain_sorted(|key| {
-            if let Some(e) = self.entries.get_mut(&key) {
+            if let Some(e) = self.entries.get_mut(&key)
+                && e.touched
+            {
                 e.touched = false;
                 keys.push(key);
             }
@@ -560,7 +564,9 @@ impl IncidentBook {
         let at = self.clock.unwrap_or(0);
         let mut list = mem::take(&mut self.dirty);
         list.drain_sorted(|key| {
-            if let Some(entry) = self.entries.get_mut(&key) {
+            if let Some(entry) = self.entries.get_mut(&key)
+                && entry.dirty
+            {
                 entry.dirty = false;
                 entry.candidate.evaluate(&self.limits, at, changes);
                 entry.rerank();

@@ -42,6 +42,10 @@ use crate::source::Cidr;
 ///   activity older than a week is rarely acted on by an abuse desk.
 /// - `max_active = 20_000` candidates in memory (a few KiB at most each, typically well under
 ///   one): our choice; the rest live in the store and come back with `restore`.
+/// - `evicted_cache_mb = 128`: evicted candidates kept encoded in memory (about 2 KiB each
+///   with their keys: some 60,000) before they go to the store; our choice, so that a
+///   distributed scan from a few tens of thousands of sources does not make every event a
+///   store read and write (bench/README.md).
 /// - evidence: the first 5 and the latest 5 lines, each cut at 1 KiB: our choice.
 /// - noise rules (see [`default_noise_rules`]): `web` (80, 443) and `mail` (25, 465, 587) are
 ///   the services fail2ban's jails watch for abuse, not for single connects; `netbios`
@@ -95,6 +99,9 @@ pub struct SensorConfig {
     pub block_max: Duration,
     /// Candidates kept in memory; beyond, the least recently active low-score ones go out.
     pub max_active: usize,
+    /// Bytes of evicted candidates the receiver keeps in memory in their stored form before
+    /// they go to the store (the book itself does not use it).
+    pub evicted_cache_bytes: usize,
     /// Earliest lines kept as evidence.
     pub evidence_first: usize,
     /// Latest lines kept as evidence.
@@ -161,6 +168,7 @@ impl Default for SensorConfig {
             block_growth: 2,
             block_max: Duration::from_secs(7 * DAY),
             max_active: 20_000,
+            evicted_cache_bytes: 128 << 20,
             evidence_first: 5,
             evidence_latest: 5,
             evidence_line_max: 1024,

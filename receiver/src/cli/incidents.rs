@@ -191,7 +191,7 @@ pub fn open_store(data: &Path) -> Result<Store, Error> {
     })
 }
 
-/// Answers an `incidents` or `incident` request from the store, with the lines the server
+/// Answers an `incidents`, `incident` or `logbook` request from the store, with the lines the server
 /// would send (the same parsing, filters and JSON).
 fn offline(data: &Path, req: &Map<String, Value>) -> Result<Reply, Error> {
     let line = serde_json::to_vec(req).unwrap_or_default();
@@ -226,9 +226,13 @@ fn offline(data: &Path, req: &Map<String, Value>) -> Result<Reply, Error> {
             ),
             Err(e) => Reply::Error(e.code.into(), e.message),
         },
+        Request::Logbook(source) => match crate::query::logbook::reply(&store, source.as_deref()) {
+            Ok((items, end)) => Reply::Lines(items, end),
+            Err(e) => Reply::Error(e.code.into(), e.message),
+        },
         _ => Reply::Error(
             "not_available".into(),
-            "only incidents and incident can be answered offline".into(),
+            "only incidents, incident and logbook can be answered offline".into(),
         ),
     })
 }

@@ -2,13 +2,16 @@
 
 mod blocklist;
 mod client;
+mod evidence;
 mod import;
 mod incidents;
 mod input;
+mod logbook;
 mod mark;
 mod parse;
 mod vacuum;
 mod verify;
+mod whois;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -57,12 +60,17 @@ pub enum Command {
     /// Each line is parsed like `picket parse` does and stored with the import time as its
     /// receive time; the sender's stamp is kept as @timestamp. Shows progress on a terminal.
     Import(import::ImportArgs),
-    /// Re-check the evidence chain of the whole store.
+    /// Re-check the evidence chain and the logbook of the whole store, or one bundle.
     ///
     /// Recomputes every batch hash and names the first batch that was altered, removed or
-    /// reordered (with its time range); exits 1 if the store does not verify. Run it while
-    /// `picket serve` is stopped: the store is locked by the process that has it open.
-    Verify,
+    /// reordered (with its time range), and the first logbook entry that was changed or
+    /// removed (its number and how it reads now); then prints both heads
+    /// (`heads events:N:HEX,logbook:N:HEX`) to record elsewhere, and checks the heads given
+    /// with --expect-head. With --bundle FILE it checks an evidence bundle alone. Exits 1
+    /// if anything does not verify. Run it while `picket serve` is stopped: the store is
+    /// locked by the process that has it open.
+    #[command(after_help = verify::EXAMPLES)]
+    Verify(verify::VerifyArgs),
     /// Ask the running server for stored events.
     Query {
         /// What to ask for.
@@ -118,6 +126,32 @@ pub enum Command {
     /// output replaces the whole set atomically when loaded.
     #[command(after_help = blocklist::EXAMPLES)]
     Blocklist(blocklist::BlocklistArgs),
+    /// The abuse contact of an address, its network, and the whois referral chain followed.
+    ///
+    /// Starts at [whois] root (whois.iana.org), follows the registries' referrals (ARIN,
+    /// RIPE, APNIC and its national registries, LACNIC, AFRINIC) and reads the abuse mailbox
+    /// of the last one; registry placeholders are never used, and an RFC 2142 `abuse@domain`
+    /// guess is marked as one. Asks the running server (op `contact`), which caches answers
+    /// for [whois] cache_ttl; --offline uses the store in --data while serve is stopped.
+    #[command(after_help = whois::EXAMPLES)]
+    Whois(whois::WhoisArgs),
+    /// The logbook: every action on incidents (marks, blocks, expiry, lookups, notices).
+    ///
+    /// Each entry has its number, time, who (OS user, or `picket` for the sensor itself),
+    /// the incident, the action and its detail, chained by hash so that `picket verify`
+    /// names any entry changed or removed. Asks the running server (op `logbook`), or with
+    /// --offline reads the store in --data. Text is escaped on a terminal.
+    #[command(after_help = logbook::EXAMPLES)]
+    Logbook(logbook::LogbookArgs),
+    /// Write an incident's evidence bundle: one file a third party checks without the store.
+    ///
+    /// The candidate, its stored lines exactly as received (receive times, sending hosts),
+    /// each with the Merkle inclusion proof that its batch's chain entry commits to it, those
+    /// chain entries, the incident's logbook entries and the heads
+    /// (docs/evidence-bundle.md). Reads the store in --data: run it while `picket serve` is
+    /// stopped. `picket verify --bundle FILE` checks the file anywhere.
+    #[command(after_help = evidence::EXAMPLES)]
+    Evidence(evidence::EvidenceArgs),
 }
 
 /// Starts logging (to stderr) and the server.
@@ -157,7 +191,7 @@ pub fn main() -> ExitCode {
             .sensor_config()
             .and_then(|sensor| import::run(&data, &args, sensor))
             .map(|()| true),
-        Command::Verify => verify::run(&data),
+        Command::Verify(args) => verify::run(&data, &args),
         Command::Query { what, socket } => client::query(&data, &socket, &what),
         Command::Tail { filters, socket } => client::tail(&data, &socket, &filters),
         Command::Stats { socket } => client::stats(&data, &socket),
@@ -167,6 +201,9 @@ pub fn main() -> ExitCode {
             .and_then(|sensor| incidents::run(&data, &args, sensor)),
         Command::Mark(args) => mark::run(&data, &args),
         Command::Blocklist(args) => blocklist::run(&data, &args),
+        Command::Whois(args) => whois::run(&data, &file, &args),
+        Command::Logbook(args) => logbook::run(&data, &args),
+        Command::Evidence(args) => evidence::run(&data, &args),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -13,6 +13,7 @@
 //! (`{"lagged":N}`) and never holds anything up.
 
 pub mod incidents;
+pub mod logbook;
 pub mod protocol;
 pub mod reply;
 
@@ -77,6 +78,22 @@ pub struct Context {
     /// The sensor's side of the socket (marks to the writer, changes from it); None when the
     /// sensor is off.
     pub sensor: Option<SensorLink>,
+    /// The abuse-contact lookup and its cache (op `contact`).
+    pub whois: Arc<WhoisLink>,
+}
+
+/// Lookups running at once: each holds a blocking thread for up to hops × timeout.
+pub const MAX_LOOKUPS: usize = 4;
+
+/// What the `contact` op needs: the settings, a bound on lookups, and the writer's cache
+/// channel (the writer is the store's one writer).
+pub struct WhoisLink {
+    /// `[whois]`.
+    pub settings: crate::contact::WhoisSettings,
+    /// Lookups running at once (at most [`MAX_LOOKUPS`]).
+    pub lookups: Semaphore,
+    /// Cache writes to the writer.
+    pub cache: mpsc::Sender<crate::contact::ContactWrite>,
 }
 
 /// How query connections reach the sensor, which the writer thread owns.
@@ -289,6 +306,9 @@ async fn answer(
             state,
             note,
         }) => return send(wr, &mark(ctx, source, state, note, who).await, ctx).await,
+        Ok(Request::Contact { ip, lookup }) => {
+            return send(wr, &contact(ctx, ip, lookup).await, ctx).await;
+        }
         Ok(r) => r,
     };
     let needs_sensor = matches!(
@@ -343,7 +363,15 @@ async fn answer(
             false
         }
         Request::Targets(min_sources) => send(wr, &targets(ctx, min_sources).await, ctx).await,
-        Request::Stats | Request::Mark { .. } => true,
+        Request::Logbook(source) => {
+            let store = ctx.store.clone();
+            let lines =
+                tokio::task::spawn_blocking(move || logbook::lines(&store, source.as_deref()))
+                    .await
+                    .unwrap_or_default();
+            send(wr, &lines, ctx).await
+        }
+        Request::Stats | Request::Mark { .. } | Request::Contact { .. } => true,
     }
 }
 
@@ -444,6 +472,84 @@ fn view(ctx: &Context) -> incidents::View {
     ctx.sensor
         .as_ref()
         .map_or_else(incidents::View::default, |l| incidents::View::of(&l.config))
+}
+
+/// The `contact` reply: the cached contact while it is fresh (or whatever is cached, with
+/// `lookup` false); else a lookup on a blocking thread, cached through the writer.
+async fn contact(ctx: &Context, ip: std::net::IpAddr, lookup: bool) -> Vec<u8> {
+    let link = ctx.whois.clone();
+    let store = ctx.store.clone();
+    let ttl = link.settings.cache_ttl;
+    let now = now_ns();
+    let found = tokio::task::spawn_blocking(move || crate::contact::cached(&store, ip, ttl, now))
+        .await
+        .ok();
+    let line = |v: serde_json::Value| {
+        let mut out = serde_json::to_vec(&v).unwrap_or_default();
+        out.extend_from_slice(b"\n{\"end\":true,\"count\":1}\n");
+        out
+    };
+    match found {
+        Some(Ok(Some(c))) if c.fresh || !lookup => {
+            return line(crate::contact::to_json(
+                &c.contact,
+                c.stored_at_ns,
+                true,
+                c.fresh,
+            ));
+        }
+        Some(Ok(_)) => {}
+        Some(Err(e)) => {
+            let code = match e {
+                StoreError::NeedsRecovery => "unavailable",
+                _ => "internal",
+            };
+            return ReplyError::new(code, e.to_string()).to_line();
+        }
+        None => {
+            return ReplyError::new("internal", "the cache read did not finish").to_line();
+        }
+    }
+    if !lookup {
+        return ReplyError::new(
+            "not_found",
+            format!("no cached contact for {ip} (ask with lookup true)"),
+        )
+        .to_line();
+    }
+    let Ok(_slot) = tokio::time::timeout(ADMISSION_WAIT, link.lookups.acquire()).await else {
+        return ReplyError::new(
+            "busy",
+            format!("{MAX_LOOKUPS} whois lookups are running already; try again later"),
+        )
+        .to_line();
+    };
+    let cfg = link.settings.lookup.clone();
+    let result = tokio::task::spawn_blocking(move || picket_whois::lookup(ip, &cfg))
+        .await
+        .ok();
+    let c = match result {
+        Some(Ok(c)) => c,
+        Some(Err(e)) => {
+            let mut out = serde_json::to_vec(&crate::contact::error_json(&e)).unwrap_or_default();
+            out.push(b'\n');
+            return out;
+        }
+        None => return ReplyError::new("internal", "the lookup did not finish").to_line(),
+    };
+    let at = now_ns();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let write = crate::contact::ContactWrite {
+        key: crate::contact::key(ip),
+        bytes: c.to_json(),
+        stored_at_ns: at,
+        reply: tx,
+    };
+    // The answer does not wait on a writer that is busy retrying a full disk.
+    if link.cache.send(write).await.is_ok() {
+        let _ = tokio::time::timeout(Duration::from_secs(5), rx).await;
+    }
+    line(crate::contact::to_json(&c, at, false, true))
 }
 
 /// Hands a `mark` to the writer and waits for its answer.

@@ -31,6 +31,8 @@ struct Raw {
     sort: Option<String>,
     note: Option<String>,
     min_sources: Option<u64>,
+    ip: Option<String>,
+    lookup: Option<bool>,
 }
 
 /// A checked request.
@@ -59,6 +61,15 @@ pub enum Request {
     Watch(Option<u64>),
     /// Targets hit by at least this many distinct sources (the view by destination).
     Targets(u64),
+    /// The abuse contact of an address: cached, or looked up over whois when `lookup`.
+    Contact {
+        /// The address.
+        ip: std::net::IpAddr,
+        /// Ask whois when the cache has nothing fresh.
+        lookup: bool,
+    },
+    /// The logbook: every entry, or those about one incident.
+    Logbook(Option<String>),
 }
 
 /// Parses one request line.
@@ -156,6 +167,18 @@ pub fn parse(line: &[u8], now_ns: u64) -> Result<Request, ReplyError> {
                 .map_err(|_| bad(format!("a watch cursor is a change number, not {c:?}"))),
         },
         "targets" => Ok(Request::Targets(raw.min_sources.unwrap_or(10))),
+        "contact" => match raw.ip.as_deref().map(str::parse::<std::net::IpAddr>) {
+            Some(Ok(ip)) => Ok(Request::Contact {
+                ip: ip.to_canonical(),
+                lookup: raw.lookup.unwrap_or(true),
+            }),
+            Some(Err(_)) => Err(bad(format!(
+                "contact needs one address, not {:?}",
+                raw.ip.unwrap_or_default()
+            ))),
+            None => Err(bad("contact needs an ip".into())),
+        },
+        "logbook" => Ok(Request::Logbook(raw.source)),
         "report" => Err(ReplyError::new(
             "not_available",
             "op \"report\" comes with notices, which this build does not have",
@@ -163,7 +186,7 @@ pub fn parse(line: &[u8], now_ns: u64) -> Result<Request, ReplyError> {
         other => Err(ReplyError::new(
             "unknown_op",
             format!(
-                "unknown op {other:?} (events, tail, stats, incidents, incident, mark, watch, targets)"
+                "unknown op {other:?} (events, tail, stats, incidents, incident, mark, watch, targets, contact, logbook)"
             ),
         )),
     }
@@ -209,6 +232,19 @@ mod tests {
             "bad_request"
         );
         assert!(parse(br#"{"op":"events","since":"2026-11-23T00:00:00Z"}"#, now).is_ok());
+        match parse(br#"{"op":"contact","ip":"::ffff:192.0.2.1"}"#, now).unwrap() {
+            Request::Contact { ip, lookup } => {
+                assert_eq!(ip.to_string(), "192.0.2.1");
+                assert!(lookup);
+            }
+            other => panic!("{other:?}"),
+        }
+        for bad in [
+            &br#"{"op":"contact"}"#[..],
+            br#"{"op":"contact","ip":"192.0.2.0/24"}"#,
+        ] {
+            assert_eq!(parse(bad, now).unwrap_err().code, "bad_filter");
+        }
         assert_eq!(
             parse(br#"{"op":"events","since":"yesterday"}"#, now)
                 .unwrap_err()

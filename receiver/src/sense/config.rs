@@ -51,6 +51,9 @@ pub struct SensorSection {
     pub block_max: Option<String>,
     /// Candidates kept in memory; the rest live in the store.
     pub max_active: Option<usize>,
+    /// MiB of evicted candidates kept in memory in their stored form before they go to the
+    /// store.
+    pub evicted_cache_mb: Option<usize>,
     /// Noise rules; given, they replace the default rules.
     pub noise: Option<Vec<NoiseSection>>,
     /// Look up the address of sources known only by name (off by default: it sends the
@@ -157,6 +160,9 @@ impl SensorSection {
         duration(self.block_max.as_ref(), "block_max", &mut c.block_max)?;
         if let Some(v) = self.max_active {
             c.max_active = v;
+        }
+        if let Some(v) = self.evicted_cache_mb {
+            c.evicted_cache_bytes = v.saturating_mul(1 << 20);
         }
         if let Some(rules) = &self.noise {
             c.noise = rules

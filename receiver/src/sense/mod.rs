@@ -6,6 +6,7 @@
 //! book has one owner: the writer thread.
 
 pub mod change;
+pub mod cold;
 pub mod config;
 pub mod offline;
 pub mod resolve;
@@ -20,6 +21,7 @@ use picket_sensor::{
 use picket_store::{EventKey, IncidentWrites, Store};
 
 use change::ChangeRecord;
+use cold::ColdCandidates;
 
 /// Sources known to have no stored candidate, so that each new source costs one lookup;
 /// forgotten wholesale beyond this many.
@@ -40,7 +42,19 @@ pub struct Sensor {
     /// While replaying after a restart: how far each restored candidate had already seen
     /// (by source hash), so that no event is counted twice.
     replay: Option<std::collections::HashMap<u64, EventKey>>,
+    /// Evicted candidates in their stored form, before (and after) they reach the store.
+    cold: ColdCandidates,
+    /// Candidates the cold cache pushed out, to be written now.
+    spilled: Vec<(SourceKey, Vec<u8>)>,
+    /// Whether actions (marks, blocks, expiry) go to the logbook: off for a rebuild, which
+    /// recomputes candidates and takes no action.
+    logbook: bool,
+    /// Who is acting while a mark is applied (else the sensor itself: [`SENSOR_WHO`]).
+    acting: Option<String>,
 }
+
+/// The `who` of the logbook entries the sensor writes by itself (a block that ran out).
+pub const SENSOR_WHO: &str = "picket";
 
 /// A hash of a source key, for the set of sources without a stored candidate.
 fn key_hash(key: &SourceKey) -> u64 {
@@ -58,7 +72,10 @@ pub fn store_key(key: &SourceKey) -> Vec<u8> {
 impl Sensor {
     /// A sensor with an empty book (stored candidates come back as their sources show up).
     pub fn new(cfg: SensorConfig) -> Sensor {
+        let cold = ColdCandidates::new(cfg.evicted_cache_bytes);
         Sensor {
+            cold,
+            spilled: Vec::new(),
             book: IncidentBook::new(cfg),
             changes: Vec::new(),
             absent: HashSet::new(),
@@ -66,7 +83,15 @@ impl Sensor {
             resolver: None,
             last_folded: None,
             replay: None,
+            logbook: true,
+            acting: None,
         }
+    }
+
+    /// A sensor that writes nothing to the logbook (a rebuild: no action is taken).
+    pub fn without_logbook(mut self) -> Sensor {
+        self.logbook = false;
+        self
     }
 
     /// Sends the names the book wants resolved to `resolver` from now on.
@@ -101,12 +126,21 @@ impl Sensor {
         self.collect(writes);
     }
 
-    /// Brings a source's stored candidate back into the book, once.
+    /// Brings a source's stored candidate back into the book, once: from the cold cache,
+    /// else from the store.
     fn restore(&mut self, store: &Store, key: SourceKey) {
-        if self.book.get(&key).is_some() || self.absent.contains(&key_hash(&key)) {
+        if self.book.get(&key).is_some() {
             return;
         }
-        match store.incident(&store_key(&key)) {
+        let found = match self.cold.take(&key) {
+            // Back in the book, it is touched: the next flush writes it if the store lacks it.
+            Some((bytes, _dirty)) => Ok(Some(bytes)),
+            None if self.absent.contains(&key_hash(&key)) => return,
+            None => store
+                .incident(&store_key(&key))
+                .map(|b| b.map(|b| b.to_vec())),
+        };
+        match found {
             Ok(Some(bytes)) => match decode_stored(&bytes) {
                 Ok((through, c)) => {
                     if let (Some(map), Some(t)) = (self.replay.as_mut(), through) {
@@ -144,25 +178,45 @@ impl Sensor {
         writes: &mut IncidentWrites,
     ) {
         for ((event, received), key) in events.iter().zip(keys) {
-            if let Ok(source) = self.book.key_for(event) {
-                self.restore(store, source);
-                if let Some(t) = self.replay.as_ref().and_then(|m| m.get(&key_hash(&source)))
-                    && key <= t
-                {
-                    continue; // already in the stored candidate
-                }
-            }
-            let received = i64::try_from(*received).unwrap_or(i64::MAX);
-            let before = self.last_folded;
-            self.book
-                .fold(event, received, EventRef(key.to_bytes()), &mut self.changes);
-            self.last_folded = Some(*key);
-            if !self.changes.is_empty() {
-                // An eviction inside `fold` happens before the event is counted.
-                self.collect_changes(writes, before);
+            self.fold_one(store, event, *received, *key, writes);
+        }
+        self.end_batch();
+    }
+
+    /// Folds one event of a batch (`key` is the store key it will get: see
+    /// [`Store::key_cursor`]), as [`Sensor::fold_batch`] does; [`Sensor::end_batch`] after the
+    /// batch's last. The writer folds each event as it parses it, so that no batch-long list
+    /// of parsed events is built.
+    pub fn fold_one(
+        &mut self,
+        store: &Store,
+        event: &Event<'_>,
+        received: u64,
+        key: EventKey,
+        writes: &mut IncidentWrites,
+    ) {
+        if let Ok(source) = self.book.key_for(event) {
+            self.restore(store, source);
+            if let Some(t) = self.replay.as_ref().and_then(|m| m.get(&key_hash(&source)))
+                && key <= *t
+            {
+                return; // already in the stored candidate
             }
         }
-        self.unsettled |= !events.is_empty();
+        let received = i64::try_from(received).unwrap_or(i64::MAX);
+        let before = self.last_folded;
+        self.book
+            .fold(event, received, EventRef(key.to_bytes()), &mut self.changes);
+        self.last_folded = Some(key);
+        self.unsettled = true;
+        if !self.changes.is_empty() {
+            // An eviction inside `fold` happens before the event is counted.
+            self.collect_changes(writes, before);
+        }
+    }
+
+    /// After a batch's events: asks for the names to resolve.
+    pub fn end_batch(&mut self) {
         self.ask_names();
     }
 
@@ -173,12 +227,14 @@ impl Sensor {
         self.collect_changes(writes, through);
         for key in self.book.take_touched() {
             if let Some(c) = self.book.get(&key).filter(|c| c.is_published()) {
-                let mut v = Vec::new();
+                let mut v = Vec::with_capacity(2048);
                 encode_stored(c, through, &mut v);
                 writes.put.push((store_key(&key), v));
                 self.absent.remove(&key_hash(&key));
             }
         }
+        self.cold.flush_into(&mut self.spilled);
+        self.write_spilled(writes);
         if let Some(t) = through {
             writes.checkpoint = Some(t.to_bytes().to_vec());
         }
@@ -304,11 +360,32 @@ impl Sensor {
             self.collect(writes);
             return false;
         }
+        let from = self.book.get(&key).map(|c| c.state());
         let ok = self
             .book
             .mark(&key, req.state, &req.note, &req.who, at, &mut self.changes)
             .is_ok();
+        if ok && self.logbook {
+            let mut detail = match from {
+                Some(f) => format!("state {f} -> {}", req.state),
+                None => format!("state {}", req.state),
+            };
+            if !req.note.is_empty() {
+                detail.push_str("; note: ");
+                detail.push_str(&req.note);
+            }
+            writes.logbook.push(picket_store::LogbookAction {
+                at_ns: u64::try_from(at).unwrap_or(0),
+                who: req.who.clone(),
+                incident: key.to_string(),
+                kind: picket_store::logbook_kind::MARK.into(),
+                detail,
+            });
+        }
+        // The block a mark starts or lifts is the marker's action.
+        self.acting = Some(req.who.clone());
         self.collect(writes);
+        self.acting = None;
         ok
     }
 
@@ -326,13 +403,15 @@ impl Sensor {
         for change in self.changes.drain(..) {
             match &change {
                 Change::Removed { key } => {
+                    self.cold.forget(key);
                     writes.remove.push(store_key(key));
                 }
                 Change::Evicted(c) => {
                     if c.is_published() {
-                        let mut v = Vec::new();
+                        let mut v = Vec::with_capacity(2048);
                         encode_stored(c, through, &mut v);
-                        writes.put.push((store_key(&c.key()), v));
+                        v.shrink_to_fit();
+                        self.cold.put(c.key(), v, true, &mut self.spilled);
                         self.absent.remove(&key_hash(&c.key()));
                     }
                 }
@@ -342,8 +421,19 @@ impl Sensor {
                     {
                         writes.changes.push(r.encode());
                     }
+                    if self.replay.is_none() && self.logbook {
+                        log_action(self.acting.as_deref(), other, writes);
+                    }
                 }
             }
+        }
+        self.write_spilled(writes);
+    }
+
+    /// Writes what the cold cache pushed out (or a flush found dirty) with the batch.
+    fn write_spilled(&mut self, writes: &mut IncidentWrites) {
+        for (key, bytes) in self.spilled.drain(..) {
+            writes.put.push((store_key(&key), bytes));
         }
     }
 
@@ -363,6 +453,46 @@ impl Sensor {
         self.ask_names();
         self.flush(writes);
     }
+}
+
+/// The logbook entry of a change that is an action, by `acting` (else the sensor): a block
+/// started, ran out or was lifted. State changes by hand are logged by [`Sensor::mark`],
+/// with the note.
+fn log_action(acting: Option<&str>, change: &Change, writes: &mut IncidentWrites) {
+    let who = acting.unwrap_or(SENSOR_WHO);
+    let (kind, at, detail) = match change {
+        Change::BlockAdded { since, until, .. } => (
+            picket_store::logbook_kind::BLOCK,
+            *since,
+            format!(
+                "blocked until {}",
+                crate::clock::rfc3339(u64::try_from(*until).unwrap_or(0))
+            ),
+        ),
+        Change::BlockEnded { at, expired, .. } => {
+            if *expired {
+                (
+                    picket_store::logbook_kind::EXPIRY,
+                    *at,
+                    "block ran out".to_string(),
+                )
+            } else {
+                (
+                    picket_store::logbook_kind::UNBLOCK,
+                    *at,
+                    "block lifted by hand".to_string(),
+                )
+            }
+        }
+        _ => return,
+    };
+    writes.logbook.push(picket_store::LogbookAction {
+        at_ns: u64::try_from(at).unwrap_or(0),
+        who: who.to_string(),
+        incident: change.key().to_string(),
+        kind: kind.into(),
+        detail,
+    });
 }
 
 /// The marker of a stored candidate's envelope (the codec's own bytes start with `P`).

@@ -78,7 +78,7 @@ pub struct RebuildReport {
 /// oldest first.
 pub fn rebuild(store: &Store, cfg: SensorConfig) -> Result<RebuildReport, StoreError> {
     store.clear_incidents()?;
-    let mut sensor = Sensor::new(cfg);
+    let mut sensor = Sensor::new(cfg).without_logbook();
     let mut writes = IncidentWrites::default();
     let events = sensor.fold_stored(store, &Query::default(), None, &mut writes, |w| {
         store.write_incidents(w)?;

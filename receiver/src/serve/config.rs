@@ -105,6 +105,12 @@ pub struct ServeConfig {
     pub sensor: Option<picket_sensor::SensorConfig>,
     /// The resolver for sources known by name; None unless `[sensor] resolve = true`.
     pub resolver: Option<crate::sense::resolve::ResolverConfig>,
+    /// `[whois]`: the abuse-contact lookup the query op `contact` runs, and its cache TTL.
+    pub whois: crate::contact::WhoisSettings,
+    /// The file the heads are appended to (outside the data directory), if any.
+    pub head_file: Option<PathBuf>,
+    /// How often the heads are written to the log and the head file.
+    pub head_interval: Duration,
 }
 
 const DEFAULT_ADDR: &str = "0.0.0.0:5514";
@@ -186,6 +192,27 @@ impl ServeConfig {
             .socket
             .clone()
             .unwrap_or_else(|| data.join("picket.sock"));
+        let logbook_s = file.logbook.as_ref();
+        let head_interval = match logbook_s.and_then(|l| l.head_interval.as_deref()) {
+            Some(v) => crate::values::parse_duration(v)
+                .map_err(|e| Error::Usage(format!("config key logbook.head_interval: {e}")))?
+                .max(Duration::from_secs(1)),
+            None => Duration::from_secs(3600),
+        };
+        let head_file = logbook_s.and_then(|l| l.head_file.clone());
+        if let Some(f) = &head_file {
+            // Inside the data directory the head is as easy to rewrite as the store.
+            let abs =
+                |p: &std::path::Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+            if abs(f).starts_with(abs(&data)) {
+                return Err(Error::Usage(format!(
+                    "config key logbook.head_file: {} is inside the data directory {}; put it \
+                     where someone who can rewrite the store cannot reach",
+                    f.display(),
+                    data.display()
+                )));
+            }
+        }
         Ok(ServeConfig {
             socket,
             socket_group: file.socket_group.clone(),
@@ -240,6 +267,9 @@ impl ServeConfig {
             retention,
             sensor: file.sensor_config()?,
             resolver: file.resolver_config()?,
+            whois: file.whois_settings()?,
+            head_file,
+            head_interval,
             query: {
                 let q = file.query.as_ref();
                 let d = crate::query::QueryLimits::default();
@@ -534,6 +564,11 @@ mod tests {
                 "[sensor]\nmax_active = 77".into(),
             ),
             (
+                "sensor.evicted_cache_mb",
+                "".into(),
+                "[sensor]\nevicted_cache_mb = 3".into(),
+            ),
+            (
                 "sensor.noise.name",
                 "[[sensor.noise]]\nname = \"web\"\nports = [\"80\"]\ntransports = [\"tcp\"]\nvolume = 20\nwindow = \"10m\"".into(),
                 "[[sensor.noise]]\nname = \"www\"\nports = [\"80\"]\ntransports = [\"tcp\"]\nvolume = 20\nwindow = \"10m\"".into(),
@@ -590,9 +625,30 @@ mod tests {
             ),
             ("store.cache_mb", "".into(), "[store]\ncache_mb = 7".into()),
             (
+                "logbook.head_file",
+                "".into(),
+                "[logbook]\nhead_file = \"/var/log/picket-heads\"".into(),
+            ),
+            (
+                "logbook.head_interval",
+                "".into(),
+                "[logbook]\nhead_interval = \"10m\"".into(),
+            ),
+            (
                 "store.retention_max_age",
                 "".into(),
                 "[store]\nretention_max_age = \"7d\"".into(),
+            ),
+            (
+                "whois.root",
+                "".into(),
+                "[whois]\nroot = \"127.0.0.1:4343\"".into(),
+            ),
+            ("whois.timeout", "".into(), "[whois]\ntimeout = \"3s\"".into()),
+            (
+                "whois.cache_ttl",
+                "".into(),
+                "[whois]\ncache_ttl = \"1d\"".into(),
             ),
             (
                 "store.retention_max_size",

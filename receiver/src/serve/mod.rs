@@ -151,6 +151,7 @@ pub async fn run(
     let (tail, _) = tokio::sync::broadcast::channel(4096);
     let (watch, _) = tokio::sync::broadcast::channel(4096);
     let (marks_tx, marks_rx) = mpsc::channel(64);
+    let (contacts_tx, contacts_rx) = mpsc::channel(64);
     let sensor = cfg.sensor.clone().map(|c| {
         let mut sensor = crate::sense::Sensor::new(c);
         if let Some(r) = &cfg.resolver {
@@ -176,6 +177,9 @@ pub async fn run(
             watch: watch.clone(),
         },
         sensor,
+        writer::WriterRequests {
+            contacts: contacts_rx,
+        },
     )?;
     let query_task = tokio::spawn(crate::query::run(
         query,
@@ -190,6 +194,11 @@ pub async fn run(
                 requests: marks_tx,
                 watch,
                 config: Arc::new(c.clone()),
+            }),
+            whois: Arc::new(crate::query::WhoisLink {
+                settings: cfg.whois.clone(),
+                lookups: Semaphore::new(crate::query::MAX_LOOKUPS),
+                cache: contacts_tx,
             }),
         },
         stop.clone(),
@@ -251,6 +260,12 @@ pub async fn run(
             stop.clone(),
         )));
     }
+    let heads_task = tokio::spawn(heads(
+        store.clone(),
+        cfg.head_file.clone(),
+        cfg.head_interval,
+        stop.clone(),
+    ));
     drop(intake);
     tracing::info!(data = %cfg.data.display(), "picket is running");
 
@@ -273,8 +288,55 @@ pub async fn run(
             dir: cfg.data.clone(),
             source,
         })?;
+    // The last heads, with everything stored.
+    let mut last = heads_task.await.unwrap_or_default();
+    write_heads(&store, cfg.head_file.as_deref(), &mut last);
     tracing::info!(stored, "stopped; {}", stats.summary());
     Ok(Summary { stored })
+}
+
+/// Writes the heads of the event chain and the logbook at start and every `interval` (when
+/// they moved) to the log and to `file`, until shutdown; returns the last heads written.
+async fn heads(
+    store: Arc<Store>,
+    file: Option<std::path::PathBuf>,
+    interval: Duration,
+    shutdown: CancellationToken,
+) -> String {
+    let mut last = String::new();
+    loop {
+        write_heads(&store, file.as_deref(), &mut last);
+        tokio::select! {
+            _ = shutdown.cancelled() => return last,
+            _ = tokio::time::sleep(interval) => {}
+        }
+    }
+}
+
+/// Writes the heads if they differ from `last`: to the log, and appended to `file` as
+/// `TIME HEADS` (one line each time, so that every head ever written can be checked).
+fn write_heads(store: &Store, file: Option<&std::path::Path>, last: &mut String) {
+    let heads = picket_store::format_heads(&store.heads());
+    if heads.is_empty() || heads == *last {
+        return;
+    }
+    tracing::info!(heads = %heads, "chain heads (record them elsewhere; picket verify --expect-head checks them)");
+    if let Some(path) = file {
+        use std::io::Write;
+        let line = format!("{} {heads}\n", crate::clock::rfc3339(now_ns()));
+        let mut opts = std::fs::OpenOptions::new();
+        opts.create(true);
+        // Called by its path: tests/architecture.rs finds store writers by the method call.
+        std::fs::OpenOptions::append(&mut opts, true);
+        let r = opts
+            .open(path)
+            .and_then(|mut f| f.write_all(line.as_bytes()).and_then(|()| f.sync_data()));
+        if let Err(e) = r {
+            tracing::warn!(file = %path.display(), "cannot write the chain heads: {e}");
+            return;
+        }
+    }
+    *last = heads;
 }
 
 /// Applies retention at start and every minute until shutdown.
