@@ -475,7 +475,7 @@ step() {
     STEP=$(awk -v sent="$sent" -v st="$STORED" -v c0="$cpu0" -v c1="$cpu1" -v hz="$CLK_TCK" -v t0="$t0" -v ts="$t_sent" \
         -v t1="$t_done" -v kd="$((drops1 - drops0))" -v qd="$QDROPS" -v o0="$others0" -v o1="$others1" \
         -v rb="$(cpu_busy "$rc0" "$rc1" "$(awk -v a="$t_done" -v b="$t0" 'BEGIN {print a - b}')")" 'BEGIN {
-            printf "%d %d %.2f %.0f %d %s %s %.0f %.1f\n", sent, st, st > 0 ? (c1 - c0) / hz * 1e6 / st : 0,
+            printf "%d %d %.2f %.0f %d %s %s %.0f %.1f\n", sent, st, (st > 0 ? (c1 - c0) / hz * 1e6 / st : 0),
                 sent / (ts - t0), kd, qd, rb, 100 * (o1 - o0) / hz / (t1 - t0), t1 - ts
         }')
 }
