@@ -101,6 +101,7 @@ pub fn spawn(
     let thread = std::thread::Builder::new()
         .name("picket-writer".into())
         .spawn(move || {
+            yield_to_listeners();
             let r = match tokio::runtime::Builder::new_current_thread()
                 .enable_time()
                 .build()
@@ -266,6 +267,30 @@ async fn run(
         write_alone(&mut writes, parts);
     }
     Ok(stored)
+}
+
+/// How much nicer than the listeners the writer thread runs.
+const WRITER_NICE: libc::c_int = 10;
+
+/// Lowers this thread's scheduling priority (Linux: nice applies per thread), so that when
+/// the listeners and the writer want the same CPU the kernel runs the listeners first: a UDP
+/// socket is drained while a commit runs, and the writer catches up from the queue (bounded
+/// in bytes) afterwards, instead of the socket buffer overflowing during a long commit.
+fn yield_to_listeners() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: gettid and setpriority take and return plain integers.
+        let r = unsafe {
+            let tid = libc::gettid();
+            libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, WRITER_NICE)
+        };
+        if r != 0 {
+            tracing::debug!(
+                "writer priority unchanged: {}",
+                std::io::Error::last_os_error()
+            );
+        }
+    }
 }
 
 /// How often the writer stores the candidates that changed (and what a crash can make the
