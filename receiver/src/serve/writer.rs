@@ -147,6 +147,7 @@ async fn run(
         }
         write_alone(&mut writes, parts);
     }
+    let mut busy = false;
     while open || !pending.is_empty() {
         if open {
             let left = settings.flush_interval.saturating_sub(since.elapsed());
@@ -156,11 +157,23 @@ async fn run(
                     None => std::future::pending().await,
                 }
             };
+            // Busy, the writer looks at the queue every POLL instead of being woken for each
+            // parcel: a listener then never pays for waking it (a futex call and a context
+            // switch per read, on the CPU the listener needs to drain its socket). Idle, it
+            // waits for the next parcel, so an idle server does not wake up for nothing.
+            let wait = async {
+                if busy {
+                    tokio::time::sleep(left.min(POLL)).await;
+                    None
+                } else {
+                    tokio::time::timeout(left, rx.recv()).await.ok()
+                }
+            };
             tokio::select! {
-                r = tokio::time::timeout(left, rx.recv()) => match r {
-                    Ok(Some(msgs)) => take(&parts.tail, &mut pending, msgs),
-                    Ok(None) => open = false,
-                    Err(_) => {}
+                r = wait => match r {
+                    Some(Some(msgs)) => take(&parts.tail, &mut pending, msgs),
+                    Some(None) => open = false,
+                    None => {}
                 },
                 Some(req) = marks => {
                     if let Some(s) = sensor.as_mut() {
@@ -187,6 +200,7 @@ async fn run(
                     continue;
                 }
             }
+            let before = pending.len();
             while pending.len() < settings.batch_events {
                 match rx.try_recv() {
                     Next::Parcel(msgs) => take(&parts.tail, &mut pending, msgs),
@@ -197,6 +211,7 @@ async fn run(
                     }
                 }
             }
+            busy = pending.len() > before || pending.len() >= settings.batch_events;
         }
         let due = pending.len() >= settings.batch_events
             || since.elapsed() >= settings.flush_interval
@@ -268,6 +283,9 @@ async fn run(
     }
     Ok(stored)
 }
+
+/// How often a busy writer takes what the listeners queued.
+const POLL: Duration = Duration::from_millis(5);
 
 /// How much nicer than the listeners the writer thread runs.
 const WRITER_NICE: libc::c_int = 10;
