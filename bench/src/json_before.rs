@@ -262,4 +262,3 @@ pub fn write_event(out: &mut Vec<u8>, ev: &Event<'_>) {
     });
     out.push(b'}');
 }
-

@@ -49,9 +49,30 @@ fn check_line(line: &[u8], ctx: &ParseContext, rng: &mut Rng, what: &str) {
 
 /// Bytes that take every path of the escaper.
 const SPICE: &[&[u8]] = &[
-    b"\"", b"\\", b"\n", b"\r", b"\t", b"\x00", b"\x1b[31m", b"\x7f", b"\xc2\x85", b"\xc2\x9f",
-    b"\xc2\xa0", b"\xc3\xa9", b"\xe2\x82\xac", b"\xf0\x9f\x98\x80", b"\xed\xa0\x80", b"\xff",
-    b"\x80", b"\xc3", b"\xe2\x82", b"\xf4\x90\x80\x80", b"\xf0\x9f\x98", b"/", b"<", b"\x08",
+    b"\"",
+    b"\\",
+    b"\n",
+    b"\r",
+    b"\t",
+    b"\x00",
+    b"\x1b[31m",
+    b"\x7f",
+    b"\xc2\x85",
+    b"\xc2\x9f",
+    b"\xc2\xa0",
+    b"\xc3\xa9",
+    b"\xe2\x82\xac",
+    b"\xf0\x9f\x98\x80",
+    b"\xed\xa0\x80",
+    b"\xff",
+    b"\x80",
+    b"\xc3",
+    b"\xe2\x82",
+    b"\xf4\x90\x80\x80",
+    b"\xf0\x9f\x98",
+    b"/",
+    b"<",
+    b"\x08",
 ];
 
 fn spiced(line: &[u8], rng: &mut Rng) -> Vec<u8> {

@@ -540,13 +540,17 @@ pub fn write_event(out: &mut Vec<u8>, ev: &Event<'_>) {
         x.str(b",\"hostname\":", h.hostname)
     });
     let pid = h.pid();
-    o.object(b",\"process\":", h.appname.is_some() || pid.is_some(), |x| {
-        x.str(b",\"name\":", h.appname);
-        if let Some(pid) = pid {
-            x.key(b",\"pid\":");
-            push_u64(x.out, u64::from(pid));
-        }
-    });
+    o.object(
+        b",\"process\":",
+        h.appname.is_some() || pid.is_some(),
+        |x| {
+            x.str(b",\"name\":", h.appname);
+            if let Some(pid) = pid {
+                x.key(b",\"pid\":");
+                push_u64(x.out, u64::from(pid));
+            }
+        },
+    );
     for (key, ep) in [
         (b",\"source\":".as_slice(), &d.source),
         (b",\"destination\":".as_slice(), &d.destination),
@@ -709,9 +713,19 @@ mod tests {
             assert_eq!(String::from_utf8(out).unwrap(), ip.to_string());
         };
         for s in [
-            "::", "::1", "1::", "::ffff:1.2.3.4", "::1.2.3.4", "1:0:0:1:0:0:0:1", "1:0:0:0:1:0:0:1",
-            "0:1:0:1:0:1:0:1", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "2001:db8::8:800:200c:417a",
-            "0.0.0.0", "255.255.255.255", "10.0.100.9",
+            "::",
+            "::1",
+            "1::",
+            "::ffff:1.2.3.4",
+            "::1.2.3.4",
+            "1:0:0:1:0:0:0:1",
+            "1:0:0:0:1:0:0:1",
+            "0:1:0:1:0:1:0:1",
+            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+            "2001:db8::8:800:200c:417a",
+            "0.0.0.0",
+            "255.255.255.255",
+            "10.0.100.9",
         ] {
             check(s.parse().unwrap());
         }
@@ -729,7 +743,9 @@ mod tests {
                 segs[5] = 0xffff;
             }
             check(IpAddr::V6(Ipv6Addr::from(segs)));
-            check(IpAddr::V4(Ipv4Addr::from((r >> 16) as u32 >> ((r & 7) * 4))));
+            check(IpAddr::V4(Ipv4Addr::from(
+                (r >> 16) as u32 >> ((r & 7) * 4),
+            )));
         }
     }
 
@@ -756,7 +772,10 @@ mod tests {
             want.push(b'"');
             let mut got = Vec::new();
             push_time(&mut got, t);
-            assert_eq!(String::from_utf8(got).unwrap(), String::from_utf8(want).unwrap());
+            assert_eq!(
+                String::from_utf8(got).unwrap(),
+                String::from_utf8(want).unwrap()
+            );
         }
     }
 
@@ -767,12 +786,17 @@ mod tests {
             let r = xorshift(&mut seed);
             let len = (r % 40) as usize;
             let r = r >> 6;
-            let mut s: Vec<u8> = (0..len).map(|_| b'a' + (xorshift(&mut seed) % 26) as u8).collect();
+            let mut s: Vec<u8> = (0..len)
+                .map(|_| b'a' + (xorshift(&mut seed) % 26) as u8)
+                .collect();
             if len > 0 && r & 1 == 0 {
                 let at = (r >> 8) as usize % len;
                 s[at] = (r >> 32) as u8;
             }
-            let want = s.iter().position(|b| !PLAIN[usize::from(*b)]).unwrap_or(s.len());
+            let want = s
+                .iter()
+                .position(|b| !PLAIN[usize::from(*b)])
+                .unwrap_or(s.len());
             assert_eq!(plain_prefix(&s), want, "{s:x?}");
             let mut out = b"xy".to_vec();
             assert_eq!(copy_plain(&mut out, &s), want, "{s:x?}");

@@ -127,7 +127,6 @@ impl CommitTimes {
     }
 }
 
-
 impl Stats {
     /// Adds one to a counter.
     pub fn inc(c: &AtomicU64) {

@@ -224,8 +224,14 @@ fn jobs_give_the_same_output_in_the_same_order_as_one_job() {
     let mut text = Vec::new();
     for i in 0..40_000 {
         let line = match i % 5 {
-            0 => format!("<38>Nov  8 15:26:31 linux in.telnetd[{i}]: refused connect from 198.51.{}.{}\n", i / 256 % 256, i % 256),
-            1 => format!("Nov  8 15:26:31 gw sshd[{i}]: Failed password for root from 2001:db8::{i:x} port {i} ssh2\r\n"),
+            0 => format!(
+                "<38>Nov  8 15:26:31 linux in.telnetd[{i}]: refused connect from 198.51.{}.{}\n",
+                i / 256 % 256,
+                i % 256
+            ),
+            1 => format!(
+                "Nov  8 15:26:31 gw sshd[{i}]: Failed password for root from 2001:db8::{i:x} port {i} ssh2\r\n"
+            ),
             2 => format!("line {i} with \x1b[31m and \u{e9} and \"quotes\"\n"),
             3 => "\n".to_string(),
             _ => format!("<13>1 2026-11-23T10:00:00.{i:06}Z h app {i} - - message {i}\n"),
@@ -242,7 +248,11 @@ fn jobs_give_the_same_output_in_the_same_order_as_one_job() {
             .arg(&b)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         out.stdout
     };
     let one = run("1");

@@ -333,7 +333,11 @@ fn udp_bursts_from_several_senders_are_stored_whole_and_stats_shows_queue_and_co
     assert_eq!(s["dropped"]["queue_full"], 0, "{s}");
     let q = &s["queue"];
     assert_eq!(q["capacity_bytes"], 3u64 << 20, "{s}");
-    assert_eq!((q["bytes"].as_u64(), q["messages"].as_u64()), (Some(0), Some(0)), "{s}");
+    assert_eq!(
+        (q["bytes"].as_u64(), q["messages"].as_u64()),
+        (Some(0), Some(0)),
+        "{s}"
+    );
     assert!(q["peak_bytes"].as_u64().unwrap() > 0, "{s}");
     let c = &s["commits"];
     assert_eq!(c["messages"], n as u64, "{s}");

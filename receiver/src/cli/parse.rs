@@ -192,7 +192,9 @@ impl<W: Write> Write for TrackedWriter<W> {
         self.inner.write(buf).inspect_err(|_| self.failed = true)
     }
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        self.inner.write_all(buf).inspect_err(|_| self.failed = true)
+        self.inner
+            .write_all(buf)
+            .inspect_err(|_| self.failed = true)
     }
     fn flush(&mut self) -> io::Result<()> {
         self.inner.flush().inspect_err(|_| self.failed = true)

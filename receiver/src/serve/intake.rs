@@ -91,21 +91,14 @@ impl Intake {
     /// What `msgs` cost; a parcel larger than the whole queue is charged the whole queue, so
     /// that it passes alone instead of never.
     fn cost(&self, msgs: &[Message]) -> u32 {
-        let bytes: usize = msgs
-            .iter()
-            .map(|m| m.bytes.len() + MESSAGE_OVERHEAD)
-            .sum();
-        u32::try_from(bytes)
-            .unwrap_or(u32::MAX)
-            .min(self.capacity)
+        let bytes: usize = msgs.iter().map(|m| m.bytes.len() + MESSAGE_OVERHEAD).sum();
+        u32::try_from(bytes).unwrap_or(u32::MAX).min(self.capacity)
     }
 
     fn enqueue(&self, msgs: Vec<Message>, cost: u32) -> Result<(), Refused> {
         let n = msgs.len() as u64;
         let s = &self.stats;
-        let before = s
-            .queued_bytes
-            .fetch_add(u64::from(cost), Ordering::Relaxed);
+        let before = s.queued_bytes.fetch_add(u64::from(cost), Ordering::Relaxed);
         s.queue_peak_bytes
             .fetch_max(before + u64::from(cost), Ordering::Relaxed);
         s.queued_messages.fetch_add(n, Ordering::Relaxed);

@@ -127,9 +127,7 @@ impl Arena {
     /// Datagram `i` of the last batch.
     fn datagram(&self, i: usize) -> &[u8] {
         let len = self.got.get(i).map_or(0, |g| g.0);
-        self.slots
-            .get(i * SLOT..i * SLOT + len)
-            .unwrap_or_default()
+        self.slots.get(i * SLOT..i * SLOT + len).unwrap_or_default()
     }
 
     /// The sender of datagram `i` of the last batch.
@@ -138,7 +136,8 @@ impl Arena {
         match i32::from(ss.ss_family) {
             libc::AF_INET if len >= std::mem::size_of::<libc::sockaddr_in>() => {
                 // SAFETY: the kernel wrote a sockaddr_in here (family and length say so).
-                let a = unsafe { &*(ss as *const libc::sockaddr_storage).cast::<libc::sockaddr_in>() };
+                let a =
+                    unsafe { &*(ss as *const libc::sockaddr_storage).cast::<libc::sockaddr_in>() };
                 Some(SocketAddr::V4(SocketAddrV4::new(
                     Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr)),
                     u16::from_be(a.sin_port),
