@@ -90,7 +90,8 @@ fn next_chunk<R: BufRead + ?Sized>(
     carry: &mut Vec<u8>,
 ) -> io::Result<bool> {
     buf.clear();
-    buf.append(carry);
+    buf.extend_from_slice(carry);
+    carry.clear();
     loop {
         let avail = input.fill_buf()?;
         if avail.is_empty() {
