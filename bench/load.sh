@@ -5,6 +5,20 @@
 #
 #   bench/load.sh                                   # the whole run, about 5 minutes
 #   UDP_SECS=5 TCP_SECS=5 RECEIVERS=picket bench/load.sh
+#   SEARCH=1 bench/load.sh                          # stepped-rate search, 30-40 minutes
+#
+# SEARCH=1 runs, instead of the fixed rows, a stepped-rate search for each receiver's lossless
+# maximum: for each transport of SEARCH_TRANSPORTS ("udp tcp") and each receiver, steps of
+# STEP_SECS (20) s from START_RATE (100000; tcp: TCP_START_RATE, 300000) msg/s, times FACTOR (1.5) while nothing is lost
+# (divided by it while something is, down to MIN_RATE), then REFINE (1) bisection step(s)
+# between the last lossless and the first lossy rate (geometric mean), MAX_STEPS (12) at most.
+# udp: loggen --rate RATE, one socket; lossless = stored equals sent. tcp: bulk.py paced to
+# RATE over TCP_CONNS connections; TCP loses nothing, so lossless there means kept up: stored
+# equals sent, the sender reached 97% of RATE (a slow receiver holds it back), and the
+# receiver had worked off its backlog within 1 s of the end. picket's count in a step is its
+# final log line ("stored N"), checked against `picket verify` as in the fixed rows. Each
+# step's CPU µs/msg is the receiver's CPU time / stored; the summary gives it at the lossless
+# maximum. The load average before and after goes with the tables (the machine may be shared).
 #
 # Every receiver runs with its own config, pid file and work dir under a new temp dir, listens
 # on 127.0.0.1 high ports only, is pinned to CPU $RECV_CPU and is stopped by its pid; the
@@ -72,6 +86,17 @@ CACHE=${CACHE:-/tmp/picket-load-cache}
 KEEP=${KEEP:-0}
 BUSY_PATTERN=${BUSY_PATTERN:-lognormalizer|--bench|criterion}
 BUSY_WAIT=${BUSY_WAIT:-1200}
+SEARCH=${SEARCH:-0}
+SEARCH_TRANSPORTS=${SEARCH_TRANSPORTS:-udp tcp}
+STEP_SECS=${STEP_SECS:-20}
+START_RATE=${START_RATE:-100000}
+TCP_START_RATE=${TCP_START_RATE:-300000}
+FACTOR=${FACTOR:-1.5}
+REFINE=${REFINE:-1}
+MAX_STEPS=${MAX_STEPS:-12}
+MIN_RATE=${MIN_RATE:-10000}
+MAX_RATE=${MAX_RATE:-4000000}
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=${WORK:-$(mktemp -d -t picket-load.XXXXXX)}
 mkdir -p "$WORK"
@@ -130,7 +155,7 @@ else
     if ! git -C "$ROOT" diff --quiet HEAD -- receiver parsers store Cargo.lock 2>/dev/null; then
         PICKET_LABEL="$PICKET_LABEL + uncommitted changes in $(git -C "$ROOT" diff --name-only HEAD -- receiver parsers store Cargo.lock | tr '\n' ' ')"
     fi
-    cp "$ROOT/target/release/picket" "$WORK/picket"
+    cp "${CARGO_TARGET_DIR:-$ROOT/target}/release/picket" "$WORK/picket"
 fi
 PICKET=$WORK/picket
 
@@ -323,8 +348,10 @@ count_stored() {
 cat >"$WORK/bulk.py" <<'EOF'
 # TCP sender without a per-message syscall: loggen's message format, SIZE bytes with the LF,
 # 320 messages (64,000 bytes) per sendall, CONNS connections (threads), for SECS seconds.
+# An optional sixth argument paces it: at most RATE messages/s over all connections.
 import socket, sys, threading, time
 host, port, conns, secs, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
+rate = float(sys.argv[6]) / conns if len(sys.argv) > 6 else 0.0
 stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
 runid = int(time.time())
 PER, CHUNKS = 320, 64
@@ -347,10 +374,15 @@ def run(i):
     start.wait()
     deadline = time.monotonic() + secs
     n = k = 0
+    t0 = time.monotonic()
     while time.monotonic() < deadline:
         s.sendall(chunks[k])
         n += PER
         k = (k + 1) % CHUNKS
+        if rate > 0:
+            ahead = t0 + n / rate - time.monotonic()
+            if ahead > 0:
+                time.sleep(ahead)
     counts[i] = n
     s.close()
 
@@ -401,6 +433,124 @@ send() {
     esac
 }
 
+# ---- stepped-rate search (SEARCH=1) -----------------------------------------------------------
+# step NAME PROTO RATE: one STEP_SECS step at RATE msg/s (udp: loggen --rate, one socket; tcp:
+# bulk.py paced to RATE over TCP_CONNS connections). Sets STEP to "sent stored cpu_us
+# sender_rate kernel_drops queue_drops recv_busy others_pct backlog_s".
+step() {
+    local name=$1 proto=$2 rate=$3 dir out
+    wait_for_quiet_machine
+    port=$((port + 1))
+    dir=$WORK/search-$name-$proto-$rate
+    rm -rf "$dir"
+    start_receiver "$name" "$proto" "$port" "$dir" 1000
+    sleep 1
+    local drops0 others0 cpu0 rc0 t0 t_sent t_done cpu1 rc1 drops1 others1 sent
+    drops0=$(udp_rcvbuf_errors)
+    others0=$(others_ticks)
+    cpu0=$(cpu_ticks "$RPID")
+    rc0=$(cpu_stat "$RECV_CPU")
+    t0=$EPOCHREALTIME
+    if [ "$proto" = udp ]; then
+        LD_LIBRARY_PATH=$SNG_LIB SYSLOGNG_PREFIX=$SNG/usr taskset -c "$SEND_CPU" "$SNG/usr/bin/loggen" \
+            --inet --dgram --rate "$rate" --interval "$STEP_SECS" --size "$SIZE" 127.0.0.1 "$port" >"$dir/sender.out" 2>&1 || true
+    else
+        taskset -c "$SEND_CPU" python3 "$WORK/bulk.py" 127.0.0.1 "$port" "$TCP_CONNS" "$STEP_SECS" "$SIZE" "$rate" \
+            >"$dir/sender.out" 2>&1 || true
+    fi
+    t_sent=$EPOCHREALTIME
+    t_done=$(wait_idle "$RPID")
+    rc1=$(cpu_stat "$RECV_CPU")
+    cpu1=$(cpu_ticks "$RPID")
+    drops1=$(udp_rcvbuf_errors)
+    others1=$(others_ticks)
+    stop_pid "$RPID"
+    sent=$(sed -nE 's/^average rate = .*count=([0-9]+),.*/\1/p' "$dir/sender.out" | tail -1)
+    [ -n "$sent" ] || {
+        cat "$dir/sender.out" >&2
+        die "the sender printed no count for $name $proto at $rate/s"
+    }
+    count_stored "$name" "$dir"
+    [ "$KEEP" = 1 ] || rm -rf "$dir/data" "$dir/out.log"
+    STEP=$(awk -v sent="$sent" -v st="$STORED" -v c0="$cpu0" -v c1="$cpu1" -v hz="$CLK_TCK" -v t0="$t0" -v ts="$t_sent" \
+        -v t1="$t_done" -v kd="$((drops1 - drops0))" -v qd="$QDROPS" -v o0="$others0" -v o1="$others1" \
+        -v rb="$(cpu_busy "$rc0" "$rc1" "$(awk -v a="$t_done" -v b="$t0" 'BEGIN {print a - b}')")" 'BEGIN {
+            printf "%d %d %.2f %.0f %d %s %s %.0f %.1f\n", sent, st, (st > 0 ? (c1 - c0) / hz * 1e6 / st : 0),
+                sent / (ts - t0), kd, qd, rb, 100 * (o1 - o0) / hz / (t1 - t0), t1 - ts
+        }')
+}
+
+# passes PROTO RATE SENT STORED SENDER_RATE BACKLOG: zero loss, and (tcp, where nothing is lost
+# but a slow receiver holds the sender back) the sender reached 97% of the rate and the
+# receiver had worked off its backlog within 1 s of the end.
+passes() {
+    awk -v p="$1" -v r="$2" -v sent="$3" -v st="$4" -v sr="$5" -v bl="$6" 'BEGIN {
+        ok = sent > 0 && sent == st
+        if (p == "tcp") ok = ok && sr >= 0.97 * r && bl <= 1.0
+        exit !ok
+    }'
+}
+
+run_search() {
+    port=$PORT
+    local STABLE=$WORK/search.md SSUM=$WORK/search-summary.md name proto rate lo hi r
+    {
+        echo "| receiver | transport | rate asked | sent | stored | lost | sender's rate | CPU µs/msg | CPU $RECV_CPU busy | kernel UDP drops | picket queue drops | backlog s | other processes' CPU | lossless |"
+        echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+    } >"$STABLE"
+    {
+        echo "| receiver | transport | lossless maximum msg/s | CPU µs/msg there | first rate with loss (or not kept up) |"
+        echo "| --- | --- | ---: | ---: | ---: |"
+    } >"$SSUM"
+    for proto in $SEARCH_TRANSPORTS; do
+        for name in $RECEIVERS; do
+            lo=0 lo_cpu=- hi=0
+            rate=$START_RATE
+            [ "$proto" = tcp ] && rate=$TCP_START_RATE
+            # Up by FACTOR while lossless (down by it while not, to find a first lossless rate),
+            # then REFINE bisection steps between the last lossless and the first lossy rate.
+            for _ in $(seq "$MAX_STEPS"); do
+                step "$name" "$proto" "$rate"
+                read -r sent st cpu sr kd qd rb oth bl <<<"$STEP"
+                ok=no
+                passes "$proto" "$rate" "$sent" "$st" "$sr" "$bl" && ok=yes
+                printf '| %s | %s | %d | %d | %d | %d | %.0f | %s | %s | %s | %s | %s | %s%% | %s |\n' \
+                    "$name" "$proto" "$rate" "$sent" "$st" "$((sent - st))" "$sr" "$cpu" "$rb" \
+                    "$([ "$proto" = udp ] && echo "$kd" || echo -)" "$qd" "$bl" "$oth" "$ok" | tee -a "$STABLE" >&2
+                if [ "$ok" = yes ]; then
+                    lo=$rate lo_cpu=$cpu
+                else
+                    hi=$rate
+                fi
+                if [ "$hi" -eq 0 ]; then
+                    [ "$rate" -ge "$MAX_RATE" ] && break
+                    rate=$(awk -v r="$rate" -v f="$FACTOR" 'BEGIN {printf "%d", r * f}')
+                elif [ "$lo" -eq 0 ]; then
+                    [ "$rate" -le "$MIN_RATE" ] && break
+                    rate=$(awk -v r="$rate" -v f="$FACTOR" 'BEGIN {printf "%d", r / f}')
+                    hi=0
+                else
+                    refine=${refine:-$REFINE}
+                    [ "$refine" -le 0 ] && break
+                    refine=$((refine - 1))
+                    rate=$(awk -v a="$lo" -v b="$hi" 'BEGIN {printf "%d", sqrt(a * b)}')
+                    [ "$rate" -le "$lo" ] && break
+                fi
+            done
+            unset refine
+            echo "| $name | $proto | $lo | $lo_cpu | $([ "$hi" -gt 0 ] && echo "$hi" || echo "none up to $rate") |" | tee -a "$SSUM" >&2
+        done
+    done
+    echo
+    cat "$WORK/machine.txt"
+    echo "search: ${STEP_SECS}s per step from $START_RATE/s (tcp $TCP_START_RATE/s), x$FACTOR per step, $REFINE refining step(s); load average before: $LOAD0"
+    echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo
+    cat "$STABLE"
+    echo
+    cat "$SSUM"
+}
+
 # ---- the run ----------------------------------------------------------------------------------
 {
     echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -409,6 +559,13 @@ send() {
     echo "rsyslog: $(/usr/sbin/rsyslogd -v | head -1 | awk '{print $2}'), syslog-ng and loggen: $(LD_LIBRARY_PATH=$SNG_LIB "$SNG/usr/sbin/syslog-ng" -V 2>/dev/null | sed -n 's/^Installer-Version: //p')"
     echo "udp: loggen --rate $UDP_RATE for ${UDP_SECS}s; tcp: loggen, $TCP_CONNS connections, as fast as it can for ${TCP_SECS}s; tcp-bulk: 64 KiB writes, $TCP_CONNS connections, ${TCP_SECS}s; $SIZE-byte messages; receiver on CPU $RECV_CPU, sender on CPU $SEND_CPU"
 } | tee "$WORK/machine.txt" >&2
+
+if [ "$SEARCH" = 1 ]; then
+    log "== stepped-rate search (work dir $WORK)"
+    run_search
+    log "(work dir: $WORK)"
+    exit 0
+fi
 
 log "== measuring (work dir $WORK)"
 TABLE=$WORK/results.md

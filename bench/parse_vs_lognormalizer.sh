@@ -5,9 +5,14 @@
 #   bench/parse_vs_lognormalizer.sh            # 1.5 M lines, CPU 1, 5 runs each
 #   LINES=2000000 CPU=0 RUNS=10 bench/parse_vs_lognormalizer.sh
 #
+# Two inputs in the same run (CORPORA, default "mixed security"): the mixed corpus and a
+# security-only file (tcpd, Snort, PortSentry, xinetd, log_in_vain; `gen_corpus ... security`).
+# picket runs with `--jobs 1` pinned to CPU $CPU and with `--jobs 2` on CPUs $CPUS2 (0,1);
+# lognormalizer, single-threaded, pinned to CPU $CPU.
+#
 # Environment: LINES (default 1500000), SEED (1), CPU (1), RUNS (5), WORK (a new temp dir;
 # keeps corpus.log, the rulebases and the results there), PICKET_BIN (an already built picket
-# binary to use instead of building target/release/picket).
+# binary to use instead of building target/release/picket), GEN_CORPUS (a built gen_corpus).
 #
 # Installs liblognorm-utils (and hyperfine, if it can) from Debian when missing. Falls back to
 # /usr/bin/time when hyperfine is not available. Peak RSS comes from /usr/bin/time -f %M.
@@ -17,6 +22,9 @@ LINES=${LINES:-1500000}
 SEED=${SEED:-1}
 CPU=${CPU:-1}
 RUNS=${RUNS:-5}
+CORPORA=${CORPORA:-mixed security}
+CPUS2=${CPUS2:-0,1}
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=${WORK:-$(mktemp -d -t picket-vs-lognorm.XXXXXX)}
 mkdir -p "$WORK"
@@ -36,16 +44,22 @@ command -v hyperfine >/dev/null || apt_install hyperfine || echo "hyperfine unav
 [ -x /usr/bin/time ] || apt_install time
 
 echo "== building (release)" >&2
-(cd "$ROOT" && cargo build --release -q -p picket-bench --bin gen_corpus)
+if [ -n "${GEN_CORPUS:-}" ]; then
+    GEN=$GEN_CORPUS
+else
+    (cd "$ROOT" && cargo build --release -q -p picket-bench --bin gen_corpus)
+    GEN="$TARGET/release/gen_corpus"
+fi
 if [ -n "${PICKET_BIN:-}" ]; then
     PICKET=$PICKET_BIN
 else
     (cd "$ROOT" && cargo build --release -q -p picket --bin picket)
-    PICKET="$ROOT/target/release/picket"
+    PICKET="$TARGET/release/picket"
 fi
-CORPUS="$WORK/corpus.log"
-echo "== generating $LINES lines (seed $SEED) into $CORPUS" >&2
-"$ROOT/target/release/gen_corpus" "$LINES" "$CORPUS" "$SEED"
+for kind in $CORPORA; do
+    echo "== generating $LINES $kind lines (seed $SEED) into $WORK/$kind.log" >&2
+    "$GEN" "$LINES" "$WORK/$kind.log" "$SEED" "$kind"
+done
 
 # The rulebase: liblognorm v2 syntax, one rule per message shape of the eight families, behind
 # user-defined header types for the header variants in the corpus (RFC 3164 with and without
@@ -152,6 +166,12 @@ rule=syslog:%.:@chdr%%msg:rest%
 EOF
 grep -v '^rule=syslog:' "$RULEBASE" >"$RULEBASE_NOCATCHALL"
 
+echo "== picket: $("$PICKET" --version 2>/dev/null || echo "$PICKET"), commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
+echo "== machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+for kind in $CORPORA; do
+CORPUS="$WORK/$kind.log"
+echo
+echo "======== $kind: $CORPUS, $(wc -l <"$CORPUS") lines, $(stat -c %s "$CORPUS") bytes"
 echo "== coverage on the first 100000 lines" >&2
 head -n 100000 "$CORPUS" >"$WORK/head.log"
 echo "picket parse: lines per event.dataset"
@@ -160,22 +180,21 @@ echo "lognormalizer: lines per rule tag (\"none\": no rule matched)"
 lognormalizer -r "$RULEBASE" -T <"$WORK/head.log" |
     sed -n 's/.*"event.tags": \[ "\([a-z_]*\)".*/\1/p;t;s/.*/none/p' | sort | uniq -c
 
-PICKET_CMD="taskset -c $CPU $PICKET parse --year 2026 $CORPUS > /dev/null"
+PICKET_CMD="taskset -c $CPU $PICKET parse --jobs 1 --year 2026 $CORPUS > /dev/null"
+PICKET2_CMD="taskset -c $CPUS2 $PICKET parse --jobs 2 --year 2026 $CORPUS > /dev/null"
 LOGNORM_CMD="taskset -c $CPU lognormalizer -r $RULEBASE -e json < $CORPUS > /dev/null"
 LOGNORM2_CMD="taskset -c $CPU lognormalizer -r $RULEBASE_NOCATCHALL -e json < $CORPUS > /dev/null"
 
-echo
-echo "== machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), pinned to CPU $CPU"
-echo "== file: $CORPUS, $(wc -l <"$CORPUS") lines, $(stat -c %s "$CORPUS") bytes"
 if command -v hyperfine >/dev/null; then
     hyperfine --warmup 1 --runs "$RUNS" \
-        --export-markdown "$WORK/hyperfine.md" --export-json "$WORK/hyperfine.json" \
-        -n "picket parse" "$PICKET_CMD" \
+        --export-markdown "$WORK/hyperfine-$kind.md" --export-json "$WORK/hyperfine-$kind.json" \
+        -n "picket parse --jobs 1" "$PICKET_CMD" \
+        -n "picket parse --jobs 2" "$PICKET2_CMD" \
         -n "lognormalizer (families + catch-all)" "$LOGNORM_CMD" \
         -n "lognormalizer (families only)" "$LOGNORM2_CMD"
-    cat "$WORK/hyperfine.md"
+    cat "$WORK/hyperfine-$kind.md"
 else
-    for c in "$PICKET_CMD" "$LOGNORM_CMD" "$LOGNORM2_CMD"; do
+    for c in "$PICKET_CMD" "$PICKET2_CMD" "$LOGNORM_CMD" "$LOGNORM2_CMD"; do
         for _ in $(seq "$RUNS"); do
             /usr/bin/time -f "%e s elapsed  %U s user  %S s sys  | $c" sh -c "$c"
         done
@@ -184,7 +203,9 @@ fi
 
 echo
 echo "== peak RSS and CPU time (one run each, /usr/bin/time)"
-for c in "$PICKET_CMD" "$LOGNORM_CMD" "$LOGNORM2_CMD"; do
+for c in "$PICKET_CMD" "$PICKET2_CMD" "$LOGNORM_CMD" "$LOGNORM2_CMD"; do
     /usr/bin/time -f "%M KiB max RSS  %e s elapsed  %U s user  %S s sys  | $c" sh -c "$c"
 done
+done
+echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "(results kept in $WORK)"

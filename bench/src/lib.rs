@@ -14,6 +14,8 @@
 
 use std::io::Write;
 
+pub mod json_before;
+
 use picket_parsers::Dataset;
 
 /// SplitMix64: tiny, fast, and good enough to pick log variants.
@@ -1204,6 +1206,30 @@ pub fn write_corpus<W: Write>(out: &mut W, n: usize, seed: u64) -> std::io::Resu
     for _ in 0..n {
         line.clear();
         let k = kind(&mut r);
+        family_line(k, &mut r, &mut line);
+        line.push(b'\n');
+        out.write_all(&line)?;
+    }
+    Ok(())
+}
+
+/// The families of [`write_security_corpus`]: the five classic intrusion-handling formats.
+pub const SECURITY_FAMILIES: [Dataset; 5] = [
+    Dataset::Tcpd,
+    Dataset::Snort,
+    Dataset::Portsentry,
+    Dataset::Xinetd,
+    Dataset::LogInVain,
+];
+
+/// Writes `n` security-only lines to `out`, each followed by `\n`: tcpd, Snort, PortSentry,
+/// xinetd and log_in_vain, evenly, in random order. Deterministic in `(n, seed)`.
+pub fn write_security_corpus<W: Write>(out: &mut W, n: usize, seed: u64) -> std::io::Result<()> {
+    let mut r = Rng::new(seed);
+    let mut line = Vec::with_capacity(512);
+    for _ in 0..n {
+        line.clear();
+        let k = r.pick(&SECURITY_FAMILIES);
         family_line(k, &mut r, &mut line);
         line.push(b'\n');
         out.write_all(&line)?;

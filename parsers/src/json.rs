@@ -4,11 +4,17 @@
 //! Strings are escaped so that no control character reaches a terminal: C0, DEL and C1 controls
 //! become `\u00XX`. Bytes that are not UTF-8 are kept as the four characters `\xNN`, so the
 //! original line can be told byte for byte from the output.
+//!
+//! Written for speed (`picket parse` spends most of its time here): the buffer is reserved once
+//! per event for the worst case, strings are scanned eight bytes at a time for anything to
+//! escape, keys are pre-escaped constants with their comma, which objects are empty is known
+//! before they are opened (nothing is written and taken back), and numbers, addresses and
+//! stamps are formatted by hand into stack buffers, never through `fmt`.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use crate::event::{Action, Event};
-use crate::time::Timestamp;
+use crate::event::{Action, Endpoint, Event};
+use crate::time::{Timestamp, civil_from_days};
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
@@ -25,23 +31,113 @@ const PLAIN: [bool; 256] = {
     t
 };
 
+/// `n` in every byte of a word.
+const fn splat(n: u8) -> u64 {
+    u64::from_ne_bytes([n; 8])
+}
+const ONES: u64 = splat(0x01);
+const HIGHS: u64 = splat(0x80);
+
+/// A mask whose lowest set bit lies in the first byte of `x` (little-endian) that is not
+/// [`PLAIN`]; zero when all eight are. Bits above the first one may be false alarms
+/// (borrows and carries run upwards only), so only the lowest one is read.
+#[inline(always)]
+fn special(x: u64) -> u64 {
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v;
+    // below 0x20 | equal to '"' | equal to '\\' | 0x7f and above (0x7f + 1 sets bit 7)
+    (x.wrapping_sub(splat(0x20)) & !x
+        | zero(x ^ splat(b'"'))
+        | zero(x ^ splat(b'\\'))
+        | x
+        | x.wrapping_add(ONES))
+        & HIGHS
+}
+
+/// How many bytes at the start of `s` are [`PLAIN`] (the word scan of `write_str`, alone).
+#[cfg(test)]
+fn plain_prefix(s: &[u8]) -> usize {
+    let mut i = 0;
+    let mut words = s.chunks_exact(8);
+    for w in &mut words {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(w);
+        let m = special(u64::from_le_bytes(b));
+        if m != 0 {
+            return i + (m.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    for &b in words.remainder() {
+        if PLAIN.get(usize::from(b)) != Some(&true) {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
 /// Writes `s` as a JSON string (with quotes), escaping as described in the module docs.
 pub fn write_str(out: &mut Vec<u8>, s: &[u8]) {
     out.reserve(s.len() + 2);
     out.push(b'"');
-    let mut start = 0;
-    let mut i = 0;
-    while let Some(&b) = s.get(i) {
-        if PLAIN.get(usize::from(b)) == Some(&true) {
-            i += 1;
-            continue;
-        }
-        out.extend_from_slice(s.get(start..i).unwrap_or_default());
-        i += escape_at(out, s, i);
-        start = i;
+    let mut rest = s;
+    loop {
+        let at = copy_plain(out, rest);
+        let Some(tail) = rest.get(at..).filter(|t| !t.is_empty()) else {
+            break;
+        };
+        let used = escape_at(out, tail, 0);
+        rest = tail.get(used..).unwrap_or_default();
     }
-    out.extend_from_slice(s.get(start..).unwrap_or_default());
     out.push(b'"');
+}
+
+/// Copies the plain bytes at the start of `s` to `out`; how many there were. Whole words are
+/// copied as they are scanned (an 8-byte store, then the bytes after the first special one
+/// cut off again), and the last few bytes of a string of eight or more as the word that ends
+/// it, overlapping bytes already out (rewritten with themselves).
+#[inline(always)]
+fn copy_plain(out: &mut Vec<u8>, s: &[u8]) -> usize {
+    let n = s.len();
+    let mut i = 0;
+    while let Some(w) = s.get(i..i + 8) {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(w);
+        let m = special(u64::from_le_bytes(b));
+        out.extend_from_slice(&b);
+        if m != 0 {
+            let k = (m.trailing_zeros() / 8) as usize;
+            out.truncate(out.len() - 8 + k);
+            return i + k;
+        }
+        i += 8;
+    }
+    let r = n - i;
+    if r == 0 {
+        return n;
+    }
+    if n < 8 {
+        for (j, &c) in s.iter().enumerate() {
+            if PLAIN.get(usize::from(c)) != Some(&true) {
+                return j;
+            }
+            out.push(c);
+        }
+        return n;
+    }
+    // The word of the last eight bytes: its first 8 - r were copied just now, and are plain,
+    // so no false alarm (those run upwards only) can come from them.
+    let mut b = [0u8; 8];
+    b.copy_from_slice(s.get(n - 8..).unwrap_or(&[b'a'; 8]));
+    let m = special(u64::from_le_bytes(b)) >> (8 * (8 - r));
+    out.truncate(out.len() - (8 - r));
+    out.extend_from_slice(&b);
+    if m != 0 {
+        let k = (m.trailing_zeros() / 8) as usize;
+        out.truncate(out.len() - r + k);
+        return i + k;
+    }
+    n
 }
 
 /// Escapes the character starting at `s[i]` (not plain ASCII); returns how many bytes it used.
@@ -111,55 +207,245 @@ pub fn push_u64(out: &mut Vec<u8>, mut n: u64) {
     out.extend_from_slice(buf.get(pos..).unwrap_or_default());
 }
 
-fn push_ip(out: &mut Vec<u8>, ip: IpAddr) {
-    match ip {
-        IpAddr::V4(v4) => {
-            for (k, o) in v4.octets().into_iter().enumerate() {
-                if k > 0 {
-                    out.push(b'.');
-                }
-                push_u64(out, u64::from(o));
+/// Appends a number below 65536 (ports, pids, codes), the common case without the loop.
+#[inline]
+fn push_small(out: &mut Vec<u8>, n: u32) {
+    if n < 10 {
+        out.push(b'0' + n as u8);
+    } else if n < 100 {
+        out.extend_from_slice(&[b'0' + (n / 10) as u8, b'0' + (n % 10) as u8]);
+    } else {
+        push_u64(out, u64::from(n));
+    }
+}
+
+/// A few bytes built on the stack and appended to the output in one go.
+struct Stack<const N: usize> {
+    buf: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> Stack<N> {
+    fn new() -> Self {
+        Stack {
+            buf: [0; N],
+            len: 0,
+        }
+    }
+
+    #[inline(always)]
+    fn push(&mut self, b: u8) {
+        if let Some(slot) = self.buf.get_mut(self.len) {
+            *slot = b;
+            self.len += 1;
+        }
+    }
+
+    fn octet(&mut self, o: u8) {
+        if o >= 100 {
+            self.push(b'0' + o / 100);
+        }
+        if o >= 10 {
+            self.push(b'0' + o / 10 % 10);
+        }
+        self.push(b'0' + o % 10);
+    }
+
+    /// `seg` in lower-case hex without leading zeros, as `Display` for `Ipv6Addr` writes it.
+    fn hex16(&mut self, seg: u16) {
+        let mut started = false;
+        for shift in [12u16, 8, 4, 0] {
+            let d = (seg >> shift) & 15;
+            if d != 0 || started || shift == 0 {
+                started = true;
+                self.push(HEX.get(usize::from(d)).copied().unwrap_or(b'0'));
             }
         }
-        IpAddr::V6(v6) => {
-            use std::io::Write;
-            let _ = write!(out, "{v6}");
+    }
+
+    fn groups(&mut self, chunk: &[u16]) {
+        for (k, &s) in chunk.iter().enumerate() {
+            if k > 0 {
+                self.push(b':');
+            }
+            self.hex16(s);
         }
+    }
+
+    fn v4(&mut self, v4: Ipv4Addr) {
+        for (k, o) in v4.octets().into_iter().enumerate() {
+            if k > 0 {
+                self.push(b'.');
+            }
+            self.octet(o);
+        }
+    }
+
+    fn done(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.buf.get(..self.len).unwrap_or_default());
     }
 }
 
-/// A JSON object being written; nested objects that end up empty are removed again.
-struct Obj<'o> {
+fn push_v4(out: &mut Vec<u8>, v4: Ipv4Addr) {
+    let mut b = Stack::<15>::new();
+    b.v4(v4);
+    b.done(out);
+}
+
+/// Appends `v6` exactly as its `Display` would (RFC 5952: the longest run of two or more zero
+/// groups, the first of equal ones, becomes `::`; IPv4-mapped addresses end in dotted quad).
+fn push_v6(out: &mut Vec<u8>, v6: Ipv6Addr) {
+    let mut b = Stack::<46>::new();
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        for &c in b"::ffff:" {
+            b.push(c);
+        }
+        b.v4(v4);
+        b.done(out);
+        return;
+    }
+    let segs = v6.segments();
+    let (mut best_start, mut best_len, mut cur_start, mut cur_len) = (0, 0, 0, 0);
+    for (i, &s) in segs.iter().enumerate() {
+        if s == 0 {
+            if cur_len == 0 {
+                cur_start = i;
+            }
+            cur_len += 1;
+            if cur_len > best_len {
+                (best_start, best_len) = (cur_start, cur_len);
+            }
+        } else {
+            cur_len = 0;
+        }
+    }
+    if best_len > 1 {
+        b.groups(segs.get(..best_start).unwrap_or_default());
+        b.push(b':');
+        b.push(b':');
+        b.groups(segs.get(best_start + best_len..).unwrap_or_default());
+    } else {
+        b.groups(&segs);
+    }
+    b.done(out);
+}
+
+fn push_ip(out: &mut Vec<u8>, ip: IpAddr) {
+    match ip {
+        IpAddr::V4(v4) => push_v4(out, v4),
+        IpAddr::V6(v6) => push_v6(out, v6),
+    }
+}
+
+/// Writes `value` as `width` decimal digits into `buf` (zero-padded, high digits dropped), as
+/// `Timestamp::write_rfc3339` does.
+#[inline(always)]
+fn digits(buf: &mut [u8], mut value: u32) {
+    let mut pairs = buf.rchunks_exact_mut(2);
+    for pair in &mut pairs {
+        let two = (value % 100) as usize;
+        value /= 100;
+        let d = PAIRS.get(2 * two..2 * two + 2).unwrap_or(b"00");
+        pair.copy_from_slice(d);
+    }
+    if let Some(first) = pairs.into_remainder().first_mut() {
+        *first = b'0' + (value % 10) as u8;
+    }
+}
+
+/// "00" to "99", two bytes each.
+#[allow(clippy::indexing_slicing)]
+const PAIRS: [u8; 200] = {
+    let mut t = [0u8; 200];
+    let mut i = 0;
+    while i < 100 {
+        t[2 * i] = b'0' + (i / 10) as u8;
+        t[2 * i + 1] = b'0' + (i % 10) as u8;
+        i += 1;
+    }
+    t
+};
+
+/// Appends `"` + the RFC 3339 form of `t` + `"`, the bytes `Timestamp::write_rfc3339` gives,
+/// built in one stack buffer.
+fn push_time(out: &mut Vec<u8>, t: Timestamp) {
+    const DAY: i64 = 86_400;
+    let days = t.secs.div_euclid(DAY);
+    let sod = t.secs.rem_euclid(DAY) as u32;
+    let (year, month, day) = civil_from_days(days);
+    let year = year.clamp(0, 9999) as u32;
+    let mut b = *b"\"0000-00-00T00:00:00.000000000Z\"";
+    let (date, rest) = b.split_at_mut(11);
+    digits(date.get_mut(1..5).unwrap_or_default(), year);
+    digits(date.get_mut(6..8).unwrap_or_default(), month);
+    digits(date.get_mut(9..11).unwrap_or_default(), day);
+    digits(rest.get_mut(1..3).unwrap_or_default(), sod / 3600);
+    digits(rest.get_mut(4..6).unwrap_or_default(), sod / 60 % 60);
+    digits(rest.get_mut(7..9).unwrap_or_default(), sod % 60);
+    let nanos = t.nanos % 1_000_000_000;
+    let frac = if nanos == 0 {
+        0
+    } else if nanos.is_multiple_of(1_000_000) {
+        digits(rest.get_mut(10..13).unwrap_or_default(), nanos / 1_000_000);
+        4
+    } else if nanos.is_multiple_of(1_000) {
+        digits(rest.get_mut(10..16).unwrap_or_default(), nanos / 1_000);
+        7
+    } else {
+        digits(rest.get_mut(10..19).unwrap_or_default(), nanos);
+        10
+    };
+    // `"` + 19 characters of date and time, then the fraction, then `Z"`.
+    out.extend_from_slice(b.get(..20 + frac).unwrap_or_default());
+    out.extend_from_slice(b"Z\"");
+}
+
+/// The fields of one JSON object, written in order; `first` is whether no field is out yet.
+/// Keys are constants that start with their comma (`,"name":`), cut off for the first field.
+struct Fields<'o> {
     out: &'o mut Vec<u8>,
-    empty: bool,
+    first: bool,
 }
 
-impl Obj<'_> {
-    fn key(&mut self, k: &str) {
-        if !self.empty {
-            self.out.push(b',');
-        }
-        self.empty = false;
-        self.out.push(b'"');
-        self.out.extend_from_slice(k.as_bytes());
-        self.out.extend_from_slice(b"\":");
+impl Fields<'_> {
+    #[inline(always)]
+    fn key(&mut self, k: &'static [u8]) {
+        let k = if self.first {
+            k.get(1..).unwrap_or_default()
+        } else {
+            k
+        };
+        self.first = false;
+        self.out.extend_from_slice(k);
     }
 
-    fn str(&mut self, k: &str, v: Option<&[u8]>) {
+    #[inline]
+    fn str(&mut self, k: &'static [u8], v: Option<&[u8]>) {
         if let Some(v) = v {
             self.key(k);
             write_str(self.out, v);
         }
     }
 
-    fn num(&mut self, k: &str, v: Option<u64>) {
+    /// A string known to need no escaping (names picket itself gives).
+    #[inline]
+    fn name(&mut self, k: &'static [u8], v: Option<&str>) {
         if let Some(v) = v {
             self.key(k);
-            push_u64(self.out, v);
+            write_str(self.out, v.as_bytes());
         }
     }
 
-    fn ip(&mut self, k: &str, v: Option<IpAddr>) {
+    #[inline]
+    fn num(&mut self, k: &'static [u8], v: Option<u32>) {
+        if let Some(v) = v {
+            self.key(k);
+            push_small(self.out, v);
+        }
+    }
+
+    #[inline]
+    fn ip(&mut self, k: &'static [u8], v: Option<IpAddr>) {
         if let Some(v) = v {
             self.key(k);
             self.out.push(b'"');
@@ -168,100 +454,162 @@ impl Obj<'_> {
         }
     }
 
-    fn time(&mut self, k: &str, v: Option<Timestamp>) {
+    #[inline]
+    fn time(&mut self, k: &'static [u8], v: Option<Timestamp>) {
         if let Some(v) = v {
             self.key(k);
-            self.out.push(b'"');
-            v.write_rfc3339(self.out);
-            self.out.push(b'"');
+            push_time(self.out, v);
         }
     }
 
-    fn object(&mut self, k: &str, f: impl FnOnce(&mut Obj<'_>)) {
-        let mark = self.out.len();
-        let was_empty = self.empty;
+    /// A nested object, written only when `present` (it has at least one field).
+    #[inline]
+    fn object(&mut self, k: &'static [u8], present: bool, f: impl FnOnce(&mut Fields<'_>)) {
+        if !present {
+            return;
+        }
         self.key(k);
         self.out.push(b'{');
-        let mut inner = Obj {
+        let mut inner = Fields {
             out: self.out,
-            empty: true,
+            first: true,
         };
         f(&mut inner);
-        if inner.empty {
-            self.out.truncate(mark);
-            self.empty = was_empty;
-        } else {
-            self.out.push(b'}');
-        }
+        self.out.push(b'}');
     }
+}
+
+fn endpoint_present(ep: &Endpoint<'_>) -> bool {
+    ep.ip.is_some() || ep.port.is_some() || ep.domain.is_some()
+}
+
+fn len(v: Option<&[u8]>) -> usize {
+    v.map_or(0, <[u8]>::len)
 }
 
 /// Appends the event as one JSON object (no trailing newline).
 pub fn write_event(out: &mut Vec<u8>, ev: &Event<'_>) {
     let h = &ev.header;
     let d = &ev.details;
+    // Room for the worst case (every string byte escaped as `\u00XX`) plus the keys, numbers
+    // and stamps, once: the writes below then never grow the buffer.
+    let strings = ev.original.len()
+        + h.message.len()
+        + len(h.hostname)
+        + 2 * len(h.appname)
+        + len(h.procid)
+        + len(h.msgid)
+        + len(h.structured_data)
+        + len(d.code)
+        + len(d.source.domain)
+        + len(d.destination.domain)
+        + len(d.transport.map(|t| t.name()))
+        + len(d.rule.id)
+        + len(d.rule.name)
+        + len(d.rule.category)
+        + len(d.user)
+        + len(d.service);
+    out.reserve(6 * strings + 1024);
     out.push(b'{');
-    let mut o = Obj { out, empty: true };
-    o.time("@timestamp", h.timestamp.or(ev.received));
-    o.object("event", |e| {
-        e.time("received", ev.received);
-        e.str("dataset", Some(ev.dataset.as_str().as_bytes()));
-        e.str("action", d.action.map(|a| a.as_str().as_bytes()));
-        let kind: &[u8] = if matches!(d.action, Some(Action::IdsAlert | Action::PortScan)) {
-            b"alert"
+    let mut o = Fields { out, first: true };
+    o.time(b",\"@timestamp\":", h.timestamp.or(ev.received));
+    o.object(b",\"event\":", true, |e| {
+        e.time(b",\"received\":", ev.received);
+        e.name(b",\"dataset\":", Some(ev.dataset.as_str()));
+        e.name(b",\"action\":", d.action.map(|a| a.as_str()));
+        let kind = if matches!(d.action, Some(Action::IdsAlert | Action::PortScan)) {
+            "alert"
         } else {
-            b"event"
+            "event"
         };
-        e.str("kind", Some(kind));
-        e.str(
-            "outcome",
-            d.action.and_then(Action::outcome).map(str::as_bytes),
-        );
+        e.name(b",\"kind\":", Some(kind));
+        e.name(b",\"outcome\":", d.action.and_then(Action::outcome));
         e.num(
-            "severity",
-            d.priority.map(u64::from).or(h.severity().map(u64::from)),
+            b",\"severity\":",
+            d.priority.map(u32::from).or(h.severity().map(u32::from)),
         );
-        e.str("code", d.code);
-        e.num("repeat_count", h.repeat.map(u64::from));
-        e.str("original", Some(ev.original));
+        e.str(b",\"code\":", d.code);
+        if let Some(n) = h.repeat {
+            e.key(b",\"repeat_count\":");
+            push_u64(e.out, u64::from(n));
+        }
+        e.str(b",\"original\":", Some(ev.original));
     });
-    o.str("message", Some(h.message));
-    o.object("host", |x| x.str("hostname", h.hostname));
-    o.object("process", |x| {
-        x.str("name", h.appname);
-        x.num("pid", h.pid().map(u64::from));
+    o.str(b",\"message\":", Some(h.message));
+    o.object(b",\"host\":", h.hostname.is_some(), |x| {
+        x.str(b",\"hostname\":", h.hostname)
     });
-    for (key, ep) in [("source", &d.source), ("destination", &d.destination)] {
-        o.object(key, |x| {
-            x.ip("ip", ep.ip);
-            x.num("port", ep.port.map(u64::from));
-            x.str("domain", ep.domain);
+    let pid = h.pid();
+    o.object(
+        b",\"process\":",
+        h.appname.is_some() || pid.is_some(),
+        |x| {
+            x.str(b",\"name\":", h.appname);
+            if let Some(pid) = pid {
+                x.key(b",\"pid\":");
+                push_u64(x.out, u64::from(pid));
+            }
+        },
+    );
+    for (key, ep) in [
+        (b",\"source\":".as_slice(), &d.source),
+        (b",\"destination\":".as_slice(), &d.destination),
+    ] {
+        o.object(key, endpoint_present(ep), |x| {
+            x.ip(b",\"ip\":", ep.ip);
+            x.num(b",\"port\":", ep.port.map(u32::from));
+            x.str(b",\"domain\":", ep.domain);
         });
     }
-    o.object("network", |x| {
-        x.str("transport", d.transport.map(|t| t.name()))
+    o.object(b",\"network\":", d.transport.is_some(), |x| {
+        x.str(b",\"transport\":", d.transport.map(|t| t.name()))
     });
-    o.object("rule", |x| {
-        x.str("id", d.rule.id);
-        x.str("name", d.rule.name);
-        x.str("category", d.rule.category);
-    });
+    let r = &d.rule;
+    o.object(
+        b",\"rule\":",
+        r.id.is_some() || r.name.is_some() || r.category.is_some(),
+        |x| {
+            x.str(b",\"id\":", r.id);
+            x.str(b",\"name\":", r.name);
+            x.str(b",\"category\":", r.category);
+        },
+    );
     if ev.truncated {
-        o.key("tags");
+        o.key(b",\"tags\":");
         o.out.extend_from_slice(b"[\"truncated\"]");
     }
-    o.object("user", |x| x.str("name", d.user));
-    o.object("service", |x| x.str("name", d.service));
-    o.object("log", |x| {
-        x.object("syslog", |s| {
-            s.object("facility", |f| f.num("code", h.facility().map(u64::from)));
-            s.object("severity", |f| f.num("code", h.severity().map(u64::from)));
-            s.num("version", h.version.map(u64::from));
-            s.str("appname", h.appname);
-            s.str("procid", h.procid);
-            s.str("msgid", h.msgid);
-            s.str("structured_data", h.structured_data);
-            s.num("sequence", h.sequence.map(u64::from));
+    o.object(b",\"user\":", d.user.is_some(), |x| {
+        x.str(b",\"name\":", d.user)
+    });
+    o.object(b",\"service\":", d.service.is_some(), |x| {
+        x.str(b",\"name\":", d.service)
+    });
+    let (facility, severity) = (h.facility(), h.severity());
+    let syslog = facility.is_some()
+        || severity.is_some()
+        || h.version.is_some()
+        || h.appname.is_some()
+        || h.procid.is_some()
+        || h.msgid.is_some()
+        || h.structured_data.is_some()
+        || h.sequence.is_some();
+    o.object(b",\"log\":", syslog, |x| {
+        x.object(b",\"syslog\":", true, |s| {
+            s.object(b",\"facility\":", facility.is_some(), |f| {
+                f.num(b",\"code\":", facility.map(u32::from))
+            });
+            s.object(b",\"severity\":", severity.is_some(), |f| {
+                f.num(b",\"code\":", severity.map(u32::from))
+            });
+            s.num(b",\"version\":", h.version.map(u32::from));
+            s.str(b",\"appname\":", h.appname);
+            s.str(b",\"procid\":", h.procid);
+            s.str(b",\"msgid\":", h.msgid);
+            s.str(b",\"structured_data\":", h.structured_data);
+            if let Some(n) = h.sequence {
+                s.key(b",\"sequence\":");
+                push_u64(s.out, u64::from(n));
+            }
         });
     });
     out.push(b'}');
@@ -351,5 +699,112 @@ mod tests {
             String::from_utf8(out).unwrap(),
             r#""a\"b\\c\n\u001b[31m\u007f\u009b\\xe9zé₀\\x82""#
         );
+    }
+
+    fn xorshift(seed: &mut u64) -> u64 {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        *seed
+    }
+
+    #[test]
+    fn addresses_are_written_as_display_writes_them() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let check = |ip: IpAddr| {
+            let mut out = Vec::new();
+            push_ip(&mut out, ip);
+            assert_eq!(String::from_utf8(out).unwrap(), ip.to_string());
+        };
+        for s in [
+            "::",
+            "::1",
+            "1::",
+            "::ffff:1.2.3.4",
+            "::1.2.3.4",
+            "1:0:0:1:0:0:0:1",
+            "1:0:0:0:1:0:0:1",
+            "0:1:0:1:0:1:0:1",
+            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+            "2001:db8::8:800:200c:417a",
+            "0.0.0.0",
+            "255.255.255.255",
+            "10.0.100.9",
+        ] {
+            check(s.parse().unwrap());
+        }
+        for _ in 0..50_000 {
+            let r = xorshift(&mut seed);
+            // Segments drawn so that zero runs of every length and place occur.
+            let mut segs = [0u16; 8];
+            for (i, g) in segs.iter_mut().enumerate() {
+                if (r >> (i * 3)) & 3 != 0 {
+                    *g = (xorshift(&mut seed) >> ((r >> 40) % 48)) as u16;
+                }
+            }
+            if r & (1 << 60) != 0 {
+                segs[..5].fill(0);
+                segs[5] = 0xffff;
+            }
+            check(IpAddr::V6(Ipv6Addr::from(segs)));
+            check(IpAddr::V4(Ipv4Addr::from(
+                (r >> 16) as u32 >> ((r & 7) * 4),
+            )));
+        }
+    }
+
+    #[test]
+    fn stamps_are_written_as_write_rfc3339_writes_them() {
+        let mut seed = 0x0123_4567_89ab_cdefu64;
+        for i in 0..100_000u64 {
+            let r = xorshift(&mut seed);
+            let secs = match i % 3 {
+                0 => (r % 4_000_000_000) as i64 - 500_000_000,
+                1 => (r as i64) >> (r % 40),
+                _ => 1_795_392_000 + (r % 100_000) as i64,
+            };
+            let nanos = match (r >> 50) % 5 {
+                0 => 0,
+                1 => (r % 1000) as u32 * 1_000_000,
+                2 => (r % 1_000_000) as u32 * 1000,
+                3 => (r % 1_000_000_000) as u32,
+                _ => (r >> 20) as u32,
+            };
+            let t = Timestamp { secs, nanos };
+            let mut want = b"\"".to_vec();
+            t.write_rfc3339(&mut want);
+            want.push(b'"');
+            let mut got = Vec::new();
+            push_time(&mut got, t);
+            assert_eq!(
+                String::from_utf8(got).unwrap(),
+                String::from_utf8(want).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn the_word_scan_stops_where_the_byte_scan_does() {
+        let mut seed = 0xdead_beef_u64;
+        for _ in 0..200_000 {
+            let r = xorshift(&mut seed);
+            let len = (r % 40) as usize;
+            let r = r >> 6;
+            let mut s: Vec<u8> = (0..len)
+                .map(|_| b'a' + (xorshift(&mut seed) % 26) as u8)
+                .collect();
+            if len > 0 && r & 1 == 0 {
+                let at = (r >> 8) as usize % len;
+                s[at] = (r >> 32) as u8;
+            }
+            let want = s
+                .iter()
+                .position(|b| !PLAIN[usize::from(*b)])
+                .unwrap_or(s.len());
+            assert_eq!(plain_prefix(&s), want, "{s:x?}");
+            let mut out = b"xy".to_vec();
+            assert_eq!(copy_plain(&mut out, &s), want, "{s:x?}");
+            assert_eq!(&out[2..], &s[..want], "{s:x?}");
+        }
     }
 }

@@ -123,8 +123,8 @@ pub struct WriterSection {
     pub flush_interval_ms: Option<u64>,
     /// Most messages in one batch.
     pub batch_events: Option<usize>,
-    /// Messages queued between listeners and the writer.
-    pub queue: Option<usize>,
+    /// Bytes queued between listeners and the writer, MiB.
+    pub queue_mb: Option<u64>,
 }
 
 /// `[store]`.

@@ -48,6 +48,89 @@ pub struct Stats {
     pub query_timeouts: AtomicU64,
     /// The writer's state.
     pub writer: WriterStatus,
+    /// The queue's size in bytes.
+    pub queue_capacity_bytes: AtomicU64,
+    /// Bytes queued now (messages and their overhead).
+    pub queued_bytes: AtomicU64,
+    /// Messages queued now.
+    pub queued_messages: AtomicU64,
+    /// The most bytes ever queued at once since start.
+    pub queue_peak_bytes: AtomicU64,
+    /// How long the writer's commits took.
+    pub commits: CommitTimes,
+}
+
+/// How many recent commits the percentiles are taken over.
+const RECENT_COMMITS: usize = 4096;
+
+/// The durations of the writer's commits (parse, append, flush of one batch): percentiles
+/// over the last 4096 commits, the maximum and count since start.
+#[derive(Debug, Default)]
+pub struct CommitTimes {
+    inner: Mutex<CommitInner>,
+}
+
+#[derive(Debug, Default)]
+struct CommitInner {
+    recent: std::collections::VecDeque<u64>,
+    count: u64,
+    max_us: u64,
+    messages: u64,
+}
+
+/// A summary of [`CommitTimes`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CommitSummary {
+    /// Commits since start.
+    pub count: u64,
+    /// Messages those commits stored.
+    pub messages: u64,
+    /// Median of the recent commits, microseconds.
+    pub p50_us: u64,
+    /// 99th percentile of the recent commits, microseconds.
+    pub p99_us: u64,
+    /// The longest commit since start, microseconds.
+    pub max_us: u64,
+}
+
+impl CommitTimes {
+    fn lock(&self) -> std::sync::MutexGuard<'_, CommitInner> {
+        // Plain numbers: a panic elsewhere cannot leave them half-written.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Records one commit of `messages` that took `us` microseconds (once per batch).
+    pub fn record(&self, us: u64, messages: u64) {
+        let mut c = self.lock();
+        if c.recent.len() == RECENT_COMMITS {
+            c.recent.pop_front();
+        }
+        c.recent.push_back(us);
+        c.count += 1;
+        c.messages += messages;
+        c.max_us = c.max_us.max(us);
+    }
+
+    /// Percentiles, maximum and count.
+    pub fn summary(&self) -> CommitSummary {
+        let c = self.lock();
+        let mut v: Vec<u64> = c.recent.iter().copied().collect();
+        v.sort_unstable();
+        let pick = |q: usize| -> u64 {
+            if v.is_empty() {
+                return 0;
+            }
+            let i = ((v.len() - 1) * q).div_ceil(100);
+            v.get(i).copied().unwrap_or(0)
+        };
+        CommitSummary {
+            count: c.count,
+            messages: c.messages,
+            p50_us: pick(50),
+            p99_us: pick(99),
+            max_us: c.max_us,
+        }
+    }
 }
 
 impl Stats {
@@ -206,6 +289,22 @@ mod tests {
         s.recovered(30);
         assert!(s.is_healthy());
         assert_eq!(s.problem(), None);
+    }
+
+    #[test]
+    fn commit_percentiles_come_from_the_recent_commits_and_the_maximum_from_all() {
+        let c = CommitTimes::default();
+        assert_eq!(c.summary(), CommitSummary::default());
+        c.record(1_000_000, 5);
+        for us in 1..=RECENT_COMMITS as u64 {
+            c.record(us, 1);
+        }
+        let s = c.summary();
+        assert_eq!(s.count, RECENT_COMMITS as u64 + 1);
+        assert_eq!(s.messages, RECENT_COMMITS as u64 + 5);
+        assert_eq!(s.max_us, 1_000_000);
+        assert_eq!(s.p50_us, 2049);
+        assert_eq!(s.p99_us, 4056);
     }
 }
 

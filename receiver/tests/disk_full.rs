@@ -70,7 +70,7 @@ fn a_full_disk_pauses_senders_and_ingest_resumes_when_space_returns() {
     let data = fs.0.join("data");
     let config = dir.path().join("picket.toml");
     // A small queue, so that backpressure reaches the sender quickly.
-    std::fs::write(&config, "[writer]\nqueue = 2000\nbatch_events = 500\n").unwrap();
+    std::fs::write(&config, "[writer]\nqueue_mb = 1\nbatch_events = 500\n").unwrap();
     let cfg = config.to_str().unwrap().to_string();
     let mut srv = Picket::start(&data, &["--config", &cfg]);
     let sock = srv.socket();

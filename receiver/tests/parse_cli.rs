@@ -216,3 +216,50 @@ fn memory_stays_flat_on_a_large_stream() {
     assert!(peak > 0, "could not read VmHWM");
     assert!(peak < 32 * 1024, "peak RSS {peak} kB for a 64 MiB stream");
 }
+
+#[test]
+fn jobs_give_the_same_output_in_the_same_order_as_one_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.log"), dir.path().join("b.log"));
+    let mut text = Vec::new();
+    for i in 0..40_000 {
+        let line = match i % 5 {
+            0 => format!(
+                "<38>Nov  8 15:26:31 linux in.telnetd[{i}]: refused connect from 198.51.{}.{}\n",
+                i / 256 % 256,
+                i % 256
+            ),
+            1 => format!(
+                "Nov  8 15:26:31 gw sshd[{i}]: Failed password for root from 2001:db8::{i:x} port {i} ssh2\r\n"
+            ),
+            2 => format!("line {i} with \x1b[31m and \u{e9} and \"quotes\"\n"),
+            3 => "\n".to_string(),
+            _ => format!("<13>1 2026-11-23T10:00:00.{i:06}Z h app {i} - - message {i}\n"),
+        };
+        text.extend_from_slice(line.as_bytes());
+    }
+    std::fs::write(&a, &text).unwrap();
+    text.extend_from_slice(b"an unterminated last line\r");
+    std::fs::write(&b, &text).unwrap();
+    let run = |jobs: &str| {
+        let out = picket()
+            .args(["parse", "--jobs", jobs, "--year", "2026"])
+            .arg(&a)
+            .arg(&b)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let one = run("1");
+    assert_eq!(one.iter().filter(|b| **b == b'\n').count(), 80_001);
+    for jobs in ["2", "3"] {
+        assert!(run(jobs) == one, "--jobs {jobs} differs from --jobs 1");
+    }
+    let bad = picket().args(["parse", "--jobs", "0"]).output().unwrap();
+    assert!(!bad.status.success());
+}

@@ -303,3 +303,65 @@ fn a_typo_in_the_config_file_is_named() {
         "{err}"
     );
 }
+
+#[test]
+fn udp_bursts_from_several_senders_are_stored_whole_and_stats_shows_queue_and_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let conf = dir.path().join("picket.toml");
+    std::fs::write(
+        &conf,
+        format!(
+            "data = \"{}\"\n[udp]\nlisten = [\"127.0.0.1:0\"]\n[tcp]\nlisten = [\"127.0.0.1:0\"]\n\
+             [writer]\nqueue_mb = 3\nflush_interval_ms = 100\n",
+            data.display()
+        ),
+    )
+    .unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_picket"));
+    cmd.arg("--config").arg(&conf).arg("serve");
+    let srv = Picket::start_exact(cmd, &data);
+    let to = srv.udp();
+    // Three senders, datagrams of 30 to ~1,500 bytes, some ending in the LF, CR or NUL that
+    // senders append; pauses keep the burst inside the socket buffer.
+    let senders: Vec<_> = (0..3)
+        .map(|_| std::net::UdpSocket::bind("127.0.0.1:0").unwrap())
+        .collect();
+    let n = 6_000;
+    let mut want = std::collections::BTreeMap::new();
+    for i in 0..n {
+        let pad = "p".repeat(i * 7 % 1_400);
+        let msg = format!("<13>Nov  8 15:26:31 gw tag[{i}]: datagram {i} {pad}");
+        let tail = ["", "\n", "\r\n", "\0"][i % 4];
+        senders[i % 3]
+            .send_to(format!("{msg}{tail}").as_bytes(), to)
+            .unwrap();
+        want.insert(msg, 1usize);
+        if i % 500 == 499 {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+    let s = wait_stored(&srv.socket(), n as u64);
+    assert_eq!(s["received"]["udp"], n as u64, "{s}");
+    assert_eq!(s["dropped"]["queue_full"], 0, "{s}");
+    let q = &s["queue"];
+    assert_eq!(q["capacity_bytes"], 3u64 << 20, "{s}");
+    assert_eq!(
+        (q["bytes"].as_u64(), q["messages"].as_u64()),
+        (Some(0), Some(0)),
+        "{s}"
+    );
+    assert!(q["peak_bytes"].as_u64().unwrap() > 0, "{s}");
+    let c = &s["commits"];
+    assert_eq!(c["messages"], n as u64, "{s}");
+    assert!(c["count"].as_u64().unwrap() >= 1, "{s}");
+    let (p50, p99, max) = (
+        c["p50_us"].as_u64().unwrap(),
+        c["p99_us"].as_u64().unwrap(),
+        c["max_us"].as_u64().unwrap(),
+    );
+    assert!(0 < p50 && p50 <= p99 && p99 <= max, "{s}");
+    let (st, _, log) = srv.stop();
+    assert!(st.success(), "{log}");
+    assert_eq!(stored(&data), want, "{log}");
+}

@@ -1093,6 +1093,7 @@ fn stats_lines(ctx: &Context) -> Vec<u8> {
         .iter()
         .map(|(d, n)| (d.as_str().to_string(), (*n).into()))
         .collect();
+    let commits = s.commits.summary();
     let v = serde_json::json!({"stats": {
         "received": {
             "udp": s.udp_received.load(Relaxed),
@@ -1118,6 +1119,19 @@ fn stats_lines(ctx: &Context) -> Vec<u8> {
             "timeouts": s.query_timeouts.load(Relaxed),
         },
         "writer": writer,
+        "queue": {
+            "capacity_bytes": s.queue_capacity_bytes.load(Relaxed),
+            "bytes": s.queued_bytes.load(Relaxed),
+            "messages": s.queued_messages.load(Relaxed),
+            "peak_bytes": s.queue_peak_bytes.load(Relaxed),
+        },
+        "commits": {
+            "count": commits.count,
+            "messages": commits.messages,
+            "p50_us": commits.p50_us,
+            "p99_us": commits.p99_us,
+            "max_us": commits.max_us,
+        },
         "store": {
             "events": counts.total,
             "by_dataset": parsed,

@@ -106,8 +106,8 @@ pub struct ServeConfig {
     pub flush_interval: Duration,
     /// Most messages in one write batch.
     pub batch_events: usize,
-    /// Messages queued between the listeners and the writer.
-    pub queue: usize,
+    /// Bytes queued between the listeners and the writer (messages and their overhead).
+    pub queue_bytes: usize,
     /// UDP sockets per address (SO_REUSEPORT).
     pub udp_workers: usize,
     /// Requested UDP receive buffer in bytes.
@@ -274,7 +274,14 @@ impl ServeConfig {
                 .and_then(|w| w.batch_events)
                 .unwrap_or(20_000)
                 .max(1),
-            queue: writer_s.and_then(|w| w.queue).unwrap_or(100_000).max(1),
+            queue_bytes: usize::try_from(
+                writer_s
+                    .and_then(|w| w.queue_mb)
+                    .unwrap_or(64)
+                    .clamp(1, 4095)
+                    << 20,
+            )
+            .unwrap_or(64 << 20),
             udp_workers: udp_s
                 .and_then(|u| u.workers)
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
@@ -550,7 +557,7 @@ mod tests {
                 "".into(),
                 "[writer]\nbatch_events = 77".into(),
             ),
-            ("writer.queue", "".into(), "[writer]\nqueue = 77".into()),
+            ("writer.queue_mb", "".into(), "[writer]\nqueue_mb = 7".into()),
             (
                 "query.max_connections",
                 "".into(),

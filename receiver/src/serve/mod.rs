@@ -37,9 +37,7 @@ pub use config::{ServeArgs, ServeConfig};
 
 use crate::clock::now_ns;
 use crate::error::Error;
-use crate::message::Message;
 use crate::stats::Stats;
-use intake::Intake;
 
 /// Every socket serve listens on, bound and ready, with the configuration they came from.
 pub struct Listeners {
@@ -222,7 +220,7 @@ pub async fn run(
     let stats = Arc::new(Stats::default());
     let stop = CancellationToken::new();
     let fatal = CancellationToken::new();
-    let (tx, rx) = mpsc::channel::<Message>(cfg.queue);
+    let (intake, rx) = intake::queue(cfg.queue_bytes, stats.clone(), stop.clone());
     let (tail, _) = tokio::sync::broadcast::channel(4096);
     let (watch, _) = tokio::sync::broadcast::channel(4096);
     let (marks_tx, marks_rx) = mpsc::channel(64);
@@ -294,11 +292,6 @@ pub async fn run(
     }
     let slots: limits::ConnectionSlots = Arc::new(Semaphore::new(budget));
     let conn_limits = cfg.conn_limits();
-    let intake = Intake {
-        tx,
-        stats: stats.clone(),
-        shutdown: stop.clone(),
-    };
     let mut tasks = Vec::new();
     for (addr, sock) in udp {
         tasks.push(tokio::spawn(udp::run(

@@ -139,11 +139,11 @@ pub async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
                     s.failed = true;
                 }
             }
-            if ready.len() >= 512 && !hand_over(&intake.tx, &mut ready).await {
+            if ready.len() >= 512 && !hand_over(intake, &mut ready).await {
                 return;
             }
         }
-        if !hand_over(&intake.tx, &mut ready).await {
+        if !hand_over(intake, &mut ready).await {
             return;
         }
         s.acknowledge(*durable.borrow_and_update(), &mut out, stats);

@@ -11,7 +11,6 @@ use bytes::BytesMut;
 use picket_framing::{Frame, FrameDecoder};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
 
 use super::accept::accept_loop;
 use super::intake::Intake;
@@ -106,11 +105,11 @@ pub async fn connection<S: AsyncRead + Unpin>(
                     break;
                 }
             }
-            if ready.len() >= 512 && !hand_over(&intake.tx, &mut ready).await {
+            if ready.len() >= 512 && !hand_over(intake, &mut ready).await {
                 return;
             }
         }
-        if !hand_over(&intake.tx, &mut ready).await || fatal {
+        if !hand_over(intake, &mut ready).await || fatal {
             return;
         }
         // While the store refuses writes, read nothing more: the sender waits.
@@ -141,7 +140,7 @@ pub async fn connection<S: AsyncRead + Unpin>(
     if let Some(f) = decoder.finish(&mut buf) {
         ready.push(frame_message(f, read_at, stats, received));
     }
-    hand_over(&intake.tx, &mut ready).await;
+    hand_over(intake, &mut ready).await;
 }
 
 /// Counts a frame and turns it into a message.
@@ -158,21 +157,12 @@ fn frame_message(f: Frame, received_ns: u64, stats: &Stats, received: &AtomicU64
     }
 }
 
-/// Sends the ready messages, waiting for room in the queue (backpressure); false when the
-/// writer is gone.
-pub(super) async fn hand_over(tx: &mpsc::Sender<Message>, ready: &mut Vec<Message>) -> bool {
-    // A reservation larger than the queue could never be granted.
-    let step = tx.max_capacity().max(1);
-    while !ready.is_empty() {
-        let n = ready.len().min(step);
-        match tx.reserve_many(n).await {
-            Ok(permits) => {
-                for (permit, m) in permits.zip(ready.drain(..n)) {
-                    permit.send(m);
-                }
-            }
-            Err(_) => return false,
-        }
+/// Sends the ready messages as one parcel, waiting for room in the queue (backpressure);
+/// false when the writer is gone.
+pub(super) async fn hand_over(intake: &Intake, ready: &mut Vec<Message>) -> bool {
+    if ready.is_empty() {
+        return true;
     }
-    true
+    let parcel = std::mem::replace(ready, Vec::with_capacity(ready.len()));
+    intake.send(parcel).await
 }

@@ -23,6 +23,7 @@ use picket_store::{Batch, IncidentWrites, Store, StoreError};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
+use super::intake::{Next, Outlet};
 use crate::clock::now_ns;
 use crate::error::Error;
 use crate::message::{Message, WriterCommand};
@@ -96,7 +97,7 @@ impl WriterHandle {
 /// Starts the writer thread. It returns when every sender of `rx` is gone and everything
 /// queued is stored (or, on a fatal error or a shutdown during a failure, at once).
 pub fn spawn(
-    rx: mpsc::Receiver<Message>,
+    rx: Outlet,
     settings: WriterSettings,
     parts: WriterParts,
     sensor: Option<WriterSensor>,
@@ -106,6 +107,7 @@ pub fn spawn(
     let thread = std::thread::Builder::new()
         .name("picket-writer".into())
         .spawn(move || {
+            yield_to_listeners();
             let r = match tokio::runtime::Builder::new_current_thread()
                 .enable_time()
                 .build()
@@ -123,7 +125,7 @@ pub fn spawn(
 }
 
 async fn run(
-    mut rx: mpsc::Receiver<Message>,
+    mut rx: Outlet,
     settings: &WriterSettings,
     parts: &WriterParts,
     mut sensor: Option<WriterSensor>,
@@ -152,6 +154,7 @@ async fn run(
         }
         write_alone(&mut writes, parts);
     }
+    let mut busy = false;
     while open || !pending.is_empty() {
         if open {
             let left = settings.flush_interval.saturating_sub(since.elapsed());
@@ -161,15 +164,23 @@ async fn run(
                     None => std::future::pending().await,
                 }
             };
+            // Busy, the writer looks at the queue every POLL instead of being woken for each
+            // parcel: a listener then never pays for waking it (a futex call and a context
+            // switch per read, on the CPU the listener needs to drain its socket). Idle, it
+            // waits for the next parcel, so an idle server does not wake up for nothing.
+            let wait = async {
+                if busy {
+                    tokio::time::sleep(left.min(POLL)).await;
+                    None
+                } else {
+                    tokio::time::timeout(left, rx.recv()).await.ok()
+                }
+            };
             tokio::select! {
-                r = tokio::time::timeout(left, rx.recv()) => match r {
-                    Ok(Some(m)) => {
-                        publish(&parts.tail, &m);
-                        acks_waiting |= m.ack.is_some();
-                        pending.push(m);
-                    }
-                    Ok(None) => open = false,
-                    Err(_) => {}
+                r = wait => match r {
+                    Some(Some(msgs)) => acks_waiting |= take(&parts.tail, &mut pending, msgs),
+                    Some(None) => open = false,
+                    None => {}
                 },
                 Some(req) = marks => {
                     if let Some(s) = sensor.as_mut() {
@@ -229,20 +240,18 @@ async fn run(
                     continue;
                 }
             }
+            let before = pending.len();
             while pending.len() < settings.batch_events {
                 match rx.try_recv() {
-                    Ok(m) => {
-                        publish(&parts.tail, &m);
-                        acks_waiting |= m.ack.is_some();
-                        pending.push(m);
-                    }
-                    Err(mpsc::error::TryRecvError::Empty) => break,
-                    Err(mpsc::error::TryRecvError::Disconnected) => {
+                    Next::Parcel(msgs) => acks_waiting |= take(&parts.tail, &mut pending, msgs),
+                    Next::Empty => break,
+                    Next::Closed => {
                         open = false;
                         break;
                     }
                 }
             }
+            busy = pending.len() > before || pending.len() >= settings.batch_events;
         }
         let due = pending.len() >= settings.batch_events
             || since.elapsed() >= settings.flush_interval
@@ -273,6 +282,7 @@ async fn run(
         }
         let ctx = ParseContext::new(picket_parsers::Timestamp::now().secs)
             .with_offset(settings.time_zone);
+        let started = Instant::now();
         let n = match commit(
             &pending,
             &mut batch,
@@ -285,8 +295,7 @@ async fn run(
         {
             Ok(n) => n,
             Err(e) => {
-                let queued = rx.len();
-                let lost = pending.len() + queued;
+                let lost = pending.len() as u64 + rx.queued();
                 tracing::error!("{lost} messages received but not stored: {e}");
                 return Err(Error::Store {
                     dir: settings.data.clone(),
@@ -294,6 +303,11 @@ async fn run(
                 });
             }
         };
+        // A retried commit counts with its back-off: that is how long it held the writer.
+        parts.stats.commits.record(
+            u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+            n,
+        );
         if acks_waiting {
             acknowledge(&pending);
             acks_waiting = false;
@@ -341,6 +355,33 @@ fn acknowledge(msgs: &[Message]) {
     }
     if let Some(l) = last {
         l.durable();
+    }
+}
+
+/// How often a busy writer takes what the listeners queued.
+const POLL: Duration = Duration::from_millis(5);
+
+/// How much nicer than the listeners the writer thread runs.
+const WRITER_NICE: libc::c_int = 10;
+
+/// Lowers this thread's scheduling priority (Linux: nice applies per thread), so that when
+/// the listeners and the writer want the same CPU the kernel runs the listeners first: a UDP
+/// socket is drained while a commit runs, and the writer catches up from the queue (bounded
+/// in bytes) afterwards, instead of the socket buffer overflowing during a long commit.
+fn yield_to_listeners() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: gettid and setpriority take and return plain integers.
+        let r = unsafe {
+            let tid = libc::gettid();
+            libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, WRITER_NICE)
+        };
+        if r != 0 {
+            tracing::debug!(
+                "writer priority unchanged: {}",
+                std::io::Error::last_os_error()
+            );
+        }
     }
 }
 
@@ -401,10 +442,25 @@ fn publish_changes(writes: &IncidentWrites, parts: &WriterParts) {
 
 /// Hands a message to live subscribers as soon as the writer has it (a tail should not wait
 /// for the flush interval); without subscribers this costs one atomic load.
-fn publish(tail: &broadcast::Sender<Message>, m: &Message) {
+fn publish(tail: &broadcast::Sender<Message>, msgs: &[Message]) {
     if tail.receiver_count() > 0 {
-        let _ = tail.send(m.clone());
+        for m in msgs {
+            let _ = tail.send(m.clone());
+        }
     }
+}
+
+/// Takes a parcel off the queue into the batch being gathered.
+fn take(tail: &broadcast::Sender<Message>, pending: &mut Vec<Message>, msgs: Vec<Message>) -> bool {
+    publish(tail, &msgs);
+    // A RELP sender waits for its acknowledgement: its batch is committed at once.
+    let acks = msgs.iter().any(|m| m.ack.is_some());
+    if pending.is_empty() && pending.capacity() <= msgs.capacity() {
+        *pending = msgs;
+    } else {
+        pending.extend(msgs);
+    }
+    acks
 }
 
 /// A message parsed, with the receiver's cut flag.
