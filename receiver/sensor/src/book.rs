@@ -296,7 +296,21 @@ impl IncidentBook {
         reference: EventRef,
         changes: &mut Vec<Change>,
     ) {
-        let key = match self.key_for(event) {
+        let key = self.key_for(event);
+        self.fold_keyed(key, event, received_ns, reference, changes);
+    }
+
+    /// [`IncidentBook::fold`] with the event's key already taken by
+    /// [`IncidentBook::key_for`] (the receiver needs it first, to restore the candidate).
+    pub fn fold_keyed(
+        &mut self,
+        key: Result<SourceKey, Ignored>,
+        event: &Event<'_>,
+        received_ns: i64,
+        reference: EventRef,
+        changes: &mut Vec<Change>,
+    ) {
+        let key = match key {
             Ok(key) => key,
             Err(why) => {
                 let counter = match why {

@@ -198,7 +198,8 @@ impl Sensor {
         key: EventKey,
         writes: &mut IncidentWrites,
     ) {
-        if let Ok(source) = self.book.key_for(event) {
+        let source = self.book.key_for(event);
+        if let Ok(source) = source {
             self.restore(store, source);
             if let Some(t) = self.replay.as_ref().and_then(|m| m.get(&key_hash(&source)))
                 && key <= *t
@@ -208,8 +209,13 @@ impl Sensor {
         }
         let received = i64::try_from(received).unwrap_or(i64::MAX);
         let before = self.last_folded;
-        self.book
-            .fold(event, received, EventRef(key.to_bytes()), &mut self.changes);
+        self.book.fold_keyed(
+            source,
+            event,
+            received,
+            EventRef(key.to_bytes()),
+            &mut self.changes,
+        );
         self.last_folded = Some(key);
         self.unsettled = true;
         if !self.changes.is_empty() {
