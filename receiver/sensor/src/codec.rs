@@ -17,7 +17,11 @@ use crate::state::{Block, HistoryEntry, State};
 const MAGIC: &[u8; 3] = b"PKC";
 /// The format version written. 2 added name keys (address family 0: the name's bytes) and the
 /// candidate's host names (after the reporters); version 1 records still decode (no names).
-const VERSION: u8 = 2;
+/// 3 moved score, class, published and state up beside the times, so the list ops read what
+/// they filter and sort on without decoding the rest ([`decode_summary`]).
+const VERSION: u8 = 3;
+/// The first version with the summary fields at the front.
+const SUMMARY_FIRST: u8 = 3;
 /// The oldest version read.
 const OLDEST: u8 = 1;
 /// Largest bound a decoded table may claim.
@@ -75,6 +79,10 @@ pub fn encode_candidate(c: &Candidate, out: &mut Vec<u8>) {
     }
     w.i64(c.first_seen);
     w.i64(c.last_seen);
+    w.u64(u64::from(c.score));
+    w.u8(c.class as u8);
+    w.u8(u8::from(c.published));
+    w.u8(c.state as u8);
     w.opt_i64(c.last_signal);
     w.u64(c.events);
     w.u64(c.signal_events);
@@ -142,10 +150,6 @@ pub fn encode_candidate(c: &Candidate, out: &mut Vec<u8>) {
     w.u64(u64::from(c.peak_ports));
     w.u64(u64::from(c.peak_hosts));
     w.u64(u64::from(c.peak_failures));
-    w.u64(u64::from(c.score));
-    w.u8(c.class as u8);
-    w.u8(u8::from(c.published));
-    w.u8(c.state as u8);
     w.i64(c.state_since);
     w.u64(u64::from(c.notices));
     w.u64(u64::from(c.blocks));
@@ -170,44 +174,14 @@ pub fn encode_candidate(c: &Candidate, out: &mut Vec<u8>) {
 /// Decodes a candidate written by [`encode_candidate`].
 pub fn decode_candidate(bytes: &[u8]) -> Result<Candidate, DecodeError> {
     let mut r = Reader { bytes, at: 0 };
-    if r.take(MAGIC.len())? != MAGIC {
-        return Err(DecodeError::NotACandidate);
-    }
-    let version = r.u8()?;
-    if !(OLDEST..=VERSION).contains(&version) {
-        return Err(DecodeError::Version(version));
-    }
-    let addr = match r.u8()? {
-        0 if version >= 2 => None,
-        4 => {
-            let o: [u8; 4] = r.array()?;
-            Some(IpAddr::V4(Ipv4Addr::from(o)))
-        }
-        6 => {
-            let o: [u8; 16] = r.array()?;
-            Some(IpAddr::V6(Ipv6Addr::from(o)))
-        }
-        _ => return Err(DecodeError::Invalid("address family")),
-    };
-    let key = match addr {
-        Some(addr) => {
-            let prefix = r.u8()?;
-            if prefix > crate::source::width(addr) {
-                return Err(DecodeError::Invalid("prefix"));
-            }
-            SourceKey::new(addr, prefix)
-        }
-        None => {
-            let name = r.bytes()?;
-            let key = SourceKey::from_name(name).ok_or(DecodeError::Invalid("name"))?;
-            if key.name() != Some(name) {
-                return Err(DecodeError::Invalid("name"));
-            }
-            key
-        }
-    };
+    let (version, key) = read_key(&mut r)?;
     let first_seen = r.i64()?;
     let last_seen = r.i64()?;
+    let front = if version >= SUMMARY_FIRST {
+        Some(read_summary_fields(&mut r)?)
+    } else {
+        None
+    };
     let last_signal = r.opt_i64()?;
     let events = r.u64()?;
     let signal_events = r.u64()?;
@@ -305,10 +279,10 @@ pub fn decode_candidate(bytes: &[u8]) -> Result<Candidate, DecodeError> {
     let peak_ports = r.u32()?;
     let peak_hosts = r.u32()?;
     let peak_failures = r.u32()?;
-    let score = r.u32()?;
-    let class = Class::from_code(r.u8()?).ok_or(DecodeError::Invalid("class"))?;
-    let published = r.flag()?;
-    let state = r.state()?;
+    let (score, class, published, state) = match front {
+        Some(f) => f,
+        None => read_summary_fields(&mut r)?,
+    };
     let state_since = r.i64()?;
     let notices = r.u32()?;
     let blocks = r.u32()?;
@@ -380,6 +354,112 @@ pub fn decode_candidate(bytes: &[u8]) -> Result<Candidate, DecodeError> {
         c.add_name(name);
     }
     Ok(c)
+}
+
+/// What the list ops filter and sort a stored candidate on, read without the rest of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CandidateSummary {
+    /// The source.
+    pub key: SourceKey,
+    /// First activity (Unix ns).
+    pub first_seen: i64,
+    /// Latest activity (Unix ns).
+    pub last_seen: i64,
+    /// The score.
+    pub score: u32,
+    /// The class.
+    pub class: Class,
+    /// Whether it was published (crossed the threshold of a candidate).
+    pub published: bool,
+    /// The lifecycle state.
+    pub state: State,
+}
+
+impl CandidateSummary {
+    /// The summary of a decoded candidate.
+    pub fn of(c: &Candidate) -> CandidateSummary {
+        CandidateSummary {
+            key: c.key,
+            first_seen: c.first_seen,
+            last_seen: c.last_seen,
+            score: c.score,
+            class: c.class,
+            published: c.published,
+            state: c.state,
+        }
+    }
+}
+
+/// Reads the summary of a record written by [`encode_candidate`]: only its front for the
+/// current version, a whole decode for records written before the summary moved there.
+pub fn decode_summary(bytes: &[u8]) -> Result<CandidateSummary, DecodeError> {
+    let mut r = Reader { bytes, at: 0 };
+    let (version, key) = read_key(&mut r)?;
+    if version < SUMMARY_FIRST {
+        return decode_candidate(bytes).map(|c| CandidateSummary::of(&c));
+    }
+    let first_seen = r.i64()?;
+    let last_seen = r.i64()?;
+    let (score, class, published, state) = read_summary_fields(&mut r)?;
+    Ok(CandidateSummary {
+        key,
+        first_seen,
+        last_seen,
+        score,
+        class,
+        published,
+        state,
+    })
+}
+
+/// The magic, the version and the source key at the front of every record.
+fn read_key(r: &mut Reader<'_>) -> Result<(u8, SourceKey), DecodeError> {
+    if r.take(MAGIC.len())? != MAGIC {
+        return Err(DecodeError::NotACandidate);
+    }
+    let version = r.u8()?;
+    if !(OLDEST..=VERSION).contains(&version) {
+        return Err(DecodeError::Version(version));
+    }
+    let addr = match r.u8()? {
+        0 if version >= 2 => None,
+        4 => {
+            let o: [u8; 4] = r.array()?;
+            Some(IpAddr::V4(Ipv4Addr::from(o)))
+        }
+        6 => {
+            let o: [u8; 16] = r.array()?;
+            Some(IpAddr::V6(Ipv6Addr::from(o)))
+        }
+        _ => return Err(DecodeError::Invalid("address family")),
+    };
+    let key = match addr {
+        Some(addr) => {
+            let prefix = r.u8()?;
+            if prefix > crate::source::width(addr) {
+                return Err(DecodeError::Invalid("prefix"));
+            }
+            SourceKey::new(addr, prefix)
+        }
+        None => {
+            let name = r.bytes()?;
+            let key = SourceKey::from_name(name).ok_or(DecodeError::Invalid("name"))?;
+            if key.name() != Some(name) {
+                return Err(DecodeError::Invalid("name"));
+            }
+            key
+        }
+    };
+    Ok((version, key))
+}
+
+/// Score, class, published and state (at the front from version 3, near the end before).
+fn read_summary_fields(r: &mut Reader<'_>) -> Result<(u32, Class, bool, State), DecodeError> {
+    let score = r.u32()?;
+    let class = Class::from_code(r.u8()?).ok_or(DecodeError::Invalid("class"))?;
+    let published = r.flag()?;
+    let state = r.state()?;
+    Ok((score, class, published, state))
 }
 
 struct Writer<'a>(&'a mut Vec<u8>);

@@ -62,7 +62,9 @@ pub use book::{
     BookStats, IncidentBook, NAMES_REMEMBERED, NotInBook, RESOLVE_RETRY_NS, event_time,
 };
 pub use candidate::{Candidate, Class, NAMES_KEPT, NoiseTally, REPORTERS_KEPT, TOP_SIGNATURES};
-pub use codec::{DecodeError, decode_candidate, encode_candidate};
+pub use codec::{
+    CandidateSummary, DecodeError, decode_candidate, decode_summary, encode_candidate,
+};
 pub use config::{ConfigError, MAX_WINDOW_THRESHOLD, SensorConfig};
 pub use distinct::{DistinctCounter, EXACT_BOUND};
 pub use evidence::{EventRef, Evidence, EvidenceSample};

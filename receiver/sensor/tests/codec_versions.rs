@@ -1,6 +1,7 @@
 //! Test-only: records written by older versions of the codec still decode. The fixtures in
 //! `tests/fixtures/` are version-1 records written by the sensor before name keys (commit
-//! 21f3be7's parent): six sshd failures from 194.117.26.69, marked reported by carol, keyed by
+//! 21f3be7's parent) and version-2 records written before the summary moved to the front
+//! (commit 42d94fe): six sshd failures from 194.117.26.69, marked reported by carol, keyed by
 //! the address and by its /24.
 #![allow(
     clippy::unwrap_used,
@@ -11,8 +12,8 @@
 
 use picket_parsers::{ParseContext, parse_line};
 use picket_sensor::{
-    Candidate, DecodeError, EventRef, IncidentBook, SensorConfig, SourceKey, State,
-    decode_candidate, encode_candidate,
+    Candidate, CandidateSummary, DecodeError, EventRef, IncidentBook, SensorConfig, SourceKey,
+    State, decode_candidate, decode_summary, encode_candidate,
 };
 
 fn hex(text: &str) -> Vec<u8> {
@@ -79,11 +80,11 @@ fn version_1_records_decode() {
         assert_eq!(c.events(), 6);
         assert_eq!(c.state(), State::Reported);
         assert_eq!(c, made_now(group));
-        // Written again as version 2, it reads back the same.
-        let mut v2 = Vec::new();
-        encode_candidate(&c, &mut v2);
-        assert_eq!(v2[3], 2);
-        assert_eq!(decode_candidate(&v2).unwrap(), c);
+        // Written again as the current version, it reads back the same.
+        let mut now = Vec::new();
+        encode_candidate(&c, &mut now);
+        assert_eq!(now[3], 3);
+        assert_eq!(decode_candidate(&now).unwrap(), c);
         // Every cut of a version-1 record is an error, not a panic.
         for cut in 0..bytes.len() {
             assert!(decode_candidate(&bytes[..cut]).is_err());
@@ -101,6 +102,39 @@ fn a_name_key_in_a_version_1_record_is_refused() {
         Err(DecodeError::Invalid("address family"))
     );
     let mut bytes = hex(include_str!("fixtures/candidate_v1_address.hex"));
-    bytes[3] = 3;
-    assert_eq!(decode_candidate(&bytes), Err(DecodeError::Version(3)));
+    bytes[3] = 4;
+    assert_eq!(decode_candidate(&bytes), Err(DecodeError::Version(4)));
+}
+
+#[test]
+fn version_2_records_decode_and_summarise() {
+    for (file, group, key) in [
+        (
+            include_str!("fixtures/candidate_v2_address.hex"),
+            32,
+            "194.117.26.69",
+        ),
+        (
+            include_str!("fixtures/candidate_v2_prefix.hex"),
+            24,
+            "194.117.26.0/24",
+        ),
+    ] {
+        let bytes = hex(file);
+        assert_eq!(bytes[3], 2, "a version-2 record");
+        let c = decode_candidate(&bytes).unwrap();
+        assert_eq!(c.key(), key.parse::<SourceKey>().unwrap());
+        assert_eq!(c, made_now(group));
+        // The summary of an old record comes from a whole decode, and agrees with the new one.
+        let s = decode_summary(&bytes).unwrap();
+        assert_eq!(s, CandidateSummary::of(&c));
+        assert_eq!(s.state, State::Reported);
+        let mut now = Vec::new();
+        encode_candidate(&c, &mut now);
+        assert_eq!(decode_summary(&now).unwrap(), s);
+        for cut in 0..bytes.len() {
+            assert!(decode_candidate(&bytes[..cut]).is_err());
+            assert!(decode_summary(&bytes[..cut]).is_err());
+        }
+    }
 }

@@ -16,8 +16,8 @@ use picket_parsers::{
     parse_line,
 };
 use picket_sensor::{
-    Candidate, Change, EventRef, IncidentBook, SensorConfig, State, TargetHit, decode_candidate,
-    encode_candidate, event_time,
+    Candidate, CandidateSummary, Change, EventRef, IncidentBook, SensorConfig, State, TargetHit,
+    decode_candidate, decode_summary, encode_candidate, event_time,
 };
 use proptest::prelude::*;
 
@@ -436,6 +436,8 @@ proptest! {
             encode_candidate(&c, &mut bytes);
             let back = decode_candidate(&bytes);
             prop_assert_eq!(back.as_ref(), Ok(&c));
+            // The summary read from the front says what the whole record says.
+            prop_assert_eq!(decode_summary(&bytes), Ok(CandidateSummary::of(&c)));
             // A record with one byte more or less is refused, not misread.
             bytes.push(0);
             prop_assert!(decode_candidate(&bytes).is_err());
@@ -448,11 +450,13 @@ proptest! {
     #[test]
     fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..4096)) {
         let _ = decode_candidate(&bytes);
-        // Past the magic and each version, and (version 2) into a name key.
-        for head in [&b"PKC\x01"[..], b"PKC\x02", b"PKC\x02\x00", b"PKC\x02\x00\x0bexample.net"] {
+        let _ = decode_summary(&bytes);
+        // Past the magic and each version, and (version 2 on) into a name key.
+        for head in [&b"PKC\x01"[..], b"PKC\x02", b"PKC\x02\x00", b"PKC\x02\x00\x0bexample.net", b"PKC\x03", b"PKC\x03\x04\x01\x02\x03\x04\x20"] {
             let mut with_magic = head.to_vec();
             with_magic.extend_from_slice(&bytes);
             let _ = decode_candidate(&with_magic);
+            let _ = decode_summary(&with_magic);
         }
     }
 

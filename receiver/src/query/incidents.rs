@@ -5,9 +5,9 @@
 
 use std::net::IpAddr;
 
-use picket_sensor::{Candidate, Class, State};
+use picket_sensor::{Candidate, CandidateSummary, Class, State};
 
-use crate::sense::decode_stored;
+use crate::sense::{decode_stored, summary_stored};
 use picket_store::Store;
 use serde_json::{Value, json};
 
@@ -48,43 +48,53 @@ pub struct IncidentFilter {
 
 impl IncidentFilter {
     /// True when the candidate passes every filter but the cursor.
-    pub fn matches(&self, c: &Candidate) -> bool {
-        let last = u64::try_from(c.last_seen()).unwrap_or(0);
-        let first = u64::try_from(c.first_seen()).unwrap_or(0);
-        c.is_published()
-            && self.state.is_none_or(|s| s == c.state())
-            && self.class.is_none_or(|k| k == c.class())
-            && self.min_score.is_none_or(|m| c.score() >= m)
-            && self.source.is_none_or(|b| b.contains(c.key().addr()))
+    pub fn matches(&self, c: &CandidateSummary) -> bool {
+        let last = u64::try_from(c.last_seen).unwrap_or(0);
+        let first = u64::try_from(c.first_seen).unwrap_or(0);
+        c.published
+            && self.state.is_none_or(|s| s == c.state)
+            && self.class.is_none_or(|k| k == c.class)
+            && self.min_score.is_none_or(|m| c.score >= m)
+            && self.source.is_none_or(|b| b.contains(c.key.addr()))
             && self.since_ns.is_none_or(|t| last >= t)
             && self.until_ns.is_none_or(|t| first < t)
     }
 
-    fn sort_value(&self, c: &Candidate) -> i64 {
+    fn sort_value(&self, c: &CandidateSummary) -> i64 {
         match self.sort {
-            Sort::Score => i64::from(c.score()),
-            Sort::LastSeen => c.last_seen(),
+            Sort::Score => i64::from(c.score),
+            Sort::LastSeen => c.last_seen,
         }
     }
 }
 
 /// Every stored candidate that passes `f`, in its order, after its cursor; and the cursor for
 /// the rest when the limit cut the list.
+///
+/// Filtering and sorting read only each record's summary; only the candidates the reply
+/// holds are decoded whole (over 100,000 stored candidates the whole decode was most of the
+/// op's time).
 pub fn list(
     store: &Store,
     f: &IncidentFilter,
 ) -> Result<(Vec<Candidate>, Option<String>), ReplyError> {
-    let mut all = Vec::new();
+    type Sorted = (std::cmp::Reverse<i64>, String);
+    let mut all: Vec<(Sorted, CandidateSummary, Vec<u8>)> = Vec::new();
     for item in store.incidents() {
         let (_, v) = item.map_err(internal)?;
-        match decode_stored(&v).map(|(_, c)| c) {
-            Ok(c) if f.matches(&c) => all.push(c),
+        match summary_stored(&v) {
+            Ok(s) if f.matches(&s) => {
+                all.push((
+                    (std::cmp::Reverse(f.sort_value(&s)), s.key.to_string()),
+                    s,
+                    v,
+                ));
+            }
             Ok(_) => {}
             Err(e) => tracing::warn!("skipping an unreadable stored candidate: {e}"),
         }
     }
-    let key = |c: &Candidate| (std::cmp::Reverse(f.sort_value(c)), c.key().to_string());
-    all.sort_by_key(key);
+    all.sort_by(|a, b| a.0.cmp(&b.0));
     if let Some(cur) = &f.after {
         let (v, k) = cur
             .split_once('|')
@@ -94,7 +104,7 @@ pub fn list(
                 message: format!("{cur:?} is not an incidents cursor"),
             })?;
         let at = (std::cmp::Reverse(v), k);
-        all.retain(|c| key(c) > at);
+        all.retain(|c| c.0 > at);
     }
     let mut cursor = None;
     if let Some(n) = f.limit
@@ -103,9 +113,16 @@ pub fn list(
         all.truncate(n);
         cursor = all
             .last()
-            .map(|c| format!("{}|{}", f.sort_value(c), c.key()));
+            .map(|(_, s, _)| format!("{}|{}", f.sort_value(s), s.key));
     }
-    Ok((all, cursor))
+    let mut out = Vec::with_capacity(all.len());
+    for (_, _, v) in all {
+        match decode_stored(&v) {
+            Ok((_, c)) => out.push(c),
+            Err(e) => tracing::warn!("skipping an unreadable stored candidate: {e}"),
+        }
+    }
+    Ok((out, cursor))
 }
 
 /// One stored candidate by source (an address, or the prefix it is grouped under).
@@ -117,10 +134,10 @@ pub fn one(store: &Store, source: &str) -> Result<Option<Candidate>, ReplyError>
     if let Ok(ip) = source.parse::<IpAddr>() {
         for item in store.incidents() {
             let (_, v) = item.map_err(internal)?;
-            if let Ok((_, c)) = decode_stored(&v)
-                && c.key().cidr().contains(ip)
+            if let Ok(s) = summary_stored(&v)
+                && s.key.cidr().contains(ip)
             {
-                return Ok(Some(c));
+                return Ok(decode_stored(&v).ok().map(|(_, c)| c));
             }
         }
     }

@@ -622,6 +622,20 @@ pub fn decode_stored(
     }
 }
 
+/// The summary of a stored candidate (what the list ops filter and sort on), without decoding
+/// the rest of it.
+pub fn summary_stored(
+    b: &[u8],
+) -> Result<picket_sensor::CandidateSummary, picket_sensor::DecodeError> {
+    match b.split_first() {
+        Some((&STORED, rest)) => rest
+            .get(12..)
+            .ok_or(picket_sensor::DecodeError::Truncated)
+            .and_then(picket_sensor::decode_summary),
+        _ => picket_sensor::decode_summary(b),
+    }
+}
+
 /// A published change as `watch` subscribers get it: its number and its stored record.
 pub type WatchItem = (u64, std::sync::Arc<Vec<u8>>);
 
