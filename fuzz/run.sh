@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds and runs every fuzz target (picket-parsers, framing, RELP, DNS, whois, e-mail, the
-# evidence bundle, the query protocol, config) for SECONDS each (default 30), one at a time (one
+# evidence bundle; the query protocol and config have none yet) for SECONDS each (default 30), one at a time (one
 # fuzzer process), on the stable toolchain without a sanitizer (`-s none`). Seeds from
 # seeds/<target>/ are copied into corpus/<target>/ first. Prints a summary table per target
 # (executions, cov/ft from libFuzzer's final stats, corpus size, crashes) and exits non-zero if
