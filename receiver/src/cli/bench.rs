@@ -168,7 +168,7 @@ fn measure(files: &[Loaded], jobs: usize, progress: &mut Progress) -> Figures {
             }
             lines_total += 1;
             seen += line.len() as u64 + 1;
-            if lines_total % 65_536 == 0 {
+            if lines_total.is_multiple_of(65_536) {
                 progress.tick("counting", seen, bytes);
             }
         }
@@ -200,7 +200,7 @@ fn measure(files: &[Loaded], jobs: usize, progress: &mut Progress) -> Figures {
             }
         });
     });
-    let mut json = Vec::with_capacity(1 << 20 | 64 * 1024);
+    let mut json = Vec::with_capacity((1 << 20) + 64 * 1024);
     let mut json_written = 0u64;
     let mut rounds = 0u64;
     let json_lines = timed(lines_total, progress, "parse + JSON", || {
@@ -314,7 +314,12 @@ fn json(f: &Figures, out: &mut impl Write) -> io::Result<()> {
         if n == 0 {
             continue;
         }
-        write!(out, "{}\"{}\":{n}", if first { "" } else { "," }, d.as_str())?;
+        write!(
+            out,
+            "{}\"{}\":{n}",
+            if first { "" } else { "," },
+            d.as_str()
+        )?;
         first = false;
     }
     writeln!(out, "}}}}")

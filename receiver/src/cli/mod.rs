@@ -252,7 +252,7 @@ Examples:
 
 const BENCH_EXAMPLES: &str = "\
 Examples:
-  picket bench /var/log/auth.log /var/log/syslog.1.gz   rates and datasets of your logs
+  picket bench secure secure.1 messages.2.gz   rates and datasets of your logs
   picket bench --jobs 2 --json messages | jq .parse_all_cores_lines_per_s";
 
 const IMPORT_EXAMPLES: &str = "\
