@@ -77,7 +77,7 @@ pub async fn run(
 
 /// Reads frames from one connection (plain TCP or TLS) until it ends, goes idle, sends a
 /// bad frame, or the server shuts down.
-pub async fn connection<S: AsyncRead + Unpin>(
+pub async fn connection<S: AsyncRead + Readiness + Unpin>(
     mut stream: S,
     peer: SocketAddr,
     intake: &Intake,
@@ -86,10 +86,11 @@ pub async fn connection<S: AsyncRead + Unpin>(
 ) {
     let stats = &intake.stats;
     let mut decoder = FrameDecoder::new(limits.max_message);
-    let mut buf = BytesMut::with_capacity(64 * 1024);
+    // Taken when data arrives, given back while the connection is idle (see below).
+    let mut buf = BytesMut::new();
     // Frames of one read go to the writer together: one clock reading and one channel
-    // reservation per read instead of per message.
-    let mut ready: Vec<Message> = Vec::with_capacity(512);
+    // reservation per read instead of per message. Grows on the first read, not at accept.
+    let mut ready: Vec<Message> = Vec::new();
     let mut read_at = now_ns();
     loop {
         // Hand over every whole frame already read.
@@ -115,6 +116,25 @@ pub async fn connection<S: AsyncRead + Unpin>(
         // While the store refuses writes, read nothing more: the sender waits.
         if !intake.writer_ready().await {
             break;
+        }
+        // Idle plain TCP with no partial frame: hand the 64 KiB read buffer back and wait for
+        // readability without one, so an idle connection costs its task, not a buffer.
+        if buf.is_empty() {
+            if let Some(sock) = stream.socket() {
+                buf = BytesMut::new();
+                let waited = tokio::select! {
+                    _ = intake.shutdown.cancelled() => break,
+                    r = tokio::time::timeout(limits.idle_timeout, sock.readable()) => r,
+                };
+                match waited {
+                    Ok(Ok(())) => {}
+                    Ok(Err(_)) => break,
+                    Err(_) => {
+                        tracing::debug!(%peer, "closing idle connection");
+                        break;
+                    }
+                }
+            }
         }
         if buf.capacity() - buf.len() < 16 * 1024 {
             buf.reserve(64 * 1024);
@@ -143,6 +163,25 @@ pub async fn connection<S: AsyncRead + Unpin>(
     hand_over(intake, &mut ready).await;
 }
 
+/// Whether a stream can be waited on without a read buffer.
+pub trait Readiness {
+    /// The socket to wait on while no data is pending; `None` when the stream may hold data
+    /// the socket does not show (TLS keeps decrypted bytes in its own buffers).
+    fn socket(&self) -> Option<&tokio::net::TcpStream>;
+}
+
+impl Readiness for tokio::net::TcpStream {
+    fn socket(&self) -> Option<&tokio::net::TcpStream> {
+        Some(self)
+    }
+}
+
+impl<S> Readiness for tokio_rustls::server::TlsStream<S> {
+    fn socket(&self) -> Option<&tokio::net::TcpStream> {
+        None
+    }
+}
+
 /// Counts a frame and turns it into a message.
 fn frame_message(f: Frame, received_ns: u64, stats: &Stats, received: &AtomicU64) -> Message {
     Stats::inc(received);
@@ -163,6 +202,6 @@ pub(super) async fn hand_over(intake: &Intake, ready: &mut Vec<Message>) -> bool
     if ready.is_empty() {
         return true;
     }
-    let parcel = std::mem::replace(ready, Vec::with_capacity(ready.len()));
+    let parcel = std::mem::take(ready);
     intake.send(parcel).await
 }
