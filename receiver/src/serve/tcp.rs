@@ -119,20 +119,20 @@ pub async fn connection<S: AsyncRead + Readiness + Unpin>(
         }
         // Idle plain TCP with no partial frame: hand the 64 KiB read buffer back and wait for
         // readability without one, so an idle connection costs its task, not a buffer.
-        if buf.is_empty() {
-            if let Some(sock) = stream.socket() {
-                buf = BytesMut::new();
-                let waited = tokio::select! {
-                    _ = intake.shutdown.cancelled() => break,
-                    r = tokio::time::timeout(limits.idle_timeout, sock.readable()) => r,
-                };
-                match waited {
-                    Ok(Ok(())) => {}
-                    Ok(Err(_)) => break,
-                    Err(_) => {
-                        tracing::debug!(%peer, "closing idle connection");
-                        break;
-                    }
+        if buf.is_empty()
+            && let Some(sock) = stream.socket()
+        {
+            buf = BytesMut::new();
+            let waited = tokio::select! {
+                _ = intake.shutdown.cancelled() => break,
+                r = tokio::time::timeout(limits.idle_timeout, sock.readable()) => r,
+            };
+            match waited {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => break,
+                Err(_) => {
+                    tracing::debug!(%peer, "closing idle connection");
+                    break;
                 }
             }
         }
