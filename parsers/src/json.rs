@@ -2,8 +2,10 @@
 //! buffer. This is for the edges (CLI output, query socket), never for the write path.
 //!
 //! Strings are escaped so that no control character reaches a terminal: C0, DEL and C1 controls
-//! become `\u00XX`. Bytes that are not UTF-8 are kept as the four characters `\xNN`, so the
-//! original line can be told byte for byte from the output.
+//! become `\u00XX`. Bytes that are not UTF-8 are shown as the four characters `\xNN`, which
+//! reads well but is the same JSON as the literal text `\xNN`; so when the raw line is not
+//! UTF-8 the event also carries its exact bytes as `event.original_base64` (standard alphabet,
+//! padded), and a line that is valid UTF-8 never has that field.
 //!
 //! Written for speed (`picket parse` spends most of its time here): the buffer is reserved once
 //! per event for the worst case, strings are scanned eight bytes at a time for anything to
@@ -177,6 +179,20 @@ fn escape_at(out: &mut Vec<u8>, s: &[u8], i: usize) -> usize {
         }
     }
     1
+}
+
+/// Appends `bytes` in standard base64 (RFC 4648, padded).
+fn push_base64(out: &mut Vec<u8>, bytes: &[u8]) {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let sym = |n: u32| ALPHABET.get((n & 63) as usize).copied().unwrap_or(b'=');
+    for chunk in bytes.chunks(3) {
+        let b = |i: usize| u32::from(chunk.get(i).copied().unwrap_or(0));
+        let n = (b(0) << 16) | (b(1) << 8) | b(2);
+        out.push(sym(n >> 18));
+        out.push(sym(n >> 12));
+        out.push(if chunk.len() > 1 { sym(n >> 6) } else { b'=' });
+        out.push(if chunk.len() > 2 { sym(n) } else { b'=' });
+    }
 }
 
 /// The two lower-case hex digits of `b`.
@@ -509,7 +525,13 @@ pub fn write_event(out: &mut Vec<u8>, ev: &Event<'_>) {
         + len(d.rule.category)
         + len(d.user)
         + len(d.service);
-    out.reserve(6 * strings + 1024);
+    let invalid = std::str::from_utf8(ev.original).is_err();
+    let b64 = if invalid {
+        ev.original.len() / 3 * 4 + 4
+    } else {
+        0
+    };
+    out.reserve(6 * strings + b64 + 1024);
     out.push(b'{');
     let mut o = Fields { out, first: true };
     o.time(b",\"@timestamp\":", h.timestamp.or(ev.received));
@@ -534,6 +556,13 @@ pub fn write_event(out: &mut Vec<u8>, ev: &Event<'_>) {
             push_u64(e.out, u64::from(n));
         }
         e.str(b",\"original\":", Some(ev.original));
+        if invalid {
+            // The escaped `original` cannot tell a raw 0xff from the text `\xff`.
+            e.key(b",\"original_base64\":");
+            e.out.push(b'"');
+            push_base64(e.out, ev.original);
+            e.out.push(b'"');
+        }
     });
     o.str(b",\"message\":", Some(h.message));
     o.object(b",\"host\":", h.hostname.is_some(), |x| {
@@ -642,6 +671,44 @@ mod tests {
                 r#""source":{"domain":"7dyn94.ztm.casema.net"},"log":{"syslog":{"facility":{"code":4},"severity":{"code":6},"appname":"ftpd","procid":"3689"}}}"#
             )
         );
+    }
+
+    /// Decodes padded standard base64, for checking `push_base64`.
+    fn unbase64(s: &str) -> Vec<u8> {
+        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut bits = 0u32;
+        let mut n = 0;
+        let mut out = Vec::new();
+        for c in s.bytes().take_while(|c| *c != b'=') {
+            bits = (bits << 6) | A.iter().position(|a| *a == c).unwrap() as u32;
+            n += 6;
+            if n >= 8 {
+                n -= 8;
+                out.push((bits >> n) as u8);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_raw_byte_and_the_text_backslash_x_differ_and_the_bytes_come_back() {
+        // The text `\xe9 \xff` (backslashes and letters), valid UTF-8.
+        let raw = br"<13>Nov  8 15:26:31 h app: caf\xe9 \xff".to_vec();
+        let text = json(&raw);
+        assert!(!text.contains("original_base64"), "{text}");
+        let mut bin = b"<13>Nov  8 15:26:31 h app: caf\xe9 ".to_vec();
+        bin.push(0xff);
+        let j = json(&bin);
+        let b64 = j.split("\"original_base64\":\"").nth(1).unwrap();
+        let b64 = &b64[..b64.find('"').unwrap()];
+        assert_eq!(unbase64(b64), bin);
+        for len in 0..7usize {
+            let bytes: Vec<u8> = (0..len).map(|i| 0xf0 + i as u8).collect();
+            let mut out = Vec::new();
+            push_base64(&mut out, &bytes);
+            assert_eq!(out.len(), len.div_ceil(3) * 4);
+            assert_eq!(unbase64(std::str::from_utf8(&out).unwrap()), bytes);
+        }
     }
 
     /// The straightforward form of `write_str`, to check the fast one against.

@@ -263,3 +263,24 @@ fn jobs_give_the_same_output_in_the_same_order_as_one_job() {
     let bad = picket().args(["parse", "--jobs", "0"]).output().unwrap();
     assert!(!bad.status.success());
 }
+
+#[test]
+fn a_byte_that_is_not_utf8_and_the_text_backslash_x_are_told_apart() {
+    let mut input = b"Nov  8 15:26:31 h app: caf\xff\n".to_vec();
+    input.extend_from_slice(br"Nov  8 15:26:31 h app: caf\xff");
+    input.push(b'\n');
+    let (code, events, err) = run_stdin(&input, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(events.len(), 2);
+    // Both read the same in `original` ...
+    assert_eq!(
+        events[0]["event"]["original"],
+        events[1]["event"]["original"]
+    );
+    // ... but only the raw byte's event carries the exact bytes.
+    let b64 = events[0]["event"]["original_base64"]
+        .as_str()
+        .expect("base64 of the raw line");
+    assert_eq!(b64, "Tm92ICA4IDE1OjI2OjMxIGggYXBwOiBjYWb/");
+    assert!(events[1]["event"].get("original_base64").is_none());
+}
