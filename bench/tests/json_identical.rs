@@ -22,6 +22,24 @@ fn same(ev: &Event<'_>, what: &str) {
     // The new writer appends: start it after something already in the buffer.
     let mut new = b"prefix".to_vec();
     picket_parsers::write_event(&mut new, ev);
+    // The one addition: a line that is not UTF-8 also carries its bytes in base64 (the old
+    // writer could not tell them from the text `\xNN`). Taken out, the rest is as before.
+    let key: &[u8] = b",\"original_base64\":\"";
+    let at = new.windows(key.len()).position(|w| w == key);
+    assert_eq!(
+        at.is_some(),
+        std::str::from_utf8(ev.original).is_err(),
+        "{what}: base64 exactly when the line is not UTF-8"
+    );
+    if let Some(at) = at {
+        let end = at
+            + key.len()
+            + new[at + key.len()..]
+                .iter()
+                .position(|b| *b == b'"')
+                .unwrap();
+        new.drain(at..=end);
+    }
     assert_eq!(
         String::from_utf8_lossy(&new[6..]),
         String::from_utf8_lossy(&old),
