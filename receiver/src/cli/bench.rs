@@ -14,6 +14,7 @@ use clap::Args;
 use picket_parsers::{Dataset, ParseContext, parse_line, write_event};
 
 use super::input::{self, TimeArgs};
+use super::parse::chunk_lines;
 use crate::error::Error;
 
 /// Options of `picket bench`.
@@ -40,24 +41,6 @@ const MIN_PASS: Duration = Duration::from_millis(500);
 struct Loaded {
     text: Vec<u8>,
     ctx: ParseContext,
-}
-
-/// The lines of `text` as `picket parse` reads them: split at LF, a CR before the LF dropped,
-/// a last piece without LF a line too.
-fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let mut rest = text;
-    std::iter::from_fn(move || {
-        if rest.is_empty() {
-            return None;
-        }
-        let Some(end) = rest.iter().position(|b| *b == b'\n') else {
-            let line = std::mem::take(&mut rest);
-            return Some(line.strip_suffix(b"\r").unwrap_or(line));
-        };
-        let (line, tail) = rest.split_at(end);
-        rest = tail.get(1..).unwrap_or_default();
-        Some(line.strip_suffix(b"\r").unwrap_or(line))
-    })
 }
 
 /// The progress line on stderr, drawn only on a terminal.
@@ -161,7 +144,7 @@ fn measure(files: &[Loaded], jobs: usize, progress: &mut Progress) -> Figures {
     let mut lines_total = 0u64;
     let mut seen = 0u64;
     for f in files {
-        for line in lines(&f.text) {
+        for line in chunk_lines(&f.text) {
             let ev = parse_line(line, &f.ctx);
             if let Some(n) = datasets.get_mut(ev.dataset as usize) {
                 *n += 1;
@@ -175,7 +158,7 @@ fn measure(files: &[Loaded], jobs: usize, progress: &mut Progress) -> Figures {
     }
     let one_core = timed(lines_total, progress, "parse, 1 core", || {
         for f in files {
-            for line in lines(&f.text) {
+            for line in chunk_lines(&f.text) {
                 std::hint::black_box(parse_line(std::hint::black_box(line), &f.ctx).dataset);
             }
         }
@@ -184,7 +167,7 @@ fn measure(files: &[Loaded], jobs: usize, progress: &mut Progress) -> Figures {
     let shares: Vec<Vec<(&[u8], &ParseContext)>> = {
         let all: Vec<(&[u8], &ParseContext)> = files
             .iter()
-            .flat_map(|f| lines(&f.text).map(move |l| (l, &f.ctx)))
+            .flat_map(|f| chunk_lines(&f.text).map(move |l| (l, &f.ctx)))
             .collect();
         let per = all.len().div_ceil(jobs.max(1)).max(1);
         all.chunks(per).map(<[_]>::to_vec).collect()
@@ -205,7 +188,7 @@ fn measure(files: &[Loaded], jobs: usize, progress: &mut Progress) -> Figures {
     let mut rounds = 0u64;
     let json_lines = timed(lines_total, progress, "parse + JSON", || {
         for f in files {
-            for line in lines(&f.text) {
+            for line in chunk_lines(&f.text) {
                 write_event(&mut json, &parse_line(line, &f.ctx));
                 json.push(b'\n');
                 if json.len() >= 1 << 20 {
@@ -291,7 +274,11 @@ fn share(n: u64, of: u64) -> f64 {
 
 /// Writes the figures as one JSON object.
 fn json(f: &Figures, out: &mut impl Write) -> io::Result<()> {
-    let unclaimed = f.datasets.first().copied().unwrap_or(0);
+    let unclaimed = f
+        .datasets
+        .get(Dataset::Syslog as usize)
+        .copied()
+        .unwrap_or(0);
     write!(
         out,
         "{{\"files\":{},\"bytes\":{},\"lines\":{},\"jobs\":{},\"parse_lines_per_s\":{:.0},\

@@ -67,7 +67,7 @@ fn parse_stream<R: BufRead + ?Sized, W: Write>(
 
 /// The lines of a chunk as [`LineReader`] gives them: split at LF, a CR before the LF
 /// dropped, and a piece after the last LF (only the input's last chunk has one) a line too.
-fn chunk_lines(chunk: &[u8]) -> impl Iterator<Item = &[u8]> {
+pub(super) fn chunk_lines(chunk: &[u8]) -> impl Iterator<Item = &[u8]> {
     let mut rest = chunk;
     std::iter::from_fn(move || {
         if rest.is_empty() {
