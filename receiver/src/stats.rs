@@ -28,7 +28,8 @@ pub struct Stats {
     pub dropped_queue_full: AtomicU64,
     /// UDP datagrams dropped because the store could not take messages (disk full).
     pub dropped_store_unavailable: AtomicU64,
-    /// Connections closed for a bad frame.
+    /// Bad frames: a TCP/TLS octet count too large to be real (its bytes kept as one message
+    /// up to the next frame found), or a RELP frame that closed its connection.
     pub bad_frames: AtomicU64,
     /// Connections refused because the maximum was reached.
     pub refused_connections: AtomicU64,

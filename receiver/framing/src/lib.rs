@@ -4,7 +4,10 @@
 //! [`FrameDecoder`] is an explicit state machine over a buffer the caller fills. A message
 //! longer than the maximum is cut at the maximum, flagged as truncated, and the rest of that
 //! frame is skipped without buffering it, so a flood cannot grow memory and the decoder keeps
-//! its place in the stream. Errors say whether the stream can go on.
+//! its place in the stream. An octet count too large to be real (more digits than any length,
+//! or far beyond the maximum) does not end the stream either: the decoder keeps the bytes up
+//! to the next place a frame starts (a delimiter, or `LEN SP <`) as one frame flagged
+//! `resynced`, and reads on from there, so one bad header costs one frame, not the connection.
 //!
 //! [`relp`] decodes RELP (rsyslog's reliable protocol) the same way.
 
@@ -19,24 +22,10 @@ pub struct Frame {
     pub bytes: bytes::Bytes,
     /// True when the sender's message was longer and was cut.
     pub truncated: bool,
+    /// True when the frame began with an absurd octet count: it holds the raw bytes from that
+    /// count up to where the next frame was found (a bad frame, counted by the caller).
+    pub resynced: bool,
 }
-
-/// A frame the decoder cannot read. The stream cannot go on: the connection is closed.
-#[derive(Debug, PartialEq, Eq)]
-pub enum FrameError {
-    /// An octet count with more digits than any allowed length (`99999999999 …`).
-    HugeCount,
-}
-
-impl std::fmt::Display for FrameError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            FrameError::HugeCount => f.write_str("octet count too large; closing the connection"),
-        }
-    }
-}
-
-impl std::error::Error for FrameError {}
 
 /// Where the decoder is between calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +39,10 @@ enum State {
     SkipCounted { remaining: usize },
     /// Skipping the rest of an oversize delimited frame, up to its delimiter.
     SkipDelimited,
+    /// At an absurd octet count: collecting the bytes up to the next frame start.
+    Resync,
+    /// Skipping what follows an absurd count beyond the maximum, up to the next frame start.
+    ResyncSkip,
 }
 
 /// Decodes RFC 6587 frames; see the module docs.
@@ -64,6 +57,13 @@ pub struct FrameDecoder {
 /// Digits an octet count may have: enough for any length up to 4 GiB.
 const MAX_COUNT_DIGITS: usize = 10;
 
+/// A count above this many times the maximum message is taken for a damaged header, not a
+/// real (cut) message: skipping it would throw away up to 4 GiB of the stream behind it.
+const ABSURD_FACTOR: usize = 16;
+
+/// Counts up to this size are always believed, however small the maximum message.
+const ABSURD_FLOOR: usize = 1 << 20;
+
 impl FrameDecoder {
     /// A decoder for messages of at most `max` bytes.
     pub fn new(max: usize) -> FrameDecoder {
@@ -74,9 +74,15 @@ impl FrameDecoder {
         }
     }
 
-    /// Decodes the next frame from `buf`, consuming what it used. `Ok(None)` means more
-    /// bytes are needed (the decoder keeps at most `max` bytes of a frame buffered).
-    pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, FrameError> {
+    /// The largest octet count taken at its word.
+    fn absurd(&self) -> usize {
+        self.max.saturating_mul(ABSURD_FACTOR).max(ABSURD_FLOOR)
+    }
+
+    /// Decodes the next frame from `buf`, consuming what it used. `None` means more bytes are
+    /// needed (the decoder keeps at most `max` bytes of a frame, plus the few bytes of a
+    /// header it cannot yet tell, buffered).
+    pub fn decode(&mut self, buf: &mut BytesMut) -> Option<Frame> {
         loop {
             match self.state {
                 State::Start => {
@@ -86,11 +92,9 @@ impl FrameDecoder {
                         .take_while(|b| matches!(b, b'\n' | b'\r' | 0))
                         .count();
                     buf.advance(blank);
-                    let Some(&first) = buf.first() else {
-                        return Ok(None);
-                    };
+                    let &first = buf.first()?;
                     if first.is_ascii_digit() && first != b'0' {
-                        match octet_count(buf) {
+                        match octet_count(buf, self.absurd()) {
                             Count::Length { len, header } => {
                                 buf.advance(header);
                                 let keep = len.min(self.max);
@@ -101,12 +105,15 @@ impl FrameDecoder {
                                 };
                                 continue;
                             }
-                            Count::NeedMore => return Ok(None),
-                            Count::Huge => return Err(FrameError::HugeCount),
+                            Count::NeedMore => return None,
+                            Count::Absurd => {
+                                self.state = State::Resync;
+                                continue;
+                            }
                             Count::NotCounted => {}
                         }
                     }
-                    return Ok(self.delimited(buf));
+                    return self.delimited(buf);
                 }
                 State::Counted { remaining, skip } => {
                     let take = remaining.min(buf.len());
@@ -119,7 +126,7 @@ impl FrameDecoder {
                             remaining: left,
                             skip,
                         };
-                        return Ok(None);
+                        return None;
                     }
                     let bytes = std::mem::take(&mut self.partial).freeze();
                     self.state = if skip > 0 {
@@ -127,10 +134,11 @@ impl FrameDecoder {
                     } else {
                         State::Start
                     };
-                    return Ok(Some(Frame {
+                    return Some(Frame {
                         bytes: trim(bytes),
                         truncated: skip > 0,
-                    }));
+                        resynced: false,
+                    });
                 }
                 State::SkipCounted { remaining } => {
                     let take = remaining.min(buf.len());
@@ -139,7 +147,7 @@ impl FrameDecoder {
                         self.state = State::SkipCounted {
                             remaining: remaining - take,
                         };
-                        return Ok(None);
+                        return None;
                     }
                     self.state = State::Start;
                 }
@@ -150,7 +158,47 @@ impl FrameDecoder {
                     }
                     None => {
                         buf.clear();
-                        return Ok(None);
+                        return None;
+                    }
+                },
+                State::Resync => match next_frame_start(buf, self.max, self.absurd()) {
+                    Scan::Found { at, delimiter } => {
+                        let bytes = buf.split_to(at).freeze();
+                        if delimiter {
+                            buf.advance(1);
+                        }
+                        self.state = State::Start;
+                        return Some(Frame {
+                            bytes: trim(bytes),
+                            truncated: false,
+                            resynced: true,
+                        });
+                    }
+                    Scan::Undecided(_) => return None,
+                    Scan::NotWithin => {
+                        let bytes = buf.split_to(self.max.min(buf.len())).freeze();
+                        self.state = State::ResyncSkip;
+                        return Some(Frame {
+                            bytes: trim(bytes),
+                            truncated: true,
+                            resynced: true,
+                        });
+                    }
+                },
+                State::ResyncSkip => match next_frame_start(buf, usize::MAX, self.absurd()) {
+                    Scan::Found { at, delimiter } => {
+                        buf.advance(at + usize::from(delimiter));
+                        self.state = State::Start;
+                    }
+                    Scan::Undecided(at) => {
+                        // Keep the byte before the undecided place: whether a header starts
+                        // there depends on it.
+                        buf.advance(at.saturating_sub(1));
+                        return None;
+                    }
+                    Scan::NotWithin => {
+                        buf.clear();
+                        return None;
                     }
                 },
             }
@@ -167,6 +215,7 @@ impl FrameDecoder {
                 Some(Frame {
                     bytes: trim(line),
                     truncated: false,
+                    resynced: false,
                 })
             }
             None if buf.len() > self.max => {
@@ -175,6 +224,7 @@ impl FrameDecoder {
                 Some(Frame {
                     bytes: trim(line),
                     truncated: true,
+                    resynced: false,
                 })
             }
             None => None,
@@ -190,6 +240,15 @@ impl FrameDecoder {
                 (!rest.is_empty()).then_some(Frame {
                     bytes: rest,
                     truncated: false,
+                    resynced: false,
+                })
+            }
+            State::Resync => {
+                let rest = trim(buf.split().freeze());
+                (!rest.is_empty()).then_some(Frame {
+                    bytes: rest,
+                    truncated: false,
+                    resynced: true,
                 })
             }
             State::Counted { .. } => {
@@ -198,9 +257,10 @@ impl FrameDecoder {
                 (!got.is_empty()).then_some(Frame {
                     bytes: trim(got),
                     truncated: true,
+                    resynced: false,
                 })
             }
-            State::SkipCounted { .. } | State::SkipDelimited => {
+            State::SkipCounted { .. } | State::SkipDelimited | State::ResyncSkip => {
                 buf.clear();
                 None
             }
@@ -224,16 +284,16 @@ enum Count {
     Length { len: usize, header: usize },
     /// Digits so far, no space yet.
     NeedMore,
-    /// More digits than any allowed length.
-    Huge,
+    /// More digits than any allowed length, or a length too large to be real.
+    Absurd,
     /// Digits not followed by a space: a delimited line that starts with a number.
     NotCounted,
 }
 
-fn octet_count(buf: &[u8]) -> Count {
+fn octet_count(buf: &[u8], absurd: usize) -> Count {
     let digits = buf.iter().take_while(|b| b.is_ascii_digit()).count();
     if digits > MAX_COUNT_DIGITS {
-        return Count::Huge;
+        return Count::Absurd;
     }
     match buf.get(digits) {
         None => Count::NeedMore,
@@ -243,14 +303,80 @@ fn octet_count(buf: &[u8]) -> Count {
                 .take(digits)
                 .fold(0u64, |a, d| a * 10 + u64::from(d - b'0'));
             match usize::try_from(len) {
-                Ok(len) if len <= u32::MAX as usize => Count::Length {
+                Ok(len) if len <= absurd => Count::Length {
                     len,
                     header: digits + 1,
                 },
-                _ => Count::Huge,
+                _ => Count::Absurd,
             }
         }
         Some(_) => Count::NotCounted,
+    }
+}
+
+/// Where the next frame starts after a damaged header.
+enum Scan {
+    /// At `at`: a delimiter (LF or NUL, consumed with the bad frame) or a believable header.
+    Found { at: usize, delimiter: bool },
+    /// Whether a frame starts at this place depends on bytes not yet read.
+    Undecided(usize),
+    /// No frame starts in the places looked at.
+    NotWithin,
+}
+
+/// The first place in `buf[1..=limit]` where a frame starts: LF, NUL, or `LEN SP <` with a
+/// believable length after a byte that is not a digit. Place 0 is the damaged header itself.
+/// The answer never depends on how the stream was cut into reads: a place is only passed over
+/// once the bytes that decide it have arrived.
+fn next_frame_start(buf: &[u8], limit: usize, absurd: usize) -> Scan {
+    let mut at = 1;
+    loop {
+        if at > limit {
+            return Scan::NotWithin;
+        }
+        let (Some(&prev), Some(&b)) = (buf.get(at - 1), buf.get(at)) else {
+            return Scan::Undecided(at);
+        };
+        if b == b'\n' || b == 0 {
+            return Scan::Found {
+                at,
+                delimiter: true,
+            };
+        }
+        if (b'1'..=b'9').contains(&b) && !prev.is_ascii_digit() {
+            let rest = buf.get(at..).unwrap_or_default();
+            match header_at(rest, absurd) {
+                Some(true) => {
+                    return Scan::Found {
+                        at,
+                        delimiter: false,
+                    };
+                }
+                None => return Scan::Undecided(at),
+                Some(false) => {}
+            }
+        }
+        at += 1;
+    }
+}
+
+/// Whether `s` starts with `LEN SP <` and a believable length; `None` while undecided.
+fn header_at(s: &[u8], absurd: usize) -> Option<bool> {
+    let digits = s.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits > MAX_COUNT_DIGITS {
+        return Some(false);
+    }
+    match (s.get(digits), s.get(digits + 1)) {
+        (None, _) => None,
+        (Some(b' '), None) => None,
+        (Some(b' '), Some(b'<')) => {
+            let len = s
+                .iter()
+                .take(digits)
+                .fold(0u64, |a, d| a * 10 + u64::from(d - b'0'));
+            Some(usize::try_from(len).is_ok_and(|len| len <= absurd))
+        }
+        _ => Some(false),
     }
 }
 
@@ -258,27 +384,26 @@ fn octet_count(buf: &[u8]) -> Count {
 mod tests {
     use super::*;
 
-    /// Feeds `input` in pieces of `step` bytes and collects frames (and whether it failed).
-    fn run(input: &[u8], max: usize, step: usize) -> (Vec<(String, bool)>, bool) {
+    /// Feeds `input` in pieces of `step` bytes and collects frames (and how many resynced).
+    fn run(input: &[u8], max: usize, step: usize) -> (Vec<(String, bool)>, usize) {
         let mut d = FrameDecoder::new(max);
         let mut buf = BytesMut::new();
         let mut out = Vec::new();
+        let mut resynced = 0;
+        let mut keep = |f: Frame| {
+            resynced += usize::from(f.resynced);
+            out.push((String::from_utf8_lossy(&f.bytes).into_owned(), f.truncated));
+        };
         for piece in input.chunks(step.max(1)) {
             buf.extend_from_slice(piece);
-            loop {
-                match d.decode(&mut buf) {
-                    Ok(Some(f)) => {
-                        out.push((String::from_utf8_lossy(&f.bytes).into_owned(), f.truncated))
-                    }
-                    Ok(None) => break,
-                    Err(_) => return (out, true),
-                }
+            while let Some(f) = d.decode(&mut buf) {
+                keep(f);
             }
         }
         if let Some(f) = d.finish(&mut buf) {
-            out.push((String::from_utf8_lossy(&f.bytes).into_owned(), f.truncated));
+            keep(f);
         }
-        (out, false)
+        (out, resynced)
     }
 
     fn plain(v: &[&str]) -> Vec<(String, bool)> {
@@ -289,8 +414,8 @@ mod tests {
     fn mixed_framing_in_any_piece_size() {
         let input = b"11 <13>hello 1\n<13>line two\r\n<13>nul\x009 <13>x\ny\nz2001-11-08T15:26:31Z host: iso\nlast";
         for step in [1, 2, 3, 7, 64, 1000] {
-            let (frames, failed) = run(input, 1024, step);
-            assert!(!failed);
+            let (frames, resynced) = run(input, 1024, step);
+            assert_eq!(resynced, 0);
             assert_eq!(
                 frames,
                 plain(&[
@@ -314,8 +439,8 @@ mod tests {
         input.extend_from_slice(&[b'b'; 25]);
         input.extend_from_slice(b"\nafter\n");
         for step in [1, 5, 100] {
-            let (frames, failed) = run(&input, 10, step);
-            assert!(!failed);
+            let (frames, resynced) = run(&input, 10, step);
+            assert_eq!(resynced, 0);
             assert_eq!(
                 frames,
                 vec![
@@ -329,16 +454,76 @@ mod tests {
     }
 
     #[test]
-    fn a_huge_count_closes_the_stream() {
-        let (frames, failed) = run(b"<13>ok\n99999999999 x", 100, 4);
-        assert_eq!(frames, plain(&["<13>ok"]));
-        assert!(failed);
+    fn an_absurd_count_resynchronises_on_the_next_counted_frame() {
+        // rsyslog's octet-counted frames follow each other with no delimiter between them.
+        let input = b"9 <13>first199999999999 <13>bad header12 <13>after it7 <13>end";
+        for step in [1, 2, 5, 64] {
+            let (frames, resynced) = run(input, 100, step);
+            assert_eq!(resynced, 1, "step {step}");
+            assert_eq!(
+                frames,
+                plain(&[
+                    "<13>first",
+                    "199999999999 <13>bad header",
+                    "<13>after it",
+                    "<13>end"
+                ]),
+                "step {step}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_absurd_count_resynchronises_on_the_next_line() {
+        // 4,000,000,000 fits the digits, but is far beyond 16 x the maximum: not believed.
+        let input = b"<13>ok\n4000000000 <13>lost count\n<13>next line\n";
+        for step in [1, 3, 100] {
+            let (frames, resynced) = run(input, 100, step);
+            assert_eq!(resynced, 1);
+            assert_eq!(
+                frames,
+                plain(&["<13>ok", "4000000000 <13>lost count", "<13>next line"]),
+                "step {step}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_long_run_after_an_absurd_count_is_cut_then_skipped_to_the_next_frame() {
+        let mut input = b"99999999999 ".to_vec();
+        input.extend_from_slice(&[b'z'; 300]);
+        input.extend_from_slice(b" 123x 5 <13>a");
+        for step in [1, 7, 1000] {
+            let (frames, resynced) = run(&input, 20, step);
+            assert_eq!(resynced, 1);
+            assert_eq!(
+                frames,
+                vec![
+                    (format!("99999999999 {}", "z".repeat(8)), true),
+                    ("<13>a".to_string(), false)
+                ],
+                "step {step}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_believable_count_beyond_the_maximum_is_still_a_cut_message() {
+        // 5,000 bytes against a maximum of 1,000: a real long message, cut, not a resync.
+        let mut input = b"5000 <13>".to_vec();
+        input.extend_from_slice(&[b'm'; 4996]);
+        input.extend_from_slice(b"6 <13>ok");
+        let (frames, resynced) = run(&input, 1000, 333);
+        assert_eq!(resynced, 0);
+        assert_eq!(frames.len(), 2);
+        assert!(frames[0].1, "the long one is flagged cut");
+        assert_eq!(frames[1], ("<13>ok".to_string(), false));
     }
 
     #[test]
     fn a_half_sent_counted_frame_is_kept_and_flagged() {
-        let (frames, failed) = run(b"20 <13>only part", 100, 3);
-        assert!(!failed);
+        let (frames, resynced) = run(b"20 <13>only part", 100, 3);
+        assert_eq!(resynced, 0);
         assert_eq!(frames, vec![("<13>only part".to_string(), true)]);
     }
 
@@ -355,7 +540,7 @@ mod tests {
         let mut frames = 0;
         for _ in 0..10_000 {
             buf.extend_from_slice(&[b'x'; 100]);
-            while let Ok(Some(_)) = d.decode(&mut buf) {
+            while d.decode(&mut buf).is_some() {
                 frames += 1;
             }
             assert!(buf.len() <= 64 + 100, "buffer grew to {}", buf.len());

@@ -75,8 +75,8 @@ pub async fn run(
     .await;
 }
 
-/// Reads frames from one connection (plain TCP or TLS) until it ends, goes idle, sends a
-/// bad frame, or the server shuts down.
+/// Reads frames from one connection (plain TCP or TLS) until it ends, goes idle, or the server
+/// shuts down. A bad octet count costs its frame, not the connection (see picket-framing).
 pub async fn connection<S: AsyncRead + Readiness + Unpin>(
     mut stream: S,
     peer: SocketAddr,
@@ -92,25 +92,24 @@ pub async fn connection<S: AsyncRead + Readiness + Unpin>(
     // reservation per read instead of per message. Grows on the first read, not at accept.
     let mut ready: Vec<Message> = Vec::new();
     let mut read_at = now_ns();
+    // One warning per connection: a sender with a broken framer would flood the log.
+    let mut warned = false;
     loop {
         // Hand over every whole frame already read.
-        let mut fatal = false;
-        loop {
-            match decoder.decode(&mut buf) {
-                Ok(Some(f)) => ready.push(frame_message(f, read_at, stats, received)),
-                Ok(None) => break,
-                Err(e) => {
-                    Stats::inc(&stats.bad_frames);
-                    tracing::warn!(%peer, "closing connection: {e}");
-                    fatal = true;
-                    break;
+        while let Some(f) = decoder.decode(&mut buf) {
+            if f.resynced {
+                Stats::inc(&stats.bad_frames);
+                if !warned {
+                    tracing::warn!(%peer, "octet count too large to be real; kept the bytes up to the next frame as one message and read on");
+                    warned = true;
                 }
             }
+            ready.push(frame_message(f, read_at, stats, received));
             if ready.len() >= 512 && !hand_over(intake, &mut ready).await {
                 return;
             }
         }
-        if !hand_over(intake, &mut ready).await || fatal {
+        if !hand_over(intake, &mut ready).await {
             return;
         }
         // While the store refuses writes, read nothing more: the sender waits.
@@ -154,7 +153,10 @@ pub async fn connection<S: AsyncRead + Readiness + Unpin>(
         }
     }
     // End of stream or shutdown: what was read is stored too.
-    while let Ok(Some(f)) = decoder.decode(&mut buf) {
+    while let Some(f) = decoder.decode(&mut buf) {
+        if f.resynced {
+            Stats::inc(&stats.bad_frames);
+        }
         ready.push(frame_message(f, read_at, stats, received));
     }
     if let Some(f) = decoder.finish(&mut buf) {
