@@ -128,22 +128,15 @@ command -v python3 >/dev/null || apt_install python3
     apt_install rsyslog
 }
 SNG=$CACHE/root
-if [ ! -x "$SNG/usr/bin/loggen" ]; then
-    log "unpacking syslog-ng-core into $CACHE (not installing it)"
-    mkdir -p "$CACHE"
-    (cd "$CACHE" && { apt-get download syslog-ng-core >/dev/null 2>&1 || {
-        $SUDO apt-get update -qq >/dev/null
-        apt-get download syslog-ng-core >/dev/null
-    }; })
-    rm -rf "$SNG"
-    dpkg -x "$(find "$CACHE" -maxdepth 1 -name 'syslog-ng-core_*.deb' | sort | tail -1)" "$SNG"
-fi
 SNG_LIB=$SNG/usr/lib/syslog-ng
-if LD_LIBRARY_PATH=$SNG_LIB ldd "$SNG/usr/sbin/syslog-ng" "$SNG/usr/bin/loggen" | grep -q 'not found'; then
+if LD_LIBRARY_PATH=$SNG_LIB ldd "$SNG/usr/sbin/syslog-ng" "$SNG/usr/bin/loggen" 2>/dev/null | grep -q 'not found' ||
+    [ ! -x "$SNG/usr/bin/loggen" ]; then
     # The libraries syslog-ng-core needs that a plain Debian 12 lacks (none conflicts).
     log "installing syslog-ng's libraries: libivykis0 libnet1 libpcre3"
     apt_install libivykis0 libnet1 libpcre3
 fi
+log "unpacking syslog-ng-core into $CACHE if needed (not installing it)"
+"$ROOT/.ci/syslog-ng" "$CACHE" >/dev/null || die ".ci/syslog-ng failed"
 
 log "== building picket (release)"
 if [ -n "${PICKET_BIN:-}" ]; then

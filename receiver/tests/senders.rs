@@ -1,11 +1,12 @@
-//! deploy/senders.md cannot drift: every rsyslog snippet marked `<!-- test: rsyslog NAME -->`
-//! is taken from the page and run by a real rsyslogd (Debian package rsyslog, with
-//! rsyslog-gnutls for TLS) against a live `picket serve`: picket.example.net becomes
-//! 127.0.0.1 (the name rsyslog checks in picket's certificate becomes localhost), the ports
-//! picket's, /etc/ssl/picket/ a directory of certificates made here. The snippet goes into a
-//! config whose only input is imtcp on loopback, fed by util-linux `logger`; every line sent
-//! must be stored. The disk-assisted queue is started before picket, as when picket restarts:
-//! what it queued meanwhile must arrive.
+//! deploy/senders.md cannot drift: every snippet marked `<!-- test: rsyslog NAME -->` or
+//! `<!-- test: syslog-ng NAME -->` is taken from the page and run by a real rsyslogd (Debian
+//! package rsyslog, with rsyslog-gnutls for TLS) or syslog-ng (Debian's syslog-ng-core, unpacked
+//! by .ci/syslog-ng, never installed: it would remove rsyslog) against a live `picket serve`:
+//! picket.example.net becomes 127.0.0.1 (the name rsyslog checks in picket's certificate
+//! becomes localhost), the ports picket's, /etc/ssl/picket/ a directory of certificates made
+//! here. The snippet goes into a config whose only input is TCP on loopback, fed by util-linux
+//! `logger`; every line sent must be stored. The disk-assisted queue is started before picket,
+//! as when picket restarts: what it queued meanwhile must arrive.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -28,15 +29,16 @@ use support::{Picket, free_port, stored, wait_stats};
 /// Lines sent through each snippet.
 const LINES: usize = 20;
 
-/// The rsyslog snippets of deploy/senders.md, by name.
-fn snippets() -> Vec<(String, String)> {
+/// The snippets of deploy/senders.md for one sender (`rsyslog`, `syslog-ng`), by name.
+fn snippets(sender: &str) -> Vec<(String, String)> {
     let page =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/senders.md"))
             .unwrap();
     let mut out = Vec::new();
     let mut rest = page.as_str();
-    while let Some(at) = rest.find("<!-- test: rsyslog ") {
-        rest = &rest[at + "<!-- test: rsyslog ".len()..];
+    let marker = format!("<!-- test: {sender} ");
+    while let Some(at) = rest.find(&marker) {
+        rest = &rest[at + marker.len()..];
         let name = rest[..rest.find(" -->").unwrap()].to_string();
         let open = rest.find("```\n").unwrap() + 4;
         let close = rest[open..].find("```").unwrap() + open;
@@ -174,7 +176,7 @@ fn send(port: u16, name: &str) -> Vec<String> {
 
 #[test]
 fn every_rsyslog_snippet_in_senders_md_delivers_to_picket() {
-    let all = snippets();
+    let all = snippets("rsyslog");
     let names: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
         names,
@@ -247,5 +249,172 @@ fn every_rsyslog_snippet_in_senders_md_delivers_to_picket() {
                 "{name}: {t:?} not stored; stored: {lines:?}"
             );
         }
+    }
+}
+
+/// Where .ci/syslog-ng unpacked syslog-ng-core (`PICKET_SYSLOG_NG`, else its default).
+fn syslog_ng_root() -> PathBuf {
+    let dir = std::env::var_os("PICKET_SYSLOG_NG")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/tmp/picket-load-cache"));
+    let root = dir.join("root");
+    assert!(
+        root.join("usr/sbin/syslog-ng").is_file(),
+        "syslog-ng not found under {}: run .ci/syslog-ng (it unpacks Debian's syslog-ng-core \
+         without installing it; `apt-get install syslog-ng-core` would remove rsyslog)",
+        root.display()
+    );
+    root
+}
+
+/// syslog-ng running `snippet` (already made local), its source `s_src` on `port`; killed on
+/// drop.
+struct SyslogNg {
+    child: Child,
+    dir: tempfile::TempDir,
+}
+
+impl SyslogNg {
+    fn start(snippet: &str, port: u16) -> SyslogNg {
+        let root = syslog_ng_root();
+        let lib = root.join("usr/lib/syslog-ng");
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let conf = format!(
+            "@version: 3.38\n\
+             options {{ stats-freq(0); }};\n\
+             source s_src {{ network(ip(\"127.0.0.1\") port({port}) transport(\"tcp\")); }};\n\
+             {snippet}"
+        );
+        std::fs::write(d.join("syslog-ng.conf"), &conf).unwrap();
+        let child = Command::new(root.join("usr/sbin/syslog-ng"))
+            .env("LD_LIBRARY_PATH", &lib)
+            .arg("-F")
+            .arg("--no-caps")
+            .arg("-f")
+            .arg(d.join("syslog-ng.conf"))
+            .arg("-p")
+            .arg(d.join("syslog-ng.pid"))
+            .arg("-R")
+            .arg(d.join("syslog-ng.persist"))
+            .arg("-c")
+            .arg(d.join("syslog-ng.ctl"))
+            .arg(format!("--module-path={}", lib.join("3.38").display()))
+            .current_dir(d)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(d.join("stderr")).unwrap())
+            .spawn()
+            .unwrap();
+        let mut s = SyslogNg { child, dir };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Some(st) = s.child.try_wait().unwrap() {
+                panic!("syslog-ng exited ({st}):\n{}", s.diagnostics());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "syslog-ng did not start:\n{}",
+                s.diagnostics()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        s
+    }
+
+    fn diagnostics(&self) -> String {
+        let read = |f: &str| std::fs::read_to_string(self.dir.path().join(f)).unwrap_or_default();
+        format!(
+            "--- stderr:\n{}--- syslog-ng.conf:\n{}",
+            read("stderr"),
+            read("syslog-ng.conf")
+        )
+    }
+}
+
+impl Drop for SyslogNg {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn every_syslog_ng_snippet_in_senders_md_delivers_to_picket() {
+    let all = snippets("syslog-ng");
+    let names: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        ["tcp", "rfc5424", "tls", "mtls"],
+        "the snippets on the page"
+    );
+    let certs = tempfile::tempdir().unwrap();
+    pki(certs.path());
+    for (name, snippet) in &all {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let picket_port = free_port();
+        let addr = format!("127.0.0.1:{picket_port}");
+        let local = snippet
+            .replace("picket.example.net", "127.0.0.1")
+            .replace("port(5514)", &format!("port({picket_port})"))
+            .replace("port(6514)", &format!("port({picket_port})"))
+            .replace("/etc/ssl/picket/", &format!("{}/", certs.path().display()))
+            // The test's disk buffer is small: the page's 1 GiB would be reserved on disk.
+            .replace("disk-buf-size(1073741824)", "disk-buf-size(1048576)");
+        let start = || {
+            let p = |f: &str| certs.path().join(f);
+            match name.as_str() {
+                "tls" => Picket::start_tls(&data, &addr, &p("server.pem"), &p("server.key"), None),
+                "mtls" => Picket::start_tls(
+                    &data,
+                    &addr,
+                    &p("server.pem"),
+                    &p("server.key"),
+                    Some(&p("ca.pem")),
+                ),
+                _ => Picket::start(&data, &["--no-udp", "--tcp", &addr]),
+            }
+        };
+        let port = free_port();
+        // The disk buffer is tried the hard way, as rsyslog's queue: picket starts only after
+        // the lines were sent.
+        let (server, sng, texts) = if name == "rfc5424" {
+            let sng = SyslogNg::start(&local, port);
+            let texts = send(port, name);
+            std::thread::sleep(Duration::from_secs(2));
+            (start(), sng, texts)
+        } else {
+            let server = start();
+            let sng = SyslogNg::start(&local, port);
+            let texts = send(port, name);
+            (server, sng, texts)
+        };
+        let got = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            wait_stats(&server.socket(), Duration::from_secs(60), |s| {
+                s["stored"].as_u64() >= Some(LINES as u64)
+            })
+        }));
+        if got.is_err() {
+            panic!(
+                "{name}: picket did not get {LINES} lines:\n{}",
+                sng.diagnostics()
+            );
+        }
+        drop(sng);
+        let (st, _, log) = server.stop();
+        assert!(st.success(), "{log}");
+        let lines = stored(&data);
+        for t in &texts {
+            assert!(
+                lines.keys().any(|l| l.ends_with(t.as_str())),
+                "{name}: {t:?} not stored; stored: {lines:?}"
+            );
+        }
+        // syslog-ng's own header reached picket, not a doubled one: the tag is sshd's.
+        assert!(
+            lines.keys().all(|l| l.contains("sshd")),
+            "{name}: {lines:?}"
+        );
     }
 }
