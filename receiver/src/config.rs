@@ -22,6 +22,10 @@ pub struct FileConfig {
     pub socket: Option<PathBuf>,
     /// Group that may use the query socket (mode 0660 instead of 0600).
     pub socket_group: Option<String>,
+    /// User serve becomes once its ports are bound, when started as root.
+    pub user: Option<String>,
+    /// Group serve becomes with `user` (default: the user's primary group).
+    pub group: Option<String>,
     /// Senders allowed on every listener unless the listener has its own list.
     pub allow: Option<Vec<String>>,
     /// `[udp]`.

@@ -61,6 +61,13 @@ pub struct ServeArgs {
     /// [default: 1000].
     #[arg(long, value_name = "MS")]
     pub flush_interval: Option<u64>,
+    /// Started as root: become this user (name or uid) once the ports are bound, before the
+    /// store is opened or a byte is read [default: stay as started].
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+    /// With --user: the group to become [default: the user's primary group].
+    #[arg(long, value_name = "GROUP", requires = "user")]
+    pub group: Option<String>,
 }
 
 /// Everything the server runs with.
@@ -92,6 +99,8 @@ pub struct ServeConfig {
     pub socket: PathBuf,
     /// Group given access to the query socket.
     pub socket_group: Option<String>,
+    /// The account serve drops root to once bound (`user` / `group`).
+    pub run_as: Option<super::privilege::RunAs>,
     /// sled page cache, bytes.
     pub cache_bytes: u64,
     /// Retention applied at start and every minute.
@@ -235,9 +244,21 @@ impl ServeConfig {
                 )));
             }
         }
+        let user = a.user.clone().or(file.user.clone());
+        let group = if a.user.is_some() {
+            a.group.clone()
+        } else {
+            file.group.clone()
+        };
+        if user.is_none() && group.is_some() {
+            return Err(Error::Usage(
+                "config key group: set together with user (the account serve drops root to)".into(),
+            ));
+        }
         Ok(ServeConfig {
             socket,
             socket_group: file.socket_group.clone(),
+            run_as: user.map(|user| super::privilege::RunAs { user, group }),
             data,
             udp: listen(&a.udp, a.no_udp, udp_s.and_then(|u| u.listen.as_ref())),
             tcp: listen(&a.tcp, a.no_tcp, tcp_s.and_then(|t| t.listen.as_ref())),
@@ -395,6 +416,8 @@ mod tests {
             max_connections: None,
             idle_timeout: None,
             flush_interval: None,
+            user: None,
+            group: None,
         };
         let data = file.data_dir(None);
         let cfg = ServeConfig::build(data, &file, &args).unwrap();
@@ -480,6 +503,12 @@ mod tests {
             ("allow", "".into(), "allow = [\"10.0.0.0/8\"]".into()),
             ("socket", "".into(), "socket = \"/run/p.sock\"".into()),
             ("socket_group", "".into(), "socket_group = \"adm\"".into()),
+            ("user", "".into(), "user = \"nobody\"".into()),
+            (
+                "group",
+                "user = \"nobody\"".into(),
+                "user = \"nobody\"\ngroup = \"nogroup\"".into(),
+            ),
             (
                 "udp.listen",
                 "".into(),

@@ -17,6 +17,7 @@ mod activation;
 mod config;
 mod intake;
 mod limits;
+mod privilege;
 mod relp;
 mod tcp;
 mod tls;
@@ -48,12 +49,15 @@ pub struct Listeners {
     relp: Vec<(SocketAddr, TcpListener)>,
     relp_tls: Option<(SocketAddr, TcpListener, tls::SharedConfig)>,
     query: UnixListener,
+    /// Whether this bind made the data directory (it is then handed to `run_as`).
+    data_created: bool,
 }
 
 impl Listeners {
     /// Binds every listener of `cfg` (inside a tokio runtime). Port 0 picks a free port: ask
     /// [`Listeners::tcp_addrs`] and the others which one.
     pub fn bind(cfg: ServeConfig) -> Result<Listeners, Error> {
+        let data_created = !cfg.data.exists();
         std::fs::create_dir_all(&cfg.data).map_err(|source| Error::File {
             op: "create",
             path: cfg.data.clone(),
@@ -138,7 +142,31 @@ impl Listeners {
             relp,
             relp_tls,
             query,
+            data_created,
         })
+    }
+
+    /// Started as root with `user` configured: becomes that user now that everything is bound
+    /// (see privilege.rs). Without `user`, a root serve says once that it keeps root.
+    pub fn drop_privileges(&self) -> Result<(), Error> {
+        match &self.cfg.run_as {
+            Some(run_as) => privilege::drop_root(
+                run_as,
+                &self.cfg.socket,
+                self.cfg.socket_group.as_deref(),
+                &self.cfg.data,
+                self.data_created,
+            ),
+            None => {
+                // SAFETY: geteuid has no preconditions and cannot fail.
+                if unsafe { libc::geteuid() } == 0 {
+                    tracing::warn!(
+                        "running as root: set `user` in the config (or --user) to drop root once                          the ports are bound, or let systemd bind them (deploy/picket.service)"
+                    );
+                }
+                Ok(())
+            }
+        }
     }
 
     /// The UDP addresses bound (one per address, whatever the number of workers).
@@ -190,6 +218,7 @@ pub fn run_until_signal(cfg: ServeConfig) -> Result<(), Error> {
         .map_err(|e| Error::Usage(format!("cannot start the runtime: {e}")))?;
     let r = runtime.block_on(async {
         let listeners = Listeners::bind(cfg)?;
+        listeners.drop_privileges()?;
         run(listeners, wait_for_signal()).await
     });
     // Query scans notice the shutdown within a block; never wait on one for long.
@@ -211,6 +240,7 @@ pub async fn run(
         relp,
         relp_tls,
         query,
+        data_created: _,
     } = listeners;
     let store = Store::open(&cfg.data, &cfg.store_config()).map_err(|source| Error::Store {
         dir: cfg.data.clone(),
