@@ -50,6 +50,9 @@ pub struct FileConfig {
     pub whois: Option<crate::contact::WhoisSection>,
     /// `[logbook]`.
     pub logbook: Option<LogbookSection>,
+    /// The file this was read from and its text, to say where a bad value is.
+    #[serde(skip)]
+    pub origin: Option<(PathBuf, String)>,
 }
 
 /// `[logbook]`: where serve anchors the heads of the event chain and the logbook.
@@ -192,8 +195,52 @@ impl FileConfig {
             path: path.to_path_buf(),
             source,
         })?;
-        toml::from_str(&text).map_err(|e| Error::Usage(format!("{}: {e}", path.display())))
+        let mut cfg: FileConfig =
+            toml::from_str(&text).map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
+        cfg.origin = Some((path.to_path_buf(), text));
+        Ok(cfg)
     }
+
+    /// Says where in the file a bad value is: an error `config key K: …` about a key of this
+    /// file becomes `FILE:LINE: config key K: …`. Other errors pass unchanged.
+    pub fn locate_error(&self, e: Error) -> Error {
+        let (Some((path, text)), Error::Usage(m)) = (&self.origin, &e) else {
+            return e;
+        };
+        let Some(key) = m
+            .strip_prefix("config key ")
+            .and_then(|rest| rest.split_once(':'))
+            .map(|(k, _)| k)
+        else {
+            return e;
+        };
+        match key_line(text, key) {
+            Some(line) => Error::Usage(format!("{}:{line}: {m}", path.display())),
+            None => Error::Usage(format!("{}: {m}", path.display())),
+        }
+    }
+}
+
+/// The line (from 1) where `key` (`time_zone`, `udp.allow`, `sensor.noise.ports`) is set in a
+/// TOML text written the way the example is: `[section]` or `[[section]]` headers and
+/// `name = value` lines.
+pub fn key_line(text: &str, key: &str) -> Option<usize> {
+    let (section, name) = key.rsplit_once('.').unwrap_or(("", key));
+    let mut current = String::new();
+    for (n, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            current = t.trim_matches(['[', ']']).trim().to_string();
+            continue;
+        }
+        let Some((k, _)) = t.split_once('=') else {
+            continue;
+        };
+        if current == section && k.trim().trim_matches('"') == name {
+            return Some(n + 1);
+        }
+    }
+    None
 }
 
 /// Parses a list of CIDR strings from the file.

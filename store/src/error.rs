@@ -120,12 +120,47 @@ impl StoreError {
     }
 }
 
+/// sled's error in words for a person: corruption without sled's empty backtrace, and where.
+pub(crate) fn sled_words(e: &sled::Error) -> String {
+    match e {
+        sled::Error::Corruption { at, .. } => match at {
+            Some(sled::DiskPtr::Inline(off)) => {
+                format!("sled found corrupted data at byte {off} of its file db")
+            }
+            Some(sled::DiskPtr::Blob(off, blob)) => {
+                format!("sled found corrupted data in blob {blob} (byte {off} of db)")
+            }
+            None => "sled found corrupted data in its files".to_string(),
+        },
+        other => other.to_string(),
+    }
+}
+
+/// What to do about a damaged store, for the messages that report one.
+pub(crate) const DAMAGED_ADVICE: &str = "Keep a copy of the directory as it is now (it is evidence), \
+    then restore it from a backup, or move it aside and load the original log files into a \
+    new one with `picket import`";
+
 impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            StoreError::Open {
+                path,
+                source: source @ sled::Error::Corruption { .. },
+            } => write!(
+                f,
+                "cannot open the store in {}: its files are damaged ({}). {DAMAGED_ADVICE}",
+                path.display(),
+                sled_words(source)
+            ),
             StoreError::Open { path, source } => {
                 write!(f, "cannot open the store in {}: {source}", path.display())
             }
+            StoreError::Db(e @ sled::Error::Corruption { .. }) => write!(
+                f,
+                "the store's files are damaged ({}). {DAMAGED_ADVICE}",
+                sled_words(e)
+            ),
             StoreError::Db(e) => write!(f, "store error: {e}"),
             StoreError::Decode { key, source } => write!(f, "stored event {key}: {source}"),
             StoreError::Meta(m) => write!(f, "store metadata: {m}"),

@@ -181,6 +181,8 @@ pub struct Store {
     /// Held by `verify` and retention for their whole pass, so that a verify walking the
     /// chain while appends go on never sees retention move the anchor under it.
     maintenance: Mutex<()>,
+    /// The batch count last written to the format file, and when.
+    marker: Mutex<(u64, std::time::Instant)>,
 }
 
 mod meta_key {
@@ -235,12 +237,89 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// The file beside sled's that names the store's format, so that a newer store is refused
+/// before sled opens it: sled writes (a snapshot, a recovered log tail) as it opens.
+const FORMAT_FILE: &str = "picket-store-format";
+
+/// The refusal of a store this build cannot read.
+fn newer_format(dir: &Path, found: &str) -> StoreError {
+    StoreError::Meta(format!(
+        "the store in {} has format {found}, newer than this build of picket understands \
+         (format {STORE_FORMAT}); it was left as it is: run a newer picket on it",
+        dir.display()
+    ))
+}
+
+/// What the format file says: the format, and how many batches the store had once durably
+/// held (so that sled opening a cut log as far as it can read is caught, not taken for a
+/// smaller store).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Marker {
+    format: u8,
+    batches: Option<u64>,
+}
+
+/// Reads the format file, if there is one (stores before it have none).
+fn format_file(dir: &Path) -> Result<Option<Marker>, StoreError> {
+    let path = dir.join(FORMAT_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(StoreError::Meta(format!(
+                "cannot read {}: {e}",
+                path.display()
+            )));
+        }
+    };
+    let bad = || {
+        StoreError::Meta(format!(
+            "{} is damaged ({:?}): it should say the store's format ({STORE_FORMAT}) and its \
+             batch count",
+            path.display(),
+            text.chars().take(40).collect::<String>()
+        ))
+    };
+    let mut lines = text.lines();
+    let first = lines.next().unwrap_or_default().trim();
+    let format = match first.parse::<u64>() {
+        Ok(n) if n > u64::from(STORE_FORMAT) => return Err(newer_format(dir, first)),
+        Ok(n) => u8::try_from(n).map_err(|_| bad())?,
+        Err(_) => return Err(bad()),
+    };
+    let batches = match lines.next().map(str::trim) {
+        None | Some("") => None,
+        Some(l) => Some(
+            l.strip_prefix("batches ")
+                .and_then(|n| n.parse::<u64>().ok())
+                .ok_or_else(bad)?,
+        ),
+    };
+    Ok(Some(Marker { format, batches }))
+}
+
+/// Writes the format file (atomically: a torn one would refuse the store at the next open).
+/// Called only after sled has flushed as many batches, so it never claims more than is
+/// durable.
+fn write_format_file(dir: &Path, m: Marker) -> Result<(), StoreError> {
+    let path = dir.join(FORMAT_FILE);
+    let tmp = dir.join(format!("{FORMAT_FILE}.tmp"));
+    let text = match m.batches {
+        Some(b) => format!("{}\nbatches {b}\n", m.format),
+        None => format!("{}\n", m.format),
+    };
+    std::fs::write(&tmp, text)
+        .and_then(|()| std::fs::rename(&tmp, &path))
+        .map_err(|e| StoreError::Meta(format!("cannot write {}: {e}", path.display())))
+}
+
 /// Opens sled in `dir` and reads the writer's and the readers' state from it.
 fn load(dir: &Path, cfg: &StoreConfig) -> Result<(Trees, WriterState, Shared), StoreError> {
     let open_err = |source| StoreError::Open {
         path: dir.to_path_buf(),
         source,
     };
+    let marked = format_file(dir)?;
     let config = sled::Config::new()
         .path(dir)
         .cache_capacity(cfg.cache_bytes)
@@ -252,7 +331,12 @@ fn load(dir: &Path, cfg: &StoreConfig) -> Result<(Trees, WriterState, Shared), S
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
     let mut cleared = false;
     let db = loop {
-        match config.open() {
+        // sled 0.34 panics on some damaged logs instead of returning Corruption (seen: a
+        // snapshot of a page it could not read, serialization.rs "tried to serialize"): that is
+        // damage too, and must be an error, not a crash of whoever opened the store.
+        let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| config.open()))
+            .unwrap_or_else(|_| Err(sled::Error::Corruption { at: None, bt: () }));
+        match opened {
             Ok(db) => break db,
             Err(sled::Error::Io(e))
                 if e.to_string().contains("could not acquire lock")
@@ -269,14 +353,20 @@ fn load(dir: &Path, cfg: &StoreConfig) -> Result<(Trees, WriterState, Shared), S
             Err(e) => return Err(open_err(e)),
         }
     };
-    let events = db.open_tree("events")?;
-    let by_source = db.open_tree("by_source")?;
-    let chain = db.open_tree("chain")?;
+    // The format first: a store of a newer build may lack a tree this one would create, and
+    // is refused before anything is written to it.
     let meta = db.open_tree("meta")?;
-    let incidents = db.open_tree("incidents")?;
-    let changes = db.open_tree("changes")?;
-    let logbook = db.open_tree("logbook")?;
     match meta.get(meta_key::FORMAT)? {
+        // sled opens a cut log as far as it reads, which may be nothing at all: an empty
+        // store where the format file says one was is damage, not a new store.
+        None if marked.is_some() => {
+            return Err(StoreError::Meta(format!(
+                "the store in {} is damaged: {FORMAT_FILE} says a store is here, but sled's \
+                 files hold none of it (cut or replaced). {}",
+                dir.display(),
+                error::DAMAGED_ADVICE
+            )));
+        }
         None => {
             let f = if cfg.format_1 { 1 } else { STORE_FORMAT };
             meta.insert(meta_key::FORMAT, &[f])?;
@@ -288,12 +378,20 @@ fn load(dir: &Path, cfg: &StoreConfig) -> Result<(Trees, WriterState, Shared), S
             }
         }
         Some(v) => {
-            return Err(StoreError::Meta(format!(
-                "store format {:?} is newer than this build understands ({STORE_FORMAT})",
-                v.as_ref()
-            )));
+            let found = v.iter().map(u8::to_string).collect::<Vec<_>>().join(".");
+            return Err(newer_format(dir, &found));
         }
     }
+    let format = match meta.get(meta_key::FORMAT)? {
+        Some(v) => v.first().copied().unwrap_or(STORE_FORMAT),
+        None => STORE_FORMAT,
+    };
+    let events = db.open_tree("events")?;
+    let by_source = db.open_tree("by_source")?;
+    let chain = db.open_tree("chain")?;
+    let incidents = db.open_tree("incidents")?;
+    let changes = db.open_tree("changes")?;
+    let logbook = db.open_tree("logbook")?;
     let anchor = meta
         .get(meta_key::ANCHOR)?
         .and_then(|v| chain::anchor_from_bytes(&v));
@@ -310,6 +408,23 @@ fn load(dir: &Path, cfg: &StoreConfig) -> Result<(Trees, WriterState, Shared), S
             None => (0, [0; 32]),
         },
     };
+    if let Some(had) = marked.and_then(|m| m.batches)
+        && next_batch < had
+    {
+        return Err(StoreError::Meta(format!(
+            "the store in {} is damaged: it held {had} batches, but sled's files give back \
+             only {next_batch} (they were cut or replaced). {}",
+            dir.display(),
+            error::DAMAGED_ADVICE
+        )));
+    }
+    let marker = Marker {
+        format,
+        batches: Some(next_batch),
+    };
+    if marked != Some(marker) {
+        write_format_file(dir, marker)?;
+    }
     let last_key = match events.last()? {
         Some((k, _)) => EventKey::from_bytes(&k),
         None => None,
@@ -417,10 +532,22 @@ fn rebuild_pending(
     Ok(pending)
 }
 
+/// A store closed in order records its final batch count (see [`Store::flush`]).
+impl Drop for Store {
+    fn drop(&mut self) {
+        let Ok(t) = self.trees() else { return };
+        let batches = lock(&self.writer).next_batch;
+        if t.db.flush().is_ok() {
+            self.mark_batches(batches, true);
+        }
+    }
+}
+
 impl Store {
     /// Opens (or creates) the store in `dir`.
     pub fn open(dir: &Path, cfg: &StoreConfig) -> Result<Store, StoreError> {
         let (trees, writer, shared) = load(dir, cfg)?;
+        let batches = writer.next_batch;
         Ok(Store {
             path: dir.to_path_buf(),
             cfg: cfg.clone(),
@@ -429,6 +556,7 @@ impl Store {
             writer: Mutex::new(writer),
             shared: Mutex::new(shared),
             maintenance: Mutex::new(()),
+            marker: Mutex::new((batches, std::time::Instant::now())),
         })
     }
 
@@ -864,7 +992,29 @@ impl Store {
     /// Makes everything appended so far durable; returns the bytes sled wrote.
     pub fn flush(&self) -> Result<usize, StoreError> {
         let t = self.trees()?;
-        t.db.flush().map_err(|e| self.note(e.into()))
+        let batches = lock(&self.writer).next_batch;
+        let n = t.db.flush().map_err(|e| self.note(e.into()))?;
+        self.mark_batches(batches, false);
+        Ok(n)
+    }
+
+    /// Records in the format file that `batches` batches are durable, at most once a second
+    /// (a rename per group commit would cost the writer): a later open that finds fewer knows
+    /// the files were cut. A failure to write it only weakens that check, so it is logged by
+    /// no one and retried at the next flush.
+    fn mark_batches(&self, batches: u64, now: bool) {
+        let mut m = lock(&self.marker);
+        if batches <= m.0 || (!now && m.1.elapsed() < std::time::Duration::from_secs(1)) {
+            return;
+        }
+        let format = if self.cfg.format_1 { 1 } else { STORE_FORMAT };
+        let marker = Marker {
+            format,
+            batches: Some(batches),
+        };
+        if write_format_file(&self.path, marker).is_ok() {
+            *m = (batches, std::time::Instant::now());
+        }
     }
 
     /// Events stored per dataset. Never waits behind a commit.

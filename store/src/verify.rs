@@ -56,6 +56,22 @@ pub enum Problem {
         /// The event key the index names.
         key: EventKey,
     },
+    /// Every batch verified, but the source index cannot be read back (the store's files are
+    /// damaged where it lies).
+    IndexUnreadable {
+        /// sled's words.
+        detail: String,
+    },
+    /// The store's files are damaged where a batch's events or its chain entry lie: sled
+    /// cannot read them back (a checksum failed, the file ends early).
+    Unreadable {
+        /// The batch being read (`None`: the chain entry after the last batch that verified).
+        batch: Option<u64>,
+        /// The number of the last batch that verified, if any.
+        after: Option<u64>,
+        /// sled's words.
+        detail: String,
+    },
 }
 
 impl std::fmt::Display for Problem {
@@ -103,6 +119,25 @@ impl std::fmt::Display for Problem {
                 f,
                 "source index names event {key}, which is missing or has another source"
             ),
+            Problem::IndexUnreadable { detail } => write!(
+                f,
+                "the source index cannot be read back: the store's files are damaged there \
+                 ({detail}); every batch of events verified"
+            ),
+            Problem::Unreadable {
+                batch,
+                after,
+                detail,
+            } => {
+                match (batch, after) {
+                    (Some(b), _) => write!(f, "batch {b} cannot be read back")?,
+                    (None, Some(a)) => {
+                        write!(f, "the chain entry after batch {a} cannot be read back")?
+                    }
+                    (None, None) => f.write_str("the first chain entry cannot be read back")?,
+                }
+                write!(f, ": the store's files are damaged there ({detail})")
+            }
         }
     }
 }
@@ -116,6 +151,20 @@ pub(crate) fn fmt_ns(ns: u64) -> String {
     }
     .write_rfc3339(&mut out);
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// How far a verify walk got, kept outside it so that a panic inside sled still says where.
+#[derive(Default)]
+struct Walk {
+    /// The batch being read.
+    batch: Option<u64>,
+    /// The last batch that verified.
+    last_good: Option<u64>,
+    /// The batches are done; the source index is being checked.
+    index: bool,
+    events: u64,
+    batches: u64,
+    head: Hash,
 }
 
 /// What `verify` found.
@@ -144,12 +193,40 @@ impl Store {
     /// Re-checks the whole store.
     /// The event chain and the logbook are both checked, each to its first problem.
     pub fn verify(&self) -> Result<VerifyReport, StoreError> {
-        let mut r = self.verify_all().map_err(|e| self.noted(e))?;
+        // sled 0.34 can panic on a damaged page it reads back (an assertion in its node code)
+        // instead of reporting corruption: that is damage to report, with where the walk was.
+        let mut at = Walk::default();
+        let walked =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.verify_all(&mut at)));
+        let mut r = match walked {
+            Ok(r) => r.map_err(|e| self.noted(e))?,
+            Err(_) => VerifyReport {
+                events: at.events,
+                batches: at.batches,
+                head: at.head,
+                problem: Some(if at.index {
+                    Problem::IndexUnreadable {
+                        detail: "sled gave up reading its damaged files".into(),
+                    }
+                } else {
+                    Problem::Unreadable {
+                        batch: at.batch,
+                        after: at.last_good,
+                        detail: "sled gave up reading its damaged files".into(),
+                    }
+                }),
+                logbook: crate::LogbookReport {
+                    entries: 0,
+                    head: (0, [0; 32]),
+                    problem: None,
+                },
+            },
+        };
         r.logbook = self.verify_logbook()?;
         Ok(r)
     }
 
-    fn verify_all(&self) -> Result<VerifyReport, StoreError> {
+    fn verify_all(&self, at: &mut Walk) -> Result<VerifyReport, StoreError> {
         // Retention waits while the chain is walked; appends do not. The walk stops at the
         // last batch appended when it began, so it sees whole batches only: a consistent view
         // of the store as of its start, while ingest goes on.
@@ -176,9 +253,21 @@ impl Store {
             },
         };
         let mut blocks = t.events.iter().peekable();
+        let mut last_good: Option<u64> = None;
         for item in t.chain.iter() {
-            let (k, v) = item?;
+            let (k, v) = match item {
+                Ok(kv) => kv,
+                Err(e) => {
+                    report.problem = Some(Problem::Unreadable {
+                        batch: None,
+                        after: last_good,
+                        detail: crate::error::sled_words(&e),
+                    });
+                    return Ok(report);
+                }
+            };
             let number = chain::batch_number(&k).unwrap_or(u64::MAX);
+            at.batch = Some(number);
             if through_batch.is_none_or(|last| number > last) {
                 break; // appended after the walk began
             }
@@ -211,7 +300,14 @@ impl Store {
                     None => break,
                     Some(Ok((bk, _))) => EventKey::from_bytes(bk),
                     Some(Err(_)) => match blocks.next() {
-                        Some(Err(e)) => return Err(e.into()),
+                        Some(Err(e)) => {
+                            report.problem = Some(Problem::Unreadable {
+                                batch: Some(number),
+                                after: last_good,
+                                detail: crate::error::sled_words(&e),
+                            });
+                            return Ok(report);
+                        }
                         _ => continue,
                     },
                 };
@@ -278,6 +374,15 @@ impl Store {
             }
             prev = entry.hash;
             report.head = prev;
+            last_good = Some(number);
+            *at = Walk {
+                batch: None,
+                index: false,
+                last_good,
+                events: report.events,
+                batches: report.batches,
+                head: prev,
+            };
             expect_batch = number.checked_add(1);
         }
         if let Some(item) = blocks.next() {
@@ -292,8 +397,17 @@ impl Store {
                 return Ok(report);
             }
         }
-        if let Some(key) = self.dangling_index(&t)? {
-            report.problem = Some(Problem::DanglingIndex { key });
+        at.index = true;
+        match self.dangling_index(&t) {
+            Ok(Some(key)) => report.problem = Some(Problem::DanglingIndex { key }),
+            Ok(None) => {}
+            // Every batch verified: the damage is in the index, which can be rebuilt from them.
+            Err(StoreError::Db(e)) => {
+                report.problem = Some(Problem::IndexUnreadable {
+                    detail: crate::error::sled_words(&e),
+                });
+            }
+            Err(e) => return Err(e),
         }
         Ok(report)
     }

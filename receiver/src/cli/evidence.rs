@@ -105,7 +105,7 @@ pub fn run(data: &Path, args: &EvidenceArgs) -> Result<bool, Error> {
         ))
         .map_err(store_err)?;
     store.flush().map_err(store_err)?;
-    println!(
+    super::say!(
         "{}: {} lines in {} batches ({} shipped whole), {} logbook entries, {} bytes; blake3 {digest}",
         safe_str(&args.output.display().to_string()),
         bundle.lines.len(),
@@ -127,7 +127,7 @@ pub fn verify_bundle(file: &Path) -> Result<bool, Error> {
     let bundle = match Bundle::from_bytes(&bytes) {
         Ok(b) => b,
         Err(e) => {
-            println!("verify FAILED: {e}");
+            super::say!("verify FAILED: {e}");
             return Ok(false);
         }
     };
@@ -137,7 +137,7 @@ pub fn verify_bundle(file: &Path) -> Result<bool, Error> {
         .unwrap_or_default();
     let report = bundle.verify();
     for (i, l) in report.lines.iter().enumerate() {
-        println!(
+        super::say!(
             "line {}: batch {}, received {} from {}: {}",
             i + 1,
             l.batch,
@@ -150,7 +150,7 @@ pub fn verify_bundle(file: &Path) -> Result<bool, Error> {
     }
     for e in &bundle.logbook {
         let a = &e.action;
-        println!(
+        super::say!(
             "logbook #{} {} {} {} {}: {}",
             e.seq,
             crate::clock::rfc3339(a.at_ns),
@@ -162,7 +162,7 @@ pub fn verify_bundle(file: &Path) -> Result<bool, Error> {
     }
     match report.problem {
         None => {
-            println!(
+            super::say!(
                 "bundle of {}: all {} lines are committed by their {} batches' chain entries, \
                  and the {} logbook entries are intact; heads when written: {}",
                 safe_str(&source),
@@ -174,7 +174,7 @@ pub fn verify_bundle(file: &Path) -> Result<bool, Error> {
             Ok(true)
         }
         Some(p) => {
-            println!("verify FAILED: {}", safe_str(&p));
+            super::say!("verify FAILED: {}", safe_str(&p));
             Ok(false)
         }
     }

@@ -289,6 +289,17 @@ fn completions(shell: &str) -> Result<bool, crate::error::Error> {
     write_out(&out)
 }
 
+/// `println!` for the commands' reports, except that a closed pipe (`picket verify | head -1`)
+/// is not a panic: what no one reads is dropped, and the command ends with its own status.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, $($arg)*);
+    }};
+}
+pub(crate) use say;
+
 /// Writes `out` to stdout; a closed pipe is not an error.
 fn write_out(out: &[u8]) -> Result<bool, crate::error::Error> {
     use std::io::Write;
@@ -428,6 +439,7 @@ pub fn main() -> ExitCode {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         Err(e) => {
+            let e = file.locate_error(e);
             eprintln!("picket: {e}");
             ExitCode::FAILURE
         }

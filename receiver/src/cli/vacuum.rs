@@ -56,7 +56,7 @@ pub fn run(data: &Path, socket: &Path, args: &VacuumArgs) -> Result<(), Error> {
                 .and_then(serde_json::Value::as_u64)
                 .unwrap_or(0)
         };
-        println!(
+        super::say!(
             "removed {} events in {} batches; {} events remain ({} bytes of records and index)",
             n("removed_events"),
             n("removed_batches"),
@@ -80,7 +80,7 @@ pub fn run(data: &Path, socket: &Path, args: &VacuumArgs) -> Result<(), Error> {
     };
     let r = store.apply_retention(&policy, now).map_err(store_err)?;
     store.flush().map_err(store_err)?;
-    println!(
+    super::say!(
         "removed {} events in {} batches; {} events remain ({} bytes of records and index)",
         r.events,
         r.batches,

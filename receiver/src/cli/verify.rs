@@ -47,7 +47,7 @@ pub fn run(data: &Path, socket: &Path, args: &VerifyArgs) -> Result<bool, Error>
             .into_iter()
             .flatten()
         {
-            println!("{}", super::client::text(l));
+            super::say!("{}", super::client::text(l));
         }
         return Ok(v.get("ok") == Some(&Value::Bool(true)));
     }
@@ -65,7 +65,7 @@ pub fn run(data: &Path, socket: &Path, args: &VerifyArgs) -> Result<bool, Error>
             source,
         })?;
     for l in &report.lines {
-        println!("{l}");
+        super::say!("{l}");
     }
     Ok(report.ok)
 }

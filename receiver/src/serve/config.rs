@@ -205,17 +205,15 @@ impl ServeConfig {
         let writer_s = file.writer.as_ref();
         let retention = picket_store::Retention {
             max_age: match store_s.and_then(|s| s.retention_max_age.as_deref()) {
-                Some(v) => Some(
-                    crate::values::parse_duration(v)
-                        .map_err(|e| Error::Usage(format!("config key retention_max_age: {e}")))?,
-                ),
+                Some(v) => Some(crate::values::parse_duration(v).map_err(|e| {
+                    Error::Usage(format!("config key store.retention_max_age: {e}"))
+                })?),
                 None => None,
             },
             max_bytes: match store_s.and_then(|s| s.retention_max_size.as_deref()) {
-                Some(v) => Some(
-                    crate::values::parse_size(v)
-                        .map_err(|e| Error::Usage(format!("config key retention_max_size: {e}")))?,
-                ),
+                Some(v) => Some(crate::values::parse_size(v).map_err(|e| {
+                    Error::Usage(format!("config key store.retention_max_size: {e}"))
+                })?),
                 None => None,
             },
         };
