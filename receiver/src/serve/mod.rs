@@ -324,12 +324,15 @@ pub async fn run(
     let conn_limits = cfg.conn_limits();
     let mut tasks = Vec::new();
     for (addr, sock) in udp {
-        tasks.push(tokio::spawn(udp::run(
-            addr,
-            sock,
-            intake.clone(),
-            cfg.udp_allow.clone(),
-        )));
+        let sock = sock.into_std().map_err(|e| {
+            Error::Usage(format!(
+                "cannot take the udp socket {addr} off the runtime: {e}"
+            ))
+        })?;
+        let (intake, allow) = (intake.clone(), cfg.udp_allow.clone());
+        tasks.push(tokio::task::spawn_blocking(move || {
+            udp::receive(addr, sock, intake, allow);
+        }));
     }
     for (addr, listener) in tcp {
         tasks.push(tokio::spawn(tcp::run(

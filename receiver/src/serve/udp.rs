@@ -1,5 +1,5 @@
 //! UDP listeners: one socket per worker with SO_REUSEPORT and the largest receive buffer the
-//! system grants; a datagram is one message. Datagrams are read in batches with `recvmmsg`
+//! system grants, each read by a thread of its own; a datagram is one message. Datagrams are read in batches with `recvmmsg`
 //! into a reused arena, so a busy worker makes one syscall, one clock reading, one parcel and
 //! no allocation per datagram. UDP cannot push back on its sender: a full queue
 //! drops the datagram and counts it (`dropped.queue_full`), and so does a writer that cannot
@@ -11,7 +11,6 @@ use std::sync::atomic::Ordering;
 
 use bytes::BytesMut;
 use socket2::{Domain, Protocol, Socket, Type};
-use tokio::io::Interest;
 use tokio::net::UdpSocket;
 
 use super::intake::{Intake, Refused};
@@ -170,11 +169,19 @@ fn trimmed(data: &[u8]) -> &[u8] {
     data.get(..keep).unwrap_or_default()
 }
 
+/// How long a receiving thread waits for a datagram before it looks at the shutdown flag.
+const POLL_MS: libc::c_int = 100;
+
 /// Receives datagrams until shutdown, a batch per `recvmmsg`: one clock reading per batch,
 /// the kept datagrams copied into one shared buffer and handed to the writer as one parcel.
-pub async fn run(
+///
+/// Runs on a thread of its own (tokio's blocking pool), as rsyslog's imudp does, not as a task
+/// on the runtime's workers: a datagram is read as soon as the kernel wakes this thread, never
+/// after TCP connections, TLS handshakes or query replies that a worker was busy with. On a
+/// loaded machine that difference is a socket buffer that does or does not overflow.
+pub fn receive(
     addr: SocketAddr,
-    sock: UdpSocket,
+    sock: std::net::UdpSocket,
     intake: Intake,
     allow: Vec<picket_store::Cidr>,
 ) {
@@ -183,15 +190,20 @@ pub async fn run(
     let fd = sock.as_raw_fd();
     let mut arena = Arena::new();
     let mut store = BytesMut::new();
-    loop {
-        let got = tokio::select! {
-            _ = intake.shutdown.cancelled() => break,
-            r = sock.async_io(Interest::READABLE, || arena.recv(fd)) => r,
-        };
-        let n = match got {
+    while !intake.shutdown.is_cancelled() {
+        let n = match arena.recv(fd) {
             Ok(n) if n > 0 => n,
-            // An ICMP error queued on the socket, or a signal: read on.
-            _ => continue,
+            // Nothing queued (or an ICMP error queued on the socket, or a signal): wait.
+            _ => {
+                let mut pfd = libc::pollfd {
+                    fd,
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
+                // SAFETY: one valid pollfd for the duration of the call.
+                unsafe { libc::poll(&mut pfd, 1, POLL_MS) };
+                continue;
+            }
         };
         let received_ns = now_ns();
         let keep: Vec<usize> = (0..n)
