@@ -80,6 +80,19 @@ fn postfix(m: &[u8]) -> Option<Details<'_>> {
     })
 }
 
+/// dovecot 1.x' `Aborted login (N authentication attempts)`: a client that tried N > 0 times
+/// and left without logging in, which later versions write `(auth failed, N attempts)`.
+fn tried_and_left(m: &[u8]) -> bool {
+    let Some(at) = find(m, b" authentication attempts)") else {
+        return false;
+    };
+    let before = m.get(..at).unwrap_or_default();
+    let n = before
+        .get(rposition(before, b'(').map_or(0, |p| p + 1)..)
+        .unwrap_or_default();
+    !n.is_empty() && n.iter().all(u8::is_ascii_digit) && n.iter().any(|d| *d != b'0')
+}
+
 /// dovecot's login processes: `rip=`, `lip=`, `user=<…>` and the outcome in parentheses.
 fn dovecot_login(m: &[u8]) -> Option<Details<'_>> {
     let rip = field(m, b"rip=")?;
@@ -92,6 +105,7 @@ fn dovecot_login(m: &[u8]) -> Option<Details<'_>> {
     d.action = if find(m, b"auth failed").is_some()
         || find(m, b"tried to use disabled").is_some()
         || find(m, b"Password mismatch").is_some()
+        || tried_and_left(m)
     {
         Some(Action::LoginFailed)
     } else if find(m, b"Login: ").is_some() {
@@ -234,6 +248,28 @@ mod tests {
                         src: Some("121.44.24.254"),
                         dst: Some("113.212.99.194"),
                         host: Some("platypus"),
+                        program: Some("dovecot"),
+                        ..mail(None)
+                    },
+                ),
+                (
+                    // ossec-docs' dovecot 1.0 samples: one attempt, then the client left.
+                    "Oct 19 14:16:55 host dovecot: pop3-login: Aborted login (1 authentication attempts): user=<uuuuu>, method=PLAIN, rip=192.0.2.7, lip=198.51.100.2, TLS",
+                    Expect {
+                        src: Some("192.0.2.7"),
+                        dst: Some("198.51.100.2"),
+                        host: Some("host"),
+                        program: Some("dovecot"),
+                        user: Some("uuuuu"),
+                        ..mail(Some("login-failed"))
+                    },
+                ),
+                (
+                    "Oct 19 14:17:22 host dovecot: imap-login: Aborted login (0 authentication attempts): rip=192.0.2.7, lip=198.51.100.2, TLS",
+                    Expect {
+                        src: Some("192.0.2.7"),
+                        dst: Some("198.51.100.2"),
+                        host: Some("host"),
                         program: Some("dovecot"),
                         ..mail(None)
                     },

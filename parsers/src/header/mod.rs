@@ -211,6 +211,16 @@ mod tests {
     #[test]
     fn rfc3164_variants() {
         let cases = [
+            // ossec-docs' WIPFW sample: the file's record number, a dotted date, two spaces.
+            Want {
+                line: "0000000060 2006.12.07 08:49:58.002  ipfw: 1000 Deny TCP 75.126.23.220:80 192.168.47.1:9839 in via eth2",
+                pri: None,
+                host: None,
+                app: Some("ipfw"),
+                pid: None,
+                msg: "1000 Deny TCP 75.126.23.220:80 192.168.47.1:9839 in via eth2",
+                stamp: Some("2006-12-07T08:49:58.002Z"),
+            },
             Want {
                 line: "<38>Nov  8 15:26:31 linux ftpd[3689]: refused connect from x.example",
                 pri: Some(38),

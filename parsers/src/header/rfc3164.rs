@@ -260,6 +260,9 @@ fn parse_fields<'a>(i: &'a [u8], ctx: &ParseContext, h: &mut Header<'a>) {
         if let Token::Sequence(n) = classify(tok) {
             h.sequence = Some(n);
             rest = skip_spaces(after);
+        } else if tok.iter().all(u8::is_ascii_digit) && timestamp::any(skip_spaces(after)).is_ok() {
+            // A file's record number before the stamp (WIPFW: `0000000060 2006.12.07 …`).
+            rest = skip_spaces(after);
         }
     }
     let had_stamp = match timestamp::any(rest) {
