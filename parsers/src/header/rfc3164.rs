@@ -7,7 +7,7 @@
 
 use super::{Header, timestamp};
 use crate::context::ParseContext;
-use crate::lex::{position, skip_spaces, split_word, to_u32};
+use crate::lex::{find, position, skip_spaces, split_word, to_u32};
 
 /// What one header token turned out to be.
 enum Token<'a> {
@@ -325,6 +325,12 @@ fn parse_fields<'a>(i: &'a [u8], ctx: &ParseContext, h: &mut Header<'a>) {
             return;
         }
         Token::Word if had_stamp && !tok.is_empty() => {
+            // tcpdump's pflog output copied as it is: `Jan 30 20:43:54.026177 rule 4/(match)
+            // block in …`; `rule` opens the message, it is no host.
+            if tok == b"rule" && find(split_word(skip_spaces(after)).0, b"(match)").is_some() {
+                h.message = rest;
+                return;
+            }
             if let Some(pid) = bare_pid(tok) {
                 h.procid = Some(pid);
                 h.message = skip_spaces(after);
