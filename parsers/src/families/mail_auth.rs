@@ -103,7 +103,8 @@ fn dovecot_login(m: &[u8]) -> Option<Details<'_>> {
         .map(|u| u.strip_suffix(b">").unwrap_or(u))
         .filter(|u| !u.is_empty());
     d.action = if find(m, b"auth failed").is_some()
-        || find(m, b"tried to use disabled").is_some()
+        // `tried to use disabled plaintext auth` (dovecot 2.2), `… disallowed …` (2.3).
+        || find(m, b"tried to use dis").is_some()
         || find(m, b"Password mismatch").is_some()
         || tried_and_left(m)
     {
@@ -250,6 +251,16 @@ mod tests {
                         host: Some("platypus"),
                         program: Some("dovecot"),
                         ..mail(None)
+                    },
+                ),
+                (
+                    "Dec 12 11:19:11 dunnart dovecot: pop3-login: Aborted login (tried to use disallowed plaintext auth): rip=190.210.136.21, lip=113.212.99.193, session=<LgDINsQCkttVIMPg>",
+                    Expect {
+                        src: Some("190.210.136.21"),
+                        dst: Some("113.212.99.193"),
+                        host: Some("dunnart"),
+                        program: Some("dovecot"),
+                        ..mail(Some("login-failed"))
                     },
                 ),
                 (
