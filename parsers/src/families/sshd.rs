@@ -495,6 +495,23 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
         return None;
     }
     d.action = *action;
+    // Sun SSH's `User NAME, coming from ADDR,  -  authenticated.` is the login itself.
+    if opening.starts_with(b"User ")
+        && body.ends_with(b"authenticated.")
+        && let Some(at) = find(body, b", coming from ")
+    {
+        d.action = Some(Action::LoginSucceeded);
+        d.user = body.get(opening.len()..at).filter(|u| !u.is_empty());
+        let from = body.get(at + b", coming from ".len()..).unwrap_or_default();
+        let tok = from
+            .split(|b| *b == b',' || *b == b' ')
+            .next()
+            .unwrap_or_default();
+        if let Some(ep) = peer_token(tok) {
+            d.source = ep;
+        }
+        return Some(d);
+    }
     if let Ok((_, (src, dst))) = connection_from(body) {
         d.source = src;
         if let Some(dst) = dst {
@@ -1007,6 +1024,20 @@ mod tests {
                     host: Some("someserver"),
                     program: Some("sshd"),
                     pid: Some(1234),
+                    ..Expect::default()
+                },
+            ),
+            (
+                // ossec-docs' sshd samples: Sun SSH logs the login as `User …, coming from …`.
+                "May 21 20:22:28 sol2 sshd[23857]: [ID 702911 auth.notice] User test1, coming from 192.168.2.185,  -  authenticated.",
+                Expect {
+                    dataset: Some("sshd"),
+                    action: Some("login-succeeded"),
+                    src: Some("192.168.2.185"),
+                    host: Some("sol2"),
+                    program: Some("sshd"),
+                    pid: Some(23857),
+                    user: Some("test1"),
                     ..Expect::default()
                 },
             ),

@@ -494,6 +494,16 @@ mod tests {
                 msg: "TTL=126 ID=15317",
                 stamp: Some("2026-05-05T20:46:45Z"),
             },
+            // AIX writes facilities joined by `|` and the level after `:` (ossec-docs' sample).
+            Want {
+                line: "Oct 11 08:05:46 hostname auth|security:info sshd[323808]: Accepted publickey for usr1 from 2.3.4.5 port 37909 ssh2",
+                pri: None,
+                host: Some("hostname"),
+                app: Some("sshd"),
+                pid: Some("323808"),
+                msg: "Accepted publickey for usr1 from 2.3.4.5 port 37909 ssh2",
+                stamp: Some("2026-10-11T08:05:46Z"),
+            },
             Want {
                 line: "Mar 29 05:59:23 dusky sshd[20878]: [ID 800047 auth.info] Failed keyboard-interactive",
                 pri: None,

@@ -146,20 +146,21 @@ fn is_facility_severity(tok: &[u8]) -> bool {
         b"emerg", b"alert", b"crit", b"err", b"error", b"warn", b"warning", b"notice", b"info",
         b"debug",
     ];
-    // Every pair is 7 to 16 bytes and ends in a severity's last letter; a tag (`sshd[1]:`)
+    // Every pair is 7 to 32 bytes and ends in a severity's last letter; a tag (`sshd[1]:`)
     // fails that at once, without a scan for the dot.
-    if !(7..=16).contains(&tok.len())
+    if !(7..=32).contains(&tok.len())
         || !matches!(tok.last(), Some(b'g' | b't' | b'r' | b'n' | b'e' | b'o'))
     {
         return false;
     }
-    let Some(dot) = position(tok, b'.') else {
+    // `auth.info`, and AIX's `auth|security:info` (facilities joined by `|`, then `:`).
+    let Some(dot) = position(tok, b'.').or_else(|| position(tok, b':')) else {
         return false;
     };
     let (Some(fac), Some(sev)) = (tok.get(..dot), tok.get(dot + 1..)) else {
         return false;
     };
-    FACILITIES.contains(&fac) && SEVERITIES.contains(&sev)
+    fac.split(|b| *b == b'|').all(|f| FACILITIES.contains(&f)) && SEVERITIES.contains(&sev)
 }
 
 /// True when what follows a `word:` token is Cisco's in-message prefix (a sequence number,
