@@ -494,6 +494,16 @@ mod tests {
                 msg: "TTL=126 ID=15317",
                 stamp: Some("2026-05-05T20:46:45Z"),
             },
+            // sysklogd's own message has no tag (ossec-docs' kernel samples).
+            Want {
+                line: "Jun  1 22:20:06 secserv exiting on signal 15",
+                pri: None,
+                host: Some("secserv"),
+                app: None,
+                pid: None,
+                msg: "exiting on signal 15",
+                stamp: Some("2026-06-01T22:20:06Z"),
+            },
             // AIX writes facilities joined by `|` and the level after `:` (ossec-docs' sample).
             Want {
                 line: "Oct 11 08:05:46 hostname auth|security:info sshd[323808]: Accepted publickey for usr1 from 2.3.4.5 port 37909 ssh2",

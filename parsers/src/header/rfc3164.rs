@@ -73,6 +73,8 @@ fn is_bare_tag(tok: &[u8]) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/'))
         && tok != b"last"
         && tok != b"message"
+        // sysklogd's own `exiting on signal 15`, logged without a tag.
+        && tok != b"exiting"
 }
 
 /// A log level written as a tag (`Info:`, `Warn:`): dovecot's and some daemons' own files.
