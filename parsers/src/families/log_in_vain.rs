@@ -1,9 +1,6 @@
 //! FreeBSD `log_in_vain` (net.inet.tcp.log_in_vain, net.inet.udp.log_in_vain), logged by the
 //! kernel: `Connection attempt to TCP DST:PORT from SRC:PORT [flags:0x02] [tos:… len:…]`.
-//! IPv6 addresses are bracketed (`[2001:db8::1]:23`); older kernels omit `flags:`. macOS writes
-//! `Stealth Mode connection attempt to TCP DST:PORT from SRC:PORT` (kernel, ipfw), and its
-//! application firewall a count without addresses (`… attempt to UDP 3 time`): the transport
-//! is all there is to read.
+//! IPv6 addresses are bracketed (`[2001:db8::1]:23`); older kernels omit `flags:`.
 //!
 //! The grammar is a nom composition ([`attempt`], [`tcp_log_addrs`]) behind a test of the
 //! opening; [`stealth`] is a primitive written by hand (why in its doc).
@@ -26,9 +23,7 @@ use crate::lex::{
 /// Registry entry.
 pub const FAMILY: Family = Family {
     dataset: Dataset::LogInVain,
-    // macOS' application firewall sums its stealth-mode drops under its own tag
-    // (`socketfilterfw[228] <Info>: Stealth Mode connection attempt to UDP 3 time`).
-    tags: &[b"kernel", b"ipfw", b"socketfilterfw"],
+    tags: &[b"kernel", b"ipfw"],
     owns_tag: false,
     any_program: false,
     parse,
@@ -353,19 +348,6 @@ mod tests {
                     host: Some("MacBook-Pro"),
                     program: Some("kernel"),
                     pid: Some(0),
-                    ..Expect::default()
-                },
-            ),
-            (
-                // A macOS pf write-up: the application firewall's summary names no address.
-                "Jan 20 00:03:44 manjusri.local socketfilterfw[228] <Info>: Stealth Mode connection attempt to UDP 3 time",
-                Expect {
-                    dataset: Some("log_in_vain"),
-                    action: Some("connection-attempt"),
-                    transport: Some("udp"),
-                    host: Some("manjusri.local"),
-                    program: Some("socketfilterfw"),
-                    pid: Some(228),
                     ..Expect::default()
                 },
             ),

@@ -95,9 +95,8 @@ fn tried_and_left(m: &[u8]) -> bool {
 
 /// dovecot's login processes: `rip=`, `lip=`, `user=<…>` and the outcome in parentheses.
 fn dovecot_login(m: &[u8]) -> Option<Details<'_>> {
-    let rip = field(m, b"rip=")?;
     let mut d = Details::default();
-    d.source.ip = to_ip(rip);
+    d.source.ip = field(m, b"rip=").and_then(to_ip);
     d.destination.ip = field(m, b"lip=").and_then(to_ip);
     d.user = field(m, b"user=<")
         .map(|u| u.strip_suffix(b">").unwrap_or(u))
@@ -165,7 +164,8 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
     if let Some(d) = postfix(m) {
         return Some(d);
     }
-    if find(m, b"rip=").is_some() {
+    // A login line damaged before `rip=` (a forum paste) is still a login.
+    if find(m, b"rip=").is_some() || find(m, b"-login: Login: user=").is_some() {
         return dovecot_login(m);
     }
     if find(m, b"pam_authenticate() failed").is_some()
@@ -261,6 +261,15 @@ mod tests {
                         host: Some("dunnart"),
                         program: Some("dovecot"),
                         ..mail(Some("login-failed"))
+                    },
+                ),
+                (
+                    // A forum paste that mangled the addresses: the login stands.
+                    "May  4 21:20:20 mail dovecot: pop3-login: Login: user=mail@host.com <q72.223, lip=545.254.93.23, mpid=22675, session=<QEgl42drXABpvUjf>",
+                    Expect {
+                        host: Some("mail"),
+                        program: Some("dovecot"),
+                        ..mail(Some("login-succeeded"))
                     },
                 ),
                 (

@@ -140,7 +140,10 @@ fn pflog_text(m: &[u8]) -> Option<Details<'_>> {
         _ => None,
     };
     // `in on IFACE: ` (`on` may be missing in odd builds): the packet follows the first `: `.
-    let colon = find(rest, b": ")?;
+    // A line cut (or broken for display) after the interface keeps its rule and action.
+    let Some(colon) = find(rest, b": ") else {
+        return Some(d);
+    };
     let mut pkt = skip_spaces(rest.get(colon + 2..)?);
     // `tcpdump -v`: `(tos 0x0, ttl 128, …, proto UDP (17), length 1052) A.P > B.Q: …`.
     let mut proto = None;
@@ -400,6 +403,14 @@ mod tests {
                         dst: Some("ff02::1:2"),
                         dport: Some(547),
                         rule_id: Some("11"),
+                        ..pf(Some("acl-denied"))
+                    },
+                ),
+                // Broken for display after the interface: the rule and the action stand.
+                (
+                    "2024-05-29T22:00:08.006704+02:00 rule 1/0(match): block in on vtnet0:",
+                    Expect {
+                        rule_id: Some("1"),
                         ..pf(Some("acl-denied"))
                     },
                 ),
