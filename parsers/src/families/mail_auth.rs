@@ -70,7 +70,14 @@ fn postfix(m: &[u8]) -> Option<Details<'_>> {
     let sasl = find(w, b": SASL ")?;
     let tail = w.get(sasl..)?;
     find(tail, b" authentication failed")?;
-    let source = name_addr(w.get(..sasl)?)?;
+    let peer = w.get(..sasl)?;
+    // Older postfix wrote the client's address alone (`warning: 80.110.174.199: SASL …`).
+    let source = name_addr(peer).or_else(|| {
+        to_ip(peer).map(|ip| Endpoint {
+            ip: Some(ip),
+            ..Endpoint::default()
+        })
+    })?;
     // A lost connection to the auth server is the server's fault, not a failed login.
     let server = find(tail, b"Connection lost to authentication server").is_some();
     Some(Details {
@@ -260,6 +267,17 @@ mod tests {
                         dst: Some("113.212.99.193"),
                         host: Some("dunnart"),
                         program: Some("dovecot"),
+                        ..mail(Some("login-failed"))
+                    },
+                ),
+                (
+                    // An Ubuntu forum post: older postfix names the client by its address alone.
+                    "Feb 10 10:47:19 mydomain postfix/smtpd[5865]: warning: 80.110.174.199: SASL PLAIN authentication failed: authentication failure",
+                    Expect {
+                        src: Some("80.110.174.199"),
+                        host: Some("mydomain"),
+                        program: Some("postfix/smtpd"),
+                        pid: Some(5865),
                         ..mail(Some("login-failed"))
                     },
                 ),
