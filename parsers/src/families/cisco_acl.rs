@@ -480,8 +480,11 @@ fn asa_endpoint(tok: &[u8]) -> Option<Endpoint<'_>> {
             } else if set_ip(right, &mut ep) {
                 // 106100: IF/ADDR(PORT)
                 ep.port = paren.and_then(paren_port);
-            } else if is_redacted(left) {
-                // `***/20031`: the address was blanked out, the port stands.
+            } else if is_redacted(left)
+                || (!left.is_empty() && left.iter().all(|b| b.is_ascii_digit() || *b == b'.'))
+            {
+                // `***/20031`: the address was blanked out; `192.168.20/65`: it was cut short.
+                // The port stands.
                 ep.port = service_port(right);
             } else if service_port(right).is_some() && name_ok(left) {
                 ep.domain = Some(left);
@@ -734,7 +737,15 @@ fn asa_flow<'a>(id: &'a [u8], body: &'a [u8], d: &mut Details<'a>) -> Option<()>
         return Some(());
     }
     if let Some(r) = find(body, b" src ").and_then(|at| body.get(at + 5..)) {
-        let (s, r) = split_word(skip_spaces(r));
+        let (mut s, mut r) = split_word(skip_spaces(r));
+        // `src outside: 204.16.208.49/58940` (a PIX sample): a space after the interface's
+        // colon; the interface alone is no peer name.
+        if s.len() > 1 && s.ends_with(b":") && position(s, b'.').is_none() {
+            let (next, rest) = split_word(skip_spaces(r));
+            if asa_endpoint(next).is_some() {
+                (s, r) = (next, rest);
+            }
+        }
         // 106002: `src ADDR PORT dest ADDR PORT`
         let (p, after_port) = split_word(skip_spaces(r));
         if let Some(port) = to_port(p)
@@ -1244,6 +1255,35 @@ mod tests {
                     dst: Some("169.132.10.82"),
                     dport: Some(138),
                     transport: Some("udp"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                // ossec-docs' PIX samples: a space after the interface's colon.
+                "Sep  7 06:26:49 PIXName %PIX-4-106023: Deny udp src outside: 204.16.208.49/58940 dst dmz:10.0.0.158/1027 by access-group \"acl_outside\" [0x0, 0x0]",
+                Expect {
+                    dataset: Some("cisco_acl"),
+                    action: Some("acl-denied"),
+                    src: Some("204.16.208.49"),
+                    sport: Some(58940),
+                    dst: Some("10.0.0.158"),
+                    dport: Some(1027),
+                    transport: Some("udp"),
+                    host: Some("PIXName"),
+                    rule_name: Some("acl_outside"),
+                    ..Expect::default()
+                },
+            ),
+            (
+                // An address cut short (`192.168.20`): no address, its port stands.
+                "%PIX-6-106015: Deny TCP (no connection) from 192.168.2.50/443 to 192.168.20/65 flags RST on interface outside",
+                Expect {
+                    dataset: Some("cisco_acl"),
+                    action: Some("acl-denied"),
+                    src: Some("192.168.2.50"),
+                    sport: Some(443),
+                    dport: Some(65),
+                    transport: Some("tcp"),
                     ..Expect::default()
                 },
             ),

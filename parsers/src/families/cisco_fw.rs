@@ -9,7 +9,7 @@ use super::Family;
 use super::cisco_acl::cisco_message;
 use crate::event::{Action, Dataset, Details, Endpoint, Transport};
 use crate::header::Header;
-use crate::lex::{addr_colon_port, after, position, skip_spaces, split_word};
+use crate::lex::{addr_colon_port, after, find, position, rposition, skip_spaces, split_word};
 
 /// Registry entry.
 pub const FAMILY: Family = Family {
@@ -71,10 +71,15 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
             d.rule.name = Some(split_word(zp).0).filter(|z| !z.is_empty());
         }
     } else if let Some(ini) = after(body, b"initiator (") {
-        if let Some(sp) = position(body, b' ') {
-            let (_, rest) = body.split_at(sp);
-            let (proto, _) = split_word(skip_spaces(rest));
-            d.transport = Transport::from_token(proto);
+        // `Start tcp session:`, `Stop dns session:`: the word before `session` is the transport
+        // or, for an inspected application (`dns`, `http`), its name, which is no transport.
+        if let Some(at) = find(body, b" session:") {
+            let before = body.get(..at).unwrap_or_default();
+            let word = before
+                .get(rposition(before, b' ').map_or(0, |p| p + 1)..)
+                .unwrap_or_default();
+            d.transport = Transport::from_token(word)
+                .filter(|t| matches!(t, Transport::Tcp | Transport::Udp | Transport::Icmp));
         }
         if let Some(e) = endpoint(split_word(ini).0) {
             d.source = e;
@@ -131,6 +136,20 @@ mod tests {
                         dport: Some(80),
                         host: Some("rtr"),
                         action: None,
+                        ..fw
+                    },
+                ),
+                (
+                    // elastic/integrations cisco_ios test-syslog.log: `dns` is the inspected
+                    // application before `session`, not the transport.
+                    "<190>3352436: 3352457: Aug 12 2023 12:14:24.412 mdt: %IOSXE-6-PLATFORM: R0/0: cpp_cp: QFP:0.0 Thread:001 TS:00013807766185951588 %FW-6-SESS_AUDIT_TRAIL: (target:class) (ZP_PROCESS_TO_CORPORATE:CM_PROCESS_TO_CORPORATE):Stop dns session: initiator (10.50.14.44:33207) sent 48 bytes -- responder (10.120.42.6:53) sent 40 bytes, from GigabitEthernet10/0/2.6",
+                    Expect {
+                        src: Some("10.50.14.44"),
+                        sport: Some(33207),
+                        dst: Some("10.120.42.6"),
+                        dport: Some(53),
+                        action: None,
+                        transport: None,
                         ..fw
                     },
                 ),

@@ -1,7 +1,8 @@
 //! FTP daemons' connections and logins: BSD ftpd and wu-ftpd (`connection from NAME (ADDR)`,
 //! Linux ftpd's `connection from ADDR (NAME) at …`, `failed login from NAME [ADDR]`,
 //! `FTP LOGIN FAILED FROM NAME [ADDR], USER`, `FTP LOGIN FROM NAME [ADDR], USER`,
-//! `FTP LOGIN REFUSED …`), vsftpd in syslog and in its own `vsftpd.log`
+//! `FTP LOGIN REFUSED …`, Solaris' `repeated login failures from NAME`, macOS Server's
+//! `Failed authentication from: NAME [ADDR]`), vsftpd in syslog and in its own `vsftpd.log`
 //! (`[pid 2412] [USER] FAIL LOGIN: Client "ADDR"`, `OK LOGIN`, `CONNECT`), proftpd
 //! (`SERVER (NAME[ADDR]) - USER admin: no such user found …`, `… (Login failed): …`) and
 //! pure-ftpd (`(?@ADDR) [WARNING] Authentication failed for user [admin]`).
@@ -11,7 +12,7 @@ use crate::event::{Action, Dataset, Details, Endpoint};
 use crate::header::Header;
 use crate::lex::{
     Peer, addr_colon_port, after, find, position, rfind, rposition, skip_spaces, split_word,
-    to_peer,
+    to_peer, to_port,
 };
 
 /// Registry entry.
@@ -86,6 +87,17 @@ fn bsd(m: &[u8]) -> Option<Details<'_>> {
         (Some(Action::LoginSucceeded), r)
     } else if let Some(r) = m.strip_prefix(b"ANONYMOUS FTP LOGIN FROM ") {
         (Some(Action::LoginSucceeded), r)
+    } else if let Some(r) = m.strip_prefix(b"repeated login failures from ") {
+        // Solaris and HP-UX ftpd.
+        (Some(Action::LoginFailed), r)
+    } else if let Some(r) = m.strip_prefix(b"Failed authentication from:") {
+        // macOS Server's ftpd: `from: NAME [ADDR]`, or `from: [ENCODED-USER] @ ADDR [ADDR]`.
+        let r = skip_spaces(r);
+        let r = match r.strip_prefix(b"[") {
+            Some(inner) => after(inner, b"] @ ").unwrap_or(inner),
+            None => r,
+        };
+        (Some(Action::LoginFailed), r)
     } else {
         return None;
     };
@@ -162,6 +174,8 @@ fn proftpd(m: &[u8]) -> Option<Details<'_>> {
     let failed = [
         &b"(Login failed)"[..],
         b"no such user found",
+        // `no such user 'guest'`, logged before the `USER guest: no such user found` line.
+        b"no such user '",
         b"Maximum login attempts",
         b"SECURITY VIOLATION",
         b"Incorrect password",
@@ -198,6 +212,9 @@ fn proftpd(m: &[u8]) -> Option<Details<'_>> {
         if let Some((a, p)) = addr_colon_port(tok, true) {
             d.destination.ip = Some(a);
             d.destination.port = p;
+        } else if let Some(c) = rposition(tok, b':') {
+            // `to proftpd.example.net:21`: a server name; its port still stands.
+            d.destination.port = tok.get(c + 1..).and_then(to_port);
         }
     }
     Some(d)
@@ -286,6 +303,62 @@ mod tests {
                         host: Some("myserver"),
                         program: Some("wu-ftpd"),
                         pid: Some(18760),
+                        ..ftp(Some("login-failed"))
+                    },
+                ),
+                (
+                    // ossec-docs' Solaris and macOS Server ftpd samples.
+                    "Jun  2 16:44:05 sol2 ftpd[28662]: repeated login failures from spongebob.lab.ossec.net",
+                    Expect {
+                        sdomain: Some("spongebob.lab.ossec.net"),
+                        host: Some("sol2"),
+                        program: Some("ftpd"),
+                        pid: Some(28662),
+                        ..ftp(Some("login-failed"))
+                    },
+                ),
+                (
+                    "Jun 20 09:00:42 File-Server ftpd[65613]: Failed authentication from: [U2FsdGVkX18af1PrJ6KSUhskC8ikccfvTqyjjJI/qtk=] @ 58.211.16.202 [58.211.16.202] ",
+                    Expect {
+                        src: Some("58.211.16.202"),
+                        host: Some("File-Server"),
+                        program: Some("ftpd"),
+                        pid: Some(65613),
+                        ..ftp(Some("login-failed"))
+                    },
+                ),
+                (
+                    "Jun 25 10:24:25 File-Server ftpd[29871]: Failed authentication from:   1.Red-88-2-137.staticIP.rima-tde.net [88.2.137.1]",
+                    Expect {
+                        src: Some("88.2.137.1"),
+                        sdomain: Some("1.Red-88-2-137.staticIP.rima-tde.net"),
+                        host: Some("File-Server"),
+                        program: Some("ftpd"),
+                        pid: Some(29871),
+                        ..ftp(Some("login-failed"))
+                    },
+                ),
+                (
+                    // proftpd's first word on an unknown user, and a server named by name.
+                    "Jul 14 04:44:46 opala proftpd[30814] opala.xxxxxx.edu.br (sieapp.ufpel.edu.br[200.17.161.73]): no such user 'guest'",
+                    Expect {
+                        src: Some("200.17.161.73"),
+                        sdomain: Some("sieapp.ufpel.edu.br"),
+                        host: Some("opala"),
+                        program: Some("proftpd"),
+                        pid: Some(30814),
+                        ..ftp(Some("login-failed"))
+                    },
+                ),
+                (
+                    "May 21 20:21:21 slacker proftpd[31806] proftpd.lab.ossec.net (190.48.150.156[190.48.150.156]): USER abad: no such user found from 190.48.150.156 [190.48.150.156] to proftpd.lab.ossec.net:21",
+                    Expect {
+                        src: Some("190.48.150.156"),
+                        dport: Some(21),
+                        host: Some("slacker"),
+                        program: Some("proftpd"),
+                        pid: Some(31806),
+                        user: Some("abad"),
                         ..ftp(Some("login-failed"))
                     },
                 ),

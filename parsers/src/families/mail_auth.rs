@@ -70,7 +70,14 @@ fn postfix(m: &[u8]) -> Option<Details<'_>> {
     let sasl = find(w, b": SASL ")?;
     let tail = w.get(sasl..)?;
     find(tail, b" authentication failed")?;
-    let source = name_addr(w.get(..sasl)?)?;
+    let peer = w.get(..sasl)?;
+    // Older postfix wrote the client's address alone (`warning: 80.110.174.199: SASL …`).
+    let source = name_addr(peer).or_else(|| {
+        to_ip(peer).map(|ip| Endpoint {
+            ip: Some(ip),
+            ..Endpoint::default()
+        })
+    })?;
     // A lost connection to the auth server is the server's fault, not a failed login.
     let server = find(tail, b"Connection lost to authentication server").is_some();
     Some(Details {
@@ -80,18 +87,32 @@ fn postfix(m: &[u8]) -> Option<Details<'_>> {
     })
 }
 
+/// dovecot 1.x' `Aborted login (N authentication attempts)`: a client that tried N > 0 times
+/// and left without logging in, which later versions write `(auth failed, N attempts)`.
+fn tried_and_left(m: &[u8]) -> bool {
+    let Some(at) = find(m, b" authentication attempts)") else {
+        return false;
+    };
+    let before = m.get(..at).unwrap_or_default();
+    let n = before
+        .get(rposition(before, b'(').map_or(0, |p| p + 1)..)
+        .unwrap_or_default();
+    !n.is_empty() && n.iter().all(u8::is_ascii_digit) && n.iter().any(|d| *d != b'0')
+}
+
 /// dovecot's login processes: `rip=`, `lip=`, `user=<…>` and the outcome in parentheses.
 fn dovecot_login(m: &[u8]) -> Option<Details<'_>> {
-    let rip = field(m, b"rip=")?;
     let mut d = Details::default();
-    d.source.ip = to_ip(rip);
+    d.source.ip = field(m, b"rip=").and_then(to_ip);
     d.destination.ip = field(m, b"lip=").and_then(to_ip);
     d.user = field(m, b"user=<")
         .map(|u| u.strip_suffix(b">").unwrap_or(u))
         .filter(|u| !u.is_empty());
     d.action = if find(m, b"auth failed").is_some()
-        || find(m, b"tried to use disabled").is_some()
+        // `tried to use disabled plaintext auth` (dovecot 2.2), `… disallowed …` (2.3).
+        || find(m, b"tried to use dis").is_some()
         || find(m, b"Password mismatch").is_some()
+        || tried_and_left(m)
     {
         Some(Action::LoginFailed)
     } else if find(m, b"Login: ").is_some() {
@@ -150,7 +171,8 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
     if let Some(d) = postfix(m) {
         return Some(d);
     }
-    if find(m, b"rip=").is_some() {
+    // A login line damaged before `rip=` (a forum paste) is still a login.
+    if find(m, b"rip=").is_some() || find(m, b"-login: Login: user=").is_some() {
         return dovecot_login(m);
     }
     if find(m, b"pam_authenticate() failed").is_some()
@@ -234,6 +256,58 @@ mod tests {
                         src: Some("121.44.24.254"),
                         dst: Some("113.212.99.194"),
                         host: Some("platypus"),
+                        program: Some("dovecot"),
+                        ..mail(None)
+                    },
+                ),
+                (
+                    "Dec 12 11:19:11 dunnart dovecot: pop3-login: Aborted login (tried to use disallowed plaintext auth): rip=190.210.136.21, lip=113.212.99.193, session=<LgDINsQCkttVIMPg>",
+                    Expect {
+                        src: Some("190.210.136.21"),
+                        dst: Some("113.212.99.193"),
+                        host: Some("dunnart"),
+                        program: Some("dovecot"),
+                        ..mail(Some("login-failed"))
+                    },
+                ),
+                (
+                    // An Ubuntu forum post: older postfix names the client by its address alone.
+                    "Feb 10 10:47:19 mydomain postfix/smtpd[5865]: warning: 80.110.174.199: SASL PLAIN authentication failed: authentication failure",
+                    Expect {
+                        src: Some("80.110.174.199"),
+                        host: Some("mydomain"),
+                        program: Some("postfix/smtpd"),
+                        pid: Some(5865),
+                        ..mail(Some("login-failed"))
+                    },
+                ),
+                (
+                    // A forum paste that mangled the addresses: the login stands.
+                    "May  4 21:20:20 mail dovecot: pop3-login: Login: user=mail@host.com <q72.223, lip=545.254.93.23, mpid=22675, session=<QEgl42drXABpvUjf>",
+                    Expect {
+                        host: Some("mail"),
+                        program: Some("dovecot"),
+                        ..mail(Some("login-succeeded"))
+                    },
+                ),
+                (
+                    // ossec-docs' dovecot 1.0 samples: one attempt, then the client left.
+                    "Oct 19 14:16:55 host dovecot: pop3-login: Aborted login (1 authentication attempts): user=<uuuuu>, method=PLAIN, rip=192.0.2.7, lip=198.51.100.2, TLS",
+                    Expect {
+                        src: Some("192.0.2.7"),
+                        dst: Some("198.51.100.2"),
+                        host: Some("host"),
+                        program: Some("dovecot"),
+                        user: Some("uuuuu"),
+                        ..mail(Some("login-failed"))
+                    },
+                ),
+                (
+                    "Oct 19 14:17:22 host dovecot: imap-login: Aborted login (0 authentication attempts): rip=192.0.2.7, lip=198.51.100.2, TLS",
+                    Expect {
+                        src: Some("192.0.2.7"),
+                        dst: Some("198.51.100.2"),
+                        host: Some("host"),
                         program: Some("dovecot"),
                         ..mail(None)
                     },

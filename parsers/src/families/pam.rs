@@ -2,13 +2,14 @@
 //! under any daemon's tag (`pam_unix(vsftpd:auth):`, `(pam_unix)`, `pop(pam_unix)[pid]:`,
 //! `pam_sss(dovecot:auth):`). sshd's own lines stay sshd's (that family reads them first). A
 //! failure without a remote host (`rhost=` empty: `su`, `sudo` at a terminal) names no peer
-//! and is left to the plain syslog dataset.
+//! and is left to the plain syslog dataset; a blanked-out `rhost=` or a line cut before it keeps
+//! the failure without an address.
 
 use super::Family;
 use super::sshd::pam_rhost;
-use crate::event::{Dataset, Details};
+use crate::event::{Action, Dataset, Details};
 use crate::header::Header;
-use crate::lex::find;
+use crate::lex::{after, find, split_word};
 
 /// Registry entry.
 pub const FAMILY: Family = Family {
@@ -36,8 +37,20 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
         m.get(..m.len().min(72)).unwrap_or(m),
         b"authentication failure",
     )?;
-    let d = pam_rhost(m)?;
-    (d.source.ip.is_some() || d.source.domain.is_some()).then_some(d)
+    match pam_rhost(m) {
+        Some(d) if d.source.ip.is_some() || d.source.domain.is_some() => Some(d),
+        // `rhost=XX.XXX.XX.XXX`: a remote host was named but blanked out before the line was
+        // shared; the failure stands, without an address. An empty `rhost=` is a terminal's.
+        Some(d) => after(m, b" rhost=")
+            .is_some_and(|v| !split_word(v).0.is_empty())
+            .then_some(d),
+        // No `rhost=` at all: pam_unix always writes one, so the line was cut before it (a
+        // terminal's width, a paste); the failure is still read.
+        None => Some(Details {
+            action: Some(Action::LoginFailed),
+            ..Details::default()
+        }),
+    }
 }
 
 #[cfg(test)]
@@ -98,6 +111,26 @@ mod tests {
                         host: Some("precise32"),
                         program: Some("sudo"),
                         ..Expect::default()
+                    },
+                ),
+                (
+                    // A fail2ban issue: the remote host blanked out before the line was shared.
+                    "Jan  1 21:52:28 server1 auth: pam_unix(dovecot:auth): authentication failure; logname= uid=0 euid=0 tty=dovecot ruser=no@account.com rhost=XX.XXX.XX.XXX  user=no@account.com",
+                    Expect {
+                        host: Some("server1"),
+                        program: Some("auth"),
+                        user: Some("no@account.com"),
+                        ..pam
+                    },
+                ),
+                (
+                    // A journal line cut at the terminal's width, before `rhost=`.
+                    "Jul 12 12:31:11 server vsftpd[155725]: pam_unix(vsftpd:auth): authentication failure; logname= uid=0 euid=0 tty=ftp ruser=global >",
+                    Expect {
+                        host: Some("server"),
+                        program: Some("vsftpd"),
+                        pid: Some(155725),
+                        ..pam
                     },
                 ),
             ],

@@ -36,7 +36,7 @@ pub const FAMILY: Family = Family {
 };
 
 /// Message openings and the action each states (matched after an `error: ` or `fatal: `).
-const OPENINGS: [(&[u8], Option<Action>); 37] = [
+const OPENINGS: [(&[u8], Option<Action>); 38] = [
     (b"Failed ", Some(Action::LoginFailed)),
     (b"Invalid user ", Some(Action::LoginFailed)),
     (b"Illegal user ", Some(Action::LoginFailed)),
@@ -87,6 +87,11 @@ const OPENINGS: [(&[u8], Option<Action>); 37] = [
     ),
     (
         b"Bad protocol version identification ",
+        Some(Action::ConnectionAttempt),
+    ),
+    // OpenSSH 9.8's wording for a bad or missing banner (`… port 47144: invalid format`).
+    (
+        b"banner exchange: Connection from ",
         Some(Action::ConnectionAttempt),
     ),
     (b"Postponed ", None),
@@ -447,7 +452,7 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
         return Some(d);
     }
     // Comparing first bytes before whole openings, from the first opening with this one:
-    // 37 memcmp calls cost more than the rest of the parse.
+    // 38 memcmp calls cost more than the rest of the parse.
     let first = body.first();
     let start = first.map_or(OPENINGS.len(), |b| {
         FIRST_OPENING
@@ -495,6 +500,23 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
         return None;
     }
     d.action = *action;
+    // Sun SSH's `User NAME, coming from ADDR,  -  authenticated.` is the login itself.
+    if opening.starts_with(b"User ")
+        && body.ends_with(b"authenticated.")
+        && let Some(at) = find(body, b", coming from ")
+    {
+        d.action = Some(Action::LoginSucceeded);
+        d.user = body.get(opening.len()..at).filter(|u| !u.is_empty());
+        let from = body.get(at + b", coming from ".len()..).unwrap_or_default();
+        let tok = from
+            .split(|b| *b == b',' || *b == b' ')
+            .next()
+            .unwrap_or_default();
+        if let Some(ep) = peer_token(tok) {
+            d.source = ep;
+        }
+        return Some(d);
+    }
     if let Ok((_, (src, dst))) = connection_from(body) {
         d.source = src;
         if let Some(dst) = dst {
@@ -1007,6 +1029,34 @@ mod tests {
                     host: Some("someserver"),
                     program: Some("sshd"),
                     pid: Some(1234),
+                    ..Expect::default()
+                },
+            ),
+            (
+                // A log parser's tests (its author's server): OpenSSH 9.8's sshd-session.
+                "May 29 15:21:53 gr auth.info sshd-session[25292]: banner exchange: Connection from 20.64.105.146 port 47144: invalid format",
+                Expect {
+                    dataset: Some("sshd"),
+                    action: Some("connection-attempt"),
+                    src: Some("20.64.105.146"),
+                    sport: Some(47144),
+                    host: Some("gr"),
+                    program: Some("sshd-session"),
+                    pid: Some(25292),
+                    ..Expect::default()
+                },
+            ),
+            (
+                // ossec-docs' sshd samples: Sun SSH logs the login as `User …, coming from …`.
+                "May 21 20:22:28 sol2 sshd[23857]: [ID 702911 auth.notice] User test1, coming from 192.168.2.185,  -  authenticated.",
+                Expect {
+                    dataset: Some("sshd"),
+                    action: Some("login-succeeded"),
+                    src: Some("192.168.2.185"),
+                    host: Some("sol2"),
+                    program: Some("sshd"),
+                    pid: Some(23857),
+                    user: Some("test1"),
                     ..Expect::default()
                 },
             ),

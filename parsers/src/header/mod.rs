@@ -211,6 +211,16 @@ mod tests {
     #[test]
     fn rfc3164_variants() {
         let cases = [
+            // ossec-docs' WIPFW sample: the file's record number, a dotted date, two spaces.
+            Want {
+                line: "0000000060 2006.12.07 08:49:58.002  ipfw: 1000 Deny TCP 75.126.23.220:80 192.168.47.1:9839 in via eth2",
+                pri: None,
+                host: None,
+                app: Some("ipfw"),
+                pid: None,
+                msg: "1000 Deny TCP 75.126.23.220:80 192.168.47.1:9839 in via eth2",
+                stamp: Some("2006-12-07T08:49:58.002Z"),
+            },
             Want {
                 line: "<38>Nov  8 15:26:31 linux ftpd[3689]: refused connect from x.example",
                 pri: Some(38),
@@ -483,6 +493,26 @@ mod tests {
                 pid: None,
                 msg: "TTL=126 ID=15317",
                 stamp: Some("2026-05-05T20:46:45Z"),
+            },
+            // sysklogd's own message has no tag (ossec-docs' kernel samples).
+            Want {
+                line: "Jun  1 22:20:06 secserv exiting on signal 15",
+                pri: None,
+                host: Some("secserv"),
+                app: None,
+                pid: None,
+                msg: "exiting on signal 15",
+                stamp: Some("2026-06-01T22:20:06Z"),
+            },
+            // AIX writes facilities joined by `|` and the level after `:` (ossec-docs' sample).
+            Want {
+                line: "Oct 11 08:05:46 hostname auth|security:info sshd[323808]: Accepted publickey for usr1 from 2.3.4.5 port 37909 ssh2",
+                pri: None,
+                host: Some("hostname"),
+                app: Some("sshd"),
+                pid: Some("323808"),
+                msg: "Accepted publickey for usr1 from 2.3.4.5 port 37909 ssh2",
+                stamp: Some("2026-10-11T08:05:46Z"),
             },
             Want {
                 line: "Mar 29 05:59:23 dusky sshd[20878]: [ID 800047 auth.info] Failed keyboard-interactive",

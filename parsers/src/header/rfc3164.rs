@@ -7,7 +7,7 @@
 
 use super::{Header, timestamp};
 use crate::context::ParseContext;
-use crate::lex::{position, skip_spaces, split_word, to_u32};
+use crate::lex::{find, position, skip_spaces, split_word, to_u32};
 
 /// What one header token turned out to be.
 enum Token<'a> {
@@ -73,6 +73,8 @@ fn is_bare_tag(tok: &[u8]) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/'))
         && tok != b"last"
         && tok != b"message"
+        // sysklogd's own `exiting on signal 15`, logged without a tag.
+        && tok != b"exiting"
 }
 
 /// A log level written as a tag (`Info:`, `Warn:`): dovecot's and some daemons' own files.
@@ -146,20 +148,21 @@ fn is_facility_severity(tok: &[u8]) -> bool {
         b"emerg", b"alert", b"crit", b"err", b"error", b"warn", b"warning", b"notice", b"info",
         b"debug",
     ];
-    // Every pair is 7 to 16 bytes and ends in a severity's last letter; a tag (`sshd[1]:`)
+    // Every pair is 7 to 32 bytes and ends in a severity's last letter; a tag (`sshd[1]:`)
     // fails that at once, without a scan for the dot.
-    if !(7..=16).contains(&tok.len())
+    if !(7..=32).contains(&tok.len())
         || !matches!(tok.last(), Some(b'g' | b't' | b'r' | b'n' | b'e' | b'o'))
     {
         return false;
     }
-    let Some(dot) = position(tok, b'.') else {
+    // `auth.info`, and AIX's `auth|security:info` (facilities joined by `|`, then `:`).
+    let Some(dot) = position(tok, b'.').or_else(|| position(tok, b':')) else {
         return false;
     };
     let (Some(fac), Some(sev)) = (tok.get(..dot), tok.get(dot + 1..)) else {
         return false;
     };
-    FACILITIES.contains(&fac) && SEVERITIES.contains(&sev)
+    fac.split(|b| *b == b'|').all(|f| FACILITIES.contains(&f)) && SEVERITIES.contains(&sev)
 }
 
 /// True when what follows a `word:` token is Cisco's in-message prefix (a sequence number,
@@ -260,6 +263,9 @@ fn parse_fields<'a>(i: &'a [u8], ctx: &ParseContext, h: &mut Header<'a>) {
         if let Token::Sequence(n) = classify(tok) {
             h.sequence = Some(n);
             rest = skip_spaces(after);
+        } else if tok.iter().all(u8::is_ascii_digit) && timestamp::any(skip_spaces(after)).is_ok() {
+            // A file's record number before the stamp (WIPFW: `0000000060 2006.12.07 …`).
+            rest = skip_spaces(after);
         }
     }
     let had_stamp = match timestamp::any(rest) {
@@ -322,6 +328,12 @@ fn parse_fields<'a>(i: &'a [u8], ctx: &ParseContext, h: &mut Header<'a>) {
             return;
         }
         Token::Word if had_stamp && !tok.is_empty() => {
+            // tcpdump's pflog output copied as it is: `Jan 30 20:43:54.026177 rule 4/(match)
+            // block in …`; `rule` opens the message, it is no host.
+            if tok == b"rule" && find(split_word(skip_spaces(after)).0, b"(match)").is_some() {
+                h.message = rest;
+                return;
+            }
             if let Some(pid) = bare_pid(tok) {
                 h.procid = Some(pid);
                 h.message = skip_spaces(after);

@@ -219,9 +219,27 @@ pub fn iso_fast(i: Input<'_>) -> IResult<Input<'_>, CivilTime> {
 /// Any stamp a syslog header may start with.
 pub fn any(i: Input<'_>) -> IResult<Input<'_>, CivilTime> {
     match i.first() {
-        Some(b'0'..=b'9') => iso_fast(i).or_else(|e| year_first(i).ok_or(e)),
+        Some(b'0'..=b'9') => iso_fast(i).or_else(|e| year_first(i).or_else(|| dotted(i)).ok_or(e)),
         _ => bsd_fast(i),
     }
+}
+
+/// `2006.12.07 08:49:58.002`: the date written with dots (WIPFW's own log file), read as the
+/// ISO stamp it spells; no zone follows it.
+#[cold]
+fn dotted(i: Input<'_>) -> Option<(Input<'_>, CivilTime)> {
+    let head = i.get(..19)?;
+    if head.get(4) != Some(&b'.') || head.get(7) != Some(&b'.') || head.get(10) != Some(&b' ') {
+        return None;
+    }
+    let mut iso = [0u8; 19];
+    iso.copy_from_slice(head);
+    iso[4] = b'-';
+    iso[7] = b'-';
+    let (_, mut t) = iso_common(&iso)?;
+    let (rest, nanos) = fraction_fast(i.get(19..)?);
+    t.nanos = nanos;
+    Some((rest, t))
 }
 
 /// `2015 Nov 13 13:40:01`: the year before a BSD stamp (syslog-ng's `$YEAR $DATE` templates).
