@@ -108,13 +108,31 @@ pub fn spawn(
         .name("picket-writer".into())
         .spawn(move || {
             yield_to_listeners();
-            let r = match tokio::runtime::Builder::new_current_thread()
-                .enable_time()
-                .build()
-            {
-                Ok(rt) => rt.block_on(run(rx, &settings, &parts, sensor, requests)),
-                Err(e) => Err(Error::Usage(format!("cannot start the writer: {e}"))),
-            };
+            // A panic here (sled 0.34 panics on some damaged pages instead of returning an
+            // error) must not leave serve running with no writer, its senders waiting for
+            // ever: it is a fatal store error, logged, shown in `stats`, and serve stops.
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                match tokio::runtime::Builder::new_current_thread()
+                    .enable_time()
+                    .build()
+                {
+                    Ok(rt) => rt.block_on(run(rx, &settings, &parts, sensor, requests)),
+                    Err(e) => Err(Error::Usage(format!("cannot start the writer: {e}"))),
+                }
+            }))
+            .unwrap_or_else(|panic| {
+                let why = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "no message".into());
+                let error = format!("the writer crashed ({why})");
+                parts
+                    .stats
+                    .writer
+                    .failed(&error, true, crate::clock::now_ns());
+                Err(Error::Usage(error))
+            });
             if r.is_err() {
                 parts.fatal.cancel();
             }
