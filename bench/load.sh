@@ -270,7 +270,10 @@ start_receiver() {
     picket)
         local off=--no-udp
         [ "$proto" = udp ] && off=--no-tcp
-        taskset -c "$RECV_CPU" "$PICKET" --data "$dir/data" serve \
+        # The same 4 MiB receive buffer as the others get (as root, picket would go past
+        # rmem_max to its default 32 MiB: SO_RCVBUFFORCE).
+        printf '[udp]\nreceive_buffer = 4194304\n' >"$dir/picket.toml"
+        taskset -c "$RECV_CPU" "$PICKET" --config "$dir/picket.toml" --data "$dir/data" serve \
             "--$proto" "127.0.0.1:$port" "$off" --max-connections "$maxconn" \
             2>"$dir/stderr" &
         RPID=$!

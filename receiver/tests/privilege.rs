@@ -162,3 +162,42 @@ fn serve(data: &Path, args: &[&str], wrapper: Option<[&str; 3]>) -> std::process
     }
     child.wait_with_output().unwrap()
 }
+
+#[test]
+fn root_gets_a_udp_receive_buffer_past_rmem_max() {
+    if !is_root() {
+        eprintln!("not root: SO_RCVBUFFORCE needs CAP_NET_ADMIN (CI runs it)");
+        return;
+    }
+    let rmem_max: usize = std::fs::read_to_string("/proc/sys/net/core/rmem_max")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let want = (rmem_max * 4).max(8 << 20);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("picket.toml");
+    std::fs::write(&cfg, format!("[udp]\nreceive_buffer = {want}\n")).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_picket"));
+    cmd.arg("--config").arg(&cfg);
+    let srv = Picket::start_with(
+        cmd,
+        &dir.path().join("data"),
+        &["--no-tcp", "--udp", "127.0.0.1:0"],
+    );
+    let log = srv.log();
+    let granted: usize = log
+        .lines()
+        .find(|l| l.contains("udp receive buffer"))
+        .and_then(|l| l.split(" granted=").nth(1))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no granted= in the log:\n{log}"));
+    // The kernel reports twice what it grants (its bookkeeping); past rmem_max means forced.
+    assert!(
+        granted >= 2 * want,
+        "asked {want} with rmem_max {rmem_max}, granted {granted}:\n{log}"
+    );
+    let (st, _, log) = srv.stop();
+    assert!(st.success(), "{log}");
+}
