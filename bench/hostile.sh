@@ -15,11 +15,13 @@
 #   idle      CONNS (5000) TCP connections that send nothing
 #   loris     LORIS (500) TCP connections that each send one byte a second of a message that
 #             never ends (slow loris)
+#   tls-idle  TLS_IDLE (500) TLS connections that finish the handshake, then send nothing
 #   tls       TLS_GARBAGE (200) clients that send 512 random bytes instead of a ClientHello,
 #             TLS_STALL (200) that send half of a real ClientHello (Python's ssl) and stall
 #             (the tls clients watch for 2 s + PHASE_SECS)
-#   frames    FRAME_ROUNDS (50) connections, each with a 4 x max_message line, the same
-#             octet-counted, two absurd octet counts, and five nasty lines: ANSI escapes
+#   frames    FRAME_ROUNDS (50) rounds over the phase on one connection, each a 4 x
+#             max_message line, the same octet-counted, two absurd octet counts (a bad frame
+#             costs that frame, not the connection), and five nasty lines: ANSI escapes
 #             (clear screen, colours, a window title), C0 controls and DEL, C1 controls in
 #             UTF-8 and raw, invalid UTF-8, a NUL
 #   query     QFLOOD (1000) query-socket connections at once, QBIG (20) requests of 1 MiB,
@@ -47,16 +49,17 @@
 # the same piped (JSON lines), and `picket tail` on a pty while nasty lines arrive: none may
 # contain a control byte (C0 but LF/CR/TAB, DEL, C1) or invalid UTF-8 from the network.
 #
-# Environment: PHASE_SECS, CONNS, LORIS, TLS_GARBAGE, TLS_STALL, FRAME_ROUNDS, QFLOOD, QBIG,
-# QNOREAD, HONEST_RATE (above), PHASES (which, default "baseline idle loris tls frames query
-# all"), PORT (TCP port, TLS is PORT+1; 25514), PICKET_BIN, WORK (a new temp dir), KEEP (1:
-# keep the store). Needs python3, openssl, util-linux script (.ci/packages); raises
-# `ulimit -n` to 20000 for the clients and for picket.
+# Environment: PHASE_SECS, CONNS, LORIS, TLS_IDLE, TLS_GARBAGE, TLS_STALL, FRAME_ROUNDS,
+# QFLOOD, QBIG, QNOREAD, HONEST_RATE (above), PHASES (which, default "baseline idle loris
+# tls-idle tls frames query all"), PORT (TCP port, TLS is PORT+1; 25514), PICKET_BIN, WORK (a
+# new temp dir), KEEP (1: keep the store). Needs python3, openssl, util-linux script
+# (.ci/packages); raises `ulimit -n` to 20000 for the clients and for picket.
 set -euo pipefail
 
 PHASE_SECS=${PHASE_SECS:-20}
 CONNS=${CONNS:-5000}
 LORIS=${LORIS:-500}
+TLS_IDLE=${TLS_IDLE:-500}
 TLS_GARBAGE=${TLS_GARBAGE:-200}
 TLS_STALL=${TLS_STALL:-200}
 FRAME_ROUNDS=${FRAME_ROUNDS:-50}
@@ -64,7 +67,7 @@ QFLOOD=${QFLOOD:-1000}
 QBIG=${QBIG:-20}
 QNOREAD=${QNOREAD:-20}
 HONEST_RATE=${HONEST_RATE:-20000}
-PHASES=${PHASES:-baseline idle loris tls frames query all}
+PHASES=${PHASES:-baseline idle loris tls-idle tls frames query all}
 PORT=${PORT:-25514}
 KEEP=${KEEP:-0}
 
@@ -126,7 +129,7 @@ def closed_by_peer(s):
             b = s.recv(65536)
             if not b:
                 return True
-    except BlockingIOError:
+    except (BlockingIOError, ssl.SSLWantReadError):
         return False
     except OSError:
         return True
@@ -263,16 +266,38 @@ def cmd_tls(host, port, n_garbage, n_stall, secs):
     for s in list(lg.values()) + list(ls.values()):
         s.close()
 
+def cmd_tlsidle(host, port, n, secs):
+    """N TLS connections that finish the handshake (Python's ssl, the certificate not checked)
+    and then send nothing, held for SECS."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    t0 = time.monotonic()
+    socks, failed = [], 0
+    for _ in range(int(n)):
+        try:
+            raw = socket.create_connection((host, int(port)), timeout=15)
+            s = ctx.wrap_socket(raw, server_hostname="localhost")
+            s.setblocking(False)
+            socks.append(s)
+        except OSError:
+            failed += 1
+    opened = time.monotonic() - t0
+    closed, live = watch(socks, float(secs) - opened)
+    kv(opened=len(socks), connect_failed=failed, open_s="%.1f" % opened, still_open=len(live), **summary(closed, len(socks)))
+    for s in live.values():
+        s.close()
+
 def cmd_frames(host, port, max_message, rounds, secs="0"):
-    """Broken and nasty frames on one connection each: oversize (LF and octet-counted), absurd
-    octet counts, invalid UTF-8, NUL bytes, ANSI escapes and other control characters. Prints
-    how many of each were sent, so the script can check the counters. The ROUNDS spread over
-    SECS."""
+    """Broken and nasty frames, ROUNDS times over SECS on one connection (a bad frame costs
+    that frame, not the connection): oversize (LF and octet-counted), two absurd octet counts,
+    and the nasty lines. Prints how many of each were sent, so the script can check the
+    counters."""
     max_message, rounds = int(max_message), int(rounds)
     sent = dict(oversize=0, bad_count=0, nasty=0)
-    for r in range(rounds):
-        s = socket.create_connection((host, port))
-        big = b"<13>Dec  2 12:00:00 big app: " + b"A" * (4 * max_message)
+    big = b"<13>Dec  2 12:00:00 big app: " + b"A" * (4 * max_message)
+    s = socket.create_connection((host, port))
+    for _ in range(rounds):
         s.sendall(big + b"\n")
         s.sendall(b"%d %s" % (len(big), big))
         sent["oversize"] += 2
@@ -281,8 +306,8 @@ def cmd_frames(host, port, max_message, rounds, secs="0"):
         sent["bad_count"] += 2
         s.sendall(nasty_frames("frames"))
         sent["nasty"] += len(NASTY)
-        s.close()
         time.sleep(float(secs) / rounds)
+    s.close()
     kv(**sent)
 
 def cmd_qflood(path, n, secs):
@@ -462,8 +487,11 @@ def cmd_row(name, d, t0, t1, rss_log, max_message):
     if y:
         saw.append("loris: %s, %s closed by server (median %s s), %s open at the end" % (y["opened"], y["closed_by_server"], y["median_close_s"], y["still_open"]))
         check(y["still_open"] == "0", "every slow loris closed within the phase (%s still open)" % y["still_open"])
-    closed = sum(int(z["closed_by_server"]) for z in (x, y) if z)
-    if x or y:
+    ti = parse_kv(d + "/tlsidle.out")
+    if ti:
+        saw.append("tls idle: %s handshakes done, %s closed by server (median %s s)" % (ti["opened"], ti["closed_by_server"], ti["median_close_s"]))
+    closed = sum(int(z["closed_by_server"]) for z in (x, y, ti) if z)
+    if x or y or ti:
         ic = num("idle_closed")
         check(ic is not None and ic >= closed - int(num("dropped.connection_limit") or 0),
               "idle_closed %s counts the %d connections the server closed (less those refused)" % (counters["idle_closed"], closed))
@@ -566,6 +594,8 @@ attack() {
         JOBS+=($!) ;;
     loris) python3 "$PY" loris $H "$PORT" "$LORIS" "$PHASE_SECS" >"$d/loris.out" &
         JOBS+=($!) ;;
+    tls-idle) python3 "$PY" tlsidle $H "$TLS_PORT" "$TLS_IDLE" "$PHASE_SECS" >"$d/tlsidle.out" &
+        JOBS+=($!) ;;
     tls) python3 "$PY" tls $H "$TLS_PORT" "$TLS_GARBAGE" "$TLS_STALL" "$PHASE_SECS" >"$d/tls.out" &
         JOBS+=($!) ;;
     frames) python3 "$PY" frames $H "$PORT" "$MAX_MESSAGE" "$FRAME_ROUNDS" "$PHASE_SECS" >"$d/frames.out" &
@@ -599,7 +629,9 @@ for name in $PHASES; do
     JOBS=($!)
     sleep 0.3 # the honest sender holds its connection before a flood takes the rest
     if [ "$name" = all ]; then
-        for a in idle loris tls frames query; do attack "$a" "$d"; done
+        attack frames "$d" # one connection for the whole phase, opened before the floods
+        sleep 0.3
+        for a in idle loris tls-idle tls query; do attack "$a" "$d"; done
     else
         attack "$name" "$d"
     fi
