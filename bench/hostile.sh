@@ -489,7 +489,8 @@ def cmd_row(name, d, t0, t1, rss_log, max_message):
         check(y["still_open"] == "0", "every slow loris closed within the phase (%s still open)" % y["still_open"])
     ti = parse_kv(d + "/tlsidle.out")
     if ti:
-        saw.append("tls idle: %s handshakes done, %s closed by server (median %s s)" % (ti["opened"], ti["closed_by_server"], ti["median_close_s"]))
+        saw.append("tls idle: %s of %s handshakes done, %s closed by server (median %s s)" % (
+            ti["opened"], int(ti["opened"]) + int(ti["connect_failed"]), ti["closed_by_server"], ti["median_close_s"]))
     closed = sum(int(z["closed_by_server"]) for z in (x, y, ti) if z)
     if x or y or ti:
         ic = num("idle_closed")
