@@ -25,7 +25,8 @@
 #             (clear screen, colours, a window title), C0 controls and DEL, C1 controls in
 #             UTF-8 and raw, invalid UTF-8, a NUL
 #   query     QFLOOD (1000) query-socket connections at once, QBIG (20) requests of 1 MiB,
-#             QNOREAD (20) clients that ask for every event (or a tail) and never read
+#             QLORIS (10) clients that trickle a request a byte a second, QNOREAD (20)
+#             clients that ask for every event (or a tail) and never read
 #   all       every phase above at once
 #
 # The honest sender: one TCP connection, numbered LF-framed lines of about 150 bytes, paced
@@ -50,9 +51,9 @@
 # contain a control byte (C0 but LF/CR/TAB, DEL, C1) or invalid UTF-8 from the network.
 #
 # Environment: PHASE_SECS, CONNS, LORIS, TLS_IDLE, TLS_GARBAGE, TLS_STALL, FRAME_ROUNDS,
-# QFLOOD, QBIG, QNOREAD, HONEST_RATE (above), PHASES (which, default "baseline idle loris
-# tls-idle tls frames query all"), PORT (TCP port, TLS is PORT+1; 25514), PICKET_BIN, WORK (a
-# new temp dir), KEEP (1: keep the store). Needs python3, openssl, util-linux script
+# QFLOOD, QBIG, QLORIS, QNOREAD, HONEST_RATE (above; 0: as fast as it can), PHASES (which,
+# default "baseline idle loris tls-idle tls frames query all"), PORT (TCP port, TLS is PORT+1;
+# 25514), PICKET_BIN, WORK (a new temp dir), KEEP (1: keep the store). Needs python3, openssl, util-linux script
 # (.ci/packages); raises `ulimit -n` to 20000 for the clients and for picket.
 set -euo pipefail
 
@@ -65,6 +66,7 @@ TLS_STALL=${TLS_STALL:-200}
 FRAME_ROUNDS=${FRAME_ROUNDS:-50}
 QFLOOD=${QFLOOD:-1000}
 QBIG=${QBIG:-20}
+QLORIS=${QLORIS:-10}
 QNOREAD=${QNOREAD:-20}
 HONEST_RATE=${HONEST_RATE:-20000}
 PHASES=${PHASES:-baseline idle loris tls-idle tls frames query all}
@@ -333,6 +335,28 @@ def cmd_qflood(path, n, secs):
     for s in live.values():
         s.close()
 
+def cmd_qloris(path, n, secs):
+    """N query clients that each send one byte a second of a request that never ends."""
+    socks = []
+    for _ in range(int(n)):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.connect(path)
+            s.setblocking(False)
+            socks.append(s)
+        except OSError:
+            pass
+    req = b'{"op":"stats"' + b" " * 100000
+    pos = {}
+    def tick(i, s):
+        p = pos.get(i, 0)
+        s.send(req[p:p + 1])
+        pos[i] = p + 1
+    closed, live = watch(socks, float(secs), tick)
+    kv(opened=len(socks), still_open=len(live), **summary(closed, len(socks)))
+    for s in live.values():
+        s.close()
+
 def cmd_qbig(path, n):
     """N clients that each send a 1 MiB request line: each must be told too_long."""
     too_long = 0
@@ -518,6 +542,10 @@ def cmd_row(name, d, t0, t1, rss_log, max_message):
         tl = num("query.too_long")
         check(tl is not None and tl == int(b["told_too_long"]),
               "query.too_long %s counts the %s told too_long" % (counters["query.too_long"], b["told_too_long"]))
+    ql = parse_kv(d + "/qloris.out")
+    if ql:
+        saw.append("query slow loris: %s, %s closed by server (median %s s)" % (ql["opened"], ql["closed_by_server"], ql["median_close_s"]))
+        check(ql["still_open"] == "0", "every query slow loris closed within the phase (%s still open)" % ql["still_open"])
     r = parse_kv(d + "/qnoread.out")
     if r:
         saw.append("never reading: %s of %s dropped" % (r["dropped_by_server"], r["clients"]))
@@ -606,7 +634,9 @@ attack() {
         JOBS+=($!)
         python3 "$PY" qbig "$DATA/picket.sock" "$QBIG" >"$d/qbig.out" &
         JOBS+=($!)
-        sleep 1 # the readers and the big requests hold their slots before the flood
+        python3 "$PY" qloris "$DATA/picket.sock" "$QLORIS" "$PHASE_SECS" >"$d/qloris.out" &
+        JOBS+=($!)
+        sleep 1 # the readers, the big requests and the trickles hold their slots before the flood
         python3 "$PY" qflood "$DATA/picket.sock" "$QFLOOD" $((PHASE_SECS - 1)) >"$d/qflood.out" &
         JOBS+=($!)
         ;;
