@@ -734,7 +734,8 @@ echo "$ok memory: VmHWM $((HWM_KB / 1024)) MB < bound $((BOUND_KB / 1024)) MB" >
 echo
 echo "picket $COMMIT ($PICKET_BIN), $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, load before the stop: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "config: max_message $MAX_MESSAGE, tcp.max_connections $MAX_CONNECTIONS, tcp.idle_timeout_secs $IDLE_SECS, writer.queue_mb $QUEUE_MB, writer.batch_events $BATCH_EVENTS, store.cache_mb $CACHE_MB, query.max_connections $Q_MAX_CONNECTIONS, query.max_streams $Q_MAX_STREAMS, query.idle_timeout_secs $Q_IDLE_SECS, query.write_timeout_secs $Q_WRITE_SECS; TLS handshake timeout ${HANDSHAKE_SECS} s"
-echo "phases of ${PHASE_SECS} s; honest sender paced to $HONEST_RATE msg/s; RSS at start $((START_KB / 1024)) MB; bound $((BOUND_KB / 1024)) MB; VmHWM at the end $((HWM_KB / 1024)) MB; incidents kept: $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["stats"]["store"]["incidents"])' "$WORK/final.json")"
+if [ "$HONEST_RATE" = 0 ]; then pace="as fast as it can"; else pace="paced to $HONEST_RATE msg/s"; fi
+echo "phases of ${PHASE_SECS} s; honest sender $pace; RSS at start $((START_KB / 1024)) MB; bound $((BOUND_KB / 1024)) MB; VmHWM at the end $((HWM_KB / 1024)) MB; incidents kept: $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["stats"]["store"]["incidents"])' "$WORK/final.json")"
 echo "verify after the stop: $verified"
 sum() { sed -E "s/.*$1=([0-9]+).*/\\1/" "${@:2}" | awk '{s += $1} END {print s}'; }
 echo "honest lines sent in all phases: $(sum sent "$WORK"/phase-*/honest.out), stored: $(sum stored "$WORK"/phase-*/count.out), missing: $(sum missing "$WORK"/phase-*/count.out)"

@@ -35,8 +35,8 @@ pub struct Stats {
     pub refused_connections: AtomicU64,
     /// TCP and TLS connections open now.
     pub connections_open: AtomicU64,
-    /// TCP and TLS connections closed because no whole message came within the idle timeout
-    /// (idle, or trickling a message too slowly).
+    /// TCP, TLS and RELP connections closed because no whole message came within the idle
+    /// timeout (idle, or trickling a message too slowly).
     pub idle_closed: AtomicU64,
     /// Messages or connections from senders outside the allow-list.
     pub denied_sender: AtomicU64,

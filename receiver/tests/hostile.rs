@@ -108,10 +108,11 @@ fn status_kib(pid: u32, field: &str) -> Option<u64> {
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
 }
 
-/// The most memory picket may use, from its configuration: what it used at start, the sled
-/// cache, the queue, one write batch and the live tail's ring of full-size messages, and per
-/// stream connection a 64 KiB read buffer and a partial message (a TLS session's buffers fit
-/// in the same), and per query connection a request of at most 16 KiB and its read chunk.
+/// The most memory picket may use, from its configuration (as bench/hostile.sh derives it):
+/// what it used at start, the sled cache, the queue, one write batch and the live tail's ring
+/// of full-size messages; per stream connection a 64 KiB read buffer, a partial message and
+/// 32 KiB of TLS record buffers; per query connection a request of at most 16 KiB and its read
+/// chunk.
 fn memory_bound_kib(start_kib: u64) -> u64 {
     let max_kib = MAX_MESSAGE.div_ceil(1024);
     start_kib
@@ -119,7 +120,7 @@ fn memory_bound_kib(start_kib: u64) -> u64 {
         + QUEUE_MB * 1024
         + BATCH_EVENTS * max_kib
         + 4096 * max_kib
-        + MAX_CONNECTIONS * (64 + max_kib)
+        + MAX_CONNECTIONS * (64 + max_kib + 32)
         + QUERY_CONNECTIONS * (16 + 4)
 }
 

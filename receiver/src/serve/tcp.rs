@@ -1,8 +1,8 @@
 //! TCP listener and connections: RFC 6587 framing per connection, the shared connection
-//! budget, an idle timeout that only a whole message resets (a byte a second does not). A connection waits for room in the queue, and stops reading while
-//! the writer cannot store, so backpressure reaches the sender; a bad frame closes that
-//! connection only. On shutdown each connection stops reading, hands over every frame already
-//! read, and closes.
+//! budget, an idle timeout that only a whole message restarts (a byte a second does not). A
+//! connection waits for room in the queue, and stops reading while the writer cannot store,
+//! so backpressure reaches the sender; a bad frame closes that connection only. On shutdown
+//! each connection stops reading, hands over every frame already read, and closes.
 
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
