@@ -35,6 +35,9 @@ pub struct Stats {
     pub refused_connections: AtomicU64,
     /// TCP and TLS connections open now.
     pub connections_open: AtomicU64,
+    /// TCP, TLS and RELP connections closed because no whole message came within the idle
+    /// timeout (idle, or trickling a message too slowly).
+    pub idle_closed: AtomicU64,
     /// Messages or connections from senders outside the allow-list.
     pub denied_sender: AtomicU64,
     /// Which refused senders were logged lately (each once per interval).
@@ -47,6 +50,8 @@ pub struct Stats {
     pub query_refused: AtomicU64,
     /// Query connections closed because the client did not read or did not ask in time.
     pub query_timeouts: AtomicU64,
+    /// Query requests longer than the protocol's maximum (answered `too_long`, then skipped).
+    pub query_too_long: AtomicU64,
     /// The writer's state.
     pub writer: WriterStatus,
     /// The queue's size in bytes.

@@ -241,6 +241,9 @@ async fn connection(
     let mut buf: Vec<u8> = Vec::with_capacity(1024);
     let mut chunk = [0u8; 4096];
     let mut discarding = false;
+    // The idle clock restarts when a request has been answered, not on every byte: a client
+    // that trickles a request a byte at a time would otherwise hold a connection slot for ever.
+    let mut deadline = tokio::time::Instant::now() + ctx.limits.idle_timeout;
     loop {
         // Answer every whole line already read.
         while let Some(nl) = memchr_nl(&buf) {
@@ -276,11 +279,13 @@ async fn connection(
             if !answer(line, &ctx, &streams, &who, &rd, &mut wr, &shutdown).await {
                 return;
             }
+            deadline = tokio::time::Instant::now() + ctx.limits.idle_timeout;
         }
         if buf.len() > MAX_REQUEST {
             buf.clear();
             if !discarding {
                 discarding = true;
+                Stats::inc(&ctx.stats.query_too_long);
                 let e = ReplyError {
                     code: "too_long",
                     message: format!("a request is at most {MAX_REQUEST} bytes"),
@@ -292,7 +297,7 @@ async fn connection(
         }
         let n = tokio::select! {
             _ = shutdown.cancelled() => return,
-            r = tokio::time::timeout(ctx.limits.idle_timeout, rd.read(&mut chunk)) => match r {
+            r = tokio::time::timeout_at(deadline, rd.read(&mut chunk)) => match r {
                 Ok(Ok(0)) | Ok(Err(_)) => return,
                 Ok(Ok(n)) => n,
                 Err(_) => {
@@ -1113,10 +1118,12 @@ fn stats_lines(ctx: &Context) -> Vec<u8> {
             "store_unavailable": s.dropped_store_unavailable.load(Relaxed),
         },
         "connections_open": s.connections_open.load(Relaxed),
+        "idle_closed": s.idle_closed.load(Relaxed),
         "accept_errors": s.accept_errors.load(Relaxed),
         "query": {
             "refused": s.query_refused.load(Relaxed),
             "timeouts": s.query_timeouts.load(Relaxed),
+            "too_long": s.query_too_long.load(Relaxed),
         },
         "writer": writer,
         "queue": {

@@ -54,7 +54,7 @@ pub struct ServeArgs {
     /// the descriptor limit); more are refused and counted [default: 10000].
     #[arg(long, value_name = "N")]
     pub max_connections: Option<usize>,
-    /// Close a TCP connection idle for this many seconds [default: 600].
+    /// Close a TCP connection that sends no whole message for this many seconds [default: 600].
     #[arg(long, value_name = "SECS")]
     pub idle_timeout: Option<u64>,
     /// Store a batch at least this often (milliseconds); a crash loses at most this much

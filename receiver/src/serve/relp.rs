@@ -121,11 +121,14 @@ pub async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
     let mut ready: Vec<Message> = Vec::with_capacity(512);
     let mut out = BytesMut::new();
     let mut read_at = now_ns();
-    let mut last_read = Instant::now();
+    // Restarted by a whole frame, not by any byte: a sender trickling a frame a byte at a
+    // time is closed as idle (slow loris), as on plain TCP.
+    let mut last_frame = Instant::now();
     let stopping = loop {
         while s.waiting.len() < MAX_UNACKED && s.closing.is_none() && !s.failed {
             match decoder.decode(&mut buf) {
                 Ok(Some(f)) => {
+                    last_frame = Instant::now();
                     if let Err(why) = s.frame(f, read_at, &ack_tx, &mut ready, &mut out, stats) {
                         Stats::inc(&stats.bad_frames);
                         tracing::warn!(%peer, "closing RELP connection: {why}");
@@ -172,12 +175,10 @@ pub async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
             _ = health.changed(), if !can_read => {}
             r = rd.read_buf(&mut buf), if can_read => match r {
                 Ok(0) | Err(_) => break false,
-                Ok(_) => {
-                    read_at = now_ns();
-                    last_read = Instant::now();
-                }
+                Ok(_) => read_at = now_ns(),
             },
-            _ = tokio::time::sleep_until(last_read + limits.idle_timeout), if s.waiting.is_empty() => {
+            _ = tokio::time::sleep_until(last_frame + limits.idle_timeout), if s.waiting.is_empty() => {
+                Stats::inc(&stats.idle_closed);
                 tracing::debug!(%peer, "closing idle RELP connection");
                 break false;
             }

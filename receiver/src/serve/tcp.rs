@@ -1,8 +1,8 @@
 //! TCP listener and connections: RFC 6587 framing per connection, the shared connection
-//! budget, an idle timeout. A connection waits for room in the queue, and stops reading while
-//! the writer cannot store, so backpressure reaches the sender; a bad frame closes that
-//! connection only. On shutdown each connection stops reading, hands over every frame already
-//! read, and closes.
+//! budget, an idle timeout that only a whole message restarts (a byte a second does not). A
+//! connection waits for room in the queue, and stops reading while the writer cannot store,
+//! so backpressure reaches the sender; a bad frame closes that connection only. On shutdown
+//! each connection stops reading, hands over every frame already read, and closes.
 
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
@@ -11,6 +11,7 @@ use bytes::BytesMut;
 use picket_framing::{Frame, FrameDecoder};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::net::TcpListener;
+use tokio::time::Instant;
 
 use super::accept::accept_loop;
 use super::intake::Intake;
@@ -94,9 +95,15 @@ pub async fn connection<S: AsyncRead + Readiness + Unpin>(
     let mut read_at = now_ns();
     // One warning per connection: a sender with a broken framer would flood the log.
     let mut warned = false;
+    // The idle clock restarts when a whole message arrives, not on every byte: a sender that
+    // trickles a message a byte at a time (slow loris) would otherwise hold its connection
+    // slot and its partial frame for ever. It is closed like an idle one.
+    let mut deadline = Instant::now() + limits.idle_timeout;
     loop {
+        let mut complete = false;
         // Hand over every whole frame already read.
         while let Some(f) = decoder.decode(&mut buf) {
+            complete = true;
             if f.resynced {
                 Stats::inc(&stats.bad_frames);
                 if !warned {
@@ -112,10 +119,16 @@ pub async fn connection<S: AsyncRead + Readiness + Unpin>(
         if !hand_over(intake, &mut ready).await {
             return;
         }
-        // While the store refuses writes, read nothing more: the sender waits.
+        if complete {
+            deadline = Instant::now() + limits.idle_timeout;
+        }
+        // While the store refuses writes, read nothing more: the sender waits, and the time
+        // it is held back is not held against it.
+        let paused = Instant::now();
         if !intake.writer_ready().await {
             break;
         }
+        deadline += paused.elapsed();
         // Idle plain TCP with no partial frame: hand the 64 KiB read buffer back and wait for
         // readability without one, so an idle connection costs its task, not a buffer.
         if buf.is_empty()
@@ -124,12 +137,13 @@ pub async fn connection<S: AsyncRead + Readiness + Unpin>(
             buf = BytesMut::new();
             let waited = tokio::select! {
                 _ = intake.shutdown.cancelled() => break,
-                r = tokio::time::timeout(limits.idle_timeout, sock.readable()) => r,
+                r = tokio::time::timeout_at(deadline, sock.readable()) => r,
             };
             match waited {
                 Ok(Ok(())) => {}
                 Ok(Err(_)) => break,
                 Err(_) => {
+                    Stats::inc(&stats.idle_closed);
                     tracing::debug!(%peer, "closing idle connection");
                     break;
                 }
@@ -140,14 +154,15 @@ pub async fn connection<S: AsyncRead + Readiness + Unpin>(
         }
         let read = tokio::select! {
             _ = intake.shutdown.cancelled() => break,
-            r = tokio::time::timeout(limits.idle_timeout, stream.read_buf(&mut buf)) => r,
+            r = tokio::time::timeout_at(deadline, stream.read_buf(&mut buf)) => r,
         };
         match read {
             Ok(Ok(0)) => break,
             Ok(Ok(_)) => read_at = now_ns(),
             Ok(Err(_)) => break,
             Err(_) => {
-                tracing::debug!(%peer, "closing idle connection");
+                Stats::inc(&stats.idle_closed);
+                tracing::debug!(%peer, "closing connection: no whole message within the idle timeout");
                 break;
             }
         }
