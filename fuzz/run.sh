@@ -55,8 +55,9 @@ for t in "${targets[@]}"; do
     fi
     [ "$rc" -eq 0 ] || { failed+=("$t"); tail -n 30 "$log"; }
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
-    # The last status line (#N INITED/pulse/DONE/NEW ... cov: C ft: F corp: ...).
-    status=$(grep -E '^#[0-9]+' "$log" | grep ' cov: ' | tail -n 1)
+    # The last status line (#N INITED/pulse/DONE/NEW ... cov: C ft: F corp: ...). -a: the
+    # log holds raw bytes (the recommended dictionary), and grep prints nothing of a binary file.
+    status=$(grep -aE '^#[0-9]+' "$log" | grep -a ' cov: ' | tail -n 1)
     cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$status")
     ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$status")
     corp=$(find "corpus/$t" -type f | wc -l)
