@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Builds and runs every fuzz target (picket-parsers, framing, RELP, DNS, whois, e-mail, the
-# evidence bundle; the query protocol and config have none yet) for SECONDS each (default 30), one at a time (one
-# fuzzer process), on the stable toolchain without a sanitizer (`-s none`). Seeds from
-# seeds/<target>/ are copied into corpus/<target>/ first. Prints a summary table per target
-# (executions, cov/ft from libFuzzer's final stats, corpus size, crashes) and exits non-zero if
-# any target crashed or broke a property; the inputs are in artifacts/<target>/, each target's
-# full libFuzzer output in logs/<target>.log.
+# evidence bundle, the query protocol's request decoder `query_request`, the config loader
+# `config`) for SECONDS each (default 30), one at a time (one fuzzer process), on the stable
+# toolchain without a sanitizer (`-s none`). Seeds from seeds/<target>/ are copied into
+# corpus/<target>/ first. Prints a summary table per target (executions, cov/ft from
+# libFuzzer's final stats, corpus size, crashes) and exits non-zero if any target crashed or
+# broke a property; the inputs are in artifacts/<target>/, each target's full libFuzzer output
+# in logs/<target>.log.
 #
 #   fuzz/run.sh [SECONDS] [TARGET...]      e.g. fuzz/run.sh 60 line header
 #   fuzz/run.sh seeds [TARGET...]          each target over its seeds only (CI: none rots)
@@ -54,8 +55,9 @@ for t in "${targets[@]}"; do
     fi
     [ "$rc" -eq 0 ] || { failed+=("$t"); tail -n 30 "$log"; }
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
-    # The last status line (#N INITED/pulse/DONE/NEW ... cov: C ft: F corp: ...).
-    status=$(grep -E '^#[0-9]+' "$log" | grep ' cov: ' | tail -n 1)
+    # The last status line (#N INITED/pulse/DONE/NEW ... cov: C ft: F corp: ...). -a: the
+    # log holds raw bytes (the recommended dictionary), and grep prints nothing of a binary file.
+    status=$(grep -aE '^#[0-9]+' "$log" | grep -a ' cov: ' | tail -n 1)
     cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$status")
     ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$status")
     corp=$(find "corpus/$t" -type f | wc -l)
