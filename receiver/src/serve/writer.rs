@@ -107,7 +107,11 @@ pub fn spawn(
     let thread = std::thread::Builder::new()
         .name("picket-writer".into())
         .spawn(move || {
-            yield_to_listeners();
+            // The writer runs at the listeners' priority. It once ran at nice +10, so that on a
+            // shared CPU the listeners drained their sockets first; but nice is weighed against
+            // every process on the machine, and beside one busy process at nice 0 the writer got
+            // a tenth of the CPU and the queue overflowed (bench/LOAD.md, session 6). UDP now
+            // has threads of its own, which is what the nice was for.
             // A panic here (sled 0.34 panics on some damaged pages instead of returning an
             // error) must not leave serve running with no writer, its senders waiting for
             // ever: it is a fatal store error, logged, shown in `stats`, and serve stops.
@@ -378,30 +382,6 @@ fn acknowledge(msgs: &[Message]) {
 
 /// How often a busy writer takes what the listeners queued.
 const POLL: Duration = Duration::from_millis(5);
-
-/// How much nicer than the listeners the writer thread runs.
-const WRITER_NICE: libc::c_int = 10;
-
-/// Lowers this thread's scheduling priority (Linux: nice applies per thread), so that when
-/// the listeners and the writer want the same CPU the kernel runs the listeners first: a UDP
-/// socket is drained while a commit runs, and the writer catches up from the queue (bounded
-/// in bytes) afterwards, instead of the socket buffer overflowing during a long commit.
-fn yield_to_listeners() {
-    #[cfg(target_os = "linux")]
-    {
-        // SAFETY: gettid and setpriority take and return plain integers.
-        let r = unsafe {
-            let tid = libc::gettid();
-            libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, WRITER_NICE)
-        };
-        if r != 0 {
-            tracing::debug!(
-                "writer priority unchanged: {}",
-                std::io::Error::last_os_error()
-            );
-        }
-    }
-}
 
 /// How often the writer stores the candidates that changed (and what a crash can make the
 /// next start fold again).
