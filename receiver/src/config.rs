@@ -90,7 +90,7 @@ pub struct TcpSection {
     pub allow: Option<Vec<String>>,
     /// Most stream connections open at once (TCP and TLS together).
     pub max_connections: Option<usize>,
-    /// Idle connections are closed after this many seconds.
+    /// Connections that send no whole message for this many seconds are closed.
     pub idle_timeout_secs: Option<u64>,
 }
 

@@ -1,7 +1,8 @@
 //! TCP listener and connections: RFC 6587 framing per connection, the shared connection
 //! budget, an idle timeout that only a whole message restarts (a byte a second does not). A
 //! connection waits for room in the queue, and stops reading while the writer cannot store,
-//! so backpressure reaches the sender; a bad frame closes that connection only. On shutdown
+//! so backpressure reaches the sender; a damaged octet count costs its frame, not the
+//! connection (picket-framing resynchronises). On shutdown
 //! each connection stops reading, hands over every frame already read, and closes.
 
 use std::net::SocketAddr;
