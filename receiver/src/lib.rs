@@ -36,38 +36,31 @@ pub mod fuzzing {
     /// Parses a config file's text and checks it as `picket serve` does at start (the file,
     /// no flags) and `[report]` as `picket report` does; the error is what picket prints.
     pub fn check_config(text: &str) -> Result<(), crate::Error> {
-        // toml's error, as `FileConfig::load` reports it (without the path).
-        let mut file: crate::FileConfig =
-            toml::from_str(text).map_err(|e| crate::Error::Usage(e.to_string()))?;
-        let args = crate::ServeArgs {
-            udp: Vec::new(),
-            tcp: Vec::new(),
-            tls: None,
-            relp: Vec::new(),
-            relp_tls: None,
-            cert: None,
-            key: None,
-            client_ca: None,
-            allow: Vec::new(),
-            no_udp: false,
-            no_tcp: false,
-            max_message: None,
-            max_connections: None,
-            idle_timeout: None,
-            flush_interval: None,
-            user: None,
-            group: None,
-        };
+        use clap::Parser;
+
+        /// `picket serve` with no flags (clap fills in every flag's default).
+        #[derive(Parser)]
+        struct Serve {
+            #[command(flatten)]
+            args: crate::ServeArgs,
+        }
+
+        // As `FileConfig::load` does once it has read the file.
+        let path = std::path::Path::new("picket.toml");
+        let mut file: crate::FileConfig = toml::from_str(text)
+            .map_err(|e| crate::Error::Usage(format!("{}: {e}", path.display())))?;
+        file.origin = Some((path.to_path_buf(), text.to_string()));
+        let args = Serve::try_parse_from(["serve"])
+            .map_err(|e| crate::Error::Usage(e.to_string()))?
+            .args;
         let data = file.data_dir(None);
-        // The error as picket prints it: with the line of the bad key found in the text.
-        file.origin = Some((std::path::PathBuf::from("fuzz.toml"), text.to_string()));
         crate::ServeConfig::build(data, &file, &args).map_err(|e| file.locate_error(e))?;
         // The notice template is another file, read by path: a fuzzed path could name
         // /dev/zero or a FIFO, so the embedded template stands in for it.
         if let Some(report) = file.report.as_mut() {
             report.template = None;
         }
-        file.report_config()?;
+        file.report_config().map_err(|e| file.locate_error(e))?;
         Ok(())
     }
 }
