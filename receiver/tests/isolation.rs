@@ -42,7 +42,13 @@ fn send_lines(addr: std::net::SocketAddr, tag: &str, range: std::ops::Range<usiz
 fn fire_and_forget_queries_do_not_stall_ingest_or_the_stop() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let srv = Picket::start(&data, &["--no-udp", "--tcp", "127.0.0.1:0"]);
+    // The hogs below must hold their slots for the whole test: with the default 10 s write
+    // timeout a loaded machine could drop them before the `busy` check (seen once).
+    let cfg = dir.path().join("picket.toml");
+    std::fs::write(&cfg, "[query]\nwrite_timeout_secs = 600\n").unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_picket"));
+    cmd.arg("--config").arg(&cfg);
+    let srv = Picket::start_with(cmd, &data, &["--no-udp", "--tcp", "127.0.0.1:0"]);
     let sock = srv.socket();
     let tcp = srv.tcp();
     const BASE: usize = 300_000;
