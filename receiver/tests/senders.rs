@@ -82,71 +82,82 @@ fn rsyslogd() -> PathBuf {
         .expect("rsyslogd not found: the Debian package rsyslog (.ci/packages)")
 }
 
-/// rsyslogd running `snippet` (already made local), its input on `port`; killed on drop.
-struct Rsyslog {
+/// A real sender daemon (rsyslogd, syslog-ng) in a directory of its own, its config in
+/// `conf` there and its stderr in `stderr`; killed on drop.
+struct Sender {
     child: Child,
     dir: tempfile::TempDir,
+    conf: &'static str,
 }
 
-impl Rsyslog {
-    fn start(snippet: &str, port: u16) -> Rsyslog {
-        let dir = tempfile::tempdir().unwrap();
-        let d = dir.path();
-        std::fs::create_dir(d.join("work")).unwrap();
-        // global() and module() statements stay at the top; the action goes in the ruleset
-        // of the test's one input.
-        let at = snippet.find("action(").unwrap();
-        let (top, action) = snippet.split_at(at);
-        let conf = format!(
-            "global(workDirectory=\"{work}\" net.enableDNS=\"off\")\n{top}\n\
-             module(load=\"imtcp\")\n\
-             input(type=\"imtcp\" address=\"127.0.0.1\" port=\"{port}\" ruleset=\"to_picket\")\n\
-             ruleset(name=\"to_picket\") {{\n{action}}}\n",
-            work = d.join("work").display()
-        );
-        std::fs::write(d.join("rsyslog.conf"), &conf).unwrap();
-        let child = Command::new(rsyslogd())
-            .arg("-f")
-            .arg(d.join("rsyslog.conf"))
-            .arg("-i")
-            .arg(d.join("rsyslogd.pid"))
-            .arg("-n")
+impl Sender {
+    /// Runs `cmd` (already given its config, written to `dir`/`conf`) with stderr to
+    /// `dir`/stderr, and waits until it listens on `port`.
+    fn spawn(mut cmd: Command, dir: tempfile::TempDir, conf: &'static str, port: u16) -> Sender {
+        let child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(std::fs::File::create(d.join("stderr")).unwrap())
+            .stderr(std::fs::File::create(dir.path().join("stderr")).unwrap())
             .spawn()
             .unwrap();
-        let mut r = Rsyslog { child, dir };
+        let mut s = Sender { child, dir, conf };
         let deadline = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Some(st) = r.child.try_wait().unwrap() {
-                panic!("rsyslogd exited ({st}):\n{}", r.diagnostics());
+            if let Some(st) = s.child.try_wait().unwrap() {
+                panic!("the sender exited ({st}):\n{}", s.diagnostics());
             }
             assert!(
                 Instant::now() < deadline,
-                "rsyslogd did not start:\n{}",
-                r.diagnostics()
+                "the sender did not start:\n{}",
+                s.diagnostics()
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        r
+        s
     }
 
     fn diagnostics(&self) -> String {
         let read = |f: &str| std::fs::read_to_string(self.dir.path().join(f)).unwrap_or_default();
         format!(
-            "--- stderr:\n{}--- rsyslog.conf:\n{}",
+            "--- stderr:\n{}--- {}:\n{}",
             read("stderr"),
-            read("rsyslog.conf")
+            self.conf,
+            read(self.conf)
         )
     }
 }
 
-impl Drop for Rsyslog {
+impl Drop for Sender {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// rsyslogd running `snippet` (already made local), its input on `port`.
+fn rsyslog(snippet: &str, port: u16) -> Sender {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir(d.join("work")).unwrap();
+    // global() and module() statements stay at the top; the action goes in the ruleset of the
+    // test's one input.
+    let at = snippet.find("action(").unwrap();
+    let (top, action) = snippet.split_at(at);
+    let conf = format!(
+        "global(workDirectory=\"{work}\" net.enableDNS=\"off\")\n{top}\n\
+         module(load=\"imtcp\")\n\
+         input(type=\"imtcp\" address=\"127.0.0.1\" port=\"{port}\" ruleset=\"to_picket\")\n\
+         ruleset(name=\"to_picket\") {{\n{action}}}\n",
+        work = d.join("work").display()
+    );
+    std::fs::write(d.join("rsyslog.conf"), &conf).unwrap();
+    let mut cmd = Command::new(rsyslogd());
+    cmd.arg("-f")
+        .arg(d.join("rsyslog.conf"))
+        .arg("-i")
+        .arg(d.join("rsyslogd.pid"))
+        .arg("-n");
+    Sender::spawn(cmd, dir, "rsyslog.conf", port)
 }
 
 /// Sends `LINES` lines tagged `name` to rsyslog's input with logger; their texts.
@@ -217,13 +228,13 @@ fn every_rsyslog_snippet_in_senders_md_delivers_to_picket() {
         let port = free_port();
         // The queue is tried the hard way: rsyslog first, picket down while the lines come.
         let (server, rsyslog, texts) = if name == "queue" {
-            let r = Rsyslog::start(&local, port);
+            let r = rsyslog(&local, port);
             let texts = send(port, name);
             std::thread::sleep(Duration::from_secs(2));
             (start(), r, texts)
         } else {
             let s = start();
-            let r = Rsyslog::start(&local, port);
+            let r = rsyslog(&local, port);
             let texts = send(port, name);
             (s, r, texts)
         };
@@ -267,76 +278,34 @@ fn syslog_ng_root() -> PathBuf {
     root
 }
 
-/// syslog-ng running `snippet` (already made local), its source `s_src` on `port`; killed on
-/// drop.
-struct SyslogNg {
-    child: Child,
-    dir: tempfile::TempDir,
-}
-
-impl SyslogNg {
-    fn start(snippet: &str, port: u16) -> SyslogNg {
-        let root = syslog_ng_root();
-        let lib = root.join("usr/lib/syslog-ng");
-        let dir = tempfile::tempdir().unwrap();
-        let d = dir.path();
-        let conf = format!(
-            "@version: 3.38\n\
-             options {{ stats-freq(0); }};\n\
-             source s_src {{ network(ip(\"127.0.0.1\") port({port}) transport(\"tcp\")); }};\n\
-             {snippet}"
-        );
-        std::fs::write(d.join("syslog-ng.conf"), &conf).unwrap();
-        let child = Command::new(root.join("usr/sbin/syslog-ng"))
-            .env("LD_LIBRARY_PATH", &lib)
-            .arg("-F")
-            .arg("--no-caps")
-            .arg("-f")
-            .arg(d.join("syslog-ng.conf"))
-            .arg("-p")
-            .arg(d.join("syslog-ng.pid"))
-            .arg("-R")
-            .arg(d.join("syslog-ng.persist"))
-            .arg("-c")
-            .arg(d.join("syslog-ng.ctl"))
-            .arg(format!("--module-path={}", lib.join("3.38").display()))
-            .current_dir(d)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(d.join("stderr")).unwrap())
-            .spawn()
-            .unwrap();
-        let mut s = SyslogNg { child, dir };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Some(st) = s.child.try_wait().unwrap() {
-                panic!("syslog-ng exited ({st}):\n{}", s.diagnostics());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "syslog-ng did not start:\n{}",
-                s.diagnostics()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        s
-    }
-
-    fn diagnostics(&self) -> String {
-        let read = |f: &str| std::fs::read_to_string(self.dir.path().join(f)).unwrap_or_default();
-        format!(
-            "--- stderr:\n{}--- syslog-ng.conf:\n{}",
-            read("stderr"),
-            read("syslog-ng.conf")
-        )
-    }
-}
-
-impl Drop for SyslogNg {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// syslog-ng running `snippet` (already made local), its source `s_src` on `port`.
+fn syslog_ng(snippet: &str, port: u16) -> Sender {
+    let root = syslog_ng_root();
+    let lib = root.join("usr/lib/syslog-ng");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let conf = format!(
+        "@version: 3.38\n\
+         options {{ stats-freq(0); }};\n\
+         source s_src {{ network(ip(\"127.0.0.1\") port({port}) transport(\"tcp\")); }};\n\
+         {snippet}"
+    );
+    std::fs::write(d.join("syslog-ng.conf"), &conf).unwrap();
+    let mut cmd = Command::new(root.join("usr/sbin/syslog-ng"));
+    cmd.env("LD_LIBRARY_PATH", &lib)
+        .arg("-F")
+        .arg("--no-caps")
+        .arg("-f")
+        .arg(d.join("syslog-ng.conf"))
+        .arg("-p")
+        .arg(d.join("syslog-ng.pid"))
+        .arg("-R")
+        .arg(d.join("syslog-ng.persist"))
+        .arg("-c")
+        .arg(d.join("syslog-ng.ctl"))
+        .arg(format!("--module-path={}", lib.join("3.38").display()))
+        .current_dir(d);
+    Sender::spawn(cmd, dir, "syslog-ng.conf", port)
 }
 
 #[test]
@@ -380,13 +349,13 @@ fn every_syslog_ng_snippet_in_senders_md_delivers_to_picket() {
         // The disk buffer is tried the hard way, as rsyslog's queue: picket starts only after
         // the lines were sent.
         let (server, sng, texts) = if name == "rfc5424" {
-            let sng = SyslogNg::start(&local, port);
+            let sng = syslog_ng(&local, port);
             let texts = send(port, name);
             std::thread::sleep(Duration::from_secs(2));
             (start(), sng, texts)
         } else {
             let server = start();
-            let sng = SyslogNg::start(&local, port);
+            let sng = syslog_ng(&local, port);
             let texts = send(port, name);
             (server, sng, texts)
         };
