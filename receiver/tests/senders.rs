@@ -197,69 +197,19 @@ fn every_rsyslog_snippet_in_senders_md_delivers_to_picket() {
     let certs = tempfile::tempdir().unwrap();
     pki(certs.path());
     for (name, snippet) in &all {
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("data");
-        let picket_port = free_port();
-        let addr = format!("127.0.0.1:{picket_port}");
-        let local = snippet
-            .replace(
-                "StreamDriverPermittedPeers=\"picket.example.net\"",
-                "StreamDriverPermittedPeers=\"localhost\"",
-            )
-            .replace("picket.example.net", "127.0.0.1")
-            .replace("\"5514\"", &format!("\"{picket_port}\""))
-            .replace("\"6514\"", &format!("\"{picket_port}\""))
-            .replace("/etc/ssl/picket/", &format!("{}/", certs.path().display()));
-        let start = || {
-            let p = |f: &str| certs.path().join(f);
-            match name.as_str() {
-                "udp" => Picket::start(&data, &["--no-tcp", "--udp", &addr]),
-                "tls" => Picket::start_tls(&data, &addr, &p("server.pem"), &p("server.key"), None),
-                "mtls" => Picket::start_tls(
-                    &data,
-                    &addr,
-                    &p("server.pem"),
-                    &p("server.key"),
-                    Some(&p("ca.pem")),
-                ),
-                _ => Picket::start(&data, &["--no-udp", "--tcp", &addr]),
-            }
+        let local = |picket_port: u16| {
+            snippet
+                .replace(
+                    "StreamDriverPermittedPeers=\"picket.example.net\"",
+                    "StreamDriverPermittedPeers=\"localhost\"",
+                )
+                .replace("picket.example.net", "127.0.0.1")
+                .replace("\"5514\"", &format!("\"{picket_port}\""))
+                .replace("\"6514\"", &format!("\"{picket_port}\""))
+                .replace("/etc/ssl/picket/", &format!("{}/", certs.path().display()))
         };
-        let port = free_port();
         // The queue is tried the hard way: rsyslog first, picket down while the lines come.
-        let (server, rsyslog, texts) = if name == "queue" {
-            let r = rsyslog(&local, port);
-            let texts = send(port, name);
-            std::thread::sleep(Duration::from_secs(2));
-            (start(), r, texts)
-        } else {
-            let s = start();
-            let r = rsyslog(&local, port);
-            let texts = send(port, name);
-            (s, r, texts)
-        };
-        let deadline = Duration::from_secs(60);
-        let got = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            wait_stats(&server.socket(), deadline, |s| {
-                s["stored"].as_u64() >= Some(LINES as u64)
-            })
-        }));
-        if got.is_err() {
-            panic!(
-                "{name}: picket did not get {LINES} lines:\n{}",
-                rsyslog.diagnostics()
-            );
-        }
-        drop(rsyslog);
-        let (st, _, log) = server.stop();
-        assert!(st.success(), "{log}");
-        let lines = stored(&data);
-        for t in &texts {
-            assert!(
-                lines.keys().any(|l| l.ends_with(t.as_str())),
-                "{name}: {t:?} not stored; stored: {lines:?}"
-            );
-        }
+        deliver(name, certs.path(), local, rsyslog, name == "queue");
     }
 }
 
@@ -320,70 +270,89 @@ fn every_syslog_ng_snippet_in_senders_md_delivers_to_picket() {
     let certs = tempfile::tempdir().unwrap();
     pki(certs.path());
     for (name, snippet) in &all {
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("data");
-        let picket_port = free_port();
-        let addr = format!("127.0.0.1:{picket_port}");
-        let local = snippet
-            .replace("picket.example.net", "127.0.0.1")
-            .replace("port(5514)", &format!("port({picket_port})"))
-            .replace("port(6514)", &format!("port({picket_port})"))
-            .replace("/etc/ssl/picket/", &format!("{}/", certs.path().display()))
-            // The test's disk buffer is small: the page's 1 GiB would be reserved on disk.
-            .replace("disk-buf-size(1073741824)", "disk-buf-size(1048576)");
-        let start = || {
-            let p = |f: &str| certs.path().join(f);
-            match name.as_str() {
-                "tls" => Picket::start_tls(&data, &addr, &p("server.pem"), &p("server.key"), None),
-                "mtls" => Picket::start_tls(
-                    &data,
-                    &addr,
-                    &p("server.pem"),
-                    &p("server.key"),
-                    Some(&p("ca.pem")),
-                ),
-                _ => Picket::start(&data, &["--no-udp", "--tcp", &addr]),
-            }
+        let local = |picket_port: u16| {
+            snippet
+                .replace("picket.example.net", "127.0.0.1")
+                .replace("port(5514)", &format!("port({picket_port})"))
+                .replace("port(6514)", &format!("port({picket_port})"))
+                .replace("/etc/ssl/picket/", &format!("{}/", certs.path().display()))
+                // The test's disk buffer is small: the page's 1 GiB would be reserved on disk.
+                .replace("disk-buf-size(1073741824)", "disk-buf-size(1048576)")
         };
-        let port = free_port();
         // The disk buffer is tried the hard way, as rsyslog's queue: picket starts only after
         // the lines were sent.
-        let (server, sng, texts) = if name == "rfc5424" {
-            let sng = syslog_ng(&local, port);
-            let texts = send(port, name);
-            std::thread::sleep(Duration::from_secs(2));
-            (start(), sng, texts)
-        } else {
-            let server = start();
-            let sng = syslog_ng(&local, port);
-            let texts = send(port, name);
-            (server, sng, texts)
-        };
-        let got = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            wait_stats(&server.socket(), Duration::from_secs(60), |s| {
-                s["stored"].as_u64() >= Some(LINES as u64)
-            })
-        }));
-        if got.is_err() {
-            panic!(
-                "{name}: picket did not get {LINES} lines:\n{}",
-                sng.diagnostics()
-            );
-        }
-        drop(sng);
-        let (st, _, log) = server.stop();
-        assert!(st.success(), "{log}");
-        let lines = stored(&data);
-        for t in &texts {
-            assert!(
-                lines.keys().any(|l| l.ends_with(t.as_str())),
-                "{name}: {t:?} not stored; stored: {lines:?}"
-            );
-        }
+        let lines = deliver(name, certs.path(), local, syslog_ng, name == "rfc5424");
         // syslog-ng's own header reached picket, not a doubled one: the tag is sshd's.
         assert!(
             lines.keys().all(|l| l.contains("sshd")),
             "{name}: {lines:?}"
         );
     }
+}
+
+/// Runs one snippet: picket (TLS with the certificates in `certs` for `tls` and `mtls`, UDP
+/// for `udp`, else TCP) and the sender running `localise(picket's port)`, fed `LINES` lines
+/// by logger; with `sender_first`, picket starts only once the lines were sent. Every line
+/// must be stored; the stored lines are returned.
+fn deliver(
+    name: &str,
+    certs: &Path,
+    localise: impl Fn(u16) -> String,
+    sender: fn(&str, u16) -> Sender,
+    sender_first: bool,
+) -> std::collections::BTreeMap<String, usize> {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let picket_port = free_port();
+    let addr = format!("127.0.0.1:{picket_port}");
+    let local = localise(picket_port);
+    let start = || {
+        let p = |f: &str| certs.join(f);
+        match name {
+            "udp" => Picket::start(&data, &["--no-tcp", "--udp", &addr]),
+            "tls" => Picket::start_tls(&data, &addr, &p("server.pem"), &p("server.key"), None),
+            "mtls" => Picket::start_tls(
+                &data,
+                &addr,
+                &p("server.pem"),
+                &p("server.key"),
+                Some(&p("ca.pem")),
+            ),
+            _ => Picket::start(&data, &["--no-udp", "--tcp", &addr]),
+        }
+    };
+    let port = free_port();
+    let (server, daemon, texts) = if sender_first {
+        let d = sender(&local, port);
+        let texts = send(port, name);
+        std::thread::sleep(Duration::from_secs(2));
+        (start(), d, texts)
+    } else {
+        let server = start();
+        let d = sender(&local, port);
+        let texts = send(port, name);
+        (server, d, texts)
+    };
+    let got = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        wait_stats(&server.socket(), Duration::from_secs(60), |s| {
+            s["stored"].as_u64() >= Some(LINES as u64)
+        })
+    }));
+    if got.is_err() {
+        panic!(
+            "{name}: picket did not get {LINES} lines:\n{}",
+            daemon.diagnostics()
+        );
+    }
+    drop(daemon);
+    let (st, _, log) = server.stop();
+    assert!(st.success(), "{log}");
+    let lines = stored(&data);
+    for t in &texts {
+        assert!(
+            lines.keys().any(|l| l.ends_with(t.as_str())),
+            "{name}: {t:?} not stored; stored: {lines:?}"
+        );
+    }
+    lines
 }
