@@ -30,7 +30,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use picket_store::Store;
-use tokio::net::{TcpListener, UdpSocket, UnixListener};
+use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
@@ -43,7 +43,7 @@ use crate::stats::Stats;
 /// Every socket serve listens on, bound and ready, with the configuration they came from.
 pub struct Listeners {
     cfg: ServeConfig,
-    udp: Vec<(SocketAddr, UdpSocket)>,
+    udp: Vec<(SocketAddr, std::net::UdpSocket)>,
     tcp: Vec<(SocketAddr, TcpListener)>,
     tls: Option<(SocketAddr, TcpListener, tls::SharedConfig)>,
     relp: Vec<(SocketAddr, TcpListener)>,
@@ -84,7 +84,7 @@ impl Listeners {
             for s in inherited.udp {
                 let addr = s.local_addr().map_err(err)?;
                 tracing::info!(%addr, "udp socket from systemd");
-                udp.push((addr, UdpSocket::from_std(s).map_err(err)?));
+                udp.push((addr, s));
             }
             for s in inherited.tcp {
                 let addr = s.local_addr().map_err(err)?;
@@ -324,11 +324,6 @@ pub async fn run(
     let conn_limits = cfg.conn_limits();
     let mut tasks = Vec::new();
     for (addr, sock) in udp {
-        let sock = sock.into_std().map_err(|e| {
-            Error::Usage(format!(
-                "cannot take the udp socket {addr} off the runtime: {e}"
-            ))
-        })?;
         let (intake, allow) = (intake.clone(), cfg.udp_allow.clone());
         tasks.push(tokio::task::spawn_blocking(move || {
             udp::receive(addr, sock, intake, allow);

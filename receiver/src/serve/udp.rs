@@ -1,7 +1,7 @@
 //! UDP listeners: one socket per worker with SO_REUSEPORT and the largest receive buffer the
-//! system grants, each read by a thread of its own; a datagram is one message. Datagrams are read in batches with `recvmmsg`
-//! into a reused arena, so a busy worker makes one syscall, one clock reading, one parcel and
-//! no allocation per datagram. UDP cannot push back on its sender: a full queue
+//! system grants, each read by a thread of its own; a datagram is one message. Datagrams are
+//! read in batches with `recvmmsg` into a reused arena, so a busy worker makes one syscall,
+//! one clock reading, one parcel and no allocation per datagram. UDP cannot push back on its sender: a full queue
 //! drops the datagram and counts it (`dropped.queue_full`), and so does a writer that cannot
 //! store (`dropped.store_unavailable`), each under its own name.
 
@@ -11,7 +11,6 @@ use std::sync::atomic::Ordering;
 
 use bytes::BytesMut;
 use socket2::{Domain, Protocol, Socket, Type};
-use tokio::net::UdpSocket;
 
 use super::intake::{Intake, Refused};
 use crate::clock::now_ns;
@@ -23,7 +22,7 @@ pub fn bind(
     addr: SocketAddr,
     workers: usize,
     recv_buffer: usize,
-) -> Result<Vec<(SocketAddr, UdpSocket)>, Error> {
+) -> Result<Vec<(SocketAddr, std::net::UdpSocket)>, Error> {
     let err = |what: &str, e: std::io::Error| {
         Error::Usage(format!("cannot listen on udp {addr}: {what}: {e}"))
     };
@@ -56,7 +55,8 @@ pub fn bind(
                 "udp receive buffer"
             );
         }
-        let sock = UdpSocket::from_std(s.into()).map_err(|e| err("register", e))?;
+        // Read by a thread of its own (see `receive`), never registered with the runtime.
+        let sock: std::net::UdpSocket = s.into();
         let local = sock.local_addr().unwrap_or(addr);
         addr = local;
         out.push((local, sock));
@@ -220,6 +220,8 @@ pub fn receive(
     let fd = sock.as_raw_fd();
     let mut arena = Arena::new();
     let mut store = BytesMut::new();
+    // Which datagrams of a batch the allow-list kept; reused from batch to batch.
+    let mut keep: Vec<usize> = Vec::with_capacity(BATCH);
     while !intake.shutdown.is_cancelled() {
         let n = match arena.recv(fd) {
             Ok(n) if n > 0 => n,
@@ -236,14 +238,13 @@ pub fn receive(
             }
         };
         let received_ns = now_ns();
-        let keep: Vec<usize> = (0..n)
-            .filter(|&i| {
-                allow.is_empty()
-                    || arena
-                        .peer(i)
-                        .is_some_and(|peer| super::accept::allowed(&allow, peer, stats))
-            })
-            .collect();
+        keep.clear();
+        keep.extend((0..n).filter(|&i| {
+            allow.is_empty()
+                || arena
+                    .peer(i)
+                    .is_some_and(|peer| super::accept::allowed(&allow, peer, stats))
+        }));
         if keep.is_empty() {
             continue;
         }
