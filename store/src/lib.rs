@@ -356,7 +356,8 @@ fn load(dir: &Path, cfg: &StoreConfig) -> Result<(Trees, WriterState, Shared), S
     // The format first: a store of a newer build may lack a tree this one would create, and
     // is refused before anything is written to it.
     let meta = db.open_tree("meta")?;
-    match meta.get(meta_key::FORMAT)? {
+    // The format the store has once opened (older ones are marked current unless kept at 1).
+    let format = match meta.get(meta_key::FORMAT)? {
         // sled opens a cut log as far as it reads, which may be nothing at all: an empty
         // store where the format file says one was is damage, not a new store.
         None if marked.is_some() => {
@@ -370,21 +371,27 @@ fn load(dir: &Path, cfg: &StoreConfig) -> Result<(Trees, WriterState, Shared), S
         None => {
             let f = if cfg.format_1 { 1 } else { STORE_FORMAT };
             meta.insert(meta_key::FORMAT, &[f])?;
+            f
         }
-        Some(v) if v.as_ref() == [STORE_FORMAT] => {}
-        Some(v) if matches!(v.as_ref(), [f] if (OLDEST_FORMAT..STORE_FORMAT).contains(f)) => {
-            if !cfg.format_1 {
-                meta.insert(meta_key::FORMAT, &[STORE_FORMAT])?;
+        Some(v) if v.as_ref() == [STORE_FORMAT] => STORE_FORMAT,
+        Some(v) => match v.as_ref() {
+            [f] if (OLDEST_FORMAT..STORE_FORMAT).contains(f) => {
+                if cfg.format_1 {
+                    *f
+                } else {
+                    meta.insert(meta_key::FORMAT, &[STORE_FORMAT])?;
+                    STORE_FORMAT
+                }
             }
-        }
-        Some(v) => {
-            let found = v.iter().map(u8::to_string).collect::<Vec<_>>().join(".");
-            return Err(newer_format(dir, &found));
-        }
-    }
-    let format = match meta.get(meta_key::FORMAT)? {
-        Some(v) => v.first().copied().unwrap_or(STORE_FORMAT),
-        None => STORE_FORMAT,
+            other => {
+                let found = other
+                    .iter()
+                    .map(u8::to_string)
+                    .collect::<Vec<_>>()
+                    .join(".");
+                return Err(newer_format(dir, &found));
+            }
+        },
     };
     let events = db.open_tree("events")?;
     let by_source = db.open_tree("by_source")?;
