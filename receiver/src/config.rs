@@ -201,22 +201,15 @@ impl FileConfig {
         Ok(cfg)
     }
 
-    /// Says where in the file a bad value is: an error `config key K: …` about a key of this
-    /// file becomes `FILE:LINE: config key K: …`. Other errors pass unchanged.
+    /// Says where in the file a bad value is: an [`Error::ConfigKey`] about a key of this file
+    /// becomes `FILE:LINE: config key K: …`. Other errors pass unchanged.
     pub fn locate_error(&self, e: Error) -> Error {
-        let (Some((path, text)), Error::Usage(m)) = (&self.origin, &e) else {
-            return e;
-        };
-        let Some(key) = m
-            .strip_prefix("config key ")
-            .and_then(|rest| rest.split_once(':'))
-            .map(|(k, _)| k)
-        else {
+        let (Some((path, text)), Error::ConfigKey { key, .. }) = (&self.origin, &e) else {
             return e;
         };
         match key_line(text, key) {
-            Some(line) => Error::Usage(format!("{}:{line}: {m}", path.display())),
-            None => Error::Usage(format!("{}: {m}", path.display())),
+            Some(line) => Error::Usage(format!("{}:{line}: {e}", path.display())),
+            None => Error::Usage(format!("{}: {e}", path.display())),
         }
     }
 }
@@ -246,10 +239,7 @@ pub fn key_line(text: &str, key: &str) -> Option<usize> {
 /// Parses a list of CIDR strings from the file.
 pub fn cidrs(list: &[String], key: &str) -> Result<Vec<picket_store::Cidr>, Error> {
     list.iter()
-        .map(|s| {
-            s.parse()
-                .map_err(|e: String| Error::Usage(format!("config key {key}: {e}")))
-        })
+        .map(|s| s.parse().map_err(|e: String| Error::config_key(key, e)))
         .collect()
 }
 

@@ -53,7 +53,7 @@ impl Default for WhoisSettings {
 pub fn settings(section: Option<&WhoisSection>) -> Result<WhoisSettings, Error> {
     let mut s = WhoisSettings::default();
     let Some(w) = section else { return Ok(s) };
-    let bad = |key: &str, e: String| Error::Usage(format!("config key whois.{key}: {e}"));
+    let bad = |key: &str, e: String| Error::config_key(format!("whois.{key}"), e);
     if let Some(r) = &w.root {
         picket_whois::Server::parse(r).map_err(|e| bad("root", format!("{r:?}: {e}")))?;
         s.lookup.root = r.clone();

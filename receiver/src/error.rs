@@ -22,6 +22,14 @@ pub enum Error {
     Stdout(io::Error),
     /// A command-line value was not usable.
     Usage(String),
+    /// A config file key whose value picket cannot use (the file and line are added where
+    /// the file is known: `FileConfig::locate_error`).
+    ConfigKey {
+        /// The key, with its section: `time_zone`, `udp.allow`, `sensor.noise.ports`.
+        key: String,
+        /// What is wrong with it.
+        message: String,
+    },
     /// The store in a data directory failed.
     Store {
         /// The data directory.
@@ -40,11 +48,22 @@ impl fmt::Display for Error {
             Error::Stdin(e) => write!(f, "cannot read standard input: {e}"),
             Error::Stdout(e) => write!(f, "cannot write standard output: {e}"),
             Error::Usage(m) => f.write_str(m),
+            Error::ConfigKey { key, message } => write!(f, "config key {key}: {message}"),
             Error::Store {
                 source: source @ picket_store::StoreError::Open { .. },
                 ..
             } => write!(f, "{source}"),
             Error::Store { dir, source } => write!(f, "{source} (store in {})", dir.display()),
+        }
+    }
+}
+
+impl Error {
+    /// The error for config key `key` (`section.name`) and what is wrong with its value.
+    pub fn config_key(key: impl Into<String>, message: impl fmt::Display) -> Error {
+        Error::ConfigKey {
+            key: key.into(),
+            message: message.to_string(),
         }
     }
 }
@@ -55,7 +74,7 @@ impl std::error::Error for Error {
             Error::File { source, .. } | Error::Stdin(source) | Error::Stdout(source) => {
                 Some(source)
             }
-            Error::Usage(_) => None,
+            Error::Usage(_) | Error::ConfigKey { .. } => None,
             Error::Store { source, .. } => Some(source),
         }
     }

@@ -84,7 +84,7 @@ pub struct NoiseSection {
 }
 
 fn bad(key: &str, e: impl std::fmt::Display) -> Error {
-    Error::Usage(format!("config key sensor.{key}: {e}"))
+    Error::config_key(format!("sensor.{key}"), e)
 }
 
 fn duration(v: Option<&String>, key: &str, into: &mut Duration) -> Result<(), Error> {

@@ -199,21 +199,23 @@ impl ServeConfig {
             a.relp.clone()
         };
         let tz = file.time_zone.as_deref().unwrap_or("Z");
-        let time_zone = crate::values::parse_offset(tz)
-            .map_err(|e| Error::Usage(format!("config key time_zone: {e}")))?;
+        let time_zone =
+            crate::values::parse_offset(tz).map_err(|e| Error::config_key("time_zone", e))?;
         let store_s = file.store.as_ref();
         let writer_s = file.writer.as_ref();
         let retention = picket_store::Retention {
             max_age: match store_s.and_then(|s| s.retention_max_age.as_deref()) {
-                Some(v) => Some(crate::values::parse_duration(v).map_err(|e| {
-                    Error::Usage(format!("config key store.retention_max_age: {e}"))
-                })?),
+                Some(v) => Some(
+                    crate::values::parse_duration(v)
+                        .map_err(|e| Error::config_key("store.retention_max_age", e))?,
+                ),
                 None => None,
             },
             max_bytes: match store_s.and_then(|s| s.retention_max_size.as_deref()) {
-                Some(v) => Some(crate::values::parse_size(v).map_err(|e| {
-                    Error::Usage(format!("config key store.retention_max_size: {e}"))
-                })?),
+                Some(v) => Some(
+                    crate::values::parse_size(v)
+                        .map_err(|e| Error::config_key("store.retention_max_size", e))?,
+                ),
                 None => None,
             },
         };
@@ -224,7 +226,7 @@ impl ServeConfig {
         let logbook_s = file.logbook.as_ref();
         let head_interval = match logbook_s.and_then(|l| l.head_interval.as_deref()) {
             Some(v) => crate::values::parse_duration(v)
-                .map_err(|e| Error::Usage(format!("config key logbook.head_interval: {e}")))?
+                .map_err(|e| Error::config_key("logbook.head_interval", e))?
                 .max(Duration::from_secs(1)),
             None => Duration::from_secs(3600),
         };
@@ -234,12 +236,15 @@ impl ServeConfig {
             let abs =
                 |p: &std::path::Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
             if abs(f).starts_with(abs(&data)) {
-                return Err(Error::Usage(format!(
-                    "config key logbook.head_file: {} is inside the data directory {}; put it \
-                     where someone who can rewrite the store cannot reach",
-                    f.display(),
-                    data.display()
-                )));
+                return Err(Error::config_key(
+                    "logbook.head_file",
+                    format!(
+                        "{} is inside the data directory {}; put it where someone who can \
+                         rewrite the store cannot reach",
+                        f.display(),
+                        data.display()
+                    ),
+                ));
             }
         }
         let user = a.user.clone().or(file.user.clone());
@@ -249,8 +254,9 @@ impl ServeConfig {
             file.group.clone()
         };
         if user.is_none() && group.is_some() {
-            return Err(Error::Usage(
-                "config key group: set together with user (the account serve drops root to)".into(),
+            return Err(Error::config_key(
+                "group",
+                "set together with user (the account serve drops root to)",
             ));
         }
         Ok(ServeConfig {

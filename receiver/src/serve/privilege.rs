@@ -48,12 +48,15 @@ pub fn drop_root(
             tracing::info!(user = %run_as.user, "already running as the configured user");
             return Ok(());
         }
-        return Err(Error::Usage(format!(
-            "config key user: serve is to run as {} (uid {}), but it was started as uid {euid}, \
+        return Err(Error::config_key(
+            "user",
+            format!(
+                "serve is to run as {} (uid {}), but it was started as uid {euid}, \
              not root, so it cannot become that user: start it as root (it drops root once the \
              ports are bound) or as {}, or leave the key out",
-            run_as.user, account.uid, run_as.user
-        )));
+                run_as.user, account.uid, run_as.user
+            ),
+        ));
     }
     // The socket's group stays socket_group when one is configured (0660 for its members).
     let socket_gid = match socket_group {
@@ -143,8 +146,8 @@ fn lookup(run_as: &RunAs) -> Result<Account, Error> {
 
 /// A user's uid and primary gid; a number that names no user keeps itself as its group.
 fn user_ids(user: &str) -> Result<(libc::uid_t, libc::gid_t), Error> {
-    let name = CString::new(user)
-        .map_err(|_| Error::Usage("config key user: a NUL byte in the name".into()))?;
+    let name =
+        CString::new(user).map_err(|_| Error::config_key("user", "a NUL byte in the name"))?;
     let mut buf = vec![0 as libc::c_char; 16 * 1024];
     // SAFETY: an all-zero passwd is a valid value to be filled in.
     let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
@@ -164,16 +167,17 @@ fn user_ids(user: &str) -> Result<(libc::uid_t, libc::gid_t), Error> {
     }
     match user.parse::<libc::uid_t>() {
         Ok(uid) => Ok((uid, uid)),
-        Err(_) => Err(Error::Usage(format!(
-            "config key user: no user {user:?} on this system (getent passwd {user})"
-        ))),
+        Err(_) => Err(Error::config_key(
+            "user",
+            format!("no user {user:?} on this system (getent passwd {user})"),
+        )),
     }
 }
 
 /// A group's gid, by name or number.
 fn group_id(group: &str) -> Result<libc::gid_t, Error> {
-    let name = CString::new(group)
-        .map_err(|_| Error::Usage("config key group: a NUL byte in the name".into()))?;
+    let name =
+        CString::new(group).map_err(|_| Error::config_key("group", "a NUL byte in the name"))?;
     let mut buf = vec![0 as libc::c_char; 64 * 1024];
     // SAFETY: an all-zero group is a valid value to be filled in.
     let mut grp: libc::group = unsafe { std::mem::zeroed() };
