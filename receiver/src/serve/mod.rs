@@ -158,12 +158,7 @@ impl Listeners {
                 self.data_created,
             ),
             None => {
-                // SAFETY: geteuid has no preconditions and cannot fail.
-                if unsafe { libc::geteuid() } == 0 {
-                    tracing::warn!(
-                        "running as root: set `user` in the config (or --user) to drop root once                          the ports are bound, or let systemd bind them (deploy/picket.service)"
-                    );
-                }
+                privilege::warn_if_root();
                 Ok(())
             }
         }

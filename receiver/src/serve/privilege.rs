@@ -108,6 +108,17 @@ pub fn drop_root(
     writable(data, &run_as.user)
 }
 
+/// Without `user`: a serve running as root says so once, with what to do about it.
+pub fn warn_if_root() {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } == 0 {
+        tracing::warn!(
+            "running as root: set `user` in the config (or --user) to drop root once the ports \
+             are bound, or let systemd bind them (deploy/picket.service)"
+        );
+    }
+}
+
 /// After the drop: the store must be writable, or nothing would be stored.
 fn writable(data: &Path, user: &str) -> Result<(), Error> {
     let Ok(c) = CString::new(data.as_os_str().as_encoded_bytes()) else {
