@@ -200,6 +200,8 @@ pub(crate) struct KeyList {
     pub v4: Vec<u64>,
     pub v6: Vec<(u128, u8)>,
     pub names: Vec<SourceKey>,
+    /// The radix sort's second buffer, kept between sorts.
+    scratch: Vec<u64>,
 }
 
 impl KeyList {
@@ -213,7 +215,7 @@ impl KeyList {
 
     /// Sorts the three lists, and empties them into `each` in key order.
     pub fn drain_sorted(&mut self, mut each: impl FnMut(SourceKey)) {
-        self.v4.sort_unstable();
+        sort_u64(&mut self.v4, &mut self.scratch);
         for v4 in self.v4.drain(..) {
             each(SourceKey::of_net(Cidr::from_sort_key((
                 false,
@@ -229,6 +231,50 @@ impl KeyList {
         for key in self.names.drain(..) {
             each(key);
         }
+    }
+}
+
+/// Sorts `v` ascending: an LSD radix sort by bytes, skipping the bytes every value shares
+/// (an IPv4 key varies in four or five of its eight). A settle sorts every key folded in
+/// the second before, thousands a second, and `sort_unstable` took ~300 instructions a key.
+pub(crate) fn sort_u64(v: &mut Vec<u64>, scratch: &mut Vec<u64>) {
+    if v.len() < 128 {
+        v.sort_unstable();
+        return;
+    }
+    let (mut any, mut all) = (0u64, u64::MAX);
+    for &x in v.iter() {
+        any |= x;
+        all &= x;
+    }
+    let varying = any ^ all;
+    scratch.clear();
+    scratch.resize(v.len(), 0);
+    for shift in (0..64).step_by(8) {
+        if (varying >> shift) & 0xff == 0 {
+            continue;
+        }
+        let mut starts = [0usize; 256];
+        for &x in v.iter() {
+            if let Some(c) = starts.get_mut(((x >> shift) & 0xff) as usize) {
+                *c += 1;
+            }
+        }
+        let mut sum = 0;
+        for c in starts.iter_mut() {
+            let n = *c;
+            *c = sum;
+            sum += n;
+        }
+        for &x in v.iter() {
+            if let Some(c) = starts.get_mut(((x >> shift) & 0xff) as usize) {
+                if let Some(slot) = scratch.get_mut(*c) {
+                    *slot = x;
+                }
+                *c += 1;
+            }
+        }
+        std::mem::swap(v, scratch);
     }
 }
 
@@ -322,5 +368,35 @@ impl Hasher for Fold {
 
     fn finish(&self) -> u64 {
         folded_multiply(self.state, 0x9e37_79b9_7f4a_7c15 ^ self.multiplier).rotate_left(26)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn radix_sort_agrees_with_sort_unstable() {
+        let mut scratch = Vec::new();
+        for (n, spread) in [
+            (0usize, 1u64),
+            (5, 7),
+            (127, 1 << 40),
+            (128, 3),
+            (5000, 1 << 40),
+            (3000, u64::MAX),
+        ] {
+            let mut x = 0x9e37_79b9_7f4a_7c15u64;
+            let mut v: Vec<u64> = (0..n)
+                .map(|_| {
+                    x = crate::distinct::mix64(x);
+                    (x % spread.max(1)) << 8 | 32
+                })
+                .collect();
+            let mut want = v.clone();
+            want.sort_unstable();
+            sort_u64(&mut v, &mut scratch);
+            assert_eq!(v, want, "n {n} spread {spread}");
+        }
     }
 }

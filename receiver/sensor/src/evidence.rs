@@ -60,6 +60,30 @@ impl EvidenceSample {
         if total == 0 {
             return;
         }
+        // Live traffic offers mostly lines later than every kept one: such a line goes last,
+        // and (once full) the earliest of the latest group leaves, its buffer reused.
+        let newest = self
+            .lines
+            .last()
+            .is_none_or(|e| e.order(time, line, &reference) == Ordering::Less);
+        if newest && self.latest > 0 {
+            if self.lines.len() < total {
+                self.lines.push(Evidence {
+                    time,
+                    reference,
+                    line: line.to_vec(),
+                });
+            } else if let Some(group) = self.lines.get_mut(self.first..) {
+                group.rotate_left(1);
+                if let Some(reused) = group.last_mut() {
+                    reused.time = time;
+                    reused.reference = reference;
+                    reused.line.clear();
+                    reused.line.extend_from_slice(line);
+                }
+            }
+            return;
+        }
         let position = |lines: &[Evidence]| {
             lines.partition_point(|e| e.order(time, line, &reference) != Ordering::Greater)
         };
@@ -130,6 +154,38 @@ mod tests {
         }
         let times: Vec<i64> = s.lines().iter().map(|e| e.time).collect();
         assert_eq!(times, vec![1, 2, 8, 9]);
+    }
+
+    #[test]
+    fn any_order_keeps_the_smallest_and_largest() {
+        // The fast path for a line later than all kept ones must agree with a full sort.
+        let offers: Vec<(i64, Vec<u8>)> = (0..40u8)
+            .map(|i| (i64::from(i % 7), vec![b'a' + i % 5, i]))
+            .collect();
+        for (first, latest) in [(0, 3), (2, 0), (1, 1), (3, 5), (10, 40)] {
+            let mut sorted = offers.clone();
+            sorted.sort();
+            let mut want: Vec<(i64, Vec<u8>)> = sorted.iter().take(first).cloned().collect();
+            let rest = sorted.len().saturating_sub(first).min(latest);
+            want.extend(sorted.iter().skip(sorted.len() - rest).cloned());
+            for rotation in [0, 13, 29] {
+                let mut s = EvidenceSample::new(first, latest);
+                let mut order = offers.clone();
+                order.rotate_left(rotation);
+                if rotation == 13 {
+                    order.sort();
+                }
+                for (t, l) in &order {
+                    s.offer(*t, l, r(0));
+                }
+                let got: Vec<(i64, Vec<u8>)> =
+                    s.lines().iter().map(|e| (e.time, e.line.clone())).collect();
+                assert_eq!(
+                    got, want,
+                    "first {first} latest {latest} rotation {rotation}"
+                );
+            }
+        }
     }
 
     #[test]

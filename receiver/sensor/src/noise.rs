@@ -121,6 +121,8 @@ pub struct NoisePolicy {
     rules: Vec<NoiseRule>,
     /// The destination ports some rule names: a rule with ports is not tried on others.
     ports: PortSet,
+    /// The rules that name no port, in order: all an event on an unnamed port can match.
+    portless: Vec<u16>,
 }
 
 /// A set of ports, one bit each (empty until a port is added).
@@ -161,7 +163,17 @@ impl NoisePolicy {
         for (lo, hi) in rules.iter().flat_map(|r| &r.ports) {
             ports.add(*lo, *hi);
         }
-        NoisePolicy { rules, ports }
+        let portless = rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.ports.is_empty())
+            .filter_map(|(i, _)| u16::try_from(i).ok())
+            .collect();
+        NoisePolicy {
+            rules,
+            ports,
+            portless,
+        }
     }
 
     /// The rules, in order.
@@ -190,11 +202,17 @@ impl NoisePolicy {
             _ => return None,
         };
         let named_port = d.destination.port.is_some_and(|p| self.ports.contains(p));
+        if !named_port {
+            // Most events (a scan's ports) hit no named port: only the port-less rules apply.
+            return self.portless.iter().copied().find(|&i| {
+                self.rules
+                    .get(usize::from(i))
+                    .is_some_and(|r| (r.alerts || !alert) && r.matches(event))
+            });
+        }
         self.rules
             .iter()
-            .position(|r| {
-                (r.alerts || !alert) && (named_port || r.ports.is_empty()) && r.matches(event)
-            })
+            .position(|r| (r.alerts || !alert) && r.matches(event))
             .and_then(|i| u16::try_from(i).ok())
     }
 }

@@ -50,12 +50,37 @@ struct Target {
     slots: Vec<Slot>,
 }
 
+/// A target's place in the map: the book's host hash and the port (0: the host as a whole,
+/// else port + 1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct TargetKey {
+    host: u64,
+    port: u32,
+}
+
+impl TargetKey {
+    fn new(host: u64, port: Option<u16>) -> TargetKey {
+        TargetKey {
+            host,
+            port: port.map_or(0, |p| u32::from(p) + 1),
+        }
+    }
+}
+
+impl std::hash::Hash for TargetKey {
+    // One word for the seeded hasher, not three (two look-ups an event): the host is a hash
+    // already and the port fits beside it.
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.host ^ u64::from(self.port).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    }
+}
+
 /// The view. Fed by the book with every event that counted as signal.
 #[derive(Clone, Debug)]
 pub struct TargetView {
     slot_ns: i64,
     max_targets: usize,
-    targets: HashMap<(u64, Option<u16>), Target, Seeded>,
+    targets: HashMap<TargetKey, Target, Seeded>,
 }
 
 impl TargetView {
@@ -97,7 +122,7 @@ impl TargetView {
             }
             let entry = self
                 .targets
-                .entry((host_hash, port))
+                .entry(TargetKey::new(host_hash, port))
                 .or_insert_with(|| Target {
                     host: match dst {
                         Some(ip) => TargetHost::Addr(ip),
@@ -134,7 +159,7 @@ impl TargetView {
             return;
         }
         let keep = self.max_targets - self.max_targets / 16;
-        let mut order: Vec<(i64, (u64, Option<u16>))> = self
+        let mut order: Vec<(i64, TargetKey)> = self
             .targets
             .iter()
             .map(|(k, t)| (t.last_seen, *k))
