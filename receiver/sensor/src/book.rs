@@ -53,6 +53,12 @@ pub const NAMES_REMEMBERED: usize = 8192;
 /// Event time after which a name asked for and never answered is asked for again: 15 min.
 pub const RESOLVE_RETRY_NS: i64 = 15 * 60 * 1_000_000_000;
 
+/// The book settles (evaluates what was folded, reports changes, bounds itself) each time
+/// event time enters a new period of this length: 1 s. Per period, not per event time, so that
+/// sub-second stamps (RFC 5424, or receive times in ns) do not settle after every event;
+/// a whole period is folded before it is judged, whatever order its events came in.
+pub const SETTLE_PERIOD_NS: i64 = 1_000_000_000;
+
 /// `mark` on a source the book does not hold (restore it from the store first).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NotInBook(pub SourceKey);
@@ -360,7 +366,7 @@ impl IncidentBook {
             name: name.as_ref().and_then(SourceKey::name),
         };
 
-        if !self.entries.contains_key(&key) && self.entries.len() >= self.ceiling {
+        if self.entries.len() >= self.ceiling && !self.entries.contains_key(&key) {
             // A flood of new sources within one second: bound first, order second.
             self.settle_dirty(changes);
             self.evict(changes);
@@ -511,7 +517,7 @@ impl IncidentBook {
     /// into the one in memory if there is one.
     fn absorb(&mut self, key: SourceKey, mut candidate: Candidate, changes: &mut Vec<Change>) {
         candidate.key = key;
-        if !self.entries.contains_key(&key) && self.entries.len() >= self.ceiling {
+        if self.entries.len() >= self.ceiling && !self.entries.contains_key(&key) {
             self.settle_dirty(changes);
             self.evict(changes);
         }
@@ -566,7 +572,10 @@ impl IncidentBook {
         if self.clock.is_some_and(|c| time <= c) {
             return;
         }
-        if self.clock.is_some() {
+        if self
+            .clock
+            .is_some_and(|c| time.div_euclid(SETTLE_PERIOD_NS) > c.div_euclid(SETTLE_PERIOD_NS))
+        {
             self.settle(changes);
         }
         self.clock = Some(time);

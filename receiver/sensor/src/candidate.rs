@@ -450,6 +450,10 @@ impl Candidate {
     /// Folds one event. Returns whether it counted as signal.
     pub(crate) fn observe(&mut self, obs: &Observation<'_>, limits: &Limits) -> bool {
         self.first_seen = self.first_seen.min(obs.time);
+        if self.history.is_empty() {
+            // `new` since its first event, not since whichever of them came first.
+            self.state_since = self.first_seen;
+        }
         self.last_seen = self.last_seen.max(obs.time);
         self.events = self.events.saturating_add(1);
         self.datasets |= 1 << (obs.dataset as u32);

@@ -59,7 +59,8 @@ mod targets;
 mod watch;
 
 pub use book::{
-    BookStats, IncidentBook, NAMES_REMEMBERED, NotInBook, RESOLVE_RETRY_NS, event_time,
+    BookStats, IncidentBook, NAMES_REMEMBERED, NotInBook, RESOLVE_RETRY_NS, SETTLE_PERIOD_NS,
+    event_time,
 };
 pub use candidate::{Candidate, Class, NAMES_KEPT, NoiseTally, REPORTERS_KEPT, TOP_SIGNATURES};
 pub use codec::{
