@@ -2,6 +2,7 @@
 """What the incident sensor costs on TCP ingest: the same load with the sensor on and off.
 
   python3 bench/sensor_ingest.py [--bin target/release/picket] [--messages 2000000] [--rounds 3]
+                                 [--sources N | --corpus FILE]
 
 Each round starts a fresh `picket serve` (TCP on loopback, UDP off, its own temp data dir,
 `[sensor] enabled = true` or `false`), sends --messages netfilter DROP lines over 4
@@ -40,17 +41,20 @@ def line(i):
             f"SRC=198.{18 + a // 250}.{a % 250}.{b} DST=192.0.2.{host} LEN=52 TOS=0x00 PREC=0x00 TTL=115 "
             f"ID=15743 DF PROTO=TCP SPT=17805 DPT={port} WINDOW=8192 RES=0x00 SYN URGP=0\n")
 
+CORPUS = None
+
 def payload(n, conns):
     per = n // conns
     out = []
     for k in range(conns):
         chunks, buf, size = [], [], 0
         for i in range(k * per, (k + 1) * per):
-            l = line(i); buf.append(l); size += len(l)
+            l = CORPUS[i % len(CORPUS)] if CORPUS else line(i)
+            buf.append(l); size += len(l)
             if size >= 65536:
-                chunks.append("".join(buf).encode()); buf = []; size = 0
+                chunks.append("".join(buf).encode("utf-8", "surrogateescape")); buf = []; size = 0
         if buf:
-            chunks.append("".join(buf).encode())
+            chunks.append("".join(buf).encode("utf-8", "surrogateescape"))
         out.append(chunks)
     return out, per * conns
 
@@ -125,9 +129,15 @@ def main():
                     help="distinct sources (default 50,000: more than [sensor] max_active, so the book evicts and restores all the time)")
     ap.add_argument("--sensor", choices=["both", "on", "off"], default="both",
                     help="run only the sensor-on or sensor-off rounds (default: both, alternating)")
+    ap.add_argument("--corpus", help="send the lines of this file (cycled up to --messages, "
+                    "connection k taking the k-th quarter) instead of the generated DROP lines, "
+                    "e.g. the mixed corpus of `gen_corpus`")
     a = ap.parse_args()
-    global SOURCES
+    global SOURCES, CORPUS
     SOURCES = a.sources
+    if a.corpus:
+        with open(a.corpus, encoding="utf-8", errors="surrogateescape") as f:
+            CORPUS = [l if l.endswith("\n") else l + "\n" for l in f if l.strip()]
     chunks, total = payload(a.messages, 4)
     res = {True: [], False: []}
     for r in range(a.rounds):
