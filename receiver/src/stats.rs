@@ -42,6 +42,9 @@ pub struct Stats {
     pub denied_sender: AtomicU64,
     /// Which refused senders were logged lately (each once per interval).
     pub refused_log: RefusedLog,
+    /// Failed TLS handshakes, logged like refusals: a client that opens and garbles
+    /// handshakes in a loop must not fill the log.
+    pub tls_refused_log: RefusedLog,
     /// TLS handshakes that failed (untrusted client certificate, bad protocol).
     pub tls_refused: AtomicU64,
     /// `accept` calls that failed (descriptor limit reached, out of memory).
@@ -320,23 +323,41 @@ pub const REFUSED_LOG_INTERVAL: std::time::Duration = std::time::Duration::from_
 /// Most senders remembered for [`RefusedLog`]; past it, senders are logged together.
 const REFUSED_LOG_SENDERS: usize = 4096;
 
-/// Logs each sender outside the allow-list once per [`REFUSED_LOG_INTERVAL`], with how many
-/// times it was refused since: a misconfigured router sending thousands of lines a second
-/// shows up in the log at once, but does not fill it. Bounded: past 4096 senders in one
-/// interval, the rest are logged together.
+/// Logs each refused sender once per [`REFUSED_LOG_INTERVAL`] and reason, with how many
+/// times it was refused since: a misconfigured router sending thousands of lines a second,
+/// or a client that garbles TLS handshakes in a loop, shows up in the log at once but does not
+/// fill it. A new reason from the same sender (a fixed certificate that now fails for another
+/// cause) is logged at once. Bounded: past 4096 senders in one interval, the rest are logged
+/// together.
 #[derive(Debug, Default)]
 pub struct RefusedLog {
-    seen: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, (std::time::Instant, u64)>>,
+    seen: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, Refusals>>,
+}
+
+/// One sender's refusals since it was last logged.
+#[derive(Debug)]
+struct Refusals {
+    logged_at: std::time::Instant,
+    since: u64,
+    why: String,
 }
 
 impl RefusedLog {
     /// Notes one refusal of `peer` (a datagram or a connection), logging it when due.
     pub fn note(&self, peer: std::net::SocketAddr) {
+        self.note_why(
+            peer,
+            "sender not in the allow-list: refused, nothing of it stored",
+        );
+    }
+
+    /// Notes one refusal of `peer` for `why`, logging it when due.
+    pub fn note_why(&self, peer: std::net::SocketAddr, why: &str) {
         let now = std::time::Instant::now();
         let ip = peer.ip().to_canonical();
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         if seen.len() >= REFUSED_LOG_SENDERS && !seen.contains_key(&ip) {
-            seen.retain(|_, (at, _)| now.duration_since(*at) < REFUSED_LOG_INTERVAL);
+            seen.retain(|_, r| now.duration_since(r.logged_at) < REFUSED_LOG_INTERVAL);
         }
         let key = if seen.len() >= REFUSED_LOG_SENDERS && !seen.contains_key(&ip) {
             std::net::IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED) // "the others"
@@ -344,24 +365,36 @@ impl RefusedLog {
             ip
         };
         match seen.get_mut(&key) {
-            Some((at, more)) if now.duration_since(*at) < REFUSED_LOG_INTERVAL => *more += 1,
-            Some((at, more)) => {
+            Some(r) if now.duration_since(r.logged_at) < REFUSED_LOG_INTERVAL && r.why == why => {
+                r.since += 1;
+            }
+            Some(r) => {
                 tracing::warn!(
                     sender = %key,
                     port = peer.port(),
-                    refused_since = *more,
-                    "sender not in the allow-list: refused, nothing of it stored (logged again in 10 min if it goes on)"
+                    refused_since = r.since,
+                    "{why} (logged again in 10 min if it goes on)"
                 );
-                *at = now;
-                *more = 0;
+                *r = Refusals {
+                    logged_at: now,
+                    since: 0,
+                    why: why.to_owned(),
+                };
             }
             None => {
                 tracing::warn!(
                     sender = %key,
                     port = peer.port(),
-                    "sender not in the allow-list: refused, nothing of it stored (logged again in 10 min if it goes on)"
+                    "{why} (logged again in 10 min if it goes on)"
                 );
-                seen.insert(key, (now, 0));
+                seen.insert(
+                    key,
+                    Refusals {
+                        logged_at: now,
+                        since: 0,
+                        why: why.to_owned(),
+                    },
+                );
             }
         }
     }

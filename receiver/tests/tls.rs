@@ -123,6 +123,44 @@ fn once(lines: &[&str]) -> BTreeMap<String, usize> {
 }
 
 #[test]
+fn a_client_garbling_handshakes_in_a_loop_is_counted_every_time_and_logged_once() {
+    let pki = Pki::new();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = start(&data, &pki, false);
+    let port = server.tls();
+    for _ in 0..30 {
+        let mut c = std::net::TcpStream::connect(port).unwrap();
+        // Plain syslog where a ClientHello belongs.
+        let _ = c.write_all(b"<13>Nov  8 15:26:31 gw app: not TLS at all\n");
+        let mut rest = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut c, &mut rest);
+    }
+    wait_stats(&server.socket(), Duration::from_secs(20), |s| {
+        s["dropped"]["tls_handshake"] == 30
+    });
+    // A real client from the same address still gets in, and its line is stored.
+    let ok = send(
+        port,
+        &pki,
+        None,
+        "<13>Nov  8 15:26:32 gw app: after the garbage\n",
+    );
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    wait_stats(&server.socket(), Duration::from_secs(20), |s| {
+        s["stored"] == 1
+    });
+    let log = stop(server);
+    let warned = log.matches("TLS handshake failed").count();
+    assert_eq!(warned, 1, "one line for 30 failures of one reason:\n{log}");
+    assert!(log.contains("failed TLS handshakes 30"), "{log}");
+}
+
+#[test]
 fn tls_with_and_without_client_certificates() {
     let pki = Pki::new();
     let dir = tempfile::tempdir().unwrap();

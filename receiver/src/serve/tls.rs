@@ -169,11 +169,15 @@ pub async fn run(
                     }
                     Ok(Err(e)) => {
                         Stats::inc(&stats.tls_refused);
-                        tracing::warn!(%peer, "TLS handshake failed: {e}");
+                        stats
+                            .tls_refused_log
+                            .note_why(peer, &format!("TLS handshake failed: {e}"));
                     }
                     Err(_) => {
                         Stats::inc(&stats.tls_refused);
-                        tracing::warn!(%peer, "TLS handshake timed out");
+                        stats
+                            .tls_refused_log
+                            .note_why(peer, "TLS handshake timed out");
                     }
                 }
             }
