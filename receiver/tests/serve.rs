@@ -365,6 +365,23 @@ fn udp_bursts_from_several_senders_are_stored_whole_and_stats_shows_queue_and_co
         c["max_us"].as_u64().unwrap(),
     );
     assert!(0 < p50 && p50 <= p99 && p99 <= max, "{s}");
+    // Memory as the kernel counts it for this process (what `ps` shows), not an estimate.
+    let m = &s["memory"];
+    let (rss, peak) = (
+        m["rss_bytes"].as_u64().unwrap(),
+        m["peak_rss_bytes"].as_u64().unwrap(),
+    );
+    let status = std::fs::read_to_string(format!("/proc/{}/status", srv.pid())).unwrap();
+    let hwm: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().strip_suffix("kB"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap();
+    assert!(
+        1 << 20 < rss && rss <= peak && peak <= hwm * 1024,
+        "{s} {hwm} kB"
+    );
     let (st, _, log) = srv.stop();
     assert!(st.success(), "{log}");
     assert_eq!(stored(&data), want, "{log}");

@@ -1080,6 +1080,21 @@ async fn hung_up(rd: &OwnedReadHalf) {
     }
 }
 
+/// The process's resident memory now and at its peak (`VmRSS`, `VmHWM` of
+/// /proc/self/status), in bytes; null where the system does not say.
+fn process_memory() -> serde_json::Value {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().strip_suffix("kB"))
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(|kib| kib * 1024)
+    };
+    serde_json::json!({"rss_bytes": field("VmRSS:"), "peak_rss_bytes": field("VmHWM:")})
+}
+
 fn stats_lines(ctx: &Context) -> Vec<u8> {
     use std::sync::atomic::Ordering::Relaxed;
     let s = &ctx.stats;
@@ -1139,6 +1154,7 @@ fn stats_lines(ctx: &Context) -> Vec<u8> {
             "p99_us": commits.p99_us,
             "max_us": commits.max_us,
         },
+        "memory": process_memory(),
         "store": {
             "events": counts.total,
             "by_dataset": parsed,
