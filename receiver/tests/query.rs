@@ -339,3 +339,46 @@ fn the_query_client_prints_json_when_piped() {
     );
     assert!(srv.stop().0.success());
 }
+
+#[test]
+fn stats_is_answered_while_the_query_socket_is_flooded_past_its_connection_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let cfg = dir.path().join("picket.toml");
+    std::fs::write(&cfg, "[query]\nmax_connections = 3\n").unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_picket"));
+    cmd.arg("--config").arg(&cfg);
+    let srv = Picket::start_with(cmd, &data, &["--no-udp", "--tcp", "127.0.0.1:0"]);
+    send(srv.tcp(), &lines(30));
+    wait_stored(&srv.socket(), 30);
+    // A local flood: connections that ask nothing and hold every slot.
+    let hogs: Vec<UnixStream> = (0..3)
+        .map(|_| UnixStream::connect(srv.socket()).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    // Anything else over the limit is turned away...
+    let other = ask(&srv.socket(), r#"{"op":"events","limit":1}"#);
+    assert_eq!(other[0]["error"]["code"], "busy", "{other:?}");
+    // ...but the operator's `picket stats` gets its counters.
+    let out = Command::new(env!("CARGO_BIN_EXE_picket"))
+        .arg("--data")
+        .arg(&data)
+        .args(["stats", "--json"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let first: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(first["stats"]["stored"], 30, "{text}");
+    assert!(
+        first["stats"]["query"]["refused"].as_u64().unwrap() >= 1,
+        "{text}"
+    );
+    drop(hogs);
+    let (st, _, log) = srv.stop();
+    assert!(st.success(), "{log}");
+}

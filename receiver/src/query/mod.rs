@@ -4,7 +4,7 @@
 //!
 //! A query client can never slow ingest: the writer has a thread of its own, and here every
 //! resource a client can hold is bounded. At most `max_connections` connections (more get a
-//! `busy` error) and `max_streams` running scans and tails (a request over it waits up to two
+//! `busy` error, unless their first request is `stats`) and `max_streams` running scans and tails (a request over it waits up to two
 //! seconds for a slot, then gets `busy`; `stats` needs no slot and always answers); a connection that asks nothing for `idle_timeout` is closed, one that reads
 //! nothing of its reply for `write_timeout` is dropped. A scan runs on a blocking thread and
 //! hands lines over a small bounded channel; it stops at its next event when its client goes
@@ -161,6 +161,7 @@ pub async fn run(listener: UnixListener, path: PathBuf, ctx: Context, shutdown: 
     tracing::info!(socket = %path.display(), "query socket ready");
     let slots = Arc::new(Semaphore::new(ctx.limits.max_connections));
     let streams = Arc::new(Semaphore::new(ctx.limits.max_streams));
+    let overflow = Arc::new(Semaphore::new(OVERFLOW_STATS));
     let mut conns = tokio::task::JoinSet::new();
     let mut backoff = Duration::from_millis(10);
     loop {
@@ -184,8 +185,8 @@ pub async fn run(listener: UnixListener, path: PathBuf, ctx: Context, shutdown: 
         };
         backoff = Duration::from_millis(10);
         let Ok(permit) = slots.clone().try_acquire_owned() else {
-            Stats::inc(&ctx.stats.query_refused);
-            conns.spawn(refuse(stream, ctx.limits.write_timeout));
+            let overflow = overflow.clone().try_acquire_owned().ok();
+            conns.spawn(refuse(stream, ctx.clone(), overflow));
             while conns.try_join_next().is_some() {}
             continue;
         };
@@ -209,11 +210,47 @@ pub async fn run(listener: UnixListener, path: PathBuf, ctx: Context, shutdown: 
 /// How long an `events` or `tail` request waits for a stream slot before it is told `busy`.
 const ADMISSION_WAIT: Duration = Duration::from_secs(2);
 
-/// Tells a client over the connection limit why it is turned away.
-async fn refuse(mut stream: UnixStream, write_timeout: Duration) {
+/// Connections over the limit that may still ask for `stats` at once: an operator looking at
+/// a server whose query socket is flooded must see its counters.
+const OVERFLOW_STATS: usize = 16;
+
+/// How long a connection over the limit has to send `stats` (a client sends its request as
+/// soon as it connects; one that waits is told `busy`).
+const OVERFLOW_WAIT: Duration = Duration::from_millis(250);
+
+/// Tells a client over the connection limit why it is turned away, unless (with an overflow
+/// permit) its first request is `stats`: that one is answered, then the connection closes.
+async fn refuse(
+    mut stream: UnixStream,
+    ctx: Context,
+    overflow: Option<tokio::sync::OwnedSemaphorePermit>,
+) {
+    let write_timeout = ctx.limits.write_timeout;
+    if overflow.is_some() {
+        let mut line = Vec::with_capacity(64);
+        let mut chunk = [0u8; 256];
+        let read = tokio::time::timeout(OVERFLOW_WAIT, async {
+            while memchr_nl(&line).is_none() && line.len() <= 256 {
+                match stream.read(&mut chunk).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => line.extend_from_slice(chunk.get(..n).unwrap_or_default()),
+                }
+            }
+        })
+        .await;
+        let first = memchr_nl(&line).and_then(|nl| line.get(..nl));
+        if read.is_ok()
+            && let Some(first) = first
+            && matches!(protocol::parse(first, now_ns()), Ok(Request::Stats))
+        {
+            let _ = tokio::time::timeout(write_timeout, stream.write_all(&stats_lines(&ctx))).await;
+            return;
+        }
+    }
+    Stats::inc(&ctx.stats.query_refused);
     let e = ReplyError {
         code: "busy",
-        message: "too many query connections; try again later".into(),
+        message: "too many query connections; try again later (`stats` is still answered)".into(),
     };
     let _ = tokio::time::timeout(write_timeout, stream.write_all(&e.to_line())).await;
 }
