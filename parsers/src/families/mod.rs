@@ -304,7 +304,7 @@ const NEEDS_PERCENT: u32 = bit(Dataset::CiscoAcl)
     | bit(Dataset::CiscoLogin);
 /// netfilter: its packet fields (`IN=`, or a fragment's first `KEY=`) need an `=`.
 const NEEDS_EQUALS: u32 = bit(Dataset::Iptables);
-/// Snort: an alert needs its ` -> `, unless the message opens as a portscan, signature or
+/// Snort: an alert needs its ` -> ` (found by its `>`), unless the message opens as a portscan, signature or
 /// Snort 3 quote does (see [`FIRST_BYTE`]).
 const NEEDS_ARROW: u32 = bit(Dataset::Snort);
 /// The families the gate may rule out.
@@ -383,12 +383,21 @@ fn scan(m: &[u8]) -> u32 {
         let Some(p) = hit else {
             break;
         };
+        let at_hit = at + p;
         seen |= match rest.get(p) {
             Some(b'%') => PERCENT,
             Some(b'=') => EQUALS,
-            _ => ARROW,
+            // Snort's alerts need ` -> ` (what `snort::last_arrow` looks for); a `>` closing
+            // postfix's `<address>` is none.
+            _ if at_hit >= 2
+                && m.get(at_hit - 2..at_hit) == Some(b" -")
+                && m.get(at_hit + 1) == Some(&b' ') =>
+            {
+                ARROW
+            }
+            _ => 0,
         };
-        at += p + 1;
+        at = at_hit + 1;
     }
     let mut possible = 0;
     if seen & PERCENT != 0 {
