@@ -310,15 +310,23 @@ const NEEDS_ARROW: u32 = bit(Dataset::Snort);
 /// The families the gate may rule out.
 const GATED: u32 = SCAN_GATED | FIRST_GATED;
 /// The families ruled out by the message's first byte alone.
-const FIRST_GATED: u32 = bit(Dataset::Tcpd) | bit(Dataset::Pam) | bit(Dataset::Snort);
+const FIRST_GATED: u32 = bit(Dataset::Tcpd)
+    | bit(Dataset::Pam)
+    | bit(Dataset::Snort)
+    | bit(Dataset::Xinetd)
+    | bit(Dataset::Portsentry)
+    | SHAPE_ONLY;
+/// Gated by the first byte only when tried by shape: sshd reads more forms under its own tag.
+const SHAPE_ONLY: u32 = bit(Dataset::Sshd);
 // Every gated dataset has its family (a family renamed or removed fails the build here).
-const _: () = assert!(NEEDS_PERCENT.count_ones() == 4 && FIRST_GATED.count_ones() == 3);
+const _: () = assert!(NEEDS_PERCENT.count_ones() == 4 && FIRST_GATED.count_ones() == 6);
 const _: () = assert!(NEEDS_EQUALS != 0 && NEEDS_ARROW != 0);
 
 /// For each first byte of a message, the families whose parsers can read a message opening
 /// with it (the bytes each parser tests first): tcpd's `refused connect`, `connect from`,
 /// `warning:`; PAM's `pam_…`, `(pam_`, `auth: pam_`, `authentication failure`; Snort's blanks,
-/// `[gid:sid:rev]`/`[**]`, `spp_portscan`, `PORTSCAN`, `End of portscan` and Snort 3's `"`.
+/// `[gid:sid:rev]`/`[**]`, `spp_portscan`, `PORTSCAN`, `End of portscan` and Snort 3's `"`;
+/// xinetd's and PortSentry's openings; sshd's when tried by shape ([`SHAPE_ONLY`]).
 /// Index 256 is the empty message. The families gated by a byte anywhere are cleared here
 /// and settled by [`scan`].
 // Evaluated at compile time: an index out of range fails the build, never a line.
@@ -327,6 +335,8 @@ const FIRST_BYTE: [u32; 257] = {
     let tcpd = bit(Dataset::Tcpd);
     let pam = bit(Dataset::Pam);
     let snort = bit(Dataset::Snort);
+    let xinetd = bit(Dataset::Xinetd);
+    let portsentry = bit(Dataset::Portsentry);
     let mut out = [ALL_FAMILIES & !GATED; 257];
     let mut b = 0;
     while b < 256 {
@@ -339,6 +349,24 @@ const FIRST_BYTE: [u32; 257] = {
         }
         if matches!(c, b' ' | b'\t' | b'[' | b's' | b'P' | b'E' | b'"') {
             out[b] |= snort;
+        }
+        // xinetd's forms (`START:`, `EXIT:`, `FAIL:`, `libwrap`, `USERID:`, `Deactivating
+        // service`), or the digits of its own file's stamp.
+        if matches!(c, b'S' | b'E' | b'F' | b'l' | b'U' | b'D' | b'0'..=b'9') {
+            out[b] |= xinetd;
+        }
+        // PortSentry's `adminalert:`, `attackalert:`, `Scan from:`, and its blocked-host
+        // records (`Host: …` after a stamp of digits, spaces, `-`, `/` and `:`).
+        if matches!(
+            c,
+            b'a' | b'S' | b'H' | b' ' | b'-' | b'/' | b':' | b'0'..=b'9'
+        ) {
+            out[b] |= portsentry;
+        }
+        // sshd under another program or none: one of its openings, maybe after `error: ` or
+        // `fatal: `.
+        if sshd::UNTAGGED_FIRST[b] || matches!(c, b'e' | b'f') {
+            out[b] |= SHAPE_ONLY;
         }
         b += 1;
     }
@@ -449,7 +477,7 @@ pub fn classify<'a>(h: &Header<'a>, out: &mut Details<'a>) -> Dataset {
         };
         // Under a family's own tag its parser runs first and its own search is the scan:
         // gating it here would search twice on the lines it reads.
-        if (possible | SCAN_GATED) & (1 << k) != 0
+        if (possible | SCAN_GATED | SHAPE_ONLY) & (1 << k) != 0
             && let Some(d) = (f.parse)(h)
         {
             *out = d;
@@ -575,8 +603,11 @@ mod tests {
         let ctx = crate::ParseContext::new(1_795_392_000);
         let h = crate::header::parse(line, &ctx);
         let possible = gate(h.message);
+        let tagged = tagged_families(h.program().unwrap_or_default());
         for (k, f) in FAMILIES.iter().enumerate() {
-            if possible & (1 << k) == 0 {
+            // A shape-only gate says nothing of a line under the family's own tag.
+            let exempt = SHAPE_ONLY & tagged & (1 << k) != 0;
+            if possible & (1 << k) == 0 && !exempt {
                 assert!(
                     (f.parse)(&h).is_none(),
                     "{:?} read by {} though gated out",
