@@ -402,7 +402,7 @@ fn other<'a>(m: &'a [u8], d: &mut Details<'a>) -> Option<()> {
 /// line (`pam_unix(sshd:auth)`) and the forms of `other` (`reverse …`, `Address …`, `SSH: …`).
 // Evaluated at compile time: an index out of range fails the build, never a line.
 #[allow(clippy::indexing_slicing)]
-const UNTAGGED_FIRST: [bool; 256] = {
+pub(super) const UNTAGGED_FIRST: [bool; 256] = {
     let mut table = [false; 256];
     let mut k = 0;
     while k < OPENINGS.len() {
