@@ -7,15 +7,20 @@
 //! UTF-8 the event also carries its exact bytes as `event.original_base64` (standard alphabet,
 //! padded), and a line that is valid UTF-8 never has that field.
 //!
-//! Written for speed (`picket parse` spends most of its time here): the buffer is reserved once
-//! per event for the worst case, strings are scanned eight bytes at a time for anything to
-//! escape, keys are pre-escaped constants with their comma, which objects are empty is known
-//! before they are opened (nothing is written and taken back), and numbers, addresses and
-//! stamps are formatted by hand into stack buffers, never through `fmt`.
+//! Written for speed (`picket parse` spends most of its time here). Room for the worst case is
+//! reserved once per event and the event is written into it through [`Out`], a cursor whose
+//! writes are fixed-size copies with one bounds check each (no capacity check, no length
+//! stored back, no `memcpy` call per field). Strings are scanned sixteen bytes at a time for
+//! anything to escape (SSE2 on x86_64, two 64-bit words elsewhere), keys and the names picket
+//! gives (dataset, action, kind, outcome) are pre-built constants, which objects are empty is
+//! known before they are opened, and numbers, addresses and stamps are formatted from digit
+//! tables, the stamp's date part cached from the previous event.
 
+use std::cell::Cell;
+use std::mem::MaybeUninit;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use crate::event::{Action, Endpoint, Event};
+use crate::event::{Action, Dataset, Endpoint, Event};
 use crate::time::{Timestamp, civil_from_days};
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -32,6 +37,69 @@ const PLAIN: [bool; 256] = {
     }
     t
 };
+
+/// The output of one event: the spare capacity of the caller's buffer, written front to back.
+///
+/// Every write is a copy of a fixed number of bytes at `pos` after one bounds check, and may
+/// keep fewer than it wrote (`put`): a 16-byte block of which only the plain bytes count, a
+/// number right-padded to a word. Invariant, relied on by `write_event`'s `set_len`: every byte
+/// of `buf[..pos]` has been written, because `pos` only moves forward over bytes just written
+/// and otherwise only back. A write that does not fit sets `full` and writes nothing; the
+/// event is then written again into more room.
+struct Out<'a> {
+    buf: &'a mut [MaybeUninit<u8>],
+    pos: usize,
+    full: bool,
+}
+
+impl<'a> Out<'a> {
+    fn new(buf: &'a mut [MaybeUninit<u8>]) -> Self {
+        Out {
+            buf,
+            pos: 0,
+            full: false,
+        }
+    }
+
+    /// Writes all of `b` at the end and keeps its first `keep` bytes (at most `N`).
+    #[inline(always)]
+    fn put<const N: usize>(&mut self, b: [u8; N], keep: usize) {
+        match self.buf.get_mut(self.pos..self.pos + N) {
+            Some(dst) => {
+                for (d, s) in dst.iter_mut().zip(b) {
+                    d.write(s);
+                }
+                self.pos += keep.min(N);
+            }
+            None => self.full = true,
+        }
+    }
+
+    #[inline(always)]
+    fn byte(&mut self, b: u8) {
+        self.put([b], 1);
+    }
+
+    /// Appends `s` (of a length the caller usually knows at compile time).
+    #[inline(always)]
+    fn slice(&mut self, s: &[u8]) {
+        match self.buf.get_mut(self.pos..self.pos + s.len()) {
+            Some(dst) => {
+                for (d, c) in dst.iter_mut().zip(s) {
+                    d.write(*c);
+                }
+                self.pos += s.len();
+            }
+            None => self.full = true,
+        }
+    }
+
+    /// Steps back over the last `n` bytes, which the next write puts out again.
+    #[inline(always)]
+    fn back(&mut self, n: usize) {
+        self.pos = self.pos.saturating_sub(n);
+    }
+}
 
 /// `n` in every byte of a word.
 const fn splat(n: u8) -> u64 {
@@ -55,103 +123,172 @@ fn special(x: u64) -> u64 {
         & HIGHS
 }
 
-/// How many bytes at the start of `s` are [`PLAIN`] (the word scan of `write_str`, alone).
-#[cfg(test)]
-fn plain_prefix(s: &[u8]) -> usize {
-    let mut i = 0;
-    let mut words = s.chunks_exact(8);
-    for w in &mut words {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(w);
-        let m = special(u64::from_le_bytes(b));
-        if m != 0 {
-            return i + (m.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
-    }
-    for &b in words.remainder() {
-        if PLAIN.get(usize::from(b)) != Some(&true) {
-            break;
-        }
-        i += 1;
-    }
-    i
+/// How many of the eight bytes of `w` are [`PLAIN`] before the first that is not (8: all).
+#[inline(always)]
+fn plain8(w: [u8; 8]) -> usize {
+    (special(u64::from_le_bytes(w)).trailing_zeros() / 8) as usize
 }
 
-/// Writes `s` as a JSON string (with quotes), escaping as described in the module docs.
-pub fn write_str(out: &mut Vec<u8>, s: &[u8]) {
-    out.reserve(s.len() + 2);
-    out.push(b'"');
+/// [`plain16`] from two words, for targets without SSE2 (and to check the SSE2 one).
+#[cfg_attr(
+    all(target_arch = "x86_64", target_feature = "sse2"),
+    allow(dead_code)
+)]
+#[inline(always)]
+fn plain16_words(c: [u8; 16]) -> usize {
+    let (lo, hi) = split16(c);
+    let k = plain8(lo);
+    if k < 8 { k } else { 8 + plain8(hi) }
+}
+
+fn split16(c: [u8; 16]) -> ([u8; 8], [u8; 8]) {
+    let mut lo = [0u8; 8];
+    let mut hi = [0u8; 8];
+    lo.copy_from_slice(c.get(..8).unwrap_or(&[0; 8]));
+    hi.copy_from_slice(c.get(8..).unwrap_or(&[0; 8]));
+    (lo, hi)
+}
+
+/// How many of the sixteen bytes of `c` are [`PLAIN`] before the first that is not (16: all).
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+fn plain16(c: [u8; 16]) -> usize {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
+    // SAFETY: the intrinsics need SSE2, which this function is compiled only with (the cfg
+    // above; it is part of every x86_64 target), and `__m128i` is sixteen bytes with no invalid
+    // bit patterns, like `[u8; 16]`. The tests check this against `plain16_words` for every
+    // byte value at every place.
+    let mask = unsafe {
+        let v = std::mem::transmute::<[u8; 16], __m128i>(c);
+        // Signed: the bytes 0x80 and above are negative, so "below 0x20" also catches them.
+        let low = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20));
+        let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+        let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+        let del = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f));
+        let hit = _mm_or_si128(_mm_or_si128(low, quote), _mm_or_si128(backslash, del));
+        _mm_movemask_epi8(hit) as u32
+    };
+    (mask | 1 << 16).trailing_zeros() as usize
+}
+
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+#[inline(always)]
+fn plain16(c: [u8; 16]) -> usize {
+    plain16_words(c)
+}
+
+/// The first `N` bytes of `s`, or `N` plain bytes if it is shorter (callers check first).
+#[inline(always)]
+fn head<const N: usize>(s: &[u8]) -> [u8; N] {
+    let mut b = [b'a'; N];
+    if let Some(h) = s.get(..N) {
+        b.copy_from_slice(h);
+    }
+    b
+}
+
+/// The last `N` bytes of `s`, or `N` plain bytes if it is shorter (callers check first).
+#[inline(always)]
+fn tail<const N: usize>(s: &[u8]) -> [u8; N] {
+    let mut b = [b'a'; N];
+    if let Some(t) = s.len().checked_sub(N).and_then(|at| s.get(at..)) {
+        b.copy_from_slice(t);
+    }
+    b
+}
+
+/// Writes `s` as a JSON string (with quotes), escaping as described in the module docs; true
+/// when some byte of it was not UTF-8.
+#[inline]
+fn write_str(w: &mut Out<'_>, s: &[u8]) -> bool {
+    w.byte(b'"');
+    let mut invalid = false;
     let mut rest = s;
     loop {
-        let at = copy_plain(out, rest);
+        let at = copy_plain(w, rest);
         let Some(tail) = rest.get(at..).filter(|t| !t.is_empty()) else {
             break;
         };
-        let used = escape_at(out, tail, 0);
+        let used = escape_at(w, tail, &mut invalid);
         rest = tail.get(used..).unwrap_or_default();
     }
-    out.push(b'"');
+    w.byte(b'"');
+    invalid
 }
 
-/// Copies the plain bytes at the start of `s` to `out`; how many there were. Whole words are
-/// copied as they are scanned (an 8-byte store, then the bytes after the first special one
-/// cut off again), and the last few bytes of a string of eight or more as the word that ends
-/// it, overlapping bytes already out (rewritten with themselves).
+/// Copies the plain bytes at the start of `s` to `w`; how many there were. Blocks are copied
+/// whole as they are scanned and only their plain bytes kept; the last bytes of a string of
+/// eight or more go out as the block that ends it, overlapping bytes already out (stepped back
+/// over and rewritten with themselves: they are plain, so the block's scan can only stop after
+/// them).
 #[inline(always)]
-fn copy_plain(out: &mut Vec<u8>, s: &[u8]) -> usize {
+fn copy_plain(w: &mut Out<'_>, s: &[u8]) -> usize {
     let n = s.len();
-    let mut i = 0;
-    while let Some(w) = s.get(i..i + 8) {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(w);
-        let m = special(u64::from_le_bytes(b));
-        out.extend_from_slice(&b);
-        if m != 0 {
-            let k = (m.trailing_zeros() / 8) as usize;
-            out.truncate(out.len() - 8 + k);
-            return i + k;
-        }
-        i += 8;
-    }
-    let r = n - i;
-    if r == 0 {
-        return n;
-    }
-    if n < 8 {
-        for (j, &c) in s.iter().enumerate() {
-            if PLAIN.get(usize::from(c)) != Some(&true) {
-                return j;
+    if n >= 16 {
+        let mut i = 0;
+        while let Some(block) = s.get(i..i + 16) {
+            let c = head::<16>(block);
+            let k = plain16(c);
+            w.put(c, k);
+            if k < 16 {
+                return i + k;
             }
-            out.push(c);
+            i += 16;
         }
-        return n;
+        if i == n {
+            return n;
+        }
+        let c = tail::<16>(s);
+        w.back(i + 16 - n);
+        let k = plain16(c);
+        w.put(c, k);
+        return n - 16 + k;
     }
-    // The word of the last eight bytes: its first 8 - r were copied just now, and are plain,
-    // so no false alarm (those run upwards only) can come from them.
-    let mut b = [0u8; 8];
-    b.copy_from_slice(s.get(n - 8..).unwrap_or(&[b'a'; 8]));
-    let m = special(u64::from_le_bytes(b)) >> (8 * (8 - r));
-    out.truncate(out.len() - (8 - r));
-    out.extend_from_slice(&b);
-    if m != 0 {
-        let k = (m.trailing_zeros() / 8) as usize;
-        out.truncate(out.len() - r + k);
-        return i + k;
+    if n >= 8 {
+        let a = head::<8>(s);
+        let k = plain8(a);
+        w.put(a, k);
+        if k < 8 {
+            return k;
+        }
+        let b = tail::<8>(s);
+        w.back(16 - n);
+        let k = plain8(b);
+        w.put(b, k);
+        return n - 8 + k;
+    }
+    if n >= 4 {
+        let (a, b) = (head::<4>(s), tail::<4>(s));
+        let both = u64::from(u32::from_le_bytes(a)) | u64::from(u32::from_le_bytes(b)) << 32;
+        if special(both) == 0 {
+            w.put(a, 4);
+            w.back(8 - n);
+            w.put(b, 4);
+            return n;
+        }
+    }
+    for (j, &c) in s.iter().enumerate() {
+        if PLAIN.get(usize::from(c)) != Some(&true) {
+            return j;
+        }
+        w.byte(c);
     }
     n
 }
 
-/// Escapes the character starting at `s[i]` (not plain ASCII); returns how many bytes it used.
-fn escape_at(out: &mut Vec<u8>, s: &[u8], i: usize) -> usize {
-    let b = s.get(i).copied().unwrap_or(0);
+/// Escapes the character starting at `s[0]` (not plain ASCII); returns how many bytes it used.
+/// Sets `invalid` when that byte does not start a UTF-8 character.
+fn escape_at(w: &mut Out<'_>, s: &[u8], invalid: &mut bool) -> usize {
+    let b = s.first().copied().unwrap_or(0);
     match b {
-        b'"' => out.extend_from_slice(b"\\\""),
-        b'\\' => out.extend_from_slice(b"\\\\"),
-        b'\n' => out.extend_from_slice(b"\\n"),
-        b'\r' => out.extend_from_slice(b"\\r"),
-        b'\t' => out.extend_from_slice(b"\\t"),
-        0..=0x7f => push_u_escape(out, b),
+        b'"' => w.put(*b"\\\"", 2),
+        b'\\' => w.put(*b"\\\\", 2),
+        b'\n' => w.put(*b"\\n", 2),
+        b'\r' => w.put(*b"\\r", 2),
+        b'\t' => w.put(*b"\\t", 2),
+        0..=0x7f => push_u_escape(w, b),
         _ => {
             let width = match b {
                 0xC2..=0xDF => 2,
@@ -160,18 +297,19 @@ fn escape_at(out: &mut Vec<u8>, s: &[u8], i: usize) -> usize {
                 _ => 0,
             };
             let ch = s
-                .get(i..i + width)
+                .get(..width)
                 .filter(|_| width > 0)
                 .and_then(|c| std::str::from_utf8(c).ok());
             match ch {
                 // C1 controls (U+0080..U+009F) act on terminals too.
-                Some(_) if b == 0xC2 && s.get(i + 1).is_some_and(|n| *n <= 0x9F) => {
-                    push_u_escape(out, s.get(i + 1).copied().unwrap_or(0));
+                Some(_) if b == 0xC2 && s.get(1).is_some_and(|n| *n <= 0x9F) => {
+                    push_u_escape(w, s.get(1).copied().unwrap_or(0));
                 }
-                Some(c) => out.extend_from_slice(c.as_bytes()),
+                Some(c) => w.slice(c.as_bytes()),
                 None => {
-                    out.extend_from_slice(b"\\\\x");
-                    out.extend_from_slice(&hex_pair(b));
+                    let [h, l] = hex_pair(b);
+                    w.put([b'\\', b'\\', b'x', h, l], 5);
+                    *invalid = true;
                     return 1;
                 }
             }
@@ -182,16 +320,21 @@ fn escape_at(out: &mut Vec<u8>, s: &[u8], i: usize) -> usize {
 }
 
 /// Appends `bytes` in standard base64 (RFC 4648, padded).
-fn push_base64(out: &mut Vec<u8>, bytes: &[u8]) {
+fn push_base64(w: &mut Out<'_>, bytes: &[u8]) {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let sym = |n: u32| ALPHABET.get((n & 63) as usize).copied().unwrap_or(b'=');
     for chunk in bytes.chunks(3) {
         let b = |i: usize| u32::from(chunk.get(i).copied().unwrap_or(0));
         let n = (b(0) << 16) | (b(1) << 8) | b(2);
-        out.push(sym(n >> 18));
-        out.push(sym(n >> 12));
-        out.push(if chunk.len() > 1 { sym(n >> 6) } else { b'=' });
-        out.push(if chunk.len() > 2 { sym(n) } else { b'=' });
+        w.put(
+            [
+                sym(n >> 18),
+                sym(n >> 12),
+                if chunk.len() > 1 { sym(n >> 6) } else { b'=' },
+                if chunk.len() > 2 { sym(n) } else { b'=' },
+            ],
+            4,
+        );
     }
 }
 
@@ -201,38 +344,75 @@ fn hex_pair(b: u8) -> [u8; 2] {
     [digit(b >> 4), digit(b)]
 }
 
-fn push_u_escape(out: &mut Vec<u8>, c: u8) {
-    out.extend_from_slice(b"\\u00");
-    out.extend_from_slice(&hex_pair(c));
+fn push_u_escape(w: &mut Out<'_>, c: u8) {
+    let [h, l] = hex_pair(c);
+    w.put([b'\\', b'u', b'0', b'0', h, l], 6);
 }
 
-/// Appends a decimal number.
-pub fn push_u64(out: &mut Vec<u8>, mut n: u64) {
-    let mut buf = [0u8; 20];
-    let mut pos = buf.len();
-    loop {
-        pos -= 1;
-        if let Some(slot) = buf.get_mut(pos) {
-            *slot = b'0' + (n % 10) as u8;
-        }
-        n /= 10;
-        if n == 0 || pos == 0 {
-            break;
-        }
+/// "00" to "99", two bytes each.
+#[allow(clippy::indexing_slicing)]
+const PAIRS: [[u8; 2]; 100] = {
+    let mut t = [[0u8; 2]; 100];
+    let mut i = 0;
+    while i < 100 {
+        t[i] = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
+        i += 1;
     }
-    out.extend_from_slice(buf.get(pos..).unwrap_or_default());
+    t
+};
+
+/// The two decimal digits of `n % 100`.
+#[inline(always)]
+fn pair(n: u32) -> [u8; 2] {
+    PAIRS.get((n % 100) as usize).copied().unwrap_or(*b"00")
 }
 
-/// Appends a number below 65536 (ports, pids, codes), the common case without the loop.
+/// Appends a decimal number, two digits per table look-up, into one 16-byte write.
 #[inline]
-fn push_small(out: &mut Vec<u8>, n: u32) {
-    if n < 10 {
-        out.push(b'0' + n as u8);
-    } else if n < 100 {
-        out.extend_from_slice(&[b'0' + (n / 10) as u8, b'0' + (n % 10) as u8]);
-    } else {
-        push_u64(out, u64::from(n));
+fn push_u32(w: &mut Out<'_>, n: u32) {
+    let len = n.checked_ilog10().unwrap_or(0) as usize + 1;
+    let mut b = [b'0'; 16];
+    let (mut v, mut end) = (n, len);
+    while end >= 2 {
+        if let Some(d) = b.get_mut(end - 2..end) {
+            d.copy_from_slice(&pair(v));
+        }
+        v /= 100;
+        end -= 2;
     }
+    if end == 1 {
+        b[0] = b'0' + (v % 10) as u8;
+    }
+    w.put(b, len);
+}
+
+/// Each octet's digits and a dot, with how many of those bytes are in use.
+#[allow(clippy::indexing_slicing)]
+const OCTETS: [([u8; 4], u8); 256] = {
+    let mut t = [([0u8; 4], 0u8); 256];
+    let mut o = 0;
+    while o < 256 {
+        let d = [b'0' + (o / 100) as u8, b'0' + (o / 10 % 10) as u8, b'0' + (o % 10) as u8];
+        t[o] = if o >= 100 {
+            ([d[0], d[1], d[2], b'.'], 4)
+        } else if o >= 10 {
+            ([d[1], d[2], b'.', 0], 3)
+        } else {
+            ([d[2], b'.', 0, 0], 2)
+        };
+        o += 1;
+    }
+    t
+};
+
+fn push_v4(w: &mut Out<'_>, v4: Ipv4Addr) {
+    let [a, b, c, d] = v4.octets();
+    for o in [a, b, c] {
+        let (bytes, len) = OCTETS.get(usize::from(o)).copied().unwrap_or(([0; 4], 0));
+        w.put(bytes, usize::from(len));
+    }
+    let (bytes, len) = OCTETS.get(usize::from(d)).copied().unwrap_or(([0; 4], 1));
+    w.put(bytes, usize::from(len) - 1);
 }
 
 /// A few bytes built on the stack and appended to the output in one go.
@@ -297,27 +477,21 @@ impl<const N: usize> Stack<N> {
         }
     }
 
-    fn done(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(self.buf.get(..self.len).unwrap_or_default());
+    fn done(&self, w: &mut Out<'_>) {
+        w.put(self.buf, self.len);
     }
-}
-
-fn push_v4(out: &mut Vec<u8>, v4: Ipv4Addr) {
-    let mut b = Stack::<15>::new();
-    b.v4(v4);
-    b.done(out);
 }
 
 /// Appends `v6` exactly as its `Display` would (RFC 5952: the longest run of two or more zero
 /// groups, the first of equal ones, becomes `::`; IPv4-mapped addresses end in dotted quad).
-fn push_v6(out: &mut Vec<u8>, v6: Ipv6Addr) {
-    let mut b = Stack::<46>::new();
+fn push_v6(w: &mut Out<'_>, v6: Ipv6Addr) {
+    let mut b = Stack::<48>::new();
     if let Some(v4) = v6.to_ipv4_mapped() {
         for &c in b"::ffff:" {
             b.push(c);
         }
         b.v4(v4);
-        b.done(out);
+        b.done(w);
         return;
     }
     let segs = v6.segments();
@@ -343,99 +517,194 @@ fn push_v6(out: &mut Vec<u8>, v6: Ipv6Addr) {
     } else {
         b.groups(&segs);
     }
-    b.done(out);
+    b.done(w);
 }
 
-fn push_ip(out: &mut Vec<u8>, ip: IpAddr) {
+fn push_ip(w: &mut Out<'_>, ip: IpAddr) {
     match ip {
-        IpAddr::V4(v4) => push_v4(out, v4),
-        IpAddr::V6(v6) => push_v6(out, v6),
+        IpAddr::V4(v4) => push_v4(w, v4),
+        IpAddr::V6(v6) => push_v6(w, v6),
     }
 }
 
-/// Writes `value` as `width` decimal digits into `buf` (zero-padded, high digits dropped), as
-/// `Timestamp::write_rfc3339` does.
-#[inline(always)]
-fn digits(buf: &mut [u8], mut value: u32) {
-    let mut pairs = buf.rchunks_exact_mut(2);
-    for pair in &mut pairs {
-        let two = (value % 100) as usize;
-        value /= 100;
-        let d = PAIRS.get(2 * two..2 * two + 2).unwrap_or(b"00");
-        pair.copy_from_slice(d);
-    }
-    if let Some(first) = pairs.into_remainder().first_mut() {
-        *first = b'0' + (value % 10) as u8;
+/// `"YYYY-MM-DDT` for a day number (days since 1970-01-01; the year clamped to 0..=9999 as
+/// `Timestamp::write_rfc3339` does).
+fn date_prefix(days: i64) -> [u8; 12] {
+    let (year, month, day) = civil_from_days(days);
+    let year = year.clamp(0, 9999) as u32;
+    let [y0, y1] = pair(year / 100);
+    let [y2, y3] = pair(year);
+    let [m0, m1] = pair(month);
+    let [d0, d1] = pair(day);
+    [b'"', y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1, b'T']
+}
+
+/// Which of the date caches a stamp uses: the header's stamps and the receive times each keep
+/// their own, so that an event with both does not evict the other's.
+#[derive(Clone, Copy)]
+enum Slot {
+    Header = 0,
+    Received = 1,
+}
+
+thread_local! {
+    /// The last day number written per [`Slot`] and its date prefix: consecutive events mostly
+    /// fall on the same day, and the civil date is the dearest part of a stamp.
+    static DATES: [Cell<(i64, [u8; 12])>; 2] =
+        const { [Cell::new((i64::MIN, [0; 12])), Cell::new((i64::MIN, [0; 12]))] };
+}
+
+/// Appends `"` + the RFC 3339 form of `t` + `"`, the bytes `Timestamp::write_rfc3339` gives.
+fn push_time(w: &mut Out<'_>, t: Timestamp, slot: Slot) {
+    const DAY: i64 = 86_400;
+    // No day number reaches i64::MIN (the cache's "nothing yet"): secs / 86400 cannot.
+    let days = t.secs.div_euclid(DAY);
+    let sod = t.secs.rem_euclid(DAY) as u32;
+    let date = DATES.with(|cache| {
+        let Some(cell) = cache.get(slot as usize) else {
+            return date_prefix(days);
+        };
+        let (cached, prefix) = cell.get();
+        if cached == days {
+            return prefix;
+        }
+        let prefix = date_prefix(days);
+        cell.set((days, prefix));
+        prefix
+    });
+    w.put(date, 12);
+    let [h0, h1] = pair(sod / 3600);
+    let [m0, m1] = pair(sod / 60 % 60);
+    let [s0, s1] = pair(sod % 60);
+    w.put([h0, h1, b':', m0, m1, b':', s0, s1], 8);
+    let nanos = t.nanos % 1_000_000_000;
+    if nanos == 0 {
+        w.put(*b"Z\"", 2);
+    } else if nanos.is_multiple_of(1_000_000) {
+        let ms = nanos / 1_000_000;
+        let [a, b] = pair(ms / 10);
+        let [_, c] = pair(ms);
+        w.put([b'.', a, b, c, b'Z', b'"'], 6);
+    } else if nanos.is_multiple_of(1_000) {
+        let us = nanos / 1_000;
+        let [a, b] = pair(us / 10_000);
+        let [c, d] = pair(us / 100);
+        let [e, f] = pair(us);
+        w.put([b'.', a, b, c, d, e, f, b'Z', b'"'], 9);
+    } else {
+        let [a, b] = pair(nanos / 10_000_000);
+        let [c, d] = pair(nanos / 100_000);
+        let [e, f] = pair(nanos / 1_000);
+        let [g, h] = pair(nanos / 10);
+        let i = b'0' + (nanos % 10) as u8;
+        w.put([b'.', a, b, c, d, e, f, g, h, i, b'Z', b'"'], 12);
     }
 }
 
-/// "00" to "99", two bytes each.
+/// Bytes fixed at compile time in an array of `N`, copied whole (a few vector moves), of which
+/// the first `len` are output.
+#[derive(Clone, Copy)]
+struct Piece<const N: usize> {
+    bytes: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> Piece<N> {
+    /// The parts one after the other; a piece longer than `N` fails the build.
+    // Only evaluated at compile time (the tables below): an index out of range is a build error.
+    #[allow(clippy::indexing_slicing)]
+    const fn new(parts: &[&[u8]]) -> Self {
+        let mut bytes = [b' '; N];
+        let mut len = 0;
+        let mut p = 0;
+        while p < parts.len() {
+            let part = parts[p];
+            let mut i = 0;
+            while i < part.len() {
+                bytes[len] = part[i];
+                len += 1;
+                i += 1;
+            }
+            p += 1;
+        }
+        Piece { bytes, len }
+    }
+
+    #[inline(always)]
+    fn write(&self, w: &mut Out<'_>) {
+        w.put(self.bytes, self.len);
+    }
+}
+
+/// `"dataset":"NAME"` by dataset code, after `before` (a comma, or nothing).
+// Only evaluated at compile time: an index out of range is a build error.
 #[allow(clippy::indexing_slicing)]
-const PAIRS: [u8; 200] = {
-    let mut t = [0u8; 200];
+const fn datasets(before: &[u8]) -> [Piece<32>; Dataset::ALL.len()] {
+    let mut t = [Piece::new(&[]); Dataset::ALL.len()];
     let mut i = 0;
-    while i < 100 {
-        t[2 * i] = b'0' + (i / 10) as u8;
-        t[2 * i + 1] = b'0' + (i % 10) as u8;
+    while i < Dataset::ALL.len() {
+        let name = Dataset::ALL[i].as_str().as_bytes();
+        t[Dataset::ALL[i] as usize] = Piece::new(&[before, b"\"dataset\":\"", name, b"\""]);
+        i += 1;
+    }
+    t
+}
+
+/// The dataset as the first field of `event`.
+const DATASET_FIRST: [Piece<32>; Dataset::ALL.len()] = datasets(b"");
+/// The dataset after `event.received`.
+const DATASET_NEXT: [Piece<32>; Dataset::ALL.len()] = datasets(b",");
+
+/// `,"action":"NAME","kind":"KIND","outcome":"OUTCOME"` by action code (0: no action, only
+/// `,"kind":"event"`), the fields the action decides, in the order they are written.
+#[allow(clippy::indexing_slicing)]
+const ACTIONS: [Piece<80>; Action::ALL.len() + 1] = {
+    let mut t = [Piece::new(&[b",\"kind\":\"event\""]); Action::ALL.len() + 1];
+    let mut i = 0;
+    while i < Action::ALL.len() {
+        let a = Action::ALL[i];
+        let kind: &[u8] = if matches!(a, Action::IdsAlert | Action::PortScan) {
+            b"alert"
+        } else {
+            b"event"
+        };
+        let action = a.as_str().as_bytes();
+        t[a as usize] = match a.outcome() {
+            Some(o) => Piece::new(&[
+                b",\"action\":\"",
+                action,
+                b"\",\"kind\":\"",
+                kind,
+                b"\",\"outcome\":\"",
+                o.as_bytes(),
+                b"\"",
+            ]),
+            None => Piece::new(&[b",\"action\":\"", action, b"\",\"kind\":\"", kind, b"\""]),
+        };
         i += 1;
     }
     t
 };
 
-/// Appends `"` + the RFC 3339 form of `t` + `"`, the bytes `Timestamp::write_rfc3339` gives,
-/// built in one stack buffer.
-fn push_time(out: &mut Vec<u8>, t: Timestamp) {
-    const DAY: i64 = 86_400;
-    let days = t.secs.div_euclid(DAY);
-    let sod = t.secs.rem_euclid(DAY) as u32;
-    let (year, month, day) = civil_from_days(days);
-    let year = year.clamp(0, 9999) as u32;
-    let mut b = *b"\"0000-00-00T00:00:00.000000000Z\"";
-    let (date, rest) = b.split_at_mut(11);
-    digits(date.get_mut(1..5).unwrap_or_default(), year);
-    digits(date.get_mut(6..8).unwrap_or_default(), month);
-    digits(date.get_mut(9..11).unwrap_or_default(), day);
-    digits(rest.get_mut(1..3).unwrap_or_default(), sod / 3600);
-    digits(rest.get_mut(4..6).unwrap_or_default(), sod / 60 % 60);
-    digits(rest.get_mut(7..9).unwrap_or_default(), sod % 60);
-    let nanos = t.nanos % 1_000_000_000;
-    let frac = if nanos == 0 {
-        0
-    } else if nanos.is_multiple_of(1_000_000) {
-        digits(rest.get_mut(10..13).unwrap_or_default(), nanos / 1_000_000);
-        4
-    } else if nanos.is_multiple_of(1_000) {
-        digits(rest.get_mut(10..16).unwrap_or_default(), nanos / 1_000);
-        7
-    } else {
-        digits(rest.get_mut(10..19).unwrap_or_default(), nanos);
-        10
-    };
-    // `"` + 19 characters of date and time, then the fraction, then `Z"`.
-    out.extend_from_slice(b.get(..20 + frac).unwrap_or_default());
-    out.extend_from_slice(b"Z\"");
-}
-
 /// The fields of one JSON object, written in order; `first` is whether no field is out yet.
 /// Keys are constants that start with their comma (`,"name":`), cut off for the first field.
-struct Fields<'o> {
-    out: &'o mut Vec<u8>,
+struct Fields<'o, 'a> {
+    out: &'o mut Out<'a>,
     first: bool,
 }
 
-impl Fields<'_> {
+impl Fields<'_, '_> {
     #[inline(always)]
     fn key(&mut self, k: &'static [u8]) {
-        let k = if self.first {
-            k.get(1..).unwrap_or_default()
+        if self.first {
+            self.out.slice(k.get(1..).unwrap_or_default());
         } else {
-            k
-        };
+            self.out.slice(k);
+        }
         self.first = false;
-        self.out.extend_from_slice(k);
     }
 
-    #[inline]
+    #[inline(always)]
     fn str(&mut self, k: &'static [u8], v: Option<&[u8]>) {
         if let Some(v) = v {
             self.key(k);
@@ -443,55 +712,46 @@ impl Fields<'_> {
         }
     }
 
-    /// A string known to need no escaping (names picket itself gives).
-    #[inline]
-    fn name(&mut self, k: &'static [u8], v: Option<&str>) {
-        if let Some(v) = v {
-            self.key(k);
-            write_str(self.out, v.as_bytes());
-        }
-    }
-
-    #[inline]
+    #[inline(always)]
     fn num(&mut self, k: &'static [u8], v: Option<u32>) {
         if let Some(v) = v {
             self.key(k);
-            push_small(self.out, v);
+            push_u32(self.out, v);
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn ip(&mut self, k: &'static [u8], v: Option<IpAddr>) {
         if let Some(v) = v {
             self.key(k);
-            self.out.push(b'"');
+            self.out.byte(b'"');
             push_ip(self.out, v);
-            self.out.push(b'"');
+            self.out.byte(b'"');
         }
     }
 
-    #[inline]
-    fn time(&mut self, k: &'static [u8], v: Option<Timestamp>) {
+    #[inline(always)]
+    fn time(&mut self, k: &'static [u8], v: Option<Timestamp>, slot: Slot) {
         if let Some(v) = v {
             self.key(k);
-            push_time(self.out, v);
+            push_time(self.out, v, slot);
         }
     }
 
     /// A nested object, written only when `present` (it has at least one field).
-    #[inline]
-    fn object(&mut self, k: &'static [u8], present: bool, f: impl FnOnce(&mut Fields<'_>)) {
+    #[inline(always)]
+    fn object(&mut self, k: &'static [u8], present: bool, f: impl FnOnce(&mut Fields<'_, '_>)) {
         if !present {
             return;
         }
         self.key(k);
-        self.out.push(b'{');
+        self.out.byte(b'{');
         let mut inner = Fields {
             out: self.out,
             first: true,
         };
         f(&mut inner);
-        self.out.push(b'}');
+        self.out.byte(b'}');
     }
 }
 
@@ -503,12 +763,12 @@ fn len(v: Option<&[u8]>) -> usize {
     v.map_or(0, <[u8]>::len)
 }
 
-/// Appends the event as one JSON object (no trailing newline).
-pub fn write_event(out: &mut Vec<u8>, ev: &Event<'_>) {
+/// Room that always holds the event's JSON: every string byte escaped as `\u00XX` (six bytes),
+/// the base64 of the line, and the keys, numbers, stamps and addresses with the slack of the
+/// widest fixed-size write.
+fn room(ev: &Event<'_>) -> usize {
     let h = &ev.header;
     let d = &ev.details;
-    // Room for the worst case (every string byte escaped as `\u00XX`) plus the keys, numbers
-    // and stamps, once: the writes below then never grow the buffer.
     let strings = ev.original.len()
         + h.message.len()
         + len(h.hostname)
@@ -525,45 +785,81 @@ pub fn write_event(out: &mut Vec<u8>, ev: &Event<'_>) {
         + len(d.rule.category)
         + len(d.user)
         + len(d.service);
-    let invalid = std::str::from_utf8(ev.original).is_err();
-    let b64 = if invalid {
-        ev.original.len() / 3 * 4 + 4
-    } else {
-        0
+    6 * strings + ev.original.len() / 3 * 4 + 4 + 1024
+}
+
+/// Appends the event as one JSON object (no trailing newline).
+pub fn write_event(out: &mut Vec<u8>, ev: &Event<'_>) {
+    write_event_in(out, ev, room(ev));
+}
+
+/// [`write_event`] with the room to reserve first: when it is too little (never, with
+/// [`room`]'s), the event is written again into twice as much.
+fn write_event_in(out: &mut Vec<u8>, ev: &Event<'_>, mut room: usize) {
+    loop {
+        out.reserve(room);
+        let mut w = Out::new(out.spare_capacity_mut());
+        fields(&mut w, ev);
+        if !w.full {
+            let n = w.pos;
+            // SAFETY: `Out` keeps every byte of `buf[..pos]` written (see its invariant), and
+            // `buf` is the spare capacity after `out.len()`, so these `n` bytes are
+            // initialised and within the capacity.
+            unsafe { out.set_len(out.len() + n) };
+            return;
+        }
+        room = room.saturating_mul(2).max(4096);
+    }
+}
+
+/// The event's fields, in the order the JSON has always had them.
+#[inline(always)]
+fn fields(w: &mut Out<'_>, ev: &Event<'_>) {
+    let h = &ev.header;
+    let d = &ev.details;
+    w.byte(b'{');
+    let mut o = Fields {
+        out: w,
+        first: true,
     };
-    out.reserve(6 * strings + b64 + 1024);
-    out.push(b'{');
-    let mut o = Fields { out, first: true };
-    o.time(b",\"@timestamp\":", h.timestamp.or(ev.received));
-    o.object(b",\"event\":", true, |e| {
-        e.time(b",\"received\":", ev.received);
-        e.name(b",\"dataset\":", Some(ev.dataset.as_str()));
-        e.name(b",\"action\":", d.action.map(|a| a.as_str()));
-        let kind = if matches!(d.action, Some(Action::IdsAlert | Action::PortScan)) {
-            "alert"
-        } else {
-            "event"
-        };
-        e.name(b",\"kind\":", Some(kind));
-        e.name(b",\"outcome\":", d.action.and_then(Action::outcome));
-        e.num(
-            b",\"severity\":",
-            d.priority.map(u32::from).or(h.severity().map(u32::from)),
-        );
-        e.str(b",\"code\":", d.code);
-        if let Some(n) = h.repeat {
-            e.key(b",\"repeat_count\":");
-            push_u64(e.out, u64::from(n));
+    o.time(b",\"@timestamp\":", h.timestamp.or(ev.received), Slot::Header);
+    o.key(b",\"event\":");
+    o.out.byte(b'{');
+    match ev.received {
+        Some(t) => {
+            o.out.slice(b"\"received\":");
+            push_time(o.out, t, Slot::Received);
+            DATASET_NEXT.get(ev.dataset as usize)
         }
-        e.str(b",\"original\":", Some(ev.original));
-        if invalid {
-            // The escaped `original` cannot tell a raw 0xff from the text `\xff`.
-            e.key(b",\"original_base64\":");
-            e.out.push(b'"');
-            push_base64(e.out, ev.original);
-            e.out.push(b'"');
-        }
-    });
+        None => DATASET_FIRST.get(ev.dataset as usize),
+    }
+    .copied()
+    .unwrap_or(Piece::new(&[]))
+    .write(o.out);
+    ACTIONS
+        .get(d.action.map_or(0, |a| a as usize))
+        .copied()
+        .unwrap_or(Piece::new(&[]))
+        .write(o.out);
+    let mut e = Fields {
+        out: o.out,
+        first: false,
+    };
+    e.num(
+        b",\"severity\":",
+        d.priority.map(u32::from).or(h.severity().map(u32::from)),
+    );
+    e.str(b",\"code\":", d.code);
+    e.num(b",\"repeat_count\":", h.repeat);
+    e.key(b",\"original\":");
+    if write_str(e.out, ev.original) {
+        // The escaped `original` cannot tell a raw 0xff from the text `\xff`.
+        e.key(b",\"original_base64\":");
+        e.out.byte(b'"');
+        push_base64(e.out, ev.original);
+        e.out.byte(b'"');
+    }
+    o.out.byte(b'}');
     o.str(b",\"message\":", Some(h.message));
     o.object(b",\"host\":", h.hostname.is_some(), |x| {
         x.str(b",\"hostname\":", h.hostname)
@@ -574,10 +870,7 @@ pub fn write_event(out: &mut Vec<u8>, ev: &Event<'_>) {
         h.appname.is_some() || pid.is_some(),
         |x| {
             x.str(b",\"name\":", h.appname);
-            if let Some(pid) = pid {
-                x.key(b",\"pid\":");
-                push_u64(x.out, u64::from(pid));
-            }
+            x.num(b",\"pid\":", pid);
         },
     );
     for (key, ep) in [
@@ -605,7 +898,7 @@ pub fn write_event(out: &mut Vec<u8>, ev: &Event<'_>) {
     );
     if ev.truncated {
         o.key(b",\"tags\":");
-        o.out.extend_from_slice(b"[\"truncated\"]");
+        o.out.slice(b"[\"truncated\"]");
     }
     o.object(b",\"user\":", d.user.is_some(), |x| {
         x.str(b",\"name\":", d.user)
@@ -635,13 +928,10 @@ pub fn write_event(out: &mut Vec<u8>, ev: &Event<'_>) {
             s.str(b",\"procid\":", h.procid);
             s.str(b",\"msgid\":", h.msgid);
             s.str(b",\"structured_data\":", h.structured_data);
-            if let Some(n) = h.sequence {
-                s.key(b",\"sequence\":");
-                push_u64(s.out, u64::from(n));
-            }
+            s.num(b",\"sequence\":", h.sequence);
         });
     });
-    out.push(b'}');
+    o.out.byte(b'}');
 }
 
 #[cfg(test)]
@@ -690,6 +980,24 @@ mod tests {
         out
     }
 
+    /// What `f` writes through an `Out` over a fresh buffer's spare capacity.
+    fn written(f: impl FnOnce(&mut Out<'_>)) -> Vec<u8> {
+        let mut v = Vec::with_capacity(4096);
+        let mut w = Out::new(v.spare_capacity_mut());
+        f(&mut w);
+        assert!(!w.full);
+        let n = w.pos;
+        // SAFETY: as in `write_event_in`.
+        unsafe { v.set_len(n) };
+        v
+    }
+
+    fn str_json(s: &[u8]) -> Vec<u8> {
+        written(|w| {
+            write_str(w, s);
+        })
+    }
+
     #[test]
     fn a_raw_byte_and_the_text_backslash_x_differ_and_the_bytes_come_back() {
         // The text `\xe9 \xff` (backslashes and letters), valid UTF-8.
@@ -704,8 +1012,7 @@ mod tests {
         assert_eq!(unbase64(b64), bin);
         for len in 0..7usize {
             let bytes: Vec<u8> = (0..len).map(|i| 0xf0 + i as u8).collect();
-            let mut out = Vec::new();
-            push_base64(&mut out, &bytes);
+            let out = written(|w| push_base64(w, &bytes));
             assert_eq!(out.len(), len.div_ceil(3) * 4);
             assert_eq!(unbase64(std::str::from_utf8(&out).unwrap()), bytes);
         }
@@ -749,19 +1056,14 @@ mod tests {
                 seed ^= seed << 17;
                 s.push(alphabet[(seed % alphabet.len() as u64) as usize]);
             }
-            let mut out = Vec::new();
-            write_str(&mut out, &s);
+            let out = str_json(&s);
             assert_eq!(String::from_utf8(out).unwrap(), reference(&s), "{s:x?}");
         }
     }
 
     #[test]
     fn escapes_controls_and_keeps_bad_bytes() {
-        let mut out = Vec::new();
-        write_str(
-            &mut out,
-            b"a\"b\\c\n\x1b[31m\x7f\xc2\x9b\xe9z\xc3\xa9\xe2\x82\x80\x82",
-        );
+        let out = str_json(b"a\"b\\c\n\x1b[31m\x7f\xc2\x9b\xe9z\xc3\xa9\xe2\x82\x80\x82");
         assert_eq!(
             String::from_utf8(out).unwrap(),
             r#""a\"b\\c\n\u001b[31m\u007f\u009b\\xe9zé₀\\x82""#
@@ -779,8 +1081,7 @@ mod tests {
     fn addresses_are_written_as_display_writes_them() {
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
         let check = |ip: IpAddr| {
-            let mut out = Vec::new();
-            push_ip(&mut out, ip);
+            let out = written(|w| push_ip(w, ip));
             assert_eq!(String::from_utf8(out).unwrap(), ip.to_string());
         };
         for s in [
@@ -841,8 +1142,7 @@ mod tests {
             let mut want = b"\"".to_vec();
             t.write_rfc3339(&mut want);
             want.push(b'"');
-            let mut got = Vec::new();
-            push_time(&mut got, t);
+            let got = written(|w| push_time(w, t, Slot::Header));
             assert_eq!(
                 String::from_utf8(got).unwrap(),
                 String::from_utf8(want).unwrap()
@@ -851,27 +1151,154 @@ mod tests {
     }
 
     #[test]
-    fn the_word_scan_stops_where_the_byte_scan_does() {
+    fn the_block_scans_stop_where_the_byte_scan_does() {
         let mut seed = 0xdead_beef_u64;
         for _ in 0..200_000 {
             let r = xorshift(&mut seed);
             let len = (r % 40) as usize;
             let r = r >> 6;
             let mut s: Vec<u8> = (0..len)
-                .map(|_| b'a' + (xorshift(&mut seed) % 26) as u8)
+                .map(|_| b' ' + (xorshift(&mut seed) % 95) as u8)
+                .filter(|b| PLAIN[usize::from(*b)])
                 .collect();
+            let len = s.len();
             if len > 0 && r & 1 == 0 {
                 let at = (r >> 8) as usize % len;
                 s[at] = (r >> 32) as u8;
+                if r & 2 == 0 {
+                    let at2 = (r >> 16) as usize % len;
+                    s[at2] = (r >> 40) as u8;
+                }
             }
             let want = s
                 .iter()
                 .position(|b| !PLAIN[usize::from(*b)])
                 .unwrap_or(s.len());
-            assert_eq!(plain_prefix(&s), want, "{s:x?}");
-            let mut out = b"xy".to_vec();
-            assert_eq!(copy_plain(&mut out, &s), want, "{s:x?}");
+            if let Ok(block) = <[u8; 16]>::try_from(s.get(..16).unwrap_or_default()) {
+                assert_eq!(plain16(block), want.min(16), "{s:x?}");
+                assert_eq!(plain16_words(block), want.min(16), "{s:x?}");
+            }
+            let out = written(|w| {
+                w.slice(b"xy");
+                assert_eq!(copy_plain(w, &s), want, "{s:x?}");
+            });
             assert_eq!(&out[2..], &s[..want], "{s:x?}");
+        }
+    }
+
+    #[test]
+    fn every_byte_value_at_every_place_in_a_block_is_judged_as_the_table_says() {
+        for b in 0..=255u8 {
+            for at in 0..16 {
+                let mut block = [b'a'; 16];
+                block[at] = b;
+                let want = if PLAIN[usize::from(b)] { 16 } else { at };
+                assert_eq!(plain16(block), want, "{b:#x} at {at}");
+                assert_eq!(plain16_words(block), want, "{b:#x} at {at}");
+            }
+        }
+    }
+
+    #[test]
+    fn numbers_are_written_as_display_writes_them() {
+        let mut seed = 0x5151_u64;
+        let check = |n: u32| {
+            assert_eq!(written(|w| push_u32(w, n)), n.to_string().into_bytes());
+        };
+        for n in (0..100_000).chain([u32::MAX, 999_999_999, 1_000_000_000, 4_000_000_000]) {
+            check(n);
+        }
+        for _ in 0..100_000 {
+            check((xorshift(&mut seed) >> (seed % 32)) as u32);
+        }
+    }
+
+    /// An event with every field set, strings of `n` bytes each that all need the widest escape.
+    fn worst(n: usize, original: &[u8]) -> Event<'_> {
+        let mut ev = parse_line(original, &ParseContext::new(1_005_300_000));
+        let s = &original[..n.min(original.len())];
+        let h = &mut ev.header;
+        (h.hostname, h.appname, h.procid, h.msgid, h.structured_data) =
+            (Some(s), Some(s), Some(s), Some(s), Some(s));
+        h.message = s;
+        (h.pri, h.version, h.sequence, h.repeat) = (Some(191), Some(1), Some(u32::MAX), Some(u32::MAX));
+        h.timestamp = Some(Timestamp { secs: i64::MIN / 2, nanos: 999_999_999 });
+        ev.received = Some(Timestamp { secs: i64::MAX / 2, nanos: 1 });
+        let d = &mut ev.details;
+        d.action = Some(Action::ConnectionAccepted);
+        d.priority = Some(255);
+        (d.code, d.user, d.service) = (Some(s), Some(s), Some(s));
+        (d.rule.id, d.rule.name, d.rule.category) = (Some(s), Some(s), Some(s));
+        let ip: IpAddr = "1111:2222:3333:4444:5555:6666:7777:8888".parse().unwrap();
+        for ep in [&mut d.source, &mut d.destination] {
+            (ep.ip, ep.port, ep.domain) = (Some(ip), Some(65535), Some(s));
+        }
+        d.transport = Some(crate::event::Transport::Other(s));
+        ev.truncated = true;
+        ev
+    }
+
+    #[test]
+    fn the_room_reserved_holds_the_worst_event() {
+        for n in [0usize, 1, 7, 100, 1000] {
+            // C0 controls escape to six bytes each: the most any byte takes.
+            let line = vec![0x01u8; n];
+            let ev = worst(n, &line);
+            let mut out = Vec::new();
+            let mut w = Out::new(&mut []);
+            fields(&mut w, &ev);
+            assert!(w.full, "an empty buffer holds nothing");
+            let mut big = Vec::with_capacity(room(&ev));
+            let mut w = Out::new(big.spare_capacity_mut());
+            fields(&mut w, &ev);
+            assert!(!w.full, "room({n}) is too small: {} needed", w.pos);
+            write_event(&mut out, &ev);
+            assert!(out.len() <= room(&ev));
+        }
+    }
+
+    #[test]
+    fn too_little_room_is_written_again_into_more_with_the_same_bytes() {
+        let lines: [&[u8]; 3] = [
+            b"<38>Nov  8 15:26:31 linux ftpd[3689]: refused connect from 7dyn94.ztm.casema.net",
+            b"<13>Nov  8 15:26:31 h app: caf\xe9 \"\x01\xff",
+            b"",
+        ];
+        for line in lines {
+            let ev = parse_line(line, &ParseContext::new(1_005_300_000));
+            let mut want = Vec::new();
+            write_event(&mut want, &ev);
+            for room in [0, 1, 2, 17, 100] {
+                let mut got = b"before".to_vec();
+                got.shrink_to_fit();
+                write_event_in(&mut got, &ev, room);
+                assert_eq!(&got[..6], b"before");
+                assert_eq!(&got[6..], &want[..], "room {room}");
+            }
+        }
+    }
+
+    #[test]
+    fn stale_bytes_in_the_spare_capacity_never_reach_the_output() {
+        // 0xff never appears in the JSON (bytes that are not UTF-8 are written as `\xNN`): a
+        // byte counted as written but left as it was would show up as one.
+        let mut seed = 0x77_u64;
+        let mut buf = Vec::new();
+        for i in 0..2_000 {
+            let mut line = b"<38>Nov  8 15:26:31 linux sshd[3689]: Failed password for root from 10.0.0.1 port 22 ssh2 "
+                .to_vec();
+            for _ in 0..(i % 50) {
+                line.push([b'a', b'"', 0x01, 0xc3, 0xa9, 0xff, b' '][(xorshift(&mut seed) % 7) as usize]);
+            }
+            let ev = parse_line(&line, &ParseContext::new(1_005_300_000));
+            buf.clear();
+            buf.resize(buf.capacity().max(8192), 0xff);
+            buf.truncate(i % 7);
+            write_event(&mut buf, &ev);
+            assert!(!buf[i % 7..].contains(&0xff), "{}", String::from_utf8_lossy(&buf));
+            let mut fresh = Vec::new();
+            write_event(&mut fresh, &ev);
+            assert_eq!(&buf[i % 7..], &fresh[..]);
         }
     }
 }
