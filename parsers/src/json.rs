@@ -20,7 +20,7 @@ use std::cell::Cell;
 use std::mem::MaybeUninit;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use crate::event::{Action, Dataset, Endpoint, Event};
+use crate::event::{Action, Dataset, Endpoint, Event, Transport};
 use crate::time::{Timestamp, civil_from_days};
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -64,7 +64,11 @@ impl<'a> Out<'a> {
     /// Writes all of `b` at the end and keeps its first `keep` bytes (at most `N`).
     #[inline(always)]
     fn put<const N: usize>(&mut self, b: [u8; N], keep: usize) {
-        match self.buf.get_mut(self.pos..self.pos + N) {
+        match self
+            .buf
+            .get_mut(self.pos..)
+            .and_then(|t| t.first_chunk_mut::<N>())
+        {
             Some(dst) => {
                 for (d, s) in dst.iter_mut().zip(b) {
                     d.write(s);
@@ -98,6 +102,22 @@ impl<'a> Out<'a> {
     #[inline(always)]
     fn back(&mut self, n: usize) {
         self.pos = self.pos.saturating_sub(n);
+    }
+
+    /// Runs `f` (a function not inlined) on a cursor of its own over the same buffer, then
+    /// takes over where it ended: only that copy's address is passed on, so this cursor's
+    /// position can stay in a register.
+    #[inline(always)]
+    fn with<R>(&mut self, f: impl FnOnce(&mut Out<'_>) -> R) -> R {
+        let mut inner = Out {
+            buf: &mut *self.buf,
+            pos: self.pos,
+            full: false,
+        };
+        let r = f(&mut inner);
+        self.pos = inner.pos;
+        self.full |= inner.full;
+        r
     }
 }
 
@@ -201,8 +221,46 @@ fn tail<const N: usize>(s: &[u8]) -> [u8; N] {
 
 /// Writes `s` as a JSON string (with quotes), escaping as described in the module docs; true
 /// when some byte of it was not UTF-8.
-#[inline]
+#[inline(always)]
 fn write_str(w: &mut Out<'_>, s: &[u8]) -> bool {
+    w.with(|w| write_str_at(w, s))
+}
+
+/// [`write_str`], not inlined: inlined at each of the event's string fields, the set-up of
+/// every one was worked out (and spilled) before the first byte was written. Strings of 4 to
+/// 16 plain bytes (host and program names, pids) go out here as two overlapping words; the
+/// rest through [`write_str_long`].
+#[inline(never)]
+fn write_str_at(w: &mut Out<'_>, s: &[u8]) -> bool {
+    let n = s.len();
+    if (8..=16).contains(&n) {
+        let (a, b) = (head::<8>(s), tail::<8>(s));
+        if special(u64::from_le_bytes(a)) | special(u64::from_le_bytes(b)) == 0 {
+            let [a0, a1, a2, a3, a4, a5, a6, a7] = a;
+            let [b0, b1, b2, b3, b4, b5, b6, b7] = b;
+            w.put([b'"', a0, a1, a2, a3, a4, a5, a6, a7], 9);
+            w.back(16 - n);
+            w.put([b0, b1, b2, b3, b4, b5, b6, b7, b'"'], 9);
+            return false;
+        }
+    } else if (4..8).contains(&n) {
+        let (a, b) = (head::<4>(s), tail::<4>(s));
+        let both = u64::from(u32::from_le_bytes(a)) | u64::from(u32::from_le_bytes(b)) << 32;
+        if special(both) == 0 {
+            let [a0, a1, a2, a3] = a;
+            let [b0, b1, b2, b3] = b;
+            w.put([b'"', a0, a1, a2, a3], 5);
+            w.back(8 - n);
+            w.put([b0, b1, b2, b3, b'"'], 5);
+            return false;
+        }
+    }
+    write_str_long(w, s)
+}
+
+/// [`write_str`] for any string.
+#[inline(always)]
+fn write_str_long(w: &mut Out<'_>, s: &[u8]) -> bool {
     w.byte(b'"');
     let mut invalid = false;
     let mut rest = s;
@@ -280,6 +338,7 @@ fn copy_plain(w: &mut Out<'_>, s: &[u8]) -> usize {
 
 /// Escapes the character starting at `s[0]` (not plain ASCII); returns how many bytes it used.
 /// Sets `invalid` when that byte does not start a UTF-8 character.
+#[inline(never)]
 fn escape_at(w: &mut Out<'_>, s: &[u8], invalid: &mut bool) -> usize {
     let b = s.first().copied().unwrap_or(0);
     match b {
@@ -320,6 +379,7 @@ fn escape_at(w: &mut Out<'_>, s: &[u8], invalid: &mut bool) -> usize {
 }
 
 /// Appends `bytes` in standard base64 (RFC 4648, padded).
+#[inline(never)]
 fn push_base64(w: &mut Out<'_>, bytes: &[u8]) {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let sym = |n: u32| ALPHABET.get((n & 63) as usize).copied().unwrap_or(b'=');
@@ -367,9 +427,21 @@ fn pair(n: u32) -> [u8; 2] {
     PAIRS.get((n % 100) as usize).copied().unwrap_or(*b"00")
 }
 
-/// Appends a decimal number, two digits per table look-up, into one 16-byte write.
-#[inline]
+/// Appends a decimal number: codes and small counts directly, the rest by [`push_u32_long`].
+#[inline(always)]
 fn push_u32(w: &mut Out<'_>, n: u32) {
+    if n < 10 {
+        w.byte(b'0' + n as u8);
+    } else if n < 100 {
+        w.put(pair(n), 2);
+    } else {
+        push_u32_long(w, n);
+    }
+}
+
+/// Appends a decimal number, two digits per table look-up, into one 16-byte write.
+#[inline(always)]
+fn push_u32_long(w: &mut Out<'_>, n: u32) {
     let len = n.checked_ilog10().unwrap_or(0) as usize + 1;
     let mut b = [b'0'; 16];
     let (mut v, mut end) = (n, len);
@@ -484,6 +556,7 @@ impl<const N: usize> Stack<N> {
 
 /// Appends `v6` exactly as its `Display` would (RFC 5952: the longest run of two or more zero
 /// groups, the first of equal ones, becomes `::`; IPv4-mapped addresses end in dotted quad).
+#[inline(never)]
 fn push_v6(w: &mut Out<'_>, v6: Ipv6Addr) {
     let mut b = Stack::<48>::new();
     if let Some(v4) = v6.to_ipv4_mapped() {
@@ -520,23 +593,55 @@ fn push_v6(w: &mut Out<'_>, v6: Ipv6Addr) {
     b.done(w);
 }
 
+#[inline(always)]
 fn push_ip(w: &mut Out<'_>, ip: IpAddr) {
     match ip {
         IpAddr::V4(v4) => push_v4(w, v4),
-        IpAddr::V6(v6) => push_v6(w, v6),
+        IpAddr::V6(v6) => w.with(|w| push_v6(w, v6)),
     }
 }
 
 /// `"YYYY-MM-DDT` for a day number (days since 1970-01-01; the year clamped to 0..=9999 as
 /// `Timestamp::write_rfc3339` does).
+#[inline(never)]
 fn date_prefix(days: i64) -> [u8; 12] {
-    let (year, month, day) = civil_from_days(days);
+    let (year, month, day) = date_of(days);
     let year = year.clamp(0, 9999) as u32;
     let [y0, y1] = pair(year / 100);
     let [y2, y3] = pair(year);
     let [m0, m1] = pair(month);
     let [d0, d1] = pair(day);
     [b'"', y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1, b'T']
+}
+
+/// [`civil_from_days`] by Neri and Schneider's algorithm ("Euclidean affine functions and
+/// their application to calendar algorithms", 2022): in 32-bit unsigned arithmetic, with
+/// multiplications and shifts in place of most divisions. Days outside the range it covers
+/// (about a million years either side of 1970) go to `civil_from_days`.
+fn date_of(days: i64) -> (i64, u32, u32) {
+    /// Eras of 400 years added so that every day in range is positive.
+    const ERAS: u32 = 2_500;
+    const K: u32 = 719_468 + 146_097 * ERAS;
+    // The largest day with `4 * (days + K) + 3` below 2^32.
+    const MAX: i64 = ((u32::MAX - 3) / 4 - K) as i64;
+    if days < -i64::from(K) || days > MAX {
+        return civil_from_days(days);
+    }
+    let n = (days + i64::from(K)) as u32;
+    let n1 = 4 * n + 3;
+    let century = n1 / 146_097;
+    let of_century = n1 % 146_097 / 4;
+    let n2 = 4 * of_century + 3;
+    let p2 = 2_939_745 * u64::from(n2);
+    let year_of_century = (p2 >> 32) as u32;
+    let day_of_year = (p2 as u32) / 2_939_745 / 4;
+    let n3 = 2_141 * day_of_year + 197_913;
+    let (month, day) = (n3 >> 16, (n3 & 0xffff) / 2_141 + 1);
+    // The computed year starts in March: January and February belong to the next one.
+    let january = day_of_year >= 306;
+    let year = i64::from(100 * century + year_of_century) - i64::from(400 * ERAS)
+        + i64::from(january);
+    (year, if january { month - 12 } else { month }, day)
 }
 
 /// Which of the date caches a stamp uses: the header's stamps and the receive times each keep
@@ -555,11 +660,14 @@ thread_local! {
 }
 
 /// Appends `"` + the RFC 3339 form of `t` + `"`, the bytes `Timestamp::write_rfc3339` gives.
+/// Not inlined: inside `fields`, the digits of every precision were worked out up front for
+/// both stamps, present or not (measured: a fifth of the writer's instructions).
+#[inline(never)]
 fn push_time(w: &mut Out<'_>, t: Timestamp, slot: Slot) {
     const DAY: i64 = 86_400;
     // No day number reaches i64::MIN (the cache's "nothing yet"): secs / 86400 cannot.
     let days = t.secs.div_euclid(DAY);
-    let sod = t.secs.rem_euclid(DAY) as u32;
+    let sod = (t.secs - days * DAY) as u32;
     let date = DATES.with(|cache| {
         let Some(cell) = cache.get(slot as usize) else {
             return date_prefix(days);
@@ -573,9 +681,11 @@ fn push_time(w: &mut Out<'_>, t: Timestamp, slot: Slot) {
         prefix
     });
     w.put(date, 12);
-    let [h0, h1] = pair(sod / 3600);
-    let [m0, m1] = pair(sod / 60 % 60);
-    let [s0, s1] = pair(sod % 60);
+    let minutes = sod / 60;
+    let hours = minutes / 60;
+    let [h0, h1] = pair(hours);
+    let [m0, m1] = pair(minutes - 60 * hours);
+    let [s0, s1] = pair(sod - 60 * minutes);
     w.put([h0, h1, b':', m0, m1, b':', s0, s1], 8);
     let nanos = t.nanos % 1_000_000_000;
     if nanos == 0 {
@@ -631,10 +741,15 @@ impl<const N: usize> Piece<N> {
     }
 
     #[inline(always)]
-    fn write(&self, w: &mut Out<'_>) {
+    fn write(&'static self, w: &mut Out<'_>) {
         w.put(self.bytes, self.len);
     }
 }
+
+/// Nothing, where a table has no entry (never: every code has one).
+const EMPTY: Piece<32> = Piece::new(&[]);
+/// [`EMPTY`] the size of an [`ACTIONS`] entry.
+const EMPTY_80: Piece<80> = Piece::new(&[]);
 
 /// `"dataset":"NAME"` by dataset code, after `before` (a comma, or nothing).
 // Only evaluated at compile time: an index out of range is a build error.
@@ -686,6 +801,23 @@ const ACTIONS: [Piece<80>; Action::ALL.len() + 1] = {
     t
 };
 
+/// A transport picket names, as a JSON string.
+#[inline(always)]
+fn known_transport(t: Transport<'_>) -> &'static Piece<16> {
+    match t {
+        Transport::Tcp => const { &Piece::new(&[b"\"tcp\""]) },
+        Transport::Udp => const { &Piece::new(&[b"\"udp\""]) },
+        Transport::Icmp => const { &Piece::new(&[b"\"icmp\""]) },
+        Transport::Ipv6Icmp => const { &Piece::new(&[b"\"ipv6-icmp\""]) },
+        Transport::Igmp => const { &Piece::new(&[b"\"igmp\""]) },
+        Transport::Gre => const { &Piece::new(&[b"\"gre\""]) },
+        Transport::Esp => const { &Piece::new(&[b"\"esp\""]) },
+        Transport::Ah => const { &Piece::new(&[b"\"ah\""]) },
+        Transport::Sctp => const { &Piece::new(&[b"\"sctp\""]) },
+        Transport::Other(_) => const { &Piece::new(&[b"\"\""]) },
+    }
+}
+
 /// The fields of one JSON object, written in order; `first` is whether no field is out yet.
 /// Keys are constants that start with their comma (`,"name":`), cut off for the first field.
 struct Fields<'o, 'a> {
@@ -720,32 +852,24 @@ impl Fields<'_, '_> {
         }
     }
 
+    /// An address; `k` ends in the opening quote.
     #[inline(always)]
     fn ip(&mut self, k: &'static [u8], v: Option<IpAddr>) {
         if let Some(v) = v {
             self.key(k);
-            self.out.byte(b'"');
             push_ip(self.out, v);
             self.out.byte(b'"');
         }
     }
 
-    #[inline(always)]
-    fn time(&mut self, k: &'static [u8], v: Option<Timestamp>, slot: Slot) {
-        if let Some(v) = v {
-            self.key(k);
-            push_time(self.out, v, slot);
-        }
-    }
-
-    /// A nested object, written only when `present` (it has at least one field).
+    /// A nested object, written only when `present` (it has at least one field); `k` ends in
+    /// the opening brace.
     #[inline(always)]
     fn object(&mut self, k: &'static [u8], present: bool, f: impl FnOnce(&mut Fields<'_, '_>)) {
         if !present {
             return;
         }
         self.key(k);
-        self.out.byte(b'{');
         let mut inner = Fields {
             out: self.out,
             first: true,
@@ -812,61 +936,69 @@ fn write_event_in(out: &mut Vec<u8>, ev: &Event<'_>, mut room: usize) {
     }
 }
 
-/// The event's fields, in the order the JSON has always had them.
-#[inline(always)]
+/// The event's fields, in the order the JSON has always had them. Where whether a field is
+/// the first of its object is known here, its key is one constant with what comes before it.
+/// Not inlined into `write_event_in`'s retry loop: there, everything this works out from the
+/// event was hoisted in front of the loop, for every field whether present or not.
+#[inline(never)]
 fn fields(w: &mut Out<'_>, ev: &Event<'_>) {
     let h = &ev.header;
     let d = &ev.details;
-    w.byte(b'{');
-    let mut o = Fields {
-        out: w,
-        first: true,
-    };
-    o.time(b",\"@timestamp\":", h.timestamp.or(ev.received), Slot::Header);
-    o.key(b",\"event\":");
-    o.out.byte(b'{');
+    match h.timestamp.or(ev.received) {
+        Some(t) => {
+            w.slice(b"{\"@timestamp\":");
+            w.with(|w| push_time(w, t, Slot::Header));
+            w.slice(b",\"event\":{");
+        }
+        None => w.slice(b"{\"event\":{"),
+    }
     match ev.received {
         Some(t) => {
-            o.out.slice(b"\"received\":");
-            push_time(o.out, t, Slot::Received);
+            w.slice(b"\"received\":");
+            w.with(|w| push_time(w, t, Slot::Received));
             DATASET_NEXT.get(ev.dataset as usize)
         }
         None => DATASET_FIRST.get(ev.dataset as usize),
     }
-    .copied()
-    .unwrap_or(Piece::new(&[]))
-    .write(o.out);
+    .unwrap_or(&EMPTY)
+    .write(w);
     ACTIONS
         .get(d.action.map_or(0, |a| a as usize))
-        .copied()
-        .unwrap_or(Piece::new(&[]))
-        .write(o.out);
-    let mut e = Fields {
-        out: o.out,
+        .unwrap_or(&EMPTY_80)
+        .write(w);
+    if let Some(n) = d.priority.map(u32::from).or(h.severity().map(u32::from)) {
+        w.slice(b",\"severity\":");
+        push_u32(w, n);
+    }
+    if let Some(code) = d.code {
+        w.slice(b",\"code\":");
+        write_str(w, code);
+    }
+    if let Some(n) = h.repeat {
+        w.slice(b",\"repeat_count\":");
+        push_u32(w, n);
+    }
+    w.slice(b",\"original\":");
+    if write_str(w, ev.original) {
+        // The escaped `original` cannot tell a raw 0xff from the text `\xff`.
+        w.slice(b",\"original_base64\":\"");
+        w.with(|w| push_base64(w, ev.original));
+        w.byte(b'"');
+    }
+    w.slice(b"},\"message\":");
+    write_str(w, h.message);
+    if let Some(host) = h.hostname {
+        w.slice(b",\"host\":{\"hostname\":");
+        write_str(w, host);
+        w.byte(b'}');
+    }
+    let pid = h.pid();
+    let mut o = Fields {
+        out: w,
         first: false,
     };
-    e.num(
-        b",\"severity\":",
-        d.priority.map(u32::from).or(h.severity().map(u32::from)),
-    );
-    e.str(b",\"code\":", d.code);
-    e.num(b",\"repeat_count\":", h.repeat);
-    e.key(b",\"original\":");
-    if write_str(e.out, ev.original) {
-        // The escaped `original` cannot tell a raw 0xff from the text `\xff`.
-        e.key(b",\"original_base64\":");
-        e.out.byte(b'"');
-        push_base64(e.out, ev.original);
-        e.out.byte(b'"');
-    }
-    o.out.byte(b'}');
-    o.str(b",\"message\":", Some(h.message));
-    o.object(b",\"host\":", h.hostname.is_some(), |x| {
-        x.str(b",\"hostname\":", h.hostname)
-    });
-    let pid = h.pid();
     o.object(
-        b",\"process\":",
+        b",\"process\":{",
         h.appname.is_some() || pid.is_some(),
         |x| {
             x.str(b",\"name\":", h.appname);
@@ -874,21 +1006,28 @@ fn fields(w: &mut Out<'_>, ev: &Event<'_>) {
         },
     );
     for (key, ep) in [
-        (b",\"source\":".as_slice(), &d.source),
-        (b",\"destination\":".as_slice(), &d.destination),
+        (b",\"source\":{".as_slice(), &d.source),
+        (b",\"destination\":{".as_slice(), &d.destination),
     ] {
         o.object(key, endpoint_present(ep), |x| {
-            x.ip(b",\"ip\":", ep.ip);
+            x.ip(b",\"ip\":\"", ep.ip);
             x.num(b",\"port\":", ep.port.map(u32::from));
             x.str(b",\"domain\":", ep.domain);
         });
     }
-    o.object(b",\"network\":", d.transport.is_some(), |x| {
-        x.str(b",\"transport\":", d.transport.map(|t| t.name()))
-    });
+    if let Some(t) = d.transport {
+        o.out.slice(b",\"network\":{\"transport\":");
+        match t {
+            Transport::Other(name) => {
+                write_str(o.out, name);
+            }
+            known => known_transport(known).write(o.out),
+        }
+        o.out.byte(b'}');
+    }
     let r = &d.rule;
     o.object(
-        b",\"rule\":",
+        b",\"rule\":{",
         r.id.is_some() || r.name.is_some() || r.category.is_some(),
         |x| {
             x.str(b",\"id\":", r.id);
@@ -897,15 +1036,18 @@ fn fields(w: &mut Out<'_>, ev: &Event<'_>) {
         },
     );
     if ev.truncated {
-        o.key(b",\"tags\":");
-        o.out.slice(b"[\"truncated\"]");
+        o.out.slice(b",\"tags\":[\"truncated\"]");
     }
-    o.object(b",\"user\":", d.user.is_some(), |x| {
-        x.str(b",\"name\":", d.user)
-    });
-    o.object(b",\"service\":", d.service.is_some(), |x| {
-        x.str(b",\"name\":", d.service)
-    });
+    if let Some(user) = d.user {
+        o.out.slice(b",\"user\":{\"name\":");
+        write_str(o.out, user);
+        o.out.byte(b'}');
+    }
+    if let Some(service) = d.service {
+        o.out.slice(b",\"service\":{\"name\":");
+        write_str(o.out, service);
+        o.out.byte(b'}');
+    }
     let (facility, severity) = (h.facility(), h.severity());
     let syslog = facility.is_some()
         || severity.is_some()
@@ -915,21 +1057,20 @@ fn fields(w: &mut Out<'_>, ev: &Event<'_>) {
         || h.msgid.is_some()
         || h.structured_data.is_some()
         || h.sequence.is_some();
-    o.object(b",\"log\":", syslog, |x| {
-        x.object(b",\"syslog\":", true, |s| {
-            s.object(b",\"facility\":", facility.is_some(), |f| {
-                f.num(b",\"code\":", facility.map(u32::from))
-            });
-            s.object(b",\"severity\":", severity.is_some(), |f| {
-                f.num(b",\"code\":", severity.map(u32::from))
-            });
-            s.num(b",\"version\":", h.version.map(u32::from));
-            s.str(b",\"appname\":", h.appname);
-            s.str(b",\"procid\":", h.procid);
-            s.str(b",\"msgid\":", h.msgid);
-            s.str(b",\"structured_data\":", h.structured_data);
-            s.num(b",\"sequence\":", h.sequence);
+    o.object(b",\"log\":{\"syslog\":{", syslog, |s| {
+        s.object(b",\"facility\":{", facility.is_some(), |f| {
+            f.num(b",\"code\":", facility.map(u32::from))
         });
+        s.object(b",\"severity\":{", severity.is_some(), |f| {
+            f.num(b",\"code\":", severity.map(u32::from))
+        });
+        s.num(b",\"version\":", h.version.map(u32::from));
+        s.str(b",\"appname\":", h.appname);
+        s.str(b",\"procid\":", h.procid);
+        s.str(b",\"msgid\":", h.msgid);
+        s.str(b",\"structured_data\":", h.structured_data);
+        s.num(b",\"sequence\":", h.sequence);
+        s.out.byte(b'}');
     });
     o.out.byte(b'}');
 }
@@ -1299,6 +1440,36 @@ mod tests {
             let mut fresh = Vec::new();
             write_event(&mut fresh, &ev);
             assert_eq!(&buf[i % 7..], &fresh[..]);
+        }
+    }
+
+    #[test]
+    fn dates_are_the_civil_dates() {
+        for days in -1_000_000..3_000_000 {
+            assert_eq!(date_of(days), civil_from_days(days), "{days}");
+        }
+        let mut seed = 0x3141_5926_u64;
+        let edge = 719_468 + 146_097 * 2_500;
+        for days in [-edge - 1, -edge, -edge + 1, i64::MIN / 86_400, i64::MAX / 86_400] {
+            assert_eq!(date_of(days), civil_from_days(days), "{days}");
+        }
+        for _ in 0..1_000_000 {
+            let r = xorshift(&mut seed);
+            let days = (r as i64) >> (17 + r % 40);
+            assert_eq!(date_of(days), civil_from_days(days), "{days}");
+        }
+        let top = ((u32::MAX - 3) / 4 - 719_468 - 146_097 * 2_500) as i64;
+        for days in top - 1000..top + 1000 {
+            assert_eq!(date_of(days), civil_from_days(days), "{days}");
+        }
+    }
+
+    #[test]
+    fn known_transports_are_their_names() {
+        use crate::event::Transport as T;
+        for t in [T::Tcp, T::Udp, T::Icmp, T::Ipv6Icmp, T::Igmp, T::Gre, T::Esp, T::Ah, T::Sctp] {
+            let want = format!("\"{}\"", String::from_utf8_lossy(t.name()));
+            assert_eq!(written(|w| known_transport(t).write(w)), want.into_bytes());
         }
     }
 }
