@@ -465,23 +465,18 @@ fn push_u32(w: &mut Out<'_>, n: u32) {
     }
 }
 
-/// Appends a decimal number, two digits per table look-up, into one 16-byte write.
+/// Appends a decimal number, its digits built in a register and written in one go (built
+/// byte by byte in a stack array, the array's load stalled on the byte stores).
 #[inline(always)]
 fn push_u32_long(w: &mut Out<'_>, n: u32) {
     let len = n.checked_ilog10().unwrap_or(0) as usize + 1;
-    let mut b = [b'0'; 16];
-    let (mut v, mut end) = (n, len);
-    while end >= 2 {
-        if let Some(d) = b.get_mut(end - 2..end) {
-            d.copy_from_slice(&pair(v));
-        }
-        v /= 100;
-        end -= 2;
+    let mut digits = 0u128;
+    let mut v = n;
+    for i in (0..len).rev() {
+        digits |= u128::from(b'0' + (v % 10) as u8) << (8 * i);
+        v /= 10;
     }
-    if end == 1 {
-        b[0] = b'0' + (v % 10) as u8;
-    }
-    w.put(b, len);
+    w.put_u128(digits, len);
 }
 
 /// Each octet's digits and a dot, with how many of those bytes are in use.
@@ -628,16 +623,22 @@ fn push_ip(w: &mut Out<'_>, ip: IpAddr) {
 }
 
 /// `"YYYY-MM-DDT` for a day number (days since 1970-01-01; the year clamped to 0..=9999 as
-/// `Timestamp::write_rfc3339` does).
+/// `Timestamp::write_rfc3339` does), as the low twelve bytes of a little-endian word: built
+/// and handed back in registers (as an array, in memory, its bytes were stored one by one and
+/// read back as a block, which stalls).
 #[inline(never)]
-fn date_prefix(days: i64) -> [u8; 12] {
+fn date_prefix(days: i64) -> u128 {
     let (year, month, day) = date_of(days);
     let year = year.clamp(0, 9999) as u32;
-    let [y0, y1] = pair(year / 100);
-    let [y2, y3] = pair(year);
-    let [m0, m1] = pair(month);
-    let [d0, d1] = pair(day);
-    [b'"', y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1, b'T']
+    let two = |n: u32, at: u32| u128::from(u16::from_le_bytes(pair(n))) << (8 * at);
+    u128::from(b'"')
+        | two(year / 100, 1)
+        | two(year, 3)
+        | u128::from(b'-') << 40
+        | two(month, 6)
+        | u128::from(b'-') << 64
+        | two(day, 9)
+        | u128::from(b'T') << 88
 }
 
 /// [`civil_from_days`] by Neri and Schneider's algorithm ("Euclidean affine functions and
@@ -681,8 +682,8 @@ enum Slot {
 thread_local! {
     /// The last day number written per [`Slot`] and its date prefix: consecutive events mostly
     /// fall on the same day, and the civil date is the dearest part of a stamp.
-    static DATES: [Cell<(i64, [u8; 12])>; 2] =
-        const { [Cell::new((i64::MIN, [0; 12])), Cell::new((i64::MIN, [0; 12]))] };
+    static DATES: [Cell<(i64, u128)>; 2] =
+        const { [Cell::new((i64::MIN, 0)), Cell::new((i64::MIN, 0))] };
 }
 
 /// Appends `"` + the RFC 3339 form of `t` + `"`, the bytes `Timestamp::write_rfc3339` gives.
@@ -706,7 +707,7 @@ fn push_time(w: &mut Out<'_>, t: Timestamp, slot: Slot) {
         cell.set((days, prefix));
         prefix
     });
-    w.put(date, 12);
+    w.put_u128(date, 12);
     let minutes = sod / 60;
     let hours = minutes / 60;
     let [h0, h1] = pair(hours);
