@@ -261,12 +261,21 @@ fn tail_word(s: &[u8], r: usize) -> u64 {
 fn write_str(w: &mut Out<'_>, s: &[u8]) -> bool {
     // Below eight plain bytes (most pids, program and host names) right here: a call costs
     // more than the write.
+    const QUOTE: u128 = b'"' as u128;
     let n = s.len();
     if n < 8 {
         let x = short_word(s);
         if plain8(x.to_le_bytes()) >= n {
-            const QUOTE: u128 = b'"' as u128;
             w.put_u128(QUOTE | u128::from(x) << 8 | QUOTE << (8 * (n + 1)), n + 2);
+            return false;
+        }
+    } else if n <= 16 {
+        let a = u64::from_le_bytes(head::<8>(s));
+        let r = n - 8;
+        let x = if r == 0 { 0 } else { tail_word(s, r) };
+        if special(a) == 0 && plain8(x.to_le_bytes()) >= r {
+            w.put_u128(QUOTE | u128::from(a) << 8, 9);
+            w.put_u128(u128::from(x) | QUOTE << (8 * r), r + 1);
             return false;
         }
     }
