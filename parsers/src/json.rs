@@ -7,10 +7,11 @@
 //! UTF-8 the event also carries its exact bytes as `event.original_base64` (standard alphabet,
 //! padded), and a line that is valid UTF-8 never has that field.
 //!
-//! Written for speed (`picket parse` spends most of its time here). Room for the worst case is
-//! reserved once per event and the event is written into it through [`Out`], a cursor whose
-//! writes are fixed-size copies with one bounds check each (no capacity check, no length
-//! stored back, no `memcpy` call per field). Strings are scanned sixteen bytes at a time for
+//! Written for speed (`picket parse` spends most of its time here). Room is reserved once per
+//! event (enough for all but freak lines; those are written again into their worst case) and
+//! the event is written into it through [`Out`], a cursor whose writes are fixed-size copies
+//! with one length check each (no capacity check, no length stored back, no `memcpy` call
+//! per field); one `unsafe` `set_len` at the end takes the bytes over. Strings are scanned sixteen bytes at a time for
 //! anything to escape (SSE2 on x86_64, two 64-bit words elsewhere), keys and the names picket
 //! gives (dataset, action, kind, outcome) are pre-built constants, which objects are empty is
 //! known before they are opened, and numbers, addresses and stamps are formatted from digit
@@ -147,8 +148,8 @@ const ONES: u64 = splat(0x01);
 const HIGHS: u64 = splat(0x80);
 
 /// A mask whose lowest set bit lies in the first byte of `x` (little-endian) that is not
-/// [`PLAIN`]; zero when all eight are. Bits above the first one may be false alarms
-/// (borrows and carries run upwards only), so only the lowest one is read.
+/// plain (printable ASCII but `"` and `\`); zero when all eight are. Bits above the first one
+/// may be false alarms (borrows and carries run upwards only), so only the lowest one is read.
 #[inline(always)]
 fn special(x: u64) -> u64 {
     let zero = |v: u64| v.wrapping_sub(ONES) & !v;
@@ -161,7 +162,7 @@ fn special(x: u64) -> u64 {
         & HIGHS
 }
 
-/// How many of the eight bytes of `w` are [`PLAIN`] before the first that is not (8: all).
+/// How many of the eight bytes of `w` are plain before the first that is not (8: all).
 #[inline(always)]
 fn plain8(w: [u8; 8]) -> usize {
     (special(u64::from_le_bytes(w)).trailing_zeros() / 8) as usize
@@ -187,7 +188,7 @@ fn split16(c: [u8; 16]) -> ([u8; 8], [u8; 8]) {
     (lo, hi)
 }
 
-/// How many of the sixteen bytes of `c` are [`PLAIN`] before the first that is not (16: all).
+/// How many of the sixteen bytes of `c` are plain before the first that is not (16: all).
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 #[inline(always)]
 fn plain16(c: [u8; 16]) -> usize {
