@@ -337,7 +337,22 @@ fn write_str_long(w: &mut Out<'_>, s: &[u8]) -> bool {
 #[inline(always)]
 fn copy_plain(w: &mut Out<'_>, s: &[u8]) -> usize {
     let mut done = 0;
-    let mut blocks = s.chunks_exact(16);
+    // Two blocks a step: one length check and one branch for 32 bytes of a long string.
+    let mut pairs = s.chunks_exact(32);
+    for pair in &mut pairs {
+        let c = head::<32>(pair);
+        let (lo, hi) = (head::<16>(&c), head::<16>(c.get(16..).unwrap_or_default()));
+        let k = match plain16(lo) {
+            16 => 16 + plain16(hi),
+            k => k,
+        };
+        w.put(c, k);
+        if k < 32 {
+            return done + k;
+        }
+        done += 32;
+    }
+    let mut blocks = pairs.remainder().chunks_exact(16);
     for block in &mut blocks {
         let c = head::<16>(block);
         let k = plain16(c);
