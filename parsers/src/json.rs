@@ -169,10 +169,7 @@ fn plain8(w: [u8; 8]) -> usize {
 }
 
 /// [`plain16`] from two words, for targets without SSE2 (and to check the SSE2 one).
-#[cfg_attr(
-    all(target_arch = "x86_64", target_feature = "sse2"),
-    allow(dead_code)
-)]
+#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
 #[inline(always)]
 fn plain16_words(c: [u8; 16]) -> usize {
     let (lo, hi) = split16(c);
@@ -510,7 +507,11 @@ const OCTETS: [([u8; 4], u8); 256] = {
     let mut t = [([0u8; 4], 0u8); 256];
     let mut o = 0;
     while o < 256 {
-        let d = [b'0' + (o / 100) as u8, b'0' + (o / 10 % 10) as u8, b'0' + (o % 10) as u8];
+        let d = [
+            b'0' + (o / 100) as u8,
+            b'0' + (o / 10 % 10) as u8,
+            b'0' + (o % 10) as u8,
+        ];
         t[o] = if o >= 100 {
             ([d[0], d[1], d[2], b'.'], 4)
         } else if o >= 10 {
@@ -691,8 +692,8 @@ fn date_of(days: i64) -> (i64, u32, u32) {
     let (month, day) = (n3 >> 16, (n3 & 0xffff) / 2_141 + 1);
     // The computed year starts in March: January and February belong to the next one.
     let january = day_of_year >= 306;
-    let year = i64::from(100 * century + year_of_century) - i64::from(400 * ERAS)
-        + i64::from(january);
+    let year =
+        i64::from(100 * century + year_of_century) - i64::from(400 * ERAS) + i64::from(january);
     (year, if january { month - 12 } else { month }, day)
 }
 
@@ -1435,9 +1436,16 @@ mod tests {
         (h.hostname, h.appname, h.procid, h.msgid, h.structured_data) =
             (Some(s), Some(s), Some(s), Some(s), Some(s));
         h.message = s;
-        (h.pri, h.version, h.sequence, h.repeat) = (Some(191), Some(1), Some(u32::MAX), Some(u32::MAX));
-        h.timestamp = Some(Timestamp { secs: i64::MIN / 2, nanos: 999_999_999 });
-        ev.received = Some(Timestamp { secs: i64::MAX / 2, nanos: 1 });
+        (h.pri, h.version, h.sequence, h.repeat) =
+            (Some(191), Some(1), Some(u32::MAX), Some(u32::MAX));
+        h.timestamp = Some(Timestamp {
+            secs: i64::MIN / 2,
+            nanos: 999_999_999,
+        });
+        ev.received = Some(Timestamp {
+            secs: i64::MAX / 2,
+            nanos: 1,
+        });
         let d = &mut ev.details;
         d.action = Some(Action::ConnectionAccepted);
         d.priority = Some(255);
@@ -1472,7 +1480,10 @@ mod tests {
             let mut direct = Vec::new();
             write_event_in(&mut direct, &ev, room(&ev));
             assert_eq!(out, direct);
-            assert!(n < 100 || out.len() > likely_room(&ev), "{n}: the second pass was not tried");
+            assert!(
+                n < 100 || out.len() > likely_room(&ev),
+                "{n}: the second pass was not tried"
+            );
         }
     }
 
@@ -1517,14 +1528,20 @@ mod tests {
             let mut line = b"<38>Nov  8 15:26:31 linux sshd[3689]: Failed password for root from 10.0.0.1 port 22 ssh2 "
                 .to_vec();
             for _ in 0..(i % 50) {
-                line.push([b'a', b'"', 0x01, 0xc3, 0xa9, 0xff, b' '][(xorshift(&mut seed) % 7) as usize]);
+                line.push(
+                    [b'a', b'"', 0x01, 0xc3, 0xa9, 0xff, b' '][(xorshift(&mut seed) % 7) as usize],
+                );
             }
             let ev = parse_line(&line, &ParseContext::new(1_005_300_000));
             buf.clear();
             buf.resize(buf.capacity().max(8192), 0xff);
             buf.truncate(i % 7);
             write_event(&mut buf, &ev);
-            assert!(!buf[i % 7..].contains(&0xff), "{}", String::from_utf8_lossy(&buf));
+            assert!(
+                !buf[i % 7..].contains(&0xff),
+                "{}",
+                String::from_utf8_lossy(&buf)
+            );
             let mut fresh = Vec::new();
             write_event(&mut fresh, &ev);
             assert_eq!(&buf[i % 7..], &fresh[..]);
@@ -1538,7 +1555,13 @@ mod tests {
         }
         let mut seed = 0x3141_5926_u64;
         let edge = 719_468 + 146_097 * 2_500;
-        for days in [-edge - 1, -edge, -edge + 1, i64::MIN / 86_400, i64::MAX / 86_400] {
+        for days in [
+            -edge - 1,
+            -edge,
+            -edge + 1,
+            i64::MIN / 86_400,
+            i64::MAX / 86_400,
+        ] {
             assert_eq!(date_of(days), civil_from_days(days), "{days}");
         }
         for _ in 0..1_000_000 {
@@ -1555,7 +1578,17 @@ mod tests {
     #[test]
     fn known_transports_are_their_names() {
         use crate::event::Transport as T;
-        for t in [T::Tcp, T::Udp, T::Icmp, T::Ipv6Icmp, T::Igmp, T::Gre, T::Esp, T::Ah, T::Sctp] {
+        for t in [
+            T::Tcp,
+            T::Udp,
+            T::Icmp,
+            T::Ipv6Icmp,
+            T::Igmp,
+            T::Gre,
+            T::Esp,
+            T::Ah,
+            T::Sctp,
+        ] {
             let want = format!("\"{}\"", String::from_utf8_lossy(t.name()));
             assert_eq!(written(|w| known_transport(t).write(w)), want.into_bytes());
         }
@@ -1563,9 +1596,21 @@ mod tests {
 
     #[test]
     fn every_length_with_a_byte_to_escape_anywhere_matches_the_reference() {
-        let specials: &[&[u8]] = &[b"\"", b"\\", b"\x00", b"\x1f", b"\x7f", b"\xc3\xa9", b"\xff", b"\xc2\x85"];
+        let specials: &[&[u8]] = &[
+            b"\"",
+            b"\\",
+            b"\x00",
+            b"\x1f",
+            b"\x7f",
+            b"\xc3\xa9",
+            b"\xff",
+            b"\xc2\x85",
+        ];
         for n in 0..=40usize {
-            let plain: Vec<u8> = (0..n).map(|i| b' ' + 1 + (i * 7 % 90) as u8).map(|b| if PLAIN[usize::from(b)] { b } else { b'x' }).collect();
+            let plain: Vec<u8> = (0..n)
+                .map(|i| b' ' + 1 + (i * 7 % 90) as u8)
+                .map(|b| if PLAIN[usize::from(b)] { b } else { b'x' })
+                .collect();
             let out = str_json(&plain);
             assert_eq!(String::from_utf8(out).unwrap(), reference(&plain), "{n}");
             for at in 0..n {
