@@ -1,5 +1,5 @@
-//! `parse_line` + `json::write_event`: properties (a)–(d) of fuzz_support, the header and the
-//! family registry agree with parse_line, and serde_json reads the JSON the same way.
+//! `parse_line` + `json::write_event`: properties (a)–(d) and (f) of fuzz_support, the header
+//! and the family registry agree with parse_line, and serde_json reads the JSON the same way.
 #![no_main]
 
 mod common;

@@ -7,20 +7,28 @@
 //! UTF-8 the event also carries its exact bytes as `event.original_base64` (standard alphabet,
 //! padded), and a line that is valid UTF-8 never has that field.
 //!
-//! Written for speed (`picket parse` spends most of its time here): the buffer is reserved once
-//! per event for the worst case, strings are scanned eight bytes at a time for anything to
-//! escape, keys are pre-escaped constants with their comma, which objects are empty is known
-//! before they are opened (nothing is written and taken back), and numbers, addresses and
-//! stamps are formatted by hand into stack buffers, never through `fmt`.
+//! Written for speed (`picket parse` spends most of its time here). Room is reserved once per
+//! event (enough for all but freak lines; those are written again into their worst case) and
+//! the event is written into it through [`Out`], a cursor whose writes are fixed-size copies
+//! with one length check each (no capacity check, no length stored back, no `memcpy` call
+//! per field); one `unsafe` `set_len` at the end takes the bytes over. Strings are scanned sixteen bytes at a time for
+//! anything to escape (SSE2 on x86_64, two 64-bit words elsewhere), keys and the names picket
+//! gives (dataset, action, kind, outcome) are pre-built constants, which objects are empty is
+//! known before they are opened, and numbers, addresses and stamps are formatted from digit
+//! tables, the stamp's date part cached from the previous event.
 
+use std::cell::Cell;
+use std::mem::MaybeUninit;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use crate::event::{Action, Endpoint, Event};
+use crate::event::{Action, Dataset, Endpoint, Event, Transport};
 use crate::time::{Timestamp, civil_from_days};
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// Bytes that go into a JSON string as they are: printable ASCII but `"` and `\`.
+/// Bytes that go into a JSON string as they are: printable ASCII but `"` and `\` (what the
+/// scans compute, as a table for the tests).
+#[cfg(test)]
 // Evaluated at compile time: an index out of range fails the build, never a line.
 #[allow(clippy::indexing_slicing)]
 const PLAIN: [bool; 256] = {
@@ -33,6 +41,105 @@ const PLAIN: [bool; 256] = {
     t
 };
 
+/// The output of one event: the spare capacity of the caller's buffer, written front to back.
+///
+/// `rest` is the part not written yet. Every write is a copy of a fixed number of bytes to the
+/// start of `rest` after one length check, and may keep fewer than it wrote (`put`): a
+/// 16-byte block of which only the plain bytes count, a number in a word. `rest` then moves on
+/// by the bytes kept, never more than were written; so everything before it is written, which
+/// `write_event_in`'s `set_len` relies on. A write that does not fit sets `full` and writes
+/// nothing; the event is then written again into more room.
+struct Out<'a> {
+    rest: &'a mut [MaybeUninit<u8>],
+    full: bool,
+}
+
+impl<'a> Out<'a> {
+    fn new(buf: &'a mut [MaybeUninit<u8>]) -> Self {
+        Out {
+            rest: buf,
+            full: false,
+        }
+    }
+
+    /// Writes all of `b` at the end and keeps its first `keep` bytes (at most `N`).
+    #[inline(always)]
+    fn put<const N: usize>(&mut self, b: [u8; N], keep: usize) {
+        let rest = std::mem::take(&mut self.rest);
+        match rest.first_chunk_mut::<N>() {
+            Some(dst) => {
+                // A whole-array assignment: one copy of N bytes (a loop of byte writes was
+                // turned into byte shuffles).
+                *dst = b.map(MaybeUninit::new);
+                self.rest = rest.get_mut(keep.min(N)..).unwrap_or_default();
+            }
+            None => {
+                self.rest = rest;
+                self.full = true;
+            }
+        }
+    }
+
+    /// [`Out::put`] from a table entry, copied straight from where it is.
+    #[inline(always)]
+    fn put_ref<const N: usize>(&mut self, b: &[u8; N], keep: usize) {
+        let rest = std::mem::take(&mut self.rest);
+        match rest.first_chunk_mut::<N>() {
+            Some(dst) => {
+                *dst = b.map(MaybeUninit::new);
+                self.rest = rest.get_mut(keep.min(N)..).unwrap_or_default();
+            }
+            None => {
+                self.rest = rest;
+                self.full = true;
+            }
+        }
+    }
+
+    /// Writes `x` as sixteen little-endian bytes and keeps the first `keep`: a prefix byte
+    /// and a word built in registers go out as two stores, not byte by byte.
+    #[inline(always)]
+    fn put_u128(&mut self, x: u128, keep: usize) {
+        self.put(x.to_le_bytes(), keep);
+    }
+
+    #[inline(always)]
+    fn byte(&mut self, b: u8) {
+        self.put([b], 1);
+    }
+
+    /// Appends `s` (of a length the caller usually knows at compile time).
+    #[inline(always)]
+    fn slice(&mut self, s: &[u8]) {
+        let rest = std::mem::take(&mut self.rest);
+        if s.len() <= rest.len() {
+            let (dst, tail) = rest.split_at_mut(s.len());
+            for (d, c) in dst.iter_mut().zip(s) {
+                d.write(*c);
+            }
+            self.rest = tail;
+        } else {
+            self.rest = rest;
+            self.full = true;
+        }
+    }
+
+    /// Runs `f` (a function not inlined) on a cursor of its own over the rest of the buffer,
+    /// then takes over where it ended: only that copy's address is passed on, so this cursor
+    /// can stay in registers.
+    #[inline(always)]
+    fn with<R>(&mut self, f: impl FnOnce(&mut Out<'_>) -> R) -> R {
+        let mut inner = Out {
+            rest: std::mem::take(&mut self.rest),
+            full: false,
+        };
+        let r = f(&mut inner);
+        self.rest = inner.rest;
+        self.full |= inner.full;
+        r
+    }
+}
+
 /// `n` in every byte of a word.
 const fn splat(n: u8) -> u64 {
     u64::from_ne_bytes([n; 8])
@@ -41,8 +148,8 @@ const ONES: u64 = splat(0x01);
 const HIGHS: u64 = splat(0x80);
 
 /// A mask whose lowest set bit lies in the first byte of `x` (little-endian) that is not
-/// [`PLAIN`]; zero when all eight are. Bits above the first one may be false alarms
-/// (borrows and carries run upwards only), so only the lowest one is read.
+/// plain (printable ASCII but `"` and `\`); zero when all eight are. Bits above the first one
+/// may be false alarms (borrows and carries run upwards only), so only the lowest one is read.
 #[inline(always)]
 fn special(x: u64) -> u64 {
     let zero = |v: u64| v.wrapping_sub(ONES) & !v;
@@ -55,103 +162,240 @@ fn special(x: u64) -> u64 {
         & HIGHS
 }
 
-/// How many bytes at the start of `s` are [`PLAIN`] (the word scan of `write_str`, alone).
-#[cfg(test)]
-fn plain_prefix(s: &[u8]) -> usize {
-    let mut i = 0;
-    let mut words = s.chunks_exact(8);
-    for w in &mut words {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(w);
-        let m = special(u64::from_le_bytes(b));
-        if m != 0 {
-            return i + (m.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
-    }
-    for &b in words.remainder() {
-        if PLAIN.get(usize::from(b)) != Some(&true) {
-            break;
-        }
-        i += 1;
-    }
-    i
+/// How many of the eight bytes of `w` are plain before the first that is not (8: all).
+#[inline(always)]
+fn plain8(w: [u8; 8]) -> usize {
+    (special(u64::from_le_bytes(w)).trailing_zeros() / 8) as usize
 }
 
-/// Writes `s` as a JSON string (with quotes), escaping as described in the module docs.
-pub fn write_str(out: &mut Vec<u8>, s: &[u8]) {
-    out.reserve(s.len() + 2);
-    out.push(b'"');
+/// [`plain16`] from two words, for targets without SSE2 (and to check the SSE2 one).
+#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
+#[inline(always)]
+fn plain16_words(c: [u8; 16]) -> usize {
+    let (lo, hi) = split16(c);
+    let k = plain8(lo);
+    if k < 8 { k } else { 8 + plain8(hi) }
+}
+
+fn split16(c: [u8; 16]) -> ([u8; 8], [u8; 8]) {
+    let mut lo = [0u8; 8];
+    let mut hi = [0u8; 8];
+    lo.copy_from_slice(c.get(..8).unwrap_or(&[0; 8]));
+    hi.copy_from_slice(c.get(8..).unwrap_or(&[0; 8]));
+    (lo, hi)
+}
+
+/// How many of the sixteen bytes of `c` are plain before the first that is not (16: all).
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+fn plain16(c: [u8; 16]) -> usize {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
+    // SAFETY: the intrinsics need SSE2, which this function is compiled only with (the cfg
+    // above; it is part of every x86_64 target), and `__m128i` is sixteen bytes with no invalid
+    // bit patterns, like `[u8; 16]`. The tests check this against `plain16_words` for every
+    // byte value at every place.
+    let mask = unsafe {
+        let v = std::mem::transmute::<[u8; 16], __m128i>(c);
+        // Signed: the bytes 0x80 and above are negative, so "below 0x20" also catches them.
+        let low = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20));
+        let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+        let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+        let del = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f));
+        let hit = _mm_or_si128(_mm_or_si128(low, quote), _mm_or_si128(backslash, del));
+        _mm_movemask_epi8(hit) as u32
+    };
+    (mask | 1 << 16).trailing_zeros() as usize
+}
+
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+#[inline(always)]
+fn plain16(c: [u8; 16]) -> usize {
+    plain16_words(c)
+}
+
+/// The first `N` bytes of `s`, or `N` plain bytes if it is shorter (callers check first).
+#[inline(always)]
+fn head<const N: usize>(s: &[u8]) -> [u8; N] {
+    s.first_chunk::<N>().copied().unwrap_or([b'a'; N])
+}
+
+/// The bytes of `s` (at most eight) in the low bytes of a word, zero above: by two
+/// overlapping loads, whatever the length, never a byte loop.
+#[inline(always)]
+fn short_word(s: &[u8]) -> u64 {
+    let n = s.len();
+    let at = |i: usize| u64::from(s.get(i).copied().unwrap_or(0));
+    let u32_at = |i: usize| {
+        let w = s.get(i..).and_then(<[u8]>::first_chunk::<4>).copied();
+        u64::from(u32::from_le_bytes(w.unwrap_or([0; 4])))
+    };
+    match n {
+        0 => 0,
+        1..=3 => at(0) | at(n / 2) << (8 * (n / 2)) | at(n - 1) << (8 * (n - 1)),
+        4..=7 => u32_at(0) | u32_at(n - 4) << (8 * (n - 4)),
+        _ => u64::from_le_bytes(head::<8>(s)),
+    }
+}
+
+/// The last `r` bytes (1 to 8) of `s`, which has at least eight, in the low bytes of a word,
+/// zero above: one load of its last eight bytes, shifted.
+#[inline(always)]
+fn tail_word(s: &[u8], r: usize) -> u64 {
+    let last = s
+        .len()
+        .checked_sub(8)
+        .and_then(|at| s.get(at..))
+        .and_then(<[u8]>::first_chunk::<8>)
+        .copied()
+        .unwrap_or([0; 8]);
+    u64::from_le_bytes(last) >> (8 * (8 - r.clamp(1, 8)))
+}
+
+/// Writes `s` as a JSON string (with quotes), escaping as described in the module docs; true
+/// when some byte of it was not UTF-8.
+#[inline(always)]
+fn write_str(w: &mut Out<'_>, s: &[u8]) -> bool {
+    // Below eight plain bytes (most pids, program and host names) right here: a call costs
+    // more than the write.
+    const QUOTE: u128 = b'"' as u128;
+    let n = s.len();
+    if n < 8 {
+        let x = short_word(s);
+        if plain8(x.to_le_bytes()) >= n {
+            w.put_u128(QUOTE | u128::from(x) << 8 | QUOTE << (8 * (n + 1)), n + 2);
+            return false;
+        }
+    } else if n <= 16 {
+        let a = u64::from_le_bytes(head::<8>(s));
+        let r = n - 8;
+        let x = if r == 0 { 0 } else { tail_word(s, r) };
+        if special(a) == 0 && plain8(x.to_le_bytes()) >= r {
+            w.put_u128(QUOTE | u128::from(a) << 8, 9);
+            w.put_u128(u128::from(x) | QUOTE << (8 * r), r + 1);
+            return false;
+        }
+    }
+    w.with(|w| write_str_at(w, s))
+}
+
+/// [`write_str`], not inlined: inlined at each of the event's string fields, the set-up of
+/// every one was worked out (and spilled) before the first byte was written. Strings of up
+/// to 16 plain bytes (host and program names, pids) go out here in one or two words; the
+/// rest through [`write_str_long`].
+#[inline(never)]
+fn write_str_at(w: &mut Out<'_>, s: &[u8]) -> bool {
+    w.with(|w| {
+        let n = s.len();
+        const QUOTE: u128 = b'"' as u128;
+        if n < 8 {
+            let x = short_word(s);
+            if plain8(x.to_le_bytes()) >= n {
+                // Opening quote, the bytes, closing quote: one write.
+                w.put_u128(QUOTE | u128::from(x) << 8 | QUOTE << (8 * (n + 1)), n + 2);
+                return false;
+            }
+        } else if n <= 16 {
+            let a = u64::from_le_bytes(head::<8>(s));
+            let r = n - 8;
+            let x = if r == 0 { 0 } else { tail_word(s, r) };
+            if special(a) == 0 && plain8(x.to_le_bytes()) >= r {
+                w.put_u128(QUOTE | u128::from(a) << 8, 9);
+                w.put_u128(u128::from(x) | QUOTE << (8 * r), r + 1);
+                return false;
+            }
+        }
+        write_str_long(w, s)
+    })
+}
+
+/// [`write_str`] for any string.
+#[inline(always)]
+fn write_str_long(w: &mut Out<'_>, s: &[u8]) -> bool {
+    w.byte(b'"');
+    let mut invalid = false;
     let mut rest = s;
     loop {
-        let at = copy_plain(out, rest);
+        let at = copy_plain(w, rest);
         let Some(tail) = rest.get(at..).filter(|t| !t.is_empty()) else {
             break;
         };
-        let used = escape_at(out, tail, 0);
+        let used = w.with(|w| escape_at(w, tail, &mut invalid));
         rest = tail.get(used..).unwrap_or_default();
     }
-    out.push(b'"');
+    w.byte(b'"');
+    invalid
 }
 
-/// Copies the plain bytes at the start of `s` to `out`; how many there were. Whole words are
-/// copied as they are scanned (an 8-byte store, then the bytes after the first special one
-/// cut off again), and the last few bytes of a string of eight or more as the word that ends
-/// it, overlapping bytes already out (rewritten with themselves).
+/// Copies the plain bytes at the start of `s` to `w`; how many there were. Blocks of sixteen
+/// are copied whole as they are scanned and only their plain bytes kept; what is left after
+/// them goes out as one word, or two.
 #[inline(always)]
-fn copy_plain(out: &mut Vec<u8>, s: &[u8]) -> usize {
-    let n = s.len();
-    let mut i = 0;
-    while let Some(w) = s.get(i..i + 8) {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(w);
-        let m = special(u64::from_le_bytes(b));
-        out.extend_from_slice(&b);
-        if m != 0 {
-            let k = (m.trailing_zeros() / 8) as usize;
-            out.truncate(out.len() - 8 + k);
-            return i + k;
+fn copy_plain(w: &mut Out<'_>, s: &[u8]) -> usize {
+    let mut done = 0;
+    // Two blocks a step: one length check and one branch for 32 bytes of a long string.
+    let mut pairs = s.chunks_exact(32);
+    for pair in &mut pairs {
+        let c = head::<32>(pair);
+        let (lo, hi) = (head::<16>(&c), head::<16>(c.get(16..).unwrap_or_default()));
+        let k = match plain16(lo) {
+            16 => 16 + plain16(hi),
+            k => k,
+        };
+        w.put(c, k);
+        if k < 32 {
+            return done + k;
         }
-        i += 8;
+        done += 32;
     }
-    let r = n - i;
+    let mut blocks = pairs.remainder().chunks_exact(16);
+    for block in &mut blocks {
+        let c = head::<16>(block);
+        let k = plain16(c);
+        w.put(c, k);
+        if k < 16 {
+            return done + k;
+        }
+        done += 16;
+    }
+    let mut r = blocks.remainder().len();
+    if r >= 8 {
+        let c = head::<8>(blocks.remainder());
+        let k = plain8(c);
+        w.put(c, k);
+        if k < 8 {
+            return done + k;
+        }
+        done += 8;
+        r -= 8;
+    }
     if r == 0 {
-        return n;
+        return done;
     }
-    if n < 8 {
-        for (j, &c) in s.iter().enumerate() {
-            if PLAIN.get(usize::from(c)) != Some(&true) {
-                return j;
-            }
-            out.push(c);
-        }
-        return n;
-    }
-    // The word of the last eight bytes: its first 8 - r were copied just now, and are plain,
-    // so no false alarm (those run upwards only) can come from them.
-    let mut b = [0u8; 8];
-    b.copy_from_slice(s.get(n - 8..).unwrap_or(&[b'a'; 8]));
-    let m = special(u64::from_le_bytes(b)) >> (8 * (8 - r));
-    out.truncate(out.len() - (8 - r));
-    out.extend_from_slice(&b);
-    if m != 0 {
-        let k = (m.trailing_zeros() / 8) as usize;
-        out.truncate(out.len() - r + k);
-        return i + k;
-    }
-    n
+    let x = if s.len() >= 8 {
+        tail_word(s, r)
+    } else {
+        short_word(s)
+    };
+    // The zero bytes above the last `r` count as special: the scan stops at `r` at the latest.
+    let k = plain8(x.to_le_bytes()).min(r);
+    w.put(x.to_le_bytes(), k);
+    done + k
 }
 
-/// Escapes the character starting at `s[i]` (not plain ASCII); returns how many bytes it used.
-fn escape_at(out: &mut Vec<u8>, s: &[u8], i: usize) -> usize {
-    let b = s.get(i).copied().unwrap_or(0);
+/// Escapes the character starting at `s[0]` (not plain ASCII); returns how many bytes it used.
+/// Sets `invalid` when that byte does not start a UTF-8 character.
+#[inline(never)]
+fn escape_at(w: &mut Out<'_>, s: &[u8], invalid: &mut bool) -> usize {
+    let b = s.first().copied().unwrap_or(0);
     match b {
-        b'"' => out.extend_from_slice(b"\\\""),
-        b'\\' => out.extend_from_slice(b"\\\\"),
-        b'\n' => out.extend_from_slice(b"\\n"),
-        b'\r' => out.extend_from_slice(b"\\r"),
-        b'\t' => out.extend_from_slice(b"\\t"),
-        0..=0x7f => push_u_escape(out, b),
+        b'"' => w.put(*b"\\\"", 2),
+        b'\\' => w.put(*b"\\\\", 2),
+        b'\n' => w.put(*b"\\n", 2),
+        b'\r' => w.put(*b"\\r", 2),
+        b'\t' => w.put(*b"\\t", 2),
+        0..=0x7f => push_u_escape(w, b),
         _ => {
             let width = match b {
                 0xC2..=0xDF => 2,
@@ -160,18 +404,19 @@ fn escape_at(out: &mut Vec<u8>, s: &[u8], i: usize) -> usize {
                 _ => 0,
             };
             let ch = s
-                .get(i..i + width)
+                .get(..width)
                 .filter(|_| width > 0)
                 .and_then(|c| std::str::from_utf8(c).ok());
             match ch {
                 // C1 controls (U+0080..U+009F) act on terminals too.
-                Some(_) if b == 0xC2 && s.get(i + 1).is_some_and(|n| *n <= 0x9F) => {
-                    push_u_escape(out, s.get(i + 1).copied().unwrap_or(0));
+                Some(_) if b == 0xC2 && s.get(1).is_some_and(|n| *n <= 0x9F) => {
+                    push_u_escape(w, s.get(1).copied().unwrap_or(0));
                 }
-                Some(c) => out.extend_from_slice(c.as_bytes()),
+                Some(c) => w.slice(c.as_bytes()),
                 None => {
-                    out.extend_from_slice(b"\\\\x");
-                    out.extend_from_slice(&hex_pair(b));
+                    let [h, l] = hex_pair(b);
+                    w.put([b'\\', b'\\', b'x', h, l], 5);
+                    *invalid = true;
                     return 1;
                 }
             }
@@ -182,16 +427,22 @@ fn escape_at(out: &mut Vec<u8>, s: &[u8], i: usize) -> usize {
 }
 
 /// Appends `bytes` in standard base64 (RFC 4648, padded).
-fn push_base64(out: &mut Vec<u8>, bytes: &[u8]) {
+#[inline(never)]
+fn push_base64(w: &mut Out<'_>, bytes: &[u8]) {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let sym = |n: u32| ALPHABET.get((n & 63) as usize).copied().unwrap_or(b'=');
     for chunk in bytes.chunks(3) {
         let b = |i: usize| u32::from(chunk.get(i).copied().unwrap_or(0));
         let n = (b(0) << 16) | (b(1) << 8) | b(2);
-        out.push(sym(n >> 18));
-        out.push(sym(n >> 12));
-        out.push(if chunk.len() > 1 { sym(n >> 6) } else { b'=' });
-        out.push(if chunk.len() > 2 { sym(n) } else { b'=' });
+        w.put(
+            [
+                sym(n >> 18),
+                sym(n >> 12),
+                if chunk.len() > 1 { sym(n >> 6) } else { b'=' },
+                if chunk.len() > 2 { sym(n) } else { b'=' },
+            ],
+            4,
+        );
     }
 }
 
@@ -201,38 +452,86 @@ fn hex_pair(b: u8) -> [u8; 2] {
     [digit(b >> 4), digit(b)]
 }
 
-fn push_u_escape(out: &mut Vec<u8>, c: u8) {
-    out.extend_from_slice(b"\\u00");
-    out.extend_from_slice(&hex_pair(c));
+fn push_u_escape(w: &mut Out<'_>, c: u8) {
+    let [h, l] = hex_pair(c);
+    w.put([b'\\', b'u', b'0', b'0', h, l], 6);
 }
 
-/// Appends a decimal number.
-pub fn push_u64(out: &mut Vec<u8>, mut n: u64) {
-    let mut buf = [0u8; 20];
-    let mut pos = buf.len();
-    loop {
-        pos -= 1;
-        if let Some(slot) = buf.get_mut(pos) {
-            *slot = b'0' + (n % 10) as u8;
-        }
-        n /= 10;
-        if n == 0 || pos == 0 {
-            break;
-        }
+/// "00" to "99", two bytes each.
+#[allow(clippy::indexing_slicing)]
+const PAIRS: [[u8; 2]; 100] = {
+    let mut t = [[0u8; 2]; 100];
+    let mut i = 0;
+    while i < 100 {
+        t[i] = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
+        i += 1;
     }
-    out.extend_from_slice(buf.get(pos..).unwrap_or_default());
+    t
+};
+
+/// The two decimal digits of `n % 100`.
+#[inline(always)]
+fn pair(n: u32) -> [u8; 2] {
+    PAIRS.get((n % 100) as usize).copied().unwrap_or(*b"00")
 }
 
-/// Appends a number below 65536 (ports, pids, codes), the common case without the loop.
-#[inline]
-fn push_small(out: &mut Vec<u8>, n: u32) {
+/// Appends a decimal number: codes and small counts directly, the rest by [`push_u32_long`].
+#[inline(always)]
+fn push_u32(w: &mut Out<'_>, n: u32) {
     if n < 10 {
-        out.push(b'0' + n as u8);
+        w.byte(b'0' + n as u8);
     } else if n < 100 {
-        out.extend_from_slice(&[b'0' + (n / 10) as u8, b'0' + (n % 10) as u8]);
+        w.put(pair(n), 2);
     } else {
-        push_u64(out, u64::from(n));
+        push_u32_long(w, n);
     }
+}
+
+/// Appends a decimal number, its digits built in a register and written in one go (built
+/// byte by byte in a stack array, the array's load stalled on the byte stores).
+#[inline(always)]
+fn push_u32_long(w: &mut Out<'_>, n: u32) {
+    let len = n.checked_ilog10().unwrap_or(0) as usize + 1;
+    let mut digits = 0u128;
+    let mut v = n;
+    for i in (0..len).rev() {
+        digits |= u128::from(b'0' + (v % 10) as u8) << (8 * i);
+        v /= 10;
+    }
+    w.put_u128(digits, len);
+}
+
+/// Each octet's digits and a dot, with how many of those bytes are in use.
+#[allow(clippy::indexing_slicing)]
+const OCTETS: [([u8; 4], u8); 256] = {
+    let mut t = [([0u8; 4], 0u8); 256];
+    let mut o = 0;
+    while o < 256 {
+        let d = [
+            b'0' + (o / 100) as u8,
+            b'0' + (o / 10 % 10) as u8,
+            b'0' + (o % 10) as u8,
+        ];
+        t[o] = if o >= 100 {
+            ([d[0], d[1], d[2], b'.'], 4)
+        } else if o >= 10 {
+            ([d[1], d[2], b'.', 0], 3)
+        } else {
+            ([d[2], b'.', 0, 0], 2)
+        };
+        o += 1;
+    }
+    t
+};
+
+fn push_v4(w: &mut Out<'_>, v4: Ipv4Addr) {
+    let [a, b, c, d] = v4.octets();
+    for o in [a, b, c] {
+        let (bytes, len) = OCTETS.get(usize::from(o)).copied().unwrap_or(([0; 4], 0));
+        w.put(bytes, usize::from(len));
+    }
+    let (bytes, len) = OCTETS.get(usize::from(d)).copied().unwrap_or(([0; 4], 1));
+    w.put(bytes, usize::from(len) - 1);
 }
 
 /// A few bytes built on the stack and appended to the output in one go.
@@ -297,27 +596,22 @@ impl<const N: usize> Stack<N> {
         }
     }
 
-    fn done(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(self.buf.get(..self.len).unwrap_or_default());
+    fn done(&self, w: &mut Out<'_>) {
+        w.put(self.buf, self.len);
     }
-}
-
-fn push_v4(out: &mut Vec<u8>, v4: Ipv4Addr) {
-    let mut b = Stack::<15>::new();
-    b.v4(v4);
-    b.done(out);
 }
 
 /// Appends `v6` exactly as its `Display` would (RFC 5952: the longest run of two or more zero
 /// groups, the first of equal ones, becomes `::`; IPv4-mapped addresses end in dotted quad).
-fn push_v6(out: &mut Vec<u8>, v6: Ipv6Addr) {
-    let mut b = Stack::<46>::new();
+#[inline(never)]
+fn push_v6(w: &mut Out<'_>, v6: Ipv6Addr) {
+    let mut b = Stack::<48>::new();
     if let Some(v4) = v6.to_ipv4_mapped() {
         for &c in b"::ffff:" {
             b.push(c);
         }
         b.v4(v4);
-        b.done(out);
+        b.done(w);
         return;
     }
     let segs = v6.segments();
@@ -343,99 +637,259 @@ fn push_v6(out: &mut Vec<u8>, v6: Ipv6Addr) {
     } else {
         b.groups(&segs);
     }
-    b.done(out);
+    b.done(w);
 }
 
-fn push_ip(out: &mut Vec<u8>, ip: IpAddr) {
-    match ip {
-        IpAddr::V4(v4) => push_v4(out, v4),
-        IpAddr::V6(v6) => push_v6(out, v6),
-    }
-}
-
-/// Writes `value` as `width` decimal digits into `buf` (zero-padded, high digits dropped), as
-/// `Timestamp::write_rfc3339` does.
 #[inline(always)]
-fn digits(buf: &mut [u8], mut value: u32) {
-    let mut pairs = buf.rchunks_exact_mut(2);
-    for pair in &mut pairs {
-        let two = (value % 100) as usize;
-        value /= 100;
-        let d = PAIRS.get(2 * two..2 * two + 2).unwrap_or(b"00");
-        pair.copy_from_slice(d);
-    }
-    if let Some(first) = pairs.into_remainder().first_mut() {
-        *first = b'0' + (value % 10) as u8;
+fn push_ip(w: &mut Out<'_>, ip: IpAddr) {
+    match ip {
+        IpAddr::V4(v4) => push_v4(w, v4),
+        IpAddr::V6(v6) => w.with(|w| push_v6(w, v6)),
     }
 }
 
-/// "00" to "99", two bytes each.
+/// `"YYYY-MM-DDT` for a day number (days since 1970-01-01; the year clamped to 0..=9999 as
+/// `Timestamp::write_rfc3339` does), as the low twelve bytes of a little-endian word: built
+/// and handed back in registers (as an array, in memory, its bytes were stored one by one and
+/// read back as a block, which stalls).
+#[inline(never)]
+fn date_prefix(days: i64) -> u128 {
+    let (year, month, day) = date_of(days);
+    let year = year.clamp(0, 9999) as u32;
+    let two = |n: u32, at: u32| u128::from(u16::from_le_bytes(pair(n))) << (8 * at);
+    u128::from(b'"')
+        | two(year / 100, 1)
+        | two(year, 3)
+        | u128::from(b'-') << 40
+        | two(month, 6)
+        | u128::from(b'-') << 64
+        | two(day, 9)
+        | u128::from(b'T') << 88
+}
+
+/// [`civil_from_days`] by Neri and Schneider's algorithm ("Euclidean affine functions and
+/// their application to calendar algorithms", 2022): in 32-bit unsigned arithmetic, with
+/// multiplications and shifts in place of most divisions. Days outside the range it covers
+/// (about a million years either side of 1970) go to `civil_from_days`.
+fn date_of(days: i64) -> (i64, u32, u32) {
+    /// Eras of 400 years added so that every day in range is positive.
+    const ERAS: u32 = 2_500;
+    const K: u32 = 719_468 + 146_097 * ERAS;
+    // The largest day with `4 * (days + K) + 3` below 2^32.
+    const MAX: i64 = ((u32::MAX - 3) / 4 - K) as i64;
+    if days < -i64::from(K) || days > MAX {
+        return civil_from_days(days);
+    }
+    let n = (days + i64::from(K)) as u32;
+    let n1 = 4 * n + 3;
+    let century = n1 / 146_097;
+    let of_century = n1 % 146_097 / 4;
+    let n2 = 4 * of_century + 3;
+    let p2 = 2_939_745 * u64::from(n2);
+    let year_of_century = (p2 >> 32) as u32;
+    let day_of_year = (p2 as u32) / 2_939_745 / 4;
+    let n3 = 2_141 * day_of_year + 197_913;
+    let (month, day) = (n3 >> 16, (n3 & 0xffff) / 2_141 + 1);
+    // The computed year starts in March: January and February belong to the next one.
+    let january = day_of_year >= 306;
+    let year =
+        i64::from(100 * century + year_of_century) - i64::from(400 * ERAS) + i64::from(january);
+    (year, if january { month - 12 } else { month }, day)
+}
+
+/// Which of the date caches a stamp uses: the header's stamps and the receive times each keep
+/// their own, so that an event with both does not evict the other's.
+#[derive(Clone, Copy)]
+enum Slot {
+    Header = 0,
+    Received = 1,
+}
+
+thread_local! {
+    /// The last day number written per [`Slot`] and its date prefix: consecutive events mostly
+    /// fall on the same day, and the civil date is the dearest part of a stamp.
+    static DATES: [Cell<(i64, u128)>; 2] =
+        const { [Cell::new((i64::MIN, 0)), Cell::new((i64::MIN, 0))] };
+}
+
+/// Appends `"` + the RFC 3339 form of `t` + `"`, the bytes `Timestamp::write_rfc3339` gives.
+/// Not inlined: inside `fields`, the digits of every precision were worked out up front for
+/// both stamps, present or not (measured: a fifth of the writer's instructions).
+#[inline(never)]
+fn push_time(w: &mut Out<'_>, t: Timestamp, slot: Slot) {
+    const DAY: i64 = 86_400;
+    // No day number reaches i64::MIN (the cache's "nothing yet"): secs / 86400 cannot.
+    let days = t.secs.div_euclid(DAY);
+    let sod = (t.secs - days * DAY) as u32;
+    let date = DATES.with(|cache| {
+        let Some(cell) = cache.get(slot as usize) else {
+            return date_prefix(days);
+        };
+        let (cached, prefix) = cell.get();
+        if cached == days {
+            return prefix;
+        }
+        let prefix = date_prefix(days);
+        cell.set((days, prefix));
+        prefix
+    });
+    w.put_u128(date, 12);
+    let minutes = sod / 60;
+    let hours = minutes / 60;
+    let [h0, h1] = pair(hours);
+    let [m0, m1] = pair(minutes - 60 * hours);
+    let [s0, s1] = pair(sod - 60 * minutes);
+    w.put([h0, h1, b':', m0, m1, b':', s0, s1], 8);
+    let nanos = t.nanos % 1_000_000_000;
+    if nanos == 0 {
+        w.put(*b"Z\"", 2);
+    } else if nanos.is_multiple_of(1_000_000) {
+        let ms = nanos / 1_000_000;
+        let [a, b] = pair(ms / 10);
+        let [_, c] = pair(ms);
+        w.put([b'.', a, b, c, b'Z', b'"'], 6);
+    } else if nanos.is_multiple_of(1_000) {
+        let us = nanos / 1_000;
+        let [a, b] = pair(us / 10_000);
+        let [c, d] = pair(us / 100);
+        let [e, f] = pair(us);
+        w.put([b'.', a, b, c, d, e, f, b'Z', b'"'], 9);
+    } else {
+        let [a, b] = pair(nanos / 10_000_000);
+        let [c, d] = pair(nanos / 100_000);
+        let [e, f] = pair(nanos / 1_000);
+        let [g, h] = pair(nanos / 10);
+        let i = b'0' + (nanos % 10) as u8;
+        w.put([b'.', a, b, c, d, e, f, g, h, i, b'Z', b'"'], 12);
+    }
+}
+
+/// Bytes fixed at compile time in an array of `N`, copied whole (a few vector moves), of which
+/// the first `len` are output.
+#[derive(Clone, Copy)]
+struct Piece<const N: usize> {
+    bytes: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> Piece<N> {
+    /// The parts one after the other; a piece longer than `N` fails the build.
+    // Only evaluated at compile time (the tables below): an index out of range is a build error.
+    #[allow(clippy::indexing_slicing)]
+    const fn new(parts: &[&[u8]]) -> Self {
+        let mut bytes = [b' '; N];
+        let mut len = 0;
+        let mut p = 0;
+        while p < parts.len() {
+            let part = parts[p];
+            let mut i = 0;
+            while i < part.len() {
+                bytes[len] = part[i];
+                len += 1;
+                i += 1;
+            }
+            p += 1;
+        }
+        Piece { bytes, len }
+    }
+
+    #[inline(always)]
+    fn write(&'static self, w: &mut Out<'_>) {
+        w.put_ref(&self.bytes, self.len);
+    }
+}
+
+/// Nothing, where a table has no entry (never: every code has one).
+const EMPTY: Piece<32> = Piece::new(&[]);
+/// [`EMPTY`] the size of an [`ACTIONS`] entry.
+const EMPTY_80: Piece<80> = Piece::new(&[]);
+
+/// `"dataset":"NAME"` by dataset code, after `before` (a comma, or nothing).
+// Only evaluated at compile time: an index out of range is a build error.
 #[allow(clippy::indexing_slicing)]
-const PAIRS: [u8; 200] = {
-    let mut t = [0u8; 200];
+const fn datasets(before: &[u8]) -> [Piece<32>; Dataset::ALL.len()] {
+    let mut t = [Piece::new(&[]); Dataset::ALL.len()];
     let mut i = 0;
-    while i < 100 {
-        t[2 * i] = b'0' + (i / 10) as u8;
-        t[2 * i + 1] = b'0' + (i % 10) as u8;
+    while i < Dataset::ALL.len() {
+        let name = Dataset::ALL[i].as_str().as_bytes();
+        t[Dataset::ALL[i] as usize] = Piece::new(&[before, b"\"dataset\":\"", name, b"\""]);
+        i += 1;
+    }
+    t
+}
+
+/// The dataset as the first field of `event`.
+const DATASET_FIRST: [Piece<32>; Dataset::ALL.len()] = datasets(b"");
+/// The dataset after `event.received`.
+const DATASET_NEXT: [Piece<32>; Dataset::ALL.len()] = datasets(b",");
+
+/// `,"action":"NAME","kind":"KIND","outcome":"OUTCOME"` by action code (0: no action, only
+/// `,"kind":"event"`), the fields the action decides, in the order they are written.
+#[allow(clippy::indexing_slicing)]
+const ACTIONS: [Piece<80>; Action::ALL.len() + 1] = {
+    let mut t = [Piece::new(&[b",\"kind\":\"event\""]); Action::ALL.len() + 1];
+    let mut i = 0;
+    while i < Action::ALL.len() {
+        let a = Action::ALL[i];
+        let kind: &[u8] = if matches!(a, Action::IdsAlert | Action::PortScan) {
+            b"alert"
+        } else {
+            b"event"
+        };
+        let action = a.as_str().as_bytes();
+        t[a as usize] = match a.outcome() {
+            Some(o) => Piece::new(&[
+                b",\"action\":\"",
+                action,
+                b"\",\"kind\":\"",
+                kind,
+                b"\",\"outcome\":\"",
+                o.as_bytes(),
+                b"\"",
+            ]),
+            None => Piece::new(&[b",\"action\":\"", action, b"\",\"kind\":\"", kind, b"\""]),
+        };
         i += 1;
     }
     t
 };
 
-/// Appends `"` + the RFC 3339 form of `t` + `"`, the bytes `Timestamp::write_rfc3339` gives,
-/// built in one stack buffer.
-fn push_time(out: &mut Vec<u8>, t: Timestamp) {
-    const DAY: i64 = 86_400;
-    let days = t.secs.div_euclid(DAY);
-    let sod = t.secs.rem_euclid(DAY) as u32;
-    let (year, month, day) = civil_from_days(days);
-    let year = year.clamp(0, 9999) as u32;
-    let mut b = *b"\"0000-00-00T00:00:00.000000000Z\"";
-    let (date, rest) = b.split_at_mut(11);
-    digits(date.get_mut(1..5).unwrap_or_default(), year);
-    digits(date.get_mut(6..8).unwrap_or_default(), month);
-    digits(date.get_mut(9..11).unwrap_or_default(), day);
-    digits(rest.get_mut(1..3).unwrap_or_default(), sod / 3600);
-    digits(rest.get_mut(4..6).unwrap_or_default(), sod / 60 % 60);
-    digits(rest.get_mut(7..9).unwrap_or_default(), sod % 60);
-    let nanos = t.nanos % 1_000_000_000;
-    let frac = if nanos == 0 {
-        0
-    } else if nanos.is_multiple_of(1_000_000) {
-        digits(rest.get_mut(10..13).unwrap_or_default(), nanos / 1_000_000);
-        4
-    } else if nanos.is_multiple_of(1_000) {
-        digits(rest.get_mut(10..16).unwrap_or_default(), nanos / 1_000);
-        7
-    } else {
-        digits(rest.get_mut(10..19).unwrap_or_default(), nanos);
-        10
-    };
-    // `"` + 19 characters of date and time, then the fraction, then `Z"`.
-    out.extend_from_slice(b.get(..20 + frac).unwrap_or_default());
-    out.extend_from_slice(b"Z\"");
+/// A transport picket names, as a JSON string.
+#[inline(always)]
+fn known_transport(t: Transport<'_>) -> &'static Piece<16> {
+    match t {
+        Transport::Tcp => const { &Piece::new(&[b"\"tcp\""]) },
+        Transport::Udp => const { &Piece::new(&[b"\"udp\""]) },
+        Transport::Icmp => const { &Piece::new(&[b"\"icmp\""]) },
+        Transport::Ipv6Icmp => const { &Piece::new(&[b"\"ipv6-icmp\""]) },
+        Transport::Igmp => const { &Piece::new(&[b"\"igmp\""]) },
+        Transport::Gre => const { &Piece::new(&[b"\"gre\""]) },
+        Transport::Esp => const { &Piece::new(&[b"\"esp\""]) },
+        Transport::Ah => const { &Piece::new(&[b"\"ah\""]) },
+        Transport::Sctp => const { &Piece::new(&[b"\"sctp\""]) },
+        Transport::Other(_) => const { &Piece::new(&[b"\"\""]) },
+    }
 }
 
 /// The fields of one JSON object, written in order; `first` is whether no field is out yet.
 /// Keys are constants that start with their comma (`,"name":`), cut off for the first field.
-struct Fields<'o> {
-    out: &'o mut Vec<u8>,
+struct Fields<'o, 'a> {
+    out: &'o mut Out<'a>,
     first: bool,
 }
 
-impl Fields<'_> {
+impl Fields<'_, '_> {
     #[inline(always)]
     fn key(&mut self, k: &'static [u8]) {
-        let k = if self.first {
-            k.get(1..).unwrap_or_default()
+        if self.first {
+            self.out.slice(k.get(1..).unwrap_or_default());
         } else {
-            k
-        };
+            self.out.slice(k);
+        }
         self.first = false;
-        self.out.extend_from_slice(k);
     }
 
-    #[inline]
+    #[inline(always)]
     fn str(&mut self, k: &'static [u8], v: Option<&[u8]>) {
         if let Some(v) = v {
             self.key(k);
@@ -443,55 +897,38 @@ impl Fields<'_> {
         }
     }
 
-    /// A string known to need no escaping (names picket itself gives).
-    #[inline]
-    fn name(&mut self, k: &'static [u8], v: Option<&str>) {
-        if let Some(v) = v {
-            self.key(k);
-            write_str(self.out, v.as_bytes());
-        }
-    }
-
-    #[inline]
+    #[inline(always)]
     fn num(&mut self, k: &'static [u8], v: Option<u32>) {
         if let Some(v) = v {
             self.key(k);
-            push_small(self.out, v);
+            push_u32(self.out, v);
         }
     }
 
-    #[inline]
+    /// An address; `k` ends in the opening quote.
+    #[inline(always)]
     fn ip(&mut self, k: &'static [u8], v: Option<IpAddr>) {
         if let Some(v) = v {
             self.key(k);
-            self.out.push(b'"');
             push_ip(self.out, v);
-            self.out.push(b'"');
+            self.out.byte(b'"');
         }
     }
 
-    #[inline]
-    fn time(&mut self, k: &'static [u8], v: Option<Timestamp>) {
-        if let Some(v) = v {
-            self.key(k);
-            push_time(self.out, v);
-        }
-    }
-
-    /// A nested object, written only when `present` (it has at least one field).
-    #[inline]
-    fn object(&mut self, k: &'static [u8], present: bool, f: impl FnOnce(&mut Fields<'_>)) {
+    /// A nested object, written only when `present` (it has at least one field); `k` ends in
+    /// the opening brace.
+    #[inline(always)]
+    fn object(&mut self, k: &'static [u8], present: bool, f: impl FnOnce(&mut Fields<'_, '_>)) {
         if !present {
             return;
         }
         self.key(k);
-        self.out.push(b'{');
         let mut inner = Fields {
             out: self.out,
             first: true,
         };
         f(&mut inner);
-        self.out.push(b'}');
+        self.out.byte(b'}');
     }
 }
 
@@ -503,12 +940,15 @@ fn len(v: Option<&[u8]>) -> usize {
     v.map_or(0, <[u8]>::len)
 }
 
-/// Appends the event as one JSON object (no trailing newline).
-pub fn write_event(out: &mut Vec<u8>, ev: &Event<'_>) {
+/// Room that always holds the event's JSON: every string byte escaped as `\u00XX` (six bytes),
+/// the base64 of the line, and the keys, numbers, stamps and addresses with the slack of the
+/// widest fixed-size write. Cold and not inlined: only a second pass needs it, and inlined it
+/// was worked out in front of the first.
+#[cold]
+#[inline(never)]
+fn room(ev: &Event<'_>) -> usize {
     let h = &ev.header;
     let d = &ev.details;
-    // Room for the worst case (every string byte escaped as `\u00XX`) plus the keys, numbers
-    // and stamps, once: the writes below then never grow the buffer.
     let strings = ev.original.len()
         + h.message.len()
         + len(h.hostname)
@@ -525,77 +965,141 @@ pub fn write_event(out: &mut Vec<u8>, ev: &Event<'_>) {
         + len(d.rule.category)
         + len(d.user)
         + len(d.service);
-    let invalid = std::str::from_utf8(ev.original).is_err();
-    let b64 = if invalid {
-        ev.original.len() / 3 * 4 + 4
-    } else {
-        0
-    };
-    out.reserve(6 * strings + b64 + 1024);
-    out.push(b'{');
-    let mut o = Fields { out, first: true };
-    o.time(b",\"@timestamp\":", h.timestamp.or(ev.received));
-    o.object(b",\"event\":", true, |e| {
-        e.time(b",\"received\":", ev.received);
-        e.name(b",\"dataset\":", Some(ev.dataset.as_str()));
-        e.name(b",\"action\":", d.action.map(|a| a.as_str()));
-        let kind = if matches!(d.action, Some(Action::IdsAlert | Action::PortScan)) {
-            "alert"
-        } else {
-            "event"
-        };
-        e.name(b",\"kind\":", Some(kind));
-        e.name(b",\"outcome\":", d.action.and_then(Action::outcome));
-        e.num(
-            b",\"severity\":",
-            d.priority.map(u32::from).or(h.severity().map(u32::from)),
-        );
-        e.str(b",\"code\":", d.code);
-        if let Some(n) = h.repeat {
-            e.key(b",\"repeat_count\":");
-            push_u64(e.out, u64::from(n));
+    6 * strings + ev.original.len() / 3 * 4 + 4 + 1024
+}
+
+/// Room that holds the JSON of all but freak events, cheap to work out: the fields are pieces
+/// of the line (together about twice its length), so sixteen times it leaves room for heavy
+/// escaping. When it is too little, [`write_event_in`] writes the event again into [`room`].
+fn likely_room(ev: &Event<'_>) -> usize {
+    16 * ev.original.len() + 2048
+}
+
+/// Appends the event as one JSON object (no trailing newline).
+pub fn write_event(out: &mut Vec<u8>, ev: &Event<'_>) {
+    write_event_in(out, ev, likely_room(ev));
+}
+
+/// [`write_event`] with the room to reserve first: when it is too little, the event is
+/// written again into [`room`]'s worst case (or twice as much, if that was less).
+fn write_event_in(out: &mut Vec<u8>, ev: &Event<'_>, mut room: usize) {
+    loop {
+        out.reserve(room);
+        let spare = out.spare_capacity_mut();
+        let room_there = spare.len();
+        let mut w = Out::new(spare);
+        fields(&mut w, ev);
+        if !w.full {
+            let n = room_there - w.rest.len();
+            // SAFETY: `Out` has written every byte before its `rest` (see its invariant), and
+            // it started on the spare capacity after `out.len()`: these `n` bytes are
+            // initialised and within the capacity.
+            unsafe { out.set_len(out.len() + n) };
+            return;
         }
-        e.str(b",\"original\":", Some(ev.original));
-        if invalid {
-            // The escaped `original` cannot tell a raw 0xff from the text `\xff`.
-            e.key(b",\"original_base64\":");
-            e.out.push(b'"');
-            push_base64(e.out, ev.original);
-            e.out.push(b'"');
+        room = room.saturating_mul(2).max(self::room(ev));
+    }
+}
+
+/// The event's fields, in the order the JSON has always had them. Where whether a field is
+/// the first of its object is known here, its key is one constant with what comes before it.
+/// Not inlined into `write_event_in`'s retry loop: there, everything this works out from the
+/// event was hoisted in front of the loop, for every field whether present or not.
+#[inline(never)]
+fn fields(w: &mut Out<'_>, ev: &Event<'_>) {
+    // On a copy, so that the cursor can live in registers.
+    w.with(|w| fields_on(w, ev));
+}
+
+/// The body of [`fields`].
+#[inline(always)]
+fn fields_on(w: &mut Out<'_>, ev: &Event<'_>) {
+    let h = &ev.header;
+    let d = &ev.details;
+    match h.timestamp.or(ev.received) {
+        Some(t) => {
+            w.slice(b"{\"@timestamp\":");
+            w.with(|w| push_time(w, t, Slot::Header));
+            w.slice(b",\"event\":{");
         }
-    });
-    o.str(b",\"message\":", Some(h.message));
-    o.object(b",\"host\":", h.hostname.is_some(), |x| {
-        x.str(b",\"hostname\":", h.hostname)
-    });
+        None => w.slice(b"{\"event\":{"),
+    }
+    match ev.received {
+        Some(t) => {
+            w.slice(b"\"received\":");
+            w.with(|w| push_time(w, t, Slot::Received));
+            DATASET_NEXT.get(ev.dataset as usize)
+        }
+        None => DATASET_FIRST.get(ev.dataset as usize),
+    }
+    .unwrap_or(&EMPTY)
+    .write(w);
+    ACTIONS
+        .get(d.action.map_or(0, |a| a as usize))
+        .unwrap_or(&EMPTY_80)
+        .write(w);
+    if let Some(n) = d.priority.map(u32::from).or(h.severity().map(u32::from)) {
+        w.slice(b",\"severity\":");
+        push_u32(w, n);
+    }
+    if let Some(code) = d.code {
+        w.slice(b",\"code\":");
+        write_str(w, code);
+    }
+    if let Some(n) = h.repeat {
+        w.slice(b",\"repeat_count\":");
+        push_u32(w, n);
+    }
+    w.slice(b",\"original\":");
+    if write_str(w, ev.original) {
+        // The escaped `original` cannot tell a raw 0xff from the text `\xff`.
+        w.slice(b",\"original_base64\":\"");
+        w.with(|w| push_base64(w, ev.original));
+        w.byte(b'"');
+    }
+    w.slice(b"},\"message\":");
+    write_str(w, h.message);
+    if let Some(host) = h.hostname {
+        w.slice(b",\"host\":{\"hostname\":");
+        write_str(w, host);
+        w.byte(b'}');
+    }
     let pid = h.pid();
+    let mut o = Fields {
+        out: w,
+        first: false,
+    };
     o.object(
-        b",\"process\":",
+        b",\"process\":{",
         h.appname.is_some() || pid.is_some(),
         |x| {
             x.str(b",\"name\":", h.appname);
-            if let Some(pid) = pid {
-                x.key(b",\"pid\":");
-                push_u64(x.out, u64::from(pid));
-            }
+            x.num(b",\"pid\":", pid);
         },
     );
     for (key, ep) in [
-        (b",\"source\":".as_slice(), &d.source),
-        (b",\"destination\":".as_slice(), &d.destination),
+        (b",\"source\":{".as_slice(), &d.source),
+        (b",\"destination\":{".as_slice(), &d.destination),
     ] {
         o.object(key, endpoint_present(ep), |x| {
-            x.ip(b",\"ip\":", ep.ip);
+            x.ip(b",\"ip\":\"", ep.ip);
             x.num(b",\"port\":", ep.port.map(u32::from));
             x.str(b",\"domain\":", ep.domain);
         });
     }
-    o.object(b",\"network\":", d.transport.is_some(), |x| {
-        x.str(b",\"transport\":", d.transport.map(|t| t.name()))
-    });
+    if let Some(t) = d.transport {
+        o.out.slice(b",\"network\":{\"transport\":");
+        match t {
+            Transport::Other(name) => {
+                write_str(o.out, name);
+            }
+            known => known_transport(known).write(o.out),
+        }
+        o.out.byte(b'}');
+    }
     let r = &d.rule;
     o.object(
-        b",\"rule\":",
+        b",\"rule\":{",
         r.id.is_some() || r.name.is_some() || r.category.is_some(),
         |x| {
             x.str(b",\"id\":", r.id);
@@ -604,15 +1108,18 @@ pub fn write_event(out: &mut Vec<u8>, ev: &Event<'_>) {
         },
     );
     if ev.truncated {
-        o.key(b",\"tags\":");
-        o.out.extend_from_slice(b"[\"truncated\"]");
+        o.out.slice(b",\"tags\":[\"truncated\"]");
     }
-    o.object(b",\"user\":", d.user.is_some(), |x| {
-        x.str(b",\"name\":", d.user)
-    });
-    o.object(b",\"service\":", d.service.is_some(), |x| {
-        x.str(b",\"name\":", d.service)
-    });
+    if let Some(user) = d.user {
+        o.out.slice(b",\"user\":{\"name\":");
+        write_str(o.out, user);
+        o.out.byte(b'}');
+    }
+    if let Some(service) = d.service {
+        o.out.slice(b",\"service\":{\"name\":");
+        write_str(o.out, service);
+        o.out.byte(b'}');
+    }
     let (facility, severity) = (h.facility(), h.severity());
     let syslog = facility.is_some()
         || severity.is_some()
@@ -622,26 +1129,22 @@ pub fn write_event(out: &mut Vec<u8>, ev: &Event<'_>) {
         || h.msgid.is_some()
         || h.structured_data.is_some()
         || h.sequence.is_some();
-    o.object(b",\"log\":", syslog, |x| {
-        x.object(b",\"syslog\":", true, |s| {
-            s.object(b",\"facility\":", facility.is_some(), |f| {
-                f.num(b",\"code\":", facility.map(u32::from))
-            });
-            s.object(b",\"severity\":", severity.is_some(), |f| {
-                f.num(b",\"code\":", severity.map(u32::from))
-            });
-            s.num(b",\"version\":", h.version.map(u32::from));
-            s.str(b",\"appname\":", h.appname);
-            s.str(b",\"procid\":", h.procid);
-            s.str(b",\"msgid\":", h.msgid);
-            s.str(b",\"structured_data\":", h.structured_data);
-            if let Some(n) = h.sequence {
-                s.key(b",\"sequence\":");
-                push_u64(s.out, u64::from(n));
-            }
+    o.object(b",\"log\":{\"syslog\":{", syslog, |s| {
+        s.object(b",\"facility\":{", facility.is_some(), |f| {
+            f.num(b",\"code\":", facility.map(u32::from))
         });
+        s.object(b",\"severity\":{", severity.is_some(), |f| {
+            f.num(b",\"code\":", severity.map(u32::from))
+        });
+        s.num(b",\"version\":", h.version.map(u32::from));
+        s.str(b",\"appname\":", h.appname);
+        s.str(b",\"procid\":", h.procid);
+        s.str(b",\"msgid\":", h.msgid);
+        s.str(b",\"structured_data\":", h.structured_data);
+        s.num(b",\"sequence\":", h.sequence);
+        s.out.byte(b'}');
     });
-    out.push(b'}');
+    o.out.byte(b'}');
 }
 
 #[cfg(test)]
@@ -690,6 +1193,26 @@ mod tests {
         out
     }
 
+    /// What `f` writes through an `Out` over a fresh buffer's spare capacity.
+    fn written(f: impl FnOnce(&mut Out<'_>)) -> Vec<u8> {
+        let mut v = Vec::with_capacity(4096);
+        let spare = v.spare_capacity_mut();
+        let room = spare.len();
+        let mut w = Out::new(spare);
+        f(&mut w);
+        assert!(!w.full);
+        let n = room - w.rest.len();
+        // SAFETY: as in `write_event_in`.
+        unsafe { v.set_len(n) };
+        v
+    }
+
+    fn str_json(s: &[u8]) -> Vec<u8> {
+        written(|w| {
+            write_str(w, s);
+        })
+    }
+
     #[test]
     fn a_raw_byte_and_the_text_backslash_x_differ_and_the_bytes_come_back() {
         // The text `\xe9 \xff` (backslashes and letters), valid UTF-8.
@@ -704,8 +1227,7 @@ mod tests {
         assert_eq!(unbase64(b64), bin);
         for len in 0..7usize {
             let bytes: Vec<u8> = (0..len).map(|i| 0xf0 + i as u8).collect();
-            let mut out = Vec::new();
-            push_base64(&mut out, &bytes);
+            let out = written(|w| push_base64(w, &bytes));
             assert_eq!(out.len(), len.div_ceil(3) * 4);
             assert_eq!(unbase64(std::str::from_utf8(&out).unwrap()), bytes);
         }
@@ -743,25 +1265,20 @@ mod tests {
             b"a\"\\\n\x1b\x7f\xc2\x9b\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xed\xa0\x80\xff\x80 ";
         for _ in 0..20_000 {
             let mut s = Vec::new();
-            for _ in 0..(seed % 12) {
+            for _ in 0..(seed % 41) {
                 seed ^= seed << 13;
                 seed ^= seed >> 7;
                 seed ^= seed << 17;
                 s.push(alphabet[(seed % alphabet.len() as u64) as usize]);
             }
-            let mut out = Vec::new();
-            write_str(&mut out, &s);
+            let out = str_json(&s);
             assert_eq!(String::from_utf8(out).unwrap(), reference(&s), "{s:x?}");
         }
     }
 
     #[test]
     fn escapes_controls_and_keeps_bad_bytes() {
-        let mut out = Vec::new();
-        write_str(
-            &mut out,
-            b"a\"b\\c\n\x1b[31m\x7f\xc2\x9b\xe9z\xc3\xa9\xe2\x82\x80\x82",
-        );
+        let out = str_json(b"a\"b\\c\n\x1b[31m\x7f\xc2\x9b\xe9z\xc3\xa9\xe2\x82\x80\x82");
         assert_eq!(
             String::from_utf8(out).unwrap(),
             r#""a\"b\\c\n\u001b[31m\u007f\u009b\\xe9zé₀\\x82""#
@@ -779,8 +1296,7 @@ mod tests {
     fn addresses_are_written_as_display_writes_them() {
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
         let check = |ip: IpAddr| {
-            let mut out = Vec::new();
-            push_ip(&mut out, ip);
+            let out = written(|w| push_ip(w, ip));
             assert_eq!(String::from_utf8(out).unwrap(), ip.to_string());
         };
         for s in [
@@ -841,8 +1357,7 @@ mod tests {
             let mut want = b"\"".to_vec();
             t.write_rfc3339(&mut want);
             want.push(b'"');
-            let mut got = Vec::new();
-            push_time(&mut got, t);
+            let got = written(|w| push_time(w, t, Slot::Header));
             assert_eq!(
                 String::from_utf8(got).unwrap(),
                 String::from_utf8(want).unwrap()
@@ -851,27 +1366,278 @@ mod tests {
     }
 
     #[test]
-    fn the_word_scan_stops_where_the_byte_scan_does() {
+    fn the_block_scans_stop_where_the_byte_scan_does() {
         let mut seed = 0xdead_beef_u64;
         for _ in 0..200_000 {
             let r = xorshift(&mut seed);
             let len = (r % 40) as usize;
             let r = r >> 6;
             let mut s: Vec<u8> = (0..len)
-                .map(|_| b'a' + (xorshift(&mut seed) % 26) as u8)
+                .map(|_| b' ' + (xorshift(&mut seed) % 95) as u8)
+                .filter(|b| PLAIN[usize::from(*b)])
                 .collect();
+            let len = s.len();
             if len > 0 && r & 1 == 0 {
                 let at = (r >> 8) as usize % len;
                 s[at] = (r >> 32) as u8;
+                if r & 2 == 0 {
+                    let at2 = (r >> 16) as usize % len;
+                    s[at2] = (r >> 40) as u8;
+                }
             }
             let want = s
                 .iter()
                 .position(|b| !PLAIN[usize::from(*b)])
                 .unwrap_or(s.len());
-            assert_eq!(plain_prefix(&s), want, "{s:x?}");
-            let mut out = b"xy".to_vec();
-            assert_eq!(copy_plain(&mut out, &s), want, "{s:x?}");
+            if let Ok(block) = <[u8; 16]>::try_from(s.get(..16).unwrap_or_default()) {
+                assert_eq!(plain16(block), want.min(16), "{s:x?}");
+                assert_eq!(plain16_words(block), want.min(16), "{s:x?}");
+            }
+            let out = written(|w| {
+                w.slice(b"xy");
+                assert_eq!(copy_plain(w, &s), want, "{s:x?}");
+            });
             assert_eq!(&out[2..], &s[..want], "{s:x?}");
+        }
+    }
+
+    #[test]
+    fn every_byte_value_at_every_place_in_a_block_is_judged_as_the_table_says() {
+        for b in 0..=255u8 {
+            for at in 0..16 {
+                let mut block = [b'a'; 16];
+                block[at] = b;
+                let want = if PLAIN[usize::from(b)] { 16 } else { at };
+                assert_eq!(plain16(block), want, "{b:#x} at {at}");
+                assert_eq!(plain16_words(block), want, "{b:#x} at {at}");
+            }
+        }
+    }
+
+    #[test]
+    fn numbers_are_written_as_display_writes_them() {
+        let mut seed = 0x5151_u64;
+        let check = |n: u32| {
+            assert_eq!(written(|w| push_u32(w, n)), n.to_string().into_bytes());
+        };
+        for n in (0..100_000).chain([u32::MAX, 999_999_999, 1_000_000_000, 4_000_000_000]) {
+            check(n);
+        }
+        for _ in 0..100_000 {
+            check((xorshift(&mut seed) >> (seed % 32)) as u32);
+        }
+    }
+
+    /// An event with every field set, strings of `n` bytes each that all need the widest escape.
+    fn worst(n: usize, original: &[u8]) -> Event<'_> {
+        let mut ev = parse_line(original, &ParseContext::new(1_005_300_000));
+        let s = &original[..n.min(original.len())];
+        let h = &mut ev.header;
+        (h.hostname, h.appname, h.procid, h.msgid, h.structured_data) =
+            (Some(s), Some(s), Some(s), Some(s), Some(s));
+        h.message = s;
+        (h.pri, h.version, h.sequence, h.repeat) =
+            (Some(191), Some(1), Some(u32::MAX), Some(u32::MAX));
+        h.timestamp = Some(Timestamp {
+            secs: i64::MIN / 2,
+            nanos: 999_999_999,
+        });
+        ev.received = Some(Timestamp {
+            secs: i64::MAX / 2,
+            nanos: 1,
+        });
+        let d = &mut ev.details;
+        d.action = Some(Action::ConnectionAccepted);
+        d.priority = Some(255);
+        (d.code, d.user, d.service) = (Some(s), Some(s), Some(s));
+        (d.rule.id, d.rule.name, d.rule.category) = (Some(s), Some(s), Some(s));
+        let ip: IpAddr = "1111:2222:3333:4444:5555:6666:7777:8888".parse().unwrap();
+        for ep in [&mut d.source, &mut d.destination] {
+            (ep.ip, ep.port, ep.domain) = (Some(ip), Some(65535), Some(s));
+        }
+        d.transport = Some(crate::event::Transport::Other(s));
+        ev.truncated = true;
+        ev
+    }
+
+    #[test]
+    fn the_room_reserved_holds_the_worst_event() {
+        for n in [0usize, 1, 7, 100, 1000] {
+            // C0 controls escape to six bytes each: the most any byte takes.
+            let line = vec![0x01u8; n];
+            let ev = worst(n, &line);
+            let mut out = Vec::new();
+            let mut w = Out::new(&mut []);
+            fields(&mut w, &ev);
+            assert!(w.full, "an empty buffer holds nothing");
+            let mut big = Vec::with_capacity(room(&ev));
+            let mut w = Out::new(big.spare_capacity_mut());
+            fields(&mut w, &ev);
+            assert!(!w.full, "room({n}) is too small");
+            // Past `likely_room` (for all but the shortest lines), through the second pass.
+            write_event(&mut out, &ev);
+            assert!(out.len() <= room(&ev));
+            let mut direct = Vec::new();
+            write_event_in(&mut direct, &ev, room(&ev));
+            assert_eq!(out, direct);
+            assert!(
+                n < 100 || out.len() > likely_room(&ev),
+                "{n}: the second pass was not tried"
+            );
+        }
+    }
+
+    #[test]
+    fn an_ordinary_line_fits_the_likely_room() {
+        let line = b"<38>Nov  8 15:26:31 linux sshd[3689]: Failed password for root from 10.0.0.1 port 22 ssh2";
+        let ev = parse_line(line, &ParseContext::new(1_005_300_000));
+        let mut big = Vec::with_capacity(likely_room(&ev));
+        let mut w = Out::new(big.spare_capacity_mut());
+        fields(&mut w, &ev);
+        assert!(!w.full);
+    }
+
+    #[test]
+    fn too_little_room_is_written_again_into_more_with_the_same_bytes() {
+        let lines: [&[u8]; 3] = [
+            b"<38>Nov  8 15:26:31 linux ftpd[3689]: refused connect from 7dyn94.ztm.casema.net",
+            b"<13>Nov  8 15:26:31 h app: caf\xe9 \"\x01\xff",
+            b"",
+        ];
+        for line in lines {
+            let ev = parse_line(line, &ParseContext::new(1_005_300_000));
+            let mut want = Vec::new();
+            write_event(&mut want, &ev);
+            for room in [0, 1, 2, 17, 100] {
+                let mut got = b"before".to_vec();
+                got.shrink_to_fit();
+                write_event_in(&mut got, &ev, room);
+                assert_eq!(&got[..6], b"before");
+                assert_eq!(&got[6..], &want[..], "room {room}");
+            }
+        }
+    }
+
+    #[test]
+    fn stale_bytes_in_the_spare_capacity_never_reach_the_output() {
+        // 0xff never appears in the JSON (bytes that are not UTF-8 are written as `\xNN`): a
+        // byte counted as written but left as it was would show up as one.
+        let mut seed = 0x77_u64;
+        let mut buf = Vec::new();
+        for i in 0..2_000 {
+            let mut line = b"<38>Nov  8 15:26:31 linux sshd[3689]: Failed password for root from 10.0.0.1 port 22 ssh2 "
+                .to_vec();
+            for _ in 0..(i % 50) {
+                line.push(
+                    [b'a', b'"', 0x01, 0xc3, 0xa9, 0xff, b' '][(xorshift(&mut seed) % 7) as usize],
+                );
+            }
+            let ev = parse_line(&line, &ParseContext::new(1_005_300_000));
+            buf.clear();
+            buf.resize(buf.capacity().max(8192), 0xff);
+            buf.truncate(i % 7);
+            write_event(&mut buf, &ev);
+            assert!(
+                !buf[i % 7..].contains(&0xff),
+                "{}",
+                String::from_utf8_lossy(&buf)
+            );
+            let mut fresh = Vec::new();
+            write_event(&mut fresh, &ev);
+            assert_eq!(&buf[i % 7..], &fresh[..]);
+        }
+    }
+
+    #[test]
+    fn dates_are_the_civil_dates() {
+        for days in -1_000_000..3_000_000 {
+            assert_eq!(date_of(days), civil_from_days(days), "{days}");
+        }
+        let mut seed = 0x3141_5926_u64;
+        let edge = 719_468 + 146_097 * 2_500;
+        for days in [
+            -edge - 1,
+            -edge,
+            -edge + 1,
+            i64::MIN / 86_400,
+            i64::MAX / 86_400,
+        ] {
+            assert_eq!(date_of(days), civil_from_days(days), "{days}");
+        }
+        for _ in 0..1_000_000 {
+            let r = xorshift(&mut seed);
+            let days = (r as i64) >> (17 + r % 40);
+            assert_eq!(date_of(days), civil_from_days(days), "{days}");
+        }
+        let top = ((u32::MAX - 3) / 4 - 719_468 - 146_097 * 2_500) as i64;
+        for days in top - 1000..top + 1000 {
+            assert_eq!(date_of(days), civil_from_days(days), "{days}");
+        }
+    }
+
+    #[test]
+    fn known_transports_are_their_names() {
+        use crate::event::Transport as T;
+        for t in [
+            T::Tcp,
+            T::Udp,
+            T::Icmp,
+            T::Ipv6Icmp,
+            T::Igmp,
+            T::Gre,
+            T::Esp,
+            T::Ah,
+            T::Sctp,
+        ] {
+            let want = format!("\"{}\"", String::from_utf8_lossy(t.name()));
+            assert_eq!(written(|w| known_transport(t).write(w)), want.into_bytes());
+        }
+    }
+
+    #[test]
+    fn every_length_with_a_byte_to_escape_anywhere_matches_the_reference() {
+        let specials: &[&[u8]] = &[
+            b"\"",
+            b"\\",
+            b"\x00",
+            b"\x1f",
+            b"\x7f",
+            b"\xc3\xa9",
+            b"\xff",
+            b"\xc2\x85",
+        ];
+        for n in 0..=40usize {
+            let plain: Vec<u8> = (0..n)
+                .map(|i| b' ' + 1 + (i * 7 % 90) as u8)
+                .map(|b| if PLAIN[usize::from(b)] { b } else { b'x' })
+                .collect();
+            let out = str_json(&plain);
+            assert_eq!(String::from_utf8(out).unwrap(), reference(&plain), "{n}");
+            for at in 0..n {
+                for sp in specials {
+                    let mut s = plain.clone();
+                    s.splice(at..at + 1, sp.iter().copied());
+                    let out = str_json(&s);
+                    assert_eq!(String::from_utf8(out).unwrap(), reference(&s), "{s:x?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn short_and_tail_words_hold_the_bytes_zero_above() {
+        let s: Vec<u8> = (1..=20).collect();
+        for n in 0..=8 {
+            let mut want = [0u8; 8];
+            want[..n].copy_from_slice(&s[..n]);
+            assert_eq!(short_word(&s[..n]).to_le_bytes(), want, "{n}");
+        }
+        for len in 8..=20 {
+            for r in 1..=8 {
+                let mut want = [0u8; 8];
+                want[..r].copy_from_slice(&s[len - r..len]);
+                assert_eq!(tail_word(&s[..len], r).to_le_bytes(), want, "{len} {r}");
+            }
         }
     }
 }

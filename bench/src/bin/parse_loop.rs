@@ -1,5 +1,5 @@
-//! `parse_loop [header|full] [KIND] [LINES] [REPEAT]`: parses generated lines in a loop, for
-//! profilers (perf, callgrind) and quick per-family timings.
+//! `parse_loop [header|full|json|json_before] [KIND] [LINES] [REPEAT]`: parses generated lines
+//! in a loop, for profilers (perf, callgrind) and quick per-family timings.
 //!
 //! KIND is `mixed` (the benchmark corpus, default) or one dataset name (`syslog` for unrelated
 //! lines, `tcpd`, `snort`, `portsentry`, `xinetd`, `log_in_vain`, `cisco_acl`, `iptables`,
@@ -7,13 +7,18 @@
 //! All parsing happens inside `run`, so
 //! `valgrind --tool=callgrind --toggle-collect='parse_loop::run' target/release/parse_loop full sshd`
 //! counts the parser's instructions only.
+//!
+//! `json` and `json_before` parse the lines first (every other one given a receive time, as the
+//! json bench does) and then time the JSON writer alone, `picket_parsers::write_event` or the
+//! writer before issue 13 (`picket_bench::json_before`), inside `run_json`:
+//! `valgrind --tool=callgrind --toggle-collect='parse_loop::run_json' target/release/parse_loop json`.
 
 use std::hint::black_box;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use picket_bench::{Rng, family_line, mixed_corpus};
-use picket_parsers::{Dataset, ParseContext, parse_header, parse_line};
+use picket_parsers::{Dataset, Event, ParseContext, Timestamp, parse_header, parse_line};
 
 #[inline(never)]
 fn run(lines: &[Vec<u8>], ctx: &ParseContext, full: bool) {
@@ -26,15 +31,42 @@ fn run(lines: &[Vec<u8>], ctx: &ParseContext, full: bool) {
     }
 }
 
+/// Writes every event's JSON and a line end into `out`, cleared at 1 MiB as `picket parse` does.
+#[inline(never)]
+fn run_json(events: &[Event<'_>], out: &mut Vec<u8>, write: fn(&mut Vec<u8>, &Event<'_>)) {
+    for ev in events {
+        write(out, black_box(ev));
+        out.push(b'\n');
+        if out.len() >= 1 << 20 {
+            black_box(&out[..]);
+            out.clear();
+        }
+    }
+    black_box(&out[..]);
+}
+
+/// What the loop times.
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    Header,
+    Full,
+    Json,
+    JsonBefore,
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let usage = || {
-        eprintln!("usage: parse_loop [header|full] [mixed|DATASET] [LINES] [REPEAT]");
+        eprintln!(
+            "usage: parse_loop [header|full|json|json_before] [mixed|DATASET] [LINES] [REPEAT]"
+        );
         ExitCode::from(2)
     };
-    let full = match args.first().map(String::as_str) {
-        None | Some("full") => true,
-        Some("header") => false,
+    let mode = match args.first().map(String::as_str) {
+        None | Some("full") => Mode::Full,
+        Some("header") => Mode::Header,
+        Some("json") => Mode::Json,
+        Some("json_before") => Mode::JsonBefore,
         Some(_) => return usage(),
     };
     let kind = args.get(1).map_or("mixed", String::as_str);
@@ -60,15 +92,40 @@ fn main() -> ExitCode {
             .collect()
     };
     let ctx = ParseContext::new(1_795_392_000);
+    let events: Vec<Event<'_>> = match mode {
+        Mode::Json | Mode::JsonBefore => lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let mut ev = parse_line(l, &ctx);
+                if i % 2 == 0 {
+                    ev.received = Some(Timestamp {
+                        secs: 1_795_392_000 + i as i64,
+                        nanos: (i as u32).wrapping_mul(7919) % 1_000_000_000,
+                    });
+                }
+                ev
+            })
+            .collect(),
+        Mode::Header | Mode::Full => Vec::new(),
+    };
+    let mut out = Vec::with_capacity(2 << 20);
     let mut best = f64::MAX;
     for _ in 0..repeat.max(1) {
         let t = Instant::now();
-        run(&lines, &ctx, full);
+        match mode {
+            Mode::Header | Mode::Full => run(&lines, &ctx, mode == Mode::Full),
+            Mode::Json => run_json(&events, &mut out, picket_parsers::write_event),
+            Mode::JsonBefore => run_json(&events, &mut out, picket_bench::json_before::write_event),
+        }
         best = best.min(t.elapsed().as_nanos() as f64 / n.max(1) as f64);
     }
-    println!(
-        "{} {kind}: {n} lines, best {best:.0} ns/line",
-        if full { "full" } else { "header" }
-    );
+    let name = match mode {
+        Mode::Header => "header",
+        Mode::Full => "full",
+        Mode::Json => "json",
+        Mode::JsonBefore => "json_before",
+    };
+    println!("{name} {kind}: {n} lines, best {best:.0} ns/line");
     ExitCode::SUCCESS
 }

@@ -128,7 +128,30 @@ pub fn check_event(input: &[u8], ev: &Event<'_>) -> Vec<u8> {
     let mut out = Vec::new();
     write_event(&mut out, ev);
     check_json(&out, ev);
+    check_appends(&out, ev);
     out
+}
+
+/// (f) `write_event` writes into the spare capacity of the buffer it is given: appended after
+/// bytes already there, with stale bytes in that capacity (0xff, which the JSON never holds:
+/// bytes that are not UTF-8 are written as `\xNN`), it appends exactly what it writes into an
+/// empty buffer and leaves the bytes before alone. Catches a byte counted as written but not
+/// written, or a write past the room it reserved.
+pub fn check_appends(json: &[u8], ev: &Event<'_>) {
+    let before = b"{\"x\":1}\n";
+    // More than the writer reserves (16 bytes a line byte and 2 KiB; its second pass, for
+    // lines past that, is tested in its unit tests), so that it writes into the stale bytes.
+    let spare = 32 * ev.original.len() + json.len() + 8192;
+    let mut buf = Vec::with_capacity(before.len() + spare);
+    buf.resize(buf.capacity(), 0xff);
+    buf.truncate(0);
+    buf.extend_from_slice(before);
+    write_event(&mut buf, ev);
+    assert!(
+        buf.starts_with(before) && &buf[before.len()..] == json,
+        "property (f) failed: appended JSON differs from the JSON alone: {:?}",
+        String::from_utf8_lossy(&buf)
+    );
 }
 
 /// The text a JSON string written by `json::write_str` must decode to: valid UTF-8 as is,
