@@ -13,7 +13,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, SamplingMode, Throughput};
-use picket_parsers::{Event, ParseContext, Timestamp, parse_line};
+use picket_parsers::{Event, ParseContext};
 
 /// 2026-11-23T00:00:00Z: the reference instant for year-less stamps.
 const REFERENCE: i64 = 1_795_392_000;
@@ -45,20 +45,7 @@ fn main() {
     let lines = picket_bench::mixed_corpus(n, seed);
     let ctx = ParseContext::new(REFERENCE);
     // As `picket parse` and the query socket see them: header stamp, and a receive time.
-    let events: Vec<Event<'_>> = lines
-        .iter()
-        .enumerate()
-        .map(|(i, l)| {
-            let mut ev = parse_line(l, &ctx);
-            if i % 2 == 0 {
-                ev.received = Some(Timestamp {
-                    secs: REFERENCE + i as i64,
-                    nanos: (i as u32 * 7919) % 1_000_000_000,
-                });
-            }
-            ev
-        })
-        .collect();
+    let events: Vec<Event<'_>> = picket_bench::json_events(&lines, &ctx, REFERENCE);
     let mut out = Vec::with_capacity(2 << 20);
     let json_bytes = write_all(&events, &mut out, picket_parsers::write_event);
     let mut check = Vec::with_capacity(2 << 20);

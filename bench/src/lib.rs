@@ -1198,6 +1198,30 @@ pub fn mixed_corpus(n: usize, seed: u64) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// The lines parsed as `picket parse` and the query socket write them: with the header's
+/// stamp, and every other one with a receive time (seconds from `reference`, scattered
+/// nanoseconds), so the JSON writer's benchmarks see every stamp form.
+pub fn json_events<'a>(
+    lines: &'a [Vec<u8>],
+    ctx: &picket_parsers::ParseContext,
+    reference: i64,
+) -> Vec<picket_parsers::Event<'a>> {
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let mut ev = picket_parsers::parse_line(l, ctx);
+            if i % 2 == 0 {
+                ev.received = Some(picket_parsers::Timestamp {
+                    secs: reference + i as i64,
+                    nanos: (i as u32).wrapping_mul(7919) % 1_000_000_000,
+                });
+            }
+            ev
+        })
+        .collect()
+}
+
 /// Writes `n` lines of [`mixed_corpus`] to `out`, each followed by `\n`, without holding the
 /// corpus in memory.
 pub fn write_corpus<W: Write>(out: &mut W, n: usize, seed: u64) -> std::io::Result<()> {

@@ -17,8 +17,8 @@ use std::hint::black_box;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use picket_bench::{Rng, family_line, mixed_corpus};
-use picket_parsers::{Dataset, Event, ParseContext, Timestamp, parse_header, parse_line};
+use picket_bench::{Rng, family_line, json_events, mixed_corpus};
+use picket_parsers::{Dataset, Event, ParseContext, parse_header, parse_line};
 
 #[inline(never)]
 fn run(lines: &[Vec<u8>], ctx: &ParseContext, full: bool) {
@@ -93,20 +93,7 @@ fn main() -> ExitCode {
     };
     let ctx = ParseContext::new(1_795_392_000);
     let events: Vec<Event<'_>> = match mode {
-        Mode::Json | Mode::JsonBefore => lines
-            .iter()
-            .enumerate()
-            .map(|(i, l)| {
-                let mut ev = parse_line(l, &ctx);
-                if i % 2 == 0 {
-                    ev.received = Some(Timestamp {
-                        secs: 1_795_392_000 + i as i64,
-                        nanos: (i as u32).wrapping_mul(7919) % 1_000_000_000,
-                    });
-                }
-                ev
-            })
-            .collect(),
+        Mode::Json | Mode::JsonBefore => json_events(&lines, &ctx, 1_795_392_000),
         Mode::Header | Mode::Full => Vec::new(),
     };
     let mut out = Vec::with_capacity(2 << 20);
