@@ -65,19 +65,7 @@ impl<'a> Out<'a> {
     /// Writes all of `b` at the end and keeps its first `keep` bytes (at most `N`).
     #[inline(always)]
     fn put<const N: usize>(&mut self, b: [u8; N], keep: usize) {
-        let rest = std::mem::take(&mut self.rest);
-        match rest.first_chunk_mut::<N>() {
-            Some(dst) => {
-                // A whole-array assignment: one copy of N bytes (a loop of byte writes was
-                // turned into byte shuffles).
-                *dst = b.map(MaybeUninit::new);
-                self.rest = rest.get_mut(keep.min(N)..).unwrap_or_default();
-            }
-            None => {
-                self.rest = rest;
-                self.full = true;
-            }
-        }
+        self.put_ref(&b, keep);
     }
 
     /// [`Out::put`] from a table entry, copied straight from where it is.
@@ -86,6 +74,8 @@ impl<'a> Out<'a> {
         let rest = std::mem::take(&mut self.rest);
         match rest.first_chunk_mut::<N>() {
             Some(dst) => {
+                // A whole-array assignment: one copy of N bytes (a loop of byte writes was
+                // turned into byte shuffles).
                 *dst = b.map(MaybeUninit::new);
                 self.rest = rest.get_mut(keep.min(N)..).unwrap_or_default();
             }
