@@ -249,13 +249,23 @@ fn tail_word(s: &[u8], r: usize) -> u64 {
 fn write_str(w: &mut Out<'_>, s: &[u8]) -> bool {
     // Below eight plain bytes (most pids, program and host names) right here: a call costs
     // more than the write.
+    if write_short(w, s) {
+        return false;
+    }
+    w.with(|w| write_str_at(w, s))
+}
+
+/// Strings of up to 16 plain bytes in one or two words: opening quote, the bytes, closing
+/// quote. False (nothing written) for longer ones and ones that need escaping.
+#[inline(always)]
+fn write_short(w: &mut Out<'_>, s: &[u8]) -> bool {
     const QUOTE: u128 = b'"' as u128;
     let n = s.len();
     if n < 8 {
         let x = short_word(s);
         if plain8(x.to_le_bytes()) >= n {
             w.put_u128(QUOTE | u128::from(x) << 8 | QUOTE << (8 * (n + 1)), n + 2);
-            return false;
+            return true;
         }
     } else if n <= 16 {
         let a = u64::from_le_bytes(head::<8>(s));
@@ -264,10 +274,10 @@ fn write_str(w: &mut Out<'_>, s: &[u8]) -> bool {
         if special(a) == 0 && plain8(x.to_le_bytes()) >= r {
             w.put_u128(QUOTE | u128::from(a) << 8, 9);
             w.put_u128(u128::from(x) | QUOTE << (8 * r), r + 1);
-            return false;
+            return true;
         }
     }
-    w.with(|w| write_str_at(w, s))
+    false
 }
 
 /// [`write_str`], not inlined: inlined at each of the event's string fields, the set-up of
@@ -277,24 +287,8 @@ fn write_str(w: &mut Out<'_>, s: &[u8]) -> bool {
 #[inline(never)]
 fn write_str_at(w: &mut Out<'_>, s: &[u8]) -> bool {
     w.with(|w| {
-        let n = s.len();
-        const QUOTE: u128 = b'"' as u128;
-        if n < 8 {
-            let x = short_word(s);
-            if plain8(x.to_le_bytes()) >= n {
-                // Opening quote, the bytes, closing quote: one write.
-                w.put_u128(QUOTE | u128::from(x) << 8 | QUOTE << (8 * (n + 1)), n + 2);
-                return false;
-            }
-        } else if n <= 16 {
-            let a = u64::from_le_bytes(head::<8>(s));
-            let r = n - 8;
-            let x = if r == 0 { 0 } else { tail_word(s, r) };
-            if special(a) == 0 && plain8(x.to_le_bytes()) >= r {
-                w.put_u128(QUOTE | u128::from(a) << 8, 9);
-                w.put_u128(u128::from(x) | QUOTE << (8 * r), r + 1);
-                return false;
-            }
+        if write_short(w, s) {
+            return false;
         }
         write_str_long(w, s)
     })
