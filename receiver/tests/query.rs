@@ -351,11 +351,23 @@ fn stats_is_answered_while_the_query_socket_is_flooded_past_its_connection_limit
     let srv = Picket::start_with(cmd, &data, &["--no-udp", "--tcp", "127.0.0.1:0"]);
     send(srv.tcp(), &lines(30));
     wait_stored(&srv.socket(), 30);
-    // A local flood: connections that ask nothing and hold every slot.
-    let hogs: Vec<UnixStream> = (0..3)
-        .map(|_| UnixStream::connect(srv.socket()).unwrap())
-        .collect();
-    std::thread::sleep(Duration::from_millis(200));
+    // A local flood: connections that hold every slot. Each asks once and stays, so that it
+    // is known to hold a slot (a connection of `wait_stored` the server has not closed yet
+    // may still hold one; a hog told `busy` tries again).
+    let mut hogs: Vec<BufReader<UnixStream>> = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while hogs.len() < 3 {
+        assert!(Instant::now() < deadline, "no slot for the hogs");
+        let mut c = UnixStream::connect(srv.socket()).unwrap();
+        c.write_all(b"{\"op\":\"events\",\"limit\":1}\n").unwrap();
+        let mut r = BufReader::new(c);
+        let reply = read_reply(&mut r);
+        if reply.last().is_some_and(|v| v.get("end").is_some()) {
+            hogs.push(r);
+        } else {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
     // Anything else over the limit is turned away...
     let other = ask(&srv.socket(), r#"{"op":"events","limit":1}"#);
     assert_eq!(other[0]["error"]["code"], "busy", "{other:?}");
