@@ -195,6 +195,12 @@ impl FileConfig {
             path: path.to_path_buf(),
             source,
         })?;
+        FileConfig::from_text(path, text)
+    }
+
+    /// Checks the text of the file at `path` (read already), keeping both for
+    /// [`FileConfig::locate_error`].
+    pub fn from_text(path: &Path, text: String) -> Result<FileConfig, Error> {
         let mut cfg: FileConfig =
             toml::from_str(&text).map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
         cfg.origin = Some((path.to_path_buf(), text));

@@ -45,11 +45,8 @@ pub mod fuzzing {
             args: crate::ServeArgs,
         }
 
-        // As `FileConfig::load` does once it has read the file.
         let path = std::path::Path::new("picket.toml");
-        let mut file: crate::FileConfig = toml::from_str(text)
-            .map_err(|e| crate::Error::Usage(format!("{}: {e}", path.display())))?;
-        file.origin = Some((path.to_path_buf(), text.to_string()));
+        let mut file = crate::FileConfig::from_text(path, text.to_string())?;
         let args = Serve::try_parse_from(["serve"])
             .map_err(|e| crate::Error::Usage(e.to_string()))?
             .args;
