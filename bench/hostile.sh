@@ -171,6 +171,17 @@ def summary(closed, n):
     mx = times[-1] if times else 0
     return dict(closed_by_server=len(closed), median_close_s="%.1f" % med, max_close_s="%.1f" % mx)
 
+def trickle(socks, payload, secs):
+    """watch() the sockets for SECS while each sends the next byte of PAYLOAD once a second
+    (slow loris); returns watch()'s (closed, live) and the bytes sent in all."""
+    pos = {}
+    def tick(i, s):
+        p = pos.get(i, 0)
+        s.send(payload[p:p + 1])
+        pos[i] = p + 1
+    closed, live = watch(socks, float(secs), tick)
+    return closed, live, sum(pos.values())
+
 def open_many(host, port, n):
     socks, failed = [], 0
     for _ in range(n):
@@ -218,13 +229,8 @@ def cmd_loris(host, port, n, secs):
     """N connections that each send one byte a second of a message that never ends."""
     socks, failed = open_many(host, port, int(n))
     msg = b"<13>Dec  2 12:00:00 loris app: " + b"x" * 100000
-    pos = {}
-    def tick(i, s):
-        p = pos.get(i, 0)
-        s.send(msg[p:p + 1])
-        pos[i] = p + 1
-    closed, live = watch(socks, float(secs), tick)
-    kv(opened=len(socks), connect_failed=failed, still_open=len(live), bytes_sent=sum(pos.values()), **summary(closed, len(socks)))
+    closed, live, sent = trickle(socks, msg, secs)
+    kv(opened=len(socks), connect_failed=failed, still_open=len(live), bytes_sent=sent, **summary(closed, len(socks)))
     for s in live.values():
         s.close()
 
@@ -347,12 +353,7 @@ def cmd_qloris(path, n, secs):
         except OSError:
             pass
     req = b'{"op":"stats"' + b" " * 100000
-    pos = {}
-    def tick(i, s):
-        p = pos.get(i, 0)
-        s.send(req[p:p + 1])
-        pos[i] = p + 1
-    closed, live = watch(socks, float(secs), tick)
+    closed, live, _ = trickle(socks, req, secs)
     kv(opened=len(socks), still_open=len(live), **summary(closed, len(socks)))
     for s in live.values():
         s.close()

@@ -264,13 +264,7 @@ fn broken_frames(to: SocketAddr) {
 
 /// Runs `picket ARGS` on a pty (util-linux `script`): the bytes the terminal got.
 fn on_terminal(data: &Path, args: &str) -> Vec<u8> {
-    let cmd = format!(
-        "{} --data {} {args}",
-        env!("CARGO_BIN_EXE_picket"),
-        data.display()
-    );
-    let o = Command::new("script")
-        .args(["-qec", &cmd, "/dev/null"])
+    let o = support::on_terminal_command(data, args)
         .stdin(Stdio::null())
         .output()
         .expect("util-linux script (package bsdutils)");

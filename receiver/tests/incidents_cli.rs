@@ -66,13 +66,7 @@ fn sources(list: &[Value]) -> Vec<String> {
 
 /// Runs the command on a pseudo-terminal (util-linux `script`); None where there is none.
 fn on_terminal(data: &Path, args: &str) -> Option<String> {
-    let cmd = format!(
-        "{} --data {} {args}",
-        env!("CARGO_BIN_EXE_picket"),
-        data.display()
-    );
-    let o = Command::new("script")
-        .args(["-qec", &cmd, "/dev/null"])
+    let o = support::on_terminal_command(data, args)
         .env("COLUMNS", "250")
         .output()
         .ok()?;

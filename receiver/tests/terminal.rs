@@ -12,19 +12,12 @@ mod support;
 
 use std::io::Write;
 use std::net::TcpStream;
-use std::process::Command;
 
 use support::{Picket, wait_stored};
 
 /// Runs `picket ARGS` on a pty; what the terminal shows, and whether it succeeded.
 fn on_terminal(data: &std::path::Path, args: &str) -> (bool, String) {
-    let cmd = format!(
-        "{} --data {} {args}",
-        env!("CARGO_BIN_EXE_picket"),
-        data.display()
-    );
-    let o = Command::new("script")
-        .args(["-qec", &cmd, "/dev/null"])
+    let o = support::on_terminal_command(data, args)
         .output()
         .expect("util-linux script (package bsdutils)");
     (

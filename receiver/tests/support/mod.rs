@@ -428,3 +428,17 @@ pub fn classes(list: &[Value]) -> Vec<(String, String)> {
     v.sort();
     v
 }
+
+/// `picket --data DATA ARGS` run on a pseudo-terminal (util-linux `script`, package bsdutils),
+/// so that picket sees a terminal as a person's shell gives it: what it then writes there
+/// (escaped text, tables) is what the tests read from the output's stdout.
+pub fn on_terminal_command(data: &Path, args: &str) -> Command {
+    let cmd = format!(
+        "{} --data {} {args}",
+        env!("CARGO_BIN_EXE_picket"),
+        data.display()
+    );
+    let mut c = Command::new("script");
+    c.args(["-qec", &cmd, "/dev/null"]);
+    c
+}
