@@ -2,14 +2,17 @@
 """What the incident sensor costs on TCP ingest: the same load with the sensor on and off.
 
   python3 bench/sensor_ingest.py [--bin target/release/picket] [--messages 2000000] [--rounds 3]
-                                 [--sources N | --corpus FILE]
+                                 [--sources N [--per-second N] | --corpus FILE]
 
 Each round starts a fresh `picket serve` (TCP on loopback, UDP off, its own temp data dir,
 `[sensor] enabled = true` or `false`), sends --messages netfilter DROP lines over 4
 connections as fast as Python writes 64 KiB chunks, and times from the first byte until
 `stats` (one connection kept open) reports every message stored. The traffic is scan-heavy:
 --sources sources (default 50,000), each hitting 1-40 ports of 1-20 hosts; above
-`max_active` (20,000) the book evicts and restores candidates all the time. Rounds alternate on/off; it prints msg/s, picket's CPU
+`max_active` (20,000) the book evicts and restores candidates all the time. --per-second
+(default 2,000) is how many lines share one second of event time: 2,000 is an import of old
+logs, whose stamps run far ahead of the wall clock; live ingest at N msg/s stamps N lines a
+second (the sender's clock), so `--per-second 400000` is live traffic at about that rate. Rounds alternate on/off; it prints msg/s, picket's CPU
 microseconds per message and peak RSS per round, and the medians.
 
 Pin picket with PICKET_CPU=1 (taskset) for steadier figures; more `[sensor]` keys in
@@ -30,13 +33,14 @@ def peak_mb(pid):
     return 0
 
 SOURCES = 50000
+PER_SECOND = 2000
 
 def line(i):
     src = i * 7919 % SOURCES
     a, b = src // 250, src % 250
     port = 1 + (i * 31 + src) % 40
     host = 1 + (i // 40 + src) % 20
-    sec = (i // 2000) % 3600
+    sec = (i // PER_SECOND) % 3600
     return (f"<4>Jan  8 {sec // 3600 + 3:02}:{sec // 60 % 60:02}:{sec % 60:02} fw kernel: DROP IN=eth0 OUT= "
             f"SRC=198.{18 + a // 250}.{a % 250}.{b} DST=192.0.2.{host} LEN=52 TOS=0x00 PREC=0x00 TTL=115 "
             f"ID=15743 DF PROTO=TCP SPT=17805 DPT={port} WINDOW=8192 RES=0x00 SYN URGP=0\n")
@@ -127,14 +131,18 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--sources", type=int, default=50000,
                     help="distinct sources (default 50,000: more than [sensor] max_active, so the book evicts and restores all the time)")
+    ap.add_argument("--per-second", type=int, default=2000,
+                    help="lines per second of event time (default 2,000, as an import of old logs; "
+                    "live ingest at N msg/s stamps N lines a second)")
     ap.add_argument("--sensor", choices=["both", "on", "off"], default="both",
                     help="run only the sensor-on or sensor-off rounds (default: both, alternating)")
     ap.add_argument("--corpus", help="send the lines of this file (cycled up to --messages, "
                     "connection k taking the k-th quarter) instead of the generated DROP lines, "
                     "e.g. the mixed corpus of `gen_corpus`")
     a = ap.parse_args()
-    global SOURCES, CORPUS
+    global SOURCES, CORPUS, PER_SECOND
     SOURCES = a.sources
+    PER_SECOND = max(1, a.per_second)
     if a.corpus:
         with open(a.corpus, encoding="utf-8", errors="surrogateescape") as f:
             CORPUS = [l if l.endswith("\n") else l + "\n" for l in f if l.strip()]

@@ -7,7 +7,9 @@
 //!
 //! Corpora: `scan` (200,000 netfilter DROPs from 50,000 sources, each hitting 1-40 ports of
 //! 1-20 hosts: nearly every event makes a candidate and evicts one), `mix` (the same lines
-//! from 2,000 sources: nearly every event folds into a candidate already in the book).
+//! from 2,000 sources: nearly every event folds into a candidate already in the book), `live`
+//! (5,000 sources, 400,000 events per second of event time, as live ingest at that rate
+//! stamps them: the others put 2,000 events in a second, as an import of old logs does).
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -16,12 +18,12 @@ use picket_parsers::{Event, ParseContext, parse_line};
 use picket_sensor::{EventRef, IncidentBook, SensorConfig};
 
 /// Corpus line `i` with `sources` distinct sources.
-fn line(i: usize, sources: usize) -> String {
+fn line(i: usize, sources: usize, per_second: usize) -> String {
     let src = i * 7919 % sources;
     let (a, b) = (src / 250, src % 250);
     let port = 1 + (i * 31 + src) % 40;
     let host = 1 + (i / 40 + src) % 20;
-    let sec = (i / 2000) % 3600;
+    let sec = (i / per_second) % 3600;
     format!(
         "<4>Jan  8 {:02}:{:02}:{:02} fw kernel: DROP IN=eth0 OUT= SRC=198.{}.{}.{b} DST=192.0.2.{host} LEN=52 TOS=0x00 PREC=0x00 TTL=115 ID=15743 DF PROTO=TCP SPT=17805 DPT={port} WINDOW=8192 RES=0x00 SYN URGP=0",
         sec / 3600 + 3,
@@ -51,8 +53,12 @@ fn main() {
     let corpus = args.next().unwrap_or_else(|| "scan".into());
     let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(200_000);
     let repeat: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1);
-    let sources = if corpus == "mix" { 2_000 } else { 50_000 };
-    let lines: Vec<String> = (0..n).map(|i| line(i, sources)).collect();
+    let (sources, per_second) = match corpus.as_str() {
+        "mix" => (2_000, 2_000),
+        "live" => (5_000, 400_000),
+        _ => (50_000, 2_000),
+    };
+    let lines: Vec<String> = (0..n).map(|i| line(i, sources, per_second)).collect();
     let ctx = ParseContext::new(1_795_392_000);
     let events: Vec<_> = lines
         .iter()
