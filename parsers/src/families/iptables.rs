@@ -1,7 +1,7 @@
 //! Linux netfilter `LOG` target lines: `[UPTIME] PREFIX IN=… OUT=… SRC=… DST=… PROTO=… SPT=… DPT=…`.
 //!
 //! The LOG target states no verdict: the action comes from the rule's prefix (DROP, REJECT,
-//! DENY, BLOCK → acl-denied; ACCEPT, ALLOW → acl-permitted). An ICMP error quotes the packet
+//! DENY, DENIED, BLOCK → acl-denied; ACCEPT, ALLOW → acl-permitted). An ICMP error quotes the packet
 //! it answers in brackets (`[SRC=… DST=…]`); those fields are not the flow's and are not read.
 //!
 //! This family is also a shape fallback: it runs on every line no other family claims, so
@@ -140,7 +140,12 @@ fn verdict(prefix: &[u8]) -> Option<Action> {
     // One pass; only positions whose letter starts one of the words are compared.
     while let Some((&b, tail)) = rest.split_first() {
         let denied = match b | 0x20 {
-            b'd' => starts_with_lower(rest, b"drop") || starts_with_lower(rest, b"deny"),
+            // `Denied_…` (and `Dropped`) name the verdict in the past tense.
+            b'd' => {
+                starts_with_lower(rest, b"drop")
+                    || starts_with_lower(rest, b"deny")
+                    || starts_with_lower(rest, b"denied")
+            }
             b'r' => starts_with_lower(rest, b"reject"),
             b'b' => starts_with_lower(rest, b"block"),
             b'a' => {
@@ -516,7 +521,7 @@ mod tests {
         }
 
         fn verdict(prefix: &[u8]) -> Option<Action> {
-            const DENY: [&[u8]; 4] = [b"drop", b"reject", b"deny", b"block"];
+            const DENY: [&[u8]; 5] = [b"drop", b"reject", b"deny", b"denied", b"block"];
             const ALLOW: [&[u8]; 2] = [b"accept", b"allow"];
             if DENY.iter().any(|w| contains_word(prefix, w)) {
                 Some(Action::AclDenied)
@@ -1020,7 +1025,23 @@ mod tests {
                     ..Expect::default()
                 },
             ),
+            (
+                // freedomofpress/securedrop issue 845: a prefix naming the verdict as `Denied_…`.
+                "Jan 23 16:01:51 mon-staging kernel: [39702.413350] Denied_INVALID IN= OUT=eth0 SRC=10.0.2.15 DST=74.125.20.108 LEN=40 TOS=0x00 PREC=0x00 TTL=64 ID=55750 DF PROTO=TCP SPT=49706 DPT=587 WINDOW=32160 RES=0x00 ACK URGP=0 ",
+                Expect {
+                    dataset: Some("iptables"),
+                    action: Some("acl-denied"),
+                    src: Some("10.0.2.15"),
+                    sport: Some(49706),
+                    dst: Some("74.125.20.108"),
+                    dport: Some(587),
+                    transport: Some("tcp"),
+                    host: Some("mon-staging"),
+                    program: Some("kernel"),
+                    ..Expect::default()
+                },
+            ),
         ];
-        run(&table, 5);
+        run(&table, 6);
     }
 }
