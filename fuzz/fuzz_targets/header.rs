@@ -1,5 +1,6 @@
 //! `header::parse`: every slice (the message included) lies inside the input, the result does not
-//! depend on anything but the input, other contexts change only the stamp, the JSON is sound.
+//! depend on anything but the input, other contexts change only the stamp, the JSON is sound,
+//! and the fast step for the common line reads what the general reader reads.
 #![no_main]
 
 mod common;

@@ -35,6 +35,8 @@ pub use event::{Action, Dataset, Details, Endpoint, Event, Rule, SLICE_FIELDS, T
 pub use families::{FAMILIES, Family};
 pub use header::Header;
 pub use header::parse as parse_header;
+#[doc(hidden)]
+pub use header::parse_general as parse_header_general;
 pub use header::timestamp::iso as iso_timestamp;
 pub use json::write_event;
 pub use lex::{find, to_ipv6};

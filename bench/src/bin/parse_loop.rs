@@ -3,7 +3,8 @@
 //!
 //! KIND is `mixed` (the benchmark corpus, default) or one dataset name (`syslog` for unrelated
 //! lines, `tcpd`, `snort`, `portsentry`, `xinetd`, `log_in_vain`, `cisco_acl`, `iptables`,
-//! `sshd`). LINES defaults to 50000, REPEAT to 1. Prints the best ns/line over the repeats.
+//! `sshd`), or `file=PATH` for the lines of a file, cycled to LINES (to count one header
+//! shape's instructions). LINES defaults to 50000, REPEAT to 1. Prints the best ns/line over the repeats.
 //! All parsing happens inside `run`, so
 //! `valgrind --tool=callgrind --toggle-collect='parse_loop::run' target/release/parse_loop full sshd`
 //! counts the parser's instructions only.
@@ -58,7 +59,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let usage = || {
         eprintln!(
-            "usage: parse_loop [header|full|json|json_before] [mixed|DATASET] [LINES] [REPEAT]"
+            "usage: parse_loop [header|full|json|json_before] [mixed|DATASET|file=PATH] [LINES] [REPEAT]"
         );
         ExitCode::from(2)
     };
@@ -78,6 +79,19 @@ fn main() -> ExitCode {
     };
     let lines = if kind == "mixed" {
         mixed_corpus(n, 1)
+    } else if let Some(path) = kind.strip_prefix("file=") {
+        let Ok(text) = std::fs::read(path) else {
+            eprintln!("parse_loop: cannot read {path}");
+            return ExitCode::from(2);
+        };
+        let file: Vec<&[u8]> = text
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .collect();
+        if file.is_empty() {
+            return usage();
+        }
+        file.iter().cycle().take(n).map(|l| l.to_vec()).collect()
     } else {
         let Some(ds) = Dataset::from_name(kind) else {
             return usage();

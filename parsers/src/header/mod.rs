@@ -165,6 +165,25 @@ pub fn parse_into<'a>(line: &'a [u8], ctx: &ParseContext, h: &mut Header<'a>) {
     unwrap_repeat(h);
 }
 
+/// [`parse`] without the RFC 3164 reader's fast step for the common line: the reference that
+/// step is tested against (property tests, the `header` fuzz target).
+#[doc(hidden)]
+pub fn parse_general<'a>(line: &'a [u8], ctx: &ParseContext) -> Header<'a> {
+    let line = trim_end(line);
+    let (rest, pri) = match pri(line) {
+        Ok((rest, p)) => (rest, Some(p)),
+        Err(_) => (line, None),
+    };
+    let mut h = Header::bare(rest);
+    h.pri = pri;
+    if !rfc5424::parse_into(rest, ctx, &mut h) {
+        rfc3164::parse_into_general(rest, ctx, &mut h);
+    }
+    h.message = trim_end(h.message);
+    unwrap_repeat(&mut h);
+    h
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -601,5 +620,135 @@ mod tests {
             &ctx(),
         );
         assert_eq!((h.repeat, h.message), (Some(2), &b"x"[..]));
+    }
+
+    /// The header's fields as (address, length) pairs besides their values: the fast step
+    /// must hand back the very slices the general reader does.
+    fn shape<'a>(h: &Header<'a>) -> (Header<'a>, [(usize, usize); 6]) {
+        let at = |s: Option<&[u8]>| s.map_or((0, 0), |s| (s.as_ptr() as usize, s.len()));
+        (
+            *h,
+            [
+                at(h.hostname),
+                at(h.appname),
+                at(h.procid),
+                at(h.msgid),
+                at(h.structured_data),
+                at(Some(h.message)),
+            ],
+        )
+    }
+
+    /// `parse` (with the fast step for the common line) against `parse_general` (without),
+    /// under the given references (Unix seconds; zone-less stamps an hour east of UTC).
+    fn agree(line: &[u8], references: &[i64]) {
+        for &reference in references {
+            let ctx = ParseContext::new(reference).with_offset(3600);
+            let fast = parse(line, &ctx);
+            let general = parse_general(line, &ctx);
+            assert_eq!(
+                shape(&fast),
+                shape(&general),
+                "fast and general headers differ for {:?}",
+                String::from_utf8_lossy(line)
+            );
+        }
+    }
+
+    /// Every line of the test corpora.
+    fn corpus_lines() -> Vec<Vec<u8>> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+        let mut lines = Vec::new();
+        for dir in ["labelled", "corpus"] {
+            for e in std::fs::read_dir(root.join(dir)).unwrap() {
+                let bytes = std::fs::read(e.unwrap().path()).unwrap();
+                lines.extend(bytes.split(|b| *b == b'\n').map(<[u8]>::to_vec));
+            }
+        }
+        lines
+    }
+
+    /// Every line of the test corpora, cut short at each of its first 64 bytes, and with
+    /// bytes the fast step looks for written over and into its first 36.
+    #[test]
+    fn the_fast_step_agrees_with_the_general_reader_on_the_corpora() {
+        let references = [1_795_392_000, 0];
+        for line in corpus_lines() {
+            agree(&line, &references);
+            for cut in 0..line.len().min(64) {
+                agree(&line[..cut], &references);
+            }
+            for at in 0..line.len().min(36) {
+                for b in [b' ', b':', b'[', b']', b'%', b'5'] {
+                    let mut over = line.clone();
+                    over[at] = b;
+                    agree(&over, &references);
+                }
+                for b in [b' ', b':', b']'] {
+                    let mut into = line.clone();
+                    into.insert(at, b);
+                    agree(&into, &references);
+                }
+            }
+        }
+    }
+
+    /// Header-like lines built from the tokens the fast step tells apart.
+    fn headerish() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        let pieces = prop::sample::select(vec![
+            &b"<38>"[..],
+            b"<13>1 ",
+            b"Nov  8 15:26:31 ",
+            b"Nov 08 15:26:31:",
+            b"nov  8 15:26:31 ",
+            b"Nov  8 2001 15:26:31 ",
+            b"2001-11-08T15:26:31.1+01:00 ",
+            b"2026-11-08 15:26:31Z ",
+            b"2026-13-08T15:26:31 ",
+            b"host ",
+            b"Host ",
+            b"2001:db8::1 ",
+            b"[host] ",
+            b"rule ",
+            b"sshd[411]: ",
+            b"sshd[411] ",
+            b"sshd[]: ",
+            b"sshd[4[1]: ",
+            b"[411]: ",
+            b"postfix/smtpd[77]: ",
+            b"kernel: ",
+            b"DENY: ",
+            b"IN=eth0 ",
+            b"123: ",
+            b"1234567890: ",
+            b"9999999999: ",
+            b": ",
+            b":",
+            b"%ASA-4-106023: ",
+            b"Info: ",
+            b"user.info ",
+            b"last message repeated 3 times",
+            b"message repeated 2 times: [ x]",
+            b"[ID 800047 auth.info] ",
+            b"attackalert: ",
+            b"msg",
+            b" ",
+            b"  ",
+            b"\t",
+            b"[",
+            b"]",
+            b"\xff",
+        ]);
+        prop::collection::vec(pieces, 0..10).prop_map(|v| v.concat())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 10_000, ..proptest::prelude::ProptestConfig::default() })]
+
+        #[test]
+        fn the_fast_step_agrees_with_the_general_reader(line in headerish()) {
+            agree(&line, &[1_795_392_000, 0, 1_767_225_600, 4_102_444_800]);
+        }
     }
 }

@@ -247,18 +247,91 @@ fn cisco_prefix<'a>(mut i: &'a [u8], h: &mut Header<'a>, ctx: &ParseContext) -> 
 /// saves copying it on every line.
 pub fn parse_into<'a>(i: &'a [u8], ctx: &ParseContext, h: &mut Header<'a>) {
     h.message = i;
-    parse_fields(i, ctx, h);
+    parse_fields(i, ctx, h, true);
     h.message = strip_solaris_id(h.message);
 }
 
-fn parse_fields<'a>(i: &'a [u8], ctx: &ParseContext, h: &mut Header<'a>) {
+/// [`parse_into`] without its fast step for the common line (`host_and_tag`): the reference
+/// that step is tested against.
+pub fn parse_into_general<'a>(i: &'a [u8], ctx: &ParseContext, h: &mut Header<'a>) {
+    h.message = i;
+    parse_fields(i, ctx, h, false);
+    h.message = strip_solaris_id(h.message);
+}
+
+/// The common well-formed rest of a line after its stamp, `host tag[pid]: ` or `host tag: `,
+/// read without the token classifier: `true` when `rest` has that shape, with `h` holding
+/// exactly what the general reader below would put there; `false`, with `h` untouched, leaves
+/// the line to it.
+///
+/// Each test is the condition under which the general reader takes the same branch, so that
+/// the two cannot disagree; [`parse_into_general`] skips this step, and a property test and
+/// the `header` fuzz target compare the two.
+#[inline]
+fn host_and_tag<'a>(rest: &'a [u8], h: &mut Header<'a>) -> bool {
+    // The host: a token `classify` calls a word (no `%` first, no `:` or `]` last, so no
+    // mnemonic, sequence, tag or level word), that no bracket reader takes (no `[` first) and
+    // that is not pflog's `rule`.
+    let (host, after) = split_word(rest);
+    match (host.first(), host.last()) {
+        (Some(b'%' | b'['), _) | (_, Some(b':' | b']')) | (None, _) => return false,
+        _ => {}
+    }
+    if host == b"rule" {
+        return false;
+    }
+    let rest = skip_spaces(after);
+    let (tok, after) = split_word(rest);
+    // The tag, as `classify` reads it when it ends in `]` or `:` (so it is no facility and
+    // severity pair) and does not open with `[` (a bare pid) or `%` (a mnemonic).
+    let (app, pid) = match tok {
+        [b'[' | b'%', ..] | [] => return false,
+        [body @ .., b']', b':'] | [body @ .., b']'] => {
+            // `app[digits]`: the first `[` opens the pid, which holds no other `[`.
+            let Some(open) = position(body, b'[') else {
+                return false;
+            };
+            let (Some(app), Some(pid)) = (body.get(..open), body.get(open + 1..)) else {
+                return false;
+            };
+            if !timestamp::digits_at(rest, open + 1, pid.len()) {
+                return false;
+            }
+            (app, Some(pid))
+        }
+        [body @ .., b':'] => {
+            // `app:`: not a lone `:`, not all digits (a sequence number), no `:` or `[`
+            // inside, and no netfilter prefix (`DENY: IN=…`).
+            if body.is_empty()
+                || to_u32(body).is_some()
+                || body.iter().any(|b| matches!(b, b':' | b'['))
+                || is_log_prefix(body, after)
+            {
+                return false;
+            }
+            (body, None)
+        }
+        _ => return false,
+    };
+    h.hostname = Some(host);
+    h.appname = Some(app);
+    h.procid = pid;
+    h.message = skip_spaces(after);
+    true
+}
+
+#[inline(always)]
+fn parse_fields<'a>(i: &'a [u8], ctx: &ParseContext, h: &mut Header<'a>, fast: bool) {
     let mut rest = skip_spaces(i);
     // Cisco's empty sequence field: `<190>: Jan  6 …`, `<182>: host-1: 115649616: …`.
     if let Some(r) = rest.strip_prefix(b": ") {
         rest = skip_spaces(r);
     }
+    // The plain BSD and ISO stamps first, read without nom's result type: a line that opens
+    // with one has no sequence or record number (a year's digits run into its `-`).
+    let common = timestamp::common(rest);
     // A Cisco sequence number (`123:`) starts with a digit; most lines start with a month.
-    if rest.first().is_some_and(u8::is_ascii_digit) {
+    if common.is_none() && rest.first().is_some_and(u8::is_ascii_digit) {
         let (tok, after) = split_word(rest);
         if let Token::Sequence(n) = classify(tok) {
             h.sequence = Some(n);
@@ -268,7 +341,7 @@ fn parse_fields<'a>(i: &'a [u8], ctx: &ParseContext, h: &mut Header<'a>) {
             rest = skip_spaces(after);
         }
     }
-    let had_stamp = match timestamp::any(rest) {
+    let had_stamp = match common.ok_or(()).or_else(|_| timestamp::any(rest)) {
         Ok((r, t)) => {
             h.timestamp = Some(ctx.resolve(&t));
             rest = after_stamp(r);
@@ -284,6 +357,9 @@ fn parse_fields<'a>(i: &'a [u8], ctx: &ParseContext, h: &mut Header<'a>) {
     };
     if rest.first() == Some(&b'l') && rest.starts_with(b"last message repeated ") {
         h.message = rest;
+        return;
+    }
+    if fast && had_stamp && host_and_tag(rest, h) {
         return;
     }
     let (mut tok, mut after) = split_word(rest);

@@ -67,8 +67,13 @@ fn structured_data_len(i: &[u8]) -> usize {
 
 /// Parses the part after PRI if it is an RFC 5424 header; `None` leaves the line to RFC 3164.
 pub fn parse_into<'a>(i: &'a [u8], ctx: &ParseContext, h: &mut Header<'a>) -> bool {
+    // Every RFC 3164 line fails here, on its version: before anything is written, so that
+    // there is nothing to undo.
+    let Some((rest, ver)) = version(i) else {
+        return false;
+    };
     let pri = h.pri;
-    if fill(i, ctx, h).is_some() {
+    if fill(rest, ver, ctx, h).is_some() {
         return true;
     }
     // Not RFC 5424 after all: leave nothing half-read for the RFC 3164 reader.
@@ -77,8 +82,7 @@ pub fn parse_into<'a>(i: &'a [u8], ctx: &ParseContext, h: &mut Header<'a>) -> bo
     false
 }
 
-fn fill<'a>(i: &'a [u8], ctx: &ParseContext, h: &mut Header<'a>) -> Option<()> {
-    let (rest, ver) = version(i)?;
+fn fill<'a>(rest: &'a [u8], ver: u8, ctx: &ParseContext, h: &mut Header<'a>) -> Option<()> {
     h.version = Some(ver);
     let rest = if let Some(r) = rest.strip_prefix(b"-") {
         r

@@ -224,6 +224,16 @@ pub fn any(i: Input<'_>) -> IResult<Input<'_>, CivilTime> {
     }
 }
 
+/// The plain BSD stamp (`Mmm dd hh:mm:ss`) or ISO stamp at the start of `i`, exactly as
+/// [`any`] would read it, or `None` when `i` opens with neither (then ask [`any`]).
+#[inline]
+pub fn common(i: Input<'_>) -> Option<(Input<'_>, CivilTime)> {
+    match i.first() {
+        Some(b'0'..=b'9') => iso_common(i),
+        _ => bsd_common(i),
+    }
+}
+
 /// `2006.12.07 08:49:58.002`: the date written with dots (WIPFW's own log file), read as the
 /// ISO stamp it spells; no zone follows it.
 #[cold]
@@ -351,47 +361,123 @@ pub fn bsd_exact(input: Input<'_>) -> IResult<Input<'_>, CivilTime> {
 
 /// The month numbered by its English abbreviation, any case.
 fn month_number(a: u8, b: u8, c: u8) -> Option<u32> {
+    month_of_key(u32::from_le_bytes([a, b, c, 0]))
+}
+
+/// The twelve abbreviations folded to lower case as [`month_of_key`]'s keys, each at its
+/// slot (`key * 0x67e4 >> 28`, distinct for the twelve), with the month's number.
+// Built at compile time: an index out of range, or a collision, fails the build, not a line.
+#[allow(clippy::indexing_slicing)]
+const MONTH_SLOTS: [(u32, u8); 16] = {
+    const NAMES: [&[u8; 3]; 12] = [
+        b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov",
+        b"dec",
+    ];
+    let mut slots = [(0u32, 0u8); 16];
+    let mut m = 0;
+    while m < 12 {
+        let n = NAMES[m];
+        let key = n[0] as u32 | (n[1] as u32) << 8 | (n[2] as u32) << 16;
+        let slot = (key.wrapping_mul(0x67e4) >> 28) as usize;
+        assert!(slots[slot].1 == 0);
+        slots[slot] = (key, m as u8 + 1);
+        m += 1;
+    }
+    slots
+};
+
+/// The month whose abbreviation is the low three bytes of `key` (little-endian, the fourth
+/// byte ignored), any case: one multiply and one compare instead of a chain of twelve.
+fn month_of_key(key: u32) -> Option<u32> {
     // `| 0x20` lower-cases ASCII letters and turns no other byte into one.
-    Some(match [a | 0x20, b | 0x20, c | 0x20] {
-        [b'j', b'a', b'n'] => 1,
-        [b'f', b'e', b'b'] => 2,
-        [b'm', b'a', b'r'] => 3,
-        [b'a', b'p', b'r'] => 4,
-        [b'm', b'a', b'y'] => 5,
-        [b'j', b'u', b'n'] => 6,
-        [b'j', b'u', b'l'] => 7,
-        [b'a', b'u', b'g'] => 8,
-        [b's', b'e', b'p'] => 9,
-        [b'o', b'c', b't'] => 10,
-        [b'n', b'o', b'v'] => 11,
-        [b'd', b'e', b'c'] => 12,
-        _ => return None,
-    })
+    let key = (key | 0x0020_2020) & 0x00FF_FFFF;
+    let (want, month) = MONTH_SLOTS.get((key.wrapping_mul(0x67e4) >> 28) as usize)?;
+    (*want == key).then_some(u32::from(*month))
+}
+
+/// Little-endian word of the eight bytes at `at` (`None` past the end).
+#[inline(always)]
+fn word_at(b: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?))
+}
+
+/// True when every byte of `x` in the lanes `mask` selects (`0xFF` lanes) is an ASCII digit:
+/// `0x3_` in its high nibble, and still after adding 6 (so not `:`..`?`). A lane outside the
+/// mask can carry into the next one only when it is `0xFA` or more, and every caller checks
+/// the lane below each digit run for a separator, which such a byte is not.
+#[inline(always)]
+fn all_digits(x: u64, mask: u64) -> bool {
+    let high = 0xF0F0_F0F0_F0F0_F0F0 & mask;
+    let zeros = 0x3030_3030_3030_3030 & mask;
+    (x & high) == zeros && (x.wrapping_add(0x0606_0606_0606_0606) & high) == zeros
+}
+
+/// True when the `len` bytes of `hay` at `at` are one or more ASCII digits: a word at a time
+/// when there are at most eight and eight bytes can be read there (a pid inside its line,
+/// with its `]` and the message after it), else a byte at a time.
+#[inline]
+pub(super) fn digits_at(hay: &[u8], at: usize, len: usize) -> bool {
+    match word_at(hay, at) {
+        // `len` is 1 to 8: the low `len` lanes, from lane 0 up (no lane below to carry in).
+        Some(w) if (1..=8).contains(&len) => all_digits(w, u64::MAX >> (64 - 8 * len)),
+        _ => hay
+            .get(at..at.saturating_add(len))
+            .is_some_and(|s| !s.is_empty() && s.iter().all(u8::is_ascii_digit)),
+    }
+}
+
+/// Two-digit numbers of the digit lanes `mask` selects: lane k holds ten times digit k plus
+/// digit k + 1 (at most 99, so no lane carries).
+#[inline(always)]
+fn pairs(x: u64, mask: u64) -> u64 {
+    let v = x & 0x0F0F_0F0F_0F0F_0F0F & mask;
+    v * 10 + (v >> 8)
+}
+
+/// Byte lane `k` of `x`.
+#[inline(always)]
+fn lane(x: u64, k: u32) -> u32 {
+    (x >> (8 * k)) as u32 & 0xFF
 }
 
 /// The common BSD stamp `Mmm dd hh:mm:ss` (day space- or zero-padded) read at fixed offsets,
 /// without nom: most lines have exactly this, and it is a quarter of the header's cost.
 /// Anything else (a year, a fraction, a zone, a one-space day) is left to the general reader.
 fn bsd_common(i: &[u8]) -> Option<(&[u8], CivilTime)> {
-    let b: &[u8; 16] = i.get(..16)?.try_into().ok()?;
-    let two = two_digits;
-    if b[3] != b' ' || b[6] != b' ' || b[9] != b':' || b[12] != b':' {
+    // Two words, read at once: `Mmm dd h` and `hh:mm:ss`; the separators and digits are
+    // checked a word at a time (a byte at a time, this reader was a quarter of the header).
+    let head = i.get(..16)?;
+    let (a, c) = (word_at(head, 0)?, word_at(head, 7)?);
+    // Lanes 3 and 6 of the first word are the blanks around the day; 2 and 5 of the second
+    // the clock's colons.
+    if a & 0x00FF_0000_FF00_0000 != 0x0020_0000_2000_0000
+        || c & 0x0000_FF00_00FF_0000 != 0x0000_3A00_003A_0000
+    {
         return None;
     }
     // What follows must end the stamp: a colon, or a space not starting an upper-case zone
     // word. A lower-case word here is the host (`rtr: %SEC-…`), which the grammar would take
     // for a zone when a mnemonic follows; this shape has always been read this way.
-    match b[15] {
-        b':' => {}
-        b' ' if !i.get(16).is_some_and(u8::is_ascii_uppercase) => {}
+    match head.get(15) {
+        Some(b':') => {}
+        Some(b' ') if !i.get(16).is_some_and(u8::is_ascii_uppercase) => {}
         _ => return None,
     }
-    let month = month_number(b[0], b[1], b[2])?;
-    let day = match b[4] {
-        b' ' => two(b'0', b[5])?,
-        d => two(d, b[5])?,
+    // A space-padded day reads as a zero-padded one (`' ' | 0x10` is `'0'`).
+    let a = if lane(a, 4) == u32::from(b' ') {
+        a | 0x10 << 32
+    } else {
+        a
     };
-    let (hour, minute, second) = (two(b[7], b[8])?, two(b[10], b[11])?, two(b[13], b[14])?);
+    const DAY: u64 = 0x0000_FFFF_0000_0000;
+    const CLOCK: u64 = 0xFFFF_00FF_FF00_FFFF;
+    if !all_digits(a, DAY) || !all_digits(c, CLOCK) {
+        return None;
+    }
+    let month = month_of_key(a as u32)?;
+    let day = lane(pairs(a, DAY), 4);
+    let clock = pairs(c, CLOCK);
+    let (hour, minute, second) = (lane(clock, 0), lane(clock, 3), lane(clock, 6));
     if !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
         return None;
     }
@@ -471,17 +557,28 @@ fn might_be_zone(i: &[u8]) -> bool {
 /// fixed offsets, without nom: RFC 5424 and rsyslog's file format write nothing else. Returns
 /// exactly what [`iso`] would, or `None` to leave the line to it.
 fn iso_common(i: &[u8]) -> Option<(&[u8], CivilTime)> {
-    let b: &[u8; 19] = i.get(..19)?.try_into().ok()?;
     let two = two_digits;
-    if b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+    // Three words: `yyyy-mm-`, `ddThh:mm` and `hh:mm:ss` (overlapping), checked a word at a
+    // time as in `bsd_common`.
+    let head = i.get(..19)?;
+    let (a, m, c) = (word_at(head, 0)?, word_at(head, 8)?, word_at(head, 11)?);
+    if a & 0xFF00_00FF_0000_0000 != 0x2D00_002D_0000_0000
+        || c & 0x0000_FF00_00FF_0000 != 0x0000_3A00_003A_0000
+        || !matches!(head.get(10), Some(b'T' | b't' | b' '))
+    {
         return None;
     }
-    if b[13] != b':' || b[16] != b':' {
+    const DATE: u64 = 0x00FF_FF00_FFFF_FFFF;
+    const DAY: u64 = 0xFFFF;
+    const CLOCK: u64 = 0xFFFF_00FF_FF00_FFFF;
+    if !all_digits(a, DATE) || !all_digits(m, DAY) || !all_digits(c, CLOCK) {
         return None;
     }
-    let year = two(b[0], b[1])? * 100 + two(b[2], b[3])?;
-    let (month, day) = (two(b[5], b[6])?, two(b[8], b[9])?);
-    let (hour, minute, second) = (two(b[11], b[12])?, two(b[14], b[15])?, two(b[17], b[18])?);
+    let date = pairs(a, DATE);
+    let clock = pairs(c, CLOCK);
+    let year = lane(date, 0) * 100 + lane(date, 2);
+    let (month, day) = (lane(date, 5), lane(pairs(m, DAY), 0));
+    let (hour, minute, second) = (lane(clock, 0), lane(clock, 3), lane(clock, 6));
     if !(1..=12).contains(&month)
         || !(1..=31).contains(&day)
         || hour > 23

@@ -12,7 +12,7 @@ use std::net::IpAddr;
 
 use picket_parsers::{
     Dataset, Details, Event, FAMILIES, Header, ParseContext, Timestamp, Transport, civil_from_days,
-    days_from_civil, parse_header, write_event,
+    days_from_civil, parse_header, parse_header_general, write_event,
 };
 
 /// 2026-11-23T00:00:00Z, the reference the crate's own tests use.
@@ -344,11 +344,33 @@ fn check_rfc3339(s: &str, t: Timestamp) {
     }
 }
 
-/// The header target: header::parse with every context, (a)/(e), (d), and the JSON of the
+/// (g) The header reader's fast step for the common line changes nothing: `parse_header`
+/// gives the very fields (the same slices of the input) that the general reader alone gives.
+fn check_fast_step(input: &[u8], h: &Header<'_>, c: &ParseContext) {
+    let general = parse_header_general(input, c);
+    let at = |s: Option<&[u8]>| s.map(|s| (s.as_ptr() as usize, s.len()));
+    let slices = |h: &Header<'_>| {
+        [
+            at(h.hostname),
+            at(h.appname),
+            at(h.procid),
+            at(h.msgid),
+            at(h.structured_data),
+            at(Some(h.message)),
+        ]
+    };
+    assert!(
+        *h == general && slices(h) == slices(&general),
+        "property (g) failed: the fast step read {h:?}, the general reader {general:?}"
+    );
+}
+
+/// The header target: header::parse with every context, (a)/(e), (d), (g), and the JSON of the
 /// header alone.
 pub fn check_header_input(input: &[u8]) {
     let h = parse_header(input, &ctx());
     check_header(input, &h);
+    check_fast_step(input, &h, &ctx());
     let again = parse_header(input, &ctx());
     assert!(
         format!("{h:?}") == format!("{again:?}"),
@@ -357,6 +379,7 @@ pub fn check_header_input(input: &[u8]) {
     for c in other_contexts() {
         let other = parse_header(input, &c);
         check_header(input, &other);
+        check_fast_step(input, &other, &c);
         assert!(
             other.message == h.message
                 && other.hostname == h.hostname
