@@ -109,3 +109,17 @@ pub fn run(table: &[(&str, Expect)], min_variants: usize) {
         distinct.len()
     );
 }
+
+/// Every line of the test corpora (tests/labelled and tests/corpus), for the checks that must
+/// hold on every real line.
+pub fn corpus_lines() -> Vec<Vec<u8>> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let mut lines = Vec::new();
+    for dir in ["labelled", "corpus"] {
+        for e in std::fs::read_dir(root.join(dir)).unwrap() {
+            let bytes = std::fs::read(e.unwrap().path()).unwrap();
+            lines.extend(bytes.split(|b| *b == b'\n').map(<[u8]>::to_vec));
+        }
+    }
+    lines
+}

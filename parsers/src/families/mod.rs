@@ -587,15 +587,7 @@ mod tests {
 
     /// Every line in the test corpora, plus byte soup around the bytes the gate looks at.
     fn gate_inputs() -> Vec<Vec<u8>> {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
-        let mut lines = Vec::new();
-        for dir in ["labelled", "corpus"] {
-            for e in std::fs::read_dir(root.join(dir)).unwrap() {
-                let bytes = std::fs::read(e.unwrap().path()).unwrap();
-                lines.extend(bytes.split(|b| *b == b'\n').map(<[u8]>::to_vec));
-            }
-        }
-        lines
+        crate::testing::corpus_lines()
     }
 
     /// The gate is a necessary condition: no family it rules out reads the message.

@@ -657,15 +657,7 @@ mod tests {
 
     /// Every line of the test corpora.
     fn corpus_lines() -> Vec<Vec<u8>> {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
-        let mut lines = Vec::new();
-        for dir in ["labelled", "corpus"] {
-            for e in std::fs::read_dir(root.join(dir)).unwrap() {
-                let bytes = std::fs::read(e.unwrap().path()).unwrap();
-                lines.extend(bytes.split(|b| *b == b'\n').map(<[u8]>::to_vec));
-            }
-        }
-        lines
+        crate::testing::corpus_lines()
     }
 
     /// Every line of the test corpora, cut short at each of its first 64 bytes, and with
