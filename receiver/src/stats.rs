@@ -67,6 +67,10 @@ pub struct Stats {
     pub queue_peak_bytes: AtomicU64,
     /// How long the writer's commits took.
     pub commits: CommitTimes,
+    /// Times the writer handed the heap's free pages back to the system.
+    pub heap_trims: AtomicU64,
+    /// How long the latest of those took, microseconds.
+    pub trim_us: AtomicU64,
 }
 
 /// How many recent commits the percentiles are taken over.

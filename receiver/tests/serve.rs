@@ -382,6 +382,11 @@ fn udp_bursts_from_several_senders_are_stored_whole_and_stats_shows_queue_and_co
         1 << 20 < rss && rss <= peak && peak <= hwm * 1024,
         "{s} {hwm} kB"
     );
+    // What the bursts freed is handed back within seconds of being stored, not held.
+    let s = wait_stats(&srv.socket(), Duration::from_secs(30), |s| {
+        s["memory"]["heap_trims"].as_u64() >= Some(1)
+    });
+    assert!(s["memory"]["last_trim_us"].is_u64(), "{s}");
     let (st, _, log) = srv.stop();
     assert!(st.success(), "{log}");
     assert_eq!(stored(&data), want, "{log}");

@@ -1119,7 +1119,7 @@ async fn hung_up(rd: &OwnedReadHalf) {
 
 /// The process's resident memory now and at its peak (`VmRSS`, `VmHWM` of
 /// /proc/self/status), in bytes; null where the system does not say.
-fn process_memory() -> serde_json::Value {
+fn process_memory(stats: &Stats) -> serde_json::Value {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let field = |name: &str| {
         status
@@ -1129,7 +1129,12 @@ fn process_memory() -> serde_json::Value {
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(|kib| kib * 1024)
     };
-    serde_json::json!({"rss_bytes": field("VmRSS:"), "peak_rss_bytes": field("VmHWM:")})
+    serde_json::json!({
+        "rss_bytes": field("VmRSS:"),
+        "peak_rss_bytes": field("VmHWM:"),
+        "heap_trims": stats.heap_trims.load(Ordering::Relaxed),
+        "last_trim_us": stats.trim_us.load(Ordering::Relaxed),
+    })
 }
 
 fn stats_lines(ctx: &Context) -> Vec<u8> {
@@ -1191,7 +1196,7 @@ fn stats_lines(ctx: &Context) -> Vec<u8> {
             "p99_us": commits.p99_us,
             "max_us": commits.max_us,
         },
-        "memory": process_memory(),
+        "memory": process_memory(&ctx.stats),
         "store": {
             "events": counts.total,
             "by_dataset": parsed,
