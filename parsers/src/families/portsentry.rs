@@ -156,10 +156,14 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
     }
     let (kind, r) = match find(m, b" from host:") {
         Some(at) => (m.get(..at)?, m.get(at + b" from host:".len()..)?),
-        // Older builds pad the word: `TCP SYN/Normal scan from  host: ADDR/ADDR to …`.
+        // Older builds pad the word (`TCP SYN/Normal scan from  host: ADDR/ADDR to …`), and
+        // the 2.0 betas drop its colon (`TCP SYN scan from host ADDR/ADDR to TCP port: …`).
         None => {
             let at = find(m, b" from ")?;
-            let r = skip_spaces(m.get(at + b" from ".len()..)?).strip_prefix(b"host:")?;
+            let r = skip_spaces(m.get(at + b" from ".len()..)?);
+            let r = r
+                .strip_prefix(b"host:")
+                .or_else(|| r.strip_prefix(b"host "))?;
             (m.get(..at)?, r)
         }
     };
@@ -389,8 +393,25 @@ mod tests {
                     ..Expect::default()
                 },
             ),
+            (
+                // A SecurityFocus PortSentry article's line (a 2.0 beta: `from host` without a
+                // colon, the source port after the destination).
+                "May 26 22:54:50 rashi portsentry[3111]: attackalert: TCP SYN scan from host 10.16.17.1/10.16.17.1 to TCP port: 2000 from TCP port: 4427",
+                Expect {
+                    dataset: Some("portsentry"),
+                    action: Some("port-scan"),
+                    src: Some("10.16.17.1"),
+                    sport: Some(4427),
+                    dport: Some(2000),
+                    transport: Some("tcp"),
+                    host: Some("rashi"),
+                    program: Some("portsentry"),
+                    pid: Some(3111),
+                    ..Expect::default()
+                },
+            ),
         ];
-        run(&table, 6);
+        run(&table, 7);
     }
 
     /// `attackalert: ERROR: Could not block host %s !!` (format from portsentry.c).
