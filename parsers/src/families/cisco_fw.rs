@@ -88,6 +88,11 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
             d.destination = e;
         }
     }
+    // An ICMP session's `(A:8)` is the ICMP type and `(B:0)` its code: no ports.
+    if d.transport == Some(Transport::Icmp) {
+        d.source.port = None;
+        d.destination.port = None;
+    }
     Some(d)
 }
 
@@ -155,6 +160,25 @@ mod tests {
                 ),
             ],
             3,
+        );
+    }
+
+    /// A Korean CBAC lab's audit trail (a real console): the ICMP session's type and code are
+    /// no ports.
+    #[test]
+    fn icmp_sessions_have_no_ports() {
+        run(
+            &[(
+                "*Jun 22 07:57:48.935: %FW-6-SESS_AUDIT_TRAIL_START: Start icmp session: initiator (13.13.2.2:8) -- responder (13.13.5.5:0)",
+                Expect {
+                    dataset: Some("cisco_fw"),
+                    src: Some("13.13.2.2"),
+                    dst: Some("13.13.5.5"),
+                    transport: Some("icmp"),
+                    ..Expect::default()
+                },
+            )],
+            1,
         );
     }
 }

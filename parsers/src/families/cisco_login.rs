@@ -42,7 +42,11 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
         ..Details::default()
     };
     d.user = bracket(body, b"[user:");
-    match bracket(body, b"[Source:").and_then(to_peer) {
+    // A console login names no peer: `[Source: LOCAL] [localport: 0]`.
+    match bracket(body, b"[Source:")
+        .filter(|s| *s != b"LOCAL")
+        .and_then(to_peer)
+    {
         Some(Peer::Ip(a)) => d.source.ip = Some(a),
         Some(Peer::Name(n)) => d.source.domain = Some(n),
         None => {}
@@ -107,6 +111,24 @@ mod tests {
                 ),
             ],
             4,
+        );
+    }
+
+    /// A router lab's console login (a real line): `LOCAL` is no peer.
+    #[test]
+    fn a_console_login_names_no_peer() {
+        run(
+            &[(
+                "*Aug 24 13:20:50.848: %SEC_LOGIN-5-LOGIN_SUCCESS: Login Success [user: fieldtech] [Source: LOCAL] [localport: 0] at 13:20:50 UTC Mon Aug 24 2026",
+                Expect {
+                    dataset: Some("cisco_login"),
+                    action: Some("login-succeeded"),
+                    dport: Some(0),
+                    user: Some("fieldtech"),
+                    ..Expect::default()
+                },
+            )],
+            1,
         );
     }
 }

@@ -12,9 +12,9 @@ use crate::lex::{addr_colon_port, position, skip_spaces, split_word, to_u32};
 /// Registry entry.
 pub const FAMILY: Family = Family {
     dataset: Dataset::Ipfw,
-    // Its lines come under `ipfw` or `kernel` (`kernel: ipfw: …`): tried by tag, and by shape
-    // only for lines without a program.
-    tags: &[b"ipfw", b"kernel"],
+    // Its lines come under `ipfw` or `kernel` (`kernel: ipfw: …`; Mac OS X Server 10.3's
+    // kernel logs as `mach_kernel`): tried by tag, and by shape only for lines without a program.
+    tags: &[b"ipfw", b"kernel", b"mach_kernel"],
     owns_tag: false,
     any_program: false,
     parse,
@@ -43,7 +43,17 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
     let (rule, rest) = split_word(m);
     to_u32(rule)?;
     let (word, mut rest) = split_word(skip_spaces(rest));
-    let (act, extra) = action(word)?;
+    let (act, mut extra) = action(word)?;
+    // Mac OS X Server writes `Unreach TCP …` without the code: a word that opens upper-case is
+    // the protocol (`TCP`, `ICMP:3.1`, `P:47`), never a code (`3`, `host`).
+    if word.starts_with(b"Unreach")
+        && split_word(skip_spaces(rest))
+            .0
+            .first()
+            .is_some_and(u8::is_ascii_uppercase)
+    {
+        extra = 0;
+    }
     for _ in 0..extra {
         rest = split_word(skip_spaces(rest)).1;
     }
@@ -166,6 +176,42 @@ mod tests {
                 ),
             ],
             5,
+        );
+    }
+
+    /// Mac OS X Server's log examples (its manual): `mach_kernel`'s tag, `Unreach` without a code.
+    #[test]
+    fn mac_os_x_server_lines() {
+        run(
+            &[
+                (
+                    "Dec 12 13:08:16 ballch5 mach_kernel: ipfw: 65000 Unreach TCP 10.221.41.33:2190 192.168.12.12:80 in via en0",
+                    Expect {
+                        src: Some("10.221.41.33"),
+                        sport: Some(2190),
+                        dst: Some("192.168.12.12"),
+                        dport: Some(80),
+                        transport: Some("tcp"),
+                        host: Some("ballch5"),
+                        program: Some("mach_kernel"),
+                        ..ipfw(Some("acl-denied"))
+                    },
+                ),
+                (
+                    "Dec 12 13:20:15 mayalu6 mach_kernel: ipfw: 100 Accept TCP 10.221.41.33:721 192.168.12.12:515 in via en0",
+                    Expect {
+                        src: Some("10.221.41.33"),
+                        sport: Some(721),
+                        dst: Some("192.168.12.12"),
+                        dport: Some(515),
+                        transport: Some("tcp"),
+                        host: Some("mayalu6"),
+                        program: Some("mach_kernel"),
+                        ..ipfw(Some("acl-permitted"))
+                    },
+                ),
+            ],
+            2,
         );
     }
 }

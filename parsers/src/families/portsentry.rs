@@ -154,9 +154,20 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
             return Some(d);
         }
     }
-    let at = find(m, b" from host:")?;
-    let kind = m.get(..at)?;
-    let r = skip_spaces(m.get(at + b" from host:".len()..)?);
+    let (kind, r) = match find(m, b" from host:") {
+        Some(at) => (m.get(..at)?, m.get(at + b" from host:".len()..)?),
+        // Older builds pad the word (`TCP SYN/Normal scan from  host: ADDR/ADDR to …`), and
+        // the 2.0 betas drop its colon (`TCP SYN scan from host ADDR/ADDR to TCP port: …`).
+        None => {
+            let at = find(m, b" from ")?;
+            let r = skip_spaces(m.get(at + b" from ".len()..)?);
+            let r = r
+                .strip_prefix(b"host:")
+                .or_else(|| r.strip_prefix(b"host "))?;
+            (m.get(..at)?, r)
+        }
+    };
+    let r = skip_spaces(r);
     let (tok, rest) = split_word(r);
     // A redacted peer (`x.x.x.x/x.x.x.x`) names no one; the rest of the alert stands.
     d.source = name_slash_addr(tok).unwrap_or_default();
@@ -305,7 +316,8 @@ mod tests {
         );
     }
 
-    /// Real lines (Elastic, Wazuh and fail2ban test logs, public write-ups) that earlier versions misread.
+    /// Real lines (Elastic, Wazuh and fail2ban test logs, Prelude-LML's rules, public write-ups) that
+    /// earlier versions misread.
     #[test]
     fn real_lines() {
         let table = [
@@ -366,8 +378,40 @@ mod tests {
                     ..Expect::default()
                 },
             ),
+            (
+                // Prelude-LML's portsentry.rules: an older build pads `from  host:`.
+                "Apr 18 10:42:51 20.0.0.3 portsentry[2549]: attackalert: TCP SYN/Normal scan from  host: 2.0.0.3/2.0.0.3 to TCP port: 119",
+                Expect {
+                    dataset: Some("portsentry"),
+                    action: Some("port-scan"),
+                    src: Some("2.0.0.3"),
+                    dport: Some(119),
+                    transport: Some("tcp"),
+                    host: Some("20.0.0.3"),
+                    program: Some("portsentry"),
+                    pid: Some(2549),
+                    ..Expect::default()
+                },
+            ),
+            (
+                // A SecurityFocus PortSentry article's line (a 2.0 beta: `from host` without a
+                // colon, the source port after the destination).
+                "May 26 22:54:50 rashi portsentry[3111]: attackalert: TCP SYN scan from host 10.16.17.1/10.16.17.1 to TCP port: 2000 from TCP port: 4427",
+                Expect {
+                    dataset: Some("portsentry"),
+                    action: Some("port-scan"),
+                    src: Some("10.16.17.1"),
+                    sport: Some(4427),
+                    dport: Some(2000),
+                    transport: Some("tcp"),
+                    host: Some("rashi"),
+                    program: Some("portsentry"),
+                    pid: Some(3111),
+                    ..Expect::default()
+                },
+            ),
         ];
-        run(&table, 5);
+        run(&table, 7);
     }
 
     /// `attackalert: ERROR: Could not block host %s !!` (format from portsentry.c).

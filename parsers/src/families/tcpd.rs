@@ -71,12 +71,17 @@ fn source(tok: &[u8]) -> Option<Endpoint<'_>> {
 }
 
 /// The two libwrap warnings that name a peer:
-/// `warning: can't verify hostname: getaddrinfo(PEER, …)` and
+/// `warning: [FILE, line N: ]can't verify hostname: getaddrinfo(PEER, …)` and
 /// `warning: … host name/address mismatch: ADDR != NAME`.
 fn warning(i: &[u8]) -> Res<'_, Endpoint<'_>> {
     // Once the getaddrinfo opening matched, its peer must read (`cut`): no other form is tried.
+    // Inside a rule (`paranoid`, a host name pattern) libwrap names the rule's place first:
+    // `warning: /etc/hosts.allow, line 14: can't verify hostname: …`.
     let getaddrinfo = preceded(
-        lit(b"warning: can't verify hostname: getaddrinfo("),
+        (
+            lit(b"warning: "),
+            past(b"can't verify hostname: getaddrinfo("),
+        ),
         cut(map_opt(
             terminated(take_till(|b| b == b',' || b == b')'), peek(one_of(",)"))),
             source,
@@ -298,6 +303,18 @@ mod tests {
                 },
             ),
             (
+                // A real line (an Ubuntu forum thread): the rule's file and line come first.
+                "Nov 22 14:27:55 possum sshd[8839]: warning: /etc/hosts.allow, line 14: can't verify hostname: getaddrinfo(host-62-133-64-14.kpn-gprs.nl, AF_INET) failed",
+                Expect {
+                    dataset: Some("tcpd"),
+                    sdomain: Some("host-62-133-64-14.kpn-gprs.nl"),
+                    host: Some("possum"),
+                    program: Some("sshd"),
+                    pid: Some(8839),
+                    ..Expect::default()
+                },
+            ),
+            (
                 "Nov  8 15:26:31 linux in.telnetd[9]: warning: host name/address mismatch: 192.0.2.9 != x.example",
                 Expect {
                     dataset: Some("tcpd"),
@@ -320,7 +337,7 @@ mod tests {
                 },
             ),
         ];
-        run(&table, 15);
+        run(&table, 16);
     }
 
     #[test]

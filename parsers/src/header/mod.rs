@@ -624,6 +624,24 @@ mod tests {
 
     /// The header's fields as (address, length) pairs besides their values: the fast step
     /// must hand back the very slices the general reader does.
+    /// A host a user replaced by a placeholder before sharing the line names no host, through
+    /// the fast step and the general reader alike (firewalld/firewalld#1436, a real paste).
+    #[test]
+    fn a_placeholder_host_names_no_host() {
+        let line = "Dec 20 11:01:41 <redacted> kernel: rpfilter_DROP: IN=eth0 OUT= MAC=33:33:00:00:00:02:34:40:b5:ab:f2:b8:86:dd SRC=fe80:0000:0000:0000:3640:b5ff:feab:f2b8 DST=ff02:0000:0000:0000:0000:0000:0000:0002 LEN=56 TC=0 HOPLIMIT=255 FLOWLBL=148171 PROTO=ICMPv6 TYPE=133 CODE=0";
+        for h in [
+            parse(line.as_bytes(), &ctx()),
+            parse_general(line.as_bytes(), &ctx()),
+        ] {
+            assert_eq!(h.hostname, None);
+            assert_eq!(s(h.appname), Some("kernel"));
+            assert!(h.message.starts_with(b"rpfilter_DROP: IN=eth0"));
+        }
+        // The general reader's own path (a word, then a tag it reads itself) too.
+        let h = parse_general(b"Dec 20 11:01:41 <host> sshd[9]: x", &ctx());
+        assert_eq!((h.hostname, s(h.appname)), (None, Some("sshd")));
+    }
+
     fn shape<'a>(h: &Header<'a>) -> (Header<'a>, [(usize, usize); 6]) {
         let at = |s: Option<&[u8]>| s.map_or((0, 0), |s| (s.as_ptr() as usize, s.len()));
         (

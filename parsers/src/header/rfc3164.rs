@@ -30,6 +30,12 @@ fn is_mnemonic(tok: &[u8]) -> bool {
         && position(tok, b'-').is_some()
 }
 
+/// A placeholder a user put where the host was before sharing a line (`<redacted>`, `<IP>`):
+/// no host name holds `<` or `>`, so such a word names no host.
+fn is_placeholder(tok: &[u8]) -> bool {
+    tok.len() >= 2 && tok.first() == Some(&b'<') && tok.last() == Some(&b'>')
+}
+
 fn classify(tok: &[u8]) -> Token<'_> {
     if tok.is_empty() {
         return Token::Word;
@@ -313,7 +319,7 @@ fn host_and_tag<'a>(rest: &'a [u8], h: &mut Header<'a>) -> bool {
         }
         _ => return false,
     };
-    h.hostname = Some(host);
+    h.hostname = (!is_placeholder(host)).then_some(host);
     h.appname = Some(app);
     h.procid = pid;
     h.message = skip_spaces(after);
@@ -383,7 +389,7 @@ fn parse_fields<'a>(i: &'a [u8], ctx: &ParseContext, h: &mut Header<'a>, fast: b
         }
         Token::Tag(app, None) if cisco_follows(after) => {
             // `<IP>:`: a host name blanked out before the line was shared.
-            if !(app.starts_with(b"<") && app.ends_with(b">")) {
+            if !is_placeholder(app) {
                 h.hostname = Some(app);
             }
             h.message = cisco_prefix(skip_spaces(after), h, ctx);
@@ -428,7 +434,8 @@ fn parse_fields<'a>(i: &'a [u8], ctx: &ParseContext, h: &mut Header<'a>, fast: b
                 h.message = skip_spaces(after);
                 return;
             }
-            h.hostname = Some(tok);
+            // `<redacted>`: the host blanked out; the tag still follows.
+            h.hostname = (!is_placeholder(tok)).then_some(tok);
         }
         Token::Word => {
             h.message = rest;
