@@ -622,8 +622,6 @@ mod tests {
         assert_eq!((h.repeat, h.message), (Some(2), &b"x"[..]));
     }
 
-    /// The header's fields as (address, length) pairs besides their values: the fast step
-    /// must hand back the very slices the general reader does.
     /// A host a user replaced by a placeholder before sharing the line names no host, through
     /// the fast step and the general reader alike (firewalld/firewalld#1436, a real paste).
     #[test]
@@ -642,6 +640,8 @@ mod tests {
         assert_eq!((h.hostname, s(h.appname)), (None, Some("sshd")));
     }
 
+    /// The header's fields as (address, length) pairs besides their values: the fast step
+    /// must hand back the very slices the general reader does.
     fn shape<'a>(h: &Header<'a>) -> (Header<'a>, [(usize, usize); 6]) {
         let at = |s: Option<&[u8]>| s.map_or((0, 0), |s| (s.as_ptr() as usize, s.len()));
         (

@@ -319,7 +319,10 @@ fn host_and_tag<'a>(rest: &'a [u8], h: &mut Header<'a>) -> bool {
         }
         _ => return false,
     };
-    h.hostname = (!is_placeholder(host)).then_some(host);
+    h.hostname = Some(host);
+    if host.first() == Some(&b'<') && is_placeholder(host) {
+        h.hostname = None;
+    }
     h.appname = Some(app);
     h.procid = pid;
     h.message = skip_spaces(after);
