@@ -45,6 +45,6 @@ for r in range(ROUNDS):
     c = socket.create_connection(("127.0.0.1", 18779)); c.sendall(data); c.close()
     while stats(sock)["stored"] < base + (r + 1) * n: time.sleep(0.2)
     s = stats(sock); cpu = cpu_s(p.pid) - c0; m = mem(p.pid)
-    print(f"round {r}: {n/(time.time()-t):,.0f} msg/s; {cpu*1e6/n:.2f} CPU us/msg; store {s['store']['events']:,}; rss {s['memory']['rss_bytes']/2**20:.0f} MiB (anon {m.get('Anonymous', 0):.0f}, file {m.get('Rss', 0) - m.get('Anonymous', 0):.0f}), peak {s['memory']['peak_rss_bytes']/2**20:.0f} MiB", flush=True)
+    print(f"round {r}: {n/(time.time()-t):,.0f} msg/s; {cpu*1e6/n:.2f} CPU us/msg; store {s['store']['events']:,}; rss {s['memory']['rss_bytes']/2**20:.0f} MiB (anon {m.get('Anonymous', 0):.0f}, file {m.get('Rss', 0) - m.get('Anonymous', 0):.0f}), peak {s['memory']['peak_rss_bytes']/2**20:.0f} MiB; heap trims {s['memory'].get('heap_trims', '-')}, last {s['memory'].get('last_trim_us', '-')} us", flush=True)
 time.sleep(float(os.environ.get("HOLD", "0")))  # time to attach gdb or heaptrack
 p.terminate(); p.wait()

@@ -285,12 +285,13 @@ async fn run(
             continue;
         }
         since = Instant::now();
-        if stored_since_trim > 0 && trimmed_at.elapsed() >= TRIM_EVERY {
-            trimmed_at = Instant::now();
-            stored_since_trim = 0;
-            trim_heap(&parts.stats);
-        }
         if pending.is_empty() {
+            // Quiet for a whole flush interval: nobody is sending, so a trim stalls no one.
+            if stored_since_trim >= TRIM_AFTER && trimmed_at.elapsed() >= TRIM_EVERY {
+                trimmed_at = Instant::now();
+                stored_since_trim = 0;
+                trim_heap(&parts.stats);
+            }
             // Quiet: decide the last events' candidates, and end the blocks that ran out.
             if let Some(s) = sensor.as_mut() {
                 s.sensor.settle_only(&mut writes);
@@ -395,16 +396,21 @@ const POLL: Duration = Duration::from_millis(5);
 /// next start fold again).
 const FLUSH_EVERY: Duration = Duration::from_secs(10);
 
-/// How often, while messages are being stored, the writer hands the heap's free pages back
-/// (`trim_heap`).
+/// At most how often the writer hands the heap's free pages back (`trim_heap`).
 const TRIM_EVERY: Duration = Duration::from_secs(5);
+
+/// Messages stored since the last trim before a quiet writer trims again: a trickle leaves
+/// little to hand back.
+const TRIM_AFTER: u64 = 1_000;
 
 /// Hands the heap's free pages back to the system. glibc keeps what batches, queued parcels
 /// and parsed events freed in its arenas (one per thread that allocated), so a long run's RSS
 /// grew with what the process had written rather than with what it holds: `malloc_trim(0)`
 /// on a restarted 20 M-event server took RSS from 398 to 154 MB (bench/LOAD.md, "RSS by store
-/// size, profiled"). It walks every arena; a few milliseconds every few seconds, timed in
-/// `stats` (`memory.last_trim_us`).
+/// size, profiled"). It walks every arena and locks each while it does: 18-44 ms on a heap
+/// of 300-500 MB, and a UDP receive thread that needs its arena meanwhile stops reading, so
+/// the kernel drops datagrams (34,502 at 215 k/s when this ran every 5 s under load,
+/// bench/LOAD.md). So only a quiet writer trims. Timed in `stats` (`memory.last_trim_us`).
 fn trim_heap(stats: &Stats) {
     let started = Instant::now();
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
