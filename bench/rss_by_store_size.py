@@ -12,9 +12,12 @@ Run it again on the same DATA to see a restarted server on a bigger store.
 Each round also prints the server's CPU time per message (user + system from /proc/PID/stat,
 which does not depend on how busy the machine is, unlike msg/s), its anonymous and
 file-backed resident memory (/proc/PID/smaps_rollup) and the rounds' wall time. $WRAP (words)
-is put in front of BIN, e.g. WRAP="env MALLOC_ARENA_MAX=2" or WRAP="taskset -c 1".
+is put in front of BIN, e.g. WRAP="env MALLOC_ARENA_MAX=2" or WRAP="taskset -c 1". $PAUSE
+(seconds) waits that long after each round and prints the RSS again: a quiet writer hands
+freed heap back (stats memory.heap_trims), a busy one does not.
 """
 import json, os, socket, subprocess, sys, time, tempfile
+PAUSE = float(os.environ.get("PAUSE", "0"))
 BIN = sys.argv[1]; DATA = sys.argv[2]; ROUNDS = int(sys.argv[3]); FILE = "/tmp/mixed.log"
 cfg = os.path.join(os.path.dirname(DATA), "picket.toml")
 open(cfg, "w").write("[sensor]\nenabled = " + os.environ.get("SENSOR", "false") + "\n" + os.environ.get("EXTRA", "").replace("\\n", "\n") + "\n")
@@ -46,5 +49,8 @@ for r in range(ROUNDS):
     while stats(sock)["stored"] < base + (r + 1) * n: time.sleep(0.2)
     s = stats(sock); cpu = cpu_s(p.pid) - c0; m = mem(p.pid)
     print(f"round {r}: {n/(time.time()-t):,.0f} msg/s; {cpu*1e6/n:.2f} CPU us/msg; store {s['store']['events']:,}; rss {s['memory']['rss_bytes']/2**20:.0f} MiB (anon {m.get('Anonymous', 0):.0f}, file {m.get('Rss', 0) - m.get('Anonymous', 0):.0f}), peak {s['memory']['peak_rss_bytes']/2**20:.0f} MiB; heap trims {s['memory'].get('heap_trims', '-')}, last {s['memory'].get('last_trim_us', '-')} us", flush=True)
+    if PAUSE > 0:
+        time.sleep(PAUSE); s = stats(sock)
+        print(f"  after {PAUSE:g} s quiet: rss {s['memory']['rss_bytes']/2**20:.0f} MiB; heap trims {s['memory'].get('heap_trims', '-')}, last {s['memory'].get('last_trim_us', '-')} us", flush=True)
 time.sleep(float(os.environ.get("HOLD", "0")))  # time to attach gdb or heaptrack
 p.terminate(); p.wait()
