@@ -29,9 +29,19 @@ fn line(i: usize, sources: usize, per_second: usize, varied: bool) -> String {
     let nth = i / sources;
     let (port, host, spt, id) = if varied {
         let k = nth * 7 + src;
-        (1 + k % 40, 1 + k / 40 % 20, 1024 + (i * 7) % 60_000, i % 65_536)
+        (
+            1 + k % 40,
+            1 + k / 40 % 20,
+            1024 + (i * 7) % 60_000,
+            i % 65_536,
+        )
     } else {
-        (1 + (i * 31 + src) % 40, 1 + (i / 40 + src) % 20, 17_805, 15_743)
+        (
+            1 + (i * 31 + src) % 40,
+            1 + (i / 40 + src) % 20,
+            17_805,
+            15_743,
+        )
     };
     let sec = (i / per_second) % 3600;
     format!(
@@ -69,7 +79,9 @@ fn main() {
         "varied" => (5_000, 400_000, true),
         _ => (50_000, 2_000, false),
     };
-    let lines: Vec<String> = (0..n).map(|i| line(i, sources, per_second, varied)).collect();
+    let lines: Vec<String> = (0..n)
+        .map(|i| line(i, sources, per_second, varied))
+        .collect();
     let ctx = ParseContext::new(1_795_392_000);
     let events: Vec<_> = lines
         .iter()
