@@ -24,8 +24,8 @@ CPU=${CPU:-1}
 RUNS=${RUNS:-5}
 CORPORA=${CORPORA:-mixed security}
 CPUS2=${CPUS2:-0,1}
-TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 WORK=${WORK:-$(mktemp -d -t picket-vs-lognorm.XXXXXX)}
 mkdir -p "$WORK"
 SUDO=
