@@ -70,7 +70,7 @@ pub struct Stats {
     /// Times the writer handed the heap's free pages back to the system.
     pub heap_trims: AtomicU64,
     /// How long the latest of those took, microseconds.
-    pub trim_us: AtomicU64,
+    pub last_trim_us: AtomicU64,
 }
 
 /// How many recent commits the percentiles are taken over.

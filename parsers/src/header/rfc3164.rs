@@ -33,7 +33,8 @@ fn is_mnemonic(tok: &[u8]) -> bool {
 /// A placeholder a user put where the host was before sharing a line (`<redacted>`, `<IP>`):
 /// no host name holds `<` or `>`, so such a word names no host.
 fn is_placeholder(tok: &[u8]) -> bool {
-    tok.len() >= 2 && tok.first() == Some(&b'<') && tok.last() == Some(&b'>')
+    // The first byte first: the fast step asks this of every host word.
+    tok.first() == Some(&b'<') && tok.len() >= 2 && tok.last() == Some(&b'>')
 }
 
 fn classify(tok: &[u8]) -> Token<'_> {
@@ -320,7 +321,7 @@ fn host_and_tag<'a>(rest: &'a [u8], h: &mut Header<'a>) -> bool {
         _ => return false,
     };
     h.hostname = Some(host);
-    if host.first() == Some(&b'<') && is_placeholder(host) {
+    if is_placeholder(host) {
         h.hostname = None;
     }
     h.appname = Some(app);

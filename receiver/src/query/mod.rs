@@ -1133,7 +1133,7 @@ fn process_memory(stats: &Stats) -> serde_json::Value {
         "rss_bytes": field("VmRSS:"),
         "peak_rss_bytes": field("VmHWM:"),
         "heap_trims": stats.heap_trims.load(Ordering::Relaxed),
-        "last_trim_us": stats.trim_us.load(Ordering::Relaxed),
+        "last_trim_us": stats.last_trim_us.load(Ordering::Relaxed),
     })
 }
 

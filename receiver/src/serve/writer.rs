@@ -161,7 +161,7 @@ async fn run(
     let mut expired_at = Instant::now();
     let mut flushed_at = Instant::now();
     let mut trimmed_at = Instant::now();
-    let mut stored_since_trim = 0u64;
+    let mut stored_at_trim = 0u64;
     let mut open = true;
     // A RELP sender waits for its acknowledgement: its batch is stored at once (group commit).
     let mut acks_waiting = false;
@@ -287,9 +287,11 @@ async fn run(
         since = Instant::now();
         if pending.is_empty() {
             // Quiet for a whole flush interval: nobody is sending, so a trim stalls no one.
-            if stored_since_trim >= TRIM_AFTER && trimmed_at.elapsed() >= TRIM_EVERY {
+            if stored.saturating_sub(stored_at_trim) >= TRIM_AFTER
+                && trimmed_at.elapsed() >= TRIM_EVERY
+            {
                 trimmed_at = Instant::now();
-                stored_since_trim = 0;
+                stored_at_trim = stored;
                 trim_heap(&parts.stats);
             }
             // Quiet: decide the last events' candidates, and end the blocks that ran out.
@@ -343,7 +345,6 @@ async fn run(
             acks_waiting = false;
         }
         stored += n;
-        stored_since_trim += n;
         parts
             .stats
             .stored
@@ -412,19 +413,22 @@ const TRIM_AFTER: u64 = 1_000;
 /// the kernel drops datagrams (34,502 at 215 k/s when this ran every 5 s under load,
 /// bench/LOAD.md). So only a quiet writer trims. Timed in `stats` (`memory.last_trim_us`).
 fn trim_heap(stats: &Stats) {
-    let started = Instant::now();
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim takes no pointers; glibc locks each arena while it trims it.
-    unsafe {
-        libc::malloc_trim(0);
+    {
+        let started = Instant::now();
+        // SAFETY: malloc_trim takes no pointers; glibc locks each arena while it trims it.
+        unsafe {
+            libc::malloc_trim(0);
+        }
+        Stats::inc(&stats.heap_trims);
+        stats.last_trim_us.store(
+            u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+            std::sync::atomic::Ordering::Relaxed,
+        );
     }
-    stats
-        .heap_trims
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    stats.trim_us.store(
-        u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-        std::sync::atomic::Ordering::Relaxed,
-    );
+    // Other allocators hand memory back on their own: nothing to do, nothing counted.
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    let _ = stats;
 }
 
 /// Candidates written with one batch while a flush is in progress (about 1 KiB each):
