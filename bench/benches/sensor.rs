@@ -72,3 +72,7 @@ fn main() {
     g.finish();
     c.final_summary();
 }
+
+/// The allocator `picket` runs with (receiver/src/main.rs), so that these figures are its.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -65,3 +65,7 @@ fn main() {
         encoded as f64 / held as f64
     );
 }
+
+/// The allocator `picket` runs with (receiver/src/main.rs), so that these figures are its.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

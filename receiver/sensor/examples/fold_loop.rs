@@ -94,3 +94,7 @@ fn main() {
     let ns = start.elapsed().as_nanos() as f64 / (repeat * n) as f64;
     eprintln!("{corpus}: {ns:.0} ns/event (wall)");
 }
+
+/// The allocator `picket` runs with (receiver/src/main.rs), so that these figures are its.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -404,31 +404,28 @@ const TRIM_EVERY: Duration = Duration::from_secs(5);
 /// little to hand back.
 const TRIM_AFTER: u64 = 1_000;
 
-/// Hands the heap's free pages back to the system. glibc keeps what batches, queued parcels
-/// and parsed events freed in its arenas (one per thread that allocated), so a long run's RSS
-/// grew with what the process had written rather than with what it holds: `malloc_trim(0)`
-/// on a restarted 20 M-event server took RSS from 398 to 154 MB (bench/LOAD.md, "RSS by store
-/// size, profiled"). It walks every arena and locks each while it does: 18-44 ms on a heap
-/// of 300-500 MB, and a UDP receive thread that needs its arena meanwhile stops reading, so
-/// the kernel drops datagrams (34,502 at 215 k/s when this ran every 5 s under load,
-/// bench/LOAD.md). So only a quiet writer trims. Timed in `stats` (`memory.last_trim_us`).
+/// Hands the heap's free pages back to the system. The allocator keeps what batches,
+/// queued parcels and parsed events freed, so a long run's RSS grew with what the process had
+/// written rather than with what it holds (bench/LOAD.md, "RSS by store size, profiled").
+/// The binary's allocator is mimalloc (main.rs), which purges freed pages on its own after a
+/// short delay; `mi_collect` here also frees what the writer thread's own heap still caches.
+/// It once was glibc's `malloc_trim(0)`, which locks every arena while it walks it (18-44 ms
+/// on a heap of 300-500 MB): a UDP receive thread that needed its arena meanwhile stopped
+/// reading, and the kernel dropped datagrams (34,502 at 215 k/s when it ran every 5 s under
+/// load, bench/LOAD.md). So only a quiet writer collects. Timed in `stats`
+/// (`memory.last_trim_us`).
 fn trim_heap(stats: &Stats) {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        let started = Instant::now();
-        // SAFETY: malloc_trim takes no pointers; glibc locks each arena while it trims it.
-        unsafe {
-            libc::malloc_trim(0);
-        }
-        Stats::inc(&stats.heap_trims);
-        stats.last_trim_us.store(
-            u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-            std::sync::atomic::Ordering::Relaxed,
-        );
+    let started = Instant::now();
+    // SAFETY: mi_collect takes no pointers and touches only the calling thread's heap and
+    // the segments no thread owns any more.
+    unsafe {
+        libmimalloc_sys::mi_collect(true);
     }
-    // Other allocators hand memory back on their own: nothing to do, nothing counted.
-    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-    let _ = stats;
+    Stats::inc(&stats.heap_trims);
+    stats.last_trim_us.store(
+        u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        std::sync::atomic::Ordering::Relaxed,
+    );
 }
 
 /// Candidates written with one batch while a flush is in progress (about 1 KiB each):
