@@ -76,7 +76,7 @@ pub struct Stats {
 /// How many recent commits the percentiles are taken over.
 const RECENT_COMMITS: usize = 4096;
 
-/// The durations of the writer's commits (parse, append, flush of one batch): percentiles
+/// The durations of the writer's commits (append and flush of one batch): percentiles
 /// over the last 4096 commits, the maximum and count since start.
 #[derive(Debug, Default)]
 pub struct CommitTimes {

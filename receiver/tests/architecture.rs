@@ -143,7 +143,7 @@ fn only_the_writer_and_import_append_to_the_store() {
         [
             "receiver/src/cli/import.rs",
             "receiver/src/sense/offline.rs",
-            "receiver/src/serve/writer.rs"
+            "receiver/src/serve/committer.rs"
         ]
         .map(String::from),
         "listeners and query connections never write"

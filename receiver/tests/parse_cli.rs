@@ -214,7 +214,9 @@ fn memory_stays_flat_on_a_large_stream() {
     drop(stdin);
     assert!(child.wait().unwrap().success());
     assert!(peak > 0, "could not read VmHWM");
-    assert!(peak < 32 * 1024, "peak RSS {peak} kB for a 64 MiB stream");
+    // About 30 MiB is what it takes: the chunks in flight between the reader and the jobs,
+    // and mimalloc's per-thread caches (glibc's malloc took 17 MiB, bench/README.md session 10).
+    assert!(peak < 48 * 1024, "peak RSS {peak} kB for a 64 MiB stream");
 }
 
 #[test]

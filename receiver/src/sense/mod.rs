@@ -8,6 +8,7 @@
 pub mod change;
 pub mod cold;
 pub mod config;
+pub mod in_flight;
 pub mod offline;
 pub mod resolve;
 
@@ -22,6 +23,7 @@ use picket_store::{EventKey, IncidentWrites, Store};
 
 use change::ChangeRecord;
 use cold::ColdCandidates;
+use in_flight::InFlight;
 
 /// Sources known to have no stored candidate, so that each new source costs one lookup;
 /// forgotten wholesale beyond this many.
@@ -53,6 +55,8 @@ pub struct Sensor {
     logbook: bool,
     /// Who is acting while a mark is applied (else the sensor itself: [`SENSOR_WHO`]).
     acting: Option<String>,
+    /// The candidate writes of the batch the store thread is writing.
+    in_flight: InFlight,
 }
 
 /// The `who` of the logbook entries the sensor writes by itself (a block that ran out).
@@ -88,6 +92,7 @@ impl Sensor {
             replay: None,
             logbook: true,
             acting: None,
+            in_flight: InFlight::default(),
         }
     }
 
@@ -139,9 +144,13 @@ impl Sensor {
             // Back in the book, it is touched: the next flush writes it if the store lacks it.
             Some((bytes, _dirty)) => Ok(Some(bytes)),
             None if self.absent.contains(&key_hash(&key)) => return,
-            None => store
-                .incident(&store_key(&key))
-                .map(|b| b.map(|b| b.to_vec())),
+            None => {
+                let skey = store_key(&key);
+                match self.in_flight.get(&skey) {
+                    Some(written) => Ok(written.map(<[u8]>::to_vec)),
+                    None => store.incident(&skey).map(|b| b.map(|b| b.to_vec())),
+                }
+            }
         };
         match found {
             Ok(Some(bytes)) => match decode_stored(&bytes) {
@@ -222,6 +231,17 @@ impl Sensor {
             // An eviction inside `fold` happens before the event is counted.
             self.collect_changes(writes, before);
         }
+    }
+
+    /// The writes of the batch now handed to the store thread: until
+    /// [`Sensor::stored_in_flight`], a candidate brought back reads them before the store.
+    pub fn set_in_flight(&mut self, writes: std::sync::Arc<IncidentWrites>) {
+        self.in_flight.set(writes);
+    }
+
+    /// The batch in flight is stored (or failed for good): the store has the truth again.
+    pub fn stored_in_flight(&mut self) {
+        self.in_flight.clear();
     }
 
     /// After a batch's events: asks for the names to resolve.

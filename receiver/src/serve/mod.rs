@@ -14,6 +14,7 @@
 
 mod accept;
 mod activation;
+mod committer;
 mod config;
 mod intake;
 mod limits;

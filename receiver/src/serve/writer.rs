@@ -1,12 +1,13 @@
 //! The single writer, on a thread of its own: collects messages into batches (by size or by
-//! the flush interval), parses them, appends each batch to the store and flushes it. A batch
-//! holding a RELP message is stored as soon as the queue is empty (group commit: whatever
-//! arrived during the previous flush goes in one batch), and after its flush each RELP
-//! connection is told the highest of its messages now durable, so that it acknowledges them.
-//! It never shares a thread pool with query scans, so no number of query clients can hold it
-//! up.
+//! the flush interval), parses them, folds them into the sensor, and hands each batch to its
+//! store thread (serve/committer.rs), which appends and flushes it while this thread
+//! prepares the next. A batch holding a RELP message is stored as soon as the queue is empty
+//! (group commit: whatever arrived during the previous flush goes in one batch), and after
+//! its flush each RELP connection is told the highest of its messages now durable, so that
+//! it acknowledges them. It never shares a thread pool with query scans, so no number of
+//! query clients can hold it up.
 //!
-//! Supervision: when the store refuses a write, the writer keeps the batch and tells
+//! Supervision: when the store refuses a write, the store thread keeps the batch and tells
 //! [`WriterStatus`](crate::stats::WriterStatus), which logs it once, shows it in `stats` and
 //! pauses the listeners. A full disk (or another error that space or time can cure) is
 //! retried with back-off, 100 ms doubling to 5 s, each retry after `Store::recover`, until it
@@ -19,10 +20,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use picket_parsers::{ParseContext, parse_line};
-use picket_store::{Batch, IncidentWrites, Store, StoreError};
+use picket_store::{Batch, EventKey, IncidentWrites, KeyCursor, Store};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
+use super::committer::{Committer, Prepared, store_batch};
 use super::intake::{Next, Outlet};
 use crate::clock::now_ns;
 use crate::error::Error;
@@ -43,7 +45,8 @@ pub struct WriterSettings {
     pub data: std::path::PathBuf,
 }
 
-/// What the writer thread needs besides its queue.
+/// What the writer thread needs besides its queue (its store thread gets a copy).
+#[derive(Clone)]
 pub struct WriterParts {
     /// The store (recovered here after a write failure).
     pub store: Arc<Store>,
@@ -125,12 +128,7 @@ pub fn spawn(
                 }
             }))
             .unwrap_or_else(|panic| {
-                let why = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| (*s).to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "no message".into());
-                let error = format!("the writer crashed ({why})");
+                let error = format!("the writer crashed ({})", panic_message(&*panic));
                 parts
                     .stats
                     .writer
@@ -178,6 +176,24 @@ async fn run(
         }
         write_alone(&mut writes, parts);
     }
+    let mut committer = Committer::spawn(parts.clone(), settings.data.clone())?;
+    // The keys the next batch's events will get, carried across the batch in flight.
+    let mut keys: Option<KeyCursor> = None;
+    // Buffers of batches the store thread gave back, for the next ones.
+    let mut spare: Vec<(Vec<Message>, Batch)> = Vec::new();
+    // Before anything the writer writes or reads besides a batch, the batch in flight lands.
+    macro_rules! land {
+        () => {
+            land(
+                &mut committer,
+                &mut sensor,
+                &mut stored,
+                &mut spare,
+                pending.len() as u64 + rx.queued(),
+            )
+            .await?
+        };
+    }
     let mut busy = false;
     while open || !pending.is_empty() {
         if open {
@@ -207,6 +223,7 @@ async fn run(
                     None => {}
                 },
                 Some(req) = marks => {
+                    land!();
                     if let Some(s) = sensor.as_mut() {
                         match req {
                             SensorRequest::Mark(req) => mark(s, req, parts, &mut writes),
@@ -225,6 +242,7 @@ async fn run(
                     continue;
                 }
                 Some(w) = requests.contacts.recv() => {
+                    land!();
                     // A cache entry, alone: losing it to a crash costs one more lookup. The
                     // lookup goes to the logbook with it.
                     let stored = parts
@@ -235,9 +253,10 @@ async fn run(
                         tracing::warn!("abuse contact not cached: {e}");
                     }
                     let _ = w.reply.send(stored.is_ok());
-                                    continue;
+                    continue;
                 }
                 Some(cmd) = requests.commands.recv() => {
+                    land!();
                     let WriterCommand::Import { lines, ctx, last, reply } = cmd;
                     let msgs: Vec<Message> = lines
                         .into_iter()
@@ -248,13 +267,22 @@ async fn run(
                             truncated: false,
                         })
                         .collect();
-                    // Candidates are stored with each chunk: `picket incidents` sees them at once.
+                    // An import's chunk is stored here, not on the store thread: its reply
+                    // waits for it. Candidates are stored with each chunk: `picket incidents`
+                    // sees them at once.
                     let folding = sensor.as_mut().map(|s| (&mut s.sensor, true));
                     let r = if msgs.is_empty() {
                         Ok(0)
                     } else {
-                        commit(&msgs, &mut batch, &ctx, parts, folding, &mut writes).await
+                        let mut cursor = parts.store.key_cursor();
+                        prepare(&msgs, &mut batch, &ctx, &parts.store, folding, &mut writes, &mut cursor);
+                        let r = store_batch(&batch, &writes, parts).await;
+                        if r.is_ok() {
+                            writes.clear();
+                        }
+                        r.map(|()| msgs.len() as u64)
                     };
+                    keys = None;
                     if let Some(s) = sensor.as_mut().filter(|_| last && r.is_ok()) {
                         s.sensor.settle(&mut writes);
                         s.sensor.flush(&mut writes);
@@ -286,6 +314,7 @@ async fn run(
         }
         since = Instant::now();
         if pending.is_empty() {
+            land!();
             // Quiet for a whole flush interval: nobody is sending, so a trim stalls no one.
             if stored.saturating_sub(stored_at_trim) >= TRIM_AFTER
                 && trimmed_at.elapsed() >= TRIM_EVERY
@@ -314,49 +343,78 @@ async fn run(
         }
         let ctx = ParseContext::new(picket_parsers::Timestamp::now().secs)
             .with_offset(settings.time_zone);
-        let started = Instant::now();
-        let n = match commit(
-            &pending,
-            &mut batch,
+        // The batch before this one may still be on the store thread: these events take the
+        // keys that follow its events'.
+        let cursor = keys.get_or_insert_with(|| parts.store.key_cursor());
+        let (spare_msgs, mut next) = spare
+            .pop()
+            .unwrap_or_else(|| (Vec::with_capacity(settings.batch_events), Batch::new()));
+        let msgs = std::mem::replace(&mut pending, spare_msgs);
+        let first_key = prepare(
+            &msgs,
+            &mut next,
             &ctx,
-            parts,
+            &parts.store,
             sensor.as_mut().map(|s| (&mut s.sensor, flush)),
             &mut writes,
-        )
-        .await
-        {
-            Ok(n) => n,
-            Err(e) => {
-                let lost = pending.len() as u64 + rx.queued();
-                tracing::error!("{lost} messages received but not stored: {e}");
-                return Err(Error::Store {
-                    dir: settings.data.clone(),
-                    source: e,
-                });
-            }
-        };
-        // A retried commit counts with its back-off: that is how long it held the writer.
-        parts.stats.commits.record(
-            u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-            n,
+            cursor,
         );
-        if acks_waiting {
-            acknowledge(&pending);
-            acks_waiting = false;
+        let job = Prepared {
+            msgs,
+            batch: next,
+            writes: Arc::new(std::mem::take(&mut writes)),
+            acks: acks_waiting,
+            first_key,
+        };
+        acks_waiting = false;
+        land!();
+        if let Some(s) = sensor.as_mut() {
+            s.sensor.set_in_flight(Arc::clone(&job.writes));
         }
-        stored += n;
-        parts
-            .stats
-            .stored
-            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
-        pending.clear();
+        if let Err(gone) = committer.send(job).await {
+            let lost = gone.count as u64 + pending.len() as u64 + rx.queued();
+            tracing::error!("{lost} messages received but not stored: the store thread ended");
+            return gone.result.map(|_| stored);
+        }
     }
+    land!();
     if let Some(s) = sensor.as_mut() {
         s.sensor.settle_only(&mut writes);
         flush_in_slices(&mut s.sensor, &mut writes, parts);
         write_alone(&mut writes, parts);
     }
+    committer.finish();
     Ok(stored)
+}
+
+/// Waits for the batch in flight (if any) and takes its outcome: counts what it stored and
+/// keeps its buffers for reuse. On a store error it says how many messages are lost (the
+/// batch's and `also` more: those gathered and queued) and returns the error.
+async fn land(
+    committer: &mut Committer,
+    sensor: &mut Option<WriterSensor>,
+    stored: &mut u64,
+    spare: &mut Vec<(Vec<Message>, Batch)>,
+    also: u64,
+) -> Result<(), Error> {
+    let Some(back) = committer.wait().await else {
+        return Ok(());
+    };
+    if let Some(s) = sensor.as_mut() {
+        s.sensor.stored_in_flight();
+    }
+    match back.result {
+        Ok(n) => {
+            *stored += n;
+            spare.push((back.msgs, back.batch));
+            Ok(())
+        }
+        Err(e) => {
+            let lost = back.count as u64 + also;
+            tracing::error!("{lost} messages received but not stored: {e}");
+            Err(e)
+        }
+    }
 }
 
 /// Writes every candidate changed so far, [`FLUSH_SLICE`] per transaction (when ingest is
@@ -372,10 +430,19 @@ fn flush_in_slices(sensor: &mut Sensor, writes: &mut IncidentWrites, parts: &Wri
     }
 }
 
+/// What a caught panic said.
+pub(super) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".into())
+}
+
 /// Tells each RELP connection with messages in a batch just flushed the highest of them now
 /// durable. A connection's messages reach the queue in its order, so its last one in the
 /// batch covers the rest; a run of one connection's messages costs one notification.
-fn acknowledge(msgs: &[Message]) {
+pub(super) fn acknowledge(msgs: &[Message]) {
     let mut last: Option<&crate::message::Ack> = None;
     for a in msgs.iter().filter_map(|m| m.ack.as_ref()) {
         if let Some(l) = last
@@ -466,7 +533,7 @@ fn write_alone(writes: &mut IncidentWrites, parts: &WriterParts) -> bool {
 }
 
 /// Sends the stored change records to `watch` subscribers, with the numbers the store gave.
-fn publish_changes(writes: &IncidentWrites, parts: &WriterParts) {
+pub(super) fn publish_changes(writes: &IncidentWrites, parts: &WriterParts) {
     if writes.changes.is_empty() || parts.watch.receiver_count() == 0 {
         return;
     }
@@ -509,30 +576,30 @@ fn parsed<'m>(m: &'m Message, ctx: &ParseContext) -> picket_parsers::Event<'m> {
     ev
 }
 
-/// Parses the batch, appends it and flushes, retrying what can be retried. A retry first
-/// recovers the store (sled refuses every write after an I/O error until it is reopened),
-/// and the recovered store's batch count tells whether the failed batch had become durable
-/// after all, so that it is never stored twice.
-async fn commit(
+/// Parses the batch into `batch` and folds each event into the sensor (if on), with the keys
+/// `keys` gives them; returns the first event's key.
+fn prepare(
     msgs: &[Message],
     batch: &mut Batch,
     ctx: &ParseContext,
-    parts: &WriterParts,
+    store: &Store,
     sensor: Option<(&mut Sensor, bool)>,
     writes: &mut IncidentWrites,
-) -> Result<u64, StoreError> {
+    keys: &mut KeyCursor,
+) -> Option<EventKey> {
     batch.clear();
+    let mut first = None;
     match sensor {
         // Each event is parsed once, pushed to the batch and folded while its line is in
         // the cache (a batch-long list of parsed events cost a page-faulting allocation
         // of megabytes per batch).
         Some((sensor, flush)) => {
-            let mut keys = parts.store.key_cursor();
             for m in msgs {
                 let e = parsed(m, ctx);
                 batch.push(&e, m.received_ns);
                 let key = keys.next(m.received_ns);
-                sensor.fold_one(&parts.store, &e, m.received_ns, key, writes);
+                first = first.or(Some(key));
+                sensor.fold_one(store, &e, m.received_ns, key, writes);
             }
             sensor.end_batch();
             if flush {
@@ -543,55 +610,10 @@ async fn commit(
         None => {
             for m in msgs {
                 batch.push(&parsed(m, ctx), m.received_ns);
+                let key = keys.next(m.received_ns);
+                first = first.or(Some(key));
             }
         }
     }
-    let store = &parts.store;
-    let status = &parts.stats.writer;
-    let before = store.next_batch();
-    let mut backoff = Duration::from_millis(100);
-    let mut last_try = false;
-    let mut retry = false;
-    loop {
-        let r = if retry {
-            store.recover().and_then(|()| {
-                if store.next_batch() > before {
-                    Ok(()) // it was stored before the failure was reported
-                } else {
-                    store
-                        .append_with(batch, writes)
-                        .and_then(|_| store.flush())
-                        .map(|_| ())
-                }
-            })
-        } else {
-            store
-                .append_with(batch, writes)
-                .and_then(|_| store.flush())
-                .map(|_| ())
-        };
-        match r {
-            Ok(()) => {
-                if !status.is_healthy() {
-                    status.recovered(now_ns());
-                }
-                publish_changes(writes, parts);
-                writes.clear();
-                return Ok(msgs.len() as u64);
-            }
-            Err(e) if e.is_retryable() && !last_try => {
-                status.failed(&e.to_string(), false, now_ns());
-                retry = true;
-                tokio::select! {
-                    _ = parts.stop.cancelled() => last_try = true,
-                    _ = tokio::time::sleep(backoff) => {}
-                }
-                backoff = (backoff * 2).min(Duration::from_secs(5));
-            }
-            Err(e) => {
-                status.failed(&e.to_string(), true, now_ns());
-                return Err(e);
-            }
-        }
-    }
+    first
 }
