@@ -46,10 +46,17 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
         code: Some(mnemonic),
         ..Details::default()
     };
+    let mut portless = false;
     if let Some(rest) = body.strip_prefix(b"Dropping ") {
         d.action = Some(Action::AclDenied);
         let (proto, rest) = split_word(rest);
-        d.transport = Transport::from_token(proto);
+        // `Dropping Unknown-l4 session A:0 B:0`: IOS names no layer-4 protocol (GRE, ESP, …),
+        // and the zeros stand where it has no ports.
+        if proto.eq_ignore_ascii_case(b"Unknown-l4") {
+            portless = true;
+        } else {
+            d.transport = Transport::from_token(proto);
+        }
         let (kind, mut rest) = split_word(skip_spaces(rest));
         if (kind == b"pkt" || kind == b"packet")
             && let Some(r) = skip_spaces(rest).strip_prefix(b"from ")
@@ -89,7 +96,7 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
         }
     }
     // An ICMP session's `(A:8)` is the ICMP type and `(B:0)` its code: no ports.
-    if d.transport == Some(Transport::Icmp) {
+    if portless || d.transport == Some(Transport::Icmp) {
         d.source.port = None;
         d.destination.port = None;
     }
@@ -160,6 +167,25 @@ mod tests {
                 ),
             ],
             3,
+        );
+    }
+
+    /// A zone-based firewall's drops pasted to pastebin (UgPMvjz7): an `Unknown-l4` session
+    /// names no transport, and its `:0` are no ports.
+    #[test]
+    fn unknown_l4_drops_have_no_transport_or_ports() {
+        run(
+            &[(
+                "Dec 11 23:12:59.406: %FW-6-DROP_PKT: Dropping Unknown-l4 session 10.15.89.52:0 73.129.236.163:0 on zone-pair inside-outside class class-default due to DROP action found in policy-map with ip ident 49051",
+                Expect {
+                    dataset: Some("cisco_fw"),
+                    action: Some("acl-denied"),
+                    src: Some("10.15.89.52"),
+                    dst: Some("73.129.236.163"),
+                    ..Expect::default()
+                },
+            )],
+            1,
         );
     }
 
