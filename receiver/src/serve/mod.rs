@@ -7,8 +7,8 @@
 //!
 //! ```text
 //! udp workers ─┐                          bounded queue
-//! tcp conns ───┼─ Message{bytes, received} ────────────► writer thread ─► parse ─► Store::append
-//! (framing)    │   (UDP drops when full; TCP waits)        (batch by size or interval)
+//! tcp conns ───┼─ Message{bytes, received} ────────────► writer thread ─► parse, fold ─► store thread
+//! (framing)    │   (UDP drops when full; TCP waits)        (batch by size or interval)   (append, flush)
 //! relp conns ──┘◄── highest durable message, per connection ◄─ after each flush (group commit)
 //! ```
 
