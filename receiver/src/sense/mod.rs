@@ -12,7 +12,7 @@ pub mod in_flight;
 pub mod offline;
 pub mod resolve;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use picket_parsers::Event;
 use picket_sensor::{
@@ -57,6 +57,10 @@ pub struct Sensor {
     acting: Option<String>,
     /// The candidate writes of the batch the store thread is writing.
     in_flight: InFlight,
+    /// The candidates this batch's writes put (index into `put`) or remove (`None`) that
+    /// are no longer in the book or the cold cache: a source seen again later in the same
+    /// batch is brought back from them, since the store does not have them yet.
+    unwritten: HashMap<Vec<u8>, Option<usize>>,
 }
 
 /// The `who` of the logbook entries the sensor writes by itself (a block that ran out).
@@ -93,6 +97,7 @@ impl Sensor {
             logbook: true,
             acting: None,
             in_flight: InFlight::default(),
+            unwritten: HashMap::new(),
         }
     }
 
@@ -120,7 +125,7 @@ impl Sensor {
         addr: Option<std::net::IpAddr>,
         writes: &mut IncidentWrites,
     ) {
-        self.restore(store, source);
+        self.restore(store, source, writes);
         if let Some(a) = addr {
             let cfg = self.book.config();
             let prefix = if a.is_ipv4() {
@@ -128,7 +133,7 @@ impl Sensor {
             } else {
                 cfg.group_v6
             };
-            self.restore(store, SourceKey::new(a, prefix));
+            self.restore(store, SourceKey::new(a, prefix), writes);
         }
         self.book.resolved(source, addr, &mut self.changes);
         self.collect(writes);
@@ -136,7 +141,7 @@ impl Sensor {
 
     /// Brings a source's stored candidate back into the book, once: from the cold cache,
     /// else from the store.
-    fn restore(&mut self, store: &Store, key: SourceKey) {
+    fn restore(&mut self, store: &Store, key: SourceKey, writes: &IncidentWrites) {
         if self.book.get(&key).is_some() {
             return;
         }
@@ -146,9 +151,18 @@ impl Sensor {
             None if self.absent.contains(&key_hash(&key)) => return,
             None => {
                 let skey = store_key(&key);
-                match self.in_flight.get(&skey) {
-                    Some(written) => Ok(written.map(<[u8]>::to_vec)),
-                    None => store.incident(&skey).map(|b| b.map(|b| b.to_vec())),
+                let unwritten = self.unwritten.get(&skey).and_then(|at| match at {
+                    Some(i) => writes
+                        .put
+                        .get(*i)
+                        .filter(|(k, _)| *k == skey)
+                        .map(|(_, v)| Some(v.clone())),
+                    None => Some(None),
+                });
+                match (unwritten, self.in_flight.get(&skey)) {
+                    (Some(found), _) => Ok(found),
+                    (None, Some(written)) => Ok(written.map(<[u8]>::to_vec)),
+                    (None, None) => store.incident(&skey).map(|b| b.map(|b| b.to_vec())),
                 }
             }
         };
@@ -209,7 +223,7 @@ impl Sensor {
     ) {
         let source = self.book.key_for(event);
         if let Ok(source) = source {
-            self.restore(store, source);
+            self.restore(store, source, writes);
             if let Some(t) = self.replay.as_ref().and_then(|m| m.get(&key_hash(&source)))
                 && key <= *t
             {
@@ -246,6 +260,9 @@ impl Sensor {
 
     /// After a batch's events: asks for the names to resolve.
     pub fn end_batch(&mut self) {
+        // The batch's writes go to the store next: from now on it (or the batch in flight)
+        // has what they put.
+        self.unwritten.clear();
         self.ask_names();
     }
 
@@ -466,7 +483,7 @@ impl Sensor {
         writes: &mut IncidentWrites,
     ) -> bool {
         let key = req.source;
-        self.restore(store, key);
+        self.restore(store, key, writes);
         self.book.settle(&mut self.changes);
         let known = self.book.get(&key).is_some_and(|c| c.is_published());
         if !known {
@@ -517,7 +534,9 @@ impl Sensor {
             match &change {
                 Change::Removed { key } => {
                     self.cold.forget(key);
-                    writes.remove.push(store_key(key));
+                    let skey = store_key(key);
+                    self.unwritten.insert(skey.clone(), None);
+                    writes.remove.push(skey);
                 }
                 Change::Evicted(c) => {
                     if c.is_published() {
@@ -546,7 +565,9 @@ impl Sensor {
     /// Writes what the cold cache pushed out (or a flush found dirty) with the batch.
     fn write_spilled(&mut self, writes: &mut IncidentWrites) {
         for (key, bytes) in self.spilled.drain(..) {
-            writes.put.push((store_key(&key), bytes));
+            let skey = store_key(&key);
+            self.unwritten.insert(skey.clone(), Some(writes.put.len()));
+            writes.put.push((skey, bytes));
         }
     }
 
