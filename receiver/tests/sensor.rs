@@ -226,6 +226,33 @@ fn stored_candidates(data: &std::path::Path) -> Vec<(String, String, u32, u64, u
     v
 }
 
+/// Recomputes the candidates of the store at `data` from its events, with the sensor of the
+/// config file `config`, as `picket incidents --rebuild` does.
+fn rebuild(data: &std::path::Path, config: &std::path::Path) -> picket::RebuildReport {
+    let store = picket_store::Store::open(data, &picket_store::StoreConfig::default()).unwrap();
+    let file_cfg = picket::FileConfig::load(config).unwrap();
+    let sensor = file_cfg.sensor_config().unwrap().unwrap();
+    let r = picket::rebuild(&store, sensor).unwrap();
+    store.flush().unwrap();
+    r
+}
+
+/// Serves `data` with the config file `cfg`, sends `lines` over TCP, waits until they are all
+/// stored and stops the server cleanly.
+fn serve_lines(data: &std::path::Path, cfg: &str, lines: &[String]) {
+    let srv = Picket::start(data, &["--config", cfg, "--no-udp", "--tcp", "127.0.0.1:0"]);
+    let mut c = TcpStream::connect(srv.tcp()).unwrap();
+    for l in lines {
+        writeln!(c, "{l}").unwrap();
+    }
+    drop(c);
+    wait_stats(&srv.socket(), Duration::from_secs(30), |s| {
+        s["stored"] == lines.len()
+    });
+    let (st, _, log) = srv.stop();
+    assert!(st.success(), "{log}");
+}
+
 #[test]
 fn live_ingest_import_and_rebuild_give_the_same_candidates() {
     let dir = tempfile::tempdir().unwrap();
@@ -236,20 +263,7 @@ fn live_ingest_import_and_rebuild_give_the_same_candidates() {
 
     // Live, over TCP.
     let live = dir.path().join("live");
-    let srv = Picket::start(
-        &live,
-        &["--config", &cfg, "--no-udp", "--tcp", "127.0.0.1:0"],
-    );
-    let mut c = TcpStream::connect(srv.tcp()).unwrap();
-    for l in &lines {
-        writeln!(c, "{l}").unwrap();
-    }
-    drop(c);
-    wait_stats(&srv.socket(), Duration::from_secs(20), |s| {
-        s["stored"] == lines.len()
-    });
-    let (st, _, log) = srv.stop();
-    assert!(st.success(), "{log}");
+    serve_lines(&live, &cfg, &lines);
     let from_live = stored_candidates(&live);
     assert_eq!(from_live.len(), 3, "{from_live:?}");
 
@@ -272,16 +286,9 @@ fn live_ingest_import_and_rebuild_give_the_same_candidates() {
     assert_eq!(stored_candidates(&imported), from_live, "import = live");
 
     // Rebuilt from the stored events of the live run.
-    {
-        let store =
-            picket_store::Store::open(&live, &picket_store::StoreConfig::default()).unwrap();
-        let file_cfg = picket::FileConfig::load(&config).unwrap();
-        let sensor = file_cfg.sensor_config().unwrap().unwrap();
-        let r = picket::rebuild(&store, sensor).unwrap();
-        assert_eq!(r.events, lines.len() as u64);
-        assert_eq!(r.candidates, 3);
-        store.flush().unwrap();
-    }
+    let r = rebuild(&live, &config);
+    assert_eq!(r.events, lines.len() as u64);
+    assert_eq!(r.candidates, 3);
     assert_eq!(stored_candidates(&live), from_live, "rebuild = live");
 }
 
@@ -480,14 +487,7 @@ fn a_kill_9_during_a_flush_in_slices_counts_each_event_once() {
     assert_eq!(after_crashes.len(), SOURCES as usize);
     let events: u64 = after_crashes.iter().map(|c| c.3).sum();
     assert_eq!(events as usize, sent, "every stored event counted once");
-    {
-        let store =
-            picket_store::Store::open(&data, &picket_store::StoreConfig::default()).unwrap();
-        let file_cfg = picket::FileConfig::load(&config).unwrap();
-        let sensor = file_cfg.sensor_config().unwrap().unwrap();
-        picket::rebuild(&store, sensor).unwrap();
-        store.flush().unwrap();
-    }
+    rebuild(&data, &config);
     assert_eq!(
         stored_candidates(&data),
         after_crashes,
@@ -524,31 +524,10 @@ fn a_candidate_evicted_while_its_batch_is_in_flight_keeps_its_history() {
         }
     }
     let data = dir.path().join("data");
-    let srv = Picket::start(
-        &data,
-        &["--config", &cfg, "--no-udp", "--tcp", "127.0.0.1:0"],
-    );
-    let mut c = TcpStream::connect(srv.tcp()).unwrap();
-    for l in &lines {
-        writeln!(c, "{l}").unwrap();
-    }
-    drop(c);
-    wait_stats(&srv.socket(), Duration::from_secs(30), |s| {
-        s["stored"] == lines.len()
-    });
-    let (st, _, log) = srv.stop();
-    assert!(st.success(), "{log}");
+    serve_lines(&data, &cfg, &lines);
     let live = stored_candidates(&data);
     assert_eq!(live.len(), 96, "{live:?}");
-    {
-        let store =
-            picket_store::Store::open(&data, &picket_store::StoreConfig::default()).unwrap();
-        let file_cfg = picket::FileConfig::load(&config).unwrap();
-        let sensor = file_cfg.sensor_config().unwrap().unwrap();
-        let r = picket::rebuild(&store, sensor).unwrap();
-        assert_eq!(r.events, lines.len() as u64);
-        store.flush().unwrap();
-    }
+    assert_eq!(rebuild(&data, &config).events, lines.len() as u64);
     assert_eq!(stored_candidates(&data), live, "rebuild = live");
     // Each source sent 60 lines. The book drops what it evicts before a candidate is
     // published (a flood of single spoofed packets must not fill the store), so some are not
