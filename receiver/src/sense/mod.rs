@@ -61,6 +61,9 @@ pub struct Sensor {
     /// are no longer in the book or the cold cache: a source seen again later in the same
     /// batch is brought back from them, since the store does not have them yet.
     unwritten: HashMap<Vec<u8>, Option<usize>>,
+    /// Events not folded because the store could not be read when their candidate was to
+    /// be brought back.
+    unfolded: u64,
 }
 
 /// The `who` of the logbook entries the sensor writes by itself (a block that ran out).
@@ -98,6 +101,7 @@ impl Sensor {
             acting: None,
             in_flight: InFlight::default(),
             unwritten: HashMap::new(),
+            unfolded: 0,
         }
     }
 
@@ -140,15 +144,17 @@ impl Sensor {
     }
 
     /// Brings a source's stored candidate back into the book, once: from the cold cache,
-    /// else from the store.
-    fn restore(&mut self, store: &Store, key: SourceKey, writes: &IncidentWrites) {
+    /// else from the store. False when the store could not be read (it is failing): the
+    /// caller must not fold into a fresh candidate, whose later write would replace the
+    /// stored one's history.
+    fn restore(&mut self, store: &Store, key: SourceKey, writes: &IncidentWrites) -> bool {
         if self.book.get(&key).is_some() {
-            return;
+            return true;
         }
         let found = match self.cold.take(&key) {
             // Back in the book, it is touched: the next flush writes it if the store lacks it.
             Some((bytes, _dirty)) => Ok(Some(bytes)),
-            None if self.absent.contains(&key_hash(&key)) => return,
+            None if self.absent.contains(&key_hash(&key)) => return true,
             None => {
                 let skey = store_key(&key);
                 let unwritten = self.unwritten.get(&skey).and_then(|at| match at {
@@ -184,10 +190,15 @@ impl Sensor {
                 }
                 self.absent.insert(key_hash(&key));
             }
-            // The write of this batch will fail the same way and be retried; a candidate
-            // missed here is merged when the source is next seen after a restart.
-            Err(e) => tracing::debug!(source = %key, "cannot read the stored candidate: {e}"),
+            // The store is failing (the batch before this one on the store thread met the
+            // error, and it is being retried): this event is stored with its batch but not
+            // folded, so the stored candidate keeps its history (a rebuild counts the event).
+            Err(e) => {
+                tracing::debug!(source = %key, "cannot read the stored candidate: {e}");
+                return false;
+            }
         }
+        true
     }
 
     /// Folds a batch (`keys` are the store keys the batch will get) and puts what must go
@@ -223,7 +234,10 @@ impl Sensor {
     ) {
         let source = self.book.key_for(event);
         if let Ok(source) = source {
-            self.restore(store, source, writes);
+            if !self.restore(store, source, writes) {
+                self.unfolded += 1;
+                return;
+            }
             if let Some(t) = self.replay.as_ref().and_then(|m| m.get(&key_hash(&source)))
                 && key <= *t
             {
@@ -263,6 +277,14 @@ impl Sensor {
         // The batch's writes go to the store next: from now on it (or the batch in flight)
         // has what they put.
         self.unwritten.clear();
+        if self.unfolded > 0 {
+            tracing::warn!(
+                events = self.unfolded,
+                "events stored but not folded into candidates while the store was failing; \
+                 `picket incidents --rebuild` counts them"
+            );
+            self.unfolded = 0;
+        }
         self.ask_names();
     }
 
@@ -385,7 +407,16 @@ impl Sensor {
             since_ns: Some(through.time_ns),
             ..picket_store::Query::default()
         };
-        let folded = self.fold_stored(store, &q, Some(through), writes, |_| Ok(()))?;
+        // Each chunk's writes (candidates evicted on the way) are stored before the next
+        // chunk brings them back: kept unstored, they would be read from the store as they
+        // were before the crash.
+        let folded = self.fold_stored(store, &q, Some(through), writes, |w| {
+            if !w.is_empty() {
+                store.write_incidents(w)?;
+                w.clear();
+            }
+            Ok(())
+        })?;
         // What a replay found is already in the change log.
         writes.changes.clear();
         self.replay = None;
@@ -566,7 +597,12 @@ impl Sensor {
     fn write_spilled(&mut self, writes: &mut IncidentWrites) {
         for (key, bytes) in self.spilled.drain(..) {
             let skey = store_key(&key);
-            self.unwritten.insert(skey.clone(), Some(writes.put.len()));
+            // The store applies a batch's removals after its puts: a removal wins.
+            let removed =
+                matches!(self.unwritten.get(&skey), Some(None)) || writes.remove.contains(&skey);
+            if !removed {
+                self.unwritten.insert(skey.clone(), Some(writes.put.len()));
+            }
             writes.put.push((skey, bytes));
         }
     }

@@ -60,6 +60,8 @@ pub struct Committer {
     jobs: Option<mpsc::Sender<Prepared>>,
     done: mpsc::Receiver<Stored>,
     in_flight: usize,
+    /// The batch in flight, back already ([`Committer::landed`] saw it).
+    back: Option<Stored>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -104,8 +106,30 @@ impl Committer {
             jobs: Some(jobs_tx),
             done,
             in_flight: 0,
+            back: None,
             thread: Some(thread),
         })
+    }
+
+    /// True when no batch is in flight.
+    pub fn is_idle(&self) -> bool {
+        self.in_flight == 0
+    }
+
+    /// True when no batch is in flight or the one in flight is back (without waiting).
+    pub fn landed(&mut self) -> bool {
+        if self.in_flight == 0 || self.back.is_some() {
+            return true;
+        }
+        match self.done.try_recv() {
+            Ok(s) => {
+                self.back = Some(s);
+                true
+            }
+            // Gone: `wait` reports it.
+            Err(mpsc::error::TryRecvError::Disconnected) => true,
+            Err(mpsc::error::TryRecvError::Empty) => false,
+        }
     }
 
     /// Hands `job` to the store thread. The batch before it must have been waited for
@@ -135,6 +159,9 @@ impl Committer {
             return None;
         }
         self.in_flight -= 1;
+        if let Some(back) = self.back.take() {
+            return Some(back);
+        }
         Some(self.done.recv().await.unwrap_or_else(|| Stored {
             msgs: Vec::new(),
             batch: Batch::new(),

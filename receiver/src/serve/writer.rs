@@ -303,11 +303,15 @@ async fn run(
                     }
                 }
             }
-            busy = pending.len() > before || pending.len() >= settings.batch_events;
+            // A RELP batch waits for the one in flight to land (checked every POLL): what
+            // arrives during that flush goes in with it, as in a group commit.
+            busy = pending.len() > before
+                || pending.len() >= settings.batch_events
+                || (acks_waiting && !committer.is_idle());
         }
         let due = pending.len() >= settings.batch_events
             || since.elapsed() >= settings.flush_interval
-            || acks_waiting
+            || (acks_waiting && committer.landed())
             || !open;
         if !due {
             continue;
@@ -367,7 +371,15 @@ async fn run(
             first_key,
         };
         acks_waiting = false;
-        land!();
+        // Lost if the batch before fails for good: this one's messages too.
+        land(
+            &mut committer,
+            &mut sensor,
+            &mut stored,
+            &mut spare,
+            job.msgs.len() as u64 + pending.len() as u64 + rx.queued(),
+        )
+        .await?;
         if let Some(s) = sensor.as_mut() {
             s.sensor.set_in_flight(Arc::clone(&job.writes));
         }
