@@ -132,6 +132,15 @@ impl Committer {
         }
     }
 
+    /// Returns when no batch is in flight or the one in flight is back (cancel-safe: a
+    /// batch that came back is kept for [`Committer::wait`]).
+    pub async fn until_landed(&mut self) {
+        if self.in_flight == 0 || self.back.is_some() {
+            return;
+        }
+        self.back = Some(self.done.recv().await.unwrap_or_else(ended));
+    }
+
     /// Hands `job` to the store thread. The batch before it must have been waited for
     /// ([`Committer::wait`]): one is in flight at a time.
     pub async fn send(&mut self, job: Prepared) -> Result<(), Stored> {
@@ -162,14 +171,7 @@ impl Committer {
         if let Some(back) = self.back.take() {
             return Some(back);
         }
-        Some(self.done.recv().await.unwrap_or_else(|| Stored {
-            msgs: Vec::new(),
-            batch: Batch::new(),
-            count: 0,
-            result: Err(Error::Usage(
-                "the store thread ended without a result".into(),
-            )),
-        }))
+        Some(self.done.recv().await.unwrap_or_else(ended))
     }
 
     /// Ends the store thread (after the last batch was waited for).
@@ -178,6 +180,18 @@ impl Committer {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+/// What the writer gets when the store thread ended without giving a batch back.
+fn ended() -> Stored {
+    Stored {
+        msgs: Vec::new(),
+        batch: Batch::new(),
+        count: 0,
+        result: Err(Error::Usage(
+            "the store thread ended without a result".into(),
+        )),
     }
 }
 

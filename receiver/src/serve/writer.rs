@@ -208,8 +208,18 @@ async fn run(
             // parcel: a listener then never pays for waking it (a futex call and a context
             // switch per read, on the CPU the listener needs to drain its socket). Idle, it
             // waits for the next parcel, so an idle server does not wake up for nothing.
+            // A RELP batch waits for the one in flight to land: what arrives during that
+            // flush goes in with it, as in a group commit.
+            let ack_wait = acks_waiting && !committer.is_idle();
+            let landing = &mut committer;
             let wait = async {
-                if busy {
+                if ack_wait {
+                    tokio::select! {
+                        r = rx.recv() => Some(r),
+                        () = landing.until_landed() => None,
+                        () = tokio::time::sleep(left) => None,
+                    }
+                } else if busy {
                     tokio::time::sleep(left.min(POLL)).await;
                     None
                 } else {
@@ -303,11 +313,7 @@ async fn run(
                     }
                 }
             }
-            // A RELP batch waits for the one in flight to land (checked every POLL): what
-            // arrives during that flush goes in with it, as in a group commit.
-            busy = pending.len() > before
-                || pending.len() >= settings.batch_events
-                || (acks_waiting && !committer.is_idle());
+            busy = pending.len() > before || pending.len() >= settings.batch_events;
         }
         let due = pending.len() >= settings.batch_events
             || since.elapsed() >= settings.flush_interval
