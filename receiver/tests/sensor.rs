@@ -237,10 +237,8 @@ fn rebuild(data: &std::path::Path, config: &std::path::Path) -> picket::RebuildR
     r
 }
 
-/// Serves `data` with the config file `cfg`, sends `lines` over TCP, waits until they are all
-/// stored and stops the server cleanly.
-fn serve_lines(data: &std::path::Path, cfg: &str, lines: &[String]) {
-    let srv = Picket::start(data, &["--config", cfg, "--no-udp", "--tcp", "127.0.0.1:0"]);
+/// Sends `lines` to `srv` over one TCP connection and waits until they are all stored.
+fn send_and_wait(srv: &Picket, lines: &[String]) {
     let mut c = TcpStream::connect(srv.tcp()).unwrap();
     for l in lines {
         writeln!(c, "{l}").unwrap();
@@ -249,6 +247,13 @@ fn serve_lines(data: &std::path::Path, cfg: &str, lines: &[String]) {
     wait_stats(&srv.socket(), Duration::from_secs(30), |s| {
         s["stored"] == lines.len()
     });
+}
+
+/// Serves `data` with the config file `cfg`, sends `lines` over TCP, waits until they are all
+/// stored and stops the server cleanly.
+fn serve_lines(data: &std::path::Path, cfg: &str, lines: &[String]) {
+    let srv = Picket::start(data, &["--config", cfg, "--no-udp", "--tcp", "127.0.0.1:0"]);
+    send_and_wait(&srv, lines);
     let (st, _, log) = srv.stop();
     assert!(st.success(), "{log}");
 }
@@ -387,14 +392,7 @@ fn after_a_kill_9_the_candidates_catch_up_with_the_stored_events() {
         ],
     );
     let lines = traffic();
-    let mut c = TcpStream::connect(srv.tcp()).unwrap();
-    for l in &lines {
-        writeln!(c, "{l}").unwrap();
-    }
-    drop(c);
-    wait_stats(&srv.socket(), Duration::from_secs(20), |s| {
-        s["stored"] == lines.len()
-    });
+    send_and_wait(&srv, &lines);
     let (st, log) = srv.kill();
     assert!(!st.success(), "{log}");
     assert_eq!(
@@ -559,14 +557,7 @@ fn a_replay_under_eviction_gives_what_a_rebuild_gives() {
     let data = dir.path().join("data");
     let args = ["--config", &cfg, "--no-udp", "--tcp", "127.0.0.1:0"];
     let srv = Picket::start(&data, &args);
-    let mut c = TcpStream::connect(srv.tcp()).unwrap();
-    for l in &lines {
-        writeln!(c, "{l}").unwrap();
-    }
-    drop(c);
-    wait_stats(&srv.socket(), Duration::from_secs(30), |s| {
-        s["stored"] == lines.len()
-    });
+    send_and_wait(&srv, &lines);
     let (st, log) = srv.kill();
     assert!(!st.success(), "{log}");
     let mut srv = Picket::start(&data, &args);
