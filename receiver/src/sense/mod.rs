@@ -8,11 +8,11 @@
 pub mod change;
 pub mod cold;
 pub mod config;
-pub mod in_flight;
 pub mod offline;
 pub mod resolve;
+pub mod unstored;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use picket_parsers::Event;
 use picket_sensor::{
@@ -23,7 +23,7 @@ use picket_store::{EventKey, IncidentWrites, Store};
 
 use change::ChangeRecord;
 use cold::ColdCandidates;
-use in_flight::InFlight;
+use unstored::UnstoredIndex;
 
 /// Sources known to have no stored candidate, so that each new source costs one lookup;
 /// forgotten wholesale beyond this many.
@@ -55,12 +55,11 @@ pub struct Sensor {
     logbook: bool,
     /// Who is acting while a mark is applied (else the sensor itself: [`SENSOR_WHO`]).
     acting: Option<String>,
-    /// The candidate writes of the batch the store thread is writing.
-    in_flight: InFlight,
-    /// The candidates this batch's writes put (index into `put`) or remove (`None`) that
-    /// are no longer in the book or the cold cache: a source seen again later in the same
-    /// batch is brought back from them, since the store does not have them yet.
-    unwritten: HashMap<Vec<u8>, Option<usize>>,
+    /// The candidates the writes being filled put or remove that are no longer in the book
+    /// or the cold cache: a source seen again before they are stored comes back from them.
+    unwritten: UnstoredIndex,
+    /// The same for the batch the store thread is writing: its writes and their index.
+    in_flight: Option<(std::sync::Arc<IncidentWrites>, UnstoredIndex)>,
     /// Events not folded because the store could not be read when their candidate was to
     /// be brought back.
     unfolded: u64,
@@ -99,8 +98,8 @@ impl Sensor {
             replay: None,
             logbook: true,
             acting: None,
-            in_flight: InFlight::default(),
-            unwritten: HashMap::new(),
+            unwritten: UnstoredIndex::default(),
+            in_flight: None,
             unfolded: 0,
         }
     }
@@ -157,18 +156,13 @@ impl Sensor {
             None if self.absent.contains(&key_hash(&key)) => return true,
             None => {
                 let skey = store_key(&key);
-                let unwritten = self.unwritten.get(&skey).and_then(|at| match at {
-                    Some(i) => writes
-                        .put
-                        .get(*i)
-                        .filter(|(k, _)| *k == skey)
-                        .map(|(_, v)| Some(v.clone())),
-                    None => Some(None),
+                let unstored = self.unwritten.get(&skey, writes).or_else(|| {
+                    let (w, index) = self.in_flight.as_ref()?;
+                    index.get(&skey, w)
                 });
-                match (unwritten, self.in_flight.get(&skey)) {
-                    (Some(found), _) => Ok(found),
-                    (None, Some(written)) => Ok(written.map(<[u8]>::to_vec)),
-                    (None, None) => store.incident(&skey).map(|b| b.map(|b| b.to_vec())),
+                match unstored {
+                    Some(found) => Ok(found.map(<[u8]>::to_vec)),
+                    None => store.incident(&skey).map(|b| b.map(|b| b.to_vec())),
                 }
             }
         };
@@ -261,22 +255,26 @@ impl Sensor {
         }
     }
 
-    /// The writes of the batch now handed to the store thread: until
-    /// [`Sensor::stored_in_flight`], a candidate brought back reads them before the store.
+    /// The writes of the batch now handed to the store thread (the ones this sensor filled):
+    /// until [`Sensor::stored_in_flight`], a candidate brought back reads them before the
+    /// store. Their index goes with them.
     pub fn set_in_flight(&mut self, writes: std::sync::Arc<IncidentWrites>) {
-        self.in_flight.set(writes);
+        self.in_flight = Some((writes, std::mem::take(&mut self.unwritten)));
     }
 
     /// The batch in flight is stored (or failed for good): the store has the truth again.
     pub fn stored_in_flight(&mut self) {
-        self.in_flight.clear();
+        self.in_flight = None;
+    }
+
+    /// The writes this sensor filled were stored by the caller itself (an import's chunk, a
+    /// rebuild's or a replay's): the store has what they put.
+    pub fn writes_stored(&mut self) {
+        self.unwritten.clear();
     }
 
     /// After a batch's events: asks for the names to resolve.
     pub fn end_batch(&mut self) {
-        // The batch's writes go to the store next: from now on it (or the batch in flight)
-        // has what they put.
-        self.unwritten.clear();
         if self.unfolded > 0 {
             tracing::warn!(
                 events = self.unfolded,
@@ -431,7 +429,7 @@ impl Sensor {
     }
 
     /// Folds the stored events `q` finds (those after `after`, if given), oldest first, in
-    /// chunks; `per_chunk` sees the writes after each (a rebuild stores them as it goes).
+    /// chunks; `per_chunk` stores the writes after each (as a rebuild and a replay do).
     /// Returns how many events it folded.
     pub fn fold_stored(
         &mut self,
@@ -474,6 +472,7 @@ impl Sensor {
             self.fold_batch(store, &parsed, &keys, writes);
             drop(parsed);
             per_chunk(writes)?;
+            self.writes_stored();
         }
         Ok(folded)
     }
@@ -566,7 +565,7 @@ impl Sensor {
                 Change::Removed { key } => {
                     self.cold.forget(key);
                     let skey = store_key(key);
-                    self.unwritten.insert(skey.clone(), None);
+                    self.unwritten.remove(&skey);
                     writes.remove.push(skey);
                 }
                 Change::Evicted(c) => {
@@ -597,12 +596,7 @@ impl Sensor {
     fn write_spilled(&mut self, writes: &mut IncidentWrites) {
         for (key, bytes) in self.spilled.drain(..) {
             let skey = store_key(&key);
-            // The store applies a batch's removals after its puts: a removal wins.
-            let removed =
-                matches!(self.unwritten.get(&skey), Some(None)) || writes.remove.contains(&skey);
-            if !removed {
-                self.unwritten.insert(skey.clone(), Some(writes.put.len()));
-            }
+            self.unwritten.put(&skey, writes.put.len(), writes);
             writes.put.push((skey, bytes));
         }
     }

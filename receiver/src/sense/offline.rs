@@ -51,6 +51,7 @@ impl OfflineSensor {
         }
         let r = store.append_with(batch, &self.writes)?;
         self.writes.clear();
+        self.sensor.writes_stored();
         Ok(r)
     }
 

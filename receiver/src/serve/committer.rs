@@ -57,12 +57,12 @@ pub struct Stored {
 
 /// The handle on the store thread.
 pub struct Committer {
-    jobs: Option<mpsc::Sender<Prepared>>,
+    jobs: mpsc::Sender<Prepared>,
     done: mpsc::Receiver<Stored>,
-    in_flight: usize,
+    in_flight: bool,
     /// The batch in flight, back already ([`Committer::landed`] saw it).
     back: Option<Stored>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    thread: std::thread::JoinHandle<()>,
 }
 
 impl Committer {
@@ -103,22 +103,22 @@ impl Committer {
             })
             .map_err(|e| Error::Usage(format!("cannot start the store thread: {e}")))?;
         Ok(Committer {
-            jobs: Some(jobs_tx),
+            jobs: jobs_tx,
             done,
-            in_flight: 0,
+            in_flight: false,
             back: None,
-            thread: Some(thread),
+            thread,
         })
     }
 
     /// True when no batch is in flight.
     pub fn is_idle(&self) -> bool {
-        self.in_flight == 0
+        !self.in_flight
     }
 
     /// True when no batch is in flight or the one in flight is back (without waiting).
     pub fn landed(&mut self) -> bool {
-        if self.in_flight == 0 || self.back.is_some() {
+        if !self.in_flight || self.back.is_some() {
             return true;
         }
         match self.done.try_recv() {
@@ -135,39 +135,31 @@ impl Committer {
     /// Returns when no batch is in flight or the one in flight is back (cancel-safe: a
     /// batch that came back is kept for [`Committer::wait`]).
     pub async fn until_landed(&mut self) {
-        if self.in_flight == 0 || self.back.is_some() {
+        if !self.in_flight || self.back.is_some() {
             return;
         }
         self.back = Some(self.done.recv().await.unwrap_or_else(ended));
     }
 
     /// Hands `job` to the store thread. The batch before it must have been waited for
-    /// ([`Committer::wait`]): one is in flight at a time.
-    pub async fn send(&mut self, job: Prepared) -> Result<(), Stored> {
-        let gone = |job: Prepared| Stored {
-            count: job.msgs.len(),
-            msgs: job.msgs,
-            batch: job.batch,
-            result: Err(Error::Usage("the store thread has ended".into())),
-        };
-        let Some(jobs) = self.jobs.as_ref() else {
-            return Err(gone(job));
-        };
-        match jobs.send(job).await {
+    /// ([`Committer::wait`]): one is in flight at a time. If the thread has ended, says how
+    /// many messages the job held.
+    pub async fn send(&mut self, job: Prepared) -> Result<(), usize> {
+        match self.jobs.send(job).await {
             Ok(()) => {
-                self.in_flight += 1;
+                self.in_flight = true;
                 Ok(())
             }
-            Err(mpsc::error::SendError(job)) => Err(gone(job)),
+            Err(mpsc::error::SendError(job)) => Err(job.msgs.len()),
         }
     }
 
     /// Waits for the batch in flight, if there is one, and gives it back.
     pub async fn wait(&mut self) -> Option<Stored> {
-        if self.in_flight == 0 {
+        if !self.in_flight {
             return None;
         }
-        self.in_flight -= 1;
+        self.in_flight = false;
         if let Some(back) = self.back.take() {
             return Some(back);
         }
@@ -175,11 +167,10 @@ impl Committer {
     }
 
     /// Ends the store thread (after the last batch was waited for).
-    pub fn finish(mut self) {
-        drop(self.jobs.take());
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+    pub fn finish(self) {
+        let Committer { jobs, thread, .. } = self;
+        drop(jobs);
+        let _ = thread.join();
     }
 }
 

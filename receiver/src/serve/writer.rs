@@ -182,14 +182,18 @@ async fn run(
     // Buffers of batches the store thread gave back, for the next ones.
     let mut spare: Vec<(Vec<Message>, Batch)> = Vec::new();
     // Before anything the writer writes or reads besides a batch, the batch in flight lands.
+    // `also`: messages besides those gathered and queued that a failure now loses.
     macro_rules! land {
         () => {
+            land!(0)
+        };
+        ($also:expr) => {
             land(
                 &mut committer,
                 &mut sensor,
                 &mut stored,
                 &mut spare,
-                pending.len() as u64 + rx.queued(),
+                $also + pending.len() as u64 + rx.queued(),
             )
             .await?
         };
@@ -289,6 +293,9 @@ async fn run(
                         let r = store_batch(&batch, &writes, parts).await;
                         if r.is_ok() {
                             writes.clear();
+                            if let Some(s) = sensor.as_mut() {
+                                s.sensor.writes_stored();
+                            }
                         }
                         r.map(|()| msgs.len() as u64)
                     };
@@ -378,21 +385,14 @@ async fn run(
         };
         acks_waiting = false;
         // Lost if the batch before fails for good: this one's messages too.
-        land(
-            &mut committer,
-            &mut sensor,
-            &mut stored,
-            &mut spare,
-            job.msgs.len() as u64 + pending.len() as u64 + rx.queued(),
-        )
-        .await?;
+        land!(job.msgs.len() as u64);
         if let Some(s) = sensor.as_mut() {
             s.sensor.set_in_flight(Arc::clone(&job.writes));
         }
-        if let Err(gone) = committer.send(job).await {
-            let lost = gone.count as u64 + pending.len() as u64 + rx.queued();
+        if let Err(count) = committer.send(job).await {
+            let lost = count as u64 + pending.len() as u64 + rx.queued();
             tracing::error!("{lost} messages received but not stored: the store thread ended");
-            return gone.result.map(|_| stored);
+            return Err(Error::Usage("the store thread has ended".into()));
         }
     }
     land!();
