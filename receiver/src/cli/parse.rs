@@ -83,33 +83,53 @@ pub(super) fn chunk_lines(chunk: &[u8]) -> impl Iterator<Item = &[u8]> {
     })
 }
 
-/// Reads the next chunk of whole lines into `buf` (which starts with `carry`, the part of a
-/// line the previous chunk ended in); false when the input has nothing more.
+/// Room to read into past a chunk's size: a read this large passes a `BufReader` (whose
+/// capacity is `input::BUF`) by, straight from the file into the chunk.
+const READ_ROOM: usize = 256 * 1024 + 64 * 1024;
+
+/// Reads the next chunk of whole lines into `buf[..*filled]` (which starts with `carry`, the
+/// part of a line the previous chunk ended in); false when the input has nothing more.
+///
+/// `buf` stays at its full length between chunks (what it holds past `filled` is stale) so
+/// that each read goes into it directly: copying out of `fill_buf` cost the reading thread,
+/// which also writes the output, a memmove of every byte of input.
 fn next_chunk<R: BufRead + ?Sized>(
     input: &mut R,
     buf: &mut Vec<u8>,
+    filled: &mut usize,
     carry: &mut Vec<u8>,
 ) -> io::Result<bool> {
-    buf.clear();
-    buf.extend_from_slice(carry);
+    if buf.len() < CHUNK + READ_ROOM {
+        buf.resize(CHUNK + READ_ROOM, 0);
+    }
+    if let Some(start) = buf.get_mut(..carry.len()) {
+        start.copy_from_slice(carry);
+    }
+    *filled = carry.len();
     carry.clear();
     loop {
-        let avail = input.fill_buf()?;
-        if avail.is_empty() {
-            return Ok(!buf.is_empty());
+        if buf.len() - *filled < READ_ROOM {
+            // A line longer than the chunk: make room for more of it.
+            let grown = buf.len().saturating_mul(2);
+            buf.resize(grown, 0);
         }
-        let n = avail.len();
-        if buf.len() + n < CHUNK {
-            buf.extend_from_slice(avail);
-            input.consume(n);
+        let n = match input.read(buf.get_mut(*filled..).unwrap_or_default()) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if n == 0 {
+            return Ok(*filled > 0);
+        }
+        *filled += n;
+        if *filled < CHUNK {
             continue;
         }
         // Full: end the chunk at the last line end of what is there.
-        buf.extend_from_slice(avail);
-        input.consume(n);
-        if let Some(end) = buf.iter().rposition(|b| *b == b'\n') {
-            carry.extend_from_slice(buf.get(end + 1..).unwrap_or_default());
-            buf.truncate(end + 1);
+        let data = buf.get(..*filled).unwrap_or_default();
+        if let Some(end) = memchr::memrchr(b'\n', data) {
+            carry.extend_from_slice(data.get(end + 1..).unwrap_or_default());
+            *filled = end + 1;
             return Ok(true);
         }
     }
@@ -118,6 +138,8 @@ fn next_chunk<R: BufRead + ?Sized>(
 /// A chunk to parse and the buffer its JSON goes into.
 struct Work {
     input: Vec<u8>,
+    /// How much of `input` is this chunk.
+    filled: usize,
     output: Vec<u8>,
     ctx: ParseContext,
 }
@@ -138,7 +160,7 @@ fn parse_parallel<R: BufRead + ?Sized, W: Write>(
             scope.spawn(move || {
                 for mut w in rx {
                     w.output.clear();
-                    for line in chunk_lines(&w.input) {
+                    for line in chunk_lines(w.input.get(..w.filled).unwrap_or_default()) {
                         event_line(&mut w.output, line, &w.ctx);
                     }
                     if back.send(w).is_err() {
@@ -156,11 +178,12 @@ fn parse_parallel<R: BufRead + ?Sized, W: Write>(
         let mut next = 0usize;
         loop {
             let mut w = pool.pop().unwrap_or_else(|| Work {
-                input: Vec::with_capacity(CHUNK + 64 * 1024),
+                input: Vec::new(),
+                filled: 0,
                 output: Vec::new(),
                 ctx: *ctx,
             });
-            if !next_chunk(input, &mut w.input, &mut carry)? {
+            if !next_chunk(input, &mut w.input, &mut w.filled, &mut carry)? {
                 break;
             }
             if inflight.len() >= DEPTH * jobs
