@@ -3,7 +3,8 @@
 //! from IFACE A:P => B:P(target:class)-(ZP:class) due to …`, also nested in a platform line
 //! (`%IOSXE-6-PLATFORM: … cpp_cp: … %FW-6-DROP_PKT: …`). Other `%FW-` lines with a session
 //! (`%FW-6-SESS_AUDIT_TRAIL_START: Start tcp session: initiator (A:P) -- responder (B:P)`)
-//! give their flow without an action.
+//! give their flow without an action, and so does a segment the inspection dropped
+//! (`%FW-4-TCP_OoO_SEG: Dropping TCP Segment: … - session A:P to B:P on zone-pair …`).
 
 use super::Family;
 use super::cisco_acl::cisco_message;
@@ -39,6 +40,24 @@ fn endpoint(tok: &[u8]) -> Option<Endpoint<'_>> {
     })
 }
 
+/// `Dropping PROTO session|pkt|packet …` (a drop by policy): the protocol and what follows the
+/// kind word. Other `Dropping …` lines (`Dropping TCP Segment: …`) are no session drop.
+fn dropped_flow(body: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (proto, rest) = split_word(body.strip_prefix(b"Dropping ")?);
+    let (kind, _) = split_word(skip_spaces(rest));
+    matches!(kind, b"session" | b"pkt" | b"packet").then_some((proto, rest))
+}
+
+/// `Dropping PROTO Segment: … - session A:P to B:P …`: the protocol and the text after
+/// ` - session `.
+fn segment_flow(body: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (proto, rest) = split_word(body.strip_prefix(b"Dropping ")?);
+    if !skip_spaces(rest).starts_with(b"Segment") {
+        return None;
+    }
+    Some((proto, skip_spaces(after(rest, b" - session ")?)))
+}
+
 /// Parses a zone-based firewall line.
 pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
     let (mnemonic, body) = cisco_message(h.message, b"FW")?;
@@ -47,9 +66,8 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
         ..Details::default()
     };
     let mut portless = false;
-    if let Some(rest) = body.strip_prefix(b"Dropping ") {
+    if let Some((proto, rest)) = dropped_flow(body) {
         d.action = Some(Action::AclDenied);
-        let (proto, rest) = split_word(rest);
         // `Dropping Unknown-l4 session A:0 B:0`: IOS names no layer-4 protocol (GRE, ESP, …),
         // and the zeros stand where it has no ports.
         if proto.eq_ignore_ascii_case(b"Unknown-l4") {
@@ -76,6 +94,19 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
         }
         if let Some(zp) = after(body, b" zone-pair ") {
             d.rule.name = Some(split_word(zp).0).filter(|z| !z.is_empty());
+        }
+    } else if let Some((proto, flow)) = segment_flow(body) {
+        // `Dropping TCP Segment: … - session A:P to B:P on zone-pair …`: the inspection dropped
+        // one segment (a full reassembly queue, a bad window), not the session by policy.
+        d.transport = Transport::from_token(proto);
+        let (src, rest) = split_word(flow);
+        if let Some(e) = endpoint(src) {
+            d.source = e;
+        }
+        if let Some(to) = skip_spaces(rest).strip_prefix(b"to ")
+            && let Some(e) = endpoint(split_word(skip_spaces(to)).0)
+        {
+            d.destination = e;
         }
     } else if let Some(ini) = after(body, b"initiator (") {
         // `Start tcp session:`, `Stop dns session:`: the word before `session` is the transport
@@ -182,6 +213,27 @@ mod tests {
                     action: Some("acl-denied"),
                     src: Some("10.15.89.52"),
                     dst: Some("73.129.236.163"),
+                    ..Expect::default()
+                },
+            )],
+            1,
+        );
+    }
+
+    /// Observium's syslog test (a real router's line): an out-of-order segment the inspection
+    /// dropped is no policy drop, and its flow is written `session A:P to B:P`.
+    #[test]
+    fn dropped_segments_give_their_flow_without_an_action() {
+        run(
+            &[(
+                "033884: Nov  8 07:19:23.993: %FW-4-TCP_OoO_SEG: Dropping TCP Segment: seq:-1169729434 1500 bytes is out-of-order; expected seq:3124765814. Reason: TCP reassembly queue overflow - session 10.10.32.37:56316 to 93.186.239.142:80 on zone-pair Local->Internet class All_Inspection",
+                Expect {
+                    dataset: Some("cisco_fw"),
+                    src: Some("10.10.32.37"),
+                    sport: Some(56316),
+                    dst: Some("93.186.239.142"),
+                    dport: Some(80),
+                    transport: Some("tcp"),
                     ..Expect::default()
                 },
             )],

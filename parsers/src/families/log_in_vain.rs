@@ -1,6 +1,8 @@
 //! FreeBSD `log_in_vain` (net.inet.tcp.log_in_vain, net.inet.udp.log_in_vain), logged by the
 //! kernel: `Connection attempt to TCP DST:PORT from SRC:PORT [flags:0x02] [tos:… len:…]`.
-//! IPv6 addresses are bracketed (`[2001:db8::1]:23`); older kernels omit `flags:`.
+//! IPv6 addresses are bracketed (`[2001:db8::1]:23`); older kernels omit `flags:`. macOS'
+//! application firewall writes `Stealth Mode connection attempt to …` under `kernel` or, on
+//! Mac OS X 10.5/10.6, its own `Firewall` tag.
 //!
 //! The grammar is a nom composition ([`attempt`], [`tcp_log_addrs`]) behind a test of the
 //! opening; [`stealth`] is a primitive written by hand (why in its doc).
@@ -23,7 +25,9 @@ use crate::lex::{
 /// Registry entry.
 pub const FAMILY: Family = Family {
     dataset: Dataset::LogInVain,
-    tags: &[b"kernel", b"ipfw"],
+    // `Firewall`: Mac OS X 10.5/10.6's application firewall logs its stealth-mode lines under
+    // its own tag (`Firewall[62]: Stealth Mode connection attempt to …`, appfirewall.log).
+    tags: &[b"kernel", b"ipfw", b"Firewall"],
     owns_tag: false,
     any_program: false,
     parse,
@@ -351,8 +355,24 @@ mod tests {
                     ..Expect::default()
                 },
             ),
+            (
+                // pastebin GF1Y8yJs: Mac OS X Console's messages, the ALF's `Firewall` tag
+                // left in the tag's place and no stamp or host.
+                "Firewall: Stealth Mode connection attempt to TCP 192.168.178.10:56421 from 85.17.76.137:80",
+                Expect {
+                    dataset: Some("log_in_vain"),
+                    action: Some("connection-attempt"),
+                    src: Some("85.17.76.137"),
+                    sport: Some(80),
+                    dst: Some("192.168.178.10"),
+                    dport: Some(56421),
+                    transport: Some("tcp"),
+                    program: Some("Firewall"),
+                    ..Expect::default()
+                },
+            ),
         ];
-        run(&table, 2);
+        run(&table, 3);
     }
 
     /// The macOS phrase counts only within the first 64 bytes, and the first whole phrase

@@ -9,7 +9,7 @@ use super::Family;
 use super::sshd::pam_rhost;
 use crate::event::{Action, Dataset, Details};
 use crate::header::Header;
-use crate::lex::{after, find, split_word};
+use crate::lex::{after, find, skip_spaces, split_word};
 
 /// Registry entry.
 pub const FAMILY: Family = Family {
@@ -19,6 +19,22 @@ pub const FAMILY: Family = Family {
     any_program: true,
     parse,
 };
+
+/// Whether `authentication failure` opens within the message's first 72 bytes. A forum's
+/// doubled space between the words (`authentication  failure`) still names it.
+fn names_failure(m: &[u8]) -> bool {
+    const WORD: &[u8] = b"authentication ";
+    let window = m.get(..m.len().min(72)).unwrap_or(m);
+    let mut from = 0;
+    while let Some(at) = window.get(from..).and_then(|w| find(w, WORD)) {
+        let end = from + at + WORD.len();
+        if skip_spaces(m.get(end..).unwrap_or_default()).starts_with(b"failure") {
+            return true;
+        }
+        from = end;
+    }
+    false
+}
 
 /// Parses a PAM authentication failure.
 pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
@@ -33,10 +49,9 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
         return None;
     }
     // The failure is the message's subject, not text quoted further on.
-    find(
-        m.get(..m.len().min(72)).unwrap_or(m),
-        b"authentication failure",
-    )?;
+    if !names_failure(m) {
+        return None;
+    }
     match pam_rhost(m) {
         Some(d) if d.source.ip.is_some() || d.source.domain.is_some() => Some(d),
         // `rhost=XX.XXX.XX.XXX`: a remote host was named but blanked out before the line was
@@ -133,8 +148,19 @@ mod tests {
                         ..pam
                     },
                 ),
+                (
+                    // An Ubuntu Forums post (round 11): the forum doubled the space between the
+                    // words, and after the day.
+                    "Jul  13 19:57:56 thinkpad vsftpd: pam_unix(vsftpd:auth): authentication  failure; logname= uid=0 euid=0 tty=ftp ruser=cc rhost=192.168.1.106 ",
+                    Expect {
+                        src: Some("192.168.1.106"),
+                        host: Some("thinkpad"),
+                        program: Some("vsftpd"),
+                        ..pam
+                    },
+                ),
             ],
-            5,
+            6,
         );
     }
 }
