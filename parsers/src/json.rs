@@ -732,6 +732,28 @@ fn push_ip(w: &mut Out<'_>, ip: IpAddr) {
 /// read back as a block, which stalls).
 #[inline(never)]
 fn date_prefix(days: i64) -> u128 {
+    // 1970 to 2100 from two small tables: no chain of multiplications (Neri and Schneider's
+    // is one, about forty cycles long, and the mixed corpus's header dates miss the cache).
+    if let Ok(d) = u16::try_from(days)
+        && let Some(&year) = YEARS.get(usize::from(d / 365))
+    {
+        // `d / 365` is the year or the one after (fewer than 365 leap days before 2100), and
+        // a year starts on the day its entry gives.
+        let (start, year) = match YEARS.get(usize::from(d / 365).wrapping_sub(1)) {
+            Some(&before) if d < year.start => (before.start, before),
+            _ => (year.start, year),
+        };
+        let day_of_year = usize::from(d - start);
+        // The table is a leap year's: past February, a common year's day is one further on.
+        let at = day_of_year + usize::from(!year.leap && day_of_year >= 59);
+        let month_day = MONTH_DAYS.get(at).copied().unwrap_or(0);
+        return u128::from(b'"') | u128::from(year.digits) << 8 | u128::from(month_day) << 40;
+    }
+    date_prefix_of_any(days)
+}
+
+/// [`date_prefix`] for any day.
+fn date_prefix_of_any(days: i64) -> u128 {
     let (year, month, day) = date_of(days);
     let year = year.clamp(0, 9999) as u32;
     let two = |n: u32, at: u32| u128::from(u16::from_le_bytes(pair(n))) << (8 * at);
@@ -744,6 +766,74 @@ fn date_prefix(days: i64) -> u128 {
         | two(day, 9)
         | u128::from(b'T') << 88
 }
+
+/// One year of [`YEARS`].
+#[derive(Clone, Copy)]
+struct Year {
+    /// Its first day, in days since 1970-01-01.
+    start: u16,
+    leap: bool,
+    /// Its four digits, as they are written (the first in the lowest byte).
+    digits: u32,
+}
+
+/// 1970 to 2100 (the 16-bit day numbers [`date_prefix`] looks up: 2100 ends before day 65,535).
+// Only evaluated at compile time: an index out of range is a build error.
+#[allow(clippy::indexing_slicing)]
+const YEARS: [Year; 131] = {
+    let mut t = [Year {
+        start: 0,
+        leap: false,
+        digits: 0,
+    }; 131];
+    let mut i = 0;
+    let mut start = 0u32;
+    while i < t.len() {
+        let y = 1970 + i as u32;
+        let leap = y.is_multiple_of(4) && (!y.is_multiple_of(100) || y.is_multiple_of(400));
+        const fn d(n: u32) -> u32 {
+            (b'0' + (n % 10) as u8) as u32
+        }
+        t[i] = Year {
+            start: start as u16,
+            leap,
+            digits: d(y / 1000) | d(y / 100) << 8 | d(y / 10) << 16 | d(y) << 24,
+        };
+        start += if leap { 366 } else { 365 };
+        i += 1;
+    }
+    t
+};
+
+/// `-MM-DDT` for each day of a leap year, the first byte in the lowest.
+#[allow(clippy::indexing_slicing)]
+const MONTH_DAYS: [u64; 366] = {
+    const LENGTHS: [u32; 12] = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let mut t = [0u64; 366];
+    let mut i = 0;
+    let mut m = 0;
+    while m < 12 {
+        let mut d = 1;
+        while d <= LENGTHS[m] {
+            let month = m as u32 + 1;
+            let b = [
+                b'-',
+                b'0' + (month / 10) as u8,
+                b'0' + (month % 10) as u8,
+                b'-',
+                b'0' + (d / 10) as u8,
+                b'0' + (d % 10) as u8,
+                b'T',
+                0,
+            ];
+            t[i] = u64::from_le_bytes(b);
+            i += 1;
+            d += 1;
+        }
+        m += 1;
+    }
+    t
+};
 
 /// [`civil_from_days`] by Neri and Schneider's algorithm ("Euclidean affine functions and
 /// their application to calendar algorithms", 2022): in 32-bit unsigned arithmetic, with
@@ -1247,13 +1337,23 @@ fn fields_on(w: &mut Out<'_>, ev: &Event<'_>) {
     );
     // Twice in a row, not a loop over an array of the two: from the array, each end's fields
     // were loaded only after its address came back from the stack.
-    let endpoint = |o: &mut Fields<'_, '_, '_>, key: &'static [u8], ep: &Endpoint<'_>| {
-        o.object(key, endpoint_present(ep), |x| {
-            x.ip(b",\"ip\":\"", ep.ip);
-            x.num(b",\"port\":", ep.port.map(u32::from));
-            x.str(b",\"domain\":", ep.domain);
-        });
-    };
+    // Not through `Fields::object`: its closure, called twice, was left out of line.
+    #[inline(always)]
+    fn endpoint(o: &mut Fields<'_, '_, '_>, key: &'static [u8], ep: &Endpoint<'_>) {
+        if !endpoint_present(ep) {
+            return;
+        }
+        o.key(key);
+        let mut x = Fields {
+            out: o.out,
+            first: true,
+            line: o.line,
+        };
+        x.ip(b",\"ip\":\"", ep.ip);
+        x.num(b",\"port\":", ep.port.map(u32::from));
+        x.str(b",\"domain\":", ep.domain);
+        o.out.byte(b'}');
+    }
     endpoint(&mut o, b",\"source\":{", &d.source);
     endpoint(&mut o, b",\"destination\":{", &d.destination);
     if let Some(t) = d.transport {
@@ -1722,6 +1822,20 @@ mod tests {
             write_event(&mut fresh, &ev);
             assert_eq!(&buf[i % 7..], &fresh[..]);
         }
+    }
+
+    #[test]
+    fn the_tables_date_prefixes_are_the_computed_ones() {
+        for days in -1_000..80_000 {
+            assert_eq!(date_prefix(days), date_prefix_of_any(days), "{days}");
+        }
+        let mut want = b"\"".to_vec();
+        Timestamp {
+            secs: 4_133_894_399,
+            nanos: 0,
+        }
+        .write_rfc3339(&mut want);
+        assert_eq!(&date_prefix(47_845).to_le_bytes()[..12], &want[..12]);
     }
 
     #[test]
