@@ -207,7 +207,8 @@ fn split16(c: [u8; 16]) -> ([u8; 8], [u8; 8]) {
 #[inline(always)]
 fn mask16(c: [u8; 16]) -> u32 {
     use std::arch::x86_64::{
-        __m128i, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+        __m128i, _mm_add_epi8, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_movemask_epi8, _mm_or_si128,
+        _mm_set1_epi8,
     };
     // SAFETY: the intrinsics need SSE2, which this function is compiled only with (the cfg
     // above; it is part of every x86_64 target), and `__m128i` is sixteen bytes with no invalid
@@ -215,12 +216,13 @@ fn mask16(c: [u8; 16]) -> u32 {
     // byte value at every place.
     unsafe {
         let v = std::mem::transmute::<[u8; 16], __m128i>(c);
-        // Signed: the bytes 0x80 and above are negative, so "below 0x20" also catches them.
-        let low = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20));
+        // One added, signed: controls become 0x01..=0x20, DEL 0x80 and the bytes 0x80 and
+        // above 0x81..=0xff (negative) or 0x00, all below 0x21; printable ASCII stays above.
+        let one = _mm_add_epi8(v, _mm_set1_epi8(1));
+        let low = _mm_cmplt_epi8(one, _mm_set1_epi8(0x21));
         let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
         let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
-        let del = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f));
-        let hit = _mm_or_si128(_mm_or_si128(low, quote), _mm_or_si128(backslash, del));
+        let hit = _mm_or_si128(low, _mm_or_si128(quote, backslash));
         _mm_movemask_epi8(hit) as u32
     }
 }
