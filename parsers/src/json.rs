@@ -11,11 +11,16 @@
 //! event (enough for all but freak lines; those are written again into their worst case) and
 //! the event is written into it through [`Out`], a cursor whose writes are fixed-size copies
 //! with one length check each (no capacity check, no length stored back, no `memcpy` call
-//! per field); one `unsafe` `set_len` at the end takes the bytes over. Strings are scanned sixteen bytes at a time for
-//! anything to escape (SSE2 on x86_64, two 64-bit words elsewhere), keys and the names picket
-//! gives (dataset, action, kind, outcome) are pre-built constants, which objects are empty is
-//! known before they are opened, and numbers, addresses and stamps are formatted from digit
-//! tables, the stamp's date part cached from the previous event.
+//! per field); one `unsafe` `set_len` at the end takes the bytes over. Strings are scanned
+//! sixteen bytes at a time for anything to escape (SSE2 on x86_64, two 64-bit words
+//! elsewhere), keys and the names picket gives (dataset, action, kind, outcome) are pre-built
+//! constants, which objects are empty is known before they are opened, and numbers, addresses
+//! and stamps are formatted from digit tables, the stamp's date part cached from the previous
+//! event. Beyond the instructions, what the time goes on is branches whose outcome changes
+//! from line to line (lengths, which fields a family fills) and waiting for the event to come
+//! from memory; so a string's length decides as little as possible (short ones are one block
+//! loaded from the line they are part of, a long one's end is its last block again), and the
+//! event's cache lines are all asked for before the first field is read.
 
 use std::cell::Cell;
 use std::mem::MaybeUninit;
