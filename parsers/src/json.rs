@@ -11,17 +11,23 @@
 //! event (enough for all but freak lines; those are written again into their worst case) and
 //! the event is written into it through [`Out`], a cursor whose writes are fixed-size copies
 //! with one length check each (no capacity check, no length stored back, no `memcpy` call
-//! per field); one `unsafe` `set_len` at the end takes the bytes over. Strings are scanned sixteen bytes at a time for
-//! anything to escape (SSE2 on x86_64, two 64-bit words elsewhere), keys and the names picket
-//! gives (dataset, action, kind, outcome) are pre-built constants, which objects are empty is
-//! known before they are opened, and numbers, addresses and stamps are formatted from digit
-//! tables, the stamp's date part cached from the previous event.
+//! per field); one `unsafe` `set_len` at the end takes the bytes over. Strings are scanned
+//! sixteen bytes at a time for anything to escape (SSE2 on x86_64, two 64-bit words
+//! elsewhere), keys and the names picket gives (dataset, action, kind, outcome) are pre-built
+//! constants, which objects are empty is known before they are opened, and numbers, addresses
+//! and stamps are formatted from digit tables, the stamp's date part cached from the previous
+//! event. Beyond the instructions, what the time goes on is branches whose outcome changes
+//! from line to line (lengths, which fields a family fills) and waiting for the event to come
+//! from memory; so a string's length decides as little as possible (short ones are one block
+//! loaded from the line they are part of, a long one's end is its last block again), and the
+//! event's cache lines are all asked for before the first field is read.
 
 use std::cell::Cell;
 use std::mem::MaybeUninit;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::event::{Action, Dataset, Endpoint, Event, Transport};
+use crate::lex::to_u32;
 use crate::time::{Timestamp, civil_from_days};
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -91,6 +97,32 @@ impl<'a> Out<'a> {
     #[inline(always)]
     fn put_u128(&mut self, x: u128, keep: usize) {
         self.put(x.to_le_bytes(), keep);
+    }
+
+    /// Writes a JSON string of the first `n` (at most 16) bytes of `b`, all plain: the
+    /// opening quote, the whole block, and the closing quote over the block's byte `n`; one
+    /// length check for the three stores.
+    #[inline(always)]
+    fn quoted16(&mut self, b: [u8; 16], n: usize) {
+        let n = n.min(16);
+        let rest = std::mem::take(&mut self.rest);
+        match rest.first_chunk_mut::<18>() {
+            Some(dst) => {
+                let [q, body @ ..] = dst;
+                q.write(b'"');
+                if let Some(body) = body.first_chunk_mut::<16>() {
+                    *body = b.map(MaybeUninit::new);
+                }
+                if let Some(q) = dst.get_mut(n + 1) {
+                    q.write(b'"');
+                }
+                self.rest = rest.get_mut(n + 2..).unwrap_or_default();
+            }
+            None => {
+                self.rest = rest;
+                self.full = true;
+            }
+        }
     }
 
     #[inline(always)]
@@ -175,34 +207,67 @@ fn split16(c: [u8; 16]) -> ([u8; 8], [u8; 8]) {
     (lo, hi)
 }
 
-/// How many of the sixteen bytes of `c` are plain before the first that is not (16: all).
+/// A bit for each of the sixteen bytes of `c` (bit `i` for `c[i]`) that is not plain.
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 #[inline(always)]
-fn plain16(c: [u8; 16]) -> usize {
+fn mask16(c: [u8; 16]) -> u32 {
     use std::arch::x86_64::{
-        __m128i, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+        __m128i, _mm_add_epi8, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_movemask_epi8, _mm_or_si128,
+        _mm_set1_epi8,
     };
     // SAFETY: the intrinsics need SSE2, which this function is compiled only with (the cfg
     // above; it is part of every x86_64 target), and `__m128i` is sixteen bytes with no invalid
     // bit patterns, like `[u8; 16]`. The tests check this against `plain16_words` for every
     // byte value at every place.
-    let mask = unsafe {
+    unsafe {
         let v = std::mem::transmute::<[u8; 16], __m128i>(c);
-        // Signed: the bytes 0x80 and above are negative, so "below 0x20" also catches them.
-        let low = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20));
+        // One added, signed: controls become 0x01..=0x20, DEL 0x80 and the bytes 0x80 and
+        // above 0x81..=0xff (negative) or 0x00, all below 0x21; printable ASCII stays above.
+        let one = _mm_add_epi8(v, _mm_set1_epi8(1));
+        let low = _mm_cmplt_epi8(one, _mm_set1_epi8(0x21));
         let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
         let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
-        let del = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f));
-        let hit = _mm_or_si128(_mm_or_si128(low, quote), _mm_or_si128(backslash, del));
+        let hit = _mm_or_si128(low, _mm_or_si128(quote, backslash));
         _mm_movemask_epi8(hit) as u32
-    };
-    (mask | 1 << 16).trailing_zeros() as usize
+    }
+}
+
+/// How many of the sixteen bytes of `c` are plain before the first that is not (16: all).
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+fn plain16(c: [u8; 16]) -> usize {
+    (mask16(c) | 1 << 16).trailing_zeros() as usize
 }
 
 #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
 #[inline(always)]
 fn plain16(c: [u8; 16]) -> usize {
     plain16_words(c)
+}
+
+/// How many of the 32 bytes of `c` are plain before the first that is not (32: all): both
+/// halves' masks in one word, so no branch between them.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+fn plain32(c: [u8; 32]) -> usize {
+    let (lo, hi) = split32(c);
+    let m = u64::from(mask16(lo)) | u64::from(mask16(hi)) << 16;
+    (m | 1 << 32).trailing_zeros() as usize
+}
+
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+#[inline(always)]
+fn plain32(c: [u8; 32]) -> usize {
+    let (lo, hi) = split32(c);
+    match plain16(lo) {
+        16 => 16 + plain16(hi),
+        k => k,
+    }
+}
+
+#[inline(always)]
+fn split32(c: [u8; 32]) -> ([u8; 16], [u8; 16]) {
+    (head::<16>(&c), head::<16>(c.get(16..).unwrap_or_default()))
 }
 
 /// The first `N` bytes of `s`, or `N` plain bytes if it is shorter (callers check first).
@@ -244,15 +309,32 @@ fn tail_word(s: &[u8], r: usize) -> u64 {
 }
 
 /// Writes `s` as a JSON string (with quotes), escaping as described in the module docs; true
-/// when some byte of it was not UTF-8.
+/// when some byte of it was not UTF-8. `line` is the event's line, which most of its strings
+/// are pieces of (see [`window`]).
 #[inline(always)]
-fn write_str(w: &mut Out<'_>, s: &[u8]) -> bool {
-    // Below eight plain bytes (most pids, program and host names) right here: a call costs
-    // more than the write.
-    if write_short(w, s) {
+fn write_str(w: &mut Out<'_>, s: &[u8], line: &[u8]) -> bool {
+    // Up to sixteen plain bytes (most pids, program and host names) right here, as one block
+    // whatever their length (by length, as words, the branches went either way): a call
+    // costs more than the write.
+    if let Some(block) = window(s, line).filter(|b| plain16(*b) >= s.len()) {
+        w.quoted16(block, s.len());
         return false;
     }
     w.with(|w| write_str_at(w, s))
+}
+
+/// The sixteen bytes of `line` from where `s` starts, when `s` has at most sixteen bytes and
+/// starts inside `line` with sixteen bytes of it left there: then its bytes are the first
+/// `s.len()` of them (the same memory; two slices that are both alive and overlap are of one
+/// allocation), and a string of any length up to sixteen is one load. Safe code: only the
+/// addresses are compared, and only `line` is read.
+#[inline(always)]
+fn window(s: &[u8], line: &[u8]) -> Option<[u8; 16]> {
+    if s.len() > 16 {
+        return None;
+    }
+    let off = (s.as_ptr() as usize).wrapping_sub(line.as_ptr() as usize);
+    line.get(off..).and_then(<[u8]>::first_chunk::<16>).copied()
 }
 
 /// Strings of up to 16 plain bytes in one or two words: opening quote, the bytes, closing
@@ -312,60 +394,71 @@ fn write_str_long(w: &mut Out<'_>, s: &[u8]) -> bool {
     invalid
 }
 
-/// Copies the plain bytes at the start of `s` to `w`; how many there were. Blocks of sixteen
-/// are copied whole as they are scanned and only their plain bytes kept; what is left after
-/// them goes out as one word, or two.
+/// Copies the plain bytes at the start of `s` to `w`; how many there were. Runs of 32 bytes
+/// (16 or 8 for shorter strings) are copied whole as they are scanned and only their plain
+/// bytes kept. The bytes after the last whole run are not taken in smaller and smaller steps
+/// (a branch each, which went either way on lines of every length): the last run's worth of
+/// `s` is copied once more, ending at its end, over the bytes just written from it.
 #[inline(always)]
 fn copy_plain(w: &mut Out<'_>, s: &[u8]) -> usize {
-    let mut done = 0;
-    // Two blocks a step: one length check and one branch for 32 bytes of a long string.
-    let mut pairs = s.chunks_exact(32);
-    for pair in &mut pairs {
-        let c = head::<32>(pair);
-        let (lo, hi) = (head::<16>(&c), head::<16>(c.get(16..).unwrap_or_default()));
-        let k = match plain16(lo) {
-            16 => 16 + plain16(hi),
-            k => k,
-        };
-        w.put(c, k);
-        if k < 32 {
-            return done + k;
-        }
-        done += 32;
-    }
-    let mut blocks = pairs.remainder().chunks_exact(16);
-    for block in &mut blocks {
-        let c = head::<16>(block);
-        let k = plain16(c);
-        w.put(c, k);
-        if k < 16 {
-            return done + k;
-        }
-        done += 16;
-    }
-    let mut r = blocks.remainder().len();
-    if r >= 8 {
-        let c = head::<8>(blocks.remainder());
-        let k = plain8(c);
-        w.put(c, k);
-        if k < 8 {
-            return done + k;
-        }
-        done += 8;
-        r -= 8;
-    }
-    if r == 0 {
-        return done;
-    }
-    let x = if s.len() >= 8 {
-        tail_word(s, r)
+    if s.len() >= 32 {
+        copy_runs::<32>(w, s, plain32)
+    } else if s.len() >= 16 {
+        copy_runs::<16>(w, s, plain16)
+    } else if s.len() >= 8 {
+        copy_runs::<8>(w, s, plain8)
     } else {
-        short_word(s)
+        // The zero bytes above the string count as special: the scan stops at its end.
+        let x = short_word(s).to_le_bytes();
+        let k = plain8(x).min(s.len());
+        w.put(x, k);
+        k
+    }
+}
+
+/// [`copy_plain`] for `s` of at least `N` bytes, `plain` counting the plain bytes of a run.
+#[inline(always)]
+fn copy_runs<const N: usize>(w: &mut Out<'_>, s: &[u8], plain: impl Fn([u8; N]) -> usize) -> usize {
+    // Written by index into the whole rest, so that the last run can go back over the ones
+    // before it; `done` is both how much of `s` is written and where the next byte goes.
+    let buf = std::mem::take(&mut w.rest);
+    let mut done = 0;
+    let mut runs = s.chunks_exact(N);
+    for run in &mut runs {
+        let c = head::<N>(run);
+        let Some(dst) = buf.get_mut(done..).and_then(<[_]>::first_chunk_mut::<N>) else {
+            return out_of_room(w, buf, s);
+        };
+        *dst = c.map(MaybeUninit::new);
+        let k = plain(c);
+        done += k;
+        if k < N {
+            w.rest = buf.get_mut(done..).unwrap_or_default();
+            return done;
+        }
+    }
+    // `done` is `s.len()` less the `r` bytes left; the run ending at the end of `s` starts
+    // `N - r` bytes before them, over bytes just written from the same places of `s` (all
+    // plain), so writing it again changes none of them and its plain count is at least `N - r`.
+    let r = runs.remainder().len();
+    let last = s.last_chunk::<N>().copied().unwrap_or([b'a'; N]);
+    let at = s.len().saturating_sub(N);
+    let Some(dst) = buf.get_mut(at..).and_then(<[_]>::first_chunk_mut::<N>) else {
+        return out_of_room(w, buf, s);
     };
-    // The zero bytes above the last `r` count as special: the scan stops at `r` at the latest.
-    let k = plain8(x.to_le_bytes()).min(r);
-    w.put(x.to_le_bytes(), k);
-    done + k
+    *dst = last.map(MaybeUninit::new);
+    done += plain(last).saturating_sub(N - r);
+    w.rest = buf.get_mut(done..).unwrap_or_default();
+    done
+}
+
+/// A run of [`copy_runs`] did not fit: the event is written again into more room, so all of
+/// `s` is taken as done (the caller stops) and the rest left as it was.
+#[cold]
+fn out_of_room<'a>(w: &mut Out<'a>, buf: &'a mut [MaybeUninit<u8>], s: &[u8]) -> usize {
+    w.rest = buf;
+    w.full = true;
+    s.len()
 }
 
 /// Escapes the character starting at `s[0]` (not plain ASCII); returns how many bytes it used.
@@ -459,13 +552,21 @@ fn pair(n: u32) -> [u8; 2] {
     PAIRS.get((n % 100) as usize).copied().unwrap_or(*b"00")
 }
 
-/// Appends a decimal number: codes and small counts directly, the rest by [`push_u32_long`].
+/// Appends a decimal number. Below 10^8 (ports, pids, codes, counts) without a branch on its
+/// length: all eight digits are built in a word, the leading zeros shifted out (by digit
+/// count, loops and length tests went either way from one line to the next).
 #[inline(always)]
 fn push_u32(w: &mut Out<'_>, n: u32) {
-    if n < 10 {
-        w.byte(b'0' + n as u8);
-    } else if n < 100 {
-        w.put(pair(n), 2);
+    if n < 100_000_000 {
+        // The four digits of `x` (below 10^4), most significant in the lowest byte.
+        let four = |x: u32| {
+            u64::from(u16::from_le_bytes(pair(x / 100)))
+                | u64::from(u16::from_le_bytes(pair(x))) << 16
+        };
+        let digits = four(n / 10_000) | four(n % 10_000) << 32;
+        // 1 to 8: `n | 1` has the digits of `n`, but one for 0.
+        let len = (n | 1).ilog10() as usize + 1;
+        w.put((digits >> (8 * (8 - len))).to_le_bytes(), len);
     } else {
         push_u32_long(w, n);
     }
@@ -473,7 +574,7 @@ fn push_u32(w: &mut Out<'_>, n: u32) {
 
 /// Appends a decimal number, its digits built in a register and written in one go (built
 /// byte by byte in a stack array, the array's load stalled on the byte stores).
-#[inline(always)]
+#[inline(never)]
 fn push_u32_long(w: &mut Out<'_>, n: u32) {
     let len = n.checked_ilog10().unwrap_or(0) as usize + 1;
     let mut digits = 0u128;
@@ -638,6 +739,28 @@ fn push_ip(w: &mut Out<'_>, ip: IpAddr) {
 /// read back as a block, which stalls).
 #[inline(never)]
 fn date_prefix(days: i64) -> u128 {
+    // 1970 to 2100 from two small tables: no chain of multiplications (Neri and Schneider's
+    // is one, about forty cycles long, and the mixed corpus's header dates miss the cache).
+    if let Ok(d) = u16::try_from(days)
+        && let Some(&year) = YEARS.get(usize::from(d / 365))
+    {
+        // `d / 365` is the year or the one after (fewer than 365 leap days before 2100), and
+        // a year starts on the day its entry gives.
+        let (start, year) = match YEARS.get(usize::from(d / 365).wrapping_sub(1)) {
+            Some(&before) if d < year.start => (before.start, before),
+            _ => (year.start, year),
+        };
+        let day_of_year = usize::from(d - start);
+        // The table is a leap year's: past February, a common year's day is one further on.
+        let at = day_of_year + usize::from(!year.leap && day_of_year >= 59);
+        let month_day = MONTH_DAYS.get(at).copied().unwrap_or(0);
+        return u128::from(b'"') | u128::from(year.digits) << 8 | u128::from(month_day) << 40;
+    }
+    date_prefix_of_any(days)
+}
+
+/// [`date_prefix`] for any day.
+fn date_prefix_of_any(days: i64) -> u128 {
     let (year, month, day) = date_of(days);
     let year = year.clamp(0, 9999) as u32;
     let two = |n: u32, at: u32| u128::from(u16::from_le_bytes(pair(n))) << (8 * at);
@@ -650,6 +773,74 @@ fn date_prefix(days: i64) -> u128 {
         | two(day, 9)
         | u128::from(b'T') << 88
 }
+
+/// One year of [`YEARS`].
+#[derive(Clone, Copy)]
+struct Year {
+    /// Its first day, in days since 1970-01-01.
+    start: u16,
+    leap: bool,
+    /// Its four digits, as they are written (the first in the lowest byte).
+    digits: u32,
+}
+
+/// 1970 to 2100 (the 16-bit day numbers [`date_prefix`] looks up: 2100 ends before day 65,535).
+// Only evaluated at compile time: an index out of range is a build error.
+#[allow(clippy::indexing_slicing)]
+const YEARS: [Year; 131] = {
+    let mut t = [Year {
+        start: 0,
+        leap: false,
+        digits: 0,
+    }; 131];
+    let mut i = 0;
+    let mut start = 0u32;
+    while i < t.len() {
+        let y = 1970 + i as u32;
+        let leap = y.is_multiple_of(4) && (!y.is_multiple_of(100) || y.is_multiple_of(400));
+        const fn d(n: u32) -> u32 {
+            (b'0' + (n % 10) as u8) as u32
+        }
+        t[i] = Year {
+            start: start as u16,
+            leap,
+            digits: d(y / 1000) | d(y / 100) << 8 | d(y / 10) << 16 | d(y) << 24,
+        };
+        start += if leap { 366 } else { 365 };
+        i += 1;
+    }
+    t
+};
+
+/// `-MM-DDT` for each day of a leap year, the first byte in the lowest.
+#[allow(clippy::indexing_slicing)]
+const MONTH_DAYS: [u64; 366] = {
+    const LENGTHS: [u32; 12] = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let mut t = [0u64; 366];
+    let mut i = 0;
+    let mut m = 0;
+    while m < 12 {
+        let mut d = 1;
+        while d <= LENGTHS[m] {
+            let month = m as u32 + 1;
+            let b = [
+                b'-',
+                b'0' + (month / 10) as u8,
+                b'0' + (month % 10) as u8,
+                b'-',
+                b'0' + (d / 10) as u8,
+                b'0' + (d % 10) as u8,
+                b'T',
+                0,
+            ];
+            t[i] = u64::from_le_bytes(b);
+            i += 1;
+            d += 1;
+        }
+        m += 1;
+    }
+    t
+};
 
 /// [`civil_from_days`] by Neri and Schneider's algorithm ("Euclidean affine functions and
 /// their application to calendar algorithms", 2022): in 32-bit unsigned arithmetic, with
@@ -857,12 +1048,14 @@ fn known_transport(t: Transport<'_>) -> &'static Piece<16> {
 
 /// The fields of one JSON object, written in order; `first` is whether no field is out yet.
 /// Keys are constants that start with their comma (`,"name":`), cut off for the first field.
-struct Fields<'o, 'a> {
+struct Fields<'o, 'a, 'l> {
     out: &'o mut Out<'a>,
     first: bool,
+    /// The event's line, for [`write_str`].
+    line: &'l [u8],
 }
 
-impl Fields<'_, '_> {
+impl Fields<'_, '_, '_> {
     #[inline(always)]
     fn key(&mut self, k: &'static [u8]) {
         if self.first {
@@ -877,7 +1070,7 @@ impl Fields<'_, '_> {
     fn str(&mut self, k: &'static [u8], v: Option<&[u8]>) {
         if let Some(v) = v {
             self.key(k);
-            write_str(self.out, v);
+            write_str(self.out, v, self.line);
         }
     }
 
@@ -886,6 +1079,22 @@ impl Fields<'_, '_> {
         if let Some(v) = v {
             self.key(k);
             push_u32(self.out, v);
+        }
+    }
+
+    /// `process.pid`.
+    #[inline(always)]
+    fn pid(&mut self, k: &'static [u8], pid: Pid) {
+        match pid {
+            Pid::None => {}
+            Pid::Digits(block, n) => {
+                self.key(k);
+                self.out.put(block, n);
+            }
+            Pid::Number(n) => {
+                self.key(k);
+                push_u32(self.out, n);
+            }
         }
     }
 
@@ -902,7 +1111,7 @@ impl Fields<'_, '_> {
     /// A nested object, written only when `present` (it has at least one field); `k` ends in
     /// the opening brace.
     #[inline(always)]
-    fn object(&mut self, k: &'static [u8], present: bool, f: impl FnOnce(&mut Fields<'_, '_>)) {
+    fn object(&mut self, k: &'static [u8], present: bool, f: impl FnOnce(&mut Fields<'_, '_, '_>)) {
         if !present {
             return;
         }
@@ -910,14 +1119,58 @@ impl Fields<'_, '_> {
         let mut inner = Fields {
             out: self.out,
             first: true,
+            line: self.line,
         };
         f(&mut inner);
         self.out.byte(b'}');
     }
 }
 
+// The presence tests below are `|`, not `||`: one branch on all of them, not one each (whose
+// outcomes change from line to line with the family).
 fn endpoint_present(ep: &Endpoint<'_>) -> bool {
-    ep.ip.is_some() || ep.port.is_some() || ep.domain.is_some()
+    ep.ip.is_some() | ep.port.is_some() | ep.domain.is_some()
+}
+
+/// How `process.pid` is written, from the PROCID: its own bytes where they are the number's
+/// decimal form (no digit loop to read it, none to write it back: both ended on a branch that
+/// went either way with the number of digits), else the number it reads as.
+#[derive(Clone, Copy)]
+enum Pid {
+    /// The PROCID is not a number (or there is none): no `pid`.
+    None,
+    /// The first `.1` bytes (one to eight) of the block are the number as written.
+    Digits([u8; 8], usize),
+    /// The number, to be formatted.
+    Number(u32),
+}
+
+impl Pid {
+    #[inline(always)]
+    fn of(procid: Option<&[u8]>, line: &[u8]) -> Pid {
+        let Some(p) = procid else {
+            return Pid::None;
+        };
+        let n = p.len();
+        if let Some(block) = window(p, line) {
+            let w = head::<8>(&block);
+            // A byte is a digit when its high half is 3 and adding 6 leaves it so; a carry
+            // out of a byte of 0xfa or more can only spoil the verdict on bytes above one that
+            // already failed.
+            let x = u64::from_le_bytes(w);
+            let hi = splat(0xf0);
+            let bad = ((x & hi) ^ splat(0x30)) | ((x.wrapping_add(splat(6)) & hi) ^ splat(0x30));
+            let lanes = u64::MAX >> (8 * (8 - n.clamp(1, 8)));
+            // No leading zero (but "0" itself): then these are the digits `Display` writes.
+            if (1..=8).contains(&n) && bad & lanes == 0 && (w[0] != b'0' || n == 1) {
+                return Pid::Digits(w, n);
+            }
+        }
+        match to_u32(p) {
+            Some(n) => Pid::Number(n),
+            None => Pid::None,
+        }
+    }
 }
 
 fn len(v: Option<&[u8]>) -> usize {
@@ -961,7 +1214,33 @@ fn likely_room(ev: &Event<'_>) -> usize {
 
 /// Appends the event as one JSON object (no trailing newline).
 pub fn write_event(out: &mut Vec<u8>, ev: &Event<'_>) {
+    fetch(ev);
     write_event_in(out, ev, likely_room(ev));
+}
+
+/// Asks for every cache line of the event and the first of its line at once, before any is
+/// read: an event not in the cache (written long after it was parsed) then waits for memory
+/// once, not once a line as the fields reach each (behind whatever branch came before).
+#[inline(always)]
+fn fetch(ev: &Event<'_>) {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse"))]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        let at = std::ptr::from_ref(ev).cast::<i8>();
+        let size = std::mem::size_of::<Event<'_>>();
+        let mut off = 0;
+        while off < size + 63 {
+            // SAFETY: a prefetch is a hint: it reads nothing into the program and never
+            // faults; and every address asked for is inside the event (or its last byte).
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(at.wrapping_add(off.min(size - 1))) };
+            off += 64;
+        }
+        let line = ev.original.as_ptr().cast::<i8>();
+        // SAFETY: as above; the line's first byte (or, for an empty line, a hint at its
+        // dangling address, which a prefetch may be given too). More of the line did not
+        // help: the scan reads it in order, which the hardware prefetches itself.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(line) };
+    }
 }
 
 /// [`write_event`] with the room to reserve first: when it is too little, the event is
@@ -1000,6 +1279,7 @@ fn fields(w: &mut Out<'_>, ev: &Event<'_>) {
 fn fields_on(w: &mut Out<'_>, ev: &Event<'_>) {
     let h = &ev.header;
     let d = &ev.details;
+    let line = ev.original;
     match h.timestamp.or(ev.received) {
         Some(t) => {
             w.slice(b"{\"@timestamp\":");
@@ -1028,54 +1308,66 @@ fn fields_on(w: &mut Out<'_>, ev: &Event<'_>) {
     }
     if let Some(code) = d.code {
         w.slice(b",\"code\":");
-        write_str(w, code);
+        write_str(w, code, line);
     }
     if let Some(n) = h.repeat {
         w.slice(b",\"repeat_count\":");
         push_u32(w, n);
     }
     w.slice(b",\"original\":");
-    if write_str(w, ev.original) {
+    if write_str(w, ev.original, line) {
         // The escaped `original` cannot tell a raw 0xff from the text `\xff`.
         w.slice(b",\"original_base64\":\"");
         w.with(|w| push_base64(w, ev.original));
         w.byte(b'"');
     }
     w.slice(b"},\"message\":");
-    write_str(w, h.message);
+    write_str(w, h.message, line);
     if let Some(host) = h.hostname {
         w.slice(b",\"host\":{\"hostname\":");
-        write_str(w, host);
+        write_str(w, host, line);
         w.byte(b'}');
     }
-    let pid = h.pid();
+    let pid = Pid::of(h.procid, line);
     let mut o = Fields {
         out: w,
         first: false,
+        line,
     };
     o.object(
         b",\"process\":{",
-        h.appname.is_some() || pid.is_some(),
+        h.appname.is_some() | !matches!(pid, Pid::None),
         |x| {
             x.str(b",\"name\":", h.appname);
-            x.num(b",\"pid\":", pid);
+            x.pid(b",\"pid\":", pid);
         },
     );
-    for (key, ep) in [
-        (b",\"source\":{".as_slice(), &d.source),
-        (b",\"destination\":{".as_slice(), &d.destination),
-    ] {
-        o.object(key, endpoint_present(ep), |x| {
-            x.ip(b",\"ip\":\"", ep.ip);
-            x.num(b",\"port\":", ep.port.map(u32::from));
-            x.str(b",\"domain\":", ep.domain);
-        });
+    // Twice in a row, not a loop over an array of the two: from the array, each end's fields
+    // were loaded only after its address came back from the stack.
+    // Not through `Fields::object`: its closure, called twice, was left out of line.
+    #[inline(always)]
+    fn endpoint(o: &mut Fields<'_, '_, '_>, key: &'static [u8], ep: &Endpoint<'_>) {
+        if !endpoint_present(ep) {
+            return;
+        }
+        o.key(key);
+        let mut x = Fields {
+            out: o.out,
+            first: true,
+            line: o.line,
+        };
+        x.ip(b",\"ip\":\"", ep.ip);
+        x.num(b",\"port\":", ep.port.map(u32::from));
+        x.str(b",\"domain\":", ep.domain);
+        o.out.byte(b'}');
     }
+    endpoint(&mut o, b",\"source\":{", &d.source);
+    endpoint(&mut o, b",\"destination\":{", &d.destination);
     if let Some(t) = d.transport {
         o.out.slice(b",\"network\":{\"transport\":");
         match t {
             Transport::Other(name) => {
-                write_str(o.out, name);
+                write_str(o.out, name, line);
             }
             known => known_transport(known).write(o.out),
         }
@@ -1084,7 +1376,7 @@ fn fields_on(w: &mut Out<'_>, ev: &Event<'_>) {
     let r = &d.rule;
     o.object(
         b",\"rule\":{",
-        r.id.is_some() || r.name.is_some() || r.category.is_some(),
+        r.id.is_some() | r.name.is_some() | r.category.is_some(),
         |x| {
             x.str(b",\"id\":", r.id);
             x.str(b",\"name\":", r.name);
@@ -1096,23 +1388,23 @@ fn fields_on(w: &mut Out<'_>, ev: &Event<'_>) {
     }
     if let Some(user) = d.user {
         o.out.slice(b",\"user\":{\"name\":");
-        write_str(o.out, user);
+        write_str(o.out, user, line);
         o.out.byte(b'}');
     }
     if let Some(service) = d.service {
         o.out.slice(b",\"service\":{\"name\":");
-        write_str(o.out, service);
+        write_str(o.out, service, line);
         o.out.byte(b'}');
     }
     let (facility, severity) = (h.facility(), h.severity());
     let syslog = facility.is_some()
-        || severity.is_some()
-        || h.version.is_some()
-        || h.appname.is_some()
-        || h.procid.is_some()
-        || h.msgid.is_some()
-        || h.structured_data.is_some()
-        || h.sequence.is_some();
+        | severity.is_some()
+        | h.version.is_some()
+        | h.appname.is_some()
+        | h.procid.is_some()
+        | h.msgid.is_some()
+        | h.structured_data.is_some()
+        | h.sequence.is_some();
     o.object(b",\"log\":{\"syslog\":{", syslog, |s| {
         s.object(b",\"facility\":{", facility.is_some(), |f| {
             f.num(b",\"code\":", facility.map(u32::from))
@@ -1193,7 +1485,7 @@ mod tests {
 
     fn str_json(s: &[u8]) -> Vec<u8> {
         written(|w| {
-            write_str(w, s);
+            write_str(w, s, &[]);
         })
     }
 
@@ -1404,7 +1696,14 @@ mod tests {
         let check = |n: u32| {
             assert_eq!(written(|w| push_u32(w, n)), n.to_string().into_bytes());
         };
-        for n in (0..100_000).chain([u32::MAX, 999_999_999, 1_000_000_000, 4_000_000_000]) {
+        for n in (0..100_000).chain([
+            u32::MAX,
+            99_999_999,
+            100_000_000,
+            999_999_999,
+            1_000_000_000,
+            4_000_000_000,
+        ]) {
             check(n);
         }
         for _ in 0..100_000 {
@@ -1533,6 +1832,20 @@ mod tests {
     }
 
     #[test]
+    fn the_tables_date_prefixes_are_the_computed_ones() {
+        for days in -1_000..80_000 {
+            assert_eq!(date_prefix(days), date_prefix_of_any(days), "{days}");
+        }
+        let mut want = b"\"".to_vec();
+        Timestamp {
+            secs: 4_133_894_399,
+            nanos: 0,
+        }
+        .write_rfc3339(&mut want);
+        assert_eq!(&date_prefix(47_845).to_le_bytes()[..12], &want[..12]);
+    }
+
+    #[test]
     fn dates_are_the_civil_dates() {
         for days in -1_000_000..3_000_000 {
             assert_eq!(date_of(days), civil_from_days(days), "{days}");
@@ -1575,6 +1888,97 @@ mod tests {
         ] {
             let want = format!("\"{}\"", String::from_utf8_lossy(t.name()));
             assert_eq!(written(|w| known_transport(t).write(w)), want.into_bytes());
+        }
+    }
+
+    #[test]
+    fn pieces_of_the_line_are_written_as_the_reference_writes_them() {
+        // Strings that lie in the line take the window path while sixteen bytes of the line
+        // are left after their start, the word path nearer its end, and the same bytes
+        // copied out of the line the word path always.
+        let specials: &[&[u8]] = &[b"\"", b"\\", b"\x00", b"\x7f", b"\xc3\xa9", b"\xff", b"a"];
+        let mut seed = 0xfeed_u64;
+        for _ in 0..20_000 {
+            let r = xorshift(&mut seed);
+            let mut line: Vec<u8> = (0..(r % 60) as usize)
+                .map(|i| b' ' + 1 + ((r >> 8) as usize + i * 7) as u8 % 90)
+                .map(|b| if PLAIN[usize::from(b)] { b } else { b'x' })
+                .collect();
+            if r & 1 << 40 != 0 && !line.is_empty() {
+                let at = (r >> 20) as usize % line.len();
+                let sp = specials[(r >> 32) as usize % specials.len()];
+                line.splice(at..at + 1, sp.iter().copied());
+            }
+            let start = (r >> 44) as usize % (line.len() + 1);
+            let end = start + (r >> 50) as usize % (line.len() - start + 1);
+            let piece = &line[start..end];
+            let out = written(|w| {
+                write_str(w, piece, &line);
+            });
+            let want = reference(piece);
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                want,
+                "{piece:x?} in {line:x?}"
+            );
+            let copy = piece.to_vec();
+            let out = written(|w| {
+                write_str(w, &copy, &line);
+            });
+            assert_eq!(String::from_utf8(out).unwrap(), want, "copy of {piece:x?}");
+        }
+    }
+
+    #[test]
+    fn pids_are_written_as_display_writes_the_number_they_read_as() {
+        let procids: &[&[u8]] = &[
+            b"0",
+            b"7",
+            b"00",
+            b"01",
+            b"10",
+            b"3689",
+            b"12345678",
+            b"123456789",
+            b"4294967295",
+            b"4294967296",
+            b"99999999999",
+            b"",
+            b"12a",
+            b"-1",
+            b"1 ",
+            b" 1",
+            b"\xff1",
+            b"1\xfa",
+            b"\xfa1",
+            b"/",
+            b":",
+            b"9:",
+        ];
+        for p in procids {
+            for pad in [0usize, 1, 8, 20] {
+                let mut line = b"<13>host app[".to_vec();
+                let at = line.len();
+                line.extend_from_slice(p);
+                line.extend(std::iter::repeat_n(b']', pad));
+                let p = &line[at..at + p.len()];
+                let want = std::str::from_utf8(p)
+                    .ok()
+                    .and_then(|t| t.parse::<u32>().ok())
+                    .filter(|_| p.iter().all(u8::is_ascii_digit))
+                    .map(|n| n.to_string());
+                let got = written(|w| {
+                    let mut f = Fields {
+                        out: w,
+                        first: true,
+                        line: &line,
+                    };
+                    f.pid(b",\"pid\":", Pid::of(Some(p), &line));
+                });
+                let got = String::from_utf8(got).unwrap();
+                let want = want.map_or(String::new(), |n| format!("\"pid\":{n}"));
+                assert_eq!(got, want, "{p:x?} pad {pad}");
+            }
         }
     }
 
