@@ -1214,33 +1214,7 @@ fn likely_room(ev: &Event<'_>) -> usize {
 
 /// Appends the event as one JSON object (no trailing newline).
 pub fn write_event(out: &mut Vec<u8>, ev: &Event<'_>) {
-    fetch(ev);
     write_event_in(out, ev, likely_room(ev));
-}
-
-/// Asks for every cache line of the event and the first of its line at once, before any is
-/// read: an event not in the cache (written long after it was parsed) then waits for memory
-/// once, not once a line as the fields reach each (behind whatever branch came before).
-#[inline(always)]
-fn fetch(ev: &Event<'_>) {
-    #[cfg(all(target_arch = "x86_64", target_feature = "sse"))]
-    {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        let at = std::ptr::from_ref(ev).cast::<i8>();
-        let size = std::mem::size_of::<Event<'_>>();
-        let mut off = 0;
-        while off < size + 63 {
-            // SAFETY: a prefetch is a hint: it reads nothing into the program and never
-            // faults; and every address asked for is inside the event (or its last byte).
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(at.wrapping_add(off.min(size - 1))) };
-            off += 64;
-        }
-        let line = ev.original.as_ptr().cast::<i8>();
-        // SAFETY: as above; the line's first byte (or, for an empty line, a hint at its
-        // dangling address, which a prefetch may be given too). More of the line did not
-        // help: the scan reads it in order, which the hardware prefetches itself.
-        unsafe { _mm_prefetch::<_MM_HINT_T0>(line) };
-    }
 }
 
 /// [`write_event`] with the room to reserve first: when it is too little, the event is
