@@ -16,7 +16,7 @@ use picket_parsers::{ParseContext, Timestamp};
 
 use crate::error::Error;
 
-const BUF: usize = 256 * 1024;
+pub(super) const BUF: usize = 256 * 1024;
 
 /// How year-less and zone-less stamps are read.
 #[derive(Debug, Clone, Copy, Args)]

@@ -83,9 +83,10 @@ pub(super) fn chunk_lines(chunk: &[u8]) -> impl Iterator<Item = &[u8]> {
     })
 }
 
-/// Room to read into past a chunk's size: a read this large passes a `BufReader` (whose
-/// capacity is `input::BUF`) by, straight from the file into the chunk.
-const READ_ROOM: usize = 256 * 1024 + 64 * 1024;
+/// The least one read asks for: a read this large passes a `BufReader` (whose capacity is
+/// `input::BUF`) by, straight from the file into the chunk. A chunk's buffer has this much room
+/// past `CHUNK`.
+const READ_ROOM: usize = input::BUF;
 
 /// Reads the next chunk of whole lines into `buf[..*filled]` (which starts with `carry`, the
 /// part of a line the previous chunk ended in); false when the input has nothing more.
@@ -113,7 +114,10 @@ fn next_chunk<R: BufRead + ?Sized>(
             let grown = buf.len().saturating_mul(2);
             buf.resize(grown, 0);
         }
-        let n = match input.read(buf.get_mut(*filled..).unwrap_or_default()) {
+        // Only what the chunk still lacks (but never less than READ_ROOM): a larger read
+        // would make larger chunks, and more memory in flight.
+        let end = *filled + CHUNK.saturating_sub(*filled).max(READ_ROOM);
+        let n = match input.read(buf.get_mut(*filled..end).unwrap_or_default()) {
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
