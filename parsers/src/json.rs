@@ -17,10 +17,11 @@
 //! constants, which objects are empty is known before they are opened, and numbers, addresses
 //! and stamps are formatted from digit tables, the stamp's date part cached from the previous
 //! event. Beyond the instructions, what the time goes on is branches whose outcome changes
-//! from line to line (lengths, which fields a family fills) and waiting for the event to come
-//! from memory; so a string's length decides as little as possible (short ones are one block
-//! loaded from the line they are part of, a long one's end is its last block again), and the
-//! event's cache lines are all asked for before the first field is read.
+//! from line to line (lengths, which fields a family fills); so a string's length decides as
+//! little as possible (short ones are one block loaded from the line they are part of, a long
+//! one's end is its last block again). The event is not prefetched: callers write it right
+//! after parsing it, while it is still in the cache (a prefetch helped only a bench that
+//! parses everything first).
 
 use std::cell::Cell;
 use std::mem::MaybeUninit;
