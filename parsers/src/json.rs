@@ -28,7 +28,7 @@ use std::mem::MaybeUninit;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::event::{Action, Dataset, Endpoint, Event, Transport};
-use crate::lex::to_u32;
+use crate::header::Header;
 use crate::time::{Timestamp, civil_from_days};
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -1148,8 +1148,8 @@ enum Pid {
 
 impl Pid {
     #[inline(always)]
-    fn of(procid: Option<&[u8]>, line: &[u8]) -> Pid {
-        let Some(p) = procid else {
+    fn of(h: &Header<'_>, line: &[u8]) -> Pid {
+        let Some(p) = h.procid else {
             return Pid::None;
         };
         let n = p.len();
@@ -1167,7 +1167,7 @@ impl Pid {
                 return Pid::Digits(w, n);
             }
         }
-        match to_u32(p) {
+        match h.pid() {
             Some(n) => Pid::Number(n),
             None => Pid::None,
         }
@@ -1303,7 +1303,7 @@ fn fields_on(w: &mut Out<'_>, ev: &Event<'_>) {
         write_str(w, host, line);
         w.byte(b'}');
     }
-    let pid = Pid::of(h.procid, line);
+    let pid = Pid::of(h, line);
     let mut o = Fields {
         out: w,
         first: false,
@@ -1948,7 +1948,11 @@ mod tests {
                         first: true,
                         line: &line,
                     };
-                    f.pid(b",\"pid\":", Pid::of(Some(p), &line));
+                    let h = Header {
+                        procid: Some(p),
+                        ..Header::bare(&line)
+                    };
+                    f.pid(b",\"pid\":", Pid::of(&h, &line));
                 });
                 let got = String::from_utf8(got).unwrap();
                 let want = want.map_or(String::new(), |n| format!("\"pid\":{n}"));

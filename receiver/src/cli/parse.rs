@@ -125,13 +125,18 @@ fn next_chunk<R: BufRead + ?Sized>(
         if n == 0 {
             return Ok(*filled > 0);
         }
+        let before = *filled;
         *filled += n;
         if *filled < CHUNK {
             continue;
         }
-        // Full: end the chunk at the last line end of what is there.
+        // Full: end the chunk at the last line end of what is there. Once full, what came
+        // before this read was searched already: a line of gigabytes is scanned once, not
+        // once a read.
+        let from = if before >= CHUNK { before } else { 0 };
         let data = buf.get(..*filled).unwrap_or_default();
-        if let Some(end) = memchr::memrchr(b'\n', data) {
+        let found = data.get(from..).and_then(|new| memchr::memrchr(b'\n', new));
+        if let Some(end) = found.map(|at| from + at) {
             carry.extend_from_slice(data.get(end + 1..).unwrap_or_default());
             *filled = end + 1;
             return Ok(true);
