@@ -445,6 +445,37 @@ impl Candidate {
         &self.history
     }
 
+    /// Asks the cache for the candidate itself, a couple of places before
+    /// [`Candidate::prefetch_pieces`] reads its pointers (see `prefetch.rs`).
+    pub fn prefetch_box(&self) {
+        crate::prefetch::value(self);
+    }
+
+    /// Asks the cache for every piece [`encode_candidate`](crate::encode_candidate) reads,
+    /// to encode this candidate a little later (a hint: nothing changes). The receiver calls
+    /// it for the evictions a few places ahead of the one it encodes (see `prefetch.rs`).
+    pub fn prefetch_pieces(&self) {
+        use crate::prefetch;
+        prefetch::all(&self.reporters);
+        for r in &self.reporters {
+            prefetch::all(r);
+        }
+        prefetch::all(&self.names);
+        prefetch::all(&self.signatures);
+        for (s, _) in &self.signatures {
+            prefetch::all(s);
+        }
+        prefetch::all(&self.noise);
+        prefetch::all(&self.history);
+        self.evidence.prefetch();
+        self.activity.prefetch();
+        self.ports.prefetch();
+        self.hosts.prefetch();
+        self.recent_ports.prefetch();
+        self.recent_hosts.prefetch();
+        self.failures.prefetch();
+    }
+
     // ---- folding ----
 
     /// Folds one event. Returns whether it counted as signal.

@@ -78,6 +78,14 @@ impl DistinctCounter {
         &self.repr
     }
 
+    /// Prefetches the values or registers (see `prefetch.rs`).
+    pub(crate) fn prefetch(&self) {
+        match &self.repr {
+            Repr::Exact(values) => crate::prefetch::all(values),
+            Repr::Sketch(registers) => crate::prefetch::all(&registers[..]),
+        }
+    }
+
     /// Adds one value.
     pub fn insert(&mut self, value: u64) {
         match &mut self.repr {
@@ -210,6 +218,11 @@ impl<K: Ord + Copy + Default> RecentKeys<K> {
         &self.entries
     }
 
+    /// Prefetches the table (see `prefetch.rs`).
+    pub(crate) fn prefetch(&self) {
+        crate::prefetch::all(&self.entries);
+    }
+
     /// Notes `key` seen at `time`.
     pub fn observe(&mut self, key: K, time: i64) {
         let at = match self.entries.binary_search_by(|(k, _)| k.cmp(&key)) {
@@ -281,6 +294,11 @@ impl LatestTimes {
         &self.times
     }
 
+    /// Prefetches the times (see `prefetch.rs`).
+    pub(crate) fn prefetch(&self) {
+        crate::prefetch::all(&self.times);
+    }
+
     /// Notes one event at `time`.
     pub fn observe(&mut self, time: i64) {
         let at = self.times.partition_point(|t| *t <= time);
@@ -331,6 +349,11 @@ impl BucketCounts {
     /// (bucket index, count) pairs, oldest bucket first.
     pub fn buckets(&self) -> &[(i64, u32)] {
         &self.buckets
+    }
+
+    /// Prefetches the buckets (see `prefetch.rs`).
+    pub(crate) fn prefetch(&self) {
+        crate::prefetch::all(&self.buckets);
     }
 
     /// Adds `count` events to bucket `index`; a bucket older than all kept ones is dropped

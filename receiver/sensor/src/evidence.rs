@@ -54,6 +54,14 @@ impl EvidenceSample {
         &self.lines
     }
 
+    /// Prefetches the table and every line (see `prefetch.rs`).
+    pub(crate) fn prefetch(&self) {
+        crate::prefetch::all(&self.lines);
+        for e in &self.lines {
+            crate::prefetch::all(&e.line);
+        }
+    }
+
     /// Offers one line; it is copied only when kept.
     pub fn offer(&mut self, time: i64, line: &[u8], reference: EventRef) {
         let total = self.first + self.latest;

@@ -51,6 +51,7 @@ mod entries;
 mod evidence;
 mod lifecycle;
 mod noise;
+mod prefetch;
 mod settle;
 mod small;
 mod source;

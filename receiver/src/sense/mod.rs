@@ -560,8 +560,21 @@ impl Sensor {
     /// through `through`), deletions, and a record of every published change (none while
     /// replaying).
     fn collect_changes(&mut self, writes: &mut IncidentWrites, through: Option<EventKey>) {
-        for change in self.changes.drain(..) {
-            match &change {
+        let changes = std::mem::take(&mut self.changes);
+        let evicted = |i: usize| match changes.get(i) {
+            Some(Change::Evicted(c)) => Some(c),
+            _ => None,
+        };
+        for (i, change) in changes.iter().enumerate() {
+            // An eviction run encodes the least recently active candidates: none is in the
+            // cache (picket-sensor's prefetch.rs).
+            if let Some(c) = evicted(i + 4) {
+                c.prefetch_box();
+            }
+            if let Some(c) = evicted(i + 2) {
+                c.prefetch_pieces();
+            }
+            match change {
                 Change::Removed { key } => {
                     self.cold.forget(key);
                     let skey = store_key(key);
@@ -588,6 +601,12 @@ impl Sensor {
                     }
                 }
             }
+        }
+        // The list's buffer is kept for the next batch's changes.
+        let mut changes = changes;
+        changes.clear();
+        if self.changes.is_empty() {
+            self.changes = changes;
         }
         self.write_spilled(writes);
     }
