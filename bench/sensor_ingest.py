@@ -2,7 +2,7 @@
 """What the incident sensor costs on TCP ingest: the same load with the sensor on and off.
 
   python3 bench/sensor_ingest.py [--bin target/release/picket] [--messages 2000000] [--rounds 3]
-                                 [--sources N [--per-second N] | --corpus FILE]
+                                 [--sources N [--per-second N] [--varied] | --corpus FILE]
 
 Each round starts a fresh `picket serve` (TCP on loopback, UDP off, its own temp data dir,
 `[sensor] enabled = true` or `false`), sends --messages netfilter DROP lines over 4
@@ -35,15 +35,24 @@ def peak_mb(pid):
 SOURCES = 50000
 PER_SECOND = 2000
 
+VARIED = False
+
 def line(i):
     src = i * 7919 % SOURCES
     a, b = src // 250, src % 250
     port = 1 + (i * 31 + src) % 40
     host = 1 + (i // 40 + src) % 20
+    spt, ip_id = 17805, 15743
+    if VARIED:
+        # As `fold_loop varied`: a real scanner's lines differ (source port, IP id), and its
+        # ports and hosts run through all 40 and 20.
+        k = (i // SOURCES) * 7 + src
+        port, host = 1 + k % 40, 1 + k // 40 % 20
+        spt, ip_id = 1024 + (i * 7) % 60000, i % 65536
     sec = (i // PER_SECOND) % 3600
     return (f"<4>Jan  8 {sec // 3600 + 3:02}:{sec // 60 % 60:02}:{sec % 60:02} fw kernel: DROP IN=eth0 OUT= "
             f"SRC=198.{18 + a // 250}.{a % 250}.{b} DST=192.0.2.{host} LEN=52 TOS=0x00 PREC=0x00 TTL=115 "
-            f"ID=15743 DF PROTO=TCP SPT=17805 DPT={port} WINDOW=8192 RES=0x00 SYN URGP=0\n")
+            f"ID={ip_id} DF PROTO=TCP SPT={spt} DPT={port} WINDOW=8192 RES=0x00 SYN URGP=0\n")
 
 CORPUS = None
 
@@ -134,14 +143,18 @@ def main():
     ap.add_argument("--per-second", type=int, default=2000,
                     help="lines per second of event time (default 2,000, as an import of old logs; "
                     "live ingest at N msg/s stamps N lines a second)")
+    ap.add_argument("--varied", action="store_true",
+                    help="make each source's lines differ as a real scanner's do (source port, IP id, "
+                    "all 40 ports and 20 hosts); without it a source repeats a few identical lines")
     ap.add_argument("--sensor", choices=["both", "on", "off"], default="both",
                     help="run only the sensor-on or sensor-off rounds (default: both, alternating)")
     ap.add_argument("--corpus", help="send the lines of this file (cycled up to --messages, "
                     "connection k taking the k-th quarter) instead of the generated DROP lines, "
                     "e.g. the mixed corpus of `gen_corpus`")
     a = ap.parse_args()
-    global SOURCES, CORPUS, PER_SECOND
+    global SOURCES, CORPUS, PER_SECOND, VARIED
     SOURCES = a.sources
+    VARIED = a.varied
     PER_SECOND = max(1, a.per_second)
     if a.corpus:
         with open(a.corpus, encoding="utf-8", errors="surrogateescape") as f:
