@@ -78,6 +78,14 @@ impl DistinctCounter {
         &self.repr
     }
 
+    /// Prefetches what [`DistinctCounter::insert`] searches (exact values only: a sketch's
+    /// register depends on the value).
+    pub(crate) fn prefetch_for_insert(&self) {
+        if let Repr::Exact(values) = &self.repr {
+            crate::prefetch::probe(values);
+        }
+    }
+
     /// Prefetches the values or registers (see `prefetch.rs`).
     pub(crate) fn prefetch(&self) {
         match &self.repr {
@@ -223,6 +231,11 @@ impl<K: Ord + Copy + Default> RecentKeys<K> {
         crate::prefetch::all(&self.entries);
     }
 
+    /// Prefetches what [`RecentKeys::observe`] searches.
+    pub(crate) fn prefetch_for_observe(&self) {
+        crate::prefetch::probe(&self.entries);
+    }
+
     /// Notes `key` seen at `time`.
     pub fn observe(&mut self, key: K, time: i64) {
         let at = match self.entries.binary_search_by(|(k, _)| k.cmp(&key)) {
@@ -354,6 +367,13 @@ impl BucketCounts {
     /// Prefetches the buckets (see `prefetch.rs`).
     pub(crate) fn prefetch(&self) {
         crate::prefetch::all(&self.buckets);
+    }
+
+    /// Prefetches the newest bucket, the one [`BucketCounts::add`] nearly always finds.
+    pub(crate) fn prefetch_for_add(&self) {
+        if let Some(b) = self.buckets.last() {
+            crate::prefetch::line(b);
+        }
     }
 
     /// Adds `count` events to bucket `index`; a bucket older than all kept ones is dropped

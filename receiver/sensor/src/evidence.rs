@@ -54,6 +54,21 @@ impl EvidenceSample {
         &self.lines
     }
 
+    /// Prefetches what [`EvidenceSample::offer`] compares a line with first: the latest
+    /// line and the earliest of the latest group, each with the start of its bytes (lines of
+    /// one source share long prefixes, so a compare reads well into them).
+    pub(crate) fn prefetch_for_offer(&self) {
+        crate::prefetch::line(self.lines.as_ptr());
+        for e in [self.lines.last(), self.lines.get(self.first)]
+            .into_iter()
+            .flatten()
+        {
+            crate::prefetch::line(e);
+            crate::prefetch::line(e.line.as_ptr());
+            crate::prefetch::line(e.line.as_ptr().wrapping_add(64));
+        }
+    }
+
     /// Prefetches the table and every line (see `prefetch.rs`).
     pub(crate) fn prefetch(&self) {
         crate::prefetch::all(&self.lines);

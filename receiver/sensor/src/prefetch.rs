@@ -1,10 +1,15 @@
-//! Prefetch hints for encoding candidates the book evicts. An evicted candidate is the least
-//! recently active one, so none of its pieces is in the cache, and the encoder walks them
-//! (the box, a dozen tables, up to ten evidence lines) one pointer after another: a cache
-//! miss each. The receiver encodes evictions in a run (the book evicts a sixteenth of
-//! `max_active` at a time) and asks for the pieces of the candidate a few places ahead
-//! ([`Candidate::prefetch_pieces`](crate::Candidate::prefetch_pieces)), so that its misses
-//! overlap the encoding in between. A hint never faults and changes no result.
+//! Prefetch hints. A candidate is a box and a dozen heap pieces (tables, evidence lines), and
+//! with thousands of sources in the book none of them is in a core's cache: code that walks
+//! them one pointer after another waits for one miss after another. Two places ask for the
+//! pieces first, so that the misses overlap:
+//! - folding an event: `Candidate::observe` begins by asking for the parts of each table it
+//!   will search (first, middle and last line) and for the evidence lines it compares with
+//!   first (bench/README.md, session 12: about a fifth off the fold with 5,000 sources);
+//! - encoding evictions: the receiver encodes an eviction run (a sixteenth of `max_active`
+//!   at a time) and asks for the box of the candidate four places ahead and for its pieces
+//!   two places ahead ([`Candidate::prefetch_pieces`](crate::Candidate::prefetch_pieces)).
+//!
+//! A hint never faults and changes no result: it is only a request to the cache.
 
 /// Asks the CPU to bring the cache line holding `p` into its caches.
 #[inline(always)]
@@ -30,6 +35,21 @@ pub(crate) fn all<T>(items: &[T]) {
     while offset < len {
         line(start.wrapping_add(offset));
         offset += 64;
+    }
+}
+
+/// [`line`] for the first, middle and last cache lines of `items`: where a binary search or
+/// a scan of a small sorted table begins, turns and ends.
+#[inline]
+pub(crate) fn probe<T>(items: &[T]) {
+    let start = items.as_ptr().cast::<u8>();
+    let len = std::mem::size_of_val(items);
+    line(start);
+    if len > 128 {
+        line(start.wrapping_add(len / 2));
+    }
+    if len > 64 {
+        line(start.wrapping_add(len - 1));
     }
 }
 
