@@ -26,6 +26,7 @@ pub mod xinetd;
 
 use crate::event::{Dataset, Details};
 use crate::header::Header;
+use crate::lex::{find_byte, find_byte3};
 
 /// A family's entry in the registry.
 pub struct Family {
@@ -399,13 +400,13 @@ fn scan(m: &[u8]) -> u32 {
     let mut at = 0;
     while let Some(rest) = m.get(at..) {
         let hit = match seen {
-            0 => memchr::memchr3(b'%', b'=', b'>', rest),
-            PERCENT => memchr::memchr2(b'=', b'>', rest),
-            EQUALS => memchr::memchr2(b'%', b'>', rest),
-            ARROW => memchr::memchr2(b'%', b'=', rest),
-            3 => memchr::memchr(b'>', rest),
-            5 => memchr::memchr(b'=', rest),
-            6 => memchr::memchr(b'%', rest),
+            0 => find_byte3(b'%', b'=', b'>', rest),
+            PERCENT => find_byte3(b'=', b'>', b'>', rest),
+            EQUALS => find_byte3(b'%', b'>', b'>', rest),
+            ARROW => find_byte3(b'%', b'=', b'=', rest),
+            3 => find_byte(b'>', rest),
+            5 => find_byte(b'=', rest),
+            6 => find_byte(b'%', rest),
             _ => None,
         };
         let Some(p) = hit else {
