@@ -565,7 +565,7 @@ pub fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     let byte = needle.get(k).copied().unwrap_or(0);
     let last_start = haystack.len() - needle.len();
     let mut end = last_start + k + 1;
-    while let Some(p) = haystack.get(k..end).and_then(|h| memchr::memrchr(byte, h)) {
+    while let Some(p) = haystack.get(k..end).and_then(|h| rfind_byte(byte, h)) {
         let start = p;
         if haystack.get(start..start + needle.len()) == Some(needle) {
             return Some(start);
@@ -659,6 +659,65 @@ fn sse2_find3(a: u8, b: u8, c: u8, hay: &[u8]) -> Option<usize> {
     (h != 0).then(|| at + h.trailing_zeros() as usize)
 }
 
+/// Every index of one of three bytes in `hay`, in order (`memchr::memchr3_iter`, for
+/// message-sized slices; two or all three may be the same byte).
+#[inline(always)]
+pub fn find_byte3_iter(a: u8, b: u8, c: u8, hay: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let p = at + find_byte3(a, b, c, hay.get(at..)?)?;
+        at = p + 1;
+        Some(p)
+    })
+}
+
+/// The last index of `byte` in `hay` (`memchr::memrchr`, for message-sized slices).
+#[inline(always)]
+pub fn rfind_byte(byte: u8, hay: &[u8]) -> Option<usize> {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    {
+        // SAFETY: as in `find_byte3`: this build's target has SSE2, which `sse2_rfind` needs.
+        unsafe { sse2_rfind(byte, hay) }
+    }
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+    {
+        memchr::memrchr(byte, hay)
+    }
+}
+
+/// [`rfind_byte`] sixteen bytes a step from the end, as [`sse2_find3`] reads them.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[target_feature(enable = "sse2")]
+#[inline]
+fn sse2_rfind(byte: u8, hay: &[u8]) -> Option<usize> {
+    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_movemask_epi8, _mm_set_epi64x, _mm_set1_epi8};
+    if hay.len() < 16 {
+        return hay.iter().rposition(|x| *x == byte);
+    }
+    let v = _mm_set1_epi8(byte as i8);
+    let hits = |s: &[u8]| -> u32 {
+        let word = |k: usize| {
+            s.get(k..k + 8)
+                .and_then(|w| <[u8; 8]>::try_from(w).ok())
+                .map_or(0, i64::from_le_bytes)
+        };
+        _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_set_epi64x(word(8), word(0)), v)) as u32
+    };
+    let mut chunks = hay.rchunks_exact(16);
+    let mut end = hay.len();
+    for chunk in &mut chunks {
+        end -= 16;
+        let h = hits(chunk);
+        if h != 0 {
+            return Some(end + 31 - h.leading_zeros() as usize);
+        }
+    }
+    // The head: the first sixteen bytes, without the lanes already looked at (`end` of them
+    // are left, fewer than sixteen).
+    let h = hits(hay.get(..16)?) & ((1u32 << end) - 1);
+    (h != 0).then(|| 31 - h.leading_zeros() as usize)
+}
+
 // Word-at-a-time byte search. The tokens and fields scanned with these are a few dozen bytes
 // long, and `memchr` spends more on its call and set-up than these loops spend on the scan.
 // Words are read little-endian on every target, so lane 0 is the first byte. (Snort's, where
@@ -690,19 +749,46 @@ pub fn position(hay: &[u8], byte: u8) -> Option<usize> {
 /// The last index of `byte` in a short slice.
 #[inline]
 pub fn rposition(hay: &[u8], byte: u8) -> Option<usize> {
+    // The highest flag is wanted, so the exact test: a lane is zero when neither its low seven
+    // bits nor its high bit is set, and the sum cannot carry into the next lane.
+    let flags = |x: u64| {
+        let x = x ^ (ONES * u64::from(byte));
+        !(((x & !HIGHS) + !HIGHS) | x) & HIGHS
+    };
+    let highest = |f: u64| (63 - f.leading_zeros() as usize) / 8;
+    let word = |s: &[u8]| {
+        s.get(..8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map_or(0, u64::from_le_bytes)
+    };
+    let n = hay.len();
+    // Most calls are on a program name of a few bytes (`Header::program`): those are read as
+    // one word too, not byte by byte (which cost a mixed line 30 instructions).
+    if n < 8 {
+        let (Some(head), Some(tail)) = (hay.get(..4), hay.get(n.saturating_sub(4)..)) else {
+            return hay.iter().rposition(|&b| b == byte);
+        };
+        // Lanes 0-3: bytes 0-3; lanes 4-7: the last four (overlapping the first when n < 8).
+        let half = |s: &[u8]| <[u8; 4]>::try_from(s).map_or(0, u32::from_le_bytes);
+        let f = flags(u64::from(half(head)) | u64::from(half(tail)) << 32);
+        if f == 0 {
+            return None;
+        }
+        let lane = highest(f);
+        return Some(if lane >= 4 { n + lane - 8 } else { lane });
+    }
     let mut words = hay.rchunks_exact(8);
-    let mut end = hay.len();
+    let mut end = n;
     for w in &mut words {
         end -= 8;
-        let x = u64::from_le_bytes(w.try_into().unwrap_or_default()) ^ (ONES * u64::from(byte));
-        // The highest flag is wanted, so the exact test: a lane is zero when neither its low
-        // seven bits nor its high bit is set, and the sum cannot carry into the next lane.
-        let hits = !(((x & !HIGHS) + !HIGHS) | x) & HIGHS;
-        if hits != 0 {
-            return Some(end + (63 - hits.leading_zeros() as usize) / 8);
+        let f = flags(word(w));
+        if f != 0 {
+            return Some(end + highest(f));
         }
     }
-    words.remainder().iter().rposition(|&b| b == byte)
+    // The `end` bytes left (fewer than eight) are the first word's lanes below `end`.
+    let f = flags(word(hay)) & ((1u64 << (8 * end)) - 1);
+    (f != 0).then(|| highest(f))
 }
 
 /// The first space-delimited token of `i` and what follows it.
@@ -746,6 +832,10 @@ mod tests {
             for &(a, b, c) in &[(b'%', b'=', b'>'), (b'=', b'>', b'>'), (b'a', b'a', b'a'), (0, 0xff, b' ')] {
                 proptest::prop_assert_eq!(find_byte3(a, b, c, hay), memchr::memchr3(a, b, c, hay));
                 proptest::prop_assert_eq!(find_byte(a, hay), memchr::memchr(a, hay));
+                proptest::prop_assert_eq!(rfind_byte(c, hay), memchr::memrchr(c, hay));
+                proptest::prop_assert!(find_byte3_iter(a, b, c, hay).eq(memchr::memchr3_iter(a, b, c, hay)));
+                proptest::prop_assert_eq!(rposition(hay, a), memchr::memrchr(a, hay));
+                proptest::prop_assert_eq!(position(hay, a), memchr::memchr(a, hay));
             }
         }
     }

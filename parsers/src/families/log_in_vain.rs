@@ -126,7 +126,7 @@ fn stealth(m: &[u8]) -> Res<'_, ()> {
     // The `M` of a phrase starting at `s` is at `s + M`: hit `k` of this window is a phrase
     // starting at `k`, and hits come in order, so the first phrase is the one found.
     let rest = head.get(M..=last_start + M).and_then(|window| {
-        memchr::memchr_iter(b'M', window)
+        crate::lex::find_byte3_iter(b'M', b'M', b'M', window)
             .find(|&s| head.get(s) == Some(&b'S') && head.get(s..s + PHRASE.len()) == Some(PHRASE))
             .and_then(|s| m.get(s + PHRASE.len()..))
     });

@@ -188,7 +188,7 @@ pub fn parse<'a>(h: &Header<'a>) -> Option<Details<'a>> {
     }
     // A login line damaged before `rip=` (a forum paste) is still a login. Both need an `=`:
     // one memchr spares the second search on the postfix and dovecot lines that have none.
-    if memchr::memchr(b'=', m).is_some()
+    if crate::lex::find_byte(b'=', m).is_some()
         && (find(m, b"rip=").is_some() || find(m, b"-login: Login: user=").is_some())
     {
         return dovecot_login(m);

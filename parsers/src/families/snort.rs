@@ -56,7 +56,7 @@ const PRIORITY: &[u8] = b"[Priority:";
 /// beats a word-at-a-time loop.
 fn last_arrow(m: &[u8]) -> Option<usize> {
     let mut end = m.len();
-    while let Some(gt) = memchr::memrchr(b'>', m.get(..end)?) {
+    while let Some(gt) = crate::lex::rfind_byte(b'>', m.get(..end)?) {
         if gt >= 2 && m.get(gt - 2..gt) == Some(&b" -"[..]) && m.get(gt + 1) == Some(&b' ') {
             return Some(gt - 2);
         }
