@@ -521,9 +521,10 @@ pub fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     find_anchored(haystack, needle, anchor(needle))
 }
 
-/// [`find`], scanning for `needle[k]`.
+/// [`find`], scanning for `needle[k]`: for a caller that knows a rarer byte of the needle in
+/// its haystacks than `find`'s guess.
 #[inline(always)]
-fn find_anchored(haystack: &[u8], needle: &[u8], k: usize) -> Option<usize> {
+pub fn find_anchored(haystack: &[u8], needle: &[u8], k: usize) -> Option<usize> {
     if needle.len() > haystack.len() {
         return None;
     }
