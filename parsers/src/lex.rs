@@ -384,13 +384,13 @@ pub fn skip_spaces(mut i: &[u8]) -> &[u8] {
 }
 
 /// Returns the slice with trailing spaces, tabs, CR, LF and NUL removed.
-pub fn trim_end(i: &[u8]) -> &[u8] {
-    let n = i
-        .iter()
-        .rev()
-        .take_while(|b| matches!(**b, b' ' | b'\t' | b'\r' | b'\n' | 0))
-        .count();
-    i.get(..i.len() - n).unwrap_or_default()
+// A slice pattern loop, as `skip_spaces`: the count-and-reslice form cost a mixed line 18
+// instructions, most of them on slices that end in no blank.
+pub fn trim_end(mut i: &[u8]) -> &[u8] {
+    while let [rest @ .., b' ' | b'\t' | b'\r' | b'\n' | 0] = i {
+        i = rest;
+    }
+    i
 }
 
 /// A peer as a host-name-or-address token: the address if it reads as one, else the name.
@@ -842,6 +842,8 @@ mod tests {
                 proptest::prop_assert!(find_byte3_iter(a, b, c, hay).eq(memchr::memchr3_iter(a, b, c, hay)));
                 proptest::prop_assert_eq!(rposition(hay, a), memchr::memrchr(a, hay));
                 proptest::prop_assert_eq!(position(hay, a), memchr::memchr(a, hay));
+                let blanks = hay.iter().rev().take_while(|b| matches!(**b, b' ' | b'\t' | b'\r' | b'\n' | 0)).count();
+                proptest::prop_assert_eq!(trim_end(hay), &hay[..hay.len() - blanks]);
             }
         }
     }
