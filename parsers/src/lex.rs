@@ -384,8 +384,8 @@ pub fn skip_spaces(mut i: &[u8]) -> &[u8] {
 }
 
 /// Returns the slice with trailing spaces, tabs, CR, LF and NUL removed.
-// A slice pattern loop, as `skip_spaces`: the count-and-reslice form cost a mixed line 18
-// instructions, most of them on slices that end in no blank.
+// A slice pattern loop, as `skip_spaces`: with the count-and-reslice form a mixed line cost 29
+// instructions more (callgrind), most calls being on slices that end in no blank.
 pub fn trim_end(mut i: &[u8]) -> &[u8] {
     while let [rest @ .., b' ' | b'\t' | b'\r' | b'\n' | 0] = i {
         i = rest;
