@@ -8,9 +8,9 @@
 //!
 //! Cost: shape fallback runs this parser on every line that no tagged family claimed, so work
 //! is not repeated. The mnemonic is read in one pass. Short tokens (verbs, list names, ports)
-//! are read with byte loops, where memchr's call costs more than the scan; memchr is kept for
-//! scans over the message or body, and each ASA body is scanned once for the markers that
-//! share a rare byte ([`AsaMarks`]). The common `A.B.C.D(PORT)` and `IF:A.B.C.D/PORT` tokens
+//! are read with byte loops, where a search's set-up costs more than the scan; `lex`'s byte
+//! searches are kept for scans over the message or body, and each ASA body is scanned once
+//! for the markers that share a rare byte ([`AsaMarks`]). The common `A.B.C.D(PORT)` and `IF:A.B.C.D/PORT` tokens
 //! are read in one pass ([`ios_quad`], [`asa_endpoint_quick`]), falling back to the general
 //! reading for anything else; addresses and ports go through `lex`.
 //!
@@ -99,7 +99,7 @@ fn run_end(s: &[u8], from: usize, ok: impl Fn(u8) -> bool) -> usize {
 /// Finds `%FAC[-SUBFAC…]-SEV-MNEMONIC:` (ASA also writes `%ASA-session-5-106100:`, IOS-XR
 /// `%ACL-IPV4_ACL-6-IPACCESSLOGP :`).
 fn mnemonic(m: &[u8]) -> Option<Mnemonic<'_>> {
-    // memchr here: the message is long and most lines have no `%` at all.
+    // A vector search here: the message is long and most lines have no `%` at all.
     find_byte3_iter(b'%', b'%', b'%', m).find_map(|p| mnemonic_at(m.get(p + 1..)?))
 }
 
@@ -565,7 +565,7 @@ fn next_word<'a>(rest: &mut &'a [u8]) -> Option<&'a [u8]> {
 }
 
 /// What an ASA body says, from one pass over its `-`, `m` and `M` bytes: each marker below has
-/// one of them, and they are rare in ASA text, so the pass costs a few memchr calls where a
+/// one of them, and they are rare in ASA text, so the pass costs a few searches where a
 /// search per marker cost one scan each (and the case-blind ones a comparison per byte).
 #[derive(Default)]
 struct AsaMarks {

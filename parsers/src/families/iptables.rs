@@ -56,7 +56,7 @@ fn packet_start(m: &[u8]) -> Option<usize> {
     let is_start =
         |pos: usize| pos == 0 || matches!(m.get(pos - 1), Some(b' ' | b']' | b':' | b')'));
     // Most lines this family sees have no `=` at all, and on a netfilter line the first `=`
-    // is most often `IN=`'s: one memchr settles both.
+    // is most often `IN=`'s: one byte search settles both.
     let first = crate::lex::find_byte(b'=', m)?;
     if let Some(pos) = first.checked_sub(2)
         && m.get(pos..first) == Some(b"IN")

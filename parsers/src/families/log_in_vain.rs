@@ -114,7 +114,7 @@ fn tcp_log_addrs(i: &[u8]) -> Res<'_, (Endpoint<'static>, Endpoint<'static>)> {
 /// no program), and their codes (`%SEC-6-IPACCESSLOGP`, `%ASA-4-106023`) are full of the `S`
 /// that `past` would scan for. Scanning for the rarer `M` of `Mode` instead, and testing the
 /// `S` eight bytes before it ahead of the whole phrase, turns those lines and most kernel
-/// chatter away with one memchr.
+/// chatter away with one byte search.
 fn stealth(m: &[u8]) -> Res<'_, ()> {
     const PHRASE: &[u8] = b"Stealth Mode connection attempt to ";
     /// Where the `M` sits in the phrase.
