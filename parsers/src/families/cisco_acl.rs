@@ -8,9 +8,9 @@
 //!
 //! Cost: shape fallback runs this parser on every line that no tagged family claimed, so work
 //! is not repeated. The mnemonic is read in one pass. Short tokens (verbs, list names, ports)
-//! are read with byte loops, where memchr's call costs more than the scan; memchr is kept for
-//! scans over the message or body, and each ASA body is scanned once for the markers that
-//! share a rare byte ([`AsaMarks`]). The common `A.B.C.D(PORT)` and `IF:A.B.C.D/PORT` tokens
+//! are read with byte loops, where a search's set-up costs more than the scan; `lex`'s byte
+//! searches are kept for scans over the message or body, and each ASA body is scanned once
+//! for the markers that share a rare byte ([`AsaMarks`]). The common `A.B.C.D(PORT)` and `IF:A.B.C.D/PORT` tokens
 //! are read in one pass ([`ios_quad`], [`asa_endpoint_quick`]), falling back to the general
 //! reading for anything else; addresses and ports go through `lex`.
 //!
@@ -43,8 +43,8 @@ use super::Family;
 use crate::event::{Action, Dataset, Details, Endpoint, Rule, Transport};
 use crate::header::Header;
 use crate::lex::{
-    after, find, ipv4, is_host_char, is_redacted, position, skip_spaces, split_word, to_ip,
-    to_port, trim_end,
+    after, find, find_byte3, find_byte3_iter, ipv4, is_host_char, is_redacted, position,
+    skip_spaces, split_word, to_ip, to_port, trim_end,
 };
 
 /// Registry entry.
@@ -99,14 +99,14 @@ fn run_end(s: &[u8], from: usize, ok: impl Fn(u8) -> bool) -> usize {
 /// Finds `%FAC[-SUBFAC…]-SEV-MNEMONIC:` (ASA also writes `%ASA-session-5-106100:`, IOS-XR
 /// `%ACL-IPV4_ACL-6-IPACCESSLOGP :`).
 fn mnemonic(m: &[u8]) -> Option<Mnemonic<'_>> {
-    // memchr here: the message is long and most lines have no `%` at all.
-    memchr::memchr_iter(b'%', m).find_map(|p| mnemonic_at(m.get(p + 1..)?))
+    // A vector search here: the message is long and most lines have no `%` at all.
+    find_byte3_iter(b'%', b'%', b'%', m).find_map(|p| mnemonic_at(m.get(p + 1..)?))
 }
 
 /// The mnemonic and body of the first `%FACILITY-SEV-MNEMONIC:` in `m` whose facility is
 /// `facility` (the other Cisco families' entry: `%FW-6-DROP_PKT`, `%SEC_LOGIN-4-…`).
 pub(super) fn cisco_message<'a>(m: &'a [u8], facility: &[u8]) -> Option<(&'a [u8], &'a [u8])> {
-    memchr::memchr_iter(b'%', m).find_map(|p| {
+    find_byte3_iter(b'%', b'%', b'%', m).find_map(|p| {
         let rest = m.get(p + 1..)?;
         if !rest.starts_with(facility) || rest.get(facility.len()) != Some(&b'-') {
             return None;
@@ -565,7 +565,7 @@ fn next_word<'a>(rest: &mut &'a [u8]) -> Option<&'a [u8]> {
 }
 
 /// What an ASA body says, from one pass over its `-`, `m` and `M` bytes: each marker below has
-/// one of them, and they are rare in ASA text, so the pass costs a few memchr calls where a
+/// one of them, and they are rare in ASA text, so the pass costs a few searches where a
 /// search per marker cost one scan each (and the case-blind ones a comparison per byte).
 #[derive(Default)]
 struct AsaMarks {
@@ -590,7 +590,7 @@ impl AsaMarks {
                 .and_then(|s| body.get(s..s + len))
                 .unwrap_or_default()
         };
-        for p in memchr::memchr3_iter(b'-', b'm', b'M', body) {
+        for p in find_byte3_iter(b'-', b'm', b'M', body) {
             let before = p.saturating_sub(3);
             if body.get(p) != Some(&b'-') {
                 k.permitted |= p >= 3 && letters_at(body, before, b"permitted");
@@ -617,7 +617,7 @@ impl AsaMarks {
 
 /// Whether a body has `deny` or `denied` in any case.
 fn says_deny(body: &[u8]) -> bool {
-    memchr::memchr2_iter(b'd', b'D', body)
+    find_byte3_iter(b'd', b'D', b'D', body)
         .any(|p| letters_at(body, p, b"deny") || letters_at(body, p, b"denied"))
 }
 
@@ -719,13 +719,13 @@ fn asa_flow<'a>(id: &'a [u8], body: &'a [u8], d: &mut Details<'a>) -> Option<()>
         None
     };
     if let Some(r) = marks.group.or(marks.list).and_then(|at| body.get(at..)) {
-        let end = memchr::memchr2(b'"', b' ', r).unwrap_or(r.len());
+        let end = find_byte3(b'"', b' ', b' ', r).unwrap_or(r.len());
         d.rule.name = r.get(..end).filter(|n| !n.is_empty());
     }
     if let Some(arrow) = marks.arrow {
         let left = trim_end(body.get(..arrow)?);
         let s = left
-            .get(memchr::memrchr(b' ', left).map_or(0, |n| n + 1)..)
+            .get(crate::lex::rfind_byte(b' ', left).map_or(0, |n| n + 1)..)
             .unwrap_or_default();
         let (t, _) = split_word(skip_spaces(body.get(arrow + 4..)?));
         if let Some(ep) = asa_endpoint(s) {

@@ -18,14 +18,11 @@
 //! bytes a step and reads only the five values it needs. Addresses are read with `lex`'s readers.
 
 use std::net::IpAddr;
-use std::sync::LazyLock;
-
-use memchr::memmem::Finder;
 
 use super::Family;
 use crate::event::{Action, Dataset, Details, Endpoint, Rule, Transport};
 use crate::header::Header;
-use crate::lex::{hex_ipv6, ipv4, skip_spaces, to_ip, to_port, trim_end};
+use crate::lex::{find_anchored, hex_ipv6, ipv4, skip_spaces, to_ip, to_port, trim_end};
 
 /// Registry entry.
 pub const FAMILY: Family = Family {
@@ -53,19 +50,14 @@ fn strip_uptime(m: &[u8]) -> &[u8] {
     }
 }
 
-/// Searcher for `IN=`, built once: memmem's SIMD prefilter looks for two of its bytes at a
-/// time, where `lex::find` (memchr for `=`, then compare) stops at every `=` of a postfix or
-/// sudo line.
-static IN_EQ: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"IN="));
-
 /// Where the packet fields start: the first `IN=` at the message start or after a space,
 /// `]`, `:` or `)` (prefixes end in any of these, or in nothing).
 fn packet_start(m: &[u8]) -> Option<usize> {
     let is_start =
         |pos: usize| pos == 0 || matches!(m.get(pos - 1), Some(b' ' | b']' | b':' | b')'));
     // Most lines this family sees have no `=` at all, and on a netfilter line the first `=`
-    // is most often `IN=`'s: one memchr settles both.
-    let first = memchr::memchr(b'=', m)?;
+    // is most often `IN=`'s: one byte search settles both.
+    let first = crate::lex::find_byte(b'=', m)?;
     if let Some(pos) = first.checked_sub(2)
         && m.get(pos..first) == Some(b"IN")
         && is_start(pos)
@@ -75,7 +67,10 @@ fn packet_start(m: &[u8]) -> Option<usize> {
     // Otherwise every `IN=` lies past that first `=`.
     let mut at = first + 1;
     loop {
-        let pos = at + IN_EQ.find(m.get(at..)?)?;
+        // Scanned for the `I`, which lines with `=` but no packet (postfix, sudo, dovecot) rarely
+        // have, where `find` would stop at each of their `=`; memmem's searcher (built once)
+        // cost such a line about 170 instructions, most of them its set-up.
+        let pos = at + find_anchored(m.get(at..)?, b"IN=", 0)?;
         if is_start(pos) {
             return Some(pos);
         }
@@ -99,10 +94,10 @@ fn is_fragment(m: &[u8]) -> bool {
 /// each key, up to a quoted packet's `[`; `None` without a `PROTO=`.
 #[cold]
 fn fragment_details(m: &[u8]) -> Option<Details<'_>> {
-    let fields = m.get(..memchr::memchr(b'[', m).unwrap_or(m.len()))?;
+    let fields = m.get(..crate::lex::find_byte(b'[', m).unwrap_or(m.len()))?;
     let (mut src, mut dst, mut proto, mut spt, mut dpt) = (None, None, None, None, None);
     for tok in fields.split(|b| *b == b' ') {
-        let Some(eq) = memchr::memchr(b'=', tok) else {
+        let Some(eq) = crate::lex::find_byte(b'=', tok) else {
             continue;
         };
         let (key, value) = (tok.get(..eq)?, tok.get(eq + 1..)?);
@@ -172,7 +167,7 @@ fn edgeos_verdict(prefix: &[u8]) -> Option<Action> {
     let p = trim_end(prefix);
     let p = p.strip_suffix(b":").unwrap_or(p);
     let inner = p.strip_suffix(b"]")?;
-    let inner = inner.get(memchr::memrchr(b'[', inner)? + 1..)?;
+    let inner = inner.get(crate::lex::rfind_byte(b'[', inner)? + 1..)?;
     if inner.ends_with(b"-D") || inner.ends_with(b"-R") {
         Some(Action::AclDenied)
     } else if inner.ends_with(b"-A") {
@@ -408,7 +403,7 @@ impl<'a> Flow<'a> {
         }
         // Only the flow's own fields: an ICMP error quotes the packet it answers after a `[`.
         // Values stop at a `[`; the keys past one are dropped.
-        if let Some(q) = memchr::memchr(b'[', fields.get(..reach).unwrap_or_default()) {
+        if let Some(q) = crate::lex::find_byte(b'[', fields.get(..reach).unwrap_or_default()) {
             f.drop_past(q);
         }
         f
@@ -500,7 +495,7 @@ mod tests {
             let Some(inner) = m.strip_prefix(b"[") else {
                 return m;
             };
-            match memchr::memchr(b']', inner) {
+            match crate::lex::find_byte(b']', inner) {
                 Some(end)
                     if inner
                         .get(..end)
@@ -560,13 +555,13 @@ mod tests {
             };
             let prefix = trim_end(m.get(..start)?);
             let fields = m.get(start..)?;
-            let fields = match memchr::memchr(b'[', fields) {
+            let fields = match crate::lex::find_byte(b'[', fields) {
                 Some(q) => fields.get(..q)?,
                 None => fields,
             };
             let (mut src, mut dst, mut proto, mut spt, mut dpt) = (None, None, None, None, None);
             for tok in fields.split(|b| *b == b' ') {
-                let Some(eq) = memchr::memchr(b'=', tok) else {
+                let Some(eq) = crate::lex::find_byte(b'=', tok) else {
                     continue;
                 };
                 let (key, value) = (tok.get(..eq)?, tok.get(eq + 1..)?);

@@ -114,7 +114,7 @@ fn tcp_log_addrs(i: &[u8]) -> Res<'_, (Endpoint<'static>, Endpoint<'static>)> {
 /// no program), and their codes (`%SEC-6-IPACCESSLOGP`, `%ASA-4-106023`) are full of the `S`
 /// that `past` would scan for. Scanning for the rarer `M` of `Mode` instead, and testing the
 /// `S` eight bytes before it ahead of the whole phrase, turns those lines and most kernel
-/// chatter away with one memchr.
+/// chatter away with one byte search.
 fn stealth(m: &[u8]) -> Res<'_, ()> {
     const PHRASE: &[u8] = b"Stealth Mode connection attempt to ";
     /// Where the `M` sits in the phrase.
@@ -126,7 +126,7 @@ fn stealth(m: &[u8]) -> Res<'_, ()> {
     // The `M` of a phrase starting at `s` is at `s + M`: hit `k` of this window is a phrase
     // starting at `k`, and hits come in order, so the first phrase is the one found.
     let rest = head.get(M..=last_start + M).and_then(|window| {
-        memchr::memchr_iter(b'M', window)
+        crate::lex::find_byte3_iter(b'M', b'M', b'M', window)
             .find(|&s| head.get(s) == Some(&b'S') && head.get(s..s + PHRASE.len()) == Some(PHRASE))
             .and_then(|s| m.get(s + PHRASE.len()..))
     });

@@ -41,7 +41,7 @@ fn skip_5424_rest(m: &[u8]) -> &[u8] {
     };
     let rest = skip_spaces(rest);
     if let Some(sd) = rest.strip_prefix(b"[") {
-        return match memchr::memchr(b']', sd) {
+        return match crate::lex::find_byte(b']', sd) {
             Some(close) => skip_spaces(sd.get(close + 1..).unwrap_or_default()),
             None => m,
         };

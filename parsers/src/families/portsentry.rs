@@ -26,7 +26,7 @@ pub const FAMILY: Family = Family {
 /// `NAME/ADDR` (PortSentry resolves when configured to; both halves may be the address).
 fn name_slash_addr(tok: &[u8]) -> Option<Endpoint<'_>> {
     let mut ep = Endpoint::default();
-    let (name, addr) = match memchr::memrchr(b'/', tok) {
+    let (name, addr) = match crate::lex::rfind_byte(b'/', tok) {
         Some(n) => (tok.get(..n)?, tok.get(n + 1..)?),
         None => (&[][..], tok),
     };
@@ -79,7 +79,7 @@ fn blocked_record(m: &[u8]) -> Option<Details<'_>> {
 fn bracket_value<'a>(m: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
     let r = after(m, key)?;
     let r = skip_spaces(r).strip_prefix(b"[")?;
-    r.get(..memchr::memchr(b']', r)?)
+    r.get(..crate::lex::find_byte(b']', r)?)
 }
 
 /// PortSentry 2: `Scan from: [ADDR] (NAME) protocol: [TCP] port: [23] type: [Connect] …`.
@@ -91,7 +91,7 @@ fn scan_event(m: &[u8]) -> Option<Details<'_>> {
         Peer::Name(n) => d.source.domain = Some(n),
     }
     if let Some(r) = after(m, b"] (")
-        && let Some(end) = memchr::memchr(b')', r)
+        && let Some(end) = crate::lex::find_byte(b')', r)
         && let Some(Peer::Name(n)) = to_peer(r.get(..end)?)
     {
         d.source.domain = Some(n);

@@ -52,11 +52,11 @@ const PRIORITY: &[u8] = b"[Priority:";
 
 /// The start of the last ` -> ` in `m`. On the lines of other programs (half of all traffic)
 /// this scan is the whole cost of the parser. It looks for `>`, the rarest of the arrow's bytes,
-/// with `memrchr`: most messages have none or one, and over a whole message the vector scan
-/// beats a word-at-a-time loop.
+/// with `lex::rfind_byte`: most messages have none or one, and over a whole message the vector
+/// scan beats a word-at-a-time loop.
 fn last_arrow(m: &[u8]) -> Option<usize> {
     let mut end = m.len();
-    while let Some(gt) = memchr::memrchr(b'>', m.get(..end)?) {
+    while let Some(gt) = crate::lex::rfind_byte(b'>', m.get(..end)?) {
         if gt >= 2 && m.get(gt - 2..gt) == Some(&b" -"[..]) && m.get(gt + 1) == Some(&b' ') {
             return Some(gt - 2);
         }

@@ -231,7 +231,7 @@ fn peer(m: &[u8]) -> Option<(Endpoint<'_>, usize)> {
     let mut end = m.len();
     while let Some(at) = rfind(m.get(..end)?, b" port ") {
         let before = trim_end(m.get(..at)?);
-        let start = memchr::memrchr(b' ', before).map_or(0, |n| n + 1);
+        let start = crate::lex::rfind_byte(b' ', before).map_or(0, |n| n + 1);
         if let Ok((_, ep)) = addr_port(m.get(start..)?) {
             return Some((ep, start));
         }
@@ -273,7 +273,7 @@ pub(super) fn pam_rhost(m: &[u8]) -> Option<Details<'_>> {
     let word_start = |at: usize| at == 0 || matches!(m.get(at - 1), Some(b' ' | b'\t' | b'('));
     let value = |eq: usize| m.get(eq + 1..).map(|r| split_word(r).0);
     let (mut any_rhost, mut rhost, mut user) = (false, None, None);
-    for eq in memchr::memchr_iter(b'=', m) {
+    for eq in crate::lex::find_byte3_iter(b'=', b'=', b'=', m) {
         let key = m.get(..eq).unwrap_or_default();
         if key.ends_with(b"rhost") {
             any_rhost = true;
@@ -333,7 +333,7 @@ fn suse_remote(i: &[u8]) -> Res<'_, Endpoint<'_>> {
     // `;Remote: ` may start at the opening's `;`: the opening is only looked at.
     let (i, remote) =
         preceded((peek(lit(b"SSH: Server;")), past(b";Remote: ")), remote).parse(i)?;
-    let Some(dash) = memchr::memrchr(b'-', remote) else {
+    let Some(dash) = crate::lex::rfind_byte(b'-', remote) else {
         return fail();
     };
     let Some(ip) = remote.get(..dash).and_then(to_ip) else {

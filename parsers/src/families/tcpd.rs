@@ -29,7 +29,7 @@ pub const FAMILY: Family = Family {
 fn peer(i: &[u8]) -> Res<'_, (Endpoint<'_>, Option<&[u8]>)> {
     // postfix and others write `name[addr]`: not a TCP wrappers line.
     let (i, tok) = verify(token, |t: &[u8]| !t.contains(&b'[')).parse(i)?;
-    let (user, host) = match memchr::memrchr(b'@', tok) {
+    let (user, host) = match crate::lex::rfind_byte(b'@', tok) {
         Some(at) => (
             tok.get(..at).filter(|u| !u.is_empty()),
             tok.get(at + 1..).unwrap_or_default(),

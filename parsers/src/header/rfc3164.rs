@@ -199,7 +199,7 @@ fn strip_solaris_id(m: &[u8]) -> &[u8] {
     let Some(inner) = m.strip_prefix(b"[ID ") else {
         return m;
     };
-    let Some(close) = memchr::memchr(b']', inner) else {
+    let Some(close) = crate::lex::find_byte(b']', inner) else {
         return m;
     };
     let (id, rest) = split_word(inner.get(..close).unwrap_or_default());
