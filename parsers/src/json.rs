@@ -1056,6 +1056,19 @@ struct Fields<'o, 'a, 'l> {
     line: &'l [u8],
 }
 
+impl<'a, 'l> Fields<'_, 'a, 'l> {
+    /// The fields of a nested object whose key (ending in the opening brace) is written:
+    /// the caller closes it.
+    #[inline(always)]
+    fn nested(&mut self) -> Fields<'_, 'a, 'l> {
+        Fields {
+            out: self.out,
+            first: true,
+            line: self.line,
+        }
+    }
+}
+
 impl Fields<'_, '_, '_> {
     #[inline(always)]
     fn key(&mut self, k: &'static [u8]) {
@@ -1117,12 +1130,7 @@ impl Fields<'_, '_, '_> {
             return;
         }
         self.key(k);
-        let mut inner = Fields {
-            out: self.out,
-            first: true,
-            line: self.line,
-        };
-        f(&mut inner);
+        f(&mut self.nested());
         self.out.byte(b'}');
     }
 }
@@ -1326,11 +1334,7 @@ fn fields_on(w: &mut Out<'_>, ev: &Event<'_>) {
             return;
         }
         o.key(key);
-        let mut x = Fields {
-            out: o.out,
-            first: true,
-            line: o.line,
-        };
+        let mut x = o.nested();
         x.ip(b",\"ip\":\"", ep.ip);
         x.num(b",\"port\":", ep.port.map(u32::from));
         x.str(b",\"domain\":", ep.domain);

@@ -13,6 +13,7 @@ use picket_parsers::{Action, Dataset};
 use crate::config::{SensorConfig, nanos};
 use crate::distinct::{BucketCounts, DistinctCounter, LatestTimes, RecentKeys};
 use crate::evidence::{EventRef, EvidenceSample};
+use crate::prefetch::Reach;
 use crate::source::SourceKey;
 use crate::state::{Block, HistoryEntry, State};
 
@@ -448,7 +449,7 @@ impl Candidate {
     /// Asks the cache for the candidate itself, a couple of places before
     /// [`Candidate::prefetch_pieces`] reads its pointers (see `prefetch.rs`).
     pub fn prefetch_box(&self) {
-        crate::prefetch::value(self);
+        crate::prefetch::all(std::slice::from_ref(self));
     }
 
     /// Asks the cache for every piece [`encode_candidate`](crate::encode_candidate) reads,
@@ -467,13 +468,19 @@ impl Candidate {
         }
         prefetch::all(&self.noise);
         prefetch::all(&self.history);
-        self.evidence.prefetch();
-        self.activity.prefetch();
-        self.ports.prefetch();
-        self.hosts.prefetch();
-        self.recent_ports.prefetch();
-        self.recent_hosts.prefetch();
-        self.failures.prefetch();
+        self.prefetch_tables(Reach::Whole);
+        self.failures.prefetch(Reach::Whole);
+    }
+
+    /// The tables both an event's fold and an encoding read, asked for as far as `reach`.
+    #[inline]
+    fn prefetch_tables(&self, reach: Reach) {
+        self.evidence.prefetch(reach);
+        self.activity.prefetch(reach);
+        self.ports.prefetch(reach);
+        self.hosts.prefetch(reach);
+        self.recent_ports.prefetch(reach);
+        self.recent_hosts.prefetch(reach);
     }
 
     // ---- folding ----
@@ -486,12 +493,7 @@ impl Candidate {
         if let Some(r) = self.reporters.first() {
             crate::prefetch::line(r.as_ptr());
         }
-        self.evidence.prefetch_for_offer();
-        self.activity.prefetch_for_add();
-        self.ports.prefetch_for_insert();
-        self.hosts.prefetch_for_insert();
-        self.recent_ports.prefetch_for_observe();
-        self.recent_hosts.prefetch_for_observe();
+        self.prefetch_tables(Reach::Fold);
     }
 
     /// Folds one event. Returns whether it counted as signal.

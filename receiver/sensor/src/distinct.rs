@@ -6,6 +6,7 @@
 //! of the order: unions, maxima, and "the K largest under a total order". That is what lets the
 //! book promise the same state whichever order equal-time events arrive in.
 
+use crate::prefetch::Reach;
 use crate::small::Small;
 
 /// How many distinct values a [`DistinctCounter`] keeps exactly before it switches to a sketch.
@@ -78,19 +79,16 @@ impl DistinctCounter {
         &self.repr
     }
 
-    /// Prefetches what [`DistinctCounter::insert`] searches (exact values only: a sketch's
-    /// register depends on the value).
-    pub(crate) fn prefetch_for_insert(&self) {
-        if let Repr::Exact(values) = &self.repr {
-            crate::prefetch::probe(values);
-        }
-    }
-
-    /// Prefetches the values or registers (see `prefetch.rs`).
-    pub(crate) fn prefetch(&self) {
+    /// Prefetches the values, or for [`Reach::Whole`] the registers too (what
+    /// [`DistinctCounter::insert`] reads of a sketch depends on the value).
+    #[inline]
+    pub(crate) fn prefetch(&self, reach: Reach) {
         match &self.repr {
-            Repr::Exact(values) => crate::prefetch::all(values),
-            Repr::Sketch(registers) => crate::prefetch::all(&registers[..]),
+            Repr::Exact(values) => crate::prefetch::table(values, reach),
+            Repr::Sketch(registers) if reach == Reach::Whole => {
+                crate::prefetch::all(&registers[..])
+            }
+            Repr::Sketch(_) => {}
         }
     }
 
@@ -226,14 +224,10 @@ impl<K: Ord + Copy + Default> RecentKeys<K> {
         &self.entries
     }
 
-    /// Prefetches the table (see `prefetch.rs`).
-    pub(crate) fn prefetch(&self) {
-        crate::prefetch::all(&self.entries);
-    }
-
-    /// Prefetches what [`RecentKeys::observe`] searches.
-    pub(crate) fn prefetch_for_observe(&self) {
-        crate::prefetch::probe(&self.entries);
+    /// Prefetches the table, or what [`RecentKeys::observe`] searches (see `prefetch.rs`).
+    #[inline]
+    pub(crate) fn prefetch(&self, reach: Reach) {
+        crate::prefetch::table(&self.entries, reach);
     }
 
     /// Notes `key` seen at `time`.
@@ -307,9 +301,11 @@ impl LatestTimes {
         &self.times
     }
 
-    /// Prefetches the times (see `prefetch.rs`).
-    pub(crate) fn prefetch(&self) {
-        crate::prefetch::all(&self.times);
+    /// Prefetches the times, or where [`LatestTimes::observe`] searches them (see
+    /// `prefetch.rs`).
+    #[inline]
+    pub(crate) fn prefetch(&self, reach: Reach) {
+        crate::prefetch::table(&self.times, reach);
     }
 
     /// Notes one event at `time`.
@@ -364,15 +360,17 @@ impl BucketCounts {
         &self.buckets
     }
 
-    /// Prefetches the buckets (see `prefetch.rs`).
-    pub(crate) fn prefetch(&self) {
-        crate::prefetch::all(&self.buckets);
-    }
-
-    /// Prefetches the newest bucket, the one [`BucketCounts::add`] nearly always finds.
-    pub(crate) fn prefetch_for_add(&self) {
-        if let Some(b) = self.buckets.last() {
-            crate::prefetch::line(b);
+    /// Prefetches the buckets, or only the newest, the one [`BucketCounts::add`] nearly
+    /// always finds (see `prefetch.rs`).
+    #[inline]
+    pub(crate) fn prefetch(&self, reach: Reach) {
+        match reach {
+            Reach::Fold => {
+                if let Some(b) = self.buckets.last() {
+                    crate::prefetch::line(b);
+                }
+            }
+            Reach::Whole => crate::prefetch::all(&self.buckets),
         }
     }
 

@@ -4,6 +4,8 @@
 
 use std::cmp::Ordering;
 
+use crate::prefetch::Reach;
+
 /// The store's key of an event (`EventKey::to_bytes`: receive ns and sequence, big-endian);
 /// opaque to the sensor.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -54,26 +56,30 @@ impl EvidenceSample {
         &self.lines
     }
 
-    /// Prefetches what [`EvidenceSample::offer`] compares a line with first: the latest
-    /// line and the earliest of the latest group, each with the start of its bytes (lines of
-    /// one source share long prefixes, so a compare reads well into them).
-    pub(crate) fn prefetch_for_offer(&self) {
-        crate::prefetch::line(self.lines.as_ptr());
-        for e in [self.lines.last(), self.lines.get(self.first)]
-            .into_iter()
-            .flatten()
-        {
-            crate::prefetch::line(e);
-            crate::prefetch::line(e.line.as_ptr());
-            crate::prefetch::line(e.line.as_ptr().wrapping_add(64));
-        }
-    }
-
-    /// Prefetches the table and every line (see `prefetch.rs`).
-    pub(crate) fn prefetch(&self) {
-        crate::prefetch::all(&self.lines);
-        for e in &self.lines {
-            crate::prefetch::all(&e.line);
+    /// Prefetches the table and every line, or for [`Reach::Fold`] what
+    /// [`EvidenceSample::offer`] compares a line with first: the latest line and the
+    /// earliest of the latest group, each with the start of its bytes (lines of one source
+    /// share long prefixes, so a compare reads well into them).
+    #[inline]
+    pub(crate) fn prefetch(&self, reach: Reach) {
+        match reach {
+            Reach::Fold => {
+                crate::prefetch::line(self.lines.as_ptr());
+                for e in [self.lines.last(), self.lines.get(self.first)]
+                    .into_iter()
+                    .flatten()
+                {
+                    crate::prefetch::line(e);
+                    crate::prefetch::line(e.line.as_ptr());
+                    crate::prefetch::line(e.line.as_ptr().wrapping_add(64));
+                }
+            }
+            Reach::Whole => {
+                crate::prefetch::all(&self.lines);
+                for e in &self.lines {
+                    crate::prefetch::all(&e.line);
+                }
+            }
         }
     }
 

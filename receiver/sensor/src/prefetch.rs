@@ -9,7 +9,19 @@
 //!   at a time) and asks for the box of the candidate four places ahead and for its pieces
 //!   two places ahead ([`Candidate::prefetch_pieces`](crate::Candidate::prefetch_pieces)).
 //!
-//! A hint never faults and changes no result: it is only a request to the cache.
+//! A hint never faults and changes no result: it is only a request to the cache. Each table
+//! of a candidate has one `prefetch(Reach)`, so the two callers name the same pieces and
+//! differ only in how far into each they ask.
+
+/// How much of a piece to ask for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reach {
+    /// What folding one event reads first: where a search of a sorted table begins, turns
+    /// and ends, the newest bucket, the evidence lines an offer compares with.
+    Fold,
+    /// Every cache line (up to [`all`]'s bound): encoding reads all of it.
+    Whole,
+}
 
 /// Asks the CPU to bring the cache line holding `p` into its caches.
 #[inline(always)]
@@ -53,8 +65,11 @@ pub(crate) fn probe<T>(items: &[T]) {
     }
 }
 
-/// [`line`] for every cache line of `value`.
+/// [`all`] or [`probe`] of a sorted table, by `reach`.
 #[inline]
-pub(crate) fn value<T>(value: &T) {
-    all(std::slice::from_ref(value));
+pub(crate) fn table<T>(items: &[T], reach: Reach) {
+    match reach {
+        Reach::Fold => probe(items),
+        Reach::Whole => all(items),
+    }
 }
