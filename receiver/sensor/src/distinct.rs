@@ -245,18 +245,36 @@ impl<K: Ord + Copy + Default> RecentKeys<K> {
             self.entries.insert(at, (key, time));
             return;
         }
-        let oldest = self
-            .entries
-            .iter()
-            .enumerate()
-            .min_by(|(_, a), (_, b)| (a.1, a.0).cmp(&(b.1, b.0)))
-            .map(|(i, e)| (i, *e));
-        if let Some((i, (k, t))) = oldest
-            && (time, key) > (t, k)
-        {
-            self.entries.remove(i);
-            let at = self.entries.partition_point(|(k, _)| *k < key);
-            self.entries.insert(at, (key, time));
+        // The oldest is the least (time, key); sorted by key, that is the first entry of
+        // the least time: one pass over the times, no tuple compares.
+        let mut oldest = 0;
+        let mut oldest_time = i64::MAX;
+        for (i, (_, t)) in self.entries.iter().enumerate() {
+            if *t < oldest_time {
+                oldest = i;
+                oldest_time = *t;
+            }
+        }
+        let Some(&(k, t)) = self.entries.get(oldest) else {
+            return;
+        };
+        if (time, key) <= (t, k) {
+            return;
+        }
+        // The oldest leaves and the new key goes in at `at`: the entries between move by
+        // one, in one shift rather than a remove and an insert.
+        if oldest < at {
+            if let Some(span) = self.entries.get_mut(oldest..at) {
+                span.rotate_left(1);
+                if let Some(last) = span.last_mut() {
+                    *last = (key, time);
+                }
+            }
+        } else if let Some(span) = self.entries.get_mut(at..=oldest) {
+            span.rotate_right(1);
+            if let Some(first) = span.first_mut() {
+                *first = (key, time);
+            }
         }
     }
 
