@@ -185,8 +185,8 @@ pub fn decode_candidate(bytes: &[u8]) -> Result<Candidate, DecodeError> {
     let last_signal = r.opt_i64()?;
     let events = r.u64()?;
     let signal_events = r.u64()?;
-    let ports = r.counter()?;
-    let hosts = r.counter()?;
+    let mut ports = r.counter()?;
+    let mut hosts = r.counter()?;
     let cap = r.cap()?;
     let n = r.count(cap)?;
     let mut entries = Vec::new();
@@ -203,6 +203,15 @@ pub fn decode_candidate(bytes: &[u8]) -> Result<Candidate, DecodeError> {
         entries.push((k, r.i64()?));
     }
     let recent_hosts = RecentKeys::from_parts(cap, entries);
+    // The fold counts a port or host only when its recent table lacks it (see
+    // `Candidate::observe`), so each kept key must be in its counter: true of every record
+    // this crate writes, made true of any other here.
+    for (k, _) in recent_ports.entries() {
+        ports.insert(u64::from(*k));
+    }
+    for (k, _) in recent_hosts.entries() {
+        hosts.insert(*k);
+    }
     let cap = r.cap()?;
     let n = r.count(cap)?;
     let mut times = Vec::new();

@@ -230,20 +230,20 @@ impl<K: Ord + Copy + Default> RecentKeys<K> {
         crate::prefetch::table(&self.entries, reach);
     }
 
-    /// Notes `key` seen at `time`.
-    pub fn observe(&mut self, key: K, time: i64) {
+    /// Notes `key` seen at `time`; true when the table held it already.
+    pub fn observe(&mut self, key: K, time: i64) -> bool {
         let at = match self.entries.binary_search_by(|(k, _)| k.cmp(&key)) {
             Ok(at) => {
                 if let Some(entry) = self.entries.get_mut(at) {
                     entry.1 = entry.1.max(time);
                 }
-                return;
+                return true;
             }
             Err(at) => at,
         };
         if self.entries.len() < self.cap {
             self.entries.insert(at, (key, time));
-            return;
+            return false;
         }
         // The oldest is the least (time, key); sorted by key, that is the first entry of
         // the least time: one pass over the times, no tuple compares.
@@ -256,10 +256,10 @@ impl<K: Ord + Copy + Default> RecentKeys<K> {
             }
         }
         let Some(&(k, t)) = self.entries.get(oldest) else {
-            return;
+            return false;
         };
         if (time, key) <= (t, k) {
-            return;
+            return false;
         }
         // The oldest leaves and the new key goes in at `at`: the entries between move by
         // one, in one shift rather than a remove and an insert.
@@ -276,6 +276,7 @@ impl<K: Ord + Copy + Default> RecentKeys<K> {
                 *first = (key, time);
             }
         }
+        false
     }
 
     /// How many kept keys were seen at or after `since`.
