@@ -95,19 +95,32 @@ impl DistinctCounter {
     /// Adds one value.
     pub fn insert(&mut self, value: u64) {
         match &mut self.repr {
-            Repr::Exact(values) => match values.binary_search(&value) {
-                Ok(_) => {}
-                Err(at) if values.len() < EXACT_BOUND => values.insert(at, value),
-                Err(_) => {
-                    let mut registers = Box::new([0u8; HLL_REGISTERS]);
-                    for v in values.iter().copied().chain(std::iter::once(value)) {
-                        sketch_add(&mut registers, v);
-                    }
-                    self.repr = Repr::Sketch(registers);
+            Repr::Exact(values) => {
+                if let Err(at) = values.binary_search(&value) {
+                    self.add_new(at, value);
                 }
-            },
+            }
             Repr::Sketch(registers) => sketch_add(registers, value),
         }
+    }
+
+    /// [`DistinctCounter::insert`] of a value the exact set lacks (it goes in at `at`).
+    /// Out of line: most inserts find the value or update a sketch, and with this inlined
+    /// every insert paid for its stack frame.
+    #[inline(never)]
+    fn add_new(&mut self, at: usize, value: u64) {
+        let Repr::Exact(values) = &mut self.repr else {
+            return;
+        };
+        if values.len() < EXACT_BOUND {
+            values.insert(at, value);
+            return;
+        }
+        let mut registers = Box::new([0u8; HLL_REGISTERS]);
+        for v in values.iter().copied().chain(std::iter::once(value)) {
+            sketch_add(&mut registers, v);
+        }
+        self.repr = Repr::Sketch(registers);
     }
 
     /// Adds every value of `other`.
