@@ -126,6 +126,7 @@ impl Entries {
     }
 
     /// The entry of `key`, made by `make` if there is none.
+    #[inline]
     pub fn get_or_insert_with(
         &mut self,
         key: &SourceKey,

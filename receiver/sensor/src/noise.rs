@@ -181,6 +181,7 @@ impl NoisePolicy {
 
     /// The index of the first rule `event` matches; `None` for signal. Exploit alerts are
     /// never noise.
+    #[inline]
     pub fn classify(&self, event: &Event<'_>, exploit: bool) -> Option<u16> {
         if exploit {
             return None;
