@@ -316,7 +316,8 @@ impl IncidentBook {
         reference: EventRef,
         changes: &mut Vec<Change>,
     ) {
-        let key = match key {
+        // By reference: a key is 256 bytes (see `SourceKey`), and each move of it was a copy.
+        let key = match &key {
             Ok(key) => key,
             Err(why) => {
                 let counter = match why {
@@ -366,27 +367,27 @@ impl IncidentBook {
             name: name.as_ref().and_then(SourceKey::name),
         };
 
-        if self.entries.len() >= self.ceiling && !self.entries.contains_key(&key) {
+        if self.entries.len() >= self.ceiling && !self.entries.contains_key(key) {
             // A flood of new sources within one second: bound first, order second.
             self.settle_dirty(changes);
             self.evict(changes);
         }
         let limits = &self.limits;
         let entry = self.entries.get_or_insert_with(key, || {
-            Entry::new(Box::new(Candidate::new(key, time, limits)))
+            Entry::new(Box::new(Candidate::new(*key, time, limits)))
         });
         let signal = entry.candidate.observe(&obs, limits);
         entry.rerank();
         if !entry.dirty {
             entry.dirty = true;
-            self.dirty.push(key);
+            self.dirty.push(*key);
         }
         if !entry.touched {
             entry.touched = true;
-            self.touched.push(key);
+            self.touched.push(*key);
         }
         if signal && key.is_name() {
-            self.want_resolved(key, time);
+            self.want_resolved(*key, time);
         }
         if signal {
             if let Some(host) = host {

@@ -541,13 +541,17 @@ impl Candidate {
         }
         self.signal_events = self.signal_events.saturating_add(1);
         self.last_signal = Some(self.last_signal.map_or(obs.time, |t| t.max(obs.time)));
-        if let Some(port) = obs.port {
+        // A key its recent table already holds is in its counter already (each key goes
+        // into both, and merges and decoding keep it so): no second search of the counter.
+        if let Some(port) = obs.port
+            && !self.recent_ports.observe(port, obs.time)
+        {
             self.ports.insert(u64::from(port));
-            self.recent_ports.observe(port, obs.time);
         }
-        if let Some(host) = obs.host {
+        if let Some(host) = obs.host
+            && !self.recent_hosts.observe(host, obs.time)
+        {
             self.hosts.insert(host);
-            self.recent_hosts.observe(host, obs.time);
         }
         if obs.failure {
             self.failures.observe(obs.time);

@@ -185,8 +185,8 @@ pub fn decode_candidate(bytes: &[u8]) -> Result<Candidate, DecodeError> {
     let last_signal = r.opt_i64()?;
     let events = r.u64()?;
     let signal_events = r.u64()?;
-    let ports = r.counter()?;
-    let hosts = r.counter()?;
+    let mut ports = r.counter()?;
+    let mut hosts = r.counter()?;
     let cap = r.cap()?;
     let n = r.count(cap)?;
     let mut entries = Vec::new();
@@ -203,6 +203,15 @@ pub fn decode_candidate(bytes: &[u8]) -> Result<Candidate, DecodeError> {
         entries.push((k, r.i64()?));
     }
     let recent_hosts = RecentKeys::from_parts(cap, entries);
+    // The fold counts a port or host only when its recent table lacks it (see
+    // `Candidate::observe`), so each kept key must be in its counter: true of every record
+    // this crate writes, made true of any other here.
+    for (k, _) in recent_ports.entries() {
+        ports.insert(u64::from(*k));
+    }
+    for (k, _) in recent_hosts.entries() {
+        hosts.insert(*k);
+    }
     let cap = r.cap()?;
     let n = r.count(cap)?;
     let mut times = Vec::new();
@@ -632,5 +641,32 @@ impl<'a> Reader<'a> {
             all.push((index, count));
         }
         Ok(BucketCounts::from_parts(cap, all))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::candidate::Limits;
+    use crate::config::SensorConfig;
+
+    #[test]
+    fn a_recent_key_missing_from_its_counter_is_counted_on_decode() {
+        // The fold skips the counters for keys the recent tables hold (`Candidate::observe`);
+        // a record that breaks that (no record this crate writes) is mended as it is read.
+        let limits = Limits::of(&SensorConfig::default());
+        let key = SourceKey::new("198.51.100.7".parse().unwrap(), 32);
+        let mut c = Candidate::new(key, 1, &limits);
+        c.recent_ports.observe(443, 1);
+        c.recent_hosts.observe(7, 1);
+        let mut bytes = Vec::new();
+        encode_candidate(&c, &mut bytes);
+        let back = decode_candidate(&bytes).unwrap();
+        assert_eq!(back.ports(), Some(vec![443]));
+        assert_eq!(back.distinct_hosts().exact_values(), Some(&[7u64][..]));
+        // A consistent record decodes to itself, and encodes to the same bytes.
+        let mut again = Vec::new();
+        encode_candidate(&back, &mut again);
+        assert_eq!(decode_candidate(&again).unwrap(), back);
     }
 }

@@ -95,19 +95,32 @@ impl DistinctCounter {
     /// Adds one value.
     pub fn insert(&mut self, value: u64) {
         match &mut self.repr {
-            Repr::Exact(values) => match values.binary_search(&value) {
-                Ok(_) => {}
-                Err(at) if values.len() < EXACT_BOUND => values.insert(at, value),
-                Err(_) => {
-                    let mut registers = Box::new([0u8; HLL_REGISTERS]);
-                    for v in values.iter().copied().chain(std::iter::once(value)) {
-                        sketch_add(&mut registers, v);
-                    }
-                    self.repr = Repr::Sketch(registers);
+            Repr::Exact(values) => {
+                if let Err(at) = values.binary_search(&value) {
+                    self.add_new(at, value);
                 }
-            },
+            }
             Repr::Sketch(registers) => sketch_add(registers, value),
         }
+    }
+
+    /// [`DistinctCounter::insert`] of a value the exact set lacks (it goes in at `at`).
+    /// Out of line: most inserts find the value or update a sketch, and with this inlined
+    /// every insert paid for its stack frame.
+    #[inline(never)]
+    fn add_new(&mut self, at: usize, value: u64) {
+        let Repr::Exact(values) = &mut self.repr else {
+            return;
+        };
+        if values.len() < EXACT_BOUND {
+            values.insert(at, value);
+            return;
+        }
+        let mut registers = Box::new([0u8; HLL_REGISTERS]);
+        for v in values.iter().copied().chain(std::iter::once(value)) {
+            sketch_add(&mut registers, v);
+        }
+        self.repr = Repr::Sketch(registers);
     }
 
     /// Adds every value of `other`.
@@ -230,34 +243,53 @@ impl<K: Ord + Copy + Default> RecentKeys<K> {
         crate::prefetch::table(&self.entries, reach);
     }
 
-    /// Notes `key` seen at `time`.
-    pub fn observe(&mut self, key: K, time: i64) {
+    /// Notes `key` seen at `time`; true when the table held it already.
+    pub fn observe(&mut self, key: K, time: i64) -> bool {
         let at = match self.entries.binary_search_by(|(k, _)| k.cmp(&key)) {
             Ok(at) => {
                 if let Some(entry) = self.entries.get_mut(at) {
                     entry.1 = entry.1.max(time);
                 }
-                return;
+                return true;
             }
             Err(at) => at,
         };
         if self.entries.len() < self.cap {
             self.entries.insert(at, (key, time));
-            return;
+            return false;
         }
-        let oldest = self
-            .entries
-            .iter()
-            .enumerate()
-            .min_by(|(_, a), (_, b)| (a.1, a.0).cmp(&(b.1, b.0)))
-            .map(|(i, e)| (i, *e));
-        if let Some((i, (k, t))) = oldest
-            && (time, key) > (t, k)
-        {
-            self.entries.remove(i);
-            let at = self.entries.partition_point(|(k, _)| *k < key);
-            self.entries.insert(at, (key, time));
+        // The oldest is the least (time, key); sorted by key, that is the first entry of
+        // the least time: one pass over the times, no tuple compares.
+        let mut oldest = 0;
+        let mut oldest_time = i64::MAX;
+        for (i, (_, t)) in self.entries.iter().enumerate() {
+            if *t < oldest_time {
+                oldest = i;
+                oldest_time = *t;
+            }
         }
+        let Some(&(k, t)) = self.entries.get(oldest) else {
+            return false;
+        };
+        if (time, key) <= (t, k) {
+            return false;
+        }
+        // The oldest leaves and the new key goes in at `at`: the entries between move by
+        // one, in one shift rather than a remove and an insert.
+        if oldest < at {
+            if let Some(span) = self.entries.get_mut(oldest..at) {
+                span.rotate_left(1);
+                if let Some(last) = span.last_mut() {
+                    *last = (key, time);
+                }
+            }
+        } else if let Some(span) = self.entries.get_mut(at..=oldest) {
+            span.rotate_right(1);
+            if let Some(first) = span.first_mut() {
+                *first = (key, time);
+            }
+        }
+        false
     }
 
     /// How many kept keys were seen at or after `since`.

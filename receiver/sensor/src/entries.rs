@@ -126,14 +126,15 @@ impl Entries {
     }
 
     /// The entry of `key`, made by `make` if there is none.
+    #[inline]
     pub fn get_or_insert_with(
         &mut self,
-        key: SourceKey,
+        key: &SourceKey,
         make: impl FnOnce() -> Entry,
     ) -> &mut Entry {
         match key.net() {
             Some(c) => self.nets.entry(c).or_insert_with(make),
-            None => self.names.entry(key).or_insert_with(make),
+            None => self.names.entry(*key).or_insert_with(make),
         }
     }
 

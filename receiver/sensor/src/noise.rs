@@ -39,17 +39,10 @@ impl NoiseRule {
         }
     }
 
-    /// Whether the rule covers `event` (the caller has already ruled out exploit alerts).
+    /// Whether the rule's transports and ports cover `event`. Its action is the caller's
+    /// to check ([`NoisePolicy::classify`] does, once for all rules), as are exploit alerts.
     fn matches(&self, event: &Event<'_>) -> bool {
         let d = &event.details;
-        match d.action {
-            None
-            | Some(Action::AclDenied)
-            | Some(Action::ConnectionAttempt)
-            | Some(Action::ConnectionRefused) => {}
-            Some(Action::IdsAlert) if self.alerts => {}
-            _ => return false,
-        }
         if !self.transports.is_empty() {
             let Some(t) = d.transport else { return false };
             if !self.transports.iter().any(|r| same_transport(r, &t)) {
@@ -188,6 +181,7 @@ impl NoisePolicy {
 
     /// The index of the first rule `event` matches; `None` for signal. Exploit alerts are
     /// never noise.
+    #[inline]
     pub fn classify(&self, event: &Event<'_>, exploit: bool) -> Option<u16> {
         if exploit {
             return None;

@@ -464,6 +464,7 @@ pub(crate) fn key_of(
 }
 
 /// The candidate key of a source address, or why it has none.
+#[inline]
 pub(crate) fn key_of_addr(
     ip: IpAddr,
     own_networks: &[Cidr],
