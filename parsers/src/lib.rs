@@ -40,5 +40,5 @@ pub use header::parse_general as parse_header_general;
 pub use header::timestamp::iso as iso_timestamp;
 pub use json::write_event;
 pub use lex::{find, to_ipv6};
-pub use line::parse_line;
+pub use line::{parse_line, parse_line_into};
 pub use time::{CivilTime, Timestamp, civil_from_days, days_from_civil};

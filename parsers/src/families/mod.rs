@@ -62,12 +62,15 @@ fn tagged_families(program: &[u8]) -> u32 {
     // Compared eight bytes at a time, folded to lower case, against the tags folded at compile
     // time: byte by byte, `eq_ignore_ascii_case` cost more than a hundred instructions a line
     // (`kernel` is three families' tag, compared three times).
-    let words = folded_words(program);
-    for (tag, mask) in TAG_WORDS
+    // Word by word in registers: compared as arrays, the words went through the stack and
+    // each 16-byte load of them waited for two 8-byte stores (a store-forwarding stall, a
+    // tenth of this function's time).
+    let [w0, w1, w2, w3] = folded_words(program);
+    for ([t0, t1, t2, t3], mask) in TAG_WORDS
         .get(usize::from(start)..usize::from(end))
         .unwrap_or_default()
     {
-        if *tag == words {
+        if (t0 ^ w0) | (t1 ^ w1) | (t2 ^ w2) | (t3 ^ w3) == 0 {
             return *mask;
         }
     }

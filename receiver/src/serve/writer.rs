@@ -19,7 +19,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use picket_parsers::{ParseContext, parse_line};
+use picket_parsers::{ParseContext, parse_line, parse_line_into};
 use picket_store::{Batch, EventKey, IncidentWrites, KeyCursor, Store};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
@@ -587,11 +587,10 @@ fn take(tail: &broadcast::Sender<Message>, pending: &mut Vec<Message>, msgs: Vec
     acks
 }
 
-/// A message parsed, with the receiver's cut flag.
-fn parsed<'m>(m: &'m Message, ctx: &ParseContext) -> picket_parsers::Event<'m> {
-    let mut ev = parse_line(&m.bytes, ctx);
+/// Parses a message into `ev`, with the receiver's cut flag.
+fn parse_into<'m>(m: &'m Message, ctx: &ParseContext, ev: &mut picket_parsers::Event<'m>) {
+    parse_line_into(&m.bytes, ctx, ev);
     ev.truncated = m.truncated;
-    ev
 }
 
 /// Parses the batch into `batch` and folds each event into the sensor (if on), with the keys
@@ -607,13 +606,15 @@ fn prepare(
 ) -> Option<EventKey> {
     batch.clear();
     let mut first = None;
+    // One event, parsed into again for each message: returning a fresh one copies it.
+    let mut e = parse_line(b"", ctx);
     match sensor {
         // Each event is parsed once, pushed to the batch and folded while its line is in
         // the cache (a batch-long list of parsed events cost a page-faulting allocation
         // of megabytes per batch).
         Some((sensor, flush)) => {
             for m in msgs {
-                let e = parsed(m, ctx);
+                parse_into(m, ctx, &mut e);
                 batch.push(&e, m.received_ns);
                 let key = keys.next(m.received_ns);
                 first = first.or(Some(key));
@@ -627,7 +628,8 @@ fn prepare(
         }
         None => {
             for m in msgs {
-                batch.push(&parsed(m, ctx), m.received_ns);
+                parse_into(m, ctx, &mut e);
+                batch.push(&e, m.received_ns);
                 let key = keys.next(m.received_ns);
                 first = first.or(Some(key));
             }
