@@ -48,7 +48,8 @@ mod tests {
     fn parsing_into_a_used_event_leaves_nothing_of_the_line_before() {
         let ctx = ParseContext::new(1_005_300_000);
         let snort = b"<33>Nov  8 15:26:31 ids snort[1234]: [1:1390:5] SHELLCODE x86 inc ebx NOOP [Classification: Executable code was detected] [Priority: 1]: {TCP} 192.0.2.7:1025 -> 10.0.0.5:80".as_slice();
-        let plain = b"<13>Nov  8 15:26:32 host cron[77]: (root) CMD (run-parts /etc/cron.hourly)".as_slice();
+        let plain = b"<13>Nov  8 15:26:32 host cron[77]: (root) CMD (run-parts /etc/cron.hourly)"
+            .as_slice();
         let mut ev = parse_line(snort, &ctx);
         assert_eq!(ev.dataset, Dataset::Snort);
         ev.truncated = true;
