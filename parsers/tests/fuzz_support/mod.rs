@@ -398,6 +398,10 @@ pub fn check_header_input(input: &[u8]) {
     check_event(input, &ev);
 }
 
+/// A line [`check_line`] parses before the input, into the event it then parses the input
+/// into: a Snort alert with a signature, classification, priority, ports and a protocol.
+const PRIMER: &[u8] = b"<33>1 2003-10-11T22:14:15.003Z ids snort 1234 - - [1:1390:5] SHELLCODE x86 inc ebx NOOP [Classification: Executable code was detected] [Priority: 1]: {TCP} 192.0.2.7:1025 -> 10.0.0.5:80";
+
 /// The `line` target: parse_line, (a)–(d), and agreement with header::parse and the registry.
 pub fn check_line(input: &[u8]) -> Vec<u8> {
     let ev = picket_parsers::parse_line(input, &ctx());
@@ -412,6 +416,16 @@ pub fn check_line(input: &[u8]) -> Vec<u8> {
     assert!(
         out == out2,
         "property (d) failed: write_event is not deterministic"
+    );
+    // Into an event that held another line (one with details of every kind a family sets):
+    // nothing of that line may be left.
+    let mut reused = picket_parsers::parse_line(PRIMER, &ctx());
+    assert!(reused.dataset == picket_parsers::Dataset::Snort && reused.details.priority.is_some());
+    reused.truncated = true;
+    picket_parsers::parse_line_into(input, &ctx(), &mut reused);
+    assert!(
+        reused == ev,
+        "parse_line_into into a used event differs from parse_line"
     );
     let h = parse_header(input, &ctx());
     assert!(
